@@ -1,0 +1,177 @@
+import type { QuantDType } from './dtype.js';
+import type { Granularity, LinearQuantParams } from './quant-params.js';
+import type { Tensor } from './tensor.js';
+
+/** The plugin API version this build of @quantkit/core speaks. A plugin declares the version it was written for. */
+export const API_VERSION = 1;
+
+export type PluginKind = 'quantizer' | 'observer' | 'target' | 'kernel' | 'executor';
+export const PLUGIN_KINDS: readonly PluginKind[] = ['quantizer', 'observer', 'target', 'kernel', 'executor'];
+
+interface PluginBase<K extends PluginKind> {
+  readonly kind: K;
+  /** Unique within its kind; what users type after --quantizer, --calib-method, --target. */
+  readonly name: string;
+  readonly apiVersion: number;
+  /** One line for `quantkit plugins`. */
+  readonly description?: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Quantizers
+
+/**
+ * What a quantizer is asked to do for one tensor. Plugins may read extra keys of their own; unknown keys that a
+ * plugin does not understand are ignored.
+ */
+export interface QuantizerOptions {
+  /** Code width in bits. */
+  readonly bits: number;
+  /** Zero point fixed at 0 (symmetric) or chosen from the range (asymmetric). */
+  readonly symmetric: boolean;
+  readonly granularity: Granularity;
+  /** Channel or block axis (e.g. 0 for Conv weights [M, C, kH, kW], 1 for MatMul weights [K, N]). */
+  readonly axis?: number;
+  /** Elements per block along axis, for granularity 'block'. */
+  readonly blockSize?: number;
+  /** Storage signedness; defaults to signed when symmetric, unsigned when asymmetric. */
+  readonly signed?: boolean;
+  /** Symmetric only: use [-(2^(b-1) - 1), 2^(b-1) - 1], dropping the lowest code so the range is balanced. */
+  readonly restrictedRange?: boolean;
+  /** Use one bit less than `bits` (x86 without VNNI avoids 16-bit saturation this way). */
+  readonly reduceRange?: boolean;
+  readonly [option: string]: unknown;
+}
+
+/** Observed value range: one min/max per tensor (length 1), or per channel along `axis`. */
+export interface ValueRange {
+  readonly min: Float32Array;
+  readonly max: Float32Array;
+  readonly axis?: number | undefined;
+}
+
+/** Codes plus the linear parameters that dequantize them: `x' = (code - zeroPoint) * scale`. */
+export interface QuantizedTensor {
+  readonly codes: Tensor<QuantDType>;
+  readonly params: LinearQuantParams;
+}
+
+export interface QuantizerCapabilities {
+  readonly bits: readonly number[];
+  readonly granularities: readonly Granularity[];
+  /** Which values of QuantizerOptions.symmetric the quantizer accepts. */
+  readonly symmetric: readonly boolean[];
+  /** Whether paramsForRange is implemented, so activations can use this quantizer. */
+  readonly activations: boolean;
+}
+
+/**
+ * Turns float weights (and, for activation-capable quantizers, calibrated ranges) into codes and parameters.
+ *
+ * @example
+ * const int8 = registry.get('quantizer', 'linear');
+ * const { codes, params } = int8.quantizeWeight(weight, { bits: 8, symmetric: true, granularity: 'channel', axis: 0 });
+ */
+export interface QuantizerPlugin extends PluginBase<'quantizer'> {
+  readonly capabilities: QuantizerCapabilities;
+  /**
+   * Parameters for values that lie in `range` (activations after calibration).
+   * @throws QuantError INVALID_ARGUMENT for options outside capabilities.
+   */
+  paramsForRange?(range: ValueRange, options: QuantizerOptions): LinearQuantParams;
+  /**
+   * Quantizes a float weight tensor.
+   * @throws QuantError INVALID_ARGUMENT for options outside capabilities.
+   */
+  quantizeWeight(weight: Tensor<'float32'>, options: QuantizerOptions): QuantizedTensor;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Observers (calibration strategies)
+
+export interface ObserverOptions {
+  /** 'tensor' (default) or 'channel' along axis. */
+  readonly granularity?: 'tensor' | 'channel';
+  readonly axis?: number;
+  /** Symmetric ranges are widened to [-m, m]. */
+  readonly symmetric?: boolean;
+  readonly [option: string]: unknown;
+}
+
+/** Folds batches of one tensor into bounded state and reports a range. Never keeps raw values. */
+export interface Observer {
+  observe(values: ArrayLike<number>, shape: readonly number[]): void;
+  /** Number of batches observed. */
+  readonly batches: number;
+  /**
+   * The range chosen from everything observed so far.
+   * @throws QuantError CALIBRATION_DATA when nothing was observed.
+   */
+  range(): ValueRange;
+}
+
+export interface ObserverPlugin extends PluginBase<'observer'> {
+  create(options?: ObserverOptions): Observer;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Target profiles
+
+export type QuantFormat = 'qdq' | 'qoperator' | 'packed';
+
+/** What a hardware target runs, so the planner can choose types and formats it executes fast. */
+export interface TargetPlugin extends PluginBase<'target'> {
+  readonly activation: { readonly dtype: QuantDType; readonly symmetric: boolean };
+  readonly weight: {
+    readonly dtype: QuantDType;
+    readonly symmetric: boolean;
+    readonly perChannel: boolean;
+    readonly reduceRange: boolean;
+  };
+  readonly formats: readonly QuantFormat[];
+  /** Op types the target runs quantized; others stay float. */
+  readonly quantizedOps: readonly string[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Kernels (runtime)
+
+export interface KernelPlugin extends PluginBase<'kernel'> {
+  readonly opType: string;
+  readonly domain: string;
+  /** e.g. 'js' or 'wasm-simd'; the runtime prefers higher priority among kernels whose init succeeded. */
+  readonly backend: string;
+  readonly priority: number;
+  init?(): Promise<void>;
+  run(inputs: readonly (Tensor | undefined)[], attributes: Readonly<Record<string, unknown>>): Tensor[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Executors (run float or quantized models for calibration and evaluation)
+
+export interface ExecutorSessionOptions {
+  /** Intra-op threads; executors choose a default. */
+  readonly threads?: number;
+}
+
+export interface ExecutorSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /**
+   * Runs the model. `fetch` limits which outputs are computed (all when omitted).
+   * @throws QuantError EXECUTOR naming the model input or output at fault.
+   */
+  run(feeds: Readonly<Record<string, Tensor>>, fetch?: readonly string[]): Promise<Record<string, Tensor>>;
+  dispose(): Promise<void>;
+}
+
+export interface ExecutorPlugin extends PluginBase<'executor'> {
+  /**
+   * Opens a session on a serialized ONNX model.
+   * @throws QuantError EXECUTOR when the runtime refuses the model.
+   */
+  createSession(model: Uint8Array, options?: ExecutorSessionOptions): Promise<ExecutorSession>;
+}
+
+export type Plugin = QuantizerPlugin | ObserverPlugin | TargetPlugin | KernelPlugin | ExecutorPlugin;
+export type PluginOfKind<K extends PluginKind> = Extract<Plugin, { kind: K }>;

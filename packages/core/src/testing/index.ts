@@ -1,0 +1,2 @@
+export { type ObserverConformanceOptions, describeObserver } from './describe-observer.js';
+export { type QuantizerConformanceOptions, describeQuantizer } from './describe-quantizer.js';
