@@ -108,6 +108,7 @@ export function storageDTypeFor(bits: number, isSigned: boolean): QuantDType {
   if (bits <= 4) return isSigned ? 'int4' : 'uint4';
   if (bits <= 8) return isSigned ? 'int8' : 'uint8';
   if (bits <= 16) return isSigned ? 'int16' : 'uint16';
+  if (!isSigned) throw new QuantError('INVALID_ARGUMENT', `unsigned codes are limited to 16 bits, got ${bits}`);
   return 'int32';
 }
 

@@ -16,7 +16,7 @@ export const GRANULARITIES: readonly Granularity[] = ['tensor', 'channel', 'bloc
 export interface LinearQuantParams {
   /** One scale per tensor, per channel, or per block (row-major over the blocked shape). */
   readonly scale: Float32Array;
-  /** Same length as scale; all zero for symmetric quantization. */
+  /** Same length as scale; 0 for signed symmetric quantization (the middle code for unsigned symmetric). */
   readonly zeroPoint: Int32Array;
   readonly granularity: Granularity;
   /** The channel or block axis (non-negative); undefined per tensor. */
@@ -77,6 +77,13 @@ export function validateParams(shape: readonly number[], params: LinearQuantPara
     const scale = params.scale[i]!;
     if (!(scale > 0) || !Number.isFinite(scale)) {
       throw new QuantError('INVALID_ARGUMENT', `scale ${i} is ${scale}; scales must be finite and positive`);
+    }
+    const zeroPoint = params.zeroPoint[i]!;
+    if (zeroPoint < params.qmin || zeroPoint > params.qmax) {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `zero point ${i} is ${zeroPoint}, outside the code range [${params.qmin}, ${params.qmax}]`,
+      );
     }
   }
 }

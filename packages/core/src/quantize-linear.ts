@@ -1,4 +1,5 @@
 import { type DTypeStorage, type QuantDType, allocate } from './dtype.js';
+import { QuantError } from './errors.js';
 import type { LinearQuantParams } from './quant-params.js';
 import { type Tensor, axisLayout, createTensor, sizeOf } from './tensor.js';
 
@@ -29,6 +30,15 @@ export function dequantizeValue(code: number, scale: number, zeroPoint: number):
   return Math.fround((code - zeroPoint) * scale);
 }
 
+function checkLength(values: ArrayLike<number>, shape: readonly number[]): void {
+  if (values.length !== sizeOf(shape)) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `shape [${shape.join(', ')}] has ${sizeOf(shape)} elements but ${values.length} values were given`,
+    );
+  }
+}
+
 /**
  * Visits every element with the index of its scale: calls `visit(start, end, paramIndex)` for contiguous runs.
  * Per-tensor is one run; per-channel and per-block runs are the inner slices.
@@ -42,6 +52,9 @@ export function forEachParamRun(
     visit(0, sizeOf(shape), 0);
     return;
   }
+  if (params.granularity === 'block' && !(Number.isInteger(params.blockSize) && params.blockSize! >= 1)) {
+    throw new QuantError('INVALID_ARGUMENT', `block quantization needs a positive blockSize, got ${params.blockSize}`);
+  }
   const { outer, axisSize, inner } = axisLayout(shape, params.axis ?? 0);
   if (params.granularity === 'channel') {
     for (let o = 0; o < outer; o++) {
@@ -52,7 +65,7 @@ export function forEachParamRun(
     }
     return;
   }
-  const blockSize = params.blockSize ?? 1;
+  const blockSize = params.blockSize!;
   const blocks = Math.ceil(axisSize / blockSize);
   for (let o = 0; o < outer; o++) {
     for (let d = 0; d < axisSize; d++) {
@@ -77,6 +90,7 @@ export function quantizeLinear<D extends QuantDType>(
   shape: readonly number[],
   params: LinearQuantParams & { dtype: D },
 ): Tensor<D> {
+  checkLength(values, shape);
   const codes = allocate(params.dtype, values.length) as DTypeStorage[D] & { [i: number]: number };
   const { qmin, qmax } = params;
   forEachParamRun(shape, params, (start, end, p) => {
@@ -89,6 +103,7 @@ export function quantizeLinear<D extends QuantDType>(
 
 /** Dequantizes codes back to float32, as ONNX DequantizeLinear does. */
 export function dequantizeLinear(codes: ArrayLike<number>, shape: readonly number[], params: LinearQuantParams): Float32Array {
+  checkLength(codes, shape);
   const out = new Float32Array(codes.length);
   forEachParamRun(shape, params, (start, end, p) => {
     const scale = params.scale[p]!;
@@ -100,6 +115,7 @@ export function dequantizeLinear(codes: ArrayLike<number>, shape: readonly numbe
 
 /** Quantize then dequantize ("fake quantization"): the float values a quantized model computes with. */
 export function fakeQuantize(values: ArrayLike<number>, shape: readonly number[], params: LinearQuantParams): Float32Array {
+  checkLength(values, shape);
   const out = new Float32Array(values.length);
   const { qmin, qmax } = params;
   forEachParamRun(shape, params, (start, end, p) => {

@@ -1,5 +1,12 @@
 import { QuantError, listChoices } from './errors.js';
-import { API_VERSION, PLUGIN_KINDS, type Plugin, type PluginKind, type PluginOfKind } from './plugins.js';
+import {
+  API_VERSION,
+  PLUGIN_KINDS,
+  type Plugin,
+  type PluginKind,
+  type PluginOfKind,
+  type QuantizerCapabilities,
+} from './plugins.js';
 
 /** The methods each kind must have; checked when a plugin is registered so a bad plugin fails early and by name. */
 const requiredMethods: Record<PluginKind, readonly string[]> = {
@@ -53,6 +60,16 @@ export function validatePlugin(value: unknown, source = 'plugin'): Plugin {
   for (const method of requiredMethods[candidate.kind as PluginKind]) {
     if (typeof candidate[method] !== 'function') {
       throw new QuantError('PLUGIN_INVALID', `${label} is a ${candidate.kind} without a ${method}() method`);
+    }
+  }
+  if (candidate.kind === 'quantizer') {
+    const capabilities = candidate['capabilities'] as Partial<QuantizerCapabilities> | undefined;
+    const lists = ['bits', 'granularities', 'symmetric'] as const;
+    if (typeof capabilities !== 'object' || capabilities === null || lists.some((key) => !Array.isArray(capabilities[key]))) {
+      throw new QuantError(
+        'PLUGIN_INVALID',
+        `${label} is a quantizer without capabilities { bits, granularities, symmetric, activations }`,
+      );
     }
   }
   return candidate as Plugin;
