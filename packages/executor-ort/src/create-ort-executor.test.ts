@@ -76,6 +76,19 @@ describe('createOrtExecutor on onnxruntime-node', () => {
     expectClose(result.mm!.data as Float32Array, linearReference([3, -1], 1).mm);
   });
 
+  it('returns each fetched output under its own name, whatever the fetch order', async () => {
+    // onnxruntime-node labels a fetch list's results by output position: fetching only 'y' (the second output)
+    // used to come back as 'mm'-shaped data under the wrong name.
+    const x = { dtype: 'float32' as const, shape: [1, 2], data: Float32Array.of(0.5, 2) };
+    const expected = linearReference([0.5, 2], 1);
+    const onlyY = await session.run({ x }, ['y']);
+    expect(Object.keys(onlyY)).toEqual(['y']);
+    expectClose(onlyY.y!.data as Float32Array, expected.y);
+    const reversed = await session.run({ x }, ['y', 'mm']);
+    expectClose(reversed.y!.data as Float32Array, expected.y);
+    expectClose(reversed.mm!.data as Float32Array, expected.mm);
+  });
+
   it('round-trips every supported dtype through the runtime', async () => {
     const identity = await executor.createSession(identityModel);
     try {

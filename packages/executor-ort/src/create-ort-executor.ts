@@ -118,7 +118,9 @@ function wrapSession(ort: OrtModule, session: OrtSession, runtimeName: string): 
       if (wanted.length === 0) return {};
       let results: Record<string, OrtTensor>;
       try {
-        results = await session.run(ortFeeds, wanted);
+        // onnxruntime-node 1.23 labels the results of a fetch list by position in the session's output list, so
+        // fetching ['c', 'a'] returns c's data under the name 'a'. Fetch every output and pick by name instead.
+        results = await session.run(ortFeeds);
       } catch (error) {
         const fed = inputNames.map((name) => describeFeed(name, feeds[name]!)).join(', ');
         throw new QuantError(

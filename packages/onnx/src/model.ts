@@ -1,0 +1,278 @@
+import { QuantError, sizeOf } from '@quantkit/core';
+import { type Graph, describeNode, subgraphsOf } from './graph.js';
+import { type ExternalDataWriter, type ProtoEncodeContext, graphFromProto, graphToProto } from './graph-proto.js';
+import { int64ToNumber, int64ToWire } from './int64.js';
+import { type ModelProto, onnxTypes } from './onnx-schema.js';
+import { type ExternalDataLoader, describe } from './tensor-proto.js';
+
+/** One entry of ModelProto.opset_import. `domain` '' is the default ONNX domain. */
+export interface OpsetImport {
+  domain: string;
+  version: number;
+}
+
+/**
+ * An ONNX model: ModelProto fields plus the {@link Graph}. Model-local functions, training info and device
+ * configurations are kept as decoded protobuf objects and written back unchanged.
+ */
+export interface Model {
+  irVersion: number;
+  opsetImports: OpsetImport[];
+  producerName: string;
+  producerVersion: string;
+  domain: string;
+  modelVersion: number;
+  docString: string;
+  /** metadata_props, in file order. */
+  metadata: Map<string, string>;
+  graph: Graph;
+  functions: unknown[];
+  trainingInfo: unknown[];
+  configuration: unknown[];
+}
+
+export interface DecodeModelOptions {
+  /** Reads tensors stored outside the model file; readModelFile passes one that reads beside the model. */
+  externalData?: ExternalDataLoader | undefined;
+}
+
+export interface EncodeModelOptions {
+  /** Moves initializers out of the model file; see writeModelFile in @quantkit/onnx/node. */
+  externalData?: ExternalDataWriter | undefined;
+}
+
+/** Protobuf messages cannot exceed 2 GiB; bigger models need external data. */
+const MAX_PROTO_BYTES = 2 ** 31 - 1;
+const MAX_IR_VERSION = 100;
+
+function normalizeDomain(domain: string): string {
+  return domain === 'ai.onnx' ? '' : domain;
+}
+
+/**
+ * The opset version the model imports for `domain` ('' or 'ai.onnx' for the default ONNX domain).
+ * @example
+ * opsetVersion(model); // 17
+ * opsetVersion(model, 'com.microsoft'); // undefined when not imported
+ */
+export function opsetVersion(model: Model, domain = ''): number | undefined {
+  const wanted = normalizeDomain(domain);
+  let version: number | undefined;
+  for (const entry of model.opsetImports) {
+    if (normalizeDomain(entry.domain) === wanted) version = Math.max(version ?? 0, entry.version);
+  }
+  return version;
+}
+
+/**
+ * Sets the imported opset version of `domain`, adding the import when missing. Does not convert operators.
+ * @example
+ * setOpsetVersion(model, 1, 'com.microsoft');
+ */
+export function setOpsetVersion(model: Model, version: number, domain = ''): void {
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new QuantError('INVALID_ARGUMENT', `opset version must be a positive integer, got ${version}`);
+  }
+  const wanted = normalizeDomain(domain);
+  const existing = model.opsetImports.filter((entry) => normalizeDomain(entry.domain) === wanted);
+  if (existing.length === 0) {
+    model.opsetImports.push({ domain, version });
+    return;
+  }
+  for (const entry of existing) entry.version = version;
+}
+
+function wrapInvalid(source: string, error: unknown): QuantError {
+  if (QuantError.is(error) && error.code !== 'INVALID_MODEL') return error;
+  const message = describe(error);
+  return new QuantError('INVALID_MODEL', `${source}: ${message}`, { cause: error });
+}
+
+/**
+ * Decodes an ONNX model file and checks that it is consistent (see {@link validateModel}).
+ *
+ * @example
+ * const model = decodeModel(new Uint8Array(await (await fetch(url)).arrayBuffer()), url);
+ * @throws QuantError INVALID_MODEL naming `source` for bytes that are not protobuf, truncated or inconsistent
+ *   models; UNSUPPORTED when tensors live in external files and no `externalData` loader is given.
+ */
+export function decodeModel(bytes: Uint8Array, source = 'model', options: DecodeModelOptions = {}): Model {
+  let proto: ModelProto;
+  try {
+    proto = onnxTypes.ModelProto.decode(bytes) as unknown as ModelProto;
+  } catch (error) {
+    throw new QuantError(
+      'INVALID_MODEL',
+      `${source} is not a valid ONNX model (protobuf decoding failed: ${describe(error)})`,
+      { cause: error },
+    );
+  }
+  try {
+    if (!proto.graph) throw new QuantError('INVALID_MODEL', 'the model has no graph');
+    const model: Model = {
+      irVersion: int64ToNumber(proto.ir_version),
+      opsetImports: (proto.opset_import ?? []).map((entry) => ({
+        domain: entry.domain ?? '',
+        version: int64ToNumber(entry.version),
+      })),
+      producerName: proto.producer_name ?? '',
+      producerVersion: proto.producer_version ?? '',
+      domain: proto.domain ?? '',
+      modelVersion: int64ToNumber(proto.model_version),
+      docString: proto.doc_string ?? '',
+      metadata: new Map((proto.metadata_props ?? []).map((entry) => [entry.key ?? '', entry.value ?? ''])),
+      graph: graphFromProto(proto.graph, { externalData: options.externalData }),
+      functions: proto.functions ?? [],
+      trainingInfo: proto.training_info ?? [],
+      configuration: proto.configuration ?? [],
+    };
+    validateModel(model, source);
+    return model;
+  } catch (error) {
+    throw wrapInvalid(source, error);
+  }
+}
+
+function fail(source: string, message: string): never {
+  throw new QuantError('INVALID_MODEL', `${source}: ${message}`);
+}
+
+function validateGraph(
+  graph: Graph,
+  outer: ReadonlySet<string>,
+  source: string,
+  isMain: boolean,
+  domains: ReadonlySet<string>,
+): void {
+  const where = `graph "${graph.name}"`;
+  const defined = new Set<string>();
+  const define = (name: string, what: string): void => {
+    if (name === '') fail(source, `${where} has ${what} with an empty name`);
+    if (defined.has(name)) fail(source, `${where} defines "${name}" twice (${what})`);
+    defined.add(name);
+  };
+  for (const input of graph.inputs) define(input.name, 'an input');
+  for (const [name, tensor] of graph.initializers) {
+    const size = sizeOf(tensor.shape);
+    if (tensor.data.length !== size) {
+      fail(source, `initializer "${name}" has ${tensor.data.length} elements but shape [${tensor.shape}] needs ${size}`);
+    }
+    if (!defined.has(name) || !graph.isInput(name)) define(name, 'an initializer');
+  }
+  for (const name of graph.opaqueInitializers.keys()) {
+    if (!defined.has(name) || !graph.isInput(name)) define(name, 'an initializer');
+  }
+  for (const node of graph.nodes) {
+    if (!node.opType) fail(source, `${where} has a node without op_type (${describeNode(node)})`);
+    if (!domains.has(normalizeDomain(node.domain))) {
+      fail(source, `${describeNode(node)} uses domain "${node.domain}", which the model does not import`);
+    }
+    for (const output of node.outputs) if (output !== '') define(output, describeNode(node));
+  }
+  const visible = (name: string): boolean => name === '' || defined.has(name) || outer.has(name);
+  for (const node of graph.nodes) {
+    for (const input of node.inputs) {
+      if (!visible(input)) {
+        fail(source, `${describeNode(node)} in ${where} reads "${input}", which no node, input or initializer provides`);
+      }
+    }
+  }
+  if (isMain && graph.outputs.length === 0) fail(source, `${where} has no outputs`);
+  for (const output of graph.outputs) {
+    if (output.name === '' || !visible(output.name)) {
+      fail(source, `${where} output "${output.name}" is not produced by any node, input or initializer`);
+    }
+  }
+  const cycle = graph.findCycle();
+  if (cycle !== undefined) fail(source, `${where} has a cycle through ${describeNode(cycle)}`);
+  const scope = new Set([...outer, ...defined]);
+  for (const node of graph.nodes) {
+    for (const sub of subgraphsOf(node)) validateGraph(sub, scope, source, false, domains);
+  }
+}
+
+/**
+ * Checks what decoding alone cannot: an IR version and opset imports are present, every node's domain is
+ * imported (or is a model-local function's), every node input and graph output is defined (by a node, graph input, initializer or enclosing graph), no value is defined twice, the
+ * nodes have no cycle and initializer data matches their shapes.
+ *
+ * @example
+ * validateModel(model, 'model.onnx');
+ * @throws QuantError INVALID_MODEL naming `source` and the first problem found.
+ */
+export function validateModel(model: Model, source = 'model'): void {
+  if (!Number.isSafeInteger(model.irVersion) || model.irVersion < 1 || model.irVersion > MAX_IR_VERSION) {
+    fail(source, `ir_version ${model.irVersion} is not a valid ONNX IR version`);
+  }
+  if (model.opsetImports.length === 0) fail(source, 'the model imports no opset (opset_import is empty)');
+  const seen = new Set<string>();
+  for (const entry of model.opsetImports) {
+    const domain = normalizeDomain(entry.domain);
+    if (seen.has(domain)) fail(source, `opset_import lists domain "${entry.domain}" twice`);
+    seen.add(domain);
+    if (!Number.isSafeInteger(entry.version) || entry.version < 1) {
+      fail(source, `opset_import of domain "${entry.domain}" has version ${entry.version}`);
+    }
+  }
+  // Nodes may also call model-local functions, whose domain need not be imported.
+  for (const fn of model.functions) {
+    const domain = (fn as { domain?: unknown }).domain;
+    if (typeof domain === 'string') seen.add(normalizeDomain(domain));
+  }
+  validateGraph(model.graph, new Set(), source, true, seen);
+}
+
+function modelToProto(model: Model, context: ProtoEncodeContext): ModelProto {
+  const proto: ModelProto = {
+    ir_version: int64ToWire(model.irVersion),
+    opset_import: model.opsetImports.map((entry) => ({
+      ...(entry.domain ? { domain: entry.domain } : {}),
+      version: int64ToWire(entry.version),
+    })),
+    graph: graphToProto(model.graph, context),
+  };
+  if (model.producerName) proto.producer_name = model.producerName;
+  if (model.producerVersion) proto.producer_version = model.producerVersion;
+  if (model.domain) proto.domain = model.domain;
+  if (model.modelVersion) proto.model_version = int64ToWire(model.modelVersion);
+  if (model.docString) proto.doc_string = model.docString;
+  if (model.metadata.size > 0) proto.metadata_props = [...model.metadata].map(([key, value]) => ({ key, value }));
+  if (model.trainingInfo.length > 0) proto.training_info = model.trainingInfo;
+  if (model.functions.length > 0) proto.functions = model.functions;
+  if (model.configuration.length > 0) proto.configuration = model.configuration;
+  return proto;
+}
+
+/**
+ * Serializes a model. The same model always gives the same bytes (fields in field-number order, initializers,
+ * attributes and metadata in insertion order).
+ *
+ * @example
+ * const bytes = encodeModel(model);
+ * @throws QuantError INVALID_ARGUMENT when the inline tensor data exceeds the 2 GiB protobuf limit (use external
+ *   data) or a tensor's data disagrees with its shape.
+ */
+export function encodeModel(model: Model, options: EncodeModelOptions = {}): Uint8Array {
+  const context: ProtoEncodeContext = { externalData: options.externalData, inlineBytes: 0 };
+  const proto = modelToProto(model, context);
+  if (context.inlineBytes > MAX_PROTO_BYTES) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `the model holds ${context.inlineBytes} bytes of tensor data, more than the 2 GiB a protobuf file can hold; ` +
+        'write it with external data (writeModelFile(path, model, { externalData: true }))',
+    );
+  }
+  // opset_import goes last (protobuf allows any field order and merges repeated fields): a file cut short at
+  // a field boundary then lacks its opset imports and fails validation instead of silently losing its tail.
+  const opsets = proto.opset_import;
+  delete proto.opset_import;
+  const body = onnxTypes.ModelProto.encode(proto).finish();
+  const tail = onnxTypes.ModelProto.encode({ opset_import: opsets }).finish();
+  const bytes = new Uint8Array(body.length + tail.length);
+  bytes.set(body);
+  bytes.set(tail, body.length);
+  if (bytes.length > MAX_PROTO_BYTES) {
+    throw new QuantError('INVALID_ARGUMENT', `the encoded model is ${bytes.length} bytes, over the 2 GiB limit`);
+  }
+  return bytes;
+}

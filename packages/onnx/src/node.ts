@@ -1,0 +1,263 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
+import { type Tensor, QuantError } from '@quantkit/core';
+import { type Model, decodeModel, encodeModel } from './model.js';
+import { type ExternalDataLoader, type ExternalDataRef, decodeTensor } from './tensor-proto.js';
+
+/** Receives the chunks of a file being written; awaiting each keeps memory bounded. */
+export type ChunkWriter = (chunk: Uint8Array) => Promise<void>;
+
+function isErrno(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+function ioError(action: string, path: string, error: unknown): QuantError {
+  if (QuantError.is(error)) return error;
+  if (isErrno(error, 'ENOENT')) return new QuantError('NOT_FOUND', `${path} does not exist`, { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new QuantError('IO_ERROR', `cannot ${action} ${path}: ${message}`, { cause: error });
+}
+
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+async function writeTemp(path: string, content: Uint8Array | ((write: ChunkWriter) => Promise<void>)): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, 'wx');
+    const file = handle;
+    if (content instanceof Uint8Array) {
+      await file.writeFile(content);
+    } else {
+      await content(async (chunk) => {
+        let written = 0;
+        while (written < chunk.length) {
+          const { bytesWritten } = await file.write(chunk, written, chunk.length - written);
+          written += bytesWritten;
+        }
+      });
+    }
+    await file.sync();
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Writes a file atomically: the bytes go to a temporary file in the same folder, which is then renamed over
+ * `path`. On any failure the temporary file is removed and `path` is untouched, so readers never see a partial
+ * file. `content` is the bytes, or a function that streams chunks through `write` (for files over 2 GiB).
+ *
+ * @example
+ * await writeFileAtomic('report.json', new TextEncoder().encode(json));
+ * await writeFileAtomic('weights.bin', async (write) => { for (const chunk of chunks) await write(chunk); });
+ * @throws QuantError NOT_FOUND when the folder does not exist, IO_ERROR for other file-system failures; errors
+ *   thrown by `content` are passed through.
+ */
+export async function writeFileAtomic(
+  path: string,
+  content: Uint8Array | ((write: ChunkWriter) => Promise<void>),
+): Promise<void> {
+  const temp = tempPathFor(path);
+  try {
+    await writeTemp(temp, content);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    if (isErrno(error, 'ENOENT')) {
+      throw new QuantError('NOT_FOUND', `cannot write ${path}: folder ${dirname(path)} does not exist`, {
+        cause: error,
+      });
+    }
+    throw ioError('write', path, error);
+  }
+}
+
+/** Checks a location taken from a model file: relative, and inside the model's folder. */
+function resolveLocation(folder: string, location: string, modelPath: string): string {
+  const normalized = normalize(location);
+  if (isAbsolute(location) || normalized === '..' || normalized.startsWith(`..${sep}`) || normalized.includes('\0')) {
+    throw new QuantError(
+      'INVALID_MODEL',
+      `${modelPath} refers to external data "${location}" outside its folder; only relative paths inside it are read`,
+    );
+  }
+  return resolve(folder, normalized);
+}
+
+/** An external data loader reading files beside the model; `close()` releases the open files. */
+function fileLoader(modelPath: string): { load: ExternalDataLoader; close: () => void } {
+  const folder = dirname(modelPath);
+  const files = new Map<string, { fd: number; size: number }>();
+  const load: ExternalDataLoader = (location, offset, length) => {
+    const path = resolveLocation(folder, location, modelPath);
+    let file = files.get(path);
+    if (file === undefined) {
+      try {
+        const fd = openSync(path, 'r');
+        file = { fd, size: fstatSync(fd).size };
+      } catch (error) {
+        if (isErrno(error, 'ENOENT')) {
+          throw new QuantError('NOT_FOUND', `external data file ${path} (of ${modelPath}) does not exist`, {
+            cause: error,
+          });
+        }
+        throw ioError('read', path, error);
+      }
+      files.set(path, file);
+    }
+    const size = length ?? file.size - offset;
+    if (offset + size > file.size) {
+      throw new QuantError(
+        'INVALID_MODEL',
+        `${modelPath}: external data ${location} has ${file.size} bytes, a tensor needs bytes ${offset}..${offset + size}`,
+      );
+    }
+    // Sync reads because tensor decoding is synchronous; positional reads work past 2 GiB and read only the
+    // slice each tensor needs, never the whole file.
+    const bytes = new Uint8Array(size);
+    let done = 0;
+    while (done < size) {
+      const read = readSync(file.fd, bytes, done, size - done, offset + done);
+      if (read === 0) throw new QuantError('IO_ERROR', `${path} ended early while reading external data`);
+      done += read;
+    }
+    return bytes;
+  };
+  const close = (): void => {
+    for (const { fd } of files.values()) closeSync(fd);
+    files.clear();
+  };
+  return { load, close };
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  try {
+    const buffer = await readFile(path);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  } catch (error) {
+    throw ioError('read', path, error);
+  }
+}
+
+/**
+ * Reads an ONNX model file, resolving tensors stored in external data files relative to the model's folder.
+ *
+ * @example
+ * const model = await readModelFile('resnet18.onnx');
+ * @throws QuantError NOT_FOUND naming the file (or a missing external data file); INVALID_MODEL naming the file
+ *   when it is not a valid ONNX model; IO_ERROR when reading fails.
+ */
+export async function readModelFile(path: string): Promise<Model> {
+  const bytes = await readBytes(path);
+  const loader = fileLoader(path);
+  try {
+    return decodeModel(bytes, path, { externalData: loader.load });
+  } finally {
+    loader.close();
+  }
+}
+
+/**
+ * Reads a serialized TensorProto file (ONNX test data: test_data_set_0/input_0.pb).
+ * @example
+ * const { name, dtype, shape, data } = await readTensorFile('test_data_set_0/input_0.pb');
+ * @throws QuantError NOT_FOUND, INVALID_MODEL (not a TensorProto) or UNSUPPORTED (data type), naming the file.
+ */
+export async function readTensorFile(path: string): Promise<Tensor & { name: string }> {
+  const bytes = await readBytes(path);
+  const loader = fileLoader(path);
+  try {
+    return decodeTensor(bytes, path, { externalData: loader.load });
+  } finally {
+    loader.close();
+  }
+}
+
+export interface WriteModelOptions {
+  /**
+   * Store initializers in a separate file beside the model (needed above 2 GiB). `true` uses the defaults:
+   * tensors of at least `threshold` = 1024 bytes go to `location` = "<model file name>.data".
+   */
+  externalData?: boolean | { threshold?: number; location?: string };
+}
+
+/** Tensors at least this big start at a multiple of ALIGNMENT in the data file, so runtimes can map them. */
+const ALIGN_THRESHOLD = 1024 * 1024;
+const ALIGNMENT = 4096;
+
+/**
+ * Writes a model file atomically (temporary file + rename; on failure nothing is left behind). With
+ * `externalData`, large initializers go to a data file next to the model, written atomically as well.
+ *
+ * @example
+ * await writeModelFile('model.int8.onnx', model);
+ * await writeModelFile('llm.onnx', model, { externalData: { threshold: 1024, location: 'llm.onnx.data' } });
+ * @throws QuantError INVALID_ARGUMENT for a bad location or a model over 2 GiB without external data;
+ *   NOT_FOUND when the folder does not exist; IO_ERROR for other write failures.
+ */
+export async function writeModelFile(path: string, model: Model, options: WriteModelOptions = {}): Promise<void> {
+  if (!options.externalData) {
+    await writeFileAtomic(path, encodeModel(model));
+    return;
+  }
+  const settings = options.externalData === true ? {} : options.externalData;
+  const threshold = settings.threshold ?? 1024;
+  const location = settings.location ?? `${basename(path)}.data`;
+  const normalized = normalize(location);
+  if (
+    location === '' ||
+    isAbsolute(location) ||
+    normalized === '..' ||
+    normalized.startsWith(`..${sep}`) ||
+    normalized.includes(sep)
+  ) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `external data location "${location}" must be a plain file name in the model's folder`,
+    );
+  }
+  const chunks: { offset: number; bytes: Uint8Array }[] = [];
+  let end = 0;
+  const bytes = encodeModel(model, {
+    externalData: (_name, _tensor, data): ExternalDataRef | undefined => {
+      if (data.length < threshold) return undefined;
+      const offset = data.length >= ALIGN_THRESHOLD ? Math.ceil(end / ALIGNMENT) * ALIGNMENT : end;
+      chunks.push({ offset, bytes: data });
+      end = offset + data.length;
+      return { location, offset, length: data.length };
+    },
+  });
+  const dataPath = join(dirname(path), location);
+  if (resolve(dataPath) === resolve(path)) {
+    throw new QuantError('INVALID_ARGUMENT', `external data location "${location}" is the model file itself`);
+  }
+  const dataTemp = tempPathFor(dataPath);
+  const modelTemp = tempPathFor(path);
+  try {
+    await writeTemp(dataTemp, async (write) => {
+      let position = 0;
+      for (const chunk of chunks) {
+        if (chunk.offset > position) await write(new Uint8Array(chunk.offset - position));
+        await write(chunk.bytes);
+        position = chunk.offset + chunk.bytes.length;
+      }
+    });
+    await writeTemp(modelTemp, bytes);
+    // Data first: a reader that sees the new model file must also find the data it points at.
+    await rename(dataTemp, dataPath);
+    await rename(modelTemp, path);
+  } catch (error) {
+    await rm(dataTemp, { force: true });
+    await rm(modelTemp, { force: true });
+    if (isErrno(error, 'ENOENT')) {
+      throw new QuantError('NOT_FOUND', `cannot write ${path}: folder ${dirname(path)} does not exist`, {
+        cause: error,
+      });
+    }
+    throw ioError('write', path, error);
+  }
+}

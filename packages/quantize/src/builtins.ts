@@ -1,0 +1,15 @@
+import { type Plugin, type Registry, createRegistry } from '@quantkit/core';
+import { minMaxObserver } from '@quantkit/calibration';
+import { linearQuantizer, powerOfTwoQuantizer } from '@quantkit/quantizer-linear';
+
+/** The plugins quantkit ships with; pass them with your own to createRegistry. */
+export const builtinPlugins: readonly Plugin[] = [linearQuantizer, powerOfTwoQuantizer, minMaxObserver];
+
+/**
+ * A registry of the built-in plugins plus any extra ones.
+ * @example const registry = createDefaultRegistry([myQuantizer]);
+ * @throws QuantError PLUGIN_INVALID / PLUGIN_CONFLICT for a bad or clashing extra plugin.
+ */
+export function createDefaultRegistry(extra: readonly unknown[] = []): Registry {
+  return createRegistry([...builtinPlugins, ...extra]);
+}

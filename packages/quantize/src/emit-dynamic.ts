@@ -1,0 +1,128 @@
+import { type QuantizerPlugin, type Tensor, createTensor, QuantError } from '@quantkit/core';
+import type { Attribute, Node } from '@quantkit/onnx';
+import { MS_DOMAIN, type QdqEmitter } from './emitter.js';
+import { weightOptions } from './emit-static.js';
+import { emitWeightOnly } from './emit-weight-only.js';
+import type { Recipe } from './options.js';
+import type { ConstantUse, QuantPlan } from './plan.js';
+
+function transpose2d(tensor: Tensor<'float32'>): Tensor<'float32'> {
+  const [rows, cols] = tensor.shape as [number, number];
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c]!;
+  return createTensor('float32', [cols, rows], out);
+}
+
+function floatAttribute(node: Node, name: string, fallback: number): number {
+  const attribute = node.attributes.get(name);
+  return attribute?.type === 'float' ? attribute.value : fallback;
+}
+
+/**
+ * MatMul and Gemm become com.microsoft DynamicQuantizeMatMul: the activation is quantized to uint8 at run time,
+ * the weight is int8 per column, and onnxruntime runs the u8 x s8 product in one kernel.
+ */
+function emitMatMul(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantizer: QuantizerPlugin): void {
+  const { graph } = emitter;
+  const { node } = use;
+  const isGemm = node.opType === 'Gemm';
+  const transB = isGemm && node.attributes.get('transB')?.value === 1;
+  const weight = transB ? transpose2d(use.tensor) : use.tensor;
+  const axis = use.axis === undefined ? undefined : weight.shape.length - 1;
+  const quantized = quantizer.quantizeWeight(weight, weightOptions(recipe, { ...use, tensor: weight, axis }));
+  const alpha = isGemm ? floatAttribute(node, 'alpha', 1) : 1;
+  const beta = isGemm ? floatAttribute(node, 'beta', 1) : 1;
+  // alpha scales the whole product, so it folds into the weight scales exactly.
+  const params = alpha === 1 ? quantized.params : { ...quantized.params, scale: quantized.params.scale.map((s) => Math.fround(s * alpha)) };
+  const base = node.inputs[1]!;
+  const codes = emitter.constant(`${base}_quantized`, quantized.codes);
+  const { scale, zeroPoint } = emitter.paramConstants(base, quantized.codes.shape, params);
+  const output = node.outputs[0]!;
+  const inputs = [node.inputs[0]!, codes, scale, zeroPoint];
+
+  const biasName = isGemm ? node.inputs[2] : undefined;
+  const bias = biasName ? graph.getConstant(biasName) : undefined;
+  const columns = weight.shape[1]!;
+  let extraAdd: string | undefined;
+  if (biasName && bias?.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === columns) {
+    inputs.push(emitter.constant(`${biasName}_scaled`, createTensor('float32', [columns], Float32Array.from(bias.data as Float32Array, (b) => Math.fround(b * beta)))));
+  } else if (biasName) {
+    extraAdd = biasName;
+    if (beta !== 1) {
+      const betaName = emitter.constant(`${node.name}_beta`, createTensor('float32', [], Float32Array.of(beta)));
+      extraAdd = graph.uniqueName(`${biasName}_times_beta`);
+      emitter.node('Mul', [biasName, betaName], [extraAdd]);
+    }
+  }
+  graph.removeNode(node);
+  const product = extraAdd === undefined ? output : graph.uniqueName(`${output}_product`);
+  emitter.node('DynamicQuantizeMatMul', inputs, [product], { domain: MS_DOMAIN, name: node.name });
+  emitter.requireMsDomain();
+  if (extraAdd !== undefined) emitter.node('Add', [product, extraAdd], [output]);
+}
+
+const convAttributes = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'];
+
+/**
+ * Conv becomes DynamicQuantizeLinear -> ConvInteger (u8 x s8) -> Cast -> Mul(input scale x weight scale) -> Add(bias),
+ * the ONNX-standard dynamic form.
+ */
+function emitConv(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantizer: QuantizerPlugin): void {
+  const { graph } = emitter;
+  const { node } = use;
+  // onnxruntime's ConvInteger takes uint8 weights with a single zero point, so weights are symmetric uint8
+  // (zero point 128 for every channel) with per-channel scales applied after the integer convolution.
+  const quantized = quantizer.quantizeWeight(use.tensor, { ...weightOptions(recipe, use), signed: false });
+  const base = node.inputs[1]!;
+  const channels = use.tensor.shape[0]!;
+  const spatial = use.tensor.shape.length - 2;
+  const codes = emitter.constant(`${base}_quantized`, quantized.codes);
+  const zeroPoint = quantized.params.zeroPoint[0]!;
+  if (quantized.params.zeroPoint.some((z) => z !== zeroPoint)) {
+    throw new QuantError('INTERNAL', `Conv "${node.name}": ConvInteger needs one weight zero point for all channels`);
+  }
+  const weightZero = emitter.constant(`${base}_zero_point`, createTensor(quantized.codes.dtype, [], Uint8Array.of(zeroPoint)));
+  // Output is [N, M, spatial...]; per-channel factors broadcast as [M, 1, ..., 1].
+  const perChannel = quantized.params.scale.length > 1;
+  const scaleShape = perChannel ? [channels, ...new Array<number>(spatial).fill(1)] : [];
+  const weightScale = emitter.constant(`${base}_scale`, createTensor('float32', scaleShape, Float32Array.from(quantized.params.scale)));
+
+  const x = node.inputs[0]!;
+  const output = node.outputs[0]!;
+  const xq = graph.uniqueName(`${x}_quantized`);
+  const xs = graph.uniqueName(`${x}_scale`);
+  const xz = graph.uniqueName(`${x}_zero_point`);
+  const attributes: Record<string, Attribute> = {};
+  for (const name of convAttributes) {
+    const attribute = node.attributes.get(name);
+    if (attribute !== undefined) attributes[name] = attribute;
+  }
+  const biasName = node.inputs[2];
+  graph.removeNode(node);
+  emitter.node('DynamicQuantizeLinear', [x], [xq, xs, xz]);
+  const accumulated = graph.uniqueName(`${output}_int32`);
+  emitter.node('ConvInteger', [xq, codes, xz, weightZero], [accumulated], { attributes, name: node.name });
+  const asFloat = graph.uniqueName(`${output}_float`);
+  emitter.node('Cast', [accumulated], [asFloat], { attributes: { to: { type: 'int', value: 1 } } });
+  const combinedScale = graph.uniqueName(`${output}_scale`);
+  emitter.node('Mul', [xs, weightScale], [combinedScale]);
+  if (biasName === undefined || biasName === '') {
+    emitter.node('Mul', [asFloat, combinedScale], [output]);
+    return;
+  }
+  const scaled = graph.uniqueName(`${output}_scaled`);
+  emitter.node('Mul', [asFloat, combinedScale], [scaled]);
+  const bias = graph.getConstant(biasName);
+  if (bias === undefined) throw new QuantError('INTERNAL', `bias "${biasName}" of Conv "${node.name}" is not constant`);
+  const reshaped = emitter.constant(`${biasName}_broadcast`, createTensor('float32', [channels, ...new Array<number>(spatial).fill(1)], Float32Array.from(bias.data as Float32Array)));
+  emitter.node('Add', [scaled, reshaped], [output]);
+}
+
+/** Dynamic quantization: weights in int8 now, activations quantized by the runtime on every run. */
+export function emitDynamic(emitter: QdqEmitter, plan: QuantPlan, recipe: Recipe, quantizer: QuantizerPlugin): void {
+  emitWeightOnly(emitter, plan, recipe, quantizer);
+  for (const use of plan.dynamicNodes) {
+    if (use.node.opType === 'Conv') emitConv(emitter, use, recipe, quantizer);
+    else emitMatMul(emitter, use, recipe, quantizer);
+  }
+}

@@ -1,0 +1,127 @@
+import {
+  type LinearQuantParams,
+  type QuantizerPlugin,
+  type QuantizedTensor,
+  type ValueRange,
+  createTensor,
+  dtypeInfo,
+  quantizeLinear,
+} from '@quantkit/core';
+import type { QdqEmitter } from './emitter.js';
+import type { ConstantUse, QuantPlan } from './plan.js';
+import type { Recipe } from './options.js';
+
+export interface StaticInputs {
+  readonly plan: QuantPlan;
+  readonly recipe: Recipe;
+  readonly weightQuantizer: QuantizerPlugin;
+  /** Quantizer for activations and constant operands; must implement paramsForRange. */
+  readonly activationQuantizer: QuantizerPlugin & Required<Pick<QuantizerPlugin, 'paramsForRange'>>;
+  /** Calibrated range of every activation that is not in plan.sharedParams. */
+  readonly ranges: ReadonlyMap<string, ValueRange>;
+}
+
+export function weightOptions(recipe: Recipe, use: ConstantUse) {
+  return {
+    bits: recipe.bits,
+    symmetric: recipe.symmetric,
+    // Symmetric signed weights use [-127, 127] like onnxruntime, so the range is balanced around zero.
+    restrictedRange: recipe.symmetric,
+    granularity: use.axis === undefined ? ('tensor' as const) : ('channel' as const),
+    ...(use.axis === undefined ? {} : { axis: use.axis }),
+  };
+}
+
+/** Activation params for every planned activation, following shared-params chains to their source. */
+export function activationParams(inputs: StaticInputs): Map<string, LinearQuantParams> {
+  const { plan, recipe, activationQuantizer, ranges } = inputs;
+  const params = new Map<string, LinearQuantParams>();
+  const options = { bits: 8, symmetric: recipe.activationSymmetric, granularity: 'tensor' as const };
+  const resolve = (name: string, depth = 0): LinearQuantParams => {
+    const known = params.get(name);
+    if (known !== undefined) return known;
+    const source = plan.sharedParams.get(name);
+    let result: LinearQuantParams;
+    if (source !== undefined && depth < 10_000) {
+      result = resolve(source, depth + 1);
+    } else {
+      const range = ranges.get(name);
+      if (range === undefined) throw new Error(`no calibrated range for "${name}"`);
+      result = activationQuantizer.paramsForRange(range, options);
+    }
+    params.set(name, result);
+    return result;
+  };
+  for (const name of plan.activations) resolve(name);
+  return params;
+}
+
+function quantizeBias(
+  values: Float32Array,
+  inputScale: number,
+  weight: LinearQuantParams,
+): QuantizedTensor | undefined {
+  const scale = Float32Array.from(weight.scale, (s) => Math.fround(inputScale * s));
+  const int32 = dtypeInfo('int32');
+  const params: LinearQuantParams = {
+    scale,
+    zeroPoint: new Int32Array(scale.length),
+    granularity: weight.granularity === 'tensor' ? 'tensor' : 'channel',
+    axis: weight.granularity === 'tensor' ? undefined : 0,
+    bits: 32,
+    dtype: 'int32',
+    qmin: int32.min,
+    qmax: int32.max,
+  };
+  const shape = [values.length];
+  // A bias too large for int32 at this scale would saturate: keep it float rather than change the result.
+  for (let i = 0; i < values.length; i++) {
+    const s = scale[weight.granularity === 'tensor' ? 0 : i]!;
+    if (Math.abs(values[i]! / s) > int32.max) return undefined;
+  }
+  const codes = quantizeLinear(values, shape, params);
+  return { codes: createTensor('int32', shape, codes.data as Int32Array), params };
+}
+
+/**
+ * Static QDQ: int8 weights and int32 biases behind DequantizeLinear, a QuantizeLinear/DequantizeLinear pair on
+ * every planned activation, and fused Relu/Clip removed (their clamp is the saturation of the producer's Q).
+ */
+export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): void {
+  const { graph } = emitter;
+  const { plan, recipe, weightQuantizer, activationQuantizer } = inputs;
+  const params = activationParams(inputs);
+
+  const weightParams = new Map<ConstantUse, LinearQuantParams>();
+  for (const use of plan.constants) {
+    const original = use.node.inputs[use.slot]!;
+    const quantized =
+      use.kind === 'weight'
+        ? weightQuantizer.quantizeWeight(use.tensor, weightOptions(recipe, use))
+        : activationQuantizer.quantizeWeight(use.tensor, {
+            bits: 8,
+            symmetric: recipe.activationSymmetric,
+            granularity: 'tensor',
+          });
+    weightParams.set(use, quantized.params);
+    graph.replaceInput(use.node, original, emitter.dequantizedConstant(original, quantized));
+  }
+
+  for (const bias of plan.biases) {
+    const inputParams = params.get(bias.input);
+    const weight = weightParams.get(bias.weight);
+    if (inputParams === undefined || weight === undefined) continue;
+    const quantized = quantizeBias(bias.tensor.data, inputParams.scale[0]!, weight);
+    if (quantized === undefined) continue;
+    const original = bias.node.inputs[bias.slot]!;
+    graph.replaceInput(bias.node, original, emitter.dequantizedConstant(original, quantized));
+  }
+
+  for (const { activation, producer } of plan.fusedActivations) {
+    const output = activation.outputs[0]!;
+    graph.removeNode(activation);
+    graph.replaceOutput(producer, producer.outputs[0]!, output);
+  }
+
+  for (const name of plan.activations) emitter.quantizeActivation(name, params.get(name)!);
+}

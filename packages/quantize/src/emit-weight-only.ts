@@ -1,0 +1,14 @@
+import type { QuantizerPlugin } from '@quantkit/core';
+import type { QdqEmitter } from './emitter.js';
+import { weightOptions } from './emit-static.js';
+import type { Recipe } from './options.js';
+import type { QuantPlan } from './plan.js';
+
+/** Weight-only: each planned weight is stored in int8 and dequantized in front of its float op. */
+export function emitWeightOnly(emitter: QdqEmitter, plan: QuantPlan, recipe: Recipe, quantizer: QuantizerPlugin): void {
+  for (const use of plan.constants) {
+    const original = use.node.inputs[use.slot]!;
+    const quantized = quantizer.quantizeWeight(use.tensor, weightOptions(recipe, use));
+    emitter.graph.replaceInput(use.node, original, emitter.dequantizedConstant(original, quantized));
+  }
+}

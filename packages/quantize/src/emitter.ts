@@ -1,0 +1,139 @@
+import {
+  type LinearQuantParams,
+  type QuantDType,
+  type Tensor,
+  createTensor,
+  paramShape,
+} from '@quantkit/core';
+import type { Attribute, Graph, Model, Node } from '@quantkit/onnx';
+
+export const MS_DOMAIN = 'com.microsoft';
+
+/**
+ * Writes quantization nodes into a graph, choosing the operator domain each needs at the model's opset:
+ * ONNX QuantizeLinear/DequantizeLinear from opset 10 (per-axis from 13, 4- and 16-bit from 21), otherwise the
+ * com.microsoft forms onnxruntime ships, which take the same inputs and an `axis` attribute at every opset.
+ */
+export class QdqEmitter {
+  readonly graph: Graph;
+  readonly opset: number;
+  private usesMsDomain = false;
+
+  constructor(
+    private readonly model: Model,
+    opset: number,
+  ) {
+    this.graph = model.graph;
+    this.opset = opset;
+  }
+
+  /** Domain for a Q/DQ node over codes of `dtype`, per axis or per tensor. */
+  domainFor(dtype: QuantDType, perAxis: boolean): string {
+    const wide = dtype === 'int16' || dtype === 'uint16' || dtype === 'int4' || dtype === 'uint4';
+    if (this.opset < 10 || (perAxis && this.opset < 13) || (wide && this.opset < 21)) {
+      this.usesMsDomain = true;
+      return MS_DOMAIN;
+    }
+    return '';
+  }
+
+  /** Sub-byte codes are stored in an 8-bit container below opset 21, where ONNX has no int4 type. */
+  storable(codes: Tensor<QuantDType>, params: LinearQuantParams): { codes: Tensor<QuantDType>; params: LinearQuantParams } {
+    if (this.opset >= 21 || (codes.dtype !== 'int4' && codes.dtype !== 'uint4')) return { codes, params };
+    const dtype = codes.dtype === 'int4' ? 'int8' : 'uint8';
+    const data = dtype === 'int8' ? Int8Array.from(codes.data) : Uint8Array.from(codes.data);
+    return { codes: createTensor(dtype, codes.shape, data), params: { ...params, dtype } };
+  }
+
+  /** Adds an initializer under a fresh name derived from `base` and returns the name. */
+  constant(base: string, tensor: Tensor): string {
+    const name = this.graph.uniqueName(base);
+    this.graph.addInitializer(name, tensor);
+    return name;
+  }
+
+  /** Scale and zero-point initializers for params applied to a tensor of `shape`. */
+  paramConstants(base: string, shape: readonly number[], params: LinearQuantParams): { scale: string; zeroPoint: string } {
+    const dims = params.granularity === 'tensor' ? [] : paramShape(shape, params);
+    const zeroPoints = createTensor(params.dtype, dims);
+    const target = zeroPoints.data as { [i: number]: number };
+    params.zeroPoint.forEach((z, i) => {
+      target[i] = z;
+    });
+    return {
+      scale: this.constant(`${base}_scale`, createTensor('float32', dims, Float32Array.from(params.scale))),
+      zeroPoint: this.constant(`${base}_zero_point`, zeroPoints),
+    };
+  }
+
+  node(opType: string, inputs: string[], outputs: string[], options: { domain?: string; attributes?: Record<string, Attribute>; name?: string } = {}): Node {
+    const node: Node = {
+      name: this.graph.uniqueName(options.name ?? `${outputs[0] ?? opType}_${opType}`),
+      opType,
+      domain: options.domain ?? '',
+      inputs,
+      outputs,
+      attributes: new Map(Object.entries(options.attributes ?? {})),
+    };
+    this.graph.addNode(node);
+    return node;
+  }
+
+  private axisAttributes(params: LinearQuantParams): Record<string, Attribute> {
+    if (params.granularity === 'tensor') return {};
+    const attributes: Record<string, Attribute> = { axis: { type: 'int', value: params.axis ?? 0 } };
+    if (params.granularity === 'block') attributes['block_size'] = { type: 'int', value: params.blockSize ?? 1 };
+    return attributes;
+  }
+
+  /**
+   * Stores codes as an initializer followed by a DequantizeLinear; returns the float output's name.
+   */
+  dequantizedConstant(base: string, quantized: { codes: Tensor<QuantDType>; params: LinearQuantParams }): string {
+    const { codes, params } = this.storable(quantized.codes, quantized.params);
+    const codesName = this.constant(`${base}_quantized`, codes);
+    const { scale, zeroPoint } = this.paramConstants(base, codes.shape, params);
+    const output = this.graph.uniqueName(`${base}_dequantized`);
+    this.node('DequantizeLinear', [codesName, scale, zeroPoint], [output], {
+      domain: this.domainFor(params.dtype, params.granularity !== 'tensor'),
+      attributes: this.axisAttributes(params),
+    });
+    return output;
+  }
+
+  /**
+   * Puts a QuantizeLinear -> DequantizeLinear pair on an activation, so every reader sees the quantized values.
+   * The value keeps its name for its readers (and as a graph output); the producer's float result is renamed.
+   */
+  quantizeActivation(name: string, params: LinearQuantParams): void {
+    const { graph } = this;
+    const { scale, zeroPoint } = this.paramConstants(name, [], params);
+    const quantized = graph.uniqueName(`${name}_quantized`);
+    const domain = this.domainFor(params.dtype, false);
+    const producer = graph.producer(name);
+    if (producer === undefined) {
+      // A graph input cannot be renamed: its readers switch to the dequantized copy instead.
+      const dequantized = graph.uniqueName(`${name}_dequantized`);
+      const quantize = this.node('QuantizeLinear', [name, scale, zeroPoint], [quantized], { domain });
+      this.node('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], { domain });
+      graph.replaceAllUses(name, dequantized, { except: [quantize], outputs: false });
+      return;
+    }
+    const float = graph.uniqueName(`${name}_float`);
+    graph.replaceOutput(producer, name, float);
+    this.node('QuantizeLinear', [float, scale, zeroPoint], [quantized], { domain });
+    this.node('DequantizeLinear', [quantized, scale, zeroPoint], [name], { domain });
+  }
+
+  /** Notes that an emitted node is in the com.microsoft domain. */
+  requireMsDomain(): void {
+    this.usesMsDomain = true;
+  }
+
+  /** Records the com.microsoft opset import when any emitted node needs it. */
+  finish(): void {
+    if (this.usesMsDomain && !this.model.opsetImports.some((entry) => entry.domain === MS_DOMAIN)) {
+      this.model.opsetImports.push({ domain: MS_DOMAIN, version: 1 });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * How the planner treats each op type it can quantize.
+ * - compute: runs on integer codes (its weights are quantized, its float inputs get Q/DQ).
+ * - passthrough: normally kept in 8 bit between compute ops so ORT fuses it (QLinearAdd, u8 MaxPool, ...).
+ * `dataInputs` are the input slots that carry float data; the others (shapes, axes, scalars) stay as they are.
+ * `shareParams` marks ops whose output values are a subset of their input's, so the output reuses the input's
+ * scale and zero point: ORT then drops the DQ -> op -> Q pair and runs the op on uint8 directly.
+ */
+export interface OpRole {
+  readonly role: 'compute' | 'passthrough';
+  readonly dataInputs: readonly number[] | 'all';
+  readonly shareParams?: boolean;
+}
+
+export const STATIC_OPS: Readonly<Record<string, OpRole>> = {
+  Conv: { role: 'compute', dataInputs: [0, 1] },
+  ConvTranspose: { role: 'compute', dataInputs: [0, 1] },
+  Gemm: { role: 'compute', dataInputs: [0, 1] },
+  MatMul: { role: 'compute', dataInputs: [0, 1] },
+  Relu: { role: 'passthrough', dataInputs: [0] },
+  Clip: { role: 'passthrough', dataInputs: [0] },
+  Add: { role: 'passthrough', dataInputs: [0, 1] },
+  Mul: { role: 'passthrough', dataInputs: [0, 1] },
+  Concat: { role: 'passthrough', dataInputs: 'all' },
+  MaxPool: { role: 'passthrough', dataInputs: [0], shareParams: true },
+  AveragePool: { role: 'passthrough', dataInputs: [0] },
+  GlobalAveragePool: { role: 'passthrough', dataInputs: [0] },
+  Reshape: { role: 'passthrough', dataInputs: [0], shareParams: true },
+  Transpose: { role: 'passthrough', dataInputs: [0], shareParams: true },
+  Flatten: { role: 'passthrough', dataInputs: [0], shareParams: true },
+  Squeeze: { role: 'passthrough', dataInputs: [0], shareParams: true },
+  Unsqueeze: { role: 'passthrough', dataInputs: [0], shareParams: true },
+  Resize: { role: 'passthrough', dataInputs: [0], shareParams: true },
+};
+
+/** Ops whose weight can be stored in 8 bit and dequantized in front of the float op (weight-only mode). */
+export const WEIGHT_ONLY_OPS: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Gather']);
+
+/** Input slot of the weight for each op with a weight. */
+export function weightSlot(opType: string): number {
+  return opType === 'Gather' ? 0 : 1;
+}

@@ -1,0 +1,121 @@
+import {
+  type Granularity,
+  type ExecutorPlugin,
+  type Registry,
+  type Tensor,
+  QuantError,
+  listChoices,
+} from '@quantkit/core';
+
+export type QuantizeMode = 'static' | 'dynamic' | 'weight-only';
+export const QUANTIZE_MODES: readonly QuantizeMode[] = ['static', 'dynamic', 'weight-only'];
+
+export type OutputFormat = 'qdq';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['qdq'];
+
+/** One calibration sample: a tensor for each model input, by input name. */
+export type CalibrationSample = Readonly<Record<string, Tensor>>;
+
+export interface ProgressEvent {
+  readonly phase: 'calibrate';
+  /** Samples done and (when known) in total. */
+  readonly done: number;
+  readonly total: number | undefined;
+}
+
+/**
+ * Everything a quantization run can be told. Only `mode` is required; the rest default to what a user of an
+ * x86 or WebAssembly CPU wants: int8 symmetric per-channel weights, uint8 asymmetric activations, QDQ format.
+ */
+export interface QuantizeOptions {
+  readonly mode: QuantizeMode;
+  /** Weight quantizer plugin name (default 'linear'). */
+  readonly quantizer?: string;
+  /** Weight bits (default 8). */
+  readonly bits?: number;
+  /** Weight granularity (default 'channel'). */
+  readonly granularity?: Granularity;
+  readonly blockSize?: number;
+  /** Symmetric weights (default true). Activations follow activationSymmetric. */
+  readonly symmetric?: boolean;
+  /** Activations in int8 with zero point 0 instead of uint8 with a zero point (default false). */
+  readonly activationSymmetric?: boolean;
+  /** Calibration observer plugin name (default 'minmax'). */
+  readonly calibrationMethod?: string;
+  readonly format?: OutputFormat;
+  /** Node names or op types (glob patterns with * and ?) to keep in float. */
+  readonly exclude?: readonly string[];
+  /** Plugins to choose from; the built-ins when omitted. */
+  readonly registry?: Registry;
+  /** Runs the float model during calibration; required for static mode. */
+  readonly executor?: ExecutorPlugin;
+  /** Calibration samples for static mode. */
+  readonly calibrationData?: Iterable<CalibrationSample> | AsyncIterable<CalibrationSample>;
+  /** Recorded in the output's provenance (e.g. a hash of the calibration folder). */
+  readonly calibrationHash?: string;
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Samples expected, for progress reporting. */
+  readonly calibrationTotal?: number;
+}
+
+/** Options after defaults and validation; this is the recipe written into the output's metadata. */
+export interface Recipe {
+  readonly mode: QuantizeMode;
+  readonly quantizer: string;
+  readonly bits: number;
+  readonly granularity: Granularity;
+  readonly blockSize: number | undefined;
+  readonly symmetric: boolean;
+  readonly activationSymmetric: boolean;
+  readonly calibrationMethod: string;
+  readonly format: OutputFormat;
+  readonly exclude: readonly string[];
+}
+
+function choice<T extends string>(flag: string, value: unknown, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new QuantError('INVALID_ARGUMENT', `${flag} must be ${listChoices(choices)}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+/**
+ * Applies defaults and checks every option, so later stages can trust them.
+ * @throws QuantError INVALID_ARGUMENT naming the option and the accepted values.
+ */
+export function resolveRecipe(options: QuantizeOptions): Recipe {
+  const mode = choice('mode', options.mode, QUANTIZE_MODES, 'static');
+  const bits = options.bits ?? 8;
+  if (!Number.isInteger(bits) || bits < 2 || bits > 16) {
+    throw new QuantError('INVALID_ARGUMENT', `bits must be an integer from 2 to 16, got ${JSON.stringify(options.bits)}`);
+  }
+  const granularity = choice('granularity', options.granularity, ['tensor', 'channel', 'block'] as const, 'channel');
+  if (granularity === 'block') {
+    throw new QuantError(
+      'UNSUPPORTED',
+      'granularity "block" is not available yet for QDQ output; use "tensor" or "channel"',
+    );
+  }
+  if (mode !== 'static' && bits !== 8) {
+    throw new QuantError('INVALID_ARGUMENT', `${mode} mode stores weights in 8 bits; got bits ${bits}`);
+  }
+  const exclude = options.exclude ?? [];
+  for (const pattern of exclude) {
+    if (typeof pattern !== 'string' || pattern.length === 0) {
+      throw new QuantError('INVALID_ARGUMENT', `exclude patterns must be non-empty strings, got ${JSON.stringify(pattern)}`);
+    }
+  }
+  return {
+    mode,
+    quantizer: options.quantizer ?? 'linear',
+    bits,
+    granularity,
+    blockSize: options.blockSize,
+    symmetric: options.symmetric ?? true,
+    activationSymmetric: options.activationSymmetric ?? false,
+    calibrationMethod: options.calibrationMethod ?? 'minmax',
+    format: choice('format', options.format, OUTPUT_FORMATS, 'qdq'),
+    exclude: [...exclude],
+  };
+}

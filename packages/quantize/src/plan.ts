@@ -1,0 +1,358 @@
+import type { DType, Tensor } from '@quantkit/core';
+import type { Graph, Node } from '@quantkit/onnx';
+import { firstMatch, globToRegExp } from './glob.js';
+import { inferDTypes } from './infer-dtypes.js';
+import { STATIC_OPS, WEIGHT_ONLY_OPS, weightSlot } from './op-roles.js';
+import type { Recipe } from './options.js';
+
+/** What the planner decided for one node of the input model, and why. */
+export interface NodeDecision {
+  readonly name: string;
+  readonly opType: string;
+  readonly quantized: boolean;
+  readonly reason: string;
+}
+
+/** A constant input that is stored quantized: a weight (per channel along axis) or a constant operand. */
+export interface ConstantUse {
+  readonly node: Node;
+  readonly slot: number;
+  readonly tensor: Tensor<'float32'>;
+  /** Per-channel axis, or undefined for one scale per tensor. */
+  readonly axis: number | undefined;
+  readonly kind: 'weight' | 'operand';
+}
+
+/** A Conv/ConvTranspose/Gemm bias stored in int32 with scale = input scale x weight scale. */
+export interface BiasUse {
+  readonly node: Node;
+  readonly slot: number;
+  readonly tensor: Tensor<'float32'>;
+  readonly input: string;
+  readonly weight: ConstantUse;
+}
+
+export interface QuantPlan {
+  readonly decisions: readonly NodeDecision[];
+  /** Activations that get a QuantizeLinear/DequantizeLinear pair, in graph order. */
+  readonly activations: readonly string[];
+  /** Activation -> the activation whose scale and zero point it reuses. */
+  readonly sharedParams: ReadonlyMap<string, string>;
+  readonly constants: readonly ConstantUse[];
+  readonly biases: readonly BiasUse[];
+  /** Relu/Clip nodes folded into the quantized producer before them: saturation does their clamping. */
+  readonly fusedActivations: readonly { readonly activation: Node; readonly producer: Node }[];
+  /** Nodes that dynamic mode rewrites to integer ops. */
+  readonly dynamicNodes: readonly ConstantUse[];
+}
+
+interface PlanContext {
+  readonly graph: Graph;
+  readonly recipe: Recipe;
+  readonly opset: number;
+  readonly dtypes: Map<string, DType>;
+}
+
+function intAttribute(node: Node, name: string, fallback: number): number {
+  const attribute = node.attributes.get(name);
+  return attribute?.type === 'int' ? attribute.value : fallback;
+}
+
+function floatConstant(graph: Graph, name: string | undefined): Tensor<'float32'> | undefined {
+  if (name === undefined || name === '') return undefined;
+  const tensor = graph.getConstant(name);
+  return tensor?.dtype === 'float32' ? (tensor as Tensor<'float32'>) : undefined;
+}
+
+/**
+ * The axis holding output channels in a weight, for per-channel scales; undefined when one scale per tensor is
+ * needed (per-tensor granularity, a grouped ConvTranspose whose axis 1 is not the output channel, a 1-D weight).
+ */
+export function weightAxis(node: Node, weight: Tensor, recipe: Recipe): number | undefined {
+  if (recipe.granularity === 'tensor') return undefined;
+  switch (node.opType) {
+    case 'Conv':
+      return 0;
+    case 'ConvTranspose':
+      return intAttribute(node, 'group', 1) === 1 ? 1 : undefined;
+    case 'Gemm':
+      return intAttribute(node, 'transB', 0) === 1 ? 0 : 1;
+    case 'MatMul':
+      return weight.shape.length >= 2 ? weight.shape.length - 1 : undefined;
+    case 'Gather':
+      return weight.shape.length >= 2 ? 0 : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function dataSlots(node: Node, dataInputs: readonly number[] | 'all'): number[] {
+  const slots = dataInputs === 'all' ? node.inputs.map((_, i) => i) : dataInputs;
+  return slots.filter((slot) => node.inputs[slot] !== undefined && node.inputs[slot] !== '');
+}
+
+/** Why a node cannot be quantized in static mode, or undefined when it can. */
+function staticBlocker(context: PlanContext, node: Node): string | undefined {
+  const role = STATIC_OPS[node.opType];
+  if (role === undefined || node.domain !== '') return `${node.opType} has no quantized form; it stays float`;
+  const { graph, dtypes } = context;
+  for (const slot of dataSlots(node, role.dataInputs)) {
+    const input = node.inputs[slot]!;
+    const dtype = dtypes.get(input);
+    if (dtype === undefined && role.role === 'passthrough') return `element type of input "${input}" is unknown`;
+    if (dtype !== undefined && dtype !== 'float32') return `input "${input}" is ${dtype}, not float32`;
+  }
+  const output = node.outputs[0];
+  if (output === undefined || output === '') return 'it has no output';
+  if (role.role === 'passthrough' && dtypes.get(output) !== 'float32') {
+    return `element type of output "${output}" is not known to be float32`;
+  }
+  if (node.outputs.slice(1).some((extra) => extra !== '' && graph.consumers(extra).length > 0)) {
+    return 'its second output is used';
+  }
+  if ((node.opType === 'Conv' || node.opType === 'ConvTranspose') && !floatConstant(graph, node.inputs[1])) {
+    return 'its weight is computed at run time';
+  }
+  if (node.opType === 'Gemm' && intAttribute(node, 'transA', 0) !== 0 && !floatConstant(graph, node.inputs[1])) {
+    return 'transposed activation inputs are kept float';
+  }
+  return undefined;
+}
+
+function minimumOpsetBlocker(context: PlanContext): string | undefined {
+  // Below opset 10 there is no ONNX QuantizeLinear; the com.microsoft forms cover that, so nothing blocks here.
+  return context.opset < 7 ? `opset ${context.opset} is older than any onnxruntime supports` : undefined;
+}
+
+/** Relu, or Clip(min = 0): with an asymmetric range starting at 0, saturation clamps exactly like them. */
+function isClampAtZero(graph: Graph, node: Node): boolean {
+  if (node.opType === 'Relu') return true;
+  if (node.opType !== 'Clip') return false;
+  const minAttribute = node.attributes.get('min');
+  if (minAttribute?.type === 'float') return minAttribute.value === 0;
+  const min = floatConstant(graph, node.inputs[1]);
+  return min !== undefined && min.data.length === 1 && min.data[0] === 0;
+}
+
+/**
+ * Decides, for every node, whether it is quantized and how; nothing in the graph changes here.
+ * The rules keep Q/DQ where they pay: compute ops (Conv, Gemm, MatMul) always, and the ops in between only
+ * when they touch a quantized region, so a float region is never cut into pieces by Q/DQ pairs.
+ */
+export function planQuantization(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
+  const context: PlanContext = { graph, recipe, opset, dtypes: inferDTypes(graph) };
+  const excludePatterns = recipe.exclude.map(globToRegExp);
+  const reasons = new Map<Node, string>();
+  const excluded = (node: Node) => firstMatch(excludePatterns, recipe.exclude, node.name, node.opType);
+  const opsetBlocker = minimumOpsetBlocker(context);
+
+  const decide = (node: Node, eligible: (node: Node) => string | undefined): string | undefined => {
+    const pattern = excluded(node);
+    if (pattern !== undefined) return `excluded by "${pattern}"`;
+    return opsetBlocker ?? eligible(node);
+  };
+
+  if (recipe.mode === 'weight-only') return planWeightOnly(context, decide);
+  if (recipe.mode === 'dynamic') return planDynamic(context, decide);
+
+  // Static: compute ops seed the quantized region; passthrough ops join when they touch it.
+  const quantized = new Set<Node>();
+  const candidates: Node[] = [];
+  for (const node of graph.nodes) {
+    const blocker = decide(node, (n) => staticBlocker(context, n));
+    if (blocker !== undefined) reasons.set(node, blocker);
+    else if (STATIC_OPS[node.opType]!.role === 'compute') quantized.add(node);
+    else candidates.push(node);
+  }
+  const touchesRegion = (node: Node) =>
+    node.inputs.some((input) => {
+      const producer = input === '' ? undefined : graph.producer(input);
+      return producer !== undefined && quantized.has(producer);
+    }) || node.outputs.some((output) => graph.consumers(output).some((consumer) => quantized.has(consumer)));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const node of candidates) {
+      if (!quantized.has(node) && touchesRegion(node)) {
+        quantized.add(node);
+        grew = true;
+      }
+    }
+  }
+  for (const node of candidates) {
+    if (!quantized.has(node)) reasons.set(node, 'no quantized neighbour: Q/DQ here would cost more than it saves');
+  }
+
+  const fusedActivations: { activation: Node; producer: Node }[] = [];
+  const fusedInto = new Map<Node, Node>();
+  if (!recipe.activationSymmetric) {
+    for (const node of graph.nodes) {
+      if (!quantized.has(node) || !isClampAtZero(graph, node)) continue;
+      const input = node.inputs[0]!;
+      const producer = graph.producer(input);
+      if (producer === undefined || !quantized.has(producer) || STATIC_OPS[producer.opType]?.role !== 'compute') continue;
+      if (graph.consumers(input).length !== 1 || graph.outputs.some((output) => output.name === input)) continue;
+      fusedActivations.push({ activation: node, producer });
+      fusedInto.set(producer, node);
+      reasons.set(node, `fused into ${producer.opType} "${producer.name}": its quantized output saturates at 0`);
+    }
+  }
+  const fused = new Set(fusedActivations.map((pair) => pair.activation));
+
+  const activations: string[] = [];
+  const seen = new Set<string>();
+  const addActivation = (name: string) => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      activations.push(name);
+    }
+  };
+  const constants: ConstantUse[] = [];
+  const biases: BiasUse[] = [];
+  const sharedParams = new Map<string, string>();
+
+  for (const node of graph.nodes) {
+    if (!quantized.has(node) || fused.has(node)) continue;
+    const role = STATIC_OPS[node.opType]!;
+    for (const slot of dataSlots(node, role.dataInputs)) {
+      const input = node.inputs[slot]!;
+      const constant = floatConstant(graph, input);
+      if (constant === undefined) {
+        const feeding = graph.producer(input);
+        // An input produced by a fused Relu reads the Relu's output name, which the producer now writes.
+        addActivation(feeding !== undefined && fused.has(feeding) ? feeding.outputs[0]! : input);
+      } else if (role.role === 'compute' && slot === weightSlot(node.opType)) {
+        constants.push({ node, slot, tensor: constant, axis: weightAxis(node, constant, recipe), kind: 'weight' });
+      } else {
+        constants.push({ node, slot, tensor: constant, axis: undefined, kind: 'operand' });
+      }
+    }
+    const output = fusedInto.get(node)?.outputs[0] ?? node.outputs[0]!;
+    addActivation(output);
+    if (role.shareParams && node.opType !== 'Resize') sharedParams.set(output, node.inputs[0]!);
+    if (node.opType === 'Resize' && (node.attributes.get('mode')?.value ?? 'nearest') !== 'cubic') {
+      sharedParams.set(output, node.inputs[0]!);
+    }
+    const bias = plannedBias(graph, node, constants);
+    if (bias !== undefined) biases.push(bias);
+  }
+  // A shared-params output whose source is not quantized (a graph input feeding Reshape) keeps its own range.
+  for (const [output, source] of sharedParams) if (!seen.has(source)) sharedParams.delete(output);
+
+  return {
+    decisions: decisions(graph, quantized, reasons, 'static'),
+    activations,
+    sharedParams,
+    constants,
+    biases,
+    fusedActivations,
+    dynamicNodes: [],
+  };
+}
+
+function plannedBias(graph: Graph, node: Node, constants: readonly ConstantUse[]): BiasUse | undefined {
+  if (node.opType !== 'Conv' && node.opType !== 'ConvTranspose' && node.opType !== 'Gemm') return undefined;
+  const bias = floatConstant(graph, node.inputs[2]);
+  const weight = constants.find((use) => use.node === node && use.kind === 'weight');
+  if (bias === undefined || weight === undefined || bias.shape.length !== 1) return undefined;
+  if (node.opType === 'Gemm') {
+    const alpha = node.attributes.get('alpha');
+    const beta = node.attributes.get('beta');
+    if ((alpha !== undefined && alpha.value !== 1) || (beta !== undefined && beta.value !== 1)) return undefined;
+  }
+  const channels = weight.axis === undefined ? bias.shape[0] : weight.tensor.shape[weight.axis];
+  if (bias.shape[0] !== channels) return undefined;
+  return { node, slot: 2, tensor: bias, input: node.inputs[0]!, weight };
+}
+
+function decisions(
+  graph: Graph,
+  quantized: ReadonlySet<Node>,
+  reasons: ReadonlyMap<Node, string>,
+  mode: Recipe['mode'],
+): NodeDecision[] {
+  const what = { static: 'int8 compute with QDQ', dynamic: 'int8 compute, activations quantized at run time', 'weight-only': 'weights stored in int8' }[mode];
+  return graph.nodes.map((node) => {
+    const reason = reasons.get(node);
+    return { name: node.name, opType: node.opType, quantized: quantized.has(node), reason: reason ?? what };
+  });
+}
+
+function planWeightOnly(context: PlanContext, decide: (node: Node, eligible: (node: Node) => string | undefined) => string | undefined): QuantPlan {
+  const { graph, recipe } = context;
+  const quantized = new Set<Node>();
+  const reasons = new Map<Node, string>();
+  const constants: ConstantUse[] = [];
+  for (const node of graph.nodes) {
+    const blocker = decide(node, (n) => {
+      if (!WEIGHT_ONLY_OPS.has(n.opType) || n.domain !== '') return `${n.opType} has no weight to store in int8`;
+      if (!floatConstant(graph, n.inputs[weightSlot(n.opType)])) return 'its weight is not a float32 constant';
+      return undefined;
+    });
+    if (blocker !== undefined) {
+      reasons.set(node, blocker);
+      continue;
+    }
+    const slot = weightSlot(node.opType);
+    const tensor = floatConstant(graph, node.inputs[slot])!;
+    quantized.add(node);
+    constants.push({ node, slot, tensor, axis: weightAxis(node, tensor, recipe), kind: 'weight' });
+  }
+  return {
+    decisions: decisions(graph, quantized, reasons, 'weight-only'),
+    activations: [],
+    sharedParams: new Map(),
+    constants,
+    biases: [],
+    fusedActivations: [],
+    dynamicNodes: [],
+  };
+}
+
+function planDynamic(context: PlanContext, decide: (node: Node, eligible: (node: Node) => string | undefined) => string | undefined): QuantPlan {
+  const { graph, recipe, opset, dtypes } = context;
+  const quantized = new Set<Node>();
+  const reasons = new Map<Node, string>();
+  const dynamicNodes: ConstantUse[] = [];
+  const constants: ConstantUse[] = [];
+  for (const node of graph.nodes) {
+    const blocker = decide(node, (n) => {
+      if (n.domain !== '' || !['MatMul', 'Gemm', 'Conv'].includes(n.opType)) {
+        return `${n.opType} has no dynamically quantized form; it stays float`;
+      }
+      const input = dtypes.get(n.inputs[0]!);
+      if (input !== undefined && input !== 'float32') return `input "${n.inputs[0]}" is ${input}, not float32`;
+      const weight = floatConstant(graph, n.inputs[1]);
+      if (weight === undefined) return 'its weight is not a float32 constant';
+      if (n.opType === 'Gemm' && intAttribute(n, 'transA', 0) !== 0) return 'Gemm with transA stays float';
+      if (n.opType === 'MatMul' && weight.shape.length !== 2) return 'only 2-D MatMul weights are quantized dynamically';
+      if (n.opType === 'Conv' && n.inputs[2] !== undefined && n.inputs[2] !== '' && !floatConstant(graph, n.inputs[2])) {
+        return 'its bias is computed at run time';
+      }
+      return undefined;
+    });
+    if (blocker !== undefined) {
+      reasons.set(node, blocker);
+      continue;
+    }
+    const tensor = floatConstant(graph, node.inputs[1])!;
+    const use: ConstantUse = { node, slot: 1, tensor, axis: weightAxis(node, tensor, recipe), kind: 'weight' };
+    quantized.add(node);
+    if (node.opType === 'Conv' && opset < 11) {
+      // ConvInteger needs DynamicQuantizeLinear (opset 11) in front; below that the weight is stored in int8 and
+      // dequantized for a float Conv, which still saves the size.
+      reasons.set(node, `weights stored in int8 (DynamicQuantizeLinear needs opset 11; the model has opset ${opset})`);
+      constants.push(use);
+    } else {
+      dynamicNodes.push(use);
+    }
+  }
+  return {
+    decisions: decisions(graph, quantized, reasons, 'dynamic'),
+    activations: [],
+    sharedParams: new Map(),
+    constants,
+    biases: [],
+    fusedActivations: [],
+    dynamicNodes,
+  };
+}

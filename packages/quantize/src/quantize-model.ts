@@ -1,0 +1,113 @@
+import { QuantError, type QuantizerPlugin } from '@quantkit/core';
+import { type Model, decodeModel, encodeModel, foldBatchNorm, opsetVersion } from '@quantkit/onnx';
+import { linearQuantizer } from '@quantkit/quantizer-linear';
+import { createDefaultRegistry } from './builtins.js';
+import { calibrate } from './calibrate.js';
+import { emitDynamic } from './emit-dynamic.js';
+import { emitStatic } from './emit-static.js';
+import { emitWeightOnly } from './emit-weight-only.js';
+import { QdqEmitter } from './emitter.js';
+import { type QuantizeOptions, type Recipe, resolveRecipe } from './options.js';
+import { type QuantPlan, planQuantization } from './plan.js';
+import { writeProvenance } from './provenance.js';
+import { type QuantizeSummary, weightBytes } from './summary.js';
+import { ensureQdqOpset } from './upgrade-opset.js';
+
+export interface QuantizeResult {
+  /** The quantized model (IR); `bytes` is its encoding. */
+  readonly model: Model;
+  readonly bytes: Uint8Array;
+  readonly plan: QuantPlan;
+  readonly summary: QuantizeSummary;
+}
+
+function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
+  const { bits, granularities, symmetric } = quantizer.capabilities;
+  const problems: string[] = [];
+  if (!bits.includes(recipe.bits)) problems.push(`bits ${recipe.bits} (it takes ${bits.join(', ')})`);
+  if (!granularities.includes(recipe.granularity)) problems.push(`granularity "${recipe.granularity}"`);
+  if (!symmetric.includes(recipe.symmetric)) problems.push(recipe.symmetric ? 'symmetric weights' : 'asymmetric weights');
+  if (problems.length > 0) {
+    throw new QuantError('INVALID_ARGUMENT', `quantizer "${quantizer.name}" does not support ${problems.join(', ')}`);
+  }
+}
+
+/**
+ * Quantizes an ONNX model: plan -> (calibrate) -> emit -> encode. The input is never modified.
+ *
+ * @example
+ * const { bytes, summary } = await quantizeModel(modelBytes, { mode: 'dynamic' });
+ * @example
+ * const result = await quantizeModel(modelBytes, { mode: 'static', executor, calibrationData: samples });
+ * @throws QuantError INVALID_ARGUMENT for bad options, INVALID_MODEL for a broken model, CALIBRATION_DATA for
+ * missing or misfit samples, EXECUTOR when the runtime fails during calibration.
+ */
+export async function quantizeModel(input: Uint8Array | Model, options: QuantizeOptions): Promise<QuantizeResult> {
+  const recipe = resolveRecipe(options);
+  const registry = options.registry ?? createDefaultRegistry();
+  const weightQuantizer = registry.get('quantizer', recipe.quantizer);
+  checkQuantizer(weightQuantizer, recipe);
+
+  // Work on a private copy: decoding the bytes again leaves the caller's model (or file) untouched.
+  const inputBytes = input instanceof Uint8Array ? input : encodeModel(input);
+  const model = decodeModel(inputBytes);
+  const { graph } = model;
+  const weightBytesBefore = weightBytes(graph);
+  const opset = opsetVersion(model);
+  if (opset === undefined) {
+    throw new QuantError('UNSUPPORTED', 'the model imports no default ONNX opset; quantkit needs an ai.onnx opset to plan for');
+  }
+  // Initializers that are not graph inputs need IR version 4; older models list every weight as an input.
+  if (model.irVersion < 4) model.irVersion = 4;
+  foldBatchNorm(graph);
+  graph.topologicalSort();
+
+  const planOpset = recipe.mode === 'static' ? ensureQdqOpset(model, opset) : opset;
+  const plan = planQuantization(graph, recipe, planOpset);
+  const emitter = new QdqEmitter(model, planOpset);
+  let calibrationSamples = 0;
+  if (recipe.mode === 'static') {
+    if (options.executor === undefined) {
+      throw new QuantError('INVALID_ARGUMENT', 'static quantization needs an executor to run calibration (options.executor)');
+    }
+    if (options.calibrationData === undefined) {
+      throw new QuantError('CALIBRATION_DATA', 'static quantization needs calibration data; pass samples or use mode "dynamic"');
+    }
+    const observed = plan.activations.filter((name) => !plan.sharedParams.has(name));
+    const calibration = await calibrate(model, observed, {
+      executor: options.executor,
+      observer: registry.get('observer', recipe.calibrationMethod),
+      symmetric: recipe.activationSymmetric,
+      samples: options.calibrationData,
+      total: options.calibrationTotal,
+      onProgress: options.onProgress,
+    });
+    calibrationSamples = calibration.samples;
+    emitStatic(emitter, { plan, recipe, weightQuantizer, activationQuantizer: linearQuantizer as typeof linearQuantizer & Required<Pick<QuantizerPlugin, 'paramsForRange'>>, ranges: calibration.ranges });
+  } else if (recipe.mode === 'dynamic') {
+    emitDynamic(emitter, plan, recipe, weightQuantizer);
+  } else {
+    emitWeightOnly(emitter, plan, recipe, weightQuantizer);
+  }
+  emitter.finish();
+  graph.removeUnused();
+  graph.topologicalSort();
+  writeProvenance(model, recipe, 'default', options.calibrationHash);
+
+  const bytes = encodeModel(model);
+  return {
+    model,
+    bytes,
+    plan,
+    summary: {
+      mode: recipe.mode,
+      recipe,
+      sizeBefore: inputBytes.length,
+      sizeAfter: bytes.length,
+      weightBytesBefore,
+      weightBytesAfter: weightBytes(graph),
+      nodes: plan.decisions,
+      calibrationSamples,
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { dtypeInfo, sizeOf } from '@quantkit/core';
+import type { Graph } from '@quantkit/onnx';
+import type { Recipe } from './options.js';
+import type { NodeDecision } from './plan.js';
+
+/** What a quantization run changed, for people (the CLI prints it) and machines (--json, reports). */
+export interface QuantizeSummary {
+  readonly mode: Recipe['mode'];
+  readonly recipe: Recipe;
+  /** Encoded model sizes in bytes. */
+  readonly sizeBefore: number;
+  readonly sizeAfter: number;
+  /** Bytes held by initializers (weights), before and after. */
+  readonly weightBytesBefore: number;
+  readonly weightBytesAfter: number;
+  readonly nodes: readonly NodeDecision[];
+  readonly calibrationSamples: number;
+}
+
+/** Bytes the graph's initializers take when stored (sub-byte types packed). */
+export function weightBytes(graph: Graph): number {
+  let bytes = 0;
+  for (const tensor of graph.initializers.values()) {
+    bytes += Math.ceil((sizeOf(tensor.shape) * dtypeInfo(tensor.dtype).bits) / 8);
+  }
+  return bytes;
+}

@@ -1,0 +1,68 @@
+import { QuantError, createTensor } from '@quantkit/core';
+import { type Model, type Node, setOpsetVersion } from '@quantkit/onnx';
+
+function intsAttribute(node: Node, name: string): number[] | undefined {
+  const attribute = node.attributes.get(name);
+  return attribute?.type === 'ints' ? attribute.value : undefined;
+}
+
+/**
+ * Moves an opset-9 model to opset 10, the first with QuantizeLinear/DequantizeLinear. onnxruntime fuses Q/DQ
+ * around MatMul and Conv into ONNX-domain QLinear ops, which do not exist at opset 9, so a static model must be
+ * at opset 10 or newer to load. Only three operators changed meaning between 9 and 10; each is rewritten:
+ * Slice (starts/ends/axes move from attributes to inputs), TopK (k moves to an input) and Upsample
+ * (deprecated; Resize-10 has the same inputs and attributes). Every other operator reads the same at 10.
+ *
+ * @throws QuantError UNSUPPORTED for models older than opset 9, whose upgrade path is longer.
+ */
+export function upgradeOpset9To10(model: Model): void {
+  const { graph } = model;
+  for (const node of [...graph.nodes]) {
+    if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+    if (node.opType === 'Slice') {
+      const starts = intsAttribute(node, 'starts') ?? [];
+      const ends = intsAttribute(node, 'ends') ?? [];
+      const axes = intsAttribute(node, 'axes');
+      const constant = (suffix: string, values: number[]) => {
+        const name = graph.uniqueName(`${node.name || node.outputs[0]}_${suffix}`);
+        graph.addInitializer(name, createTensor('int64', [values.length], BigInt64Array.from(values, BigInt)));
+        return name;
+      };
+      const inputs = [node.inputs[0]!, constant('starts', starts), constant('ends', ends)];
+      if (axes !== undefined) inputs.push(constant('axes', axes));
+      for (const name of ['starts', 'ends', 'axes']) node.attributes.delete(name);
+      graph.removeNode(node);
+      node.inputs = inputs;
+      graph.addNode(node);
+    } else if (node.opType === 'TopK') {
+      const k = node.attributes.get('k');
+      const name = graph.uniqueName(`${node.name || node.outputs[0]}_k`);
+      graph.addInitializer(name, createTensor('int64', [1], BigInt64Array.of(BigInt(k?.type === 'int' ? k.value : 1))));
+      node.attributes.delete('k');
+      graph.removeNode(node);
+      node.inputs = [node.inputs[0]!, name];
+      graph.addNode(node);
+    } else if (node.opType === 'Upsample') {
+      graph.removeNode(node);
+      node.opType = 'Resize';
+      graph.addNode(node);
+    }
+  }
+  setOpsetVersion(model, 10);
+  // Opset 10 came with IR version 5.
+  if (model.irVersion < 5) model.irVersion = 5;
+  graph.topologicalSort();
+}
+
+/** Makes sure a model can hold ONNX Q/DQ ops, upgrading opset 9 to 10. */
+export function ensureQdqOpset(model: Model, opset: number): number {
+  if (opset >= 10) return opset;
+  if (opset < 9) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      `static quantization needs opset 9 or newer (the model has opset ${opset}); upgrade it with the ONNX version converter`,
+    );
+  }
+  upgradeOpset9To10(model);
+  return 10;
+}
