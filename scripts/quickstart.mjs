@@ -1,7 +1,7 @@
 // The README's first command ends here: quantize a real third-party model (a wake-word classifier shipped inside
 // the npm package openwakeword-js) with the built `quantkit` CLI and show what changed.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,7 +9,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'apps/cli/dist/bin.js');
 const require = createRequire(join(root, 'apps/cli/package.json'));
-const model = join(dirname(require.resolve('openwakeword-js/package.json')), 'models/hello_deepa.onnx');
+// openwakeword-js's `exports` hides its package.json, so find its folder the way Node searches node_modules.
+const model = require.resolve
+  .paths('openwakeword-js')
+  .map((dir) => join(dir, 'openwakeword-js/models/hello_deepa.onnx'))
+  .find((path) => existsSync(path));
+if (model === undefined) throw new Error('openwakeword-js is not installed; run npm run setup');
 const work = join(root, '.quickstart');
 rmSync(work, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });

@@ -236,8 +236,8 @@ describe('quantizeLinear / dequantizeLinear', () => {
     fc.assert(
       fc.property(caseArbitrary, ({ shape, values, params }) => {
         const seen = new Array<number>(values.length).fill(-1);
-        forEachParamRun(shape, params, (start, end, p) => {
-          for (let i = start; i < end; i++) {
+        forEachParamRun(shape, params, (start, end, p, stride) => {
+          for (let i = start; i < end; i += stride) {
             expect(seen[i]).toBe(-1);
             seen[i] = p;
           }

@@ -8,11 +8,9 @@ import { type Tensor, axisLayout, createTensor, sizeOf } from './tensor.js';
  * @example roundHalfToEven(2.5) === 2; roundHalfToEven(3.5) === 4; roundHalfToEven(-2.5) === -2
  */
 export function roundHalfToEven(value: number): number {
-  const floor = Math.floor(value);
-  const fraction = value - floor;
-  if (fraction < 0.5) return floor;
-  if (fraction > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
+  // Math.round sends ties up; an odd result of a tie steps back down to the even neighbour.
+  const rounded = Math.round(value);
+  return rounded - value === 0.5 && rounded % 2 !== 0 ? rounded - 1 : rounded;
 }
 
 /**
@@ -40,16 +38,18 @@ function checkLength(values: ArrayLike<number>, shape: readonly number[]): void 
 }
 
 /**
- * Visits every element with the index of its scale: calls `visit(start, end, paramIndex)` for contiguous runs.
- * Per-tensor is one run; per-channel and per-block runs are the inner slices.
+ * Visits every element with the index of its scale: `visit(start, end, paramIndex, stride)` covers elements
+ * `start, start + stride, ...` below `end`, all sharing scale `paramIndex`. Per-tensor is one run; a channel is
+ * one strided run when the axis is last (a MatMul weight [K, N] per column is N runs, not K * N calls) and
+ * contiguous slices otherwise; a block is one run along the axis, strided by the size of the dims after it.
  */
 export function forEachParamRun(
   shape: readonly number[],
   params: Pick<LinearQuantParams, 'granularity' | 'axis' | 'blockSize'>,
-  visit: (start: number, end: number, paramIndex: number) => void,
+  visit: (start: number, end: number, paramIndex: number, stride: number) => void,
 ): void {
   if (params.granularity === 'tensor') {
-    visit(0, sizeOf(shape), 0);
+    visit(0, sizeOf(shape), 0, 1);
     return;
   }
   if (params.granularity === 'block' && !(Number.isInteger(params.blockSize) && params.blockSize! >= 1)) {
@@ -57,10 +57,14 @@ export function forEachParamRun(
   }
   const { outer, axisSize, inner } = axisLayout(shape, params.axis ?? 0);
   if (params.granularity === 'channel') {
+    if (inner === 1) {
+      for (let d = 0; d < axisSize; d++) visit(d, outer * axisSize, d, axisSize);
+      return;
+    }
     for (let o = 0; o < outer; o++) {
       for (let d = 0; d < axisSize; d++) {
         const start = (o * axisSize + d) * inner;
-        visit(start, start + inner, d);
+        visit(start, start + inner, d, 1);
       }
     }
     return;
@@ -68,12 +72,13 @@ export function forEachParamRun(
   const blockSize = params.blockSize!;
   const blocks = Math.ceil(axisSize / blockSize);
   for (let o = 0; o < outer; o++) {
-    for (let d = 0; d < axisSize; d++) {
-      const start = (o * axisSize + d) * inner;
-      const base = (o * blocks + Math.floor(d / blockSize)) * inner;
-      // Within a block row, element i of the inner slice uses scale base + i: runs of length 1.
-      if (inner === 1) visit(start, start + 1, base);
-      else for (let i = 0; i < inner; i++) visit(start + i, start + i + 1, base + i);
+    for (let b = 0; b < blocks; b++) {
+      const first = b * blockSize;
+      const count = Math.min(blockSize, axisSize - first);
+      for (let i = 0; i < inner; i++) {
+        const start = (o * axisSize + first) * inner + i;
+        visit(start, start + count * inner, (o * blocks + b) * inner + i, inner);
+      }
     }
   }
 }
@@ -93,10 +98,10 @@ export function quantizeLinear<D extends QuantDType>(
   checkLength(values, shape);
   const codes = allocate(params.dtype, values.length) as DTypeStorage[D] & { [i: number]: number };
   const { qmin, qmax } = params;
-  forEachParamRun(shape, params, (start, end, p) => {
+  forEachParamRun(shape, params, (start, end, p, stride) => {
     const scale = params.scale[p]!;
     const zeroPoint = params.zeroPoint[p]!;
-    for (let i = start; i < end; i++) codes[i] = quantizeValue(values[i]!, scale, zeroPoint, qmin, qmax);
+    for (let i = start; i < end; i += stride) codes[i] = quantizeValue(values[i]!, scale, zeroPoint, qmin, qmax);
   });
   return createTensor(params.dtype, shape, codes);
 }
@@ -105,10 +110,10 @@ export function quantizeLinear<D extends QuantDType>(
 export function dequantizeLinear(codes: ArrayLike<number>, shape: readonly number[], params: LinearQuantParams): Float32Array {
   checkLength(codes, shape);
   const out = new Float32Array(codes.length);
-  forEachParamRun(shape, params, (start, end, p) => {
+  forEachParamRun(shape, params, (start, end, p, stride) => {
     const scale = params.scale[p]!;
     const zeroPoint = params.zeroPoint[p]!;
-    for (let i = start; i < end; i++) out[i] = dequantizeValue(codes[i]!, scale, zeroPoint);
+    for (let i = start; i < end; i += stride) out[i] = dequantizeValue(codes[i]!, scale, zeroPoint);
   });
   return out;
 }
@@ -118,10 +123,10 @@ export function fakeQuantize(values: ArrayLike<number>, shape: readonly number[]
   checkLength(values, shape);
   const out = new Float32Array(values.length);
   const { qmin, qmax } = params;
-  forEachParamRun(shape, params, (start, end, p) => {
+  forEachParamRun(shape, params, (start, end, p, stride) => {
     const scale = params.scale[p]!;
     const zeroPoint = params.zeroPoint[p]!;
-    for (let i = start; i < end; i++) {
+    for (let i = start; i < end; i += stride) {
       out[i] = dequantizeValue(quantizeValue(values[i]!, scale, zeroPoint, qmin, qmax), scale, zeroPoint);
     }
   });

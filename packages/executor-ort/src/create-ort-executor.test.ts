@@ -68,7 +68,7 @@ describe('createOrtExecutor on onnxruntime-node', () => {
     expectClose(result.mm!.data as Float32Array, expected.mm);
   });
 
-  it('computes only the fetched outputs', async () => {
+  it('returns only the fetched outputs', async () => {
     const x = { dtype: 'float32' as const, shape: [1, 2], data: Float32Array.of(3, -1) };
     const result = await session.run({ x }, ['mm']);
     expect(Object.keys(result)).toEqual(['mm']);

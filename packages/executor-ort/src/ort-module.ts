@@ -29,7 +29,7 @@ export interface OrtSession {
   readonly inputMetadata?: readonly OrtValueMetadata[];
   readonly outputMetadata?: readonly OrtValueMetadata[];
   /** Always called with the output names to fetch (ort's overload without fetches computes every output). */
-  run(feeds: Record<string, OrtTensor>, fetches: readonly string[]): Promise<Record<string, OrtTensor>>;
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
 

@@ -33,7 +33,12 @@ describe('exposeOutputs', () => {
       const out = await runOrt(encodeModel(exposed), { x });
       const h = out['h']!.data as Float32Array;
       expect(out['h']!.dims).toEqual([2, 3]);
-      expect(maxAbsDiff(out['r']!.data, h.map((v) => Math.max(v, 0)))).toBe(0);
+      expect(
+        maxAbsDiff(
+          out['r']!.data,
+          h.map((v) => Math.max(v, 0)),
+        ),
+      ).toBe(0);
       expect(maxAbsDiff(out['x']!.data, x.data)).toBe(0);
       const plain = await runOrt(encodeModel(model), { x });
       expect(maxAbsDiff(out['y']!.data, plain['y']!.data)).toBe(0);

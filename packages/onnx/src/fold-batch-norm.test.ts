@@ -49,7 +49,12 @@ describe('foldBatchNorm', () => {
         outputs: [['y', 'float32', [1, 6, 5, 5]]],
         initializers: { w: floatTensor([6, 2, 3, 3], 1), b: floatTensor([6], 2), ...bnParams(6, 10) },
         nodes: [
-          { opType: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attributes: { group: 2, pads: [1, 1, 1, 1] } },
+          {
+            opType: 'Conv',
+            inputs: ['x', 'w', 'b'],
+            outputs: ['c'],
+            attributes: { group: 2, pads: [1, 1, 1, 1] },
+          },
           bnNode('c', 'n'),
           { opType: 'Relu', inputs: ['n'], outputs: ['y'] },
         ],
@@ -191,10 +196,7 @@ describe('foldBatchNorm', () => {
       ],
       outputs: [['y', 'float32', undefined]],
       initializers: { w: floatTensor([2, 2, 1, 1], 9), ...bnParams(2, 70) },
-      nodes: [
-        { opType: 'Conv', inputs: ['x', 'w'], outputs: ['c'] },
-        bnNode('c', 'y', { training_mode: 1 }),
-      ],
+      nodes: [{ opType: 'Conv', inputs: ['x', 'w'], outputs: ['c'] }, bnNode('c', 'y', { training_mode: 1 })],
     });
     expect(foldBatchNorm(model.graph)).toBe(0);
     model.graph.nodes[1]!.attributes.delete('training_mode');

@@ -99,7 +99,8 @@ function foldInto(
   // C must broadcast per column only: a scalar, [1], [N] or [1, N].
   if (bias !== undefined && biasShape !== undefined) {
     const perColumn =
-      bias.length === 1 || (bias.length === n && (biasShape.length === 1 || (biasShape.length === 2 && biasShape[0] === 1)));
+      bias.length === 1 ||
+      (bias.length === n && (biasShape.length === 1 || (biasShape.length === 2 && biasShape[0] === 1)));
     if (!perColumn) return undefined;
   }
   for (let r = 0; r < rows; r++) {
@@ -216,7 +217,8 @@ function tryFold(graph: Graph, bn: Node): boolean {
 export function foldBatchNorm(graph: Graph): number {
   let folded = 0;
   for (const node of [...graph.nodes]) {
-    if (node.opType === 'BatchNormalization' && DEFAULT_DOMAINS.has(node.domain) && tryFold(graph, node)) folded++;
+    if (node.opType === 'BatchNormalization' && DEFAULT_DOMAINS.has(node.domain) && tryFold(graph, node))
+      folded++;
   }
   return folded;
 }

@@ -30,7 +30,11 @@ export interface ProtoDecodeContext {
  * Decides where an initializer's bytes go when encoding: return a reference to store it outside the model file,
  * or undefined to keep it inline. Called once per initializer, in file order.
  */
-export type ExternalDataWriter = (name: string, tensor: Tensor, bytes: Uint8Array) => ExternalDataRef | undefined;
+export type ExternalDataWriter = (
+  name: string,
+  tensor: Tensor,
+  bytes: Uint8Array,
+) => ExternalDataRef | undefined;
 
 export interface ProtoEncodeContext {
   externalData?: ExternalDataWriter | undefined;
@@ -74,7 +78,10 @@ function isHoldable(proto: TensorProto): boolean {
 // Decoding
 
 /** The dtype and shape described by a TypeProto (both undefined for non-tensor types). */
-export function typeFromProto(type: TypeProto | null | undefined): { dtype: DType | undefined; shape: Dim[] | undefined } {
+export function typeFromProto(type: TypeProto | null | undefined): {
+  dtype: DType | undefined;
+  shape: Dim[] | undefined;
+} {
   const tensorType = type?.tensor_type;
   if (!tensorType) return { dtype: undefined, shape: undefined };
   const code = tensorType.elem_type ?? 0;
@@ -102,10 +109,15 @@ export function valueInfoFromProto(proto: ValueInfoProto): ValueInfo {
     info.raw = type;
   }
   if (proto.doc_string) info.docString = proto.doc_string;
+  if (proto.metadata_props?.length) info.metadataProps = proto.metadata_props;
   return info;
 }
 
-function tensorAttribute(proto: TensorProto | null | undefined, where: string, context: ProtoDecodeContext): Tensor | undefined {
+function tensorAttribute(
+  proto: TensorProto | null | undefined,
+  where: string,
+  context: ProtoDecodeContext,
+): Tensor | undefined {
   if (!proto) throw invalid(`${where} has no tensor`);
   checkDataType(proto, where);
   if (!isHoldable(proto)) return undefined;
@@ -131,7 +143,11 @@ function inferAttributeType(proto: AttributeProto): number {
   return A.UNDEFINED;
 }
 
-export function attributeFromProto(proto: AttributeProto, where: string, context: ProtoDecodeContext): Attribute {
+export function attributeFromProto(
+  proto: AttributeProto,
+  where: string,
+  context: ProtoDecodeContext,
+): Attribute {
   const raw: Attribute = { type: 'raw', value: proto };
   if (proto.ref_attr_name) return raw;
   const type = proto.type || inferAttributeType(proto);
@@ -252,7 +268,11 @@ export function typeToProto(info: ValueInfo): TypeProto | undefined {
   if (info.shape !== undefined) {
     tensorType.shape = {
       dim: info.shape.map((dim) =>
-        typeof dim === 'number' ? { dim_value: int64ToWire(dim) } : typeof dim === 'string' ? { dim_param: dim } : {},
+        typeof dim === 'number'
+          ? { dim_value: int64ToWire(dim) }
+          : typeof dim === 'string'
+            ? { dim_param: dim }
+            : {},
       ),
     };
   }
@@ -264,10 +284,15 @@ export function valueInfoToProto(info: ValueInfo): ValueInfoProto {
   const type = typeToProto(info);
   if (type !== undefined) proto.type = type;
   if (info.docString) proto.doc_string = info.docString;
+  if (info.metadataProps?.length) proto.metadata_props = info.metadataProps;
   return proto;
 }
 
-export function attributeToProto(name: string, attribute: Attribute, context: ProtoEncodeContext): AttributeProto {
+export function attributeToProto(
+  name: string,
+  attribute: Attribute,
+  context: ProtoEncodeContext,
+): AttributeProto {
   switch (attribute.type) {
     case 'float':
       return { name, type: A.FLOAT, f: attribute.value };
@@ -305,7 +330,9 @@ export function nodeToProto(node: Node, context: ProtoEncodeContext): NodeProto 
   if (node.name) proto.name = node.name;
   if (node.domain) proto.domain = node.domain;
   if (node.overload) proto.overload = node.overload;
-  const attributes = [...node.attributes].map(([name, attribute]) => attributeToProto(name, attribute, context));
+  const attributes = [...node.attributes].map(([name, attribute]) =>
+    attributeToProto(name, attribute, context),
+  );
   if (attributes.length > 0) proto.attribute = attributes;
   if (node.docString) proto.doc_string = node.docString;
   if (node.metadataProps?.length) proto.metadata_props = node.metadataProps;

@@ -55,7 +55,8 @@ function naiveConsumers(graph: Graph, name: string): Set<Node> {
 
 function naiveNames(graph: Graph): Set<string> {
   const names = new Set<string>();
-  for (const list of [graph.inputs, graph.outputs, graph.valueInfo]) for (const info of list) names.add(info.name);
+  for (const list of [graph.inputs, graph.outputs, graph.valueInfo])
+    for (const info of list) names.add(info.name);
   for (const name of graph.initializers.keys()) names.add(name);
   for (const node of graph.nodes) {
     if (node.name) names.add(node.name);
@@ -124,7 +125,11 @@ describe('Graph queries', () => {
     const graph = new Graph({
       nodes: [
         createNode({ opType: 'Constant', outputs: ['t'], attributes: { value: f32([1, 2, 3, 4], [2, 2]) } }),
-        createNode({ opType: 'Constant', outputs: ['vf'], attributes: { value_float: { type: 'float', value: 2 } } }),
+        createNode({
+          opType: 'Constant',
+          outputs: ['vf'],
+          attributes: { value_float: { type: 'float', value: 2 } },
+        }),
         createNode({ opType: 'Constant', outputs: ['vfs'], attributes: { value_floats: [0.5, 1.5] } }),
         createNode({ opType: 'Constant', outputs: ['vi'], attributes: { value_int: 7 } }),
         createNode({ opType: 'Constant', outputs: ['vis'], attributes: { value_ints: [1, -2] } }),
@@ -136,7 +141,11 @@ describe('Graph queries', () => {
     expect(graph.getConstant('init')?.data).toEqual(Float32Array.of(9));
     expect(graph.getConstant('t')).toMatchObject({ dtype: 'float32', shape: [2, 2] });
     expect(graph.getConstant('vf')).toEqual({ dtype: 'float32', shape: [], data: Float32Array.of(2) });
-    expect(graph.getConstant('vfs')).toEqual({ dtype: 'float32', shape: [2], data: Float32Array.of(0.5, 1.5) });
+    expect(graph.getConstant('vfs')).toEqual({
+      dtype: 'float32',
+      shape: [2],
+      data: Float32Array.of(0.5, 1.5),
+    });
     expect(graph.getConstant('vi')).toEqual({ dtype: 'int64', shape: [], data: BigInt64Array.of(7n) });
     expect(graph.getConstant('vis')).toEqual({ dtype: 'int64', shape: [2], data: BigInt64Array.of(1n, -2n) });
     expect(graph.getConstant('vs')).toBeUndefined();
@@ -146,12 +155,20 @@ describe('Graph queries', () => {
   it('gives unique, deterministic names', () => {
     const make = () => chain().graph;
     const first = make();
-    const names = [first.uniqueName('a'), first.uniqueName('a'), first.uniqueName('new'), first.uniqueName('new')];
+    const names = [
+      first.uniqueName('a'),
+      first.uniqueName('a'),
+      first.uniqueName('new'),
+      first.uniqueName('new'),
+    ];
     expect(names).toEqual(['a_1', 'a_2', 'new', 'new_1']);
     const second = make();
-    expect([second.uniqueName('a'), second.uniqueName('a'), second.uniqueName('new'), second.uniqueName('new')]).toEqual(
-      names,
-    );
+    expect([
+      second.uniqueName('a'),
+      second.uniqueName('a'),
+      second.uniqueName('new'),
+      second.uniqueName('new'),
+    ]).toEqual(names);
     const graph = make();
     graph.addNode(createNode({ opType: 'Relu', inputs: ['y'], outputs: ['z_1'], name: 'z' }));
     expect(graph.uniqueName('z')).toBe('z_2');
@@ -213,7 +230,12 @@ describe('Graph edits', () => {
   it('orders nodes after producers used by their subgraphs', () => {
     const producer = createNode({ opType: 'Neg', inputs: ['x'], outputs: ['p'] });
     const body = new Graph({ outputs: [{ name: 'p' }] });
-    const ifNode = createNode({ opType: 'If', inputs: ['x'], outputs: ['r'], attributes: { then_branch: body } });
+    const ifNode = createNode({
+      opType: 'If',
+      inputs: ['x'],
+      outputs: ['r'],
+      attributes: { then_branch: body },
+    });
     const graph = new Graph({ nodes: [ifNode, producer], inputs: [{ name: 'x' }], outputs: [{ name: 'r' }] });
     graph.topologicalSort();
     expect(graph.nodes).toEqual([producer, ifNode]);
@@ -246,12 +268,22 @@ describe('Graph edits', () => {
     const pool = ['x', 'w', 'v0', 'v1', 'v2', 'v3', 'v4', 'v5', 'o'];
     const name = fc.constantFrom(...pool);
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('add' as const), inputs: fc.array(name, { maxLength: 3 }), out: name, at: fc.nat() }),
+      fc.record({
+        kind: fc.constant('add' as const),
+        inputs: fc.array(name, { maxLength: 3 }),
+        out: name,
+        at: fc.nat(),
+      }),
       fc.record({ kind: fc.constant('addIf' as const), outer: name, out: name, at: fc.nat() }),
       fc.record({ kind: fc.constant('remove' as const), at: fc.nat() }),
       fc.record({ kind: fc.constant('replaceInput' as const), at: fc.nat(), from: name, to: name }),
       fc.record({ kind: fc.constant('replaceAll' as const), from: name, to: name, except: fc.nat() }),
-      fc.record({ kind: fc.constant('setInput' as const), at: fc.nat(), position: fc.nat({ max: 4 }), to: name }),
+      fc.record({
+        kind: fc.constant('setInput' as const),
+        at: fc.nat(),
+        position: fc.nat({ max: 4 }),
+        to: name,
+      }),
       fc.record({ kind: fc.constant('replaceOutput' as const), at: fc.nat(), to: name }),
       fc.record({ kind: fc.constant('push' as const), input: name, out: name }),
       fc.record({ kind: fc.constant('subgraphEdit' as const), at: fc.nat(), outer: name }),
@@ -270,7 +302,10 @@ describe('Graph edits', () => {
         for (const step of ops) {
           switch (step.kind) {
             case 'add':
-              graph.addNode(createNode({ opType: 'Op', inputs: step.inputs, outputs: [step.out] }), step.at % (graph.nodes.length + 1));
+              graph.addNode(
+                createNode({ opType: 'Op', inputs: step.inputs, outputs: [step.out] }),
+                step.at % (graph.nodes.length + 1),
+              );
               break;
             case 'addIf': {
               const body = new Graph({
@@ -278,7 +313,12 @@ describe('Graph edits', () => {
                 outputs: [{ name: 'inner' }],
               });
               graph.addNode(
-                createNode({ opType: 'If', inputs: ['x'], outputs: [step.out], attributes: { then_branch: body } }),
+                createNode({
+                  opType: 'If',
+                  inputs: ['x'],
+                  outputs: [step.out],
+                  attributes: { then_branch: body },
+                }),
                 step.at % (graph.nodes.length + 1),
               );
               break;
@@ -314,7 +354,9 @@ describe('Graph edits', () => {
             case 'subgraphEdit': {
               const node = graph.nodes.filter((n) => n.opType === 'If')[step.at % 3];
               const body = node ? subgraphsOf(node)[0] : undefined;
-              body?.addNode(createNode({ opType: 'Neg', inputs: [step.outer], outputs: [body.uniqueName('t')] }));
+              body?.addNode(
+                createNode({ opType: 'Neg', inputs: [step.outer], outputs: [body.uniqueName('t')] }),
+              );
               break;
             }
             case 'sort':

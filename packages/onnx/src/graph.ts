@@ -51,6 +51,7 @@ export interface ValueInfo {
   dtype?: DType | undefined;
   shape?: Dim[] | undefined;
   docString?: string | undefined;
+  metadataProps?: StringStringEntryProto[] | undefined;
   raw?: TypeProto | undefined;
 }
 
@@ -401,7 +402,10 @@ export class Graph {
   addNode(node: Node, index = this.#nodes.length): Node {
     const graphIndex = this.#ensureIndex();
     if (!Number.isInteger(index) || index < 0 || index > this.#nodes.length) {
-      throw new QuantError('INVALID_ARGUMENT', `node index ${index} is out of range 0..${this.#nodes.length}`);
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `node index ${index} is out of range 0..${this.#nodes.length}`,
+      );
     }
     if (graphIndex.uses.has(node)) {
       throw new QuantError('INVALID_ARGUMENT', `${describeNode(node)} is already in graph "${this.name}"`);
@@ -473,7 +477,10 @@ export class Graph {
    */
   setInput(node: Node, position: number, name: string): void {
     if (!Number.isInteger(position) || position < 0) {
-      throw new QuantError('INVALID_ARGUMENT', `input position ${position} of ${describeNode(node)} is invalid`);
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `input position ${position} of ${describeNode(node)} is invalid`,
+      );
     }
     const index = this.#ensureIndex();
     const registered = index.uses.has(node);
@@ -534,7 +541,11 @@ export class Graph {
    * graph.replaceAllUses('x', 'x_dq', { except: [q] });
    * @returns how many references changed.
    */
-  replaceAllUses(oldName: string, newName: string, options: { except?: Node[]; outputs?: boolean } = {}): number {
+  replaceAllUses(
+    oldName: string,
+    newName: string,
+    options: { except?: Node[]; outputs?: boolean } = {},
+  ): number {
     const except = new Set(options.except ?? []);
     let changed = 0;
     for (const node of this.consumers(oldName)) {
@@ -552,7 +563,10 @@ export class Graph {
     const index = this.#ensureIndex();
     const producer = index.producers.get(name);
     if (producer !== undefined) {
-      throw new QuantError('INVALID_ARGUMENT', `cannot add initializer "${name}": ${describeNode(producer)} produces it`);
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `cannot add initializer "${name}": ${describeNode(producer)} produces it`,
+      );
     }
     this.opaqueInitializers.delete(name);
     this.initializers.set(name, tensor);

@@ -58,7 +58,9 @@ export function irVersionForOpset(opset: number): number {
 }
 
 function isTensor(value: unknown): value is Tensor {
-  return typeof value === 'object' && value !== null && 'dtype' in value && 'shape' in value && 'data' in value;
+  return (
+    typeof value === 'object' && value !== null && 'dtype' in value && 'shape' in value && 'data' in value
+  );
 }
 
 /**
@@ -69,7 +71,8 @@ function isTensor(value: unknown): value is Tensor {
 export function toAttribute(name: string, value: AttributeInit): Attribute {
   if (value instanceof Graph) return { type: 'graph', value };
   if (isTensor(value)) return { type: 'tensor', value };
-  if (typeof value === 'number') return Number.isInteger(value) ? { type: 'int', value } : { type: 'float', value };
+  if (typeof value === 'number')
+    return Number.isInteger(value) ? { type: 'int', value } : { type: 'float', value };
   if (typeof value === 'string') return { type: 'string', value };
   if (Array.isArray(value)) {
     const items = value as readonly unknown[];
@@ -79,11 +82,15 @@ export function toAttribute(name: string, value: AttributeInit): Attribute {
         ? { type: 'ints', value: [...numbers] }
         : { type: 'floats', value: [...numbers] };
     }
-    if (items.length > 0 && items.every((v) => typeof v === 'string')) return { type: 'strings', value: [...(items as string[])] };
-    if (items.length > 0 && items.every(isTensor)) return { type: 'tensors', value: [...(items as Tensor[])] };
-    if (items.length > 0 && items.every((v) => v instanceof Graph)) return { type: 'graphs', value: [...(items as Graph[])] };
+    if (items.length > 0 && items.every((v) => typeof v === 'string'))
+      return { type: 'strings', value: [...(items as string[])] };
+    if (items.length > 0 && items.every(isTensor))
+      return { type: 'tensors', value: [...(items as Tensor[])] };
+    if (items.length > 0 && items.every((v) => v instanceof Graph))
+      return { type: 'graphs', value: [...(items as Graph[])] };
   }
-  if (typeof value === 'object' && value !== null && 'type' in value && 'value' in value) return value as Attribute;
+  if (typeof value === 'object' && value !== null && 'type' in value && 'value' in value)
+    return value as Attribute;
   throw new QuantError(
     'INVALID_ARGUMENT',
     `attribute "${name}": cannot infer the type of ${JSON.stringify(value)}; pass { type, value } explicitly`,
@@ -97,7 +104,8 @@ export function toAttribute(name: string, value: AttributeInit): Attribute {
  */
 export function createNode(init: NodeInit): Node {
   const attributes = new Map<string, Attribute>();
-  const entries = init.attributes instanceof Map ? [...init.attributes] : Object.entries(init.attributes ?? {});
+  const entries =
+    init.attributes instanceof Map ? [...init.attributes] : Object.entries(init.attributes ?? {});
   for (const [name, value] of entries) attributes.set(name, toAttribute(name, value));
   return {
     name: init.name ?? '',

@@ -5,7 +5,14 @@ import { QuantError, type Tensor } from '@quantkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Graph } from './graph.js';
-import { decodeModel, encodeModel, type Model, opsetVersion, setOpsetVersion, validateModel } from './model.js';
+import {
+  decodeModel,
+  encodeModel,
+  type Model,
+  opsetVersion,
+  setOpsetVersion,
+  validateModel,
+} from './model.js';
 import { createModel, createNode } from './model-builder.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
 import { floatTensor, maxAbsDiff, runOrt } from './test-helpers.js';
@@ -42,7 +49,10 @@ function kitchenSink(): Model {
       ['x', 'float32', ['batch', 3]],
       { name: 'seq', raw: { sequence_type: { elem_type: { tensor_type: { elem_type: 1 } } } } },
     ],
-    outputs: [['y', 'float32', ['batch', 3]], ['z', 'float32', undefined]],
+    outputs: [
+      ['y', 'float32', ['batch', 3]],
+      ['z', 'float32', undefined],
+    ],
     initializers: {
       w: f32([1, 2, 3]),
       idx: { dtype: 'int64', shape: [2], data: BigInt64Array.of(-1n, 2n ** 62n) },
@@ -164,6 +174,50 @@ describe('decodeModel / encodeModel', () => {
   });
 });
 
+describe('subgraphs in onnxruntime', () => {
+  it('round-trips an If whose branches read outer-scope values', async () => {
+    const branch = (op: string, name: string) =>
+      new Graph({
+        name,
+        nodes: [createNode({ opType: op, inputs: ['x', 'w'], outputs: [`${name}_out`] })],
+        outputs: [{ name: `${name}_out`, dtype: 'float32', shape: [2] }],
+      });
+    const model = createModel({
+      opset: 13,
+      inputs: [
+        ['x', 'float32', [2]],
+        ['cond', 'bool', []],
+      ],
+      outputs: [['y', 'float32', [2]]],
+      initializers: { w: f32([10, 20]) },
+      nodes: [
+        {
+          opType: 'If',
+          inputs: ['cond'],
+          outputs: ['y'],
+          attributes: { then_branch: branch('Add', 'then'), else_branch: branch('Mul', 'else') },
+        },
+      ],
+    });
+    model.graph.inputs[0]!.metadataProps = [{ key: 'unit', value: 'volts' }];
+    const bytes = encodeModel(model);
+    const decoded = decodeModel(bytes);
+    expect(decoded.graph.consumers('w')).toEqual([decoded.graph.nodes[0]]);
+    expect(decoded.graph.inputs[0]!.metadataProps).toEqual([{ key: 'unit', value: 'volts' }]);
+    const again = encodeModel(decoded);
+    expect(again).toEqual(bytes);
+    const x = f32([1, 2]);
+    for (const [flag, expected] of [
+      [1, [11, 22]],
+      [0, [10, 40]],
+    ] as const) {
+      const cond = { dtype: 'bool', shape: [], data: Uint8Array.of(flag) } as const;
+      const out = await runOrt(again, { x, cond });
+      expect([...(out['y']!.data as Float32Array)]).toEqual(expected);
+    }
+  });
+});
+
 describe('validateModel', () => {
   const mlp = () =>
     createModel({
@@ -280,7 +334,10 @@ describe('third-party model', () => {
   });
 
   it('survives bit flips and truncations of a real model', () => {
-    const positions = fc.sample(fc.integer({ min: 0, max: original.length * 8 - 1 }), { numRuns: 300, seed: 42 });
+    const positions = fc.sample(fc.integer({ min: 0, max: original.length * 8 - 1 }), {
+      numRuns: 300,
+      seed: 42,
+    });
     const copy = new Uint8Array(original);
     for (const bit of positions) {
       copy[bit >> 3]! ^= 1 << (bit & 7);
@@ -288,7 +345,9 @@ describe('third-party model', () => {
       copy[bit >> 3]! ^= 1 << (bit & 7);
     }
     for (let i = 1; i < 40; i++) {
-      expect(checkDecodes(original.subarray(0, Math.floor((original.length * i) / 40)), 'cut.onnx')).toBe('invalid');
+      expect(checkDecodes(original.subarray(0, Math.floor((original.length * i) / 40)), 'cut.onnx')).toBe(
+        'invalid',
+      );
     }
   });
 });

@@ -1,6 +1,11 @@
 import { QuantError, sizeOf } from '@quantkit/core';
 import { type Graph, describeNode, subgraphsOf } from './graph.js';
-import { type ExternalDataWriter, type ProtoEncodeContext, graphFromProto, graphToProto } from './graph-proto.js';
+import {
+  type ExternalDataWriter,
+  type ProtoEncodeContext,
+  graphFromProto,
+  graphToProto,
+} from './graph-proto.js';
 import { int64ToNumber, int64ToWire } from './int64.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
 import { type ExternalDataLoader, describe } from './tensor-proto.js';
@@ -155,7 +160,10 @@ function validateGraph(
   for (const [name, tensor] of graph.initializers) {
     const size = sizeOf(tensor.shape);
     if (tensor.data.length !== size) {
-      fail(source, `initializer "${name}" has ${tensor.data.length} elements but shape [${tensor.shape}] needs ${size}`);
+      fail(
+        source,
+        `initializer "${name}" has ${tensor.data.length} elements but shape [${tensor.shape}] needs ${size}`,
+      );
     }
     if (!defined.has(name) || !graph.isInput(name)) define(name, 'an initializer');
   }
@@ -173,7 +181,10 @@ function validateGraph(
   for (const node of graph.nodes) {
     for (const input of node.inputs) {
       if (!visible(input)) {
-        fail(source, `${describeNode(node)} in ${where} reads "${input}", which no node, input or initializer provides`);
+        fail(
+          source,
+          `${describeNode(node)} in ${where} reads "${input}", which no node, input or initializer provides`,
+        );
       }
     }
   }
@@ -236,7 +247,8 @@ function modelToProto(model: Model, context: ProtoEncodeContext): ModelProto {
   if (model.domain) proto.domain = model.domain;
   if (model.modelVersion) proto.model_version = int64ToWire(model.modelVersion);
   if (model.docString) proto.doc_string = model.docString;
-  if (model.metadata.size > 0) proto.metadata_props = [...model.metadata].map(([key, value]) => ({ key, value }));
+  if (model.metadata.size > 0)
+    proto.metadata_props = [...model.metadata].map(([key, value]) => ({ key, value }));
   if (model.trainingInfo.length > 0) proto.training_info = model.trainingInfo;
   if (model.functions.length > 0) proto.functions = model.functions;
   if (model.configuration.length > 0) proto.configuration = model.configuration;
@@ -272,7 +284,10 @@ export function encodeModel(model: Model, options: EncodeModelOptions = {}): Uin
   bytes.set(body);
   bytes.set(tail, body.length);
   if (bytes.length > MAX_PROTO_BYTES) {
-    throw new QuantError('INVALID_ARGUMENT', `the encoded model is ${bytes.length} bytes, over the 2 GiB limit`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `the encoded model is ${bytes.length} bytes, over the 2 GiB limit`,
+    );
   }
   return bytes;
 }

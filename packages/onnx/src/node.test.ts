@@ -79,7 +79,9 @@ describe('readModelFile / writeModelFile', () => {
     const w2 = initializers.find((t) => t.name === 'w2')!;
     expect(w2.data_location).toBe(1);
     const offsetOf = (name: string) =>
-      Number(initializers.find((t) => t.name === name)!.external_data!.find((e) => e.key === 'offset')!.value);
+      Number(
+        initializers.find((t) => t.name === name)!.external_data!.find((e) => e.key === 'offset')!.value,
+      );
     expect(offsetOf('w1')).toBe(0);
     expect(offsetOf('w2')).toBe(512 * 512 * 4);
     // b (32 bytes) stays inline under the 1024-byte threshold.

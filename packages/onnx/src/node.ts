@@ -15,7 +15,8 @@ function isErrno(error: unknown, code: string): boolean {
 
 function ioError(action: string, path: string, error: unknown): QuantError {
   if (QuantError.is(error)) return error;
-  if (isErrno(error, 'ENOENT')) return new QuantError('NOT_FOUND', `${path} does not exist`, { cause: error });
+  if (isErrno(error, 'ENOENT'))
+    return new QuantError('NOT_FOUND', `${path} does not exist`, { cause: error });
   const message = error instanceof Error ? error.message : String(error);
   return new QuantError('IO_ERROR', `cannot ${action} ${path}: ${message}`, { cause: error });
 }
@@ -24,7 +25,10 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-async function writeTemp(path: string, content: Uint8Array | ((write: ChunkWriter) => Promise<void>)): Promise<void> {
+async function writeTemp(
+  path: string,
+  content: Uint8Array | ((write: ChunkWriter) => Promise<void>),
+): Promise<void> {
   let handle: FileHandle | undefined;
   try {
     handle = await open(path, 'wx');
@@ -79,7 +83,12 @@ export async function writeFileAtomic(
 /** Checks a location taken from a model file: relative, and inside the model's folder. */
 function resolveLocation(folder: string, location: string, modelPath: string): string {
   const normalized = normalize(location);
-  if (isAbsolute(location) || normalized === '..' || normalized.startsWith(`..${sep}`) || normalized.includes('\0')) {
+  if (
+    isAbsolute(location) ||
+    normalized === '..' ||
+    normalized.startsWith(`..${sep}`) ||
+    normalized.includes('\0')
+  ) {
     throw new QuantError(
       'INVALID_MODEL',
       `${modelPath} refers to external data "${location}" outside its folder; only relative paths inside it are read`,
@@ -199,7 +208,11 @@ const ALIGNMENT = 4096;
  * @throws QuantError INVALID_ARGUMENT for a bad location or a model over 2 GiB without external data;
  *   NOT_FOUND when the folder does not exist; IO_ERROR for other write failures.
  */
-export async function writeModelFile(path: string, model: Model, options: WriteModelOptions = {}): Promise<void> {
+export async function writeModelFile(
+  path: string,
+  model: Model,
+  options: WriteModelOptions = {},
+): Promise<void> {
   if (!options.externalData) {
     await writeFileAtomic(path, encodeModel(model));
     return;

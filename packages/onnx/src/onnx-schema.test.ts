@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { int64ToNumber } from './int64.js';
-import { ONNX_ATTRIBUTE_TYPES, ONNX_DATA_TYPES, onnxTypes } from './onnx-schema.js';
+import { ONNX_ATTRIBUTE_TYPES, ONNX_DATA_TYPES, type TensorProto, onnxTypes } from './onnx-schema.js';
 
 // A tiny independent protobuf writer, so field numbers are checked against bytes built from the spec by hand
 // rather than against the schema itself.
@@ -45,12 +45,15 @@ describe('onnx schema', () => {
       ]),
       ...field.bytes(8, [...field.string(1, 'com.x'), ...field.varint(2, 5)]),
       ...field.bytes(14, [...field.string(1, 'k'), ...field.string(2, 'v')]),
-      ...field.bytes(25, [...field.string(1, 'fn'), ...field.string(10, 'custom'), ...field.string(13, 'ov')]),
+      ...field.bytes(25, [
+        ...field.string(1, 'fn'),
+        ...field.string(10, 'custom'),
+        ...field.string(13, 'ov'),
+      ]),
     ]);
-    const model = onnxTypes.ModelProto.toObject(onnxTypes.ModelProto.decode(bytes), { longs: Number }) as Record<
-      string,
-      unknown
-    >;
+    const model = onnxTypes.ModelProto.toObject(onnxTypes.ModelProto.decode(bytes), {
+      longs: Number,
+    }) as Record<string, unknown>;
     expect(model).toMatchObject({
       ir_version: 9,
       producer_name: 'producer',
@@ -136,10 +139,7 @@ describe('onnx schema', () => {
       ...field.bytes(3, [...field.varint(1, 4), ...field.varint(2, 9)]),
     ];
     for (const dims of [packedDims, unpackedDims]) {
-      const decoded = onnxTypes.TensorProto.decode(new Uint8Array([...dims, ...rest])) as unknown as Record<
-        string,
-        never
-      >;
+      const decoded = onnxTypes.TensorProto.decode(new Uint8Array([...dims, ...rest]));
       const tensor = onnxTypes.TensorProto.toObject(decoded, { longs: Number }) as Record<string, unknown>;
       expect(tensor).toMatchObject({
         dims: [2, 3],
@@ -152,7 +152,7 @@ describe('onnx schema', () => {
         metadata_props: [{ key: 'a', value: 'b' }],
         segment: { begin: 4, end: 9 },
       });
-      expect(int64ToNumber((decoded['int64_data'] as never[])[1])).toBe(2 ** 40);
+      expect(int64ToNumber((decoded as unknown as TensorProto).int64_data![1])).toBe(2 ** 40);
     }
     const typed = new Uint8Array([
       ...field.bytes(4, [...new Uint8Array(new Float32Array([1.5, -2]).buffer)]),
@@ -185,11 +185,17 @@ describe('onnx schema', () => {
     ]);
     const cases: [number[], Record<string, unknown>][] = [
       [field.bytes(1, [...field.varint(1, 1), ...shape]), { tensor_type: { elem_type: 1 } }],
-      [field.bytes(4, field.bytes(1, field.bytes(1, field.varint(1, 7)))), { sequence_type: { elem_type: {} } }],
+      [
+        field.bytes(4, field.bytes(1, field.bytes(1, field.varint(1, 7)))),
+        { sequence_type: { elem_type: {} } },
+      ],
       [field.bytes(5, [...field.varint(1, 8), ...field.bytes(2, [])]), { map_type: { key_type: 8 } }],
       [field.bytes(9, field.bytes(1, [])), { optional_type: { elem_type: {} } }],
       [field.bytes(8, field.varint(1, 3)), { sparse_tensor_type: { elem_type: 3 } }],
-      [field.bytes(7, [...field.string(1, 'd'), ...field.string(2, 'n')]), { opaque_type: { domain: 'd', name: 'n' } }],
+      [
+        field.bytes(7, [...field.string(1, 'd'), ...field.string(2, 'n')]),
+        { opaque_type: { domain: 'd', name: 'n' } },
+      ],
       [field.string(6, 'IMAGE'), { denotation: 'IMAGE' }],
     ];
     for (const [bytes, expected] of cases) {
@@ -198,10 +204,13 @@ describe('onnx schema', () => {
       });
       expect(type).toMatchObject(expected);
     }
-    const tensorType = onnxTypes.TypeProto.toObject(onnxTypes.TypeProto.decode(new Uint8Array(cases[0]![0])), {
-      longs: Number,
-      oneofs: true,
-    }) as { tensor_type: { shape: { dim: Record<string, unknown>[] } } };
+    const tensorType = onnxTypes.TypeProto.toObject(
+      onnxTypes.TypeProto.decode(new Uint8Array(cases[0]![0])),
+      {
+        longs: Number,
+        oneofs: true,
+      },
+    ) as { tensor_type: { shape: { dim: Record<string, unknown>[] } } };
     expect(tensorType.tensor_type.shape.dim).toEqual([
       { dim_value: 4, value: 'dim_value' },
       { dim_param: 'batch', denotation: 'DATA_BATCH', value: 'dim_param' },

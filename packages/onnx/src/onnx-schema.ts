@@ -35,10 +35,7 @@ const PACKABLE = new Set([
   'bool',
 ]);
 
-function message(
-  fields: Record<string, FieldSpec>,
-  extra: Omit<TypeJson, 'fields'> = {},
-): TypeJson {
+function message(fields: Record<string, FieldSpec>, extra: Omit<TypeJson, 'fields'> = {}): TypeJson {
   const out: TypeJson['fields'] = {};
   for (const [name, [id, type, rule]] of Object.entries(fields)) {
     out[name] =

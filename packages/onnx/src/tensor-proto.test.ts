@@ -45,18 +45,16 @@ function elements(dtype: DType): fc.Arbitrary<number | bigint> {
 }
 
 function tensorArbitrary(dtype: DType): fc.Arbitrary<Tensor> {
-  return fc
-    .array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 })
-    .chain((shape) => {
-      const size = shape.reduce((a, b) => a * b, 1);
-      return fc.array(elements(dtype), { minLength: size, maxLength: size }).map((values) => {
-        const data = allocate(dtype, size);
-        values.forEach((v, i) => {
-          (data as unknown as (number | bigint)[])[i] = v;
-        });
-        return { dtype, shape, data } as Tensor;
+  return fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }).chain((shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    return fc.array(elements(dtype), { minLength: size, maxLength: size }).map((values) => {
+      const data = allocate(dtype, size);
+      values.forEach((v, i) => {
+        (data as unknown as (number | bigint)[])[i] = v;
       });
+      return { dtype, shape, data } as Tensor;
     });
+  });
 }
 
 describe('dtype mapping', () => {
@@ -158,7 +156,10 @@ describe('tensorToProto / tensorFromProto', () => {
       'INVALID_MODEL',
       'tensor "w"',
     );
-    expectQuantError(() => tensorFromProto({ name: 'w', data_type: 1, dims: [2], float_data: [1] }), 'INVALID_MODEL');
+    expectQuantError(
+      () => tensorFromProto({ name: 'w', data_type: 1, dims: [2], float_data: [1] }),
+      'INVALID_MODEL',
+    );
     expectQuantError(() => tensorFromProto({ name: 'w', data_type: 1, dims: [2] }), 'INVALID_MODEL');
     expectQuantError(() => tensorFromProto({ name: 'w', data_type: 1, dims: [-1] }), 'INVALID_MODEL');
     expect(tensorFromProto({ name: 'empty', data_type: 1, dims: [0, 3] }).data.length).toBe(0);
@@ -199,7 +200,11 @@ describe('tensorToProto / tensorFromProto', () => {
   });
 
   it('decodeTensor names the source for garbage', () => {
-    expectQuantError(() => decodeTensor(new Uint8Array([0xff, 0xff, 0xff]), 'input_0.pb'), 'INVALID_MODEL', 'input_0.pb');
+    expectQuantError(
+      () => decodeTensor(new Uint8Array([0xff, 0xff, 0xff]), 'input_0.pb'),
+      'INVALID_MODEL',
+      'input_0.pb',
+    );
     const proto = onnxTypes.TensorProto.encode({ name: 'x', data_type: 77, dims: [1] }).finish();
     expectQuantError(() => decodeTensor(proto, 'input_1.pb'), 'INVALID_MODEL', 'input_1.pb');
   });

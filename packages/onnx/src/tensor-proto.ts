@@ -114,7 +114,10 @@ export function dtypeFromOnnx(code: number, what?: string): DType {
 export function onnxFromDtype(dtype: DType): number {
   const code = DTYPE_TO_ONNX[dtype];
   if (code === undefined) {
-    throw new QuantError('INVALID_ARGUMENT', `unknown dtype "${dtype}"; expected ${listChoices(Object.keys(DTYPE_TO_ONNX))}`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `unknown dtype "${dtype}"; expected ${listChoices(Object.keys(DTYPE_TO_ONNX))}`,
+    );
   }
   return code;
 }
@@ -149,7 +152,10 @@ export function rawByteLength(dtype: DType, size: number): number {
 function fromRaw(bytes: Uint8Array, dtype: DType, size: number, label: string): TypedArray {
   const expected = rawByteLength(dtype, size);
   if (bytes.length !== expected) {
-    throw invalid(label, `has ${bytes.length} bytes of data but ${dtype} with ${size} elements needs ${expected}`);
+    throw invalid(
+      label,
+      `has ${bytes.length} bytes of data but ${dtype} with ${size} elements needs ${expected}`,
+    );
   }
   if (dtype === 'int4' || dtype === 'uint4') return unpackNibbles(bytes, size, dtype === 'int4');
   // Copy so the typed array is aligned (raw_data sits at arbitrary offsets of the file buffer) and owns its data.
@@ -164,7 +170,10 @@ function fromRaw(bytes: Uint8Array, dtype: DType, size: number, label: string): 
 function fromTyped(proto: TensorProto, dtype: DType, size: number, label: string): TypedArray {
   const check = (length: number, field: string, expected = size): void => {
     if (length !== expected) {
-      throw invalid(label, `has ${length} values in ${field} but ${dtype} with ${size} elements needs ${expected}`);
+      throw invalid(
+        label,
+        `has ${length} values in ${field} but ${dtype} with ${size} elements needs ${expected}`,
+      );
     }
   };
   switch (dtype) {
@@ -190,7 +199,11 @@ function fromTyped(proto: TensorProto, dtype: DType, size: number, label: string
       // The spec packs 4-bit values two per int32_data entry (low nibble first), like raw_data bytes.
       const values = proto.int32_data ?? [];
       check(values.length, 'int32_data', Math.ceil(size / 2));
-      return unpackNibbles(Uint8Array.from(values, (v) => v & 0xff), size, dtype === 'int4');
+      return unpackNibbles(
+        Uint8Array.from(values, (v) => v & 0xff),
+        size,
+        dtype === 'int4',
+      );
     }
     default: {
       // int8/uint8/int16/uint16/int32/bool and the bit patterns of float16/bfloat16/float8 live in int32_data.
@@ -257,7 +270,8 @@ export function tensorFromProto(proto: TensorProto, options: TensorFromProtoOpti
   const dtype = dtypeFromOnnx(proto.data_type ?? 0, label);
   const shape = shapeFromProto(proto);
   const size = sizeOf(shape);
-  if (proto.segment) throw new QuantError('UNSUPPORTED', `${label} is segmented, which quantkit does not read`);
+  if (proto.segment)
+    throw new QuantError('UNSUPPORTED', `${label} is segmented, which quantkit does not read`);
   const external = externalDataRef(proto);
   let data: TypedArray;
   if (external !== undefined) {
@@ -292,7 +306,8 @@ export function tensorBytes(tensor: Tensor, name = ''): Uint8Array {
       `tensor "${name}" of shape [${tensor.shape.join(', ')}] needs ${size} elements, got ${tensor.data.length}`,
     );
   }
-  if (tensor.dtype === 'int4' || tensor.dtype === 'uint4') return packNibbles(tensor.data as Int8Array | Uint8Array);
+  if (tensor.dtype === 'int4' || tensor.dtype === 'uint4')
+    return packNibbles(tensor.data as Int8Array | Uint8Array);
   const data = tensor.data;
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
@@ -308,7 +323,10 @@ export function tensorToProto(name: string, tensor: Tensor): TensorProto {
   const dataType = onnxFromDtype(tensor.dtype);
   for (const dim of tensor.shape) {
     if (!Number.isSafeInteger(dim) || dim < 0) {
-      throw new QuantError('INVALID_ARGUMENT', `tensor "${name}" has an invalid dimension in [${tensor.shape.join(', ')}]`);
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `tensor "${name}" has an invalid dimension in [${tensor.shape.join(', ')}]`,
+      );
     }
   }
   return { name, dims: [...tensor.shape], data_type: dataType, raw_data: tensorBytes(tensor, name) };
@@ -337,7 +355,10 @@ export function decodeTensor(
   }
   try {
     if (!isOnnxDataType(proto.data_type ?? 0) || (proto.data_type ?? 0) === 0) {
-      throw invalid(tensorLabel(proto), `has data type ${proto.data_type ?? 0}, which is not an ONNX data type`);
+      throw invalid(
+        tensorLabel(proto),
+        `has data type ${proto.data_type ?? 0}, which is not an ONNX data type`,
+      );
     }
     return { ...tensorFromProto(proto, options), name: proto.name ?? '' };
   } catch (error) {

@@ -38,7 +38,9 @@ export async function runOrt(
   feeds: Record<string, Tensor>,
 ): Promise<Record<string, { dims: readonly number[]; data: ArrayLike<number | bigint> }>> {
   const session =
-    typeof model === 'string' ? await ort.InferenceSession.create(model) : await ort.InferenceSession.create(model);
+    typeof model === 'string'
+      ? await ort.InferenceSession.create(model)
+      : await ort.InferenceSession.create(model);
   try {
     const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, tensor] of Object.entries(feeds)) {

@@ -107,10 +107,10 @@ export function computeWeightRange(weight: WeightValues, options: WeightRangeOpt
   const max = new Float64Array(groups).fill(Number.NEGATIVE_INFINITY);
   const { data, shape } = weight;
   const runs = { granularity: options.granularity, axis, blockSize: options.blockSize };
-  forEachParamRun(shape, runs, (start, end, group) => {
+  forEachParamRun(shape, runs, (start, end, group, stride) => {
     let low = min[group]!;
     let high = max[group]!;
-    for (let i = start; i < end; i++) {
+    for (let i = start; i < end; i += stride) {
       const value = data[i]!;
       if (!Number.isFinite(value)) {
         throw invalid(

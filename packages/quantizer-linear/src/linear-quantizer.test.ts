@@ -555,9 +555,9 @@ describe('linearQuantizer: properties', () => {
         validateParams(w.shape, params);
         expect(Array.from(codes.data)).toEqual(referenceCodes(w, params));
         const restored = dequantizeLinear(codes.data, w.shape, params);
-        forEachParamRun(w.shape, params, (start, end, p) => {
+        forEachParamRun(w.shape, params, (start, end, p, stride) => {
           const scale = params.scale[p]!;
-          for (let i = start; i < end; i++) {
+          for (let i = start; i < end; i += stride) {
             // Half a step, plus float32 rounding of x / scale and of the dequantized product.
             expect(Math.abs(restored[i]! - w.data[i]!)).toBeLessThanOrEqual(
               scale * 0.5 * (1 + 2 ** -20) + Math.abs(w.data[i]!) * 2 ** -22,

@@ -1,0 +1,180 @@
+import { copyFile, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createTensor } from '@quantkit/core';
+import { createModel } from '@quantkit/onnx';
+import { readModelFile } from '@quantkit/onnx/node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from '../exit-codes.js';
+import { inspectModel, isQuantizedOp } from '../inspect-model.js';
+import { listDir, makeTempDir, runCli, sha256, wakeWordModelPath } from '../testing/cli-harness.js';
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeEach(async () => ({ dir, cleanup } = await makeTempDir()));
+afterEach(async () => cleanup());
+
+describe('isQuantizedOp', () => {
+  it.each([
+    'QuantizeLinear',
+    'DequantizeLinear',
+    'QLinearConv',
+    'QLinearMatMul',
+    'MatMulInteger',
+    'ConvInteger',
+    'DynamicQuantizeLinear',
+    'MatMulNBits',
+  ])('%s is a quantized op', (op) => expect(isQuantizedOp(op)).toBe(true));
+  it.each(['Conv', 'MatMul', 'Gemm', 'Relu', 'Quantize'])('%s is not', (op) =>
+    expect(isQuantizedOp(op)).toBe(false));
+});
+
+describe('inspectModel', () => {
+  it('agrees with the decoded graph on a float model', async () => {
+    const model = await readModelFile(wakeWordModelPath());
+    const report = inspectModel(model);
+    expect(report.nodeCount).toBe(model.graph.nodes.length);
+    expect(report.ops.reduce((sum, op) => sum + op.count, 0)).toBe(model.graph.nodes.length);
+    expect(report.quantizedNodeCount).toBe(0);
+    // A float32 model stores 4 bytes per weight element.
+    const elements = [...model.graph.initializers.values()].reduce((sum, t) => sum + t.data.length, 0);
+    expect(report.weightBytesByDtype['float32']).toBe(4 * elements);
+    expect(report.weightOps.length).toBeGreaterThan(0);
+    for (const op of report.weightOps.filter((op) => op.weight !== null)) {
+      expect(op).toMatchObject({ dtype: 'float32', bits: 32, lowBit: false });
+    }
+    expect(report.inputs).toEqual([{ name: 'onnx::Flatten_0', dtype: 'float32', shape: [1, 25, 96] }]);
+  });
+});
+
+describe('inspectModel on built graphs', () => {
+  it('traces weights through DequantizeLinear and layout ops, and reads MatMulNBits bits', () => {
+    const model = createModel({
+      opset: 21,
+      extraOpsets: [{ domain: 'com.microsoft', version: 1 }],
+      inputs: [['x', 'float32', ['batch', 4]]],
+      outputs: [
+        ['y', 'float32', ['batch', 2]],
+        ['z', 'float32', ['batch', 2]],
+        ['p', 'float32', ['batch', 4]],
+      ],
+      initializers: {
+        wq: createTensor('int8', [2, 4], new Int8Array(8)),
+        scale: createTensor('float32', [], new Float32Array([0.1])),
+        zero: createTensor('int8', [], new Int8Array(1)),
+        packed: createTensor('uint8', [2, 1, 2], new Uint8Array(4)),
+        nscale: createTensor('float32', [2], new Float32Array(2)),
+      },
+      nodes: [
+        { opType: 'DequantizeLinear', inputs: ['wq', 'scale', 'zero'], outputs: ['wdq'], name: 'dq' },
+        { opType: 'Transpose', inputs: ['wdq'], outputs: ['wt'], name: 't', attributes: { perm: [1, 0] } },
+        { opType: 'MatMul', inputs: ['x', 'wt'], outputs: ['y'], name: 'mm_qdq' },
+        {
+          opType: 'MatMulNBits',
+          domain: 'com.microsoft',
+          inputs: ['x', 'packed', 'nscale'],
+          outputs: ['z'],
+          name: 'mm_nbits',
+          attributes: { K: 4, N: 2, bits: 4, block_size: 16 },
+        },
+        { opType: 'Mul', inputs: ['x', 'x'], outputs: ['sq'], name: 'square' },
+        { opType: 'MatMul', inputs: ['sq', 'sq'], outputs: ['p'], name: 'mm_computed' },
+      ],
+    });
+    model.metadata.set('quantkit.recipe', JSON.stringify({ mode: 'static', bits: 8 }));
+    const report = inspectModel(model);
+    expect(report.weightOps).toEqual([
+      {
+        name: 'mm_qdq',
+        opType: 'MatMul',
+        weight: 'wq',
+        dtype: 'int8',
+        bits: 8,
+        via: 'dequantize',
+        lowBit: true,
+      },
+      {
+        name: 'mm_nbits',
+        opType: 'MatMulNBits',
+        weight: 'packed',
+        dtype: 'uint8',
+        bits: 4,
+        via: 'initializer',
+        lowBit: true,
+      },
+      {
+        name: 'mm_computed',
+        opType: 'MatMul',
+        weight: null,
+        dtype: null,
+        bits: null,
+        via: 'computed',
+        lowBit: false,
+      },
+    ]);
+    expect(report.quantizedNodeCount).toBe(2);
+    expect(report.inputs).toEqual([{ name: 'x', dtype: 'float32', shape: ['batch', 4] }]);
+    // 8 int8 + 1 float32 + 1 int8 + 4 uint8 + 2 float32 elements.
+    expect(report.weightBytesByDtype).toEqual({ int8: 9, float32: 12, uint8: 4 });
+    expect(report.provenance).toEqual({ 'quantkit.recipe': { mode: 'static', bits: 8 } });
+    expect(report.opsets).toEqual([
+      { domain: '', version: 21 },
+      { domain: 'com.microsoft', version: 1 },
+    ]);
+  });
+});
+
+describe('quantkit inspect', () => {
+  it('prints opsets, inputs, ops, weights and metadata', async () => {
+    const run = await runCli(['inspect', wakeWordModelPath()]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^opsets: ai\.onnx \d+/m);
+    expect(run.stdout).toMatch(/onnx::Flatten_0\s+float32\s+\[1, 25, 96\]/);
+    expect(run.stdout).toMatch(/^weights: .* \(float32 /m);
+    expect(run.stdout).toMatch(/^weight precision: 0 of \d+ /m);
+  });
+
+  it('prints one JSON object with --json', async () => {
+    const run = await runCli(['inspect', wakeWordModelPath(), '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.fileBytes).toBe((await readFile(wakeWordModelPath())).length);
+    expect(report.initializers.reduce((sum: number, t: { bytes: number }) => sum + t.bytes, 0)).toBe(
+      report.weightBytes,
+    );
+  });
+
+  it.each([
+    ['truncated', async (bytes: Buffer) => bytes.subarray(0, 1000)],
+    ['not ONNX', async () => Buffer.from('{"this": "is json"}\n')],
+    [
+      'bit-flipped',
+      async (bytes: Buffer) => Buffer.from(bytes.map((byte, i) => (i < 16 ? byte ^ 0xff : byte))),
+    ],
+  ])('refuses a %s file with one line and exit 3, leaving it unchanged', async (_name, corrupt) => {
+    const file = join(dir, 'bad.onnx');
+    await writeFile(file, await corrupt(await readFile(wakeWordModelPath())));
+    const hash = await sha256(file);
+    const before = await listDir(dir);
+    const run = await runCli(['inspect', 'bad.onnx'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(EXIT_CODES.INVALID_MODEL);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/^quantkit: error: .*bad\.onnx/);
+    expect(await sha256(file)).toBe(hash);
+    expect(await listDir(dir)).toEqual(before);
+  });
+
+  it('refuses a missing file with exit 5', async () => {
+    const run = await runCli(['inspect', 'missing.onnx', '--json'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(EXIT_CODES.NOT_FOUND);
+    expect(JSON.parse(run.stdout).error.code).toBe('NOT_FOUND');
+  });
+
+  it('names a folder given as a model', async () => {
+    await copyFile(wakeWordModelPath(), join(dir, 'm.onnx'));
+    const run = await runCli(['inspect', '.'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(EXIT_CODES.INVALID_ARGUMENT);
+    expect(run.stderr).toMatch(/is a folder; expected a file/);
+  });
+});

@@ -1,0 +1,209 @@
+import { type DType, dtypeInfo, sizeOf } from '@quantkit/core';
+import type { Graph, Model, Node, ValueInfo } from '@quantkit/onnx';
+
+/** Op types that only appear in quantized graphs. */
+const QUANTIZED_OP =
+  /^(QuantizeLinear|DequantizeLinear|QLinear.*|MatMulInteger|ConvInteger|DynamicQuantize.*|MatMulNBits)$/;
+
+/** Ops whose weight precision `inspect` reports, and which input holds the weight. */
+const WEIGHT_INPUT: Readonly<Record<string, number>> = {
+  Conv: 1,
+  ConvTranspose: 1,
+  Gemm: 1,
+  MatMul: 1,
+  ConvInteger: 1,
+  MatMulInteger: 1,
+  DynamicQuantizeMatMul: 1,
+  MatMulNBits: 1,
+  QLinearConv: 3,
+  QLinearMatMul: 3,
+};
+
+/** Ops that pass a weight through unchanged in value precision; a QDQ weight may be transposed or reshaped. */
+const PASS_THROUGH = new Set(['Identity', 'Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
+
+/** True for op types that only appear in quantized graphs (QDQ pairs, QOperator ops, integer and n-bit MatMuls). */
+export function isQuantizedOp(opType: string): boolean {
+  return QUANTIZED_OP.test(opType);
+}
+
+export interface InspectValue {
+  readonly name: string;
+  readonly dtype: string | null;
+  readonly shape: readonly (number | string | null)[] | null;
+}
+
+export interface InspectInitializer {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Bytes as stored in the file (sub-byte types packed). */
+  readonly bytes: number;
+}
+
+export interface InspectOpCount {
+  readonly opType: string;
+  readonly domain: string;
+  readonly count: number;
+  readonly quantized: boolean;
+}
+
+/** The weight precision of one Conv/Gemm/MatMul (or quantized equivalent). */
+export interface InspectWeightOp {
+  readonly name: string;
+  readonly opType: string;
+  /** The initializer holding the weight, or null when the operand is computed (e.g. activation x activation). */
+  readonly weight: string | null;
+  /** Stored dtype of that initializer. */
+  readonly dtype: string | null;
+  readonly bits: number | null;
+  /** How the weight reaches the op: straight from an initializer, through DequantizeLinear, or computed. */
+  readonly via: 'initializer' | 'dequantize' | 'computed';
+  /** The weight is stored in 8 bits or fewer. */
+  readonly lowBit: boolean;
+}
+
+/** Everything `quantkit inspect` reports about a model. */
+export interface InspectReport {
+  readonly irVersion: number;
+  readonly producer: string;
+  readonly opsets: readonly { readonly domain: string; readonly version: number }[];
+  readonly inputs: readonly InspectValue[];
+  readonly outputs: readonly InspectValue[];
+  readonly nodeCount: number;
+  readonly quantizedNodeCount: number;
+  readonly ops: readonly InspectOpCount[];
+  readonly initializers: readonly InspectInitializer[];
+  readonly weightBytes: number;
+  readonly weightBytesByDtype: Readonly<Record<string, number>>;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** metadata_props written by quantkit (keys starting with "quantkit"), JSON values parsed. */
+  readonly provenance: Readonly<Record<string, unknown>> | null;
+  readonly weightOps: readonly InspectWeightOp[];
+}
+
+function storedBytes(dtype: DType, shape: readonly number[]): number {
+  return Math.ceil((sizeOf(shape) * dtypeInfo(dtype).bits) / 8);
+}
+
+function describeValue(value: ValueInfo): InspectValue {
+  return {
+    name: value.name,
+    dtype: value.dtype ?? null,
+    // JSON has no undefined; an unknown dim is null.
+    shape: value.shape === undefined ? null : value.shape.map((dim) => dim ?? null),
+  };
+}
+
+function provenanceOf(metadata: Record<string, string>): Record<string, unknown> | null {
+  const entries = Object.entries(metadata).filter(([key]) => key.toLowerCase().startsWith('quantkit'));
+  if (entries.length === 0) return null;
+  return Object.fromEntries(
+    entries.map(([key, value]) => {
+      try {
+        return [key, JSON.parse(value) as unknown];
+      } catch {
+        return [key, value];
+      }
+    }),
+  );
+}
+
+function weightOf(graph: Graph, node: Node): InspectWeightOp {
+  const index = WEIGHT_INPUT[node.opType] ?? 1;
+  let name = node.inputs[index] ?? '';
+  let via: InspectWeightOp['via'] = 'initializer';
+  // Follow DequantizeLinear and layout-only ops back to the stored tensor; a few steps suffice for real graphs and
+  // the bound keeps a malformed cyclic graph from looping.
+  for (let step = 0; step < 8; step++) {
+    const stored = graph.initializers.get(name) ?? graph.getConstant(name);
+    if (stored !== undefined) {
+      const bits = node.opType === 'MatMulNBits' ? nBits(node) : dtypeInfo(stored.dtype).bits;
+      return {
+        name: node.name,
+        opType: node.opType,
+        weight: name,
+        dtype: stored.dtype,
+        bits,
+        via,
+        lowBit: bits <= 8,
+      };
+    }
+    const producer = graph.producer(name);
+    if (producer === undefined) break;
+    if (producer.opType === 'DequantizeLinear') via = 'dequantize';
+    else if (!PASS_THROUGH.has(producer.opType)) break;
+    name = producer.inputs[0] ?? '';
+  }
+  return {
+    name: node.name,
+    opType: node.opType,
+    weight: null,
+    dtype: null,
+    bits: null,
+    via: 'computed',
+    lowBit: false,
+  };
+}
+
+// MatMulNBits stores its codes packed in uint8; the code width is the `bits` attribute (4 by default).
+function nBits(node: Node): number {
+  const bits = node.attributes.get('bits');
+  return bits?.type === 'int' ? bits.value : 4;
+}
+
+/**
+ * Summarizes a decoded model for `quantkit inspect`: opsets, inputs and outputs, op counts (and which are quantized
+ * ops), initializers and weight bytes by dtype, metadata_props including quantkit's provenance, and the weight
+ * precision of every Conv/Gemm/MatMul.
+ *
+ * @example inspectModel(await readModelFile('model.onnx')).weightBytesByDtype // { float32: 1234 }
+ */
+export function inspectModel(model: Model): InspectReport {
+  const graph = model.graph;
+
+  const counts = new Map<string, InspectOpCount>();
+  for (const node of graph.nodes) {
+    const domain = node.domain;
+    const key = `${domain}\u0000${node.opType}`;
+    const previous = counts.get(key);
+    counts.set(key, {
+      opType: node.opType,
+      domain,
+      count: (previous?.count ?? 0) + 1,
+      quantized: isQuantizedOp(node.opType),
+    });
+  }
+  const ops = [...counts.values()].sort((a, b) => b.count - a.count || a.opType.localeCompare(b.opType));
+
+  const initializers: InspectInitializer[] = [];
+  const weightBytesByDtype: Record<string, number> = {};
+  let weightBytes = 0;
+  for (const [name, tensor] of graph.initializers) {
+    const bytes = storedBytes(tensor.dtype, tensor.shape);
+    initializers.push({ name, dtype: tensor.dtype, shape: [...tensor.shape], bytes });
+    weightBytesByDtype[tensor.dtype] = (weightBytesByDtype[tensor.dtype] ?? 0) + bytes;
+    weightBytes += bytes;
+  }
+
+  const metadata = Object.fromEntries(model.metadata);
+  return {
+    irVersion: model.irVersion,
+    producer: [model.producerName, model.producerVersion].filter((part) => part !== '').join(' '),
+    opsets: model.opsetImports.map((opset) => ({ domain: opset.domain, version: opset.version })),
+    // Old exporters list initializers as graph inputs too; they are not inputs a caller feeds.
+    inputs: graph.inputs.filter((input) => !graph.initializers.has(input.name)).map(describeValue),
+    outputs: graph.outputs.map(describeValue),
+    nodeCount: graph.nodes.length,
+    quantizedNodeCount: graph.nodes.filter((node) => isQuantizedOp(node.opType)).length,
+    ops,
+    initializers,
+    weightBytes,
+    weightBytesByDtype,
+    metadata,
+    provenance: provenanceOf(metadata),
+    weightOps: graph.nodes
+      .filter((node) => WEIGHT_INPUT[node.opType] !== undefined)
+      .map((node) => weightOf(graph, node)),
+  };
+}

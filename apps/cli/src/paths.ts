@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { QuantError } from '@quantkit/core';
+import type { CliIo } from './cli-io.js';
+
+/**
+ * A user-typed path made usable: unchanged when the CLI runs in the process's own working folder (so error messages
+ * show the path as typed), otherwise resolved against `io.cwd`.
+ */
+export function userPath(io: CliIo, path: string): string {
+  return io.cwd === process.cwd() ? path : resolve(io.cwd, path);
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null ? (error as { code?: string }).code : undefined;
+}
+
+/**
+ * Checks that a path names an existing file or folder.
+ * @throws QuantError NOT_FOUND naming `what` and the path; INVALID_ARGUMENT when it is a file instead of a folder or
+ * the other way round.
+ */
+export async function requireExisting(path: string, what: string, kind: 'file' | 'folder'): Promise<void> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(path)).isDirectory();
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') {
+      throw new QuantError('NOT_FOUND', `${what} ${path} does not exist`);
+    }
+    throw new QuantError('IO_ERROR', `cannot read ${what} ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (isFolder !== (kind === 'folder')) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `${what} ${path} is a ${isFolder ? 'folder' : 'file'}; expected a ${kind}`,
+    );
+  }
+}
+
+/** True when the path exists (as anything). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes a file by writing a temporary sibling and renaming it over the target, so a crash or a full disk never
+ * leaves a half-written file under the real name.
+ * @throws QuantError IO_ERROR naming the path.
+ */
+export async function writeTextAtomic(path: string, text: string): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFile(temporary, text, { flag: 'wx' });
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new QuantError('IO_ERROR', `cannot write ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -1,0 +1,84 @@
+import { type DType, QuantError, type Tensor, allocate, listChoices, sizeOf } from '@quantkit/core';
+
+/** A model input as far as random data needs it. Non-numeric or negative dims are symbolic. */
+export interface RandomInput {
+  readonly name: string;
+  readonly dtype?: string | null | undefined;
+  readonly shape?: readonly unknown[] | null | undefined;
+}
+
+/**
+ * mulberry32: a tiny 32-bit PRNG. Deterministic across platforms, which is all random comparison data needs: the
+ * same seed must give the same inputs so two `compare` runs agree.
+ */
+export function createPrng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const RANDOM_DTYPES = ['float32', 'float64', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'] as const;
+
+/** The concrete shape random data takes: symbolic dims (names, -1, unknown) become 1. */
+export function concreteShape(shape: readonly unknown[] | null | undefined): number[] {
+  return (shape ?? []).map((dim) => (typeof dim === 'number' && Number.isInteger(dim) && dim >= 0 ? dim : 1));
+}
+
+function fill(dtype: DType, size: number, next: () => number): Tensor['data'] {
+  const data = allocate(dtype, size);
+  for (let i = 0; i < size; i++) {
+    const u = next();
+    if (data instanceof BigInt64Array) {
+      // Integer inputs are usually indices or lengths; small non-negative values are the safe guess.
+      data[i] = BigInt(Math.floor(u * 10));
+    } else if (dtype === 'float32' || dtype === 'float64') {
+      (data as Float32Array)[i] = u * 2 - 1;
+    } else if (dtype === 'bool') {
+      (data as Uint8Array)[i] = u < 0.5 ? 0 : 1;
+    } else {
+      (data as Int32Array)[i] = Math.floor(u * 10);
+    }
+  }
+  return data;
+}
+
+/**
+ * Generates `count` samples of random data for a model's inputs: floats uniform in [-1, 1), integers in [0, 10),
+ * symbolic dims set to 1.
+ *
+ * @example randomSamples([{ name: 'x', dtype: 'float32', shape: ['batch', 4] }], 2, 42) // two { x: [1, 4] } samples
+ * @throws QuantError UNSUPPORTED for an input dtype random data cannot be made for (float16, strings...).
+ */
+export function randomSamples(
+  inputs: readonly RandomInput[],
+  count: number,
+  seed: number,
+): Record<string, Tensor>[] {
+  const next = createPrng(seed);
+  const samples: Record<string, Tensor>[] = [];
+  for (let s = 0; s < count; s++) {
+    const sample: Record<string, Tensor> = {};
+    for (const input of inputs) {
+      const dtype = input.dtype ?? 'float32';
+      if (!(RANDOM_DTYPES as readonly string[]).includes(dtype)) {
+        throw new QuantError(
+          'UNSUPPORTED',
+          `input "${input.name}" is ${dtype}; random data can be made for ${listChoices(RANDOM_DTYPES)}; pass --data <dir>`,
+        );
+      }
+      const shape = concreteShape(input.shape);
+      sample[input.name] = {
+        dtype: dtype as DType,
+        shape,
+        data: fill(dtype as DType, sizeOf(shape), next),
+      } as Tensor;
+    }
+    samples.push(sample);
+  }
+  return samples;
+}
