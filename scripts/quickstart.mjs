@@ -25,7 +25,7 @@ const output = join(work, 'hello_deepa.int8.onnx');
 console.log(`\n== quantkit quickstart: ${model}\n`);
 // Static INT8 needs calibration data. The package ships none, so write 32 seeded samples shaped like its input
 // (mel-spectrogram embeddings): real audio features would calibrate better; this shows the workflow.
-const { encodeNpy } = await import(pathToFileURL(require.resolve('@quantkit/calibration')).href);
+const { encodeNpy } = await import(pathToFileURL(join(root, 'packages/calibration/dist/index.js')).href);
 const calib = join(work, 'calib');
 mkdirSync(calib);
 let seed = 1;
