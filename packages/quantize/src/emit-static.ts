@@ -95,16 +95,18 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): void {
   const weightParams = new Map<ConstantUse, LinearQuantParams>();
   for (const use of plan.constants) {
     const original = use.node.inputs[use.slot]!;
-    const quantized =
+    const key = `${use.kind}\u0000${original}\u0000${use.axis}`;
+    const dequantized = emitter.sharedDequantizedConstant(key, original, () =>
       use.kind === 'weight'
         ? weightQuantizer.quantizeWeight(use.tensor, weightOptions(recipe, use))
         : activationQuantizer.quantizeWeight(use.tensor, {
             bits: 8,
             symmetric: recipe.activationSymmetric,
             granularity: 'tensor',
-          });
-    weightParams.set(use, quantized.params);
-    graph.replaceInput(use.node, original, emitter.dequantizedConstant(original, quantized));
+          }),
+    );
+    weightParams.set(use, emitter.paramsOf(dequantized));
+    graph.replaceInput(use.node, original, dequantized);
   }
 
   for (const bias of plan.biases) {

@@ -8,7 +8,9 @@ import type { QuantPlan } from './plan.js';
 export function emitWeightOnly(emitter: QdqEmitter, plan: QuantPlan, recipe: Recipe, quantizer: QuantizerPlugin): void {
   for (const use of plan.constants) {
     const original = use.node.inputs[use.slot]!;
-    const quantized = quantizer.quantizeWeight(use.tensor, weightOptions(recipe, use));
-    emitter.graph.replaceInput(use.node, original, emitter.dequantizedConstant(original, quantized));
+    const dequantized = emitter.sharedDequantizedConstant(`weight\u0000${original}\u0000${use.axis}`, original, () =>
+      quantizer.quantizeWeight(use.tensor, weightOptions(recipe, use)),
+    );
+    emitter.graph.replaceInput(use.node, original, dequantized);
   }
 }

@@ -1,5 +1,6 @@
 import {
   type LinearQuantParams,
+  QuantError,
   type QuantDType,
   type Tensor,
   createTensor,
@@ -86,6 +87,33 @@ export class QdqEmitter {
     return attributes;
   }
 
+  private readonly sharedConstants = new Map<string, string>();
+  private readonly constantParams = new Map<string, LinearQuantParams>();
+
+  /** The parameters behind a value written by dequantizedConstant. */
+  paramsOf(dequantized: string): LinearQuantParams {
+    const params = this.constantParams.get(dequantized);
+    if (params === undefined) throw new QuantError('INTERNAL', `"${dequantized}" was not written by this emitter`);
+    return params;
+  }
+
+  /**
+   * Like dequantizedConstant, but a constant read by several nodes (a tied weight) with the same key is stored
+   * and dequantized once; `quantize` runs only the first time.
+   */
+  sharedDequantizedConstant(
+    key: string,
+    base: string,
+    quantize: () => { codes: Tensor<QuantDType>; params: LinearQuantParams },
+  ): string {
+    let output = this.sharedConstants.get(key);
+    if (output === undefined) {
+      output = this.dequantizedConstant(base, quantize());
+      this.sharedConstants.set(key, output);
+    }
+    return output;
+  }
+
   /**
    * Stores codes as an initializer followed by a DequantizeLinear; returns the float output's name.
    */
@@ -98,6 +126,7 @@ export class QdqEmitter {
       domain: this.domainFor(params.dtype, params.granularity !== 'tensor'),
       attributes: this.axisAttributes(params),
     });
+    this.constantParams.set(output, params);
     return output;
   }
 

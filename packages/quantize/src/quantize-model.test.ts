@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { QuantError, type Tensor } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
-import { type Model, decodeModel, encodeModel } from '@quantkit/onnx';
+import { type Model, createModel, decodeModel, encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { createMetricsAccumulator } from './metrics.js';
@@ -13,8 +13,11 @@ import {
   cnnModel,
   constantWeightsModel,
   createRandom,
+  gaussianTensor,
   mlpModel,
+  node,
   openWakeWordModel,
+  randomTensor,
 } from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
@@ -196,5 +199,53 @@ describe('a real third-party model (openwakeword-js hello_deepa.onnx)', () => {
     expect(result.summary.sizeAfter).toBeLessThan(result.summary.sizeBefore * 0.4);
     expect(metrics.sqnr).toBeGreaterThanOrEqual(20);
     expect(result.summary.nodes.some((n) => n.quantized)).toBe(true);
+  });
+});
+
+describe('weights in older layouts', () => {
+  it('stores a weight shared by two nodes once', async () => {
+    const r = createRandom(11);
+    const model = createModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [2, 32] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [2, 32] }],
+      initializers: { tied: gaussianTensor([32, 32], r, 0.2) },
+      nodes: [node('MatMul', ['x', 'tied'], ['h']), node('Relu', ['h'], ['a']), node('MatMul', ['a', 'tied'], ['y'])],
+    });
+    const test: TestModel = { model, sample: (random) => ({ x: randomTensor([2, 32], random) }) };
+    for (const mode of ['static', 'weight-only'] as const) {
+      const result = await quantize(test, mode);
+      const codes = [...result.model.graph.initializers.values()].filter((t) => t.dtype === 'int8' && t.data.length === 32 * 32);
+      expect([mode, codes.length]).toEqual([mode, 1]);
+      const metrics = await evaluate(encodeModel(model), result.bytes, samples(test, 4, 12));
+      expect(metrics.sqnr).toBeGreaterThanOrEqual(30);
+    }
+  });
+
+  it('drops float weights that an IR 3 model also lists as graph inputs', async () => {
+    const r = createRandom(12);
+    const weight = gaussianTensor([24, 16], r, 0.2);
+    const model = createModel({
+      opset: 8,
+      irVersion: 3,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [1, 24] },
+        { name: 'w', dtype: 'float32', shape: [24, 16] },
+      ],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 16] }],
+      initializers: { w: weight },
+      nodes: [node('MatMul', ['x', 'w'], ['y'])],
+    });
+    const test: TestModel = { model, sample: (random) => ({ x: randomTensor([1, 24], random) }) };
+    for (const mode of ['dynamic', 'weight-only'] as const) {
+      const result = await quantize(test, mode);
+      expect(result.model.graph.inputs.map((input) => input.name)).toEqual(['x']);
+      expect(floatWeights(result.model)).toEqual([]);
+      const metrics = await evaluate(encodeModel(model), result.bytes, samples(test, 4, 13));
+      expect(metrics.sqnr).toBeGreaterThanOrEqual(30);
+    }
+    await expect(quantize(test, 'static')).rejects.toSatisfy(
+      (error) => QuantError.is(error, 'UNSUPPORTED') && /opset 9 or newer/.test((error as Error).message),
+    );
   });
 });

@@ -90,6 +90,8 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
     emitWeightOnly(emitter, plan, recipe, weightQuantizer);
   }
   emitter.finish();
+  // Models older than IR 4 list every weight as a graph input too; drop the float ones nothing reads any more.
+  graph.inputs = graph.inputs.filter((input) => !graph.initializers.has(input.name) || graph.consumers(input.name).length > 0);
   graph.removeUnused();
   graph.topologicalSort();
   writeProvenance(model, recipe, 'default', options.calibrationHash);
