@@ -72,6 +72,7 @@ function floatWeights(model: Model): string[] {
 const models: Record<string, () => TestModel> = {
   'CNN with BatchNorm': () => cnnModel(),
   'CNN at opset 11 (per-channel through com.microsoft DequantizeLinear)': () => cnnModel(5, 11),
+  'CNN at opset 21': () => cnnModel(6, 21),
   MLP: () => mlpModel(),
   'attention block': () => attentionModel(),
   'opset 9 with Constant-node weights': () => constantWeightsModel(),
