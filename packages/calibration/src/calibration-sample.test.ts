@@ -1,21 +1,12 @@
-import { QuantError, type Tensor } from '@quantkit/core';
+import type { Tensor } from '@quantkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type CalibrationInput, checkSample, splitBatch, splitSampleBatches } from './calibration-sample.js';
+import { quantErrorOf } from '@quantkit/core/testing';
 
 function f32(shape: number[], start = 0): Tensor<'float32'> {
   const size = shape.reduce((a, b) => a * b, 1);
   return { dtype: 'float32', shape, data: Float32Array.from({ length: size }, (_, i) => start + i) };
-}
-
-function errorOf(fn: () => unknown): QuantError {
-  try {
-    fn();
-  } catch (error) {
-    if (QuantError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a QuantError');
 }
 
 const image: CalibrationInput = { name: 'image', dtype: 'float32', shape: [1, 3, 'height', -1] };
@@ -29,14 +20,14 @@ describe('checkSample', () => {
   });
 
   it('names file, input, expected and actual shape on a mismatch', () => {
-    const error = errorOf(() => checkSample({ image: f32([1, 4, 5, 7]) }, [image], 'calib/0.npy'));
+    const error = quantErrorOf(() => checkSample({ image: f32([1, 4, 5, 7]) }, [image], 'calib/0.npy'));
     expect(error.code).toBe('CALIBRATION_DATA');
     expect(error.message).toBe('calib/0.npy: input "image" expects shape [1, 3, height, ?], got [1, 4, 5, 7]');
   });
 
   it('names file, input, expected and actual dtype on a mismatch', () => {
     const ints: Tensor = { dtype: 'int8', shape: [1, 3, 1, 1], data: Int8Array.of(1, 2, 3) };
-    const error = errorOf(() => checkSample({ image: ints }, [image], 'calib/0.npy'));
+    const error = quantErrorOf(() => checkSample({ image: ints }, [image], 'calib/0.npy'));
     expect(error.code).toBe('CALIBRATION_DATA');
     expect(error.message).toMatch(/calib\/0\.npy: input "image" expects float32 data, got int8/);
   });
@@ -57,16 +48,16 @@ describe('checkSample', () => {
     expect(checkSample({ image: f32([3, 5, 7]) }, [image], 's').image!.shape).toEqual([1, 3, 5, 7]);
     expect(checkSample({ image: f32([4, 3, 5, 7]) }, [image], 's').image!.shape).toEqual([4, 3, 5, 7]);
     const pair: CalibrationInput = { name: 'x', shape: [2, 3] };
-    expect(errorOf(() => checkSample({ x: f32([3, 3]) }, [pair], 's')).code).toBe('CALIBRATION_DATA');
-    expect(errorOf(() => checkSample({ x: f32([3]) }, [pair], 's')).code).toBe('CALIBRATION_DATA');
+    expect(quantErrorOf(() => checkSample({ x: f32([3, 3]) }, [pair], 's')).code).toBe('CALIBRATION_DATA');
+    expect(quantErrorOf(() => checkSample({ x: f32([3]) }, [pair], 's')).code).toBe('CALIBRATION_DATA');
   });
 
   it('reports missing and unknown inputs, listing the model inputs', () => {
     const inputs = [image, { name: 'mask' }];
-    expect(errorOf(() => checkSample({ image: f32([1, 3, 1, 1]) }, inputs, 'dir/s1')).message).toBe(
+    expect(quantErrorOf(() => checkSample({ image: f32([1, 3, 1, 1]) }, inputs, 'dir/s1')).message).toBe(
       'dir/s1: no data for model input "mask"; the model\'s inputs are "image", "mask"',
     );
-    expect(errorOf(() => checkSample({ image: f32([1, 3, 1, 1]), mask: f32([1]), extra: f32([1]) }, inputs, 'd')).message).toMatch(
+    expect(quantErrorOf(() => checkSample({ image: f32([1, 3, 1, 1]), mask: f32([1]), extra: f32([1]) }, inputs, 'd')).message).toMatch(
       /"extra" is not a model input/,
     );
   });
@@ -97,8 +88,8 @@ describe('splitBatch', () => {
   });
 
   it('refuses shapes it cannot split', () => {
-    expect(errorOf(() => splitBatch(f32([5, 2]), [2, 2], 'x.npy')).message).toMatch(/x\.npy: shape \[5, 2\] cannot be split.*\[2, 2\]/);
-    expect(errorOf(() => splitBatch(f32([4, 3]), [1, 2])).code).toBe('CALIBRATION_DATA');
+    expect(quantErrorOf(() => splitBatch(f32([5, 2]), [2, 2], 'x.npy')).message).toMatch(/x\.npy: shape \[5, 2\] cannot be split.*\[2, 2\]/);
+    expect(quantErrorOf(() => splitBatch(f32([4, 3]), [1, 2])).code).toBe('CALIBRATION_DATA');
   });
 });
 
@@ -113,7 +104,7 @@ describe('splitSampleBatches', () => {
 
   it('refuses inputs with different batch sizes', () => {
     const inputs: CalibrationInput[] = [{ name: 'a', shape: [1, 2] }, { name: 'b', shape: [1] }];
-    expect(errorOf(() => splitSampleBatches({ a: f32([3, 2]), b: f32([2]) }, inputs, 's')).message).toMatch(
+    expect(quantErrorOf(() => splitSampleBatches({ a: f32([3, 2]), b: f32([2]) }, inputs, 's')).message).toMatch(
       /"a" into 3, "b" into 2/,
     );
   });

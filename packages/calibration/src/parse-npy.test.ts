@@ -1,8 +1,9 @@
-import { type DType, QuantError, type Tensor } from '@quantkit/core';
+import type { DType, Tensor } from '@quantkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy } from './encode-npy.js';
 import { parseNpy } from './parse-npy.js';
+import { quantErrorOf } from '@quantkit/core/testing';
 
 /** Builds NPY bytes by hand, following the format spec, independently of encodeNpy. */
 function npyBytes(header: string, data: Uint8Array, version = 1, pad = true): Uint8Array {
@@ -35,16 +36,6 @@ function littleEndianFloat32(values: number[]): Uint8Array {
     view.setFloat32(i * 4, v, true);
   });
   return bytes;
-}
-
-function errorOf(fn: () => unknown): QuantError {
-  try {
-    fn();
-  } catch (error) {
-    if (QuantError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a QuantError');
 }
 
 describe('parseNpy', () => {
@@ -113,7 +104,7 @@ describe('parseNpy', () => {
   it('accepts Fortran order only where it equals C order', () => {
     const vector = parseNpy(npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 2), }", littleEndianFloat32([1, 2])));
     expect(vector.shape).toEqual([1, 2]);
-    const error = errorOf(() =>
+    const error = quantErrorOf(() =>
       parseNpy(npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", littleEndianFloat32([1, 2, 3, 4])), 'f.npy'),
     );
     expect(error.code).toBe('UNSUPPORTED');
@@ -124,32 +115,32 @@ describe('parseNpy', () => {
     const good = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", littleEndianFloat32([1, 2, 3, 4]));
     const badMagic = Uint8Array.from(good);
     badMagic[1] = 0x4f;
-    expect(errorOf(() => parseNpy(badMagic, 'x.npy'))).toMatchObject({ code: 'CALIBRATION_DATA', message: expect.stringMatching(/^x\.npy: not an NPY file/) });
-    expect(errorOf(() => parseNpy(good.subarray(0, good.length - 3), 'x.npy'))).toMatchObject({
+    expect(quantErrorOf(() => parseNpy(badMagic, 'x.npy'))).toMatchObject({ code: 'CALIBRATION_DATA', message: expect.stringMatching(/^x\.npy: not an NPY file/) });
+    expect(quantErrorOf(() => parseNpy(good.subarray(0, good.length - 3), 'x.npy'))).toMatchObject({
       code: 'CALIBRATION_DATA',
       message: expect.stringMatching(/x\.npy: truncated: shape \[4\] of <f4 needs 16 bytes of data, the file holds 13/),
     });
-    expect(errorOf(() => parseNpy(good.subarray(0, 40), 'x.npy')).message).toMatch(/header claims/);
-    expect(errorOf(() => parseNpy(Uint8Array.of(1, 2), 'x.npy')).code).toBe('CALIBRATION_DATA');
+    expect(quantErrorOf(() => parseNpy(good.subarray(0, 40), 'x.npy')).message).toMatch(/header claims/);
+    expect(quantErrorOf(() => parseNpy(Uint8Array.of(1, 2), 'x.npy')).code).toBe('CALIBRATION_DATA');
     const trailing = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", littleEndianFloat32([1, 2]));
-    expect(errorOf(() => parseNpy(trailing, 'x.npy')).message).toMatch(/4 unexpected bytes/);
+    expect(quantErrorOf(() => parseNpy(trailing, 'x.npy')).message).toMatch(/4 unexpected bytes/);
     const malformed = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2 }", littleEndianFloat32([1, 2]));
-    expect(errorOf(() => parseNpy(malformed, 'x.npy'))).toMatchObject({ code: 'CALIBRATION_DATA', message: expect.stringMatching(/malformed NPY header/) });
+    expect(quantErrorOf(() => parseNpy(malformed, 'x.npy'))).toMatchObject({ code: 'CALIBRATION_DATA', message: expect.stringMatching(/malformed NPY header/) });
     const code = npyBytes("{'descr': __import__('os'), 'fortran_order': False, 'shape': (1,), }", littleEndianFloat32([1]));
-    expect(errorOf(() => parseNpy(code, 'x.npy')).message).toMatch(/malformed NPY header/);
+    expect(quantErrorOf(() => parseNpy(code, 'x.npy')).message).toMatch(/malformed NPY header/);
     const negative = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", littleEndianFloat32([1]));
-    expect(errorOf(() => parseNpy(negative, 'x.npy')).message).toMatch(/shape \[-1\] is not a tuple of non-negative integers/);
+    expect(quantErrorOf(() => parseNpy(negative, 'x.npy')).message).toMatch(/shape \[-1\] is not a tuple of non-negative integers/);
   });
 
   it('refuses element types and versions it cannot hold, listing the accepted ones', () => {
-    const u4 = errorOf(() => parseNpy(npyBytes("{'descr': '<u4', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4)), 'u.npy'));
+    const u4 = quantErrorOf(() => parseNpy(npyBytes("{'descr': '<u4', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4)), 'u.npy'));
     expect(u4.code).toBe('UNSUPPORTED');
     expect(u4.message).toMatch(/"<u4" is not supported; expected .*"<f4"/);
     const structured = npyBytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4));
-    expect(errorOf(() => parseNpy(structured)).code).toBe('UNSUPPORTED');
+    expect(quantErrorOf(() => parseNpy(structured)).code).toBe('UNSUPPORTED');
     const v9 = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4));
     v9[6] = 9;
-    expect(errorOf(() => parseNpy(v9)).code).toBe('UNSUPPORTED');
+    expect(quantErrorOf(() => parseNpy(v9)).code).toBe('UNSUPPORTED');
   });
 });
 
@@ -212,6 +203,6 @@ describe('encodeNpy', () => {
   });
 
   it('refuses dtypes without an NPY code', () => {
-    expect(errorOf(() => encodeNpy({ dtype: 'int4', shape: [1], data: Int8Array.of(1) })).code).toBe('UNSUPPORTED');
+    expect(quantErrorOf(() => encodeNpy({ dtype: 'int4', shape: [1], data: Int8Array.of(1) })).code).toBe('UNSUPPORTED');
   });
 });

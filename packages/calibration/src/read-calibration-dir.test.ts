@@ -1,13 +1,14 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QuantError, type Tensor } from '@quantkit/core';
+import type { Tensor } from '@quantkit/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countCalibrationSamples, detectCalibrationLayout } from './calibration-layout.js';
 import type { CalibrationInput } from './calibration-sample.js';
 import { encodeNpy } from './encode-npy.js';
 import { hashCalibrationDir } from './hash-calibration-dir.js';
 import { type CalibrationRecord, readCalibrationDir } from './read-calibration-dir.js';
+import { asyncQuantErrorOf } from '@quantkit/core/testing';
 
 // TensorProto bytes written by hand from onnx.proto (dims = 1, data_type = 2, name = 8, raw_data = 9), so the test
 // does not depend on @quantkit/onnx's encoder.
@@ -50,16 +51,6 @@ async function collect(iterable: AsyncIterable<CalibrationRecord>): Promise<Cali
   return records;
 }
 
-async function failure(promise: Promise<unknown>): Promise<QuantError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (QuantError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a QuantError');
-}
-
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'quantkit-calib-'));
@@ -94,19 +85,19 @@ describe('readCalibrationDir: DIR/*.npy', () => {
 
   it('names the file with the wrong shape or dtype', async () => {
     await writeFile(join(dir, 'a.npy'), encodeNpy(f32([1, 5], 0)));
-    const shape = await failure(collect(readCalibrationDir(dir, single)));
+    const shape = await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)));
     expect(shape.code).toBe('CALIBRATION_DATA');
     expect(shape.message).toBe(`${join(dir, 'a.npy')}: input "x" expects shape [1, 4], got [1, 5]`);
     await writeFile(join(dir, 'a.npy'), encodeNpy({ dtype: 'int8', shape: [1, 4], data: new Int8Array(4) }));
-    const dtype = await failure(collect(readCalibrationDir(dir, single)));
+    const dtype = await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)));
     expect(dtype.message).toMatch(/a\.npy: input "x" expects float32 data, got int8/);
     await writeFile(join(dir, 'a.npy'), 'not numpy');
-    expect((await failure(collect(readCalibrationDir(dir, single)))).message).toMatch(/a\.npy: not an NPY file/);
+    expect((await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)))).message).toMatch(/a\.npy: not an NPY file/);
   });
 
   it('refuses top-level .npy files for a multi-input model', async () => {
     await writeFile(join(dir, 'a.npy'), encodeNpy(f32([1, 4], 0)));
-    const error = await failure(collect(readCalibrationDir(dir, [{ name: 'a' }, { name: 'b' }])));
+    const error = await asyncQuantErrorOf(collect(readCalibrationDir(dir, [{ name: 'a' }, { name: 'b' }])));
     expect(error.code).toBe('CALIBRATION_DATA');
     expect(error.message).toMatch(/single-input model, but the model has 2 inputs \("a", "b"\)/);
   });
@@ -139,11 +130,11 @@ describe('readCalibrationDir: DIR/<sample>/<input>.npy', () => {
   it('names the folder and the missing or unknown file', async () => {
     await mkdir(join(dir, 's0'));
     await writeFile(join(dir, 's0', 'image.npy'), encodeNpy(f32([1, 2], 0)));
-    const missing = await failure(collect(readCalibrationDir(dir, inputs)));
+    const missing = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(missing.message).toBe(`${join(dir, 's0')}: no ids_0.npy for model input "ids:0"; each sample folder holds "image.npy", "ids_0.npy"`);
     await writeFile(join(dir, 's0', 'ids:0.npy'), encodeNpy({ dtype: 'int64', shape: [1, 3], data: new BigInt64Array(3) }));
     await writeFile(join(dir, 's0', 'label.npy'), encodeNpy(f32([1], 0)));
-    const unknown = await failure(collect(readCalibrationDir(dir, inputs)));
+    const unknown = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(unknown.message).toMatch(/label\.npy does not name a model input/);
   });
 });
@@ -177,24 +168,24 @@ describe('readCalibrationDir: ONNX test data', () => {
 
   it('names the missing input file and the file with a bad shape', async () => {
     await writeSet(0, { 'input_0.pb': tensorProto('x', f32([1, 3], 0)) });
-    const missing = await failure(collect(readCalibrationDir(dir, inputs)));
+    const missing = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(missing.message).toMatch(/test_data_set_0: input_1\.pb is missing; it feeds model input "steps"/);
     const second = join(dir, 'test_data_set_0', 'input_1.pb');
     await writeFile(second, tensorProto('s', { dtype: 'int64', shape: [1, 2], data: BigInt64Array.of(1n, 2n) }));
-    const shape = await failure(collect(readCalibrationDir(dir, inputs)));
+    const shape = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(shape.message).toBe(`${second}: input "steps" expects shape [1], got [1, 2]`);
     await writeFile(second, tensorProto('s', f32([1], 0)));
-    const dtype = await failure(collect(readCalibrationDir(dir, inputs)));
+    const dtype = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(dtype.message).toBe(`${second}: input "steps" expects int64 data, got float32 (shape [1])`);
     await writeFile(second, tensorProto('s', { dtype: 'int64', shape: [1], data: BigInt64Array.of(1n) }));
     await writeFile(join(dir, 'test_data_set_0', 'input_2.pb'), tensorProto('s', f32([1], 0)));
-    const extra = await failure(collect(readCalibrationDir(dir, inputs)));
+    const extra = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(extra.message).toMatch(/input_2\.pb: the model has 2 input\(s\)/);
   });
 
   it('reports a corrupt TensorProto as calibration data naming the file', async () => {
     await writeSet(0, { 'input_0.pb': Uint8Array.of(0x0a, 0xff, 0xff, 0xff), 'input_1.pb': new Uint8Array(0) });
-    const error = await failure(collect(readCalibrationDir(dir, inputs)));
+    const error = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(error.code).toBe('CALIBRATION_DATA');
     expect(error.message).toContain('input_0.pb');
   });
@@ -203,30 +194,30 @@ describe('readCalibrationDir: ONNX test data', () => {
 describe('calibration folder errors', () => {
   it('reports a missing folder as NOT_FOUND naming it', async () => {
     const missing = join(dir, 'nope');
-    const error = await failure(collect(readCalibrationDir(missing, single)));
+    const error = await asyncQuantErrorOf(collect(readCalibrationDir(missing, single)));
     expect(error.code).toBe('NOT_FOUND');
     expect(error.message).toContain(missing);
-    expect((await failure(hashCalibrationDir(missing))).code).toBe('NOT_FOUND');
-    expect((await failure(countCalibrationSamples(missing))).code).toBe('NOT_FOUND');
+    expect((await asyncQuantErrorOf(hashCalibrationDir(missing))).code).toBe('NOT_FOUND');
+    expect((await asyncQuantErrorOf(countCalibrationSamples(missing))).code).toBe('NOT_FOUND');
   });
 
   it('lists the accepted layouts for empty or unrecognisable folders', async () => {
-    const empty = await failure(collect(readCalibrationDir(dir, single)));
+    const empty = await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)));
     expect(empty.code).toBe('CALIBRATION_DATA');
     expect(empty.message).toMatch(/it is empty.*test_data_set_\*\/input_<i>\.pb.*\*\.npy.*<sample>\/<input_name>\.npy/);
     await writeFile(join(dir, 'data.csv'), '1,2');
-    expect((await failure(collect(readCalibrationDir(dir, single)))).message).toMatch(/no recognisable files/);
+    expect((await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)))).message).toMatch(/no recognisable files/);
     const file = join(dir, 'data.csv');
-    expect((await failure(collect(readCalibrationDir(file, single)))).message).toMatch(/is a file/);
+    expect((await asyncQuantErrorOf(collect(readCalibrationDir(file, single)))).message).toMatch(/is a file/);
   });
 
   it('refuses mixed layouts and bad limits', async () => {
     await writeFile(join(dir, 'a.npy'), encodeNpy(f32([1, 4], 0)));
     await mkdir(join(dir, 'test_data_set_0'));
-    const mixed = await failure(collect(readCalibrationDir(dir, single)));
+    const mixed = await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)));
     expect(mixed.message).toMatch(/mixes calibration layouts: onnx-test-data .* and npy-files/);
     await rm(join(dir, 'test_data_set_0'), { recursive: true });
-    expect((await failure(collect(readCalibrationDir(dir, single, { limit: 0 })))).code).toBe('INVALID_ARGUMENT');
+    expect((await asyncQuantErrorOf(collect(readCalibrationDir(dir, single, { limit: 0 })))).code).toBe('INVALID_ARGUMENT');
   });
 
   it('follows symlinked sample folders', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { QuantError } from './errors.js';
 import { API_VERSION, type ObserverPlugin, type QuantizerPlugin } from './plugins.js';
 import { createRegistry, validatePlugin } from './registry.js';
+import { quantErrorOf } from './testing/index.js';
 
 function quantizer(name: string): QuantizerPlugin {
   return {
@@ -26,16 +26,6 @@ function observer(name: string): ObserverPlugin {
   };
 }
 
-function failure(run: () => unknown): QuantError {
-  try {
-    run();
-  } catch (error) {
-    if (QuantError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a QuantError');
-}
-
 describe('createRegistry', () => {
   const linear = quantizer('linear');
   const pow2 = quantizer('pow2');
@@ -55,11 +45,11 @@ describe('createRegistry', () => {
 
   it('PLUGIN_NOT_FOUND lists the names of that kind', () => {
     const registry = createRegistry([linear, pow2, minMax]);
-    const error = failure(() => registry.get('quantizer', 'ternary'));
+    const error = quantErrorOf(() => registry.get('quantizer', 'ternary'));
     expect(error.code).toBe('PLUGIN_NOT_FOUND');
     expect(error.message).toBe('no quantizer plugin named "ternary"; expected "linear" or "pow2"');
     expect(error.details).toEqual({ kind: 'quantizer', name: 'ternary', available: ['linear', 'pow2'] });
-    expect(failure(() => registry.get('kernel', 'gemm')).message).toBe(
+    expect(quantErrorOf(() => registry.get('kernel', 'gemm')).message).toBe(
       'no kernel plugin named "gemm"; none is registered',
     );
   });
@@ -69,11 +59,11 @@ describe('createRegistry', () => {
     const extended = base.extend([minMax, pow2]);
     expect(extended.get('quantizer', 'pow2')).toBe(pow2);
     expect(base.find('quantizer', 'pow2')).toBeUndefined();
-    expect(failure(() => base.extend([quantizer('linear')])).code).toBe('PLUGIN_CONFLICT');
+    expect(quantErrorOf(() => base.extend([quantizer('linear')])).code).toBe('PLUGIN_CONFLICT');
   });
 
   it('PLUGIN_CONFLICT for two values of one kind and name; the same value twice and equal names across kinds are fine', () => {
-    const error = failure(() => createRegistry([linear, quantizer('linear')]));
+    const error = quantErrorOf(() => createRegistry([linear, quantizer('linear')]));
     expect(error.code).toBe('PLUGIN_CONFLICT');
     expect(error.message).toContain('two quantizer plugins are named "linear"');
     expect(createRegistry([linear, linear]).list('quantizer')).toHaveLength(1);
@@ -101,14 +91,14 @@ describe('createRegistry', () => {
       [() => linear, /is not a plugin object \(got function\)/],
     ];
     for (const [value, message] of cases) {
-      const error = failure(() => createRegistry([value]));
+      const error = quantErrorOf(() => createRegistry([value]));
       expect(error.code).toBe('PLUGIN_INVALID');
       expect(error.message).toMatch(message);
     }
   });
 
   it('validatePlugin names the source in its message', () => {
-    const error = failure(() => validatePlugin({ ...linear, apiVersion: 0 }, './my-plugin.js'));
+    const error = quantErrorOf(() => validatePlugin({ ...linear, apiVersion: 0 }, './my-plugin.js'));
     expect(error.message).toMatch(/^\.\/my-plugin\.js \("linear"\)/);
     expect(validatePlugin(linear)).toBe(linear);
   });

@@ -1,19 +1,10 @@
-import { QuantError } from '@quantkit/core';
+
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { createLazyOrtExecutor } from './create-lazy-ort-executor.js';
 import { createOrtNodeExecutor } from './create-ort-node-executor.js';
 import { expectClose, linearModel, linearReference } from './linear-test-model.js';
-
-async function failure(promise: Promise<unknown>): Promise<QuantError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (QuantError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a QuantError');
-}
+import { asyncQuantErrorOf } from '@quantkit/core/testing';
 
 describe('createOrtNodeExecutor', () => {
   it('imports onnxruntime-node on first use and runs the model', async () => {
@@ -42,19 +33,19 @@ describe('createLazyOrtExecutor', () => {
       },
       'onnxruntime-node',
     );
-    const first = await failure(executor.createSession(linearModel));
+    const first = await asyncQuantErrorOf(executor.createSession(linearModel));
     expect(first.code).toBe('EXECUTOR');
     expect(first.message).toMatch(/needs onnxruntime-node, which is not installed; run "npm install onnxruntime-node"/);
     expect(first.cause).toBeInstanceOf(Error);
-    expect((await failure(executor.load())).message).toBe(first.message);
+    expect((await asyncQuantErrorOf(executor.load())).message).toBe(first.message);
     expect(attempts).toBe(1);
   });
 
   it('reports other load failures and modules that are not onnxruntime', async () => {
     const broken = createLazyOrtExecutor('x', async () => Promise.reject(new Error('addon ABI mismatch')), 'onnxruntime-node');
-    expect((await failure(broken.load())).message).toBe('executor "x" could not load onnxruntime-node: addon ABI mismatch');
+    expect((await asyncQuantErrorOf(broken.load())).message).toBe('executor "x" could not load onnxruntime-node: addon ABI mismatch');
     const wrong = createLazyOrtExecutor('x', async () => ({ hello: 1 }), 'onnxruntime-node');
-    expect((await failure(wrong.load())).code).toBe('INVALID_ARGUMENT');
+    expect((await asyncQuantErrorOf(wrong.load())).code).toBe('INVALID_ARGUMENT');
   });
 
   it('accepts a module namespace with only a default export and configures it once', async () => {

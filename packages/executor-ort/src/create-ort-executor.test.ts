@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OrtExecutorSession, createOrtExecutor } from './create-ort-executor.js';
 import { encodeTestModel } from './encode-test-model.js';
 import { expectClose, linearModel, linearReference } from './linear-test-model.js';
+import { asyncQuantErrorOf } from '@quantkit/core/testing';
 
 const IDENTITY_DTYPES = ['float32', 'float64', 'float16', 'int64', 'int32', 'int16', 'uint16', 'int8', 'uint8', 'bool'];
 const identityModel = encodeTestModel({
@@ -24,16 +25,6 @@ const identityFeeds: Record<string, Tensor> = {
   in_uint8: { dtype: 'uint8', shape: [2], data: Uint8Array.of(0, 255) },
   in_bool: { dtype: 'bool', shape: [3], data: Uint8Array.of(1, 0, 1) },
 };
-
-async function failure(promise: Promise<unknown>): Promise<QuantError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (QuantError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a QuantError');
-}
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
 let session: OrtExecutorSession;
@@ -107,41 +98,41 @@ describe('createOrtExecutor on onnxruntime-node', () => {
 
   it('names missing and unknown inputs, listing the expected ones', async () => {
     const data = { dtype: 'float32' as const, shape: [1, 2], data: new Float32Array(2) };
-    const unknown = await failure(session.run({ x: data, z: data }));
+    const unknown = await asyncQuantErrorOf(session.run({ x: data, z: data }));
     expect(unknown.code).toBe('EXECUTOR');
     expect(unknown.message).toBe('unknown input(s) "z"; the model\'s inputs are "x"');
-    const missing = await failure(session.run({ input: data }));
+    const missing = await asyncQuantErrorOf(session.run({ input: data }));
     expect(missing.message).toBe('missing input(s) "x" and unknown input(s) "input"; the model\'s inputs are "x"');
   });
 
   it('names the input fed the wrong dtype', async () => {
-    const error = await failure(session.run({ x: { dtype: 'int32', shape: [1, 2], data: new Int32Array(2) } }));
+    const error = await asyncQuantErrorOf(session.run({ x: { dtype: 'int32', shape: [1, 2], data: new Int32Array(2) } }));
     expect(error.code).toBe('EXECUTOR');
     expect(error.message).toBe('input "x" expects float32 data, got "x" int32[1, 2]');
   });
 
   it('names unknown outputs', async () => {
     const x = { dtype: 'float32' as const, shape: [1, 2], data: new Float32Array(2) };
-    const error = await failure(session.run({ x }, ['y', 'logits']));
+    const error = await asyncQuantErrorOf(session.run({ x }, ['y', 'logits']));
     expect(error.message).toBe('unknown output(s) "logits" requested; the model\'s outputs are "mm", "y"');
   });
 
   it('wraps onnxruntime run failures, naming inputs and outputs and keeping the cause', async () => {
-    const error = await failure(session.run({ x: { dtype: 'float32', shape: [1, 5], data: new Float32Array(5) } }, ['y']));
+    const error = await asyncQuantErrorOf(session.run({ x: { dtype: 'float32', shape: [1, 5], data: new Float32Array(5) } }, ['y']));
     expect(error.code).toBe('EXECUTOR');
     expect(error.message).toMatch(/^ort-node failed to run the model with inputs "x" float32\[1, 5\] fetching "y": /);
     expect(error.cause).toBeInstanceOf(Error);
   });
 
   it('refuses garbage model bytes with EXECUTOR', async () => {
-    const error = await failure(executor.createSession(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)));
+    const error = await asyncQuantErrorOf(executor.createSession(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)));
     expect(error.code).toBe('EXECUTOR');
     expect(error.message).toMatch(/^ort-node could not load the model \(8 bytes\): /);
     expect(error.cause).toBeDefined();
   });
 
   it('validates threads and the module it is given', async () => {
-    expect((await failure(executor.createSession(linearModel, { threads: 1.5 }))).code).toBe('INVALID_ARGUMENT');
+    expect((await asyncQuantErrorOf(executor.createSession(linearModel, { threads: 1.5 }))).code).toBe('INVALID_ARGUMENT');
     let caught: unknown;
     try {
       createOrtExecutor({} as never);
@@ -156,7 +147,7 @@ describe('createOrtExecutor on onnxruntime-node', () => {
     await short.dispose();
     await short.dispose();
     const x = { dtype: 'float32' as const, shape: [1, 2], data: new Float32Array(2) };
-    expect((await failure(short.run({ x }))).message).toMatch(/disposed/);
+    expect((await asyncQuantErrorOf(short.run({ x }))).message).toMatch(/disposed/);
   });
 
   it('passes the session options through to onnxruntime', async () => {

@@ -1,17 +1,8 @@
-import { QuantError, type Tensor } from '@quantkit/core';
+import type { Tensor } from '@quantkit/core';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { ORT_DTYPES, fromOrtTensor, toOrtTensor } from './ort-tensor.js';
-
-function errorOf(fn: () => unknown): QuantError {
-  try {
-    fn();
-  } catch (error) {
-    if (QuantError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a QuantError');
-}
+import { quantErrorOf } from '@quantkit/core/testing';
 
 const samples: Tensor[] = [
   { dtype: 'float32', shape: [2], data: Float32Array.of(1.5, -2) },
@@ -45,18 +36,18 @@ describe('toOrtTensor / fromOrtTensor', () => {
   });
 
   it('refuses dtypes onnxruntime cannot take and data that does not fit', () => {
-    const bf16 = errorOf(() => toOrtTensor(ort, { dtype: 'bfloat16', shape: [1], data: Uint16Array.of(0) }, 'input "x"'));
+    const bf16 = quantErrorOf(() => toOrtTensor(ort, { dtype: 'bfloat16', shape: [1], data: Uint16Array.of(0) }, 'input "x"'));
     expect(bf16.code).toBe('UNSUPPORTED');
     expect(bf16.message).toMatch(/^input "x" is bfloat16.*expected "float32"/);
     const wrongArray = { dtype: 'float32', shape: [1], data: Float64Array.of(1) } as unknown as Tensor;
-    expect(errorOf(() => toOrtTensor(ort, wrongArray)).message).toMatch(/data is a Float64Array, expected a Float32Array/);
-    expect(errorOf(() => toOrtTensor(ort, { dtype: 'float32', shape: [3], data: new Float32Array(2) })).code).toBe('INVALID_ARGUMENT');
+    expect(quantErrorOf(() => toOrtTensor(ort, wrongArray)).message).toMatch(/data is a Float64Array, expected a Float32Array/);
+    expect(quantErrorOf(() => toOrtTensor(ort, { dtype: 'float32', shape: [3], data: new Float32Array(2) })).code).toBe('INVALID_ARGUMENT');
   });
 
   it('refuses ort element types quantkit has no dtype for', () => {
     const strings = new ort.Tensor('string', ['a'], [1]);
-    expect(errorOf(() => fromOrtTensor(strings, 'output "s"')).message).toMatch(/^output "s" is string/);
-    expect(errorOf(() => fromOrtTensor(new ort.Tensor('uint32', Uint32Array.of(1), [1]))).code).toBe('UNSUPPORTED');
+    expect(quantErrorOf(() => fromOrtTensor(strings, 'output "s"')).message).toMatch(/^output "s" is string/);
+    expect(quantErrorOf(() => fromOrtTensor(new ort.Tensor('uint32', Uint32Array.of(1), [1]))).code).toBe('UNSUPPORTED');
   });
 
   it('keeps float16 bits when a runtime hands back another 16-bit view', () => {
