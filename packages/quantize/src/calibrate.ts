@@ -1,20 +1,43 @@
 import { checkSample, splitSampleBatches } from '@quantkit/calibration';
-import { type ExecutorPlugin, type Observer, type ObserverPlugin, QuantError, type ValueRange } from '@quantkit/core';
+import {
+  type ExecutorPlugin,
+  type Observer,
+  type ObserverOptions,
+  type ObserverPlugin,
+  QuantError,
+  type ValueRange,
+} from '@quantkit/core';
 import { type Model, encodeModel, exposeOutputs } from '@quantkit/onnx';
-import type { CalibrationSample, ProgressEvent } from './options.js';
+import type { CalibrationSample, CalibrationSource, ProgressEvent } from './options.js';
+
+/** What to observe for one activation. */
+export interface ObservationRequest {
+  readonly name: string;
+  readonly observer: ObserverPlugin;
+  readonly options: ObserverOptions;
+}
 
 export interface CalibrateOptions {
   readonly executor: ExecutorPlugin;
-  readonly observer: ObserverPlugin;
-  readonly symmetric: boolean;
-  readonly samples: Iterable<CalibrationSample> | AsyncIterable<CalibrationSample>;
+  readonly samples: CalibrationSource;
+  /** Stop after this many samples. */
+  readonly limit?: number | undefined;
+  /**
+   * At most this many intermediate tensors are exposed and fetched per pass over the data (default 64); more
+   * tensors mean more passes, so the memory of one run stays bounded on models with thousands of activations.
+   */
+  readonly maxTensorsPerPass?: number | undefined;
   readonly total?: number | undefined;
   readonly onProgress?: ((event: ProgressEvent) => void) | undefined;
 }
 
 export interface CalibrationResult {
   readonly ranges: Map<string, ValueRange>;
+  /** The observers, for reports (histograms) and caches (saved state). */
+  readonly observers: Map<string, Observer>;
+  /** Samples seen (a file holding a batch counts once). */
   readonly samples: number;
+  readonly passes: number;
 }
 
 /** The model's real inputs: graph inputs that are not initializers (IR < 4 lists weights as inputs too). */
@@ -22,40 +45,80 @@ export function feedInputs(model: Model) {
   return model.graph.inputs.filter((input) => !model.graph.initializers.has(input.name));
 }
 
+/** Opens the source for one pass. Arrays and factories can be read again; other iterables only once. */
+function openSource(source: CalibrationSource, pass: number): Iterable<CalibrationSample> | AsyncIterable<CalibrationSample> {
+  if (typeof source === 'function') return source();
+  if (pass > 0 && !Array.isArray(source)) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      'calibration needs several passes over the samples (more tensors than maxTensorsPerPass), but they came ' +
+        'from a one-shot iterable; pass an array or a function that returns a fresh iterable',
+    );
+  }
+  return source;
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
 /**
- * Runs the float model over the samples with the named intermediate values exposed, folding each into its
- * observer. Only observer state is kept between samples, so memory does not grow with the sample count.
+ * Runs the float model over the samples with the requested intermediate values exposed, folding each into its
+ * observer. Only observer state is kept between samples, and at most `maxTensorsPerPass` tensors are fetched per
+ * run, so memory does not grow with the sample count or the model's depth.
  * @throws QuantError CALIBRATION_DATA when there are no samples or a sample does not fit the model's inputs.
  */
-export async function calibrate(model: Model, names: readonly string[], options: CalibrateOptions): Promise<CalibrationResult> {
+export async function calibrate(
+  model: Model,
+  requests: readonly ObservationRequest[],
+  options: CalibrateOptions,
+): Promise<CalibrationResult> {
+  const perPass = options.maxTensorsPerPass ?? 64;
+  if (!Number.isInteger(perPass) || perPass < 1) {
+    throw new QuantError('INVALID_ARGUMENT', `maxTensorsPerPass must be a positive integer, got ${perPass}`);
+  }
   const observers = new Map<string, Observer>();
-  for (const name of names) {
-    observers.set(name, options.observer.create({ granularity: 'tensor', symmetric: options.symmetric }));
-  }
-  const session = await options.executor.createSession(encodeModel(exposeOutputs(model, [...names])));
-  let count = 0;
-  try {
-    const inputs = feedInputs(model);
+  for (const request of requests) observers.set(request.name, request.observer.create(request.options));
+  const passes = chunk(requests, perPass);
+  const inputs = feedInputs(model);
+  const limit = options.limit ?? Infinity;
+  const totalWork = options.total === undefined ? undefined : Math.min(options.total, limit) * Math.max(passes.length, 1);
+  let samples = 0;
+  let done = 0;
+
+  for (const [pass, group] of passes.entries()) {
+    const names = group.map((request) => request.name);
+    const session = await options.executor.createSession(encodeModel(exposeOutputs(model, names)));
     let index = 0;
-    for await (const sample of options.samples) {
-      const source = `calibration sample ${index++}`;
-      // A file may hold a batch larger than the model's fixed batch size: feed it in model-sized pieces.
-      for (const feeds of splitSampleBatches(checkSample(sample, inputs, source), inputs, source)) {
-        const outputs = await session.run(feeds, names);
-        for (const [name, observer] of observers) {
-          const value = outputs[name];
-          if (value === undefined) throw new QuantError('EXECUTOR', `the executor did not return "${name}"`);
-          observer.observe(value.data as Float32Array, value.shape);
+    try {
+      for await (const sample of openSource(options.samples, pass)) {
+        if (index >= limit) break;
+        const source = `calibration sample ${index++}`;
+        // A file may hold a batch larger than the model's fixed batch size: feed it in model-sized pieces.
+        for (const feeds of splitSampleBatches(checkSample(sample, inputs, source), inputs, source)) {
+          const outputs = await session.run(feeds, names);
+          for (const name of names) {
+            const value = outputs[name];
+            if (value === undefined) throw new QuantError('EXECUTOR', `the executor did not return "${name}"`);
+            observers.get(name)!.observe(value.data as Float32Array, value.shape);
+          }
         }
+        options.onProgress?.({ phase: 'calibrate', done: ++done, total: totalWork });
       }
-      count++;
-      options.onProgress?.({ phase: 'calibrate', done: count, total: options.total });
+    } finally {
+      await session.dispose();
     }
-  } finally {
-    await session.dispose();
+    if (pass === 0) samples = index;
+    else if (index !== samples) {
+      throw new QuantError('CALIBRATION_DATA', `calibration pass ${pass + 1} read ${index} samples, pass 1 read ${samples}`);
+    }
   }
-  if (count === 0) throw new QuantError('CALIBRATION_DATA', 'static quantization needs at least one calibration sample; got none');
+  if (requests.length > 0 && samples === 0) {
+    throw new QuantError('CALIBRATION_DATA', 'static quantization needs at least one calibration sample; got none');
+  }
   const ranges = new Map<string, ValueRange>();
   for (const [name, observer] of observers) ranges.set(name, observer.range());
-  return { ranges, samples: count };
+  return { ranges, observers, samples, passes: passes.length };
 }

@@ -2,6 +2,7 @@ import {
   type LinearQuantParams,
   type QuantizerPlugin,
   type QuantizedTensor,
+  QuantError,
   type ValueRange,
   createTensor,
   dtypeInfo,
@@ -19,14 +20,17 @@ export interface StaticInputs {
   readonly activationQuantizer: QuantizerPlugin & Required<Pick<QuantizerPlugin, 'paramsForRange'>>;
   /** Calibrated range of every activation that is not in plan.sharedParams. */
   readonly ranges: ReadonlyMap<string, ValueRange>;
+  /** Whether an activation is quantized symmetrically. */
+  readonly symmetric: (name: string) => boolean;
 }
 
 export function weightOptions(recipe: Recipe, use: ConstantUse) {
+  const symmetric = use.override?.symmetric ?? recipe.symmetric;
   return {
-    bits: recipe.bits,
-    symmetric: recipe.symmetric,
+    bits: use.override?.bits ?? recipe.bits,
+    symmetric,
     // Symmetric signed weights use [-127, 127] like onnxruntime, so the range is balanced around zero.
-    restrictedRange: recipe.symmetric,
+    restrictedRange: symmetric,
     granularity: use.axis === undefined ? ('tensor' as const) : ('channel' as const),
     ...(use.axis === undefined ? {} : { axis: use.axis }),
   };
@@ -34,9 +38,8 @@ export function weightOptions(recipe: Recipe, use: ConstantUse) {
 
 /** Activation params for every planned activation, following shared-params chains to their source. */
 export function activationParams(inputs: StaticInputs): Map<string, LinearQuantParams> {
-  const { plan, recipe, activationQuantizer, ranges } = inputs;
+  const { plan, activationQuantizer, ranges, symmetric } = inputs;
   const params = new Map<string, LinearQuantParams>();
-  const options = { bits: 8, symmetric: recipe.activationSymmetric, granularity: 'tensor' as const };
   const resolve = (name: string, depth = 0): LinearQuantParams => {
     const known = params.get(name);
     if (known !== undefined) return known;
@@ -46,8 +49,8 @@ export function activationParams(inputs: StaticInputs): Map<string, LinearQuantP
       result = resolve(source, depth + 1);
     } else {
       const range = ranges.get(name);
-      if (range === undefined) throw new Error(`no calibrated range for "${name}"`);
-      result = activationQuantizer.paramsForRange(range, options);
+      if (range === undefined) throw new QuantError('INTERNAL', `no calibrated range for "${name}"`);
+      result = activationQuantizer.paramsForRange(range, { bits: 8, symmetric: symmetric(name), granularity: 'tensor' });
     }
     params.set(name, result);
     return result;

@@ -1,8 +1,22 @@
 export { builtinPlugins, createDefaultRegistry } from './builtins.js';
-export { type CalibrateOptions, type CalibrationResult, calibrate } from './calibrate.js';
+export { type ActivationRanges, activationRanges } from './activation-ranges.js';
+export {
+  type CalibrateOptions,
+  type CalibrationResult,
+  type ObservationRequest,
+  calibrate,
+  feedInputs,
+} from './calibrate.js';
+export {
+  type CachedRange,
+  type CalibrationCache,
+  modelFingerprint,
+  parseCalibrationCache,
+} from './calibration-cache.js';
 export { type OutputMetrics, compareTensors, createMetricsAccumulator } from './metrics.js';
 export {
   type CalibrationSample,
+  type CalibrationSource,
   type OutputFormat,
   type ProgressEvent,
   type QuantizeMode,
@@ -13,7 +27,15 @@ export {
   resolveRecipe,
 } from './options.js';
 export { type BiasUse, type ConstantUse, type NodeDecision, type QuantPlan, planQuantization } from './plan.js';
+export {
+  type NodeOverride,
+  type QuantOverrides,
+  type TensorOverride,
+  createOverrideLookup,
+  parseOverrides,
+} from './overrides.js';
 export { PROVENANCE_KEYS } from './provenance.js';
+export type { ActivationRange, Histogram, LayerReport, QuantizeReport, WeightError } from './report.js';
 export { type QuantizeResult, quantizeModel } from './quantize-model.js';
 export { type QuantizeSummary, weightBytes } from './summary.js';
 export { QUANTKIT_VERSION } from './version.js';

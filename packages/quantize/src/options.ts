@@ -1,3 +1,5 @@
+import type { CalibrationCache } from './calibration-cache.js';
+import { type QuantOverrides, parseOverrides } from './overrides.js';
 import {
   type Granularity,
   type ExecutorPlugin,
@@ -15,6 +17,17 @@ export const OUTPUT_FORMATS: readonly OutputFormat[] = ['qdq'];
 
 /** One calibration sample: a tensor for each model input, by input name. */
 export type CalibrationSample = Readonly<Record<string, Tensor>>;
+
+/**
+ * Calibration samples: an array, or a function returning a fresh (async) iterable each time it is called, which
+ * lets calibration read the data in several passes without holding it in memory. A plain one-shot iterable works
+ * when one pass is enough.
+ */
+export type CalibrationSource =
+  | readonly CalibrationSample[]
+  | Iterable<CalibrationSample>
+  | AsyncIterable<CalibrationSample>
+  | (() => Iterable<CalibrationSample> | AsyncIterable<CalibrationSample>);
 
 export interface ProgressEvent {
   readonly phase: 'calibrate';
@@ -45,12 +58,22 @@ export interface QuantizeOptions {
   readonly format?: OutputFormat;
   /** Node names or op types (glob patterns with * and ?) to keep in float. */
   readonly exclude?: readonly string[];
+  /** Per-node and per-tensor settings (keep float, bits, symmetry, observer, fixed range). */
+  readonly overrides?: QuantOverrides;
   /** Plugins to choose from; the built-ins when omitted. */
   readonly registry?: Registry;
   /** Runs the float model during calibration; required for static mode. */
   readonly executor?: ExecutorPlugin;
   /** Calibration samples for static mode. */
-  readonly calibrationData?: Iterable<CalibrationSample> | AsyncIterable<CalibrationSample>;
+  readonly calibrationData?: CalibrationSource;
+  /** Use at most this many calibration samples. */
+  readonly calibrationLimit?: number;
+  /** Cap on intermediate tensors fetched per calibration pass (default 64). */
+  readonly maxTensorsPerPass?: number;
+  /** Ranges saved by an earlier run (`result.calibrationCache`); no calibration data is needed then. */
+  readonly calibrationCache?: CalibrationCache;
+  /** Where the cache came from, for error messages. */
+  readonly calibrationCacheSource?: string;
   /** Recorded in the output's provenance (e.g. a hash of the calibration folder). */
   readonly calibrationHash?: string;
   readonly onProgress?: (event: ProgressEvent) => void;
@@ -70,6 +93,7 @@ export interface Recipe {
   readonly calibrationMethod: string;
   readonly format: OutputFormat;
   readonly exclude: readonly string[];
+  readonly overrides: QuantOverrides;
 }
 
 function choice<T extends string>(flag: string, value: unknown, choices: readonly T[], fallback: T): T {
@@ -117,5 +141,6 @@ export function resolveRecipe(options: QuantizeOptions): Recipe {
     calibrationMethod: options.calibrationMethod ?? 'minmax',
     format: choice('format', options.format, OUTPUT_FORMATS, 'qdq'),
     exclude: [...exclude],
+    overrides: parseOverrides(options.overrides ?? {}),
   };
 }

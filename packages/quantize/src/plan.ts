@@ -4,6 +4,7 @@ import { firstMatch, globToRegExp } from './glob.js';
 import { inferDTypes } from './infer-dtypes.js';
 import { STATIC_OPS, WEIGHT_ONLY_OPS, weightSlot } from './op-roles.js';
 import type { Recipe } from './options.js';
+import { type NodeOverride, type OverrideLookup, createOverrideLookup } from './overrides.js';
 
 /** What the planner decided for one node of the input model, and why. */
 export interface NodeDecision {
@@ -21,6 +22,8 @@ export interface ConstantUse {
   /** Per-channel axis, or undefined for one scale per tensor. */
   readonly axis: number | undefined;
   readonly kind: 'weight' | 'operand';
+  /** Per-node weight settings from the overrides. */
+  readonly override?: NodeOverride | undefined;
 }
 
 /** A Conv/ConvTranspose/Gemm bias stored in int32 with scale = input scale x weight scale. */
@@ -51,6 +54,7 @@ interface PlanContext {
   readonly recipe: Recipe;
   readonly opset: number;
   readonly dtypes: Map<string, DType>;
+  readonly overrides: OverrideLookup;
 }
 
 function intAttribute(node: Node, name: string, fallback: number): number {
@@ -68,8 +72,8 @@ function floatConstant(graph: Graph, name: string | undefined): Tensor<'float32'
  * The axis holding output channels in a weight, for per-channel scales; undefined when one scale per tensor is
  * needed (per-tensor granularity, a grouped ConvTranspose whose axis 1 is not the output channel, a 1-D weight).
  */
-export function weightAxis(node: Node, weight: Tensor, recipe: Recipe): number | undefined {
-  if (recipe.granularity === 'tensor') return undefined;
+export function weightAxis(node: Node, weight: Tensor, recipe: Recipe, override?: NodeOverride): number | undefined {
+  if ((override?.granularity ?? recipe.granularity) === 'tensor') return undefined;
   switch (node.opType) {
     case 'Conv':
       return 0;
@@ -140,7 +144,8 @@ function isClampAtZero(graph: Graph, node: Node): boolean {
  * when they touch a quantized region, so a float region is never cut into pieces by Q/DQ pairs.
  */
 export function planQuantization(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
-  const context: PlanContext = { graph, recipe, opset, dtypes: inferDTypes(graph) };
+  const overrides = createOverrideLookup(recipe.overrides);
+  const context: PlanContext = { graph, recipe, opset, dtypes: inferDTypes(graph), overrides };
   const excludePatterns = recipe.exclude.map(globToRegExp);
   const reasons = new Map<Node, string>();
   const excluded = (node: Node) => firstMatch(excludePatterns, recipe.exclude, node.name, node.opType);
@@ -149,11 +154,17 @@ export function planQuantization(graph: Graph, recipe: Recipe, opset: number): Q
   const decide = (node: Node, eligible: (node: Node) => string | undefined): string | undefined => {
     const pattern = excluded(node);
     if (pattern !== undefined) return `excluded by "${pattern}"`;
+    const override = overrides.node(node.name, node.opType);
+    if (override?.float) return `kept float by override "${override.pattern}"`;
     return opsetBlocker ?? eligible(node);
   };
+  const weightUse = (node: Node, slot: number, tensor: Tensor<'float32'>): ConstantUse => {
+    const override = overrides.node(node.name, node.opType);
+    return { node, slot, tensor, axis: weightAxis(node, tensor, recipe, override), kind: 'weight', override };
+  };
 
-  if (recipe.mode === 'weight-only') return planWeightOnly(context, decide);
-  if (recipe.mode === 'dynamic') return planDynamic(context, decide);
+  if (recipe.mode === 'weight-only') return planWeightOnly(context, decide, weightUse);
+  if (recipe.mode === 'dynamic') return planDynamic(context, decide, weightUse);
 
   // Static: compute ops seed the quantized region; passthrough ops join when they touch it.
   const quantized = new Set<Node>();
@@ -184,9 +195,11 @@ export function planQuantization(graph: Graph, recipe: Recipe, opset: number): Q
 
   const fusedActivations: { activation: Node; producer: Node }[] = [];
   const fusedInto = new Map<Node, Node>();
-  if (!recipe.activationSymmetric) {
+  {
     for (const node of graph.nodes) {
       if (!quantized.has(node) || !isClampAtZero(graph, node)) continue;
+      // Saturation clamps at 0 only when the zero point is the lowest code: an asymmetric range.
+      if (overrides.tensor(node.outputs[0]!)?.symmetric ?? recipe.activationSymmetric) continue;
       const input = node.inputs[0]!;
       const producer = graph.producer(input);
       if (producer === undefined || !quantized.has(producer) || STATIC_OPS[producer.opType]?.role !== 'compute') continue;
@@ -221,7 +234,7 @@ export function planQuantization(graph: Graph, recipe: Recipe, opset: number): Q
         // An input produced by a fused Relu reads the Relu's output name, which the producer now writes.
         addActivation(feeding !== undefined && fused.has(feeding) ? feeding.outputs[0]! : input);
       } else if (role.role === 'compute' && slot === weightSlot(node.opType)) {
-        constants.push({ node, slot, tensor: constant, axis: weightAxis(node, constant, recipe), kind: 'weight' });
+        constants.push(weightUse(node, slot, constant));
       } else {
         constants.push({ node, slot, tensor: constant, axis: undefined, kind: 'operand' });
       }
@@ -277,7 +290,10 @@ function decisions(
   });
 }
 
-function planWeightOnly(context: PlanContext, decide: (node: Node, eligible: (node: Node) => string | undefined) => string | undefined): QuantPlan {
+type Decide = (node: Node, eligible: (node: Node) => string | undefined) => string | undefined;
+type WeightUse = (node: Node, slot: number, tensor: Tensor<'float32'>) => ConstantUse;
+
+function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightUse): QuantPlan {
   const { graph, recipe } = context;
   const quantized = new Set<Node>();
   const reasons = new Map<Node, string>();
@@ -293,9 +309,8 @@ function planWeightOnly(context: PlanContext, decide: (node: Node, eligible: (no
       continue;
     }
     const slot = weightSlot(node.opType);
-    const tensor = floatConstant(graph, node.inputs[slot])!;
     quantized.add(node);
-    constants.push({ node, slot, tensor, axis: weightAxis(node, tensor, recipe), kind: 'weight' });
+    constants.push(weightUse(node, slot, floatConstant(graph, node.inputs[slot])!));
   }
   return {
     decisions: decisions(graph, quantized, reasons, 'weight-only'),
@@ -308,7 +323,7 @@ function planWeightOnly(context: PlanContext, decide: (node: Node, eligible: (no
   };
 }
 
-function planDynamic(context: PlanContext, decide: (node: Node, eligible: (node: Node) => string | undefined) => string | undefined): QuantPlan {
+function planDynamic(context: PlanContext, decide: Decide, weightUse: WeightUse): QuantPlan {
   const { graph, recipe, opset, dtypes } = context;
   const quantized = new Set<Node>();
   const reasons = new Map<Node, string>();
@@ -334,8 +349,7 @@ function planDynamic(context: PlanContext, decide: (node: Node, eligible: (node:
       reasons.set(node, blocker);
       continue;
     }
-    const tensor = floatConstant(graph, node.inputs[1])!;
-    const use: ConstantUse = { node, slot: 1, tensor, axis: weightAxis(node, tensor, recipe), kind: 'weight' };
+    const use = weightUse(node, 1, floatConstant(graph, node.inputs[1])!);
     quantized.add(node);
     if (node.opType === 'Conv' && opset < 11) {
       // ConvInteger needs DynamicQuantizeLinear (opset 11) in front; below that the weight is stored in int8 and

@@ -2,7 +2,8 @@ import { QuantError, type QuantizerPlugin } from '@quantkit/core';
 import { type Model, decodeModel, encodeModel, foldBatchNorm, opsetVersion } from '@quantkit/onnx';
 import { linearQuantizer } from '@quantkit/quantizer-linear';
 import { createDefaultRegistry } from './builtins.js';
-import { calibrate } from './calibrate.js';
+import { type ActivationRanges, activationRanges } from './activation-ranges.js';
+import { type CalibrationCache, modelFingerprint } from './calibration-cache.js';
 import { emitDynamic } from './emit-dynamic.js';
 import { emitStatic } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
@@ -19,6 +20,8 @@ export interface QuantizeResult {
   readonly bytes: Uint8Array;
   readonly plan: QuantPlan;
   readonly summary: QuantizeSummary;
+  /** Static mode: the calibrated ranges, to save and reuse with options.calibrationCache. */
+  readonly calibrationCache: CalibrationCache | undefined;
 }
 
 function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
@@ -52,6 +55,7 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   const inputBytes = input instanceof Uint8Array ? input : encodeModel(input);
   const model = decodeModel(inputBytes);
   const { graph } = model;
+  const fingerprint = await modelFingerprint(model);
   const weightBytesBefore = weightBytes(graph);
   const opset = opsetVersion(model);
   if (opset === undefined) {
@@ -65,25 +69,17 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   const planOpset = recipe.mode === 'static' ? ensureQdqOpset(model, opset) : opset;
   const plan = planQuantization(graph, recipe, planOpset);
   const emitter = new QdqEmitter(model, planOpset);
-  let calibrationSamples = 0;
+  let activations: ActivationRanges | undefined;
   if (recipe.mode === 'static') {
-    if (options.executor === undefined) {
-      throw new QuantError('INVALID_ARGUMENT', 'static quantization needs an executor to run calibration (options.executor)');
-    }
-    if (options.calibrationData === undefined) {
-      throw new QuantError('CALIBRATION_DATA', 'static quantization needs calibration data; pass samples or use mode "dynamic"');
-    }
-    const observed = plan.activations.filter((name) => !plan.sharedParams.has(name));
-    const calibration = await calibrate(model, observed, {
-      executor: options.executor,
-      observer: registry.get('observer', recipe.calibrationMethod),
-      symmetric: recipe.activationSymmetric,
-      samples: options.calibrationData,
-      total: options.calibrationTotal,
-      onProgress: options.onProgress,
+    activations = await activationRanges(model, plan, recipe, registry, fingerprint, options);
+    emitStatic(emitter, {
+      plan,
+      recipe,
+      weightQuantizer,
+      activationQuantizer: linearQuantizer as typeof linearQuantizer & Required<Pick<QuantizerPlugin, 'paramsForRange'>>,
+      ranges: activations.ranges,
+      symmetric: activations.symmetric,
     });
-    calibrationSamples = calibration.samples;
-    emitStatic(emitter, { plan, recipe, weightQuantizer, activationQuantizer: linearQuantizer as typeof linearQuantizer & Required<Pick<QuantizerPlugin, 'paramsForRange'>>, ranges: calibration.ranges });
   } else if (recipe.mode === 'dynamic') {
     emitDynamic(emitter, plan, recipe, weightQuantizer);
   } else {
@@ -94,7 +90,7 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   graph.inputs = graph.inputs.filter((input) => !graph.initializers.has(input.name) || graph.consumers(input.name).length > 0);
   graph.removeUnused();
   graph.topologicalSort();
-  writeProvenance(model, recipe, 'default', options.calibrationHash);
+  writeProvenance(model, recipe, 'default', activations?.calibrationHash ?? options.calibrationHash);
 
   const bytes = encodeModel(model);
   return {
@@ -109,7 +105,8 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
       weightBytesBefore,
       weightBytesAfter: weightBytes(graph),
       nodes: plan.decisions,
-      calibrationSamples,
+      calibrationSamples: activations?.samples ?? 0,
     },
+    calibrationCache: activations?.cache,
   };
 }
