@@ -29,7 +29,8 @@ function emitMatMul(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quant
   const transB = isGemm && node.attributes.get('transB')?.value === 1;
   const weight = transB ? transpose2d(use.tensor) : use.tensor;
   const axis = use.axis === undefined ? undefined : weight.shape.length - 1;
-  const quantized = quantizer.quantizeWeight(weight, weightOptions(recipe, { ...use, tensor: weight, axis }));
+  const options = weightOptions(recipe, { ...use, tensor: weight, axis });
+  const quantized = emitter.quantizeWeight(quantizer, node, node.inputs[1]!, weight, options);
   const alpha = isGemm ? floatAttribute(node, 'alpha', 1) : 1;
   const beta = isGemm ? floatAttribute(node, 'beta', 1) : 1;
   // alpha scales the whole product, so it folds into the weight scales exactly.
@@ -72,7 +73,8 @@ function emitConv(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantiz
   const { node } = use;
   // onnxruntime's ConvInteger takes uint8 weights with a single zero point, so weights are symmetric uint8
   // (zero point 128 for every channel) with per-channel scales applied after the integer convolution.
-  const quantized = quantizer.quantizeWeight(use.tensor, { ...weightOptions(recipe, use), signed: false });
+  const options = { ...weightOptions(recipe, use), signed: false };
+  const quantized = emitter.quantizeWeight(quantizer, node, node.inputs[1]!, use.tensor, options);
   const base = node.inputs[1]!;
   const channels = use.tensor.shape[0]!;
   const spatial = use.tensor.shape.length - 2;

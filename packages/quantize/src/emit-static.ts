@@ -89,8 +89,9 @@ function quantizeBias(
 /**
  * Static QDQ: int8 weights and int32 biases behind DequantizeLinear, a QuantizeLinear/DequantizeLinear pair on
  * every planned activation, and fused Relu/Clip removed (their clamp is the saturation of the producer's Q).
+ * Returns the parameters of every quantized activation.
  */
-export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): void {
+export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): Map<string, LinearQuantParams> {
   const { graph } = emitter;
   const { plan, recipe, weightQuantizer, activationQuantizer } = inputs;
   const params = activationParams(inputs);
@@ -101,7 +102,7 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): void {
     const key = `${use.kind}\u0000${original}\u0000${use.axis}`;
     const dequantized = emitter.sharedDequantizedConstant(key, original, () =>
       use.kind === 'weight'
-        ? weightQuantizer.quantizeWeight(use.tensor, weightOptions(recipe, use))
+        ? emitter.quantizeWeight(weightQuantizer, use.node, original, use.tensor, weightOptions(recipe, use))
         : activationQuantizer.quantizeWeight(use.tensor, {
             bits: 8,
             symmetric: recipe.activationSymmetric,
@@ -129,4 +130,5 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): void {
   }
 
   for (const name of plan.activations) emitter.quantizeActivation(name, params.get(name)!);
+  return params;
 }

@@ -9,7 +9,7 @@ export function emitWeightOnly(emitter: QdqEmitter, plan: QuantPlan, recipe: Rec
   for (const use of plan.constants) {
     const original = use.node.inputs[use.slot]!;
     const dequantized = emitter.sharedDequantizedConstant(`weight\u0000${original}\u0000${use.axis}`, original, () =>
-      quantizer.quantizeWeight(use.tensor, weightOptions(recipe, use)),
+      emitter.quantizeWeight(quantizer, use.node, original, use.tensor, weightOptions(recipe, use)),
     );
     emitter.graph.replaceInput(use.node, original, dequantized);
   }

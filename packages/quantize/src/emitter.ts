@@ -2,6 +2,9 @@ import {
   type LinearQuantParams,
   QuantError,
   type QuantDType,
+  type QuantizedTensor,
+  type QuantizerOptions,
+  type QuantizerPlugin,
   type Tensor,
   createTensor,
   paramShape,
@@ -9,6 +12,14 @@ import {
 import type { Attribute, Graph, Model, Node } from '@quantkit/onnx';
 
 export const MS_DOMAIN = 'com.microsoft';
+
+/** A weight as quantized: the node that reads it, its float values and its codes. */
+export interface WeightRecord {
+  readonly node: string;
+  readonly tensor: string;
+  readonly float: Tensor<'float32'>;
+  readonly quantized: { readonly codes: Tensor<QuantDType>; readonly params: LinearQuantParams };
+}
 
 /**
  * Writes quantization nodes into a graph, choosing the operator domain each needs at the model's opset:
@@ -87,8 +98,23 @@ export class QdqEmitter {
     return attributes;
   }
 
+  /** Every weight quantized into the graph, for reports. */
+  readonly weights: WeightRecord[] = [];
   private readonly sharedConstants = new Map<string, string>();
   private readonly constantParams = new Map<string, LinearQuantParams>();
+
+  /** Quantizes a node's weight with a quantizer plugin and records it for reports. */
+  quantizeWeight(
+    quantizer: QuantizerPlugin,
+    node: Node,
+    tensor: string,
+    weight: Tensor<'float32'>,
+    options: QuantizerOptions,
+  ): QuantizedTensor {
+    const quantized = quantizer.quantizeWeight(weight, options);
+    this.weights.push({ node: node.name, tensor, float: weight, quantized });
+    return quantized;
+  }
 
   /** The parameters behind a value written by dequantizedConstant. */
   paramsOf(dequantized: string): LinearQuantParams {

@@ -77,6 +77,17 @@ export interface QuantizeOptions {
   /** Recorded in the output's provenance (e.g. a hash of the calibration folder). */
   readonly calibrationHash?: string;
   readonly onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Build the per-layer error report (result.report): the quantized and the float graph run on `samples`
+   * (default: the calibration data) and are compared at every quantized node. Needs an executor.
+   */
+  readonly report?: {
+    readonly samples?: CalibrationSource;
+    /** Compare on at most this many samples (default 8). */
+    readonly limit?: number;
+    /** The model's name in the report (a file name). */
+    readonly modelName?: string;
+  };
   /** Samples expected, for progress reporting. */
   readonly calibrationTotal?: number;
 }

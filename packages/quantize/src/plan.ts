@@ -195,19 +195,17 @@ export function planQuantization(graph: Graph, recipe: Recipe, opset: number): Q
 
   const fusedActivations: { activation: Node; producer: Node }[] = [];
   const fusedInto = new Map<Node, Node>();
-  {
-    for (const node of graph.nodes) {
-      if (!quantized.has(node) || !isClampAtZero(graph, node)) continue;
-      // Saturation clamps at 0 only when the zero point is the lowest code: an asymmetric range.
-      if (overrides.tensor(node.outputs[0]!)?.symmetric ?? recipe.activationSymmetric) continue;
-      const input = node.inputs[0]!;
-      const producer = graph.producer(input);
-      if (producer === undefined || !quantized.has(producer) || STATIC_OPS[producer.opType]?.role !== 'compute') continue;
-      if (graph.consumers(input).length !== 1 || graph.outputs.some((output) => output.name === input)) continue;
-      fusedActivations.push({ activation: node, producer });
-      fusedInto.set(producer, node);
-      reasons.set(node, `fused into ${producer.opType} "${producer.name}": its quantized output saturates at 0`);
-    }
+  for (const node of graph.nodes) {
+    if (!quantized.has(node) || !isClampAtZero(graph, node)) continue;
+    // Saturation clamps at 0 only when the zero point is the lowest code: an asymmetric range.
+    if (overrides.tensor(node.outputs[0]!)?.symmetric ?? recipe.activationSymmetric) continue;
+    const input = node.inputs[0]!;
+    const producer = graph.producer(input);
+    if (producer === undefined || !quantized.has(producer) || STATIC_OPS[producer.opType]?.role !== 'compute') continue;
+    if (graph.consumers(input).length !== 1 || graph.outputs.some((output) => output.name === input)) continue;
+    fusedActivations.push({ activation: node, producer });
+    fusedInto.set(producer, node);
+    reasons.set(node, `fused into ${producer.opType} "${producer.name}": its quantized output saturates at 0`);
   }
   const fused = new Set(fusedActivations.map((pair) => pair.activation));
 
@@ -294,7 +292,7 @@ type Decide = (node: Node, eligible: (node: Node) => string | undefined) => stri
 type WeightUse = (node: Node, slot: number, tensor: Tensor<'float32'>) => ConstantUse;
 
 function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightUse): QuantPlan {
-  const { graph, recipe } = context;
+  const { graph } = context;
   const quantized = new Set<Node>();
   const reasons = new Map<Node, string>();
   const constants: ConstantUse[] = [];
@@ -324,7 +322,7 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
 }
 
 function planDynamic(context: PlanContext, decide: Decide, weightUse: WeightUse): QuantPlan {
-  const { graph, recipe, opset, dtypes } = context;
+  const { graph, opset, dtypes } = context;
   const quantized = new Set<Node>();
   const reasons = new Map<Node, string>();
   const dynamicNodes: ConstantUse[] = [];

@@ -1,8 +1,10 @@
-import { QuantError, type QuantizerPlugin } from '@quantkit/core';
+import { type LinearQuantParams, QuantError, type QuantizerPlugin } from '@quantkit/core';
 import { type Model, decodeModel, encodeModel, foldBatchNorm, opsetVersion } from '@quantkit/onnx';
 import { linearQuantizer } from '@quantkit/quantizer-linear';
 import { createDefaultRegistry } from './builtins.js';
 import { type ActivationRanges, activationRanges } from './activation-ranges.js';
+import { buildQuantizeReport } from './build-report.js';
+import type { QuantizeReport } from './report.js';
 import { type CalibrationCache, modelFingerprint } from './calibration-cache.js';
 import { emitDynamic } from './emit-dynamic.js';
 import { emitStatic } from './emit-static.js';
@@ -22,6 +24,8 @@ export interface QuantizeResult {
   readonly summary: QuantizeSummary;
   /** Static mode: the calibrated ranges, to save and reuse with options.calibrationCache. */
   readonly calibrationCache: CalibrationCache | undefined;
+  /** The per-layer error report, when options.report asked for it. */
+  readonly report: QuantizeReport | undefined;
 }
 
 function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
@@ -68,11 +72,14 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
 
   const planOpset = recipe.mode === 'static' ? ensureQdqOpset(model, opset) : opset;
   const plan = planQuantization(graph, recipe, planOpset);
+  // The report compares against the float graph as planned (BatchNorm folded), so every value name lines up.
+  const reference = options.report === undefined ? undefined : decodeModel(encodeModel(model));
   const emitter = new QdqEmitter(model, planOpset);
   let activations: ActivationRanges | undefined;
+  let activationParams = new Map<string, LinearQuantParams>();
   if (recipe.mode === 'static') {
     activations = await activationRanges(model, plan, recipe, registry, fingerprint, options);
-    emitStatic(emitter, {
+    activationParams = emitStatic(emitter, {
       plan,
       recipe,
       weightQuantizer,
@@ -93,20 +100,36 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   writeProvenance(model, recipe, 'default', activations?.calibrationHash ?? options.calibrationHash);
 
   const bytes = encodeModel(model);
-  return {
-    model,
-    bytes,
-    plan,
-    summary: {
-      mode: recipe.mode,
-      recipe,
-      sizeBefore: inputBytes.length,
-      sizeAfter: bytes.length,
-      weightBytesBefore,
-      weightBytesAfter: weightBytes(graph),
-      nodes: plan.decisions,
-      calibrationSamples: activations?.samples ?? 0,
-    },
-    calibrationCache: activations?.cache,
+  const summary: QuantizeSummary = {
+    mode: recipe.mode,
+    recipe,
+    sizeBefore: inputBytes.length,
+    sizeAfter: bytes.length,
+    weightBytesBefore,
+    weightBytesAfter: weightBytes(graph),
+    nodes: plan.decisions,
+    calibrationSamples: activations?.samples ?? 0,
   };
+  let report: QuantizeReport | undefined;
+  if (options.report !== undefined && reference !== undefined) {
+    const samples = options.report.samples ?? options.calibrationData;
+    if (options.executor === undefined || samples === undefined) {
+      throw new QuantError('INVALID_ARGUMENT', 'the per-layer report needs an executor and samples (report.samples or calibration data)');
+    }
+    report = await buildQuantizeReport({
+      modelName: options.report.modelName ?? 'model',
+      reference,
+      quantized: model,
+      plan,
+      summary,
+      weights: emitter.weights,
+      activationParams,
+      observerOf: activations?.observerOf ?? (() => 'none'),
+      executor: options.executor,
+      samples,
+      limit: options.report.limit,
+      maxTensorsPerPass: options.maxTensorsPerPass,
+    });
+  }
+  return { model, bytes, plan, summary, calibrationCache: activations?.cache, report };
 }

@@ -27,7 +27,7 @@ export interface ActivationRange {
   /** The representable range [ (qmin - zp) * scale, (qmax - zp) * scale ]. */
   readonly min: number;
   readonly max: number;
-  /** Share of observed values outside [min, max] in the report's evaluation samples. */
+  /** Share of the report samples' values more than half a step outside [min, max] (saturated, not rounded). */
   readonly clippedShare: number;
   /** Histogram of the float activation over its observed extremes. */
   readonly histogram: Histogram;

@@ -1,0 +1,180 @@
+import { type ExecutorPlugin, type LinearQuantParams, dequantizeLinear } from '@quantkit/core';
+import type { Model } from '@quantkit/onnx';
+import { type LayerComparison, compareLayers } from './compare-layers.js';
+import type { WeightRecord } from './emitter.js';
+import { compareTensors } from './metrics.js';
+import type { CalibrationSource } from './options.js';
+import type { QuantPlan } from './plan.js';
+import type { Histogram, LayerReport, QuantizeReport, WeightError } from './report.js';
+import type { QuantizeSummary } from './summary.js';
+import { QUANTKIT_VERSION } from './version.js';
+
+export interface ReportInputs {
+  readonly modelName: string;
+  /** The float model the quantized one was made from (after BatchNorm folding). */
+  readonly reference: Model;
+  readonly quantized: Model;
+  readonly plan: QuantPlan;
+  readonly summary: QuantizeSummary;
+  readonly weights: readonly WeightRecord[];
+  readonly activationParams: ReadonlyMap<string, LinearQuantParams>;
+  readonly observerOf: (name: string) => string;
+  readonly executor: ExecutorPlugin;
+  readonly samples: CalibrationSource;
+  readonly limit?: number | undefined;
+  readonly maxTensorsPerPass?: number | undefined;
+}
+
+/** Below this output SQNR (dB) a layer is flagged whatever the others do. */
+const ABSOLUTE_FLAG_DB = 20;
+/** A layer this far (dB) below the median is flagged too, up to MAX_FLAGGED of the worst. */
+const RELATIVE_FLAG_DB = 10;
+const MAX_FLAGGED = 5;
+
+function histogramOf(values: Float32Array, bins = 64): Histogram {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  if (!(max > min)) return { min, max: min, counts: [values.length] };
+  const counts = new Array<number>(bins).fill(0);
+  const scale = bins / (max - min);
+  for (const v of values) counts[Math.min(bins - 1, Math.floor((v - min) * scale))]!++;
+  return { min, max, counts };
+}
+
+function weightError(record: WeightRecord): WeightError {
+  const { float, quantized } = record;
+  const restored = dequantizeLinear(quantized.codes.data, float.shape, quantized.params);
+  const metrics = compareTensors(float, { dtype: 'float32', shape: float.shape, data: restored });
+  return {
+    tensor: record.tensor,
+    sqnr: metrics.sqnr,
+    maxAbsError: metrics.maxAbsError,
+    bits: quantized.params.bits,
+    granularity: quantized.params.granularity,
+    histogram: histogramOf(float.data),
+  };
+}
+
+function representable(params: LinearQuantParams): [number, number] {
+  const scale = params.scale[0]!;
+  const zeroPoint = params.zeroPoint[0]!;
+  return [(params.qmin - zeroPoint) * scale, (params.qmax - zeroPoint) * scale];
+}
+
+function suggestionFor(layer: Omit<LayerReport, 'flagged' | 'suggestion'>): string {
+  if (layer.activation !== undefined && layer.activation.clippedShare > 1e-3) {
+    const percent = (layer.activation.clippedShare * 100).toPrecision(2);
+    return (
+      `its range clips ${percent}% of "${layer.activation.tensor}": calibrate with --calib-method minmax, or ` +
+      `widen it with an override {"tensors": {"${layer.activation.tensor}": {"observer": "minmax"}}}`
+    );
+  }
+  if (layer.weight !== undefined && layer.weight.sqnr < 35) {
+    return (
+      `its weight loses ${layer.weight.sqnr.toFixed(1)} dB: use per-channel 8-bit weights ` +
+      `{"nodes": {"${layer.node}": {"bits": 8, "granularity": "channel"}}}`
+    );
+  }
+  return `keep it float: {"nodes": {"${layer.node}": {"float": true}}} or --exclude "${layer.node}"`;
+}
+
+/** Flags the worst layers: below ABSOLUTE_FLAG_DB, or RELATIVE_FLAG_DB under the median, at most MAX_FLAGGED. */
+function flag(layers: Omit<LayerReport, 'flagged' | 'suggestion'>[]): LayerReport[] {
+  const finite = layers.map((layer) => layer.sqnr).filter(Number.isFinite).sort((a, b) => a - b);
+  const median = finite.length === 0 ? Infinity : finite[Math.floor(finite.length / 2)]!;
+  const worst = [...layers]
+    .filter((layer) => layer.sqnr < ABSOLUTE_FLAG_DB || layer.sqnr < median - RELATIVE_FLAG_DB)
+    .sort((a, b) => a.sqnr - b.sqnr)
+    .slice(0, MAX_FLAGGED);
+  const flagged = new Set(worst);
+  return layers.map((layer) =>
+    flagged.has(layer) ? { ...layer, flagged: true, suggestion: suggestionFor(layer) } : { ...layer, flagged: false },
+  );
+}
+
+/**
+ * The per-layer error report of a quantization run: for every quantized node, its output compared between the
+ * quantized and the float graph on the same samples, its weight's quantization error, its activation range and
+ * the share of values that range clips; the worst layers flagged with a suggested override.
+ */
+export async function buildQuantizeReport(inputs: ReportInputs): Promise<QuantizeReport> {
+  const { plan, reference, quantized, activationParams, summary } = inputs;
+  const fusedInto = new Map(plan.fusedActivations.map(({ activation, producer }) => [producer.name, activation.outputs[0]!]));
+  const fused = new Set(plan.fusedActivations.map(({ activation }) => activation.name));
+  const producers = new Map(reference.graph.nodes.map((node) => [node.name, node]));
+  const layers = plan.decisions
+    .filter((decision) => decision.quantized && !fused.has(decision.name))
+    .map((decision) => ({ decision, output: fusedInto.get(decision.name) ?? producers.get(decision.name)?.outputs[0] }))
+    .filter((layer): layer is { decision: (typeof layer)['decision']; output: string } => layer.output !== undefined);
+
+  const probes = layers.map(({ output }) => {
+    const params = activationParams.get(output);
+    if (params === undefined) return { name: output };
+    // A value within half a step of the range rounds like any other; only values beyond that are clipped.
+    const [low, high] = representable(params);
+    const halfStep = params.scale[0]! / 2;
+    return { name: output, range: [low - halfStep, high + halfStep] as const };
+  });
+  const comparisons = new Map<string, LayerComparison>();
+  for (const comparison of await compareLayers(reference, quantized, probes, inputs)) {
+    comparisons.set(comparison.name, comparison);
+  }
+  const weights = new Map<string, WeightError>();
+  for (const record of inputs.weights) if (!weights.has(record.node)) weights.set(record.node, weightError(record));
+
+  const rows = layers.map(({ decision, output }) => {
+    const comparison = comparisons.get(output)!;
+    const params = activationParams.get(output);
+    const [min, max] = params ? representable(params) : [0, 0];
+    return {
+      node: decision.name,
+      opType: decision.opType,
+      output,
+      sqnr: comparison.sqnr,
+      cosine: comparison.cosine,
+      maxAbsError: comparison.maxAbsError,
+      weight: weights.get(decision.name),
+      activation:
+        params && comparison.histogram
+          ? {
+              tensor: output,
+              observer: inputs.observerOf(output),
+              min,
+              max,
+              clippedShare: comparison.clippedShare ?? 0,
+              histogram: comparison.histogram,
+            }
+          : undefined,
+    };
+  });
+
+  const graphOutputs = reference.graph.outputs.map((output) => output.name);
+  const outputComparisons = await compareLayers(
+    reference,
+    quantized,
+    graphOutputs.map((name) => ({ name })),
+    inputs,
+  );
+  const { recipe, ...rest } = summary;
+  return {
+    kind: 'quantkit-report',
+    version: 1,
+    model: inputs.modelName,
+    quantkitVersion: QUANTKIT_VERSION,
+    recipe,
+    summary: rest,
+    samples: outputComparisons[0]?.samples ?? 0,
+    outputs: outputComparisons.map(({ name, sqnr, cosine, maxAbsError, top1Agreement }) => ({
+      name,
+      sqnr,
+      cosine,
+      maxAbsError,
+      top1Agreement,
+    })),
+    layers: flag(rows),
+  };
+}

@@ -1,0 +1,147 @@
+import { checkSample, splitSampleBatches } from '@quantkit/calibration';
+import { type ExecutorPlugin, QuantError } from '@quantkit/core';
+import { type Model, encodeModel, exposeOutputs } from '@quantkit/onnx';
+import { feedInputs } from './calibrate.js';
+import { inferDTypes } from './infer-dtypes.js';
+import { type OutputMetrics, createMetricsAccumulator } from './metrics.js';
+import type { CalibrationSample, CalibrationSource } from './options.js';
+import type { Histogram } from './report.js';
+
+/** A value to compare, and optionally the range it was quantized to (for clipping and a histogram). */
+export interface LayerProbe {
+  readonly name: string;
+  /** Representable range of the quantized activation. */
+  readonly range?: readonly [number, number] | undefined;
+}
+
+export interface LayerComparison extends OutputMetrics {
+  readonly name: string;
+  /** Model runs compared (a sample holding a batch counts once per model-sized piece). */
+  readonly samples: number;
+  /** Share of reference values outside the probe's range. */
+  readonly clippedShare?: number | undefined;
+  /** Reference values over the range widened by a quarter on each side; the edge bins hold everything beyond. */
+  readonly histogram?: Histogram | undefined;
+}
+
+export interface CompareLayersOptions {
+  readonly executor: ExecutorPlugin;
+  readonly samples: CalibrationSource;
+  /** Compare on at most this many samples (default 8). */
+  readonly limit?: number | undefined;
+  /** At most this many values are exposed per pass (default 64). */
+  readonly maxTensorsPerPass?: number | undefined;
+  readonly bins?: number | undefined;
+}
+
+const HISTOGRAM_BINS = 64;
+
+class RangeStats {
+  readonly counts: Float64Array;
+  readonly low: number;
+  readonly high: number;
+  clipped = 0;
+  total = 0;
+
+  constructor(
+    readonly range: readonly [number, number],
+    bins: number,
+  ) {
+    const margin = (range[1] - range[0]) / 4 || 1;
+    this.low = range[0] - margin;
+    this.high = range[1] + margin;
+    this.counts = new Float64Array(bins);
+  }
+
+  add(values: ArrayLike<number>): void {
+    const [min, max] = this.range;
+    const bins = this.counts.length;
+    const scale = bins / (this.high - this.low);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i]!;
+      if (v < min || v > max) this.clipped++;
+      const bin = Math.floor((v - this.low) * scale);
+      this.counts[bin < 0 ? 0 : bin >= bins ? bins - 1 : bin]!++;
+    }
+    this.total += values.length;
+  }
+}
+
+function openSource(source: CalibrationSource): Iterable<CalibrationSample> | AsyncIterable<CalibrationSample> {
+  return typeof source === 'function' ? source() : source;
+}
+
+/**
+ * Runs a reference and a candidate model (say, float and quantized) on the same samples with the probed values
+ * exposed in both, and measures how far the candidate's values are from the reference's at each one.
+ * Probes are compared a bounded number at a time; samples are re-read for each group.
+ * @throws QuantError INVALID_ARGUMENT when a probed value is missing from either model.
+ */
+export async function compareLayers(
+  reference: Model,
+  candidate: Model,
+  probes: readonly LayerProbe[],
+  options: CompareLayersOptions,
+): Promise<LayerComparison[]> {
+  const perPass = options.maxTensorsPerPass ?? 64;
+  const limit = options.limit ?? 8;
+  const inputs = feedInputs(reference);
+  const results: LayerComparison[] = [];
+  for (let start = 0; start < probes.length; start += perPass) {
+    const group = probes.slice(start, start + perPass);
+    const names = group.map((probe) => probe.name);
+    const metrics = names.map(() => createMetricsAccumulator());
+    const stats = group.map((probe) => (probe.range ? new RangeStats(probe.range, options.bins ?? HISTOGRAM_BINS) : undefined));
+    const referenceSession = await options.executor.createSession(encodeModel(exposeOutputs(reference, names)));
+    const candidateSession = await options.executor.createSession(encodeModel(exposeOutputs(candidate, names)));
+    try {
+      let index = 0;
+      for await (const sample of openSource(options.samples)) {
+        if (index >= limit) break;
+        const source = `sample ${index++}`;
+        for (const feeds of splitSampleBatches(checkSample(sample, inputs, source), inputs, source)) {
+          const expected = await referenceSession.run(feeds, names);
+          const actual = await candidateSession.run(feeds, names);
+          names.forEach((name, i) => {
+            metrics[i]!.add(expected[name]!, actual[name]!, name);
+            stats[i]?.add(expected[name]!.data as Float32Array);
+          });
+        }
+      }
+      if (index === 0) throw new QuantError('CALIBRATION_DATA', 'comparing layers needs at least one sample; got none');
+    } finally {
+      await referenceSession.dispose();
+      await candidateSession.dispose();
+    }
+    group.forEach((probe, i) => {
+      const stat = stats[i];
+      results.push({
+        name: probe.name,
+        ...metrics[i]!.result(),
+        ...(stat && {
+          clippedShare: stat.total === 0 ? 0 : stat.clipped / stat.total,
+          histogram: { min: stat.low, max: stat.high, counts: Array.from(stat.counts) },
+        }),
+      });
+    });
+  }
+  return results;
+}
+
+/**
+ * Float values both models compute: node outputs of the candidate that the reference also produces and that are
+ * float32 there, in the candidate's order. Comparing a float model with its quantized form this way lines up
+ * every layer, since quantkit keeps each value's name through quantization.
+ */
+export function commonValues(reference: Model, candidate: Model): string[] {
+  const dtypes = inferDTypes(reference.graph);
+  const referenceValues = new Set(reference.graph.nodes.flatMap((node) => node.outputs));
+  const names: string[] = [];
+  for (const node of candidate.graph.nodes) {
+    for (const output of node.outputs) {
+      if (referenceValues.has(output) && dtypes.get(output) === 'float32') names.push(output);
+    }
+  }
+  return names;
+}
+
