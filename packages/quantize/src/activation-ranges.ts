@@ -1,4 +1,4 @@
-import { type ExecutorPlugin, type Observer, QuantError, type Registry, type ValueRange } from '@quantkit/core';
+import { type Observer, QuantError, type Registry, type ValueRange } from '@quantkit/core';
 import type { Model } from '@quantkit/onnx';
 import { type ObservationRequest, calibrate } from './calibrate.js';
 import { type CalibrationCache, type CachedRange, cachedRange } from './calibration-cache.js';

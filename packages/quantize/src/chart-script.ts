@@ -30,7 +30,8 @@ async function chartScriptPath(): Promise<string> {
   } catch {
     // Resolution can fail under unusual exports handling; the node_modules walk below still finds the file.
   }
-  for (const folder of require.resolve.paths('chart.js') ?? []) candidates.push(join(folder, 'chart.js', 'dist', UMD_FILE));
+  for (const folder of require.resolve.paths('chart.js') ?? [])
+    candidates.push(join(folder, 'chart.js', 'dist', UMD_FILE));
   for (const candidate of candidates) {
     if (await isFile(candidate)) return candidate;
   }
@@ -51,7 +52,10 @@ async function checkVersion(scriptPath: string): Promise<void> {
     return;
   }
   if (typeof version !== 'string' || !version.startsWith('4.')) {
-    throw new QuantError('UNSUPPORTED', `chart.js at ${manifest} is version ${String(version)}; the report needs chart.js 4`);
+    throw new QuantError(
+      'UNSUPPORTED',
+      `chart.js at ${manifest} is version ${String(version)}; the report needs chart.js 4`,
+    );
   }
 }
 

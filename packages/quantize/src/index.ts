@@ -37,5 +37,15 @@ export {
 export { PROVENANCE_KEYS } from './provenance.js';
 export type { ActivationRange, Histogram, LayerReport, QuantizeReport, WeightError } from './report.js';
 export { type QuantizeResult, quantizeModel } from './quantize-model.js';
+export { type RenderReportHtmlOptions, parseReportHtml, renderReportHtml } from './report-html.js';
+export { batchSamples } from './batch-samples.js';
+export { buildQuantizeReport, type ReportInputs } from './build-report.js';
+export {
+  type CompareLayersOptions,
+  type LayerComparison,
+  type LayerProbe,
+  commonValues,
+  compareLayers,
+} from './compare-layers.js';
 export { type QuantizeSummary, weightBytes } from './summary.js';
 export { QUANTKIT_VERSION } from './version.js';

@@ -1,19 +1,41 @@
-import { access, readFile, realpath } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, readFile, realpath, rm } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
 import { QuantError } from '@quantkit/core';
 import { countCalibrationSamples, hashCalibrationDir, readCalibrationDir } from '@quantkit/calibration/node';
 import { decodeModel } from '@quantkit/onnx';
 import { writeFileAtomic } from '@quantkit/onnx/node';
+import { batchSamples } from './batch-samples.js';
 import { feedInputs } from './calibrate.js';
-import type { CalibrationSample, QuantizeOptions } from './options.js';
+import { type CalibrationCache, parseCalibrationCache } from './calibration-cache.js';
+import { writeReportHtml } from './chart-script.js';
+import type { CalibrationSample, CalibrationSource, QuantizeOptions } from './options.js';
+import { type QuantOverrides, parseOverrides } from './overrides.js';
 import { type QuantizeResult, quantizeModel } from './quantize-model.js';
+import type { QuantizeReport } from './report.js';
 
-export interface QuantizeFileOptions extends Omit<QuantizeOptions, 'calibrationData'> {
+export { loadChartScript, writeReportHtml } from './chart-script.js';
+
+export interface QuantizeFileOptions
+  extends Omit<QuantizeOptions, 'calibrationData' | 'calibrationCache' | 'overrides' | 'report'> {
   /** Calibration folder (ONNX test-data layout or .npy files) for static mode. */
   readonly calibrationDir?: string;
   /** Use at most this many calibration samples. */
   readonly calibrationLimit?: number;
-  /** Replace an existing output file. */
+  /** Run this many samples per model run (inputs need a symbolic batch dimension). */
+  readonly calibrationBatch?: number;
+  /** Quantize with the ranges in this calibration cache (from saveCalibration) instead of calibrating. */
+  readonly loadCalibration?: string;
+  /** Write the calibrated ranges here, for loadCalibration in later runs. */
+  readonly saveCalibration?: string;
+  /** Overrides, or the path of a JSON file holding them. */
+  readonly overrides?: QuantOverrides | string;
+  /** Write the per-layer report here: HTML for .html/.htm, JSON otherwise. */
+  readonly report?: string;
+  /** Samples the report compares on when there is no calibration folder (dynamic and weight-only modes). */
+  readonly reportSamples?: CalibrationSource;
+  /** Compare on at most this many samples (default 8). */
+  readonly reportLimit?: number;
+  /** Replace existing output, cache and report files. */
   readonly force?: boolean;
 }
 
@@ -34,13 +56,58 @@ async function canonical(path: string): Promise<string> {
   }
 }
 
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR';
+    throw new QuantError(code, `cannot read ${what} "${path}"`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new QuantError('INVALID_ARGUMENT', `${what} "${path}" is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Checks the files a run will write before any work: none may be the input, or exist without force. */
+async function checkOutputs(inputPath: string, outputs: readonly (readonly [string, string | undefined])[], force: boolean) {
+  const input = await canonical(inputPath);
+  const seen = new Map<string, string>();
+  for (const [what, path] of outputs) {
+    if (path === undefined) continue;
+    const target = await canonical(path);
+    if (target === input) {
+      throw new QuantError('OUTPUT_CONFLICT', `${what} "${path}" is the input model; choose another path`);
+    }
+    const clash = seen.get(target);
+    if (clash !== undefined) throw new QuantError('OUTPUT_CONFLICT', `${what} and ${clash} are the same file "${path}"`);
+    seen.set(target, what);
+    if (!force && (await exists(path))) {
+      throw new QuantError('OUTPUT_CONFLICT', `${what} "${path}" already exists; pass force (--force) to replace it`);
+    }
+  }
+}
+
+async function writeReport(path: string, report: QuantizeReport): Promise<void> {
+  const extension = extname(path).toLowerCase();
+  if (extension === '.html' || extension === '.htm') await writeReportHtml(path, report);
+  else await writeFileAtomic(path, new TextEncoder().encode(`${JSON.stringify(report, jsonNumbers, 2)}\n`));
+}
+
+/** JSON has no Infinity: an exact layer's SQNR is written as the string "Infinity". */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
 /**
- * Quantizes `inputPath` into `outputPath`. The input is only read; the output is written atomically (a temporary
- * file renamed into place), so a failure at any point leaves no output and no temporary file behind.
+ * Quantizes `inputPath` into `outputPath`. The input is only read; every file is written atomically (a temporary
+ * file renamed into place), and the model last, so a failure leaves no output and no temporary file behind.
  *
  * @example
  * await quantizeFile('model.onnx', 'model.int8.onnx', { mode: 'static', calibrationDir: 'calib/', executor });
- * @throws QuantError NOT_FOUND for a missing input, OUTPUT_CONFLICT when the output is the input or exists
+ * @throws QuantError NOT_FOUND for a missing input, OUTPUT_CONFLICT when an output is the input or exists
  * without `force`, plus everything quantizeModel throws.
  */
 export async function quantizeFile(
@@ -49,12 +116,15 @@ export async function quantizeFile(
   options: QuantizeFileOptions,
 ): Promise<QuantizeResult & { outputPath: string }> {
   if (!(await exists(inputPath))) throw new QuantError('NOT_FOUND', `model file "${inputPath}" does not exist`);
-  if ((await canonical(inputPath)) === (await canonical(outputPath))) {
-    throw new QuantError('OUTPUT_CONFLICT', `output "${outputPath}" is the input model; choose another output path`);
-  }
-  if (!options.force && (await exists(outputPath))) {
-    throw new QuantError('OUTPUT_CONFLICT', `output "${outputPath}" already exists; pass force (--force) to replace it`);
-  }
+  await checkOutputs(
+    inputPath,
+    [
+      ['output', outputPath],
+      ['calibration cache', options.saveCalibration],
+      ['report', options.report],
+    ],
+    options.force === true,
+  );
   let bytes: Uint8Array;
   try {
     bytes = await readFile(inputPath);
@@ -62,23 +132,80 @@ export async function quantizeFile(
     throw new QuantError('IO_ERROR', `cannot read model file "${inputPath}"`, { cause: error });
   }
   const model = decodeModel(bytes, inputPath);
+  const inputs = feedInputs(model);
+
+  const overrides =
+    typeof options.overrides === 'string'
+      ? parseOverrides(await readJson(options.overrides, 'overrides file'), options.overrides)
+      : options.overrides;
+  let calibrationCache: CalibrationCache | undefined;
+  if (options.loadCalibration !== undefined) {
+    calibrationCache = parseCalibrationCache(
+      await readJson(options.loadCalibration, 'calibration cache'),
+      options.loadCalibration,
+    );
+  }
 
   let calibration: Pick<QuantizeOptions, 'calibrationData' | 'calibrationHash' | 'calibrationTotal'> = {};
   if (options.calibrationDir !== undefined) {
     const dir = options.calibrationDir;
-    const inputs = feedInputs(model);
     const limit = options.calibrationLimit;
+    const batch = options.calibrationBatch ?? 1;
     const available = await countCalibrationSamples(dir);
-    async function* samples(): AsyncGenerator<CalibrationSample> {
+    // A function, so calibration (several passes) and the report can each read the folder afresh.
+    const samples = async function* (): AsyncGenerator<CalibrationSample> {
       for await (const { sample } of readCalibrationDir(dir, inputs, limit === undefined ? {} : { limit })) yield sample;
-    }
+    };
+    const count = limit === undefined ? available : Math.min(limit, available);
     calibration = {
-      calibrationData: samples(),
+      calibrationData: batchSamples(samples, batch, inputs),
       calibrationHash: await hashCalibrationDir(dir),
-      calibrationTotal: limit === undefined ? available : Math.min(limit, available),
+      calibrationTotal: Math.ceil(count / batch),
     };
   }
-  const result = await quantizeModel(bytes, { ...options, ...calibration });
-  await writeFileAtomic(outputPath, result.bytes);
+  const {
+    overrides: _overrides,
+    report: _report,
+    reportSamples: _reportSamples,
+    reportLimit: _reportLimit,
+    calibrationDir: _calibrationDir,
+    loadCalibration: _loadCalibration,
+    saveCalibration: _saveCalibration,
+    force: _force,
+    ...pipelineOptions
+  } = options;
+  const result = await quantizeModel(bytes, {
+    ...pipelineOptions,
+    ...calibration,
+    ...(overrides !== undefined && { overrides }),
+    ...(calibrationCache !== undefined && { calibrationCache, calibrationCacheSource: options.loadCalibration }),
+    ...(options.report !== undefined && {
+      report: {
+        modelName: inputPath,
+        ...(options.reportSamples !== undefined && { samples: options.reportSamples }),
+        ...(options.reportLimit !== undefined && { limit: options.reportLimit }),
+      },
+    }),
+  });
+
+  const written: string[] = [];
+  try {
+    if (options.saveCalibration !== undefined) {
+      if (result.calibrationCache === undefined) {
+        throw new QuantError('INVALID_ARGUMENT', 'a calibration cache is only written in static mode');
+      }
+      await writeFileAtomic(options.saveCalibration, new TextEncoder().encode(`${JSON.stringify(result.calibrationCache, null, 2)}\n`));
+      written.push(options.saveCalibration);
+    }
+    if (options.report !== undefined && result.report !== undefined) {
+      await writeReport(options.report, result.report);
+      written.push(options.report);
+    }
+    await writeFileAtomic(outputPath, result.bytes);
+  } catch (error) {
+    // The model is written last; if anything failed, take back what this run wrote so no half result remains.
+    await Promise.all(written.map((path) => rm(path, { force: true })));
+    throw error;
+  }
   return { ...result, outputPath };
 }

@@ -7,7 +7,7 @@ export interface RenderReportHtmlOptions {
    * In Node, `loadChartScript()` from `@quantkit/quantize/node` reads it.
    */
   readonly chartScript: string;
-  /** Page title (default: "quantkit report: <model>"). */
+  /** Page heading (default "quantkit report"); the browser tab shows it, or "quantkit report: <model>" by default. */
   readonly title?: string;
   /**
    * How many layers, worst first, get their histograms drawn when the page opens (default 12). The others sit in
@@ -54,15 +54,22 @@ function embedReportJson(report: QuantizeReport): string {
  * @throws QuantError INVALID_ARGUMENT when the page holds no quantkit report data.
  */
 export function parseReportHtml(html: string): QuantizeReport {
-  const match = new RegExp(`<script type="application/json" id="${DATA_ELEMENT_ID}">([^<]*)</script>`).exec(html);
+  const match = new RegExp(`<script type="application/json" id="${DATA_ELEMENT_ID}">([^<]*)</script>`).exec(
+    html,
+  );
   if (match === null) {
-    throw new QuantError('INVALID_ARGUMENT', `HTML holds no <script id="${DATA_ELEMENT_ID}"> element; not a quantkit report page`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `HTML holds no <script id="${DATA_ELEMENT_ID}"> element; not a quantkit report page`,
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(match[1]!, decodeNonFinite);
   } catch (error) {
-    throw new QuantError('INVALID_ARGUMENT', `report data in the HTML page is not valid JSON`, { cause: error });
+    throw new QuantError('INVALID_ARGUMENT', `report data in the HTML page is not valid JSON`, {
+      cause: error,
+    });
   }
   checkReport(data, 'report data in the HTML page');
   return data;
@@ -70,8 +77,16 @@ export function parseReportHtml(html: string): QuantizeReport {
 
 function checkReport(data: unknown, label: string): asserts data is QuantizeReport {
   const report = data as Partial<QuantizeReport> | null;
-  if (report === null || typeof report !== 'object' || report.kind !== 'quantkit-report' || report.version !== 1) {
-    throw new QuantError('INVALID_ARGUMENT', `${label} is not a quantkit report (expected kind "quantkit-report", version 1)`);
+  if (
+    report === null ||
+    typeof report !== 'object' ||
+    report.kind !== 'quantkit-report' ||
+    report.version !== 1
+  ) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `${label} is not a quantkit report (expected kind "quantkit-report", version 1)`,
+    );
   }
   if (!Array.isArray(report.layers) || !Array.isArray(report.outputs)) {
     throw new QuantError('INVALID_ARGUMENT', `${label} lacks the "layers" and "outputs" arrays`);
@@ -274,7 +289,10 @@ const PAGE_SCRIPT = String.raw`(function () {
       options: {
         scales: {
           x: { stacked: true, title: { display: true, text: 'layer (graph order)' },
-            ticks: { autoSkip: true, maxRotation: 60 } },
+            ticks: { autoSkip: true, maxRotation: 60, callback: function (value) {
+              var name = layers[value].node;
+              return name.length > 28 ? name.slice(0, 12) + '…' + name.slice(-15) : name;
+            } } },
           y: { stacked: true, title: { display: true, text: 'SQNR (dB), higher is better' } }
         },
         plugins: {
@@ -324,7 +342,8 @@ const PAGE_SCRIPT = String.raw`(function () {
     var bins = histogram.counts.length;
     var width = (histogram.max - histogram.min) / bins;
     var points = histogram.counts.map(function (count, i) {
-      return { x: histogram.min + (i + 0.5) * width, y: count };
+      // Empty bins have no height on a log axis; null leaves them out instead of drawing a sliver at 1.
+      return { x: histogram.min + (i + 0.5) * width, y: count > 0 ? count : null };
     });
     var low = range ? Math.min(histogram.min, range.min) : histogram.min;
     var high = range ? Math.max(histogram.max, range.max) : histogram.max;
@@ -340,7 +359,7 @@ const PAGE_SCRIPT = String.raw`(function () {
       options: {
         parsing: false,
         scales: {
-          x: { type: 'linear', min: low - pad, max: high + pad, ticks: { callback: short } },
+          x: { type: 'linear', min: low - pad, max: high + pad, ticks: { callback: short, includeBounds: false } },
           y: { type: 'logarithmic', title: { display: true, text: 'count (log)' } }
         },
         plugins: {
@@ -421,10 +440,13 @@ function headerHtml(report: QuantizeReport, title: string): string {
 }
 
 function outputsHtml(report: QuantizeReport): string {
-  if (report.outputs.length === 0) return `<h2>Outputs</h2><p class="note">No output comparison in this report.</p>`;
+  if (report.outputs.length === 0)
+    return `<h2>Outputs</h2><p class="note">No output comparison in this report.</p>`;
   const rows = report.outputs
     .map(
-      (output) => `<tr><td class="name">${escapeHtml(output.name)}</td><td class="num">${fixed(output.sqnr, 2)}</td>
+      (
+        output,
+      ) => `<tr><td class="name">${escapeHtml(output.name)}</td><td class="num">${fixed(output.sqnr, 2)}</td>
 <td class="num">${fixed(output.cosine, 6)}</td><td class="num">${magnitude(output.maxAbsError)}</td>
 <td class="num">${percent(output.top1Agreement)}</td></tr>`,
     )
@@ -481,7 +503,9 @@ ${histogramCaption('float values', weight.histogram)}</figcaption>
 </figure>`);
   }
   const suggestion =
-    layer.suggestion === undefined ? '' : `<p class="suggestion">Suggestion: ${escapeHtml(layer.suggestion)}</p>`;
+    layer.suggestion === undefined
+      ? ''
+      : `<p class="suggestion">Suggestion: ${escapeHtml(layer.suggestion)}</p>`;
   return `<details class="layer${layer.flagged ? ' flagged' : ''}" id="layer-${index}"${open ? ' open' : ''}>
 <summary><span class="name">${escapeHtml(layer.node)}</span> <span class="meta">${escapeHtml(layer.opType)},
 SQNR ${fixed(layer.sqnr, 2)} dB</span></summary>
@@ -540,7 +564,10 @@ export function renderReportHtml(report: QuantizeReport, options: RenderReportHt
   checkReport(report, 'report');
   const { chartScript } = options;
   if (typeof chartScript !== 'string' || chartScript.trim() === '') {
-    throw new QuantError('INVALID_ARGUMENT', 'chartScript must be the Chart.js UMD build as text, got an empty value');
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      'chartScript must be the Chart.js UMD build as text, got an empty value',
+    );
   }
   if (/<\/script|<!--/i.test(chartScript)) {
     throw new QuantError(
@@ -550,9 +577,12 @@ export function renderReportHtml(report: QuantizeReport, options: RenderReportHt
   }
   const expanded = options.expandedLayers ?? DEFAULT_EXPANDED_LAYERS;
   if (!Number.isInteger(expanded) || expanded < 0) {
-    throw new QuantError('INVALID_ARGUMENT', `expandedLayers must be a non-negative integer, got ${expanded}`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `expandedLayers must be a non-negative integer, got ${expanded}`,
+    );
   }
-  const title = options.title ?? `quantkit report: ${report.model}`;
+  const title = options.title ?? 'quantkit report';
   const order = worstFirst(report.layers);
   const chartCount =
     (report.layers.length > 0 ? 1 : 0) +
@@ -570,7 +600,7 @@ green bars are exact (∞ dB) and drawn just above the best finite value.</p>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="quantkit ${escapeHtml(report.quantkitVersion)}">
-<title>${escapeHtml(title)}</title>
+<title>${escapeHtml(options.title ?? `${title}: ${report.model}`)}</title>
 <link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
