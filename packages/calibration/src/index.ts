@@ -7,7 +7,21 @@ export {
   splitBatch,
   splitSampleBatches,
 } from './calibration-sample.js';
+export { builtinObservers } from './builtin-observers.js';
 export { encodeNpy } from './encode-npy.js';
+export {
+  type EntropyObserverOptions,
+  createEntropyObserver,
+  entropyObserver,
+  entropyThresholdBins,
+} from './entropy-observer.js';
+export { type HistogramArrays, type HistogramDomain, Histogram } from './histogram.js';
+export {
+  type HistogramObserver,
+  type HistogramObserverPlugin,
+  type HistogramObserverSpec,
+  createHistogramObserverPlugin,
+} from './histogram-observer.js';
 export {
   type MinMaxObserver,
   type MinMaxObserverPlugin,
@@ -15,11 +29,26 @@ export {
   minMaxObserver,
   toValueRange,
 } from './min-max-observer.js';
+export {
+  type MovingAverageObserverOptions,
+  type MovingAverageObserverPlugin,
+  createMovingAverageObserver,
+  movingAverageObserver,
+} from './moving-average-observer.js';
+export {
+  type MseObserverOptions,
+  createMseObserver,
+  mseAsymmetricRange,
+  mseObserver,
+  mseSymmetricThreshold,
+} from './mse-observer.js';
+export { type MseWeightRangeOptions, mseWeightRange } from './mse-weight-range.js';
 export { naturalCompare } from './natural-compare.js';
 export {
   type ObserverState,
   type StatefulObserver,
   type StatefulObserverPlugin,
+  checkMergeable,
   checkObserverState,
   restoreObserverState,
   serializeObserverState,
@@ -30,4 +59,10 @@ export {
   batchLayout,
   resolveObserverSettings,
 } from './observer-layout.js';
+export { bitsOption, observerOption, requirePerTensor } from './observer-option.js';
 export { parseNpy } from './parse-npy.js';
+export {
+  type PercentileObserverOptions,
+  createPercentileObserver,
+  percentileObserver,
+} from './percentile-observer.js';

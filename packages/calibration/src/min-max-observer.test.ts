@@ -195,3 +195,21 @@ describe('minMaxObserver', () => {
     expect(QuantError.is(caught(() => serializeObserverState(plain)), 'UNSUPPORTED')).toBe(true);
   });
 });
+
+describe('minMaxObserver.merge', () => {
+  it('takes the other extremes into an empty observer and refuses another channel count', () => {
+    const empty = minMaxObserver.create({ granularity: 'channel', axis: -1 });
+    const seen = minMaxObserver.create({ granularity: 'channel', axis: -1 });
+    seen.observe([1, -2, 3, 4], [2, 2]);
+    empty.merge(seen.saveState());
+    expect(empty.range()).toEqual(seen.range());
+    expect(empty.batches).toBe(1);
+    empty.observe([0, 9], [1, 2]);
+    expect(Array.from(empty.range().max)).toEqual([3, 9]);
+    const wider = minMaxObserver.create({ granularity: 'channel', axis: -1 });
+    wider.observe([1, 2, 3], [1, 3]);
+    const error = caught(() => empty.merge(wider.saveState()));
+    expect(QuantError.is(error, 'CALIBRATION_DATA')).toBe(true);
+    expect((error as Error).message).toMatch(/3 channel\(s\) into one of 2/);
+  });
+});

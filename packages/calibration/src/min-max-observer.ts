@@ -1,14 +1,15 @@
 import {
   API_VERSION,
   type ObserverOptions,
+  type ObserverState,
   QuantError,
   type ValueRange,
 } from '@quantkit/core';
 import { type ObserverSettings, batchLayout, resolveObserverSettings } from './observer-layout.js';
 import {
-  type ObserverState,
   type StatefulObserver,
   type StatefulObserverPlugin,
+  checkMergeable,
   checkObserverState,
 } from './observer-state.js';
 
@@ -16,11 +17,16 @@ const NAME = 'minmax';
 
 /**
  * A min-max observer. Besides the `Observer` contract it can save its bounded state (the running extremes) so a
- * calibration cache can resume without rerunning the model.
+ * calibration cache can resume without rerunning the model, and merge the state of another min-max observer.
  */
 export interface MinMaxObserver extends StatefulObserver {
   /** A plain, JSON-friendly copy of the running extremes; see `serializeObserverState`. */
   saveState(): ObserverState;
+  /**
+   * Folds in another min-max observer's extremes; exact, in any order.
+   * @throws QuantError CALIBRATION_DATA for state of another observer, other options or another channel count.
+   */
+  merge(state: ObserverState): void;
 }
 
 /** An observer plugin whose observers can be rebuilt from a saved state. */
@@ -139,16 +145,48 @@ function createObserver(settings: ObserverSettings, initial?: ObserverState): Mi
       }
       return toValueRange(min, max, axis, settings.symmetric);
     },
-    saveState() {
-      return {
-        observer: NAME,
-        version: 1,
-        options: { granularity: settings.granularity, axis: axis ?? settings.axis, symmetric: settings.symmetric },
-        batches,
-        arrays: { min: Array.from(min ?? []), max: Array.from(max ?? []) },
-      };
+    saveState,
+    merge(state) {
+      const other = checkStateArrays(checkMergeable(saveState(), state, ['min', 'max']));
+      const otherMin = other.arrays['min']!;
+      const otherMax = other.arrays['max']!;
+      if (otherMin.length > 0) {
+        if (min === undefined || max === undefined) {
+          min = new Float64Array(otherMin.length).fill(Infinity);
+          max = new Float64Array(otherMin.length).fill(-Infinity);
+          axis = other.options.axis;
+        }
+        if (otherMin.length !== min.length) {
+          throw new QuantError(
+            'CALIBRATION_DATA',
+            `observer "${NAME}" cannot merge state of ${otherMin.length} channel(s) into one of ${min.length}`,
+          );
+        }
+        for (let c = 0; c < min.length; c++) {
+          min[c] = Math.min(min[c]!, otherMin[c]!);
+          max[c] = Math.max(max[c]!, otherMax[c]!);
+        }
+      }
+      batches += other.batches;
     },
   };
+
+  function saveState(): ObserverState {
+    return {
+      observer: NAME,
+      version: 1,
+      options: { granularity: settings.granularity, axis: axis ?? settings.axis, symmetric: settings.symmetric },
+      batches,
+      arrays: { min: Array.from(min ?? []), max: Array.from(max ?? []) },
+    };
+  }
+}
+
+function checkStateArrays(state: ObserverState): ObserverState {
+  if (state.arrays['min']?.length !== state.arrays['max']?.length) {
+    throw new QuantError('CALIBRATION_DATA', `saved "${NAME}" state has min and max of different lengths`);
+  }
+  return state;
 }
 
 /**
@@ -160,25 +198,23 @@ function createObserver(settings: ObserverSettings, initial?: ObserverState): Mi
  * const observer = createMinMaxObserver().create({ granularity: 'channel', axis: 1, symmetric: true });
  * observer.observe(batch.data, batch.shape);
  * const { min, max } = observer.range();
- * @throws QuantError INVALID_ARGUMENT from `create` for an unknown granularity or a per-channel request without axis.
+ * @param defaults options every `create` call starts from (its own options win).
+ * @throws QuantError INVALID_ARGUMENT from `create` (or from the factory, for bad defaults) for an unknown granularity
+ *   or a per-channel request without axis.
  */
-export function createMinMaxObserver(): MinMaxObserverPlugin {
+export function createMinMaxObserver(defaults?: ObserverOptions): MinMaxObserverPlugin {
+  resolveObserverSettings(NAME, defaults);
   return {
     kind: 'observer',
     name: NAME,
     apiVersion: API_VERSION,
     description: 'running minimum and maximum (per tensor or per channel)',
     create(options?: ObserverOptions) {
-      return createObserver(resolveObserverSettings(NAME, options));
+      return createObserver(resolveObserverSettings(NAME, { ...defaults, ...options }));
     },
     restore(state: ObserverState) {
-      const checked = checkObserverState(state, NAME, ['min', 'max']);
-      const settings = resolveObserverSettings(NAME, checked.options);
-      const { min, max } = checked.arrays;
-      if (min?.length !== max?.length) {
-        throw new QuantError('CALIBRATION_DATA', `saved "${NAME}" state has min and max of different lengths`);
-      }
-      return createObserver(settings, checked);
+      const checked = checkStateArrays(checkObserverState(state, NAME, ['min', 'max']));
+      return createObserver(resolveObserverSettings(NAME, checked.options), checked);
     },
   };
 }

@@ -1,29 +1,17 @@
-import { type Observer, type ObserverPlugin, QuantError } from '@quantkit/core';
+import { type Observer, type ObserverOptions, type ObserverPlugin, type ObserverState, QuantError } from '@quantkit/core';
 
-/**
- * The bounded state of an observer as plain data, so calibration can be cached and resumed. `arrays` holds the
- * observer's running statistics (min/max, histogram bins...); non-finite numbers survive `serializeObserverState`.
- */
-export interface ObserverState {
-  /** Name of the observer plugin that wrote the state. */
-  readonly observer: string;
-  readonly version: 1;
-  readonly options: {
-    readonly granularity: 'tensor' | 'channel';
-    readonly axis?: number | undefined;
-    readonly symmetric: boolean;
-  };
-  readonly batches: number;
-  readonly arrays: Readonly<Record<string, readonly number[]>>;
-}
+// The state type lives in @quantkit/core (observers of any package share it); re-exported for existing imports.
+export type { ObserverState } from '@quantkit/core';
 
-/** An observer that can save its state (all built-in observers can). */
+/** An observer that can save its state and merge another's (all built-in observers can). */
 export interface StatefulObserver extends Observer {
   saveState(): ObserverState;
+  merge(state: ObserverState): void;
 }
 
-/** An observer plugin that can rebuild observers from saved state. */
+/** An observer plugin whose observers are stateful and can be rebuilt from saved state. */
 export interface StatefulObserverPlugin extends ObserverPlugin {
+  create(options?: ObserverOptions): StatefulObserver;
   restore(state: ObserverState): StatefulObserver;
 }
 
@@ -48,6 +36,33 @@ export function checkObserverState(state: ObserverState, observer: string, array
   return state;
 }
 
+/**
+ * Checks that `other` can be merged into an observer whose own state is `own`: same plugin, same format, same
+ * options (the axis only once both have seen data, since before that it may still be negative).
+ * @throws QuantError CALIBRATION_DATA naming the first difference.
+ */
+export function checkMergeable(own: ObserverState, other: ObserverState, arrays: readonly string[]): ObserverState {
+  if (typeof other !== 'object' || other === null || other.observer !== own.observer) {
+    throw new QuantError(
+      'CALIBRATION_DATA',
+      `observer "${own.observer}" cannot merge state written by observer ${JSON.stringify(other?.observer)}`,
+    );
+  }
+  checkObserverState(other, own.observer, arrays);
+  const keys = new Set([...Object.keys(own.options), ...Object.keys(other.options)]);
+  for (const key of keys) {
+    if (key === 'axis' && (own.batches === 0 || other.batches === 0)) continue;
+    if (own.options[key] !== other.options[key]) {
+      throw new QuantError(
+        'CALIBRATION_DATA',
+        `observer "${own.observer}" cannot merge state observed with ${key} ${JSON.stringify(other.options[key])}; ` +
+          `this observer uses ${key} ${JSON.stringify(own.options[key])}`,
+      );
+    }
+  }
+  return other;
+}
+
 // JSON has no Infinity or NaN; running extremes start at +-Infinity, so they are written as strings.
 function encodeNumber(value: number): number | string {
   return Number.isFinite(value) ? value : String(value);
@@ -70,7 +85,7 @@ function decodeNumber(value: unknown): number {
  * @throws QuantError UNSUPPORTED when the observer cannot save its state.
  */
 export function serializeObserverState(observer: Observer): string {
-  const saveState = (observer as Partial<StatefulObserver>).saveState;
+  const saveState = observer.saveState;
   if (typeof saveState !== 'function') {
     throw new QuantError('UNSUPPORTED', 'this observer has no saveState() method, so its state cannot be cached');
   }
@@ -85,8 +100,8 @@ export function serializeObserverState(observer: Observer): string {
  * @throws QuantError CALIBRATION_DATA when the text is not a saved state of this plugin; UNSUPPORTED when the
  *   plugin cannot restore state.
  */
-export function restoreObserverState(plugin: ObserverPlugin, text: string): StatefulObserver {
-  const restore = (plugin as Partial<StatefulObserverPlugin>).restore;
+export function restoreObserverState(plugin: ObserverPlugin, text: string): Observer {
+  const restore = plugin.restore;
   if (typeof restore !== 'function') {
     throw new QuantError('UNSUPPORTED', `observer "${plugin.name}" cannot restore saved state`);
   }

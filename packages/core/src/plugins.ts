@@ -98,7 +98,41 @@ export interface ObserverOptions {
   readonly [option: string]: unknown;
 }
 
-/** Folds batches of one tensor into bounded state and reports a range. Never keeps raw values. */
+/**
+ * The bounded state of an observer as plain, JSON-friendly data, so calibration can be cached, resumed and split
+ * across workers. `arrays` holds the observer's running statistics (min/max, histogram bins...); they may contain
+ * non-finite numbers (running extremes start at +-Infinity), which a serializer must encode.
+ */
+export interface ObserverState {
+  /** Name of the observer plugin that wrote the state. */
+  readonly observer: string;
+  /** Format version of that observer's state (1 for every built-in observer today). */
+  readonly version: number;
+  /** The options the observer was created with, so `restore` and `merge` can rebuild and compare them. */
+  readonly options: {
+    readonly granularity: 'tensor' | 'channel';
+    readonly axis?: number | undefined;
+    readonly symmetric: boolean;
+    /** Observer-specific options (bins, percentile, ...), JSON values only. */
+    readonly [option: string]: string | number | boolean | undefined;
+  };
+  readonly batches: number;
+  readonly arrays: Readonly<Record<string, readonly number[]>>;
+}
+
+/** A histogram an observer keeps, for reports: `counts[i]` values fell in `[min + i * w, min + (i + 1) * w)`. */
+export interface ObserverHistogram {
+  readonly min: number;
+  readonly max: number;
+  readonly counts: readonly number[];
+}
+
+/**
+ * Folds batches of one tensor into bounded state and reports a range. Never keeps raw values.
+ *
+ * The optional members are capabilities: an observer that implements `saveState` (and whose plugin implements
+ * `restore`) can be cached and resumed; one that implements `merge` can be split across workers.
+ */
 export interface Observer {
   observe(values: ArrayLike<number>, shape: readonly number[]): void;
   /** Number of batches observed. */
@@ -108,10 +142,26 @@ export interface Observer {
    * @throws QuantError CALIBRATION_DATA when nothing was observed.
    */
   range(): ValueRange;
+  /** A plain copy of the observer's bounded state; `plugin.restore(state)` continues from it. */
+  saveState?(): ObserverState;
+  /**
+   * Folds in the state of another observer of the same plugin and options (e.g. one that ran on another worker
+   * over other samples). The result has the range one observer would have reached over all batches (up to
+   * histogram re-binning); order-dependent observers treat the merged batches as coming after their own.
+   * @throws QuantError CALIBRATION_DATA when the state comes from another plugin, other options or another layout.
+   */
+  merge?(state: ObserverState): void;
+  /** The histogram behind the range, for reports; undefined when the observer keeps none (or is per channel). */
+  histogram?(): ObserverHistogram | undefined;
 }
 
 export interface ObserverPlugin extends PluginBase<'observer'> {
   create(options?: ObserverOptions): Observer;
+  /**
+   * Rebuilds an observer from `saveState()` output.
+   * @throws QuantError CALIBRATION_DATA when the state was written by another plugin or is malformed.
+   */
+  restore?(state: ObserverState): Observer;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

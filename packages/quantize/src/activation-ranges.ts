@@ -14,6 +14,8 @@ export interface ActivationRanges {
   readonly observerOf: (name: string) => string;
   readonly observers: Map<string, Observer>;
   readonly samples: number;
+  /** Threads calibration ran on (0 when nothing was calibrated). */
+  readonly threads: number;
   readonly calibrationHash: string | undefined;
   /** What --save-calib writes: the calibrated (not fixed) ranges of this run. */
   readonly cache: CalibrationCache;
@@ -48,6 +50,7 @@ export async function activationRanges(
 
   let observers = new Map<string, Observer>();
   let samples = 0;
+  let threads = 0;
   let calibrationHash = options.calibrationHash;
   const cache = options.calibrationCache;
   if (cache !== undefined) {
@@ -77,7 +80,7 @@ export async function activationRanges(
       observer: registry.get('observer', observerOf(name)),
       options: { granularity: 'tensor', symmetric: symmetric(name) },
     }));
-    const calibration = await calibrate(model, requests, {
+    const calibration = await (options.calibrationRunner ?? calibrate)(model, requests, {
       executor: options.executor,
       samples: options.calibrationData,
       limit: options.calibrationLimit,
@@ -88,6 +91,7 @@ export async function activationRanges(
     for (const [name, range] of calibration.ranges) ranges.set(name, range);
     observers = calibration.observers;
     samples = calibration.samples;
+    threads = calibration.threads;
   }
 
   const tensors: Record<string, CachedRange> = {};
@@ -101,6 +105,7 @@ export async function activationRanges(
     observerOf,
     observers,
     samples,
+    threads,
     calibrationHash,
     cache: { kind: 'quantkit-calibration-cache', version: 1, model: fingerprint, calibrationHash, samples, tensors },
   };

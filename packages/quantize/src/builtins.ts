@@ -1,9 +1,9 @@
 import { type Plugin, type Registry, createRegistry } from '@quantkit/core';
-import { minMaxObserver } from '@quantkit/calibration';
+import { builtinObservers } from '@quantkit/calibration';
 import { linearQuantizer, powerOfTwoQuantizer } from '@quantkit/quantizer-linear';
 
 /** The plugins quantkit ships with; pass them with your own to createRegistry. */
-export const builtinPlugins: readonly Plugin[] = [linearQuantizer, powerOfTwoQuantizer, minMaxObserver];
+export const builtinPlugins: readonly Plugin[] = [linearQuantizer, powerOfTwoQuantizer, ...builtinObservers];
 
 /**
  * A registry of the built-in plugins plus any extra ones.

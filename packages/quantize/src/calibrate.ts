@@ -1,6 +1,7 @@
 import { checkSample, splitSampleBatches } from '@quantkit/calibration';
 import {
   type ExecutorPlugin,
+  type ExecutorSessionOptions,
   type Observer,
   type ObserverOptions,
   type ObserverPlugin,
@@ -29,6 +30,8 @@ export interface CalibrateOptions {
   readonly maxTensorsPerPass?: number | undefined;
   readonly total?: number | undefined;
   readonly onProgress?: ((event: ProgressEvent) => void) | undefined;
+  /** Options for the executor's sessions (e.g. threads). */
+  readonly sessionOptions?: ExecutorSessionOptions | undefined;
 }
 
 export interface CalibrationResult {
@@ -38,7 +41,16 @@ export interface CalibrationResult {
   /** Samples seen (a file holding a batch counts once). */
   readonly samples: number;
   readonly passes: number;
+  /** Threads the samples were spread over (1: this thread only). */
+  readonly threads: number;
 }
+
+/** Calibrates the requested activations of a model: `calibrate` itself, or a runner that spreads it over threads. */
+export type CalibrationRunner = (
+  model: Model,
+  requests: readonly ObservationRequest[],
+  options: CalibrateOptions,
+) => Promise<CalibrationResult>;
 
 /** The model's real inputs: graph inputs that are not initializers (IR < 4 lists weights as inputs too). */
 export function feedInputs(model: Model) {
@@ -90,7 +102,7 @@ export async function calibrate(
 
   for (const [pass, group] of passes.entries()) {
     const names = group.map((request) => request.name);
-    const session = await options.executor.createSession(encodeModel(exposeOutputs(model, names)));
+    const session = await options.executor.createSession(encodeModel(exposeOutputs(model, names)), options.sessionOptions);
     let index = 0;
     try {
       for await (const sample of openSource(options.samples, pass)) {
@@ -120,5 +132,5 @@ export async function calibrate(
   }
   const ranges = new Map<string, ValueRange>();
   for (const [name, observer] of observers) ranges.set(name, observer.range());
-  return { ranges, observers, samples, passes: passes.length };
+  return { ranges, observers, samples, passes: passes.length, threads: 1 };
 }

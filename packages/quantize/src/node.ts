@@ -12,8 +12,14 @@ import type { CalibrationSample, CalibrationSource, QuantizeOptions } from './op
 import { type QuantOverrides, parseOverrides } from './overrides.js';
 import { type QuantizeResult, quantizeModel } from './quantize-model.js';
 import type { QuantizeReport } from './report.js';
+import { createWorkerCalibrationRunner } from './worker-calibration.js';
 
 export { loadChartScript, writeReportHtml } from './chart-script.js';
+export {
+  type WorkerCalibrationSettings,
+  createWorkerCalibrationRunner,
+  defaultWorkerCount,
+} from './worker-calibration.js';
 
 export interface QuantizeFileOptions
   extends Omit<QuantizeOptions, 'calibrationData' | 'calibrationCache' | 'overrides' | 'report'> {
@@ -35,6 +41,11 @@ export interface QuantizeFileOptions
   readonly reportSamples?: CalibrationSource;
   /** Compare on at most this many samples (default 8). */
   readonly reportLimit?: number;
+  /**
+   * Worker threads for calibration from a folder (default: one per core beyond the first, at most one per sample;
+   * 1 calibrates in this thread).
+   */
+  readonly calibrationWorkers?: number;
   /** Replace existing output, cache and report files. */
   readonly force?: boolean;
 }
@@ -146,7 +157,10 @@ export async function quantizeFile(
     );
   }
 
-  let calibration: Pick<QuantizeOptions, 'calibrationData' | 'calibrationHash' | 'calibrationTotal'> = {};
+  let calibration: Pick<
+    QuantizeOptions,
+    'calibrationData' | 'calibrationHash' | 'calibrationTotal' | 'calibrationRunner'
+  > = {};
   if (options.calibrationDir !== undefined) {
     const dir = options.calibrationDir;
     const limit = options.calibrationLimit;
@@ -161,6 +175,13 @@ export async function quantizeFile(
       calibrationData: batchSamples(samples, batch, inputs),
       calibrationHash: await hashCalibrationDir(dir),
       calibrationTotal: Math.ceil(count / batch),
+      calibrationRunner: createWorkerCalibrationRunner({
+        dir,
+        count,
+        limit,
+        batch,
+        workers: options.calibrationWorkers,
+      }),
     };
   }
   const {
@@ -169,6 +190,7 @@ export async function quantizeFile(
     reportSamples: _reportSamples,
     reportLimit: _reportLimit,
     calibrationDir: _calibrationDir,
+    calibrationWorkers: _calibrationWorkers,
     loadCalibration: _loadCalibration,
     saveCalibration: _saveCalibration,
     force: _force,

@@ -1,3 +1,4 @@
+import type { CalibrationRunner } from './calibrate.js';
 import type { CalibrationCache } from './calibration-cache.js';
 import { type QuantOverrides, parseOverrides } from './overrides.js';
 import {
@@ -70,6 +71,8 @@ export interface QuantizeOptions {
   readonly calibrationLimit?: number;
   /** Cap on intermediate tensors fetched per calibration pass (default 64). */
   readonly maxTensorsPerPass?: number;
+  /** Runs calibration; `calibrate` (in this thread) by default. quantizeFile supplies one on worker threads. */
+  readonly calibrationRunner?: CalibrationRunner;
   /** Ranges saved by an earlier run (`result.calibrationCache`); no calibration data is needed then. */
   readonly calibrationCache?: CalibrationCache;
   /** Where the cache came from, for error messages. */

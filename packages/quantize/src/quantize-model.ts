@@ -109,6 +109,7 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
     weightBytesAfter: weightBytes(graph),
     nodes: plan.decisions,
     calibrationSamples: activations?.samples ?? 0,
+    calibrationThreads: activations?.threads ?? 0,
   };
   let report: QuantizeReport | undefined;
   if (options.report !== undefined && reference !== undefined) {

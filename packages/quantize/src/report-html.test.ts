@@ -107,6 +107,7 @@ function sampleReport(layerCount = 20, seed = 7): QuantizeReport {
         { name: 'softmax', opType: 'Softmax', quantized: false, reason: 'op type not quantized' },
       ],
       calibrationSamples: 32,
+      calibrationThreads: 1,
     },
     samples: 8,
     outputs: [

@@ -15,6 +15,8 @@ export interface QuantizeSummary {
   readonly weightBytesAfter: number;
   readonly nodes: readonly NodeDecision[];
   readonly calibrationSamples: number;
+  /** Threads calibration ran on (0 when nothing was calibrated, e.g. ranges from a cache). */
+  readonly calibrationThreads: number;
 }
 
 /** Bytes the graph's initializers take when stored (sub-byte types packed). */

@@ -1,0 +1,66 @@
+// Worker-thread side of calibration on several threads: calibrates one shard of the samples (every n-th file)
+// with the built-in observers and posts their saved state back; the main thread merges the states.
+import { parentPort, workerData } from 'node:worker_threads';
+import { readCalibrationDir } from '@quantkit/calibration/node';
+import { QuantError, type ObserverOptions, type ObserverState } from '@quantkit/core';
+import { createOrtNodeExecutor } from '@quantkit/executor-ort';
+import { decodeModel } from '@quantkit/onnx';
+import { batchSamples } from './batch-samples.js';
+import { createDefaultRegistry } from './builtins.js';
+import { calibrate, feedInputs } from './calibrate.js';
+import type { CalibrationSample } from './options.js';
+
+export interface CalibrationJob {
+  readonly model: Uint8Array;
+  readonly requests: readonly { readonly name: string; readonly observer: string; readonly options: ObserverOptions }[];
+  readonly dir: string;
+  readonly shard: number;
+  readonly shards: number;
+  readonly limit: number | undefined;
+  readonly batch: number;
+  readonly maxTensorsPerPass: number | undefined;
+}
+
+export type CalibrationWorkerMessage =
+  | { readonly type: 'progress' }
+  | { readonly type: 'done'; readonly samples: number; readonly states: Record<string, ObserverState> }
+  | { readonly type: 'error'; readonly code: string | undefined; readonly message: string };
+
+async function run(job: CalibrationJob): Promise<CalibrationWorkerMessage> {
+  const model = decodeModel(job.model);
+  const inputs = feedInputs(model);
+  const registry = createDefaultRegistry();
+  const shard = async function* (): AsyncGenerator<CalibrationSample> {
+    let index = 0;
+    for await (const { sample } of readCalibrationDir(job.dir, inputs, job.limit === undefined ? {} : { limit: job.limit })) {
+      if (index++ % job.shards === job.shard) yield sample;
+    }
+  };
+  const result = await calibrate(
+    model,
+    job.requests.map((request) => ({ ...request, observer: registry.get('observer', request.observer) })),
+    {
+      // One intra-op thread per worker: the workers are the parallelism.
+      executor: createOrtNodeExecutor(),
+      samples: batchSamples(shard, job.batch, inputs),
+      maxTensorsPerPass: job.maxTensorsPerPass,
+      onProgress: () => parentPort?.postMessage({ type: 'progress' } satisfies CalibrationWorkerMessage),
+      sessionOptions: { threads: 1 },
+    },
+  );
+  const states: Record<string, ObserverState> = {};
+  for (const [name, observer] of result.observers) states[name] = observer.saveState!();
+  return { type: 'done', samples: result.samples, states };
+}
+
+if (parentPort !== null) {
+  run(workerData as CalibrationJob).then(
+    (message) => parentPort!.postMessage(message),
+    (error: unknown) =>
+      parentPort!.postMessage({
+        type: 'error',
+        code: QuantError.is(error) ? error.code : undefined,
+        message: error instanceof Error ? error.message : String(error),
+      } satisfies CalibrationWorkerMessage),
+  );
+}

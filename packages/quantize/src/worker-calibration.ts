@@ -1,0 +1,96 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { type Observer, QuantError, type QuantErrorCode, type ValueRange } from '@quantkit/core';
+import { encodeModel } from '@quantkit/onnx';
+import { createDefaultRegistry } from './builtins.js';
+import { type CalibrationResult, type CalibrationRunner, calibrate } from './calibrate.js';
+import type { CalibrationJob, CalibrationWorkerMessage } from './calibration-worker.js';
+
+export interface WorkerCalibrationSettings {
+  /** The calibration folder each worker reads its share of samples from. */
+  readonly dir: string;
+  /** Samples in the folder (after any limit). */
+  readonly count: number;
+  readonly limit: number | undefined;
+  readonly batch: number;
+  /** Threads to use; default: one per core beyond the first, at most one per sample. */
+  readonly workers?: number | undefined;
+}
+
+/** Worker threads worth starting: one per core beyond the one the main thread uses, at most one per sample. */
+export function defaultWorkerCount(samples: number): number {
+  return Math.max(1, Math.min(availableParallelism() - 1, samples));
+}
+
+function runWorker(job: CalibrationJob, onProgress: () => void): Promise<Extract<CalibrationWorkerMessage, { type: 'done' }>> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./calibration-worker.js', import.meta.url), { workerData: job });
+    worker.on('message', (message: CalibrationWorkerMessage) => {
+      if (message.type === 'progress') onProgress();
+      else if (message.type === 'done') resolve(message);
+      else reject(new QuantError((message.code as QuantErrorCode | undefined) ?? 'INTERNAL', message.message));
+    });
+    worker.on('error', (error) => reject(new QuantError('INTERNAL', `a calibration worker failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => {
+      if (code !== 0) reject(new QuantError('INTERNAL', `a calibration worker exited with code ${code}`));
+    });
+  });
+}
+
+/**
+ * A calibration runner that splits the samples of a calibration folder over worker threads, each running its own
+ * onnxruntime session with one thread, and merges the observers' saved states. Observers are rebuilt in the
+ * workers by name, so this runs only with built-in observers that can save and merge state; otherwise, or with one
+ * worker, it calibrates in this thread. Merged min-max ranges equal single-thread ones exactly; histogram
+ * observers agree up to re-binning.
+ */
+export function createWorkerCalibrationRunner(settings: WorkerCalibrationSettings): CalibrationRunner {
+  return async (model, requests, options): Promise<CalibrationResult> => {
+    const builtins = createDefaultRegistry();
+    const workers = Math.min(settings.workers ?? defaultWorkerCount(settings.count), settings.count);
+    const splittable = requests.every(
+      (request) =>
+        builtins.find('observer', request.observer.name) === request.observer &&
+        request.observer.restore !== undefined &&
+        typeof request.observer.create(request.options).merge === 'function',
+    );
+    if (workers < 2 || !splittable) return calibrate(model, requests, options);
+
+    const bytes = encodeModel(model);
+    let done = 0;
+    const progress = () => options.onProgress?.({ phase: 'calibrate', done: ++done, total: options.total });
+    const results = await Promise.all(
+      Array.from({ length: workers }, (_, shard) =>
+        runWorker(
+          {
+            model: bytes,
+            requests: requests.map(({ name, observer, options: observerOptions }) => ({
+              name,
+              observer: observer.name,
+              options: observerOptions,
+            })),
+            dir: settings.dir,
+            shard,
+            shards: workers,
+            limit: settings.limit,
+            batch: settings.batch,
+            maxTensorsPerPass: options.maxTensorsPerPass,
+          },
+          progress,
+        ),
+      ),
+    );
+    const observers = new Map<string, Observer>();
+    const ranges = new Map<string, ValueRange>();
+    for (const request of requests) {
+      const states = results.map((result) => result.states[request.name]!);
+      const observer = request.observer.restore!(states[0]!);
+      for (const state of states.slice(1)) observer.merge!(state);
+      observers.set(request.name, observer);
+      ranges.set(request.name, observer.range());
+    }
+    const passes = Math.ceil(requests.length / (options.maxTensorsPerPass ?? 64));
+    const samples = results.reduce((sum, result) => sum + result.samples, 0);
+    return { ranges, observers, samples, passes, threads: workers };
+  };
+}
