@@ -8,8 +8,11 @@ import {
   type Tensor,
   createTensor,
   paramShape,
+  quantizeLinear,
 } from '@quantkit/core';
+import { mseWeightRange } from '@quantkit/calibration';
 import type { Attribute, Graph, Model, Node } from '@quantkit/onnx';
+import type { WeightRange } from './options.js';
 
 export const MS_DOMAIN = 'com.microsoft';
 
@@ -34,6 +37,7 @@ export class QdqEmitter {
   constructor(
     private readonly model: Model,
     opset: number,
+    private readonly weightRange: WeightRange = 'minmax',
   ) {
     this.graph = model.graph;
     this.opset = opset;
@@ -111,9 +115,26 @@ export class QdqEmitter {
     weight: Tensor<'float32'>,
     options: QuantizerOptions,
   ): QuantizedTensor {
-    const quantized = quantizer.quantizeWeight(weight, options);
+    const quantized = this.weightRange === 'mse' ? this.quantizeWithMseRange(quantizer, weight, options) : quantizer.quantizeWeight(weight, options);
     this.weights.push({ node: node.name, tensor, float: weight, quantized });
     return quantized;
+  }
+
+  /** Clips the weight to the range with the least quantization MSE (per channel), then quantizes it. */
+  private quantizeWithMseRange(quantizer: QuantizerPlugin, weight: Tensor<'float32'>, options: QuantizerOptions): QuantizedTensor {
+    if (quantizer.paramsForRange === undefined) {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `weight range "mse" needs a quantizer that takes a range; "${quantizer.name}" has no paramsForRange`,
+      );
+    }
+    const range = mseWeightRange(weight, {
+      bits: options.bits,
+      symmetric: options.symmetric,
+      ...(options.granularity === 'channel' && options.axis !== undefined && { axis: options.axis }),
+    });
+    const params = quantizer.paramsForRange(range, options);
+    return { codes: quantizeLinear(weight.data, weight.shape, params), params };
   }
 
   /** The parameters behind a value written by dequantizedConstant. */

@@ -22,7 +22,9 @@ export {
   type QuantizeMode,
   type QuantizeOptions,
   type Recipe,
+  type WeightRange,
   OUTPUT_FORMATS,
+  WEIGHT_RANGES,
   QUANTIZE_MODES,
   resolveRecipe,
 } from './options.js';

@@ -13,6 +13,10 @@ import {
 export type QuantizeMode = 'static' | 'dynamic' | 'weight-only';
 export const QUANTIZE_MODES: readonly QuantizeMode[] = ['static', 'dynamic', 'weight-only'];
 
+/** How weight ranges are chosen: the weights' extremes, or the clip range with the least quantization MSE. */
+export type WeightRange = 'minmax' | 'mse';
+export const WEIGHT_RANGES: readonly WeightRange[] = ['minmax', 'mse'];
+
 export type OutputFormat = 'qdq';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['qdq'];
 
@@ -50,6 +54,8 @@ export interface QuantizeOptions {
   /** Weight granularity (default 'channel'). */
   readonly granularity?: Granularity;
   readonly blockSize?: number;
+  /** Weight ranges from the extremes ('minmax', default) or MSE-optimal clipping per channel ('mse'). */
+  readonly weightRange?: WeightRange;
   /** Symmetric weights (default true). Activations follow activationSymmetric. */
   readonly symmetric?: boolean;
   /** Activations in int8 with zero point 0 instead of uint8 with a zero point (default false). */
@@ -102,6 +108,7 @@ export interface Recipe {
   readonly bits: number;
   readonly granularity: Granularity;
   readonly blockSize: number | undefined;
+  readonly weightRange: WeightRange;
   readonly symmetric: boolean;
   readonly activationSymmetric: boolean;
   readonly calibrationMethod: string;
@@ -150,6 +157,7 @@ export function resolveRecipe(options: QuantizeOptions): Recipe {
     bits,
     granularity,
     blockSize: options.blockSize,
+    weightRange: choice('weightRange', options.weightRange, WEIGHT_RANGES, 'minmax'),
     symmetric: options.symmetric ?? true,
     activationSymmetric: options.activationSymmetric ?? false,
     calibrationMethod: options.calibrationMethod ?? 'minmax',

@@ -74,7 +74,7 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   const plan = planQuantization(graph, recipe, planOpset);
   // The report compares against the float graph as planned (BatchNorm folded), so every value name lines up.
   const reference = options.report === undefined ? undefined : decodeModel(encodeModel(model));
-  const emitter = new QdqEmitter(model, planOpset);
+  const emitter = new QdqEmitter(model, planOpset, recipe.weightRange);
   let activations: ActivationRanges | undefined;
   let activationParams = new Map<string, LinearQuantParams>();
   if (recipe.mode === 'static') {
