@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { QuantError } from '@quantkit/core';
 import type { CliIo } from './cli-io.js';
@@ -48,6 +48,39 @@ export async function exists(path: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The path with links and `..` resolved when it exists, else just made absolute. */
+async function canonical(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/**
+ * Checks, before any work, a file a command will write: it must not be one of the files the command reads, and
+ * must not exist unless `force` (so a failed check never leaves a half-done run behind).
+ *
+ * @example await checkNewFile('--report', 'out.json', ['model.onnx'], false);
+ * @throws QuantError OUTPUT_CONFLICT naming the flag and the path.
+ */
+export async function checkNewFile(
+  flag: string,
+  path: string,
+  readPaths: readonly string[],
+  force: boolean,
+): Promise<void> {
+  const target = await canonical(path);
+  for (const readPath of readPaths) {
+    if (target === (await canonical(readPath))) {
+      throw new QuantError('OUTPUT_CONFLICT', `${flag} ${path} would overwrite ${readPath}; choose another path`);
+    }
+  }
+  if (!force && (await exists(path))) {
+    throw new QuantError('OUTPUT_CONFLICT', `${flag} ${path} already exists; pass --force to overwrite it`);
   }
 }
 

@@ -22,6 +22,12 @@ export function createPrng(seed: number): () => number {
   };
 }
 
+/** The seed random inputs use when none is given, so runs without --seed agree with each other. */
+export const DEFAULT_SEED = 1;
+
+/** Random samples commands make when they are not told how many. */
+export const DEFAULT_RANDOM_SAMPLES = 8;
+
 const RANDOM_DTYPES = ['float32', 'float64', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'] as const;
 
 /** The concrete shape random data takes: symbolic dims (names, -1, unknown) become 1. */

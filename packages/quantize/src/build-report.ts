@@ -82,8 +82,11 @@ function suggestionFor(layer: Omit<LayerReport, 'flagged' | 'suggestion'>): stri
   return `keep it float: {"nodes": {"${layer.node}": {"float": true}}} or --exclude "${layer.node}"`;
 }
 
-/** Flags the worst layers: below ABSOLUTE_FLAG_DB, or RELATIVE_FLAG_DB under the median, at most MAX_FLAGGED. */
-function flag(layers: Omit<LayerReport, 'flagged' | 'suggestion'>[]): LayerReport[] {
+/**
+ * Flags the worst layers: below 20 dB, or 10 dB under the median layer, at most 5, each with a suggested fix.
+ * @example flagLayers(rows).filter((layer) => layer.flagged)
+ */
+export function flagLayers(layers: readonly Omit<LayerReport, 'flagged' | 'suggestion'>[]): LayerReport[] {
   const finite = layers.map((layer) => layer.sqnr).filter(Number.isFinite).sort((a, b) => a - b);
   const median = finite.length === 0 ? Infinity : finite[Math.floor(finite.length / 2)]!;
   const worst = [...layers]
@@ -175,6 +178,6 @@ export async function buildQuantizeReport(inputs: ReportInputs): Promise<Quantiz
       maxAbsError,
       top1Agreement,
     })),
-    layers: flag(rows),
+    layers: flagLayers(rows),
   };
 }

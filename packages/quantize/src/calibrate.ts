@@ -38,7 +38,7 @@ export interface CalibrationResult {
   readonly ranges: Map<string, ValueRange>;
   /** The observers, for reports (histograms) and caches (saved state). */
   readonly observers: Map<string, Observer>;
-  /** Samples seen (a file holding a batch counts once). */
+  /** Samples seen: a batch fed to a model with a symbolic batch dimension counts its rows. */
   readonly samples: number;
   readonly passes: number;
   /** Threads the samples were spread over (1: this thread only). */
@@ -55,6 +55,18 @@ export type CalibrationRunner = (
 /** The model's real inputs: graph inputs that are not initializers (IR < 4 lists weights as inputs too). */
 export function feedInputs(model: Model) {
   return model.graph.inputs.filter((input) => !model.graph.initializers.has(input.name));
+}
+
+/**
+ * Samples in one model run: the leading dimension of the first input when the model's batch dimension is
+ * symbolic (a batch of files, or a file holding a batch), otherwise one.
+ */
+export function samplesIn(feeds: CalibrationSample, inputs: ReturnType<typeof feedInputs>): number {
+  const first = inputs[0];
+  if (first === undefined) return 1;
+  const declared = first.shape?.[0];
+  if (typeof declared === 'number' && declared > 0) return 1;
+  return feeds[first.name]?.shape[0] ?? 1;
 }
 
 /** Opens the source for one pass. Arrays and factories can be read again; other iterables only once. */
@@ -98,6 +110,7 @@ export async function calibrate(
   const limit = options.limit ?? Infinity;
   const totalWork = options.total === undefined ? undefined : Math.min(options.total, limit) * Math.max(passes.length, 1);
   let samples = 0;
+  let rows = 0;
   let done = 0;
 
   for (const [pass, group] of passes.entries()) {
@@ -110,6 +123,7 @@ export async function calibrate(
         const source = `calibration sample ${index++}`;
         // A file may hold a batch larger than the model's fixed batch size: feed it in model-sized pieces.
         for (const feeds of splitSampleBatches(checkSample(sample, inputs, source), inputs, source)) {
+          if (pass === 0) rows += samplesIn(feeds, inputs);
           const outputs = await session.run(feeds, names);
           for (const name of names) {
             const value = outputs[name];
@@ -132,5 +146,5 @@ export async function calibrate(
   }
   const ranges = new Map<string, ValueRange>();
   for (const [name, observer] of observers) ranges.set(name, observer.range());
-  return { ranges, observers, samples, passes: passes.length, threads: 1 };
+  return { ranges, observers, samples: rows, passes: passes.length, threads: 1 };
 }

@@ -4,8 +4,10 @@ export {
   type CalibrateOptions,
   type CalibrationResult,
   type ObservationRequest,
+  type CalibrationRunner,
   calibrate,
   feedInputs,
+  samplesIn,
 } from './calibrate.js';
 export {
   type CachedRange,
@@ -41,7 +43,7 @@ export type { ActivationRange, Histogram, LayerReport, QuantizeReport, WeightErr
 export { type QuantizeResult, quantizeModel } from './quantize-model.js';
 export { type RenderReportHtmlOptions, parseReportHtml, renderReportHtml } from './report-html.js';
 export { batchSamples } from './batch-samples.js';
-export { buildQuantizeReport, type ReportInputs } from './build-report.js';
+export { buildQuantizeReport, flagLayers, type ReportInputs } from './build-report.js';
 export {
   type CompareLayersOptions,
   type LayerComparison,

@@ -1,20 +1,33 @@
-import { readFile } from 'node:fs/promises';
-import { type CalibrationInput, splitSampleBatches } from '@quantkit/calibration';
-import { readCalibrationDir } from '@quantkit/calibration/node';
-import { type ExecutorSession, QuantError, type Tensor, listChoices } from '@quantkit/core';
+import { extname } from 'node:path';
+import { type ExecutorSession, QuantError, listChoices } from '@quantkit/core';
 import { createOrtNodeExecutor } from '@quantkit/executor-ort';
-import { decodeModel } from '@quantkit/onnx';
-import { createMetricsAccumulator } from '@quantkit/quantize';
+import {
+  type LayerReport,
+  PROVENANCE_KEYS,
+  QUANTKIT_VERSION,
+  type QuantizeReport,
+  commonValues,
+  compareLayers,
+  createMetricsAccumulator,
+  weightBytes,
+} from '@quantkit/quantize';
+import { writeReportHtml } from '@quantkit/quantize/node';
 import { Command } from 'commander';
-import { type CliIo, writeJson } from '../cli-io.js';
+import { type CliIo, toJson, writeJson } from '../cli-io.js';
 import { parseIntegerFlag } from '../flags.js';
 import { formatMetric, formatTable } from '../format.js';
-import { randomSamples } from '../random-samples.js';
-import { requireExisting, userPath } from '../paths.js';
+import { type ModelFile, readModelFile } from '../model-file.js';
+import { checkNewFile, requireExisting, userPath, writeTextAtomic } from '../paths.js';
+import { DEFAULT_RANDOM_SAMPLES, DEFAULT_SEED } from '../random-samples.js';
+import { type SampleOrigin, sampleSource } from '../sample-source.js';
 
-/** Random samples `compare` makes when no --data is given and no --samples either. */
-export const DEFAULT_RANDOM_SAMPLES = 8;
-export const DEFAULT_SEED = 1;
+export { DEFAULT_RANDOM_SAMPLES, DEFAULT_SEED };
+
+/** Rows of the per-layer table printed without --all. */
+export const LAYER_ROWS_SHOWN = 20;
+/** The report flags layers below this SQNR (dB), the worst MAX_FLAGGED_LAYERS of them. */
+export const FLAG_BELOW_DB = 20;
+export const MAX_FLAGGED_LAYERS = 3;
 
 /** Metrics for one model output over every sample. */
 export interface OutputComparison {
@@ -26,71 +39,63 @@ export interface OutputComparison {
   readonly samples: number;
 }
 
+/** Metrics for one value both models compute. */
+export interface LayerComparisonRow {
+  readonly value: string;
+  /** The node computing the value in the candidate (above any QuantizeLinear/DequantizeLinear), and its op type. */
+  readonly node: string;
+  readonly opType: string;
+  readonly sqnr: number;
+  readonly cosine: number;
+  readonly maxAbsError: number;
+  readonly samples: number;
+}
+
 export interface CompareReport {
   readonly reference: string;
   readonly candidate: string;
   /** Where the inputs came from: a folder, or random data with the seed used. */
-  readonly data:
-    | { readonly kind: 'folder'; readonly dir: string }
-    | { readonly kind: 'random'; readonly seed: number };
+  readonly data: SampleOrigin;
   readonly samples: number;
   readonly outputs: readonly OutputComparison[];
+  /** With per-layer comparison: every value both models compute, worst (lowest SQNR) first. */
+  readonly layers?: readonly LayerComparisonRow[];
 }
 
-async function readModelInputs(path: string): Promise<{ bytes: Uint8Array; inputs: CalibrationInput[] }> {
-  await requireExisting(path, 'model', 'file');
-  const bytes = new Uint8Array(await readFile(path));
-  const graph = decodeModel(bytes, path).graph;
-  const inputs = graph.inputs
-    .filter((input) => !graph.initializers.has(input.name))
-    .map((input) => ({ name: input.name, dtype: input.dtype, shape: input.shape }));
-  return { bytes, inputs };
+export interface CompareOptions {
+  readonly dataDir?: string | undefined;
+  readonly samples?: number | undefined;
+  readonly seed?: number;
+  /** Also compare every value both models compute (see commonValues). */
+  readonly perLayer?: boolean;
 }
+
+const QDQ_OPS = new Set(['QuantizeLinear', 'DequantizeLinear']);
 
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name) => b.includes(name));
 }
 
-async function* samplesFrom(
-  dir: string | undefined,
-  inputs: readonly CalibrationInput[],
-  limit: number | undefined,
-  seed: number,
-): AsyncIterable<Record<string, Tensor>> {
-  if (dir === undefined) {
-    yield* randomSamples(inputs, limit ?? DEFAULT_RANDOM_SAMPLES, seed);
-    return;
-  }
-  let count = 0;
-  for await (const { sample, source } of readCalibrationDir(dir, inputs)) {
-    // A file may hold a batch; models with a fixed batch size take it in pieces.
-    for (const piece of splitSampleBatches(sample, inputs, source)) {
-      if (limit !== undefined && count >= limit) return;
-      count++;
-      yield piece;
-    }
-  }
+/** Sorts worst first; a NaN SQNR (nothing to measure) goes last rather than scattering through the order. */
+function worstFirst<T extends { readonly sqnr: number }>(rows: readonly T[]): T[] {
+  const key = (row: T) => (Number.isNaN(row.sqnr) ? Infinity : row.sqnr);
+  return [...rows].sort((a, b) => key(a) - key(b));
 }
 
 /**
- * Runs two models on the same inputs with onnxruntime-node and measures how far the candidate's outputs are from
- * the reference's, per output.
+ * Runs two models on the same inputs with onnxruntime-node and measures how far the candidate's outputs (and,
+ * with `perLayer`, every value both compute) are from the reference's.
  *
- * @example const report = await compareModels('model.onnx', 'model.int8.onnx', { samples: 16 });
- * @throws QuantError NOT_FOUND / INVALID_MODEL for the files; INVALID_ARGUMENT when the models' inputs or outputs
- * differ; CALIBRATION_DATA for --data that does not fit; EXECUTOR when onnxruntime refuses a model.
+ * @example const report = await compareModelFiles(await readModelFile('a.onnx'), await readModelFile('b.onnx'), {});
+ * @throws QuantError INVALID_ARGUMENT when the models' inputs or outputs differ; NOT_FOUND / CALIBRATION_DATA for
+ * --data that is missing or does not fit; EXECUTOR when onnxruntime refuses a model.
  */
-export async function compareModels(
-  reference: string,
-  candidate: string,
-  options: {
-    readonly dataDir?: string | undefined;
-    readonly samples?: number | undefined;
-    readonly seed?: number;
-  },
+export async function compareModelFiles(
+  a: ModelFile,
+  b: ModelFile,
+  options: CompareOptions,
 ): Promise<CompareReport> {
-  const a = await readModelInputs(reference);
-  const b = await readModelInputs(candidate);
+  const [reference, candidate] = [a.path, b.path];
   if (
     !sameNames(
       a.inputs.map((input) => input.name),
@@ -105,9 +110,19 @@ export async function compareModels(
   }
   if (options.dataDir !== undefined) await requireExisting(options.dataDir, 'data folder', 'folder');
   const seed = options.seed ?? DEFAULT_SEED;
+  const data: SampleOrigin =
+    options.dataDir === undefined ? { kind: 'random', seed } : { kind: 'folder', dir: options.dataDir };
+  // A factory, so the per-layer comparison can read the same samples again in as many passes as it needs.
+  const samplesOf = sampleSource(
+    data,
+    a.inputs,
+    options.samples ?? (data.kind === 'random' ? DEFAULT_RANDOM_SAMPLES : undefined),
+  );
 
   const executor = createOrtNodeExecutor();
   const sessions: ExecutorSession[] = [];
+  let outputs: OutputComparison[];
+  let samples = 0;
   try {
     const sessionA = await executor.createSession(a.bytes);
     sessions.push(sessionA);
@@ -121,8 +136,7 @@ export async function compareModels(
       );
     }
     const accumulators = new Map(sessionA.outputNames.map((name) => [name, createMetricsAccumulator()]));
-    let samples = 0;
-    for await (const sample of samplesFrom(options.dataDir, a.inputs, options.samples, seed)) {
+    for await (const sample of samplesOf()) {
       const outputsA = await sessionA.run(sample);
       const outputsB = await sessionB.run(sample, sessionA.outputNames);
       for (const [name, accumulator] of accumulators) {
@@ -141,31 +155,183 @@ export async function compareModels(
         `no samples to compare on${options.dataDir ? ` in ${options.dataDir}` : ''}`,
       );
     }
-    return {
-      reference,
-      candidate,
-      data:
-        options.dataDir === undefined ? { kind: 'random', seed } : { kind: 'folder', dir: options.dataDir },
-      samples,
-      outputs: [...accumulators].map(([output, accumulator]) => {
-        const result = accumulator.result();
-        return {
-          output,
-          sqnr: result.sqnr,
-          cosine: result.cosine,
-          maxAbsError: result.maxAbsError,
-          top1Agreement: result.top1Agreement ?? null,
-          samples: result.samples,
-        };
-      }),
-    };
+    outputs = [...accumulators].map(([output, accumulator]) => {
+      const result = accumulator.result();
+      return {
+        output,
+        sqnr: result.sqnr,
+        cosine: result.cosine,
+        maxAbsError: result.maxAbsError,
+        top1Agreement: result.top1Agreement ?? null,
+        samples: result.samples,
+      };
+    });
   } finally {
     for (const session of sessions) await session.dispose();
+  }
+
+  let layers: LayerComparisonRow[] | undefined;
+  if (options.perLayer === true) {
+    const producers = new Map(b.model.graph.nodes.flatMap((node) => node.outputs.map((value) => [value, node])));
+    // In a QDQ model a value is re-created by DequantizeLinear (fed by QuantizeLinear); the node a user knows is the
+    // one computing it, above that pair.
+    const computedBy = (value: string) => {
+      let node = producers.get(value);
+      for (let hops = 0; node !== undefined && QDQ_OPS.has(node.opType) && hops < 4; hops++) {
+        const above = producers.get(node.inputs[0] ?? '');
+        if (above === undefined) break;
+        node = above;
+      }
+      return node;
+    };
+    const values = commonValues(a.model, b.model);
+    // The sample source already applies --samples, so compareLayers must not cut it shorter (its default is 8).
+    const comparisons =
+      values.length === 0
+        ? []
+        : await compareLayers(
+            a.model,
+            b.model,
+            values.map((name) => ({ name })),
+            { executor, samples: samplesOf, limit: Number.POSITIVE_INFINITY },
+          );
+    layers = worstFirst(
+      comparisons.map((comparison) => {
+        const node = computedBy(comparison.name);
+        return {
+          value: comparison.name,
+          node: node?.name ?? '',
+          opType: node?.opType ?? '',
+          sqnr: comparison.sqnr,
+          cosine: comparison.cosine,
+          maxAbsError: comparison.maxAbsError,
+          samples: comparison.samples,
+        };
+      }),
+    );
+  }
+  return { reference, candidate, data, samples, outputs, ...(layers !== undefined && { layers }) };
+}
+
+/**
+ * Reads both model files and compares them; see compareModelFiles.
+ *
+ * @example const report = await compareModels('model.onnx', 'model.int8.onnx', { samples: 16 });
+ * @throws QuantError NOT_FOUND / INVALID_MODEL for the files, plus everything compareModelFiles throws.
+ */
+export async function compareModels(
+  reference: string,
+  candidate: string,
+  options: CompareOptions,
+): Promise<CompareReport> {
+  return compareModelFiles(await readModelFile(reference), await readModelFile(candidate), options);
+}
+
+/** The recipe quantkit recorded in a model's metadata, or an empty object for a model quantkit did not write. */
+function recordedRecipe(file: ModelFile): Record<string, unknown> {
+  const text = file.model.metadata.get(PROVENANCE_KEYS.recipe);
+  if (text === undefined) return {};
+  try {
+    const recipe: unknown = JSON.parse(text);
+    return typeof recipe === 'object' && recipe !== null && !Array.isArray(recipe)
+      ? (recipe as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Marks the worst layers below FLAG_BELOW_DB, at most MAX_FLAGGED_LAYERS, with the one fix that always applies.
+ * The fix must name a node of the reference model, the one the user would quantize again: the candidate's node when
+ * the reference has one of that name, else the reference's producer of the value (quantization may rename a node,
+ * a Gemm becoming a DynamicQuantizeMatMul "Gemm_1", say).
+ */
+function flagLayers(
+  layers: readonly Omit<LayerReport, 'flagged'>[],
+  referenceNode: (layer: Omit<LayerReport, 'flagged'>) => string | undefined,
+): LayerReport[] {
+  const flagged = new Set(
+    worstFirst(layers.filter((layer) => layer.sqnr < FLAG_BELOW_DB)).slice(0, MAX_FLAGGED_LAYERS),
+  );
+  return layers.map((layer) => {
+    if (!flagged.has(layer)) return { ...layer, flagged: false };
+    const node = referenceNode(layer) ?? layer.node;
+    return {
+      ...layer,
+      flagged: true,
+      suggestion: `keep it float: {"nodes": {"${node}": {"float": true}}} or --exclude "${node}"`,
+    };
+  });
+}
+
+/**
+ * A comparison in the shape of a quantization report (QuantizeReport), so the same HTML page and tools read it.
+ * Layers are in the candidate's graph order, as the page's chart expects. A comparison knows no plan: the recipe
+ * is whatever quantkit recorded in the candidate (empty for other models), there is no node list, and layers carry
+ * no weight or activation details.
+ */
+export function compareReportFile(report: CompareReport, reference: ModelFile, candidate: ModelFile) {
+  const recipe = recordedRecipe(candidate);
+  const referenceProducers = new Map(
+    reference.model.graph.nodes.flatMap((node) => node.outputs.map((value) => [value, node.name])),
+  );
+  const referenceNames = new Set(reference.model.graph.nodes.map((node) => node.name));
+  const order = new Map<string, number>();
+  for (const node of candidate.model.graph.nodes) for (const value of node.outputs) order.set(value, order.size);
+  const layers = [...(report.layers ?? [])]
+    .sort((x, y) => (order.get(x.value) ?? 0) - (order.get(y.value) ?? 0))
+    .map((layer) => ({
+      node: layer.node,
+      opType: layer.opType,
+      output: layer.value,
+      sqnr: layer.sqnr,
+      cosine: layer.cosine,
+      maxAbsError: layer.maxAbsError,
+    }));
+  return {
+    kind: 'quantkit-report' as const,
+    version: 1 as const,
+    model: report.candidate,
+    reference: report.reference,
+    quantkitVersion: QUANTKIT_VERSION,
+    recipe,
+    summary: {
+      mode: typeof recipe.mode === 'string' ? recipe.mode : 'unknown',
+      sizeBefore: reference.bytes.length,
+      sizeAfter: candidate.bytes.length,
+      weightBytesBefore: weightBytes(reference.model.graph),
+      weightBytesAfter: weightBytes(candidate.model.graph),
+      nodes: [],
+      calibrationSamples: 0,
+    },
+    samples: report.samples,
+    outputs: report.outputs.map((output) => ({
+      name: output.output,
+      sqnr: output.sqnr,
+      cosine: output.cosine,
+      maxAbsError: output.maxAbsError,
+      top1Agreement: output.top1Agreement ?? undefined,
+    })),
+    layers: flagLayers(layers, (layer) =>
+      referenceNames.has(layer.node) ? layer.node : referenceProducers.get(layer.output),
+    ),
+  };
+}
+
+/** Writes the report file: the HTML page for .html/.htm, JSON otherwise (as `quantize --report` does). */
+async function writeCompareReport(path: string, report: ReturnType<typeof compareReportFile>): Promise<void> {
+  const extension = extname(path).toLowerCase();
+  if (extension === '.html' || extension === '.htm') {
+    // The page reads only what both kinds of report have; the recipe and mode are free-form for a comparison.
+    await writeReportHtml(path, report as unknown as QuantizeReport);
+  } else {
+    await writeTextAtomic(path, `${toJson(report, 2)}\n`);
   }
 }
 
 /** The text `quantkit compare` prints. */
-export function formatCompareReport(report: CompareReport): string[] {
+export function formatCompareReport(report: CompareReport, options: { readonly all?: boolean } = {}): string[] {
   const source =
     report.data.kind === 'folder'
       ? `${report.samples} samples from ${report.data.dir}`
@@ -181,11 +347,42 @@ export function formatCompareReport(report: CompareReport): string[] {
       output.top1Agreement === null ? 'n/a' : `${(output.top1Agreement * 100).toFixed(1)}%`,
     ]),
   ];
-  return [
+  const lines = [
     `${report.candidate} vs ${report.reference}`,
     `inputs: ${source}`,
     ...formatTable(rows, [1, 2, 3, 4]).map((line) => `  ${line}`),
   ];
+  if (report.layers !== undefined) {
+    const shown = options.all === true ? report.layers : report.layers.slice(0, LAYER_ROWS_SHOWN);
+    const more =
+      shown.length < report.layers.length
+        ? ` (the worst ${shown.length} of ${report.layers.length}; --all shows every one)`
+        : '';
+    lines.push(`layers: ${report.layers.length} values both models compute, worst first${more}`);
+    const layerRows = [
+      ['value', 'op', 'SQNR dB', 'cosine', 'max abs err'],
+      ...shown.map((layer) => [
+        layer.value,
+        layer.opType,
+        formatMetric(layer.sqnr, 2),
+        formatMetric(layer.cosine, 6),
+        formatMetric(layer.maxAbsError, 6),
+      ]),
+    ];
+    lines.push(...formatTable(layerRows, [2, 3, 4]).map((line) => `  ${line}`));
+  }
+  return lines;
+}
+
+interface CompareFlags {
+  readonly data?: string;
+  readonly samples?: string;
+  readonly seed?: string;
+  readonly perLayer?: boolean;
+  readonly all?: boolean;
+  readonly report?: string;
+  readonly force?: boolean;
+  readonly json?: boolean;
 }
 
 /** `quantkit compare`: see --help. */
@@ -197,28 +394,44 @@ export function compareCommand(io: CliIo): Command {
     .option('--data <dir>', 'input data in the calibration layout (random inputs when omitted)')
     .option('--samples <n>', `use at most this many samples (random data: default ${DEFAULT_RANDOM_SAMPLES})`)
     .option('--seed <n>', `seed for random inputs (default ${DEFAULT_SEED})`)
+    .option('--per-layer', 'also compare every value both models compute, worst first')
+    .option('--all', `with --per-layer, list every layer (default: the worst ${LAYER_ROWS_SHOWN})`)
+    .option(
+      '--report <file>',
+      'write the per-layer comparison: an HTML page for .html/.htm, JSON otherwise (implies --per-layer)',
+    )
+    .option('--force', 'overwrite an existing --report file')
     .option('--json', 'print one JSON object on stdout instead of text')
-    .action(
-      async (
-        referenceArgument: string,
-        candidateArgument: string,
-        flags: { data?: string; samples?: string; seed?: string; json?: boolean },
-      ) => {
-        const samples = parseIntegerFlag('--samples', flags.samples, { min: 1 });
-        const seed = parseIntegerFlag('--seed', flags.seed, { min: 0, max: 2 ** 32 - 1 });
-        if (seed !== undefined && flags.data !== undefined) {
-          throw new QuantError(
-            'INVALID_ARGUMENT',
-            '--seed applies to random inputs only; drop it or drop --data',
-          );
-        }
-        const report = await compareModels(userPath(io, referenceArgument), userPath(io, candidateArgument), {
-          dataDir: flags.data === undefined ? undefined : userPath(io, flags.data),
-          samples,
-          ...(seed !== undefined && { seed }),
-        });
-        if (flags.json === true) writeJson(io, { ok: true, command: 'compare', ...report });
-        else io.stdout.write(`${formatCompareReport(report).join('\n')}\n`);
-      },
-    );
+    .action(async (referenceArgument: string, candidateArgument: string, flags: CompareFlags) => {
+      const samples = parseIntegerFlag('--samples', flags.samples, { min: 1 });
+      const seed = parseIntegerFlag('--seed', flags.seed, { min: 0, max: 2 ** 32 - 1 });
+      if (seed !== undefined && flags.data !== undefined) {
+        throw new QuantError('INVALID_ARGUMENT', '--seed applies to random inputs only; drop it or drop --data');
+      }
+      const perLayer = flags.perLayer === true || flags.report !== undefined;
+      if (flags.all === true && !perLayer) throw new QuantError('INVALID_ARGUMENT', '--all needs --per-layer');
+      const reference = await readModelFile(userPath(io, referenceArgument));
+      const candidate = await readModelFile(userPath(io, candidateArgument));
+      const reportPath = flags.report === undefined ? undefined : userPath(io, flags.report);
+      if (reportPath !== undefined) {
+        await checkNewFile('--report', reportPath, [reference.path, candidate.path], flags.force === true);
+      }
+
+      const report = await compareModelFiles(reference, candidate, {
+        dataDir: flags.data === undefined ? undefined : userPath(io, flags.data),
+        samples,
+        perLayer,
+        ...(seed !== undefined && { seed }),
+      });
+      if (reportPath !== undefined) {
+        await writeCompareReport(reportPath, compareReportFile(report, reference, candidate));
+      }
+      if (flags.json === true) {
+        writeJson(io, { ok: true, command: 'compare', ...report, report: reportPath ?? null });
+      } else {
+        const lines = formatCompareReport(report, { all: flags.all === true });
+        if (reportPath !== undefined) lines.push(`report: ${reportPath}`);
+        io.stdout.write(`${lines.join('\n')}\n`);
+      }
+    });
 }

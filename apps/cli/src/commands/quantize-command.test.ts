@@ -1,13 +1,15 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeNpy } from '@quantkit/calibration';
-import { createTensor } from '@quantkit/core';
+import { QuantError, createTensor } from '@quantkit/core';
 import { createModel, encodeModel } from '@quantkit/onnx';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../exit-codes.js';
 import { createPrng } from '../random-samples.js';
+import { createDefaultRegistry, parseReportHtml, resolveRecipe } from '@quantkit/quantize';
 import { listDir, makeTempDir, runCli, sha256, wakeWordModelPath } from '../testing/cli-harness.js';
-import { formatQuantizeSummary, parseQuantizeFlags } from './quantize-command.js';
+import { MLP_FEATURES, mlpModelBytes, writeNpyFolder } from '../testing/test-models.js';
+import { formatQuantizeSummary, parseQuantizeFlags, withFlagNames } from './quantize-command.js';
 
 // hello_deepa.onnx takes one float32 input of shape [1, 25, 96].
 const INPUT_SHAPE = [1, 25, 96];
@@ -48,9 +50,9 @@ async function writeCalibration(
  * Runs a command that must fail and checks the contract for every failure: one line on stderr naming the problem,
  * nothing on stdout, the exit status of the error code, no file added to (or left in) the folder, input unchanged.
  */
-async function expectFailure(args: string[], code: number, pattern: RegExp) {
+async function expectFailure(args: string[], code: number, pattern: RegExp, input = model) {
   const before = await listDir(dir);
-  const inputHash = await sha256(model);
+  const inputHash = await sha256(input);
   const run = await runCli(args, { cwd: dir });
   expect(run.code, run.stderr).toBe(code);
   expect(run.stdout).toBe('');
@@ -60,7 +62,7 @@ async function expectFailure(args: string[], code: number, pattern: RegExp) {
   expect(lines[0]).toMatch(pattern);
   expect(run.stderr).not.toMatch(/\n\s+at /);
   expect(await listDir(dir)).toEqual(before);
-  expect(await sha256(model)).toBe(inputHash);
+  expect(await sha256(input)).toBe(inputHash);
   return run;
 }
 
@@ -85,6 +87,7 @@ describe('parseQuantizeFlags', () => {
     });
     expect(request.calibrationDir).toBe('calib');
     expect(request.calibrationLimit).toBe(3);
+    expect(request.reportSamples).toBe(8);
     expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic' }).options).toEqual({ mode: 'dynamic' });
   });
 
@@ -95,11 +98,29 @@ describe('parseQuantizeFlags', () => {
     [{ mode: 'dynamic', granularity: 'row' }, /--granularity must be "tensor", "channel" or "block"/],
     [{ mode: 'dynamic', blockSize: '32' }, /--block-size needs --granularity block/],
     [{ mode: 'dynamic', symmetric: true, asymmetric: true }, /not both/],
-    [{ mode: 'static' }, /pass --calib <dir>, or use --mode dynamic or --mode weight-only/],
-    [{ mode: 'dynamic', calib: 'x' }, /--calib is used only with --mode static/],
+    [{ mode: 'static' }, /pass --calib <dir> or --load-calib <file>, or use --mode dynamic or --mode weight-only/],
+    [{ mode: 'dynamic', calib: 'x' }, /--calib is used only with --mode static.*with --report/],
+    [{ calib: 'c', loadCalib: 'r.json' }, /--calib <dir> or --load-calib <file>, not both: choose one/],
+    [{ loadCalib: 'r.json', calibBatch: '4' }, /--calib-batch applies to --calib <dir>, not --load-calib/],
+    [{ mode: 'dynamic', saveCalib: 'r.json' }, /--save-calib is used only with --mode static/],
+    [{ mode: 'weight-only', loadCalib: 'r.json' }, /--load-calib is used only with --mode static/],
+    [{ mode: 'dynamic', calibBatch: '2' }, /--calib-batch is used only with --mode static/],
+    [{ calib: 'c', calibBatch: '0' }, /--calib-batch must be an integer >= 1, got "0"/],
+    [{ mode: 'dynamic', reportSamples: '4' }, /--report-samples needs --report/],
+    [{ mode: 'dynamic', report: 'r.json', reportSamples: 'x' }, /--report-samples must be an integer >= 1/],
     [{ mode: 'dynamic', format: 'onnx' }, /--format must be "qdq"/],
   ])('rejects %o', (flags, pattern) => {
     expect(() => parseQuantizeFlags({ output: 'o', ...flags })).toThrow(pattern);
+  });
+
+  it('takes --load-calib instead of --calib in static mode, and --calib as report data in the other modes', () => {
+    const loaded = parseQuantizeFlags({ output: 'o', loadCalib: 'r.json', saveCalib: 's.json', overrides: 'ov.json' });
+    expect(loaded.options.mode).toBe('static');
+    expect([loaded.loadCalibration, loaded.saveCalibration, loaded.overrides]).toEqual(['r.json', 's.json', 'ov.json']);
+    expect(loaded.calibrationDir).toBeUndefined();
+    const dynamic = parseQuantizeFlags({ output: 'o', mode: 'dynamic', calib: 'c', report: 'r.html', reportSamples: '3' });
+    expect([dynamic.calibrationDir, dynamic.report, dynamic.reportSamples]).toEqual(['c', 'r.html', 3]);
+    expect(parseQuantizeFlags({ output: 'o', calib: 'c', calibBatch: '4' }).calibrationBatch).toBe(4);
   });
 
   it('rejects a target that does not exist yet with UNSUPPORTED, listing the valid ones', () => {
@@ -110,20 +131,30 @@ describe('parseQuantizeFlags', () => {
   });
 });
 
+describe('withFlagNames', () => {
+  it.each([
+    ['OUTPUT_CONFLICT', 'report "r.json" already exists; pass force (--force) to replace it', '--report "r.json" already exists; pass --force to replace it'],
+    ['OUTPUT_CONFLICT', 'calibration cache "m.onnx" is the input model; choose another path', '--save-calib "m.onnx" is the input model; choose another path'],
+    ['OUTPUT_CONFLICT', 'report and output are the same file "q.onnx"', '--report and --output are the same file "q.onnx"'],
+    ['NOT_FOUND', 'cannot read overrides file "ov.json"', 'cannot read --overrides file "ov.json"'],
+    ['INVALID_ARGUMENT', 'overrides ov.json: must be a JSON object', '--overrides ov.json: must be a JSON object'],
+    ['CALIBRATION_DATA', 'calibration cache r.json was made for a different model', '--load-calib file r.json was made for a different model'],
+  ] as const)('rewords %s "%s"', (code, message, expected) => {
+    const reworded = withFlagNames(new QuantError(code, message));
+    expect(reworded).toMatchObject({ code, message: expected });
+  });
+
+  it('leaves other errors alone', () => {
+    const error = new QuantError('CALIBRATION_DATA', 'output "y" is not float32; the report needs float outputs');
+    expect(withFlagNames(error)).toBe(error);
+    const plain = new Error('report "x"');
+    expect(withFlagNames(plain)).toBe(plain);
+  });
+});
+
 describe('formatQuantizeSummary', () => {
   it('prints sizes with ratios and groups float ops by reason', () => {
-    const recipe = {
-      mode: 'dynamic',
-      quantizer: 'linear',
-      bits: 8,
-      granularity: 'channel',
-      blockSize: undefined,
-      symmetric: true,
-      activationSymmetric: false,
-      calibrationMethod: 'minmax',
-      format: 'qdq',
-      exclude: [],
-    } as const;
+    const recipe = resolveRecipe({ mode: 'dynamic' });
     const lines = formatQuantizeSummary('in.onnx', 'out.onnx', {
       mode: 'dynamic',
       recipe,
@@ -132,6 +163,7 @@ describe('formatQuantizeSummary', () => {
       weightBytesBefore: 800,
       weightBytesAfter: 1600,
       calibrationSamples: 0,
+      calibrationThreads: 0,
       nodes: [
         { name: 'a', opType: 'MatMul', quantized: true, reason: '' },
         { name: 'b', opType: 'MatMul', quantized: true, reason: '' },
@@ -231,6 +263,23 @@ describe('quantkit quantize: bad input', () => {
     await expectFailure(['quantize', 'model.onnx', '-o', 'out.onnx', ...flags], code, pattern);
   });
 
+  it('lists the registry\'s observers for --calib-method, in --help and when the name is unknown', async () => {
+    const names = createDefaultRegistry()
+      .list('observer')
+      .map((plugin) => plugin.name);
+    expect(names.length).toBeGreaterThan(0);
+    const help = await runCli(['quantize', '--help'], { cwd: dir });
+    const unknown = await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'out.onnx', '--calib', '.', '--calib-method', 'nonesuch'],
+      EXIT_CODES.PLUGIN_NOT_FOUND,
+      /--calib-method must be .*got "nonesuch"/,
+    );
+    for (const name of names) {
+      expect(help.stdout.replace(/\s+/g, ' ')).toContain(`"${name}"`);
+      expect(unknown.stderr).toContain(`"${name}"`);
+    }
+  });
+
   it('refuses an unknown --target, listing the valid ones', async () => {
     await expectFailure(
       ['quantize', 'model.onnx', '-o', 'out.onnx', '--mode', 'dynamic', '--target', 'x86-vnni'],
@@ -312,7 +361,19 @@ describe('quantkit quantize: a third-party model', () => {
     expect(await sha256(model)).toBe(inputHash);
     expect(await listDir(dir)).toEqual(['model.onnx', 'q.onnx', 'report.json']);
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
-    expect(report.nodes).toEqual(result.summary.nodes);
+    expect(report.kind).toBe('quantkit-report');
+    expect(report.summary.nodes).toEqual(result.summary.nodes);
+    // No --calib: the CLI gave the report seeded random inputs, and says so.
+    expect(result.reportData).toEqual({ kind: 'random', seed: 1 });
+    expect(report.samples).toBe(8);
+    const gemms = result.summary.nodes.filter((node: { opType: string; quantized: boolean }) => node.quantized);
+    expect(report.layers.map((layer: { node: string }) => layer.node).sort()).toEqual(
+      gemms.map((node: { name: string }) => node.name).sort(),
+    );
+    const nodeNames = (layers: { node: string }[]) => layers.map((layer) => layer.node).sort();
+    expect(nodeNames(result.flaggedLayers)).toEqual(
+      nodeNames(report.layers.filter((layer: { flagged: boolean }) => layer.flagged)),
+    );
 
     const inspect = JSON.parse((await runCli(['inspect', 'q.onnx', '--json'], { cwd: dir })).stdout);
     expect(inspect.ok).toBe(true);
@@ -409,5 +470,162 @@ describe('quantkit quantize: a third-party model', () => {
     });
     expect([first.code, second.code]).toEqual([0, 0]);
     expect(await sha256(join(dir, 'a.onnx'))).toBe(await sha256(join(dir, 'b.onnx')));
+  });
+});
+
+describe('quantkit quantize: calibration caches, batching, overrides and reports', () => {
+  const mlp = () => join(dir, 'mlp.onnx');
+
+  beforeEach(async () => {
+    await writeFile(mlp(), mlpModelBytes());
+    await writeNpyFolder(join(dir, 'calib'), 9, [1, MLP_FEATURES]);
+  });
+
+  async function quantizeOk(args: string[]) {
+    const run = await runCli(['quantize', ...args], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    return run;
+  }
+
+  it('--save-calib then --load-calib writes a byte-identical model without the data', async () => {
+    const saved = await quantizeOk(['mlp.onnx', '-o', 'a.onnx', '--calib', 'calib', '--save-calib', 'ranges.json']);
+    expect(saved.stdout).toMatch(/^\s+saved ranges\s+ranges\.json/m);
+    const cache = JSON.parse(await readFile(join(dir, 'ranges.json'), 'utf8'));
+    expect(cache.kind).toBe('quantkit-calibration-cache');
+    expect(cache.samples).toBe(9);
+
+    const loaded = await quantizeOk(['mlp.onnx', '-o', 'b.onnx', '--load-calib', 'ranges.json', '--json']);
+    expect(JSON.parse(loaded.stdout).summary.calibrationSamples).toBe(9);
+    const [a, b] = await Promise.all([readFile(join(dir, 'a.onnx')), readFile(join(dir, 'b.onnx'))]);
+    expect(b.equals(a)).toBe(true);
+    // With saved ranges there is no data, so a report compares on random inputs and says what that means.
+    const human = await quantizeOk(['mlp.onnx', '-o', 'c.onnx', '--load-calib', 'ranges.json', '--report', 'r.json']);
+    expect(human.stdout).toMatch(/calibration\s+9 samples \(ranges from ranges\.json\)/);
+    expect(human.stdout).toMatch(/^\s+report data\s+random inputs \(seed 1;.*ranges from --load-calib are judged on them/m);
+    expect(JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')).samples).toBe(8);
+  });
+
+  it('refuses a --load-calib cache made for another model, naming the cache file', async () => {
+    await quantizeOk(['mlp.onnx', '-o', 'a.onnx', '--calib', 'calib', '--save-calib', 'ranges.json']);
+    await writeFile(join(dir, 'deep.onnx'), mlpModelBytes({ deeper: true }));
+    await expectFailure(
+      ['quantize', 'deep.onnx', '-o', 'd.onnx', '--load-calib', 'ranges.json'],
+      EXIT_CODES.CALIBRATION_DATA,
+      /--load-calib .*ranges\.json.* different model/,
+      join(dir, 'deep.onnx'),
+    );
+  });
+
+  it('refuses a missing --load-calib file and an existing --save-calib file, naming the flag', async () => {
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'q.onnx', '--load-calib', 'nowhere.json'],
+      EXIT_CODES.NOT_FOUND,
+      /--load-calib.*nowhere\.json/,
+      mlp(),
+    );
+    await writeFile(join(dir, 'ranges.json'), 'precious');
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'q.onnx', '--calib', 'calib', '--save-calib', 'ranges.json'],
+      EXIT_CODES.OUTPUT_CONFLICT,
+      /--save-calib "ranges\.json" already exists; pass --force/,
+      mlp(),
+    );
+    expect(await readFile(join(dir, 'ranges.json'), 'utf8')).toBe('precious');
+  });
+
+  it('--calib-batch 4 runs batches on a symbolic batch dim, with the same ranges as one sample at a time', async () => {
+    await quantizeOk(['mlp.onnx', '-o', 'one.onnx', '--calib', 'calib']);
+    await quantizeOk(['mlp.onnx', '-o', 'four.onnx', '--calib', 'calib', '--calib-batch', '4']);
+    // minmax ranges do not depend on how the samples are grouped, so the models must match byte for byte.
+    const [one, four] = await Promise.all([readFile(join(dir, 'one.onnx')), readFile(join(dir, 'four.onnx'))]);
+    expect(four.equals(one)).toBe(true);
+  });
+
+  it('refuses --calib-batch 4 on a model with a fixed batch dimension', async () => {
+    await writeFile(join(dir, 'fixed.onnx'), mlpModelBytes({ batch: 1 }));
+    await expectFailure(
+      ['quantize', 'fixed.onnx', '-o', 'q.onnx', '--calib', 'calib', '--calib-batch', '4'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--calib-batch 4 needs a symbolic batch dimension.*"x"/,
+      join(dir, 'fixed.onnx'),
+    );
+  });
+
+  it('--overrides keeps a node float and the summary says why', async () => {
+    await writeFile(join(dir, 'overrides.json'), JSON.stringify({ nodes: { fc2: { float: true } } }));
+    const run = await quantizeOk(['mlp.onnx', '-o', 'q.onnx', '--calib', 'calib', '--overrides', 'overrides.json']);
+    // fc1 (and the Relu after it) are quantized; fc2 stays float, for the reason the override gives.
+    expect(run.stdout).toMatch(/^\s+quantized\s+MatMul x1, Relu x1$/m);
+    expect(run.stdout).toMatch(/^\s+kept float\s+MatMul x1: kept float by override "fc2"$/m);
+    const json = await quantizeOk(['mlp.onnx', '-o', 'd.onnx', '--mode', 'dynamic', '--overrides', 'overrides.json', '--json']);
+    const fc2 = JSON.parse(json.stdout).summary.nodes.find((node: { name: string }) => node.name === 'fc2');
+    expect(fc2).toMatchObject({ quantized: false, reason: 'kept float by override "fc2"' });
+  });
+
+  it.each([
+    ['{"nodes": {"fc2": {"flaot": true}}}', /--overrides bad\.json: .*"flaot"/],
+    ['{"nodes": ', /--overrides file "bad\.json" is not valid JSON/],
+  ])('refuses a malformed overrides file %s with exit 2, naming the file', async (text, pattern) => {
+    await writeFile(join(dir, 'bad.json'), text);
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'q.onnx', '--mode', 'dynamic', '--overrides', 'bad.json'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      pattern,
+      mlp(),
+    );
+  });
+
+  it('--report out.html writes a page with the report embedded; the summary lists the worst layers', async () => {
+    const run = await quantizeOk(['mlp.onnx', '-o', 'q.onnx', '--calib', 'calib', '--report', 'out.html']);
+    const html = await readFile(join(dir, 'out.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    const report = parseReportHtml(html);
+    expect(report.layers.map((layer) => layer.node).sort()).toEqual(['fc1', 'fc2']);
+    // The calibration folder is the report's data: 9 samples, of which --report-samples (8) are compared.
+    expect(report.samples).toBe(8);
+    expect(run.stdout).toMatch(/^\s+report\s+out\.html \(2 layers compared on 8 samples, \d+ flagged\)$/m);
+    expect(run.stdout).not.toMatch(/random inputs/);
+    const worst = [...report.layers].sort((a, b) => a.sqnr - b.sqnr)[0]!;
+    expect(run.stdout).toMatch(new RegExp(`^\\s+worst layers\\s+${worst.node}\\s+${worst.sqnr.toFixed(2)} dB`, 'm'));
+    expect(await listDir(dir)).toEqual(['calib', 'mlp.onnx', 'model.onnx', 'out.html', 'q.onnx']);
+  });
+
+  it('--report out.json writes the JSON report; without --calib it compares on random inputs and says so', async () => {
+    const run = await quantizeOk([
+      'mlp.onnx',
+      '-o',
+      'q.onnx',
+      '--mode',
+      'dynamic',
+      '--report',
+      'out.json',
+      '--report-samples',
+      '3',
+    ]);
+    expect(run.stdout).toMatch(/^\s+report data\s+random inputs \(seed 1;/m);
+    const report = JSON.parse(await readFile(join(dir, 'out.json'), 'utf8'));
+    expect(report.kind).toBe('quantkit-report');
+    expect(report.samples).toBe(3);
+    expect(report.layers.length).toBeGreaterThan(0);
+    for (const layer of report.layers) expect(layer).toMatchObject({ node: expect.any(String), flagged: expect.any(Boolean) });
+  });
+
+  it('--report in dynamic mode compares on --calib data when given', async () => {
+    const run = await quantizeOk(['mlp.onnx', '-o', 'q.onnx', '--mode', 'dynamic', '--calib', 'calib', '--report', 'out.json', '--json']);
+    const result = JSON.parse(run.stdout);
+    expect(result.reportData).toEqual({ kind: 'folder', dir: 'calib' });
+    expect(result.report).toBe('out.json');
+    expect(JSON.parse(await readFile(join(dir, 'out.json'), 'utf8')).samples).toBe(8);
+  });
+
+  it('refuses an existing --report file before doing any work, naming the flag', async () => {
+    await writeFile(join(dir, 'out.json'), 'precious');
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'q.onnx', '--calib', 'calib', '--report', 'out.json'],
+      EXIT_CODES.OUTPUT_CONFLICT,
+      /--report "out\.json" already exists; pass --force/,
+      mlp(),
+    );
   });
 });

@@ -1,0 +1,37 @@
+import { readFile } from 'node:fs/promises';
+import type { CalibrationInput } from '@quantkit/calibration';
+import { QuantError } from '@quantkit/core';
+import { type Model, decodeModel } from '@quantkit/onnx';
+import { requireExisting } from './paths.js';
+
+/** A model file read and decoded, with the inputs a caller must feed. */
+export interface ModelFile {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  readonly model: Model;
+  /** Graph inputs that are not initializers (models older than IR 4 list weights as inputs too). */
+  readonly inputs: CalibrationInput[];
+}
+
+/**
+ * Reads and decodes an ONNX model file.
+ *
+ * @example const { model, inputs } = await readModelFile('model.onnx');
+ * @throws QuantError NOT_FOUND for a missing file, INVALID_ARGUMENT for a folder, IO_ERROR when it cannot be read,
+ * INVALID_MODEL when it is not ONNX.
+ */
+export async function readModelFile(path: string, what = 'model'): Promise<ModelFile> {
+  await requireExisting(path, what, 'file');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (error) {
+    throw new QuantError('IO_ERROR', `cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const model = decodeModel(bytes, path);
+  const { graph } = model;
+  const inputs = graph.inputs
+    .filter((input) => !graph.initializers.has(input.name))
+    .map((input) => ({ name: input.name, dtype: input.dtype, shape: input.shape }));
+  return { path, bytes, model, inputs };
+}
