@@ -1,11 +1,16 @@
 import type { QuantizerPlugin } from '@quantkit/core';
+import { emitMatMulNBits } from './emit-nbits.js';
 import type { QdqEmitter } from './emitter.js';
 import { weightOptions } from './emit-static.js';
 import type { Recipe } from './options.js';
 import type { QuantPlan } from './plan.js';
 
-/** Weight-only: each planned weight is stored in int8 and dequantized in front of its float op. */
+/**
+ * Weight-only: each planned weight is stored in int8 and dequantized in front of its float op; with block
+ * granularity, MatMul and Gemm become 4-bit MatMulNBits instead.
+ */
 export function emitWeightOnly(emitter: QdqEmitter, plan: QuantPlan, recipe: Recipe, quantizer: QuantizerPlugin): void {
+  for (const use of plan.nbitsNodes) emitMatMulNBits(emitter, use, recipe, quantizer);
   for (const use of plan.constants) {
     const original = use.node.inputs[use.slot]!;
     const dequantized = emitter.sharedDequantizedConstant(`weight\u0000${original}\u0000${use.axis}`, original, () =>

@@ -137,13 +137,25 @@ export function resolveRecipe(options: QuantizeOptions): Recipe {
   }
   const granularity = choice('granularity', options.granularity, ['tensor', 'channel', 'block'] as const, 'channel');
   if (granularity === 'block') {
+    // Block-wise weights are what com.microsoft MatMulNBits runs: 4-bit codes in blocks of 16..256 along K.
+    if (mode !== 'weight-only' || bits !== 4) {
+      throw new QuantError(
+        'UNSUPPORTED',
+        `granularity "block" is for 4-bit weight-only quantization (MatMulNBits); got mode "${mode}" with ${bits} bits`,
+      );
+    }
+    const blockSize = options.blockSize ?? 32;
+    if (!Number.isInteger(blockSize) || blockSize < 16 || blockSize > 256 || (blockSize & (blockSize - 1)) !== 0) {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `block size must be a power of two from 16 to 256 (MatMulNBits), got ${JSON.stringify(options.blockSize)}`,
+      );
+    }
+  } else if (mode !== 'static' && bits !== 8) {
     throw new QuantError(
-      'UNSUPPORTED',
-      'granularity "block" is not available yet for QDQ output; use "tensor" or "channel"',
+      'INVALID_ARGUMENT',
+      `${mode} mode stores weights in 8 bits${mode === 'weight-only' ? ' (4 bits with granularity "block")' : ''}; got bits ${bits}`,
     );
-  }
-  if (mode !== 'static' && bits !== 8) {
-    throw new QuantError('INVALID_ARGUMENT', `${mode} mode stores weights in 8 bits; got bits ${bits}`);
   }
   const exclude = options.exclude ?? [];
   for (const pattern of exclude) {
@@ -156,7 +168,7 @@ export function resolveRecipe(options: QuantizeOptions): Recipe {
     quantizer: options.quantizer ?? 'linear',
     bits,
     granularity,
-    blockSize: options.blockSize,
+    blockSize: granularity === 'block' ? (options.blockSize ?? 32) : undefined,
     weightRange: choice('weightRange', options.weightRange, WEIGHT_RANGES, 'minmax'),
     symmetric: options.symmetric ?? true,
     activationSymmetric: options.activationSymmetric ?? false,

@@ -47,6 +47,8 @@ export interface QuantPlan {
   readonly fusedActivations: readonly { readonly activation: Node; readonly producer: Node }[];
   /** Nodes that dynamic mode rewrites to integer ops. */
   readonly dynamicNodes: readonly ConstantUse[];
+  /** MatMul/Gemm nodes rewritten to com.microsoft MatMulNBits (4-bit block-wise weight-only). */
+  readonly nbitsNodes: readonly ConstantUse[];
 }
 
 interface PlanContext {
@@ -257,6 +259,7 @@ export function planQuantization(graph: Graph, recipe: Recipe, opset: number): Q
     biases,
     fusedActivations,
     dynamicNodes: [],
+    nbitsNodes: [],
   };
 }
 
@@ -291,11 +294,20 @@ function decisions(
 type Decide = (node: Node, eligible: (node: Node) => string | undefined) => string | undefined;
 type WeightUse = (node: Node, slot: number, tensor: Tensor<'float32'>) => ConstantUse;
 
+/** Why a node cannot become MatMulNBits, or undefined when it can. */
+function nbitsBlocker(node: Node, weight: Tensor<'float32'>): string | undefined {
+  if (node.opType !== 'MatMul' && node.opType !== 'Gemm') return `MatMulNBits covers MatMul and Gemm, not ${node.opType}`;
+  if (weight.shape.length !== 2) return 'MatMulNBits needs a 2-D weight';
+  if (node.opType === 'Gemm' && intAttribute(node, 'transA', 0) !== 0) return 'Gemm with transA';
+  return undefined;
+}
+
 function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightUse): QuantPlan {
   const { graph } = context;
   const quantized = new Set<Node>();
   const reasons = new Map<Node, string>();
   const constants: ConstantUse[] = [];
+  const nbitsNodes: ConstantUse[] = [];
   for (const node of graph.nodes) {
     const blocker = decide(node, (n) => {
       if (!WEIGHT_ONLY_OPS.has(n.opType) || n.domain !== '') return `${n.opType} has no weight to store in int8`;
@@ -307,8 +319,22 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
       continue;
     }
     const slot = weightSlot(node.opType);
+    const tensor = floatConstant(graph, node.inputs[slot])!;
     quantized.add(node);
-    constants.push(weightUse(node, slot, floatConstant(graph, node.inputs[slot])!));
+    if (context.recipe.granularity !== 'block') {
+      constants.push(weightUse(node, slot, tensor));
+      continue;
+    }
+    const blocker4 = nbitsBlocker(node, tensor);
+    if (blocker4 === undefined) {
+      nbitsNodes.push(weightUse(node, slot, tensor));
+      reasons.set(node, 'weights stored in 4-bit blocks (com.microsoft MatMulNBits)');
+    } else {
+      // No 4-bit block form here: keep the weight in 8 bits per channel rather than in float.
+      const override = { bits: 8, granularity: 'channel' as const, symmetric: true };
+      constants.push({ ...weightUse(node, slot, tensor), override, axis: weightAxis(node, tensor, context.recipe, override) });
+      reasons.set(node, `weights stored in int8 per channel (${blocker4})`);
+    }
   }
   return {
     decisions: decisions(graph, quantized, reasons, 'weight-only'),
@@ -318,6 +344,7 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
     biases: [],
     fusedActivations: [],
     dynamicNodes: [],
+    nbitsNodes,
   };
 }
 
@@ -366,5 +393,6 @@ function planDynamic(context: PlanContext, decide: Decide, weightUse: WeightUse)
     biases: [],
     fusedActivations: [],
     dynamicNodes,
+    nbitsNodes: [],
   };
 }

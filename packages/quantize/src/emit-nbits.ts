@@ -1,0 +1,114 @@
+import { type QuantizerPlugin, type Tensor, QuantError, createTensor, paramShape } from '@quantkit/core';
+import type { Attribute, Node } from '@quantkit/onnx';
+import { MS_DOMAIN, type QdqEmitter } from './emitter.js';
+import type { Recipe } from './options.js';
+import type { ConstantUse } from './plan.js';
+
+function transpose2d(tensor: Tensor<'float32'>): Tensor<'float32'> {
+  const [rows, cols] = tensor.shape as [number, number];
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c]!;
+  return createTensor('float32', [cols, rows], out);
+}
+
+function floatAttribute(node: Node, name: string, fallback: number): number {
+  const attribute = node.attributes.get(name);
+  return attribute?.type === 'float' ? attribute.value : fallback;
+}
+
+/**
+ * The MatMulNBits layout of 4-bit block codes: B is uint8 [N, blocks, blockSize / 2] with codes packed two per
+ * byte, low nibble first, along K; scales are [N * blocks]; zero points (asymmetric only) are uint8
+ * [N * ceil(blocks / 2)], two per byte. Symmetric codes are stored offset by 8, which is the zero point the
+ * operator assumes when none is given.
+ *
+ * @param codes signed (symmetric) or unsigned codes of a [K, N] weight, blocked along K
+ * @param scale one scale per block, row-major over [blocks, N]
+ */
+export function packMatMulNBits(
+  codes: ArrayLike<number>,
+  scale: Float32Array,
+  zeroPoint: Int32Array,
+  k: number,
+  n: number,
+  blockSize: number,
+  symmetric: boolean,
+): { weight: Uint8Array; scales: Float32Array; zeroPoints: Uint8Array | undefined } {
+  const blocks = Math.ceil(k / blockSize);
+  const blob = blockSize / 2;
+  const weight = new Uint8Array(n * blocks * blob);
+  const scales = new Float32Array(n * blocks);
+  const zeroBytes = Math.ceil(blocks / 2);
+  const zeroPoints = symmetric ? undefined : new Uint8Array(n * zeroBytes);
+  for (let column = 0; column < n; column++) {
+    for (let block = 0; block < blocks; block++) {
+      const param = block * n + column;
+      scales[column * blocks + block] = scale[param]!;
+      const zero = symmetric ? 8 : zeroPoint[param]!;
+      if (zeroPoints !== undefined) zeroPoints[column * zeroBytes + (block >> 1)]! |= zero << ((block & 1) * 4);
+      for (let j = 0; j < blockSize; j++) {
+        const row = block * blockSize + j;
+        // Rows past K pad the last block with the zero point, which dequantizes to exactly 0.
+        const stored = row < k ? codes[row * n + column]! + (symmetric ? 8 : 0) : zero;
+        weight[(column * blocks + block) * blob + (j >> 1)]! |= (stored & 0x0f) << ((j & 1) * 4);
+      }
+    }
+  }
+  return { weight, scales, zeroPoints };
+}
+
+/**
+ * Rewrites a MatMul (or a Gemm without transA) with a constant weight into com.microsoft MatMulNBits: 4-bit
+ * block-wise weights, float activations, what transformers.js calls q4. Gemm's alpha folds into the scales; its
+ * bias is added after.
+ */
+export function emitMatMulNBits(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantizer: QuantizerPlugin): void {
+  const { graph } = emitter;
+  const { node } = use;
+  const isGemm = node.opType === 'Gemm';
+  const weight = isGemm && node.attributes.get('transB')?.value === 1 ? transpose2d(use.tensor) : use.tensor;
+  const [k, n] = weight.shape as [number, number];
+  const blockSize = recipe.blockSize!;
+  const symmetric = use.override?.symmetric ?? recipe.symmetric;
+  const options = { bits: 4, symmetric, restrictedRange: symmetric, granularity: 'block' as const, axis: 0, blockSize };
+  const quantized = emitter.quantizeWeight(quantizer, node, node.inputs[1]!, weight, options);
+  const { params } = quantized;
+  const expected = paramShape(weight.shape, params);
+  if (expected[0] !== Math.ceil(k / blockSize) || expected[1] !== n) {
+    throw new QuantError('INTERNAL', `MatMulNBits "${node.name}": unexpected scale shape [${expected.join(', ')}]`);
+  }
+  const alpha = isGemm ? floatAttribute(node, 'alpha', 1) : 1;
+  const scale = alpha === 1 ? params.scale : params.scale.map((s) => Math.fround(s * alpha));
+  const packed = packMatMulNBits(quantized.codes.data, scale, params.zeroPoint, k, n, blockSize, symmetric);
+  const blocks = Math.ceil(k / blockSize);
+  const base = node.inputs[1]!;
+  const inputs = [
+    node.inputs[0]!,
+    emitter.constant(`${base}_q4`, createTensor('uint8', [n, blocks, blockSize / 2], packed.weight)),
+    emitter.constant(`${base}_scales`, createTensor('float32', [n * blocks], packed.scales)),
+  ];
+  if (packed.zeroPoints !== undefined) {
+    inputs.push(emitter.constant(`${base}_zero_points`, createTensor('uint8', [packed.zeroPoints.length], packed.zeroPoints)));
+  }
+  const attributes: Record<string, Attribute> = {
+    K: { type: 'int', value: k },
+    N: { type: 'int', value: n },
+    bits: { type: 'int', value: 4 },
+    block_size: { type: 'int', value: blockSize },
+  };
+  const output = node.outputs[0]!;
+  const bias = isGemm ? node.inputs[2] : undefined;
+  graph.removeNode(node);
+  const product = bias ? graph.uniqueName(`${output}_product`) : output;
+  emitter.node('MatMulNBits', inputs, [product], { domain: MS_DOMAIN, attributes, name: node.name });
+  emitter.requireMsDomain();
+  if (bias) {
+    const beta = floatAttribute(node, 'beta', 1);
+    let addend = bias;
+    if (beta !== 1) {
+      addend = graph.uniqueName(`${bias}_times_beta`);
+      emitter.node('Mul', [bias, emitter.constant(`${node.name}_beta`, createTensor('float32', [], Float32Array.of(beta)))], [addend]);
+    }
+    emitter.node('Add', [product, addend], [output]);
+  }
+}
