@@ -1,0 +1,449 @@
+// One rule per float op: how a DequantizeLinear -> op -> QuantizeLinear group becomes a QLinear op. Input orders
+// and attribute names follow the ONNX operator spec (QLinearConv-10, QLinearMatMul-10, MatMulInteger-10) and
+// onnxruntime's contrib schemas (onnxruntime/core/graph/contrib_ops/quantization_defs.cc and
+// nhwc_schema_defs.cc); type pairs follow the CPU kernels' registrations (qlinearconv.cc, quant_gemm.cc).
+import { type Tensor, createTensor } from '@quantkit/core';
+import type { Attribute, Graph, Node } from '@quantkit/onnx';
+import {
+  type QuantizedValue,
+  dequantizedInput,
+  isInt8,
+  perTensorInt8,
+  quantizedOutput,
+  sameQuantization,
+} from './qoperator-operands.js';
+
+export const MS_DOMAIN = 'com.microsoft';
+
+/** What a rule asks the driver to do: remove the float op (and its output's Q), add the QLinear form. */
+export interface Rewrite {
+  /** The op type written, for the report ("QLinearConv", "MaxPool on int8 codes", ...). */
+  readonly to: string;
+  readonly remove: readonly Node[];
+  readonly add: readonly Node[];
+  readonly initializers: readonly { readonly base: string; readonly tensor: Tensor; readonly slot: [node: number, input: number] }[];
+}
+
+export interface RuleContext {
+  readonly graph: Graph;
+  /** The model's ai.onnx opset. */
+  readonly opset: number;
+}
+
+/** A rule returns the rewrite, or the reason the node has to stay in QDQ form. */
+export type Rule = (context: RuleContext, node: Node) => Rewrite | string;
+
+/** Relative tolerance for "bias scale = input scale x weight scale": both sides are float32 products. */
+const SCALE_TOLERANCE = 1e-5;
+
+function intAttribute(node: Node, name: string, fallback: number): number {
+  const attribute = node.attributes.get(name);
+  return attribute?.type === 'int' ? attribute.value : fallback;
+}
+
+function floatAttribute(node: Node, name: string, fallback: number): number {
+  const attribute = node.attributes.get(name);
+  return attribute?.type === 'float' ? attribute.value : fallback;
+}
+
+function makeNode(
+  template: Node,
+  opType: string,
+  domain: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Map<string, Attribute> = new Map(),
+): Node {
+  return { name: template.name, opType, domain, inputs, outputs, attributes };
+}
+
+function operand(value: QuantizedValue): string[] {
+  return [value.codes, value.scale, value.zeroPoint];
+}
+
+/** Reads every listed input as a per-tensor 8-bit DQ output; the first failure's reason otherwise. */
+function activations(graph: Graph, names: readonly (string | undefined)[]): QuantizedValue[] | string {
+  const values: QuantizedValue[] = [];
+  for (const name of names) {
+    const value = dequantizedInput(graph, name);
+    if (typeof value === 'string') return value;
+    const problem = perTensorInt8(value, 'input');
+    if (problem !== undefined) return problem;
+    values.push(value);
+  }
+  return values;
+}
+
+function quantizedResult(graph: Graph, node: Node): QuantizedValue | string {
+  const output = quantizedOutput(graph, node.outputs[0]);
+  if (typeof output === 'string') return output;
+  return perTensorInt8(output, 'output') ?? output;
+}
+
+function sameType(values: readonly QuantizedValue[], what: string): string | undefined {
+  const types = new Set(values.map((value) => value.dtype));
+  return types.size > 1 ? `${what} mix ${[...types].join(' and ')}; the kernel needs one 8-bit type` : undefined;
+}
+
+function closeTo(actual: number, expected: number): boolean {
+  return Math.abs(actual - expected) <= SCALE_TOLERANCE * Math.abs(expected);
+}
+
+/**
+ * onnxruntime's CPU kernels for QLinearConv, QLinearMatMul, QGemm and MatMulInteger come in two type sets:
+ * uint8 activations with uint8 or int8 weights (uint8 output), and int8 activations with int8 weights (int8 output).
+ */
+function kernelTypes(input: QuantizedValue, weight: QuantizedValue, output: QuantizedValue | undefined): string | undefined {
+  if (!isInt8(weight.dtype)) return `weight "${weight.codes}" is ${weight.dtype}; the kernel takes int8/uint8`;
+  if (input.dtype === 'int8' && weight.dtype !== 'int8') {
+    return 'int8 activations with uint8 weights have no onnxruntime kernel';
+  }
+  if (output !== undefined && output.dtype !== input.dtype) {
+    return `input is ${input.dtype} but output is ${output.dtype}; the kernel writes the input's type`;
+  }
+  return undefined;
+}
+
+/** Per-channel parameters are fine when there is one per output channel and (for onnxruntime) one zero point. */
+function perChannelWeight(weight: QuantizedValue, axis: number, channels: number | undefined, op: string): string | undefined {
+  if (weight.axis !== undefined && weight.axis !== axis) {
+    return `weight "${weight.codes}" is quantized along axis ${weight.axis}; ${op} takes per-channel scales along axis ${axis}`;
+  }
+  if (weight.axis !== undefined && channels !== undefined && weight.scales.length !== channels) {
+    return `weight "${weight.codes}" has ${weight.scales.length} scales for ${channels} channels`;
+  }
+  if (weight.zeroPoints.some((z) => z !== weight.zeroPoints[0])) {
+    return `weight "${weight.codes}" has differing per-channel zero points; onnxruntime's ${op} needs one`;
+  }
+  return undefined;
+}
+
+/**
+ * Checks an int32 bias behind a DQ against the accumulator's scale: bias_scale[i] = factor x input scale x
+ * weight scale[i] with zero point 0, so adding its codes to the integer accumulator is exact.
+ */
+function int32Bias(
+  graph: Graph,
+  name: string,
+  input: QuantizedValue,
+  weight: QuantizedValue,
+  channels: number,
+  factor: number,
+): QuantizedValue | string {
+  const bias = dequantizedInput(graph, name);
+  if (typeof bias === 'string') return `bias: ${bias} (a float bias has no integer form)`;
+  if (bias.dtype !== 'int32') return `bias "${bias.codes}" is ${bias.dtype}, not int32`;
+  if (bias.shape === undefined || bias.shape.length !== 1 || bias.shape[0] !== channels) {
+    return `bias "${bias.codes}" is not a constant of shape [${channels}]`;
+  }
+  if (bias.zeroPoints.some((z) => z !== 0)) return `bias "${bias.codes}" has a non-zero zero point`;
+  for (let i = 0; i < channels; i++) {
+    const biasScale = bias.scales[bias.scales.length === 1 ? 0 : i]!;
+    const weightScale = weight.scales[weight.scales.length === 1 ? 0 : i]!;
+    const expected = factor * input.scales[0]! * weightScale;
+    if (!closeTo(biasScale, expected)) {
+      return `bias "${bias.codes}" scale ${biasScale} at channel ${i} is not input scale x weight scale (${expected})`;
+    }
+  }
+  return bias;
+}
+
+const conv: Rule = ({ graph, opset }, node) => {
+  if (opset < 10) return `QLinearConv needs opset 10; the model has opset ${opset}`;
+  const input = activations(graph, [node.inputs[0]]);
+  if (typeof input === 'string') return input;
+  const x = input[0]!;
+  const w = dequantizedInput(graph, node.inputs[1]);
+  if (typeof w === 'string') return `weight: ${w}`;
+  const y = quantizedResult(graph, node);
+  if (typeof y === 'string') return `${y}; ConvInteger with a float rescale is not written for Conv`;
+  const channels = w.shape?.[0];
+  if (channels === undefined) return `weight "${w.codes}" is not a constant`;
+  const problem = kernelTypes(x, w, y) ?? perChannelWeight(w, 0, channels, 'QLinearConv');
+  if (problem !== undefined) return problem;
+  const inputs = [...operand(x), ...operand(w), y.scale, y.zeroPoint];
+  const biasName = node.inputs[2];
+  if (biasName !== undefined && biasName !== '') {
+    const bias = int32Bias(graph, biasName, x, w, channels, 1);
+    if (typeof bias === 'string') return bias;
+    inputs.push(bias.codes);
+  }
+  // QLinearConv has exactly Conv's attributes (auto_pad, dilations, group, kernel_shape, pads, strides).
+  const attributes = new Map(node.attributes);
+  return {
+    to: 'QLinearConv',
+    remove: [node, y.node],
+    add: [makeNode(node, 'QLinearConv', '', inputs, [y.codes], attributes)],
+    initializers: [],
+  };
+};
+
+/** B's per-column parameters as QLinearMatMul/MatMulInteger take them: 1-D of length N on a 2-D B only. */
+function matMulWeight(b: QuantizedValue): string | undefined {
+  if (b.axis === undefined) return undefined;
+  const rank = b.shape?.length;
+  if (rank !== 2 || b.axis !== 1) {
+    return `B "${b.codes}" is quantized along axis ${b.axis} of a rank-${rank ?? '?'} tensor; only per-column scales of a 2-D B are taken`;
+  }
+  if (b.scales.length !== b.shape![1]) return `B "${b.codes}" has ${b.scales.length} scales for ${b.shape![1]} columns`;
+  return undefined;
+}
+
+const matMul: Rule = ({ graph, opset }, node) => {
+  if (opset < 10) return `QLinearMatMul needs opset 10; the model has opset ${opset}`;
+  const input = activations(graph, [node.inputs[0]]);
+  if (typeof input === 'string') return input;
+  const a = input[0]!;
+  const b = dequantizedInput(graph, node.inputs[1]);
+  if (typeof b === 'string') return b;
+  const problem = matMulWeight(b);
+  if (problem !== undefined) return problem;
+  const y = quantizedResult(graph, node);
+  if (typeof y !== 'string') {
+    const types = kernelTypes(a, b, y);
+    if (types !== undefined) return types;
+    return {
+      to: 'QLinearMatMul',
+      remove: [node, y.node],
+      add: [makeNode(node, 'QLinearMatMul', '', [...operand(a), ...operand(b), y.scale, y.zeroPoint], [y.codes])],
+      initializers: [],
+    };
+  }
+  // No QuantizeLinear after it (a float graph output, or float readers): integer product, then one float rescale.
+  const types = kernelTypes(a, b, undefined);
+  if (types !== undefined) return `${y}; MatMulInteger fallback: ${types}`;
+  const output = node.outputs[0]!;
+  const product = `${output}_int32`;
+  const asFloat = `${output}_int32_float`;
+  const scale = Float32Array.from(b.scales, (s) => Math.fround(a.scales[0]! * s));
+  return {
+    to: 'MatMulInteger + Cast + Mul',
+    remove: [node],
+    add: [
+      makeNode(node, 'MatMulInteger', '', [a.codes, b.codes, a.zeroPoint, b.zeroPoint], [product]),
+      makeNode(node, 'Cast', '', [product], [asFloat], new Map([['to', { type: 'int', value: 1 }]])),
+      makeNode(node, 'Mul', '', [asFloat, ''], [output]),
+    ],
+    initializers: [
+      {
+        base: `${output}_rescale`,
+        tensor: createTensor('float32', b.axis === undefined ? [] : [scale.length], scale),
+        slot: [2, 1],
+      },
+    ],
+  };
+};
+
+const gemm: Rule = ({ graph }, node) => {
+  const input = activations(graph, [node.inputs[0]]);
+  if (typeof input === 'string') return input;
+  const a = input[0]!;
+  const b = dequantizedInput(graph, node.inputs[1]);
+  if (typeof b === 'string') return `B: ${b}`;
+  const transB = intAttribute(node, 'transB', 0) !== 0;
+  const shape = b.shape;
+  if (shape === undefined || shape.length !== 2) return `B "${b.codes}" is not a 2-D constant`;
+  const columns = transB ? shape[0]! : shape[1]!;
+  // QGemm takes b_scale/b_zero_point of length N whichever way B is stored (quant_gemm.cc CheckInputs).
+  const problem = perChannelWeight(b, transB ? 0 : 1, columns, 'QGemm');
+  if (problem !== undefined) return problem;
+  const y = quantizedOutput(graph, node.outputs[0]);
+  const quantized = typeof y === 'string' ? undefined : y;
+  if (quantized !== undefined) {
+    const outputProblem = perTensorInt8(quantized, 'output');
+    if (outputProblem !== undefined) return outputProblem;
+  }
+  const types = kernelTypes(a, b, quantized);
+  if (types !== undefined) return types;
+  const alpha = floatAttribute(node, 'alpha', 1);
+  const beta = floatAttribute(node, 'beta', 1);
+  const inputs = [...operand(a), ...operand(b)];
+  const biasName = node.inputs[2];
+  if (biasName !== undefined && biasName !== '') {
+    // QGemm adds C to the accumulator unscaled: C must be int32 at alpha x a_scale x b_scale, and beta 1.
+    if (beta !== 1) return `beta is ${beta}; QGemm has no beta, C would need rescaling`;
+    const bias = int32Bias(graph, biasName, a, b, columns, alpha);
+    if (typeof bias === 'string') return bias;
+    inputs.push(bias.codes);
+  } else {
+    inputs.push('');
+  }
+  const attributes = new Map<string, Attribute>([
+    ['alpha', { type: 'float', value: alpha }],
+    ['transA', { type: 'int', value: intAttribute(node, 'transA', 0) }],
+    ['transB', { type: 'int', value: transB ? 1 : 0 }],
+  ]);
+  if (quantized === undefined) {
+    // Without y_scale/y_zero_point QGemm writes float: the output keeps its name and type.
+    while (inputs[inputs.length - 1] === '') inputs.pop();
+    return {
+      to: 'QGemm (float output)',
+      remove: [node],
+      add: [makeNode(node, 'QGemm', MS_DOMAIN, inputs, [node.outputs[0]!], attributes)],
+      initializers: [],
+    };
+  }
+  inputs.push(quantized.scale, quantized.zeroPoint);
+  return {
+    to: 'QGemm',
+    remove: [node, quantized.node],
+    add: [makeNode(node, 'QGemm', MS_DOMAIN, inputs, [quantized.codes], attributes)],
+    initializers: [],
+  };
+};
+
+/** QLinearAdd / QLinearMul: A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale, C_zero_point. */
+function binary(opType: 'QLinearAdd' | 'QLinearMul'): Rule {
+  return ({ graph }, node) => {
+    const inputs = activations(graph, [node.inputs[0], node.inputs[1]]);
+    if (typeof inputs === 'string') return inputs;
+    const y = quantizedResult(graph, node);
+    if (typeof y === 'string') return y;
+    const mixed = sameType([...inputs, y], 'inputs and output');
+    if (mixed !== undefined) return mixed;
+    const [a, b] = inputs as [QuantizedValue, QuantizedValue];
+    return {
+      to: opType,
+      remove: [node, y.node],
+      add: [makeNode(node, opType, MS_DOMAIN, [...operand(a), ...operand(b), y.scale, y.zeroPoint], [y.codes])],
+      initializers: [],
+    };
+  };
+}
+
+/** The one-input QLinear forms: X, X_scale, X_zero_point, Y_scale, Y_zero_point. */
+function unary(
+  opType: string,
+  attributes: (node: Node, context: RuleContext) => Map<string, Attribute> | string,
+  check?: (input: QuantizedValue, output: QuantizedValue) => string | undefined,
+): Rule {
+  return (context, node) => {
+    const { graph } = context;
+    const input = activations(graph, [node.inputs[0]]);
+    if (typeof input === 'string') return input;
+    const x = input[0]!;
+    const y = quantizedResult(graph, node);
+    if (typeof y === 'string') return y;
+    const problem = sameType([x, y], 'input and output') ?? check?.(x, y);
+    if (problem !== undefined) return problem;
+    const attributeMap = attributes(node, context);
+    if (typeof attributeMap === 'string') return attributeMap;
+    return {
+      to: opType,
+      remove: [node, y.node],
+      add: [makeNode(node, opType, MS_DOMAIN, [...operand(x), y.scale, y.zeroPoint], [y.codes], attributeMap)],
+      initializers: [],
+    };
+  };
+}
+
+function copyAttributes(node: Node, names: readonly string[]): Map<string, Attribute> {
+  const attributes = new Map<string, Attribute>();
+  for (const name of names) {
+    const attribute = node.attributes.get(name);
+    if (attribute !== undefined) attributes.set(name, attribute);
+  }
+  return attributes;
+}
+
+const averagePool = unary('QLinearAveragePool', (node) => {
+  const dilations = node.attributes.get('dilations');
+  if (dilations?.type === 'ints' && dilations.value.some((d) => d !== 1)) {
+    return 'AveragePool with dilations has no QLinearAveragePool form';
+  }
+  const attributes = copyAttributes(node, ['auto_pad', 'ceil_mode', 'count_include_pad', 'kernel_shape', 'pads', 'strides']);
+  attributes.set('channels_last', { type: 'int', value: 0 });
+  return attributes;
+});
+
+const softmax = unary(
+  'QLinearSoftmax',
+  (node, { opset }) => {
+    // Softmax's default axis changed from 1 to -1 at opset 13, and before 13 it coerced to 2-D; QLinearSoftmax's
+    // required `opset` attribute picks which meaning its `axis` has.
+    const axis = intAttribute(node, 'axis', opset < 13 ? 1 : -1);
+    return new Map<string, Attribute>([
+      ['axis', { type: 'int', value: axis }],
+      ['opset', { type: 'int', value: opset }],
+    ]);
+  },
+  // The int8 kernel wraps codes above 127 instead of saturating (qlinear_softmax.cc); uint8 saturates at 255.
+  (_, output) => (output.dtype === 'uint8' ? undefined : 'onnxruntime QLinearSoftmax does not saturate int8 output'),
+);
+
+const concat: Rule = ({ graph }, node) => {
+  const inputs = activations(graph, node.inputs);
+  if (typeof inputs === 'string') return inputs;
+  const y = quantizedResult(graph, node);
+  if (typeof y === 'string') return y;
+  const mixed = sameType([...inputs, y], 'inputs and output');
+  if (mixed !== undefined) return mixed;
+  const axis = node.attributes.get('axis');
+  if (axis?.type !== 'int') return 'Concat has no axis attribute';
+  // QLinearConcat: Y_scale, Y_zero_point, then (tensor, scale, zero point) for each input.
+  return {
+    to: 'QLinearConcat',
+    remove: [node, y.node],
+    add: [
+      makeNode(node, 'QLinearConcat', MS_DOMAIN, [y.scale, y.zeroPoint, ...inputs.flatMap(operand)], [y.codes], new Map([['axis', axis]])),
+    ],
+    initializers: [],
+  };
+};
+
+/**
+ * Ops that only move or select values: on codes with the input's scale and zero point they compute exactly
+ * what DQ -> op -> Q computes, so the pair is dropped and the op runs on the 8-bit tensor.
+ */
+function onCodes(check?: (node: Node, context: RuleContext) => string | undefined): Rule {
+  return (context, node) => {
+    const { graph } = context;
+    const problem = check?.(node, context);
+    if (problem !== undefined) return problem;
+    const input = activations(graph, [node.inputs[0]]);
+    if (typeof input === 'string') return input;
+    const x = input[0]!;
+    const y = quantizedResult(graph, node);
+    if (typeof y === 'string') return y;
+    if (!sameQuantization(x, y)) {
+      return `input and output quantization differ (scale ${x.scales[0]} / ${y.scales[0]}, zero point ${x.zeroPoints[0]} / ${y.zeroPoints[0]})`;
+    }
+    const inputs = [x.codes, ...node.inputs.slice(1)];
+    return {
+      to: `${node.opType} on ${x.dtype}`,
+      remove: [node, y.node],
+      add: [makeNode(node, node.opType, node.domain, inputs, [y.codes, ...node.outputs.slice(1)], new Map(node.attributes))],
+      initializers: [],
+    };
+  };
+}
+
+function stringAttribute(node: Node, name: string, fallback: string): string {
+  const attribute = node.attributes.get(name);
+  return attribute?.type === 'string' ? attribute.value : fallback;
+}
+
+export const RULES: Readonly<Record<string, Rule>> = {
+  Conv: conv,
+  MatMul: matMul,
+  Gemm: gemm,
+  Add: binary('QLinearAdd'),
+  Mul: binary('QLinearMul'),
+  Concat: concat,
+  GlobalAveragePool: unary('QLinearGlobalAveragePool', () => new Map([['channels_last', { type: 'int', value: 0 }]])),
+  AveragePool: averagePool,
+  Sigmoid: unary('QLinearSigmoid', () => new Map()),
+  LeakyRelu: unary('QLinearLeakyRelu', (node) => copyAttributes(node, ['alpha'])),
+  Softmax: softmax,
+  // MaxPool takes int8/uint8 from opset 12 on.
+  MaxPool: onCodes((_, { opset }) => (opset < 12 ? `MaxPool takes 8-bit input from opset 12; the model has opset ${opset}` : undefined)),
+  Reshape: onCodes(),
+  Transpose: onCodes(),
+  Flatten: onCodes(),
+  Squeeze: onCodes(),
+  Unsqueeze: onCodes(),
+  // Nearest-neighbour picks input values; linear or cubic modes would average codes with their own rounding.
+  Resize: onCodes((node) =>
+    stringAttribute(node, 'mode', 'nearest') === 'nearest' ? undefined : `Resize mode "${stringAttribute(node, 'mode', '')}" interpolates; only nearest runs on codes`,
+  ),
+};
