@@ -50,7 +50,11 @@ export function activationParams(inputs: StaticInputs): Map<string, LinearQuantP
     } else {
       const range = ranges.get(name);
       if (range === undefined) throw new QuantError('INTERNAL', `no calibrated range for "${name}"`);
-      result = activationQuantizer.paramsForRange(range, { bits: 8, symmetric: symmetric(name), granularity: 'tensor' });
+      result = activationQuantizer.paramsForRange(range, {
+        bits: inputs.recipe.activationBits,
+        symmetric: symmetric(name),
+        granularity: 'tensor',
+      });
     }
     params.set(name, result);
     return result;
@@ -104,7 +108,7 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): Map<strin
       use.kind === 'weight'
         ? emitter.quantizeWeight(weightQuantizer, use.node, original, use.tensor, weightOptions(recipe, use))
         : activationQuantizer.quantizeWeight(use.tensor, {
-            bits: 8,
+            bits: recipe.activationBits,
             symmetric: recipe.activationSymmetric,
             granularity: 'tensor',
           }),

@@ -60,6 +60,11 @@ export interface QuantizeOptions {
   readonly symmetric?: boolean;
   /** Activations in int8 with zero point 0 instead of uint8 with a zero point (default false). */
   readonly activationSymmetric?: boolean;
+  /**
+   * Activation bits in static mode: 8 (default) or 16. 16-bit activations use ONNX QDQ at opset 21 and the
+   * com.microsoft Q/DQ below it; onnxruntime runs their ops in float between Q/DQ, trading speed for accuracy.
+   */
+  readonly activationBits?: 8 | 16;
   /** Calibration observer plugin name (default 'minmax'). */
   readonly calibrationMethod?: string;
   readonly format?: OutputFormat;
@@ -111,6 +116,7 @@ export interface Recipe {
   readonly weightRange: WeightRange;
   readonly symmetric: boolean;
   readonly activationSymmetric: boolean;
+  readonly activationBits: 8 | 16;
   readonly calibrationMethod: string;
   readonly format: OutputFormat;
   readonly exclude: readonly string[];
@@ -123,6 +129,11 @@ function choice<T extends string>(flag: string, value: unknown, choices: readonl
     throw new QuantError('INVALID_ARGUMENT', `${flag} must be ${listChoices(choices)}, got ${JSON.stringify(value)}`);
   }
   return value as T;
+}
+
+function activationBitsOf(value: unknown): 8 | 16 {
+  if (value === undefined || value === 8 || value === 16) return value ?? 8;
+  throw new QuantError('INVALID_ARGUMENT', `activation bits must be 8 or 16, got ${JSON.stringify(value)}`);
 }
 
 /**
@@ -172,6 +183,7 @@ export function resolveRecipe(options: QuantizeOptions): Recipe {
     weightRange: choice('weightRange', options.weightRange, WEIGHT_RANGES, 'minmax'),
     symmetric: options.symmetric ?? true,
     activationSymmetric: options.activationSymmetric ?? false,
+    activationBits: activationBitsOf(options.activationBits),
     calibrationMethod: options.calibrationMethod ?? 'minmax',
     format: choice('format', options.format, OUTPUT_FORMATS, 'qdq'),
     exclude: [...exclude],
