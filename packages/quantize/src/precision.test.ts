@@ -3,7 +3,7 @@ import { encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { createMetricsAccumulator } from './metrics.js';
-import { type QuantizeOptions } from './options.js';
+import type { QuantizeOptions } from './options.js';
 import { quantizeModel } from './quantize-model.js';
 import { type TestModel, attentionModel, cnnModel, createRandom, mlpModel } from './test-models.js';
 

@@ -213,16 +213,16 @@ const matMul: Rule = ({ graph, opset }, node) => {
   const types = kernelTypes(a, b, undefined);
   if (types !== undefined) return `${y}; MatMulInteger fallback: ${types}`;
   const output = node.outputs[0]!;
-  const product = `${output}_int32`;
-  const asFloat = `${output}_int32_float`;
+  const product = graph.uniqueName(`${output}_int32`);
+  const asFloat = graph.uniqueName(`${output}_int32_float`);
   const scale = Float32Array.from(b.scales, (s) => Math.fround(a.scales[0]! * s));
   return {
     to: 'MatMulInteger + Cast + Mul',
     remove: [node],
     add: [
       makeNode(node, 'MatMulInteger', '', [a.codes, b.codes, a.zeroPoint, b.zeroPoint], [product]),
-      makeNode(node, 'Cast', '', [product], [asFloat], new Map([['to', { type: 'int', value: 1 }]])),
-      makeNode(node, 'Mul', '', [asFloat, ''], [output]),
+      { ...makeNode(node, 'Cast', '', [product], [asFloat], new Map([['to', { type: 'int', value: 1 }]])), name: graph.uniqueName(`${node.name}_cast`) },
+      { ...makeNode(node, 'Mul', '', [asFloat, ''], [output]), name: graph.uniqueName(`${node.name}_rescale`) },
     ],
     initializers: [
       {
