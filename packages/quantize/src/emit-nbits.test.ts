@@ -65,7 +65,15 @@ describe('MatMulNBits (4-bit block-wise weight-only)', () => {
       nodes: [node('MatMul', ['a', 'w'], ['y'])],
     });
     for (const symmetric of [true, false]) {
-      const result = await quantizeModel(encodeModel(model), { mode: 'weight-only', granularity: 'block', bits: 4, blockSize: 32, symmetric });
+      // accuracyLevel 0: float activations, so the product is exactly A x dequantize(W) up to float rounding.
+      const result = await quantizeModel(encodeModel(model), {
+        mode: 'weight-only',
+        granularity: 'block',
+        bits: 4,
+        blockSize: 32,
+        symmetric,
+        accuracyLevel: 0,
+      });
       expect(result.model.graph.nodes.map((x) => x.opType)).toEqual(['MatMulNBits']);
       // Reference: the same block quantization, dequantized in float64 and multiplied here.
       const { codes, params } = linearQuantizer.quantizeWeight(w, { bits: 4, symmetric, restrictedRange: symmetric, granularity: 'block', axis: 0, blockSize: 32 });

@@ -95,6 +95,7 @@ export function emitMatMulNBits(emitter: QdqEmitter, use: ConstantUse, recipe: R
     N: { type: 'int', value: n },
     bits: { type: 'int', value: 4 },
     block_size: { type: 'int', value: blockSize },
+    accuracy_level: { type: 'int', value: recipe.accuracyLevel },
   };
   const output = node.outputs[0]!;
   const bias = isGemm ? node.inputs[2] : undefined;

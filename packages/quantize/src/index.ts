@@ -41,6 +41,7 @@ export {
 export { PROVENANCE_KEYS } from './provenance.js';
 export type { ActivationRange, Histogram, LayerReport, QuantizeReport, WeightError } from './report.js';
 export { type QuantizeResult, quantizeModel } from './quantize-model.js';
+export { type QOperatorConversion, type QOperatorKept, type QOperatorResult, qdqToQOperator } from './qoperator.js';
 export { type RenderReportHtmlOptions, parseReportHtml, renderReportHtml } from './report-html.js';
 export { batchSamples } from './batch-samples.js';
 export { buildQuantizeReport, flagLayers, type ReportInputs } from './build-report.js';

@@ -49,15 +49,22 @@ function numbers(tensor: Tensor): number[] {
  * Reads the quantization of a Q or DQ node: its scale and zero point must be constants (the QLinear kernels and
  * the checks here need their values). Returns a reason instead when they are not.
  */
-function readParams(graph: Graph, node: Node, codes: string, rank: number | undefined): QuantizedValue | string {
+function readParams(
+  graph: Graph,
+  node: Node,
+  codes: string,
+  rank: number | undefined,
+): QuantizedValue | string {
   const scaleName = node.inputs[1];
   const zeroPointName = node.inputs[2];
   if (scaleName === undefined || scaleName === '') return `${node.opType} "${node.name}" has no scale`;
   // An omitted zero point means uint8 0; the pipeline always writes one, and requiring it keeps the type explicit.
-  if (zeroPointName === undefined || zeroPointName === '') return `${node.opType} "${node.name}" has no zero point`;
+  if (zeroPointName === undefined || zeroPointName === '')
+    return `${node.opType} "${node.name}" has no zero point`;
   const scale = graph.getConstant(scaleName);
   const zeroPoint = graph.getConstant(zeroPointName);
-  if (scale === undefined || scale.dtype !== 'float32') return `scale "${scaleName}" is not a float32 constant`;
+  if (scale === undefined || scale.dtype !== 'float32')
+    return `scale "${scaleName}" is not a float32 constant`;
   if (zeroPoint === undefined) return `zero point "${zeroPointName}" is not a constant`;
   if (node.attributes.has('block_size') && (intAttribute(node, 'block_size') ?? 0) > 0) {
     return `${node.opType} "${node.name}" is block-wise; no QLinear op takes block scales`;
@@ -104,19 +111,26 @@ export function quantizedOutput(graph: Graph, name: string | undefined): Quantiz
   if (graph.isOutput(name)) return `its output "${name}" is a graph output in float`;
   const consumers = graph.consumers(name);
   const quantize = consumers[0];
-  if (consumers.length !== 1 || quantize === undefined || !isQdqNode(quantize, 'QuantizeLinear') || quantize.inputs[0] !== name) {
+  if (
+    consumers.length !== 1 ||
+    quantize === undefined ||
+    !isQdqNode(quantize, 'QuantizeLinear') ||
+    quantize.inputs[0] !== name
+  ) {
     return `its output "${name}" is not read by a QuantizeLinear alone`;
   }
   const params = readParams(graph, quantize, quantize.outputs[0]!, undefined);
   if (typeof params === 'string') return params;
-  if (params.axis !== undefined) return `its output "${name}" is quantized per axis; QLinear outputs are per tensor`;
+  if (params.axis !== undefined)
+    return `its output "${name}" is quantized per axis; QLinear outputs are per tensor`;
   return params;
 }
 
 /** A reason when `value` is not a per-tensor 8-bit activation, as every QLinear data input must be. */
 export function perTensorInt8(value: QuantizedValue, role: string): string | undefined {
   if (!isInt8(value.dtype)) return `${role} "${value.codes}" is ${value.dtype}; QLinear ops take int8/uint8`;
-  if (value.axis !== undefined) return `${role} "${value.codes}" is quantized per axis; this op needs one scale`;
+  if (value.axis !== undefined)
+    return `${role} "${value.codes}" is quantized per axis; this op needs one scale`;
   return undefined;
 }
 

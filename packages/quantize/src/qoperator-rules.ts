@@ -4,6 +4,7 @@
 // nhwc_schema_defs.cc); type pairs follow the CPU kernels' registrations (qlinearconv.cc, quant_gemm.cc).
 import { type Tensor, createTensor } from '@quantkit/core';
 import type { Attribute, Graph, Node } from '@quantkit/onnx';
+import { MS_DOMAIN } from './emitter.js';
 import {
   type QuantizedValue,
   dequantizedInput,
@@ -13,15 +14,17 @@ import {
   sameQuantization,
 } from './qoperator-operands.js';
 
-export const MS_DOMAIN = 'com.microsoft';
-
 /** What a rule asks the driver to do: remove the float op (and its output's Q), add the QLinear form. */
 export interface Rewrite {
   /** The op type written, for the report ("QLinearConv", "MaxPool on int8 codes", ...). */
   readonly to: string;
   readonly remove: readonly Node[];
   readonly add: readonly Node[];
-  readonly initializers: readonly { readonly base: string; readonly tensor: Tensor; readonly slot: [node: number, input: number] }[];
+  readonly initializers: readonly {
+    readonly base: string;
+    readonly tensor: Tensor;
+    readonly slot: [node: number, input: number];
+  }[];
 }
 
 export interface RuleContext {
@@ -82,7 +85,9 @@ function quantizedResult(graph: Graph, node: Node): QuantizedValue | string {
 
 function sameType(values: readonly QuantizedValue[], what: string): string | undefined {
   const types = new Set(values.map((value) => value.dtype));
-  return types.size > 1 ? `${what} mix ${[...types].join(' and ')}; the kernel needs one 8-bit type` : undefined;
+  return types.size > 1
+    ? `${what} mix ${[...types].join(' and ')}; the kernel needs one 8-bit type`
+    : undefined;
 }
 
 function closeTo(actual: number, expected: number): boolean {
@@ -93,8 +98,13 @@ function closeTo(actual: number, expected: number): boolean {
  * onnxruntime's CPU kernels for QLinearConv, QLinearMatMul, QGemm and MatMulInteger come in two type sets:
  * uint8 activations with uint8 or int8 weights (uint8 output), and int8 activations with int8 weights (int8 output).
  */
-function kernelTypes(input: QuantizedValue, weight: QuantizedValue, output: QuantizedValue | undefined): string | undefined {
-  if (!isInt8(weight.dtype)) return `weight "${weight.codes}" is ${weight.dtype}; the kernel takes int8/uint8`;
+function kernelTypes(
+  input: QuantizedValue,
+  weight: QuantizedValue,
+  output: QuantizedValue | undefined,
+): string | undefined {
+  if (!isInt8(weight.dtype))
+    return `weight "${weight.codes}" is ${weight.dtype}; the kernel takes int8/uint8`;
   if (input.dtype === 'int8' && weight.dtype !== 'int8') {
     return 'int8 activations with uint8 weights have no onnxruntime kernel';
   }
@@ -105,7 +115,12 @@ function kernelTypes(input: QuantizedValue, weight: QuantizedValue, output: Quan
 }
 
 /** Per-channel parameters are fine when there is one per output channel and (for onnxruntime) one zero point. */
-function perChannelWeight(weight: QuantizedValue, axis: number, channels: number | undefined, op: string): string | undefined {
+function perChannelWeight(
+  weight: QuantizedValue,
+  axis: number,
+  channels: number | undefined,
+  op: string,
+): string | undefined {
   if (weight.axis !== undefined && weight.axis !== axis) {
     return `weight "${weight.codes}" is quantized along axis ${weight.axis}; ${op} takes per-channel scales along axis ${axis}`;
   }
@@ -185,7 +200,8 @@ function matMulWeight(b: QuantizedValue): string | undefined {
   if (rank !== 2 || b.axis !== 1) {
     return `B "${b.codes}" is quantized along axis ${b.axis} of a rank-${rank ?? '?'} tensor; only per-column scales of a 2-D B are taken`;
   }
-  if (b.scales.length !== b.shape![1]) return `B "${b.codes}" has ${b.scales.length} scales for ${b.shape![1]} columns`;
+  if (b.scales.length !== b.shape![1])
+    return `B "${b.codes}" has ${b.scales.length} scales for ${b.shape![1]} columns`;
   return undefined;
 }
 
@@ -205,7 +221,9 @@ const matMul: Rule = ({ graph, opset }, node) => {
     return {
       to: 'QLinearMatMul',
       remove: [node, y.node],
-      add: [makeNode(node, 'QLinearMatMul', '', [...operand(a), ...operand(b), y.scale, y.zeroPoint], [y.codes])],
+      add: [
+        makeNode(node, 'QLinearMatMul', '', [...operand(a), ...operand(b), y.scale, y.zeroPoint], [y.codes]),
+      ],
       initializers: [],
     };
   }
@@ -221,8 +239,14 @@ const matMul: Rule = ({ graph, opset }, node) => {
     remove: [node],
     add: [
       makeNode(node, 'MatMulInteger', '', [a.codes, b.codes, a.zeroPoint, b.zeroPoint], [product]),
-      { ...makeNode(node, 'Cast', '', [product], [asFloat], new Map([['to', { type: 'int', value: 1 }]])), name: graph.uniqueName(`${node.name}_cast`) },
-      { ...makeNode(node, 'Mul', '', [asFloat, ''], [output]), name: graph.uniqueName(`${node.name}_rescale`) },
+      {
+        ...makeNode(node, 'Cast', '', [product], [asFloat], new Map([['to', { type: 'int', value: 1 }]])),
+        name: graph.uniqueName(`${node.name}_cast`),
+      },
+      {
+        ...makeNode(node, 'Mul', '', [asFloat, ''], [output]),
+        name: graph.uniqueName(`${node.name}_rescale`),
+      },
     ],
     initializers: [
       {
@@ -305,7 +329,9 @@ function binary(opType: 'QLinearAdd' | 'QLinearMul'): Rule {
     return {
       to: opType,
       remove: [node, y.node],
-      add: [makeNode(node, opType, MS_DOMAIN, [...operand(a), ...operand(b), y.scale, y.zeroPoint], [y.codes])],
+      add: [
+        makeNode(node, opType, MS_DOMAIN, [...operand(a), ...operand(b), y.scale, y.zeroPoint], [y.codes]),
+      ],
       initializers: [],
     };
   };
@@ -331,7 +357,9 @@ function unary(
     return {
       to: opType,
       remove: [node, y.node],
-      add: [makeNode(node, opType, MS_DOMAIN, [...operand(x), y.scale, y.zeroPoint], [y.codes], attributeMap)],
+      add: [
+        makeNode(node, opType, MS_DOMAIN, [...operand(x), y.scale, y.zeroPoint], [y.codes], attributeMap),
+      ],
       initializers: [],
     };
   };
@@ -351,7 +379,14 @@ const averagePool = unary('QLinearAveragePool', (node) => {
   if (dilations?.type === 'ints' && dilations.value.some((d) => d !== 1)) {
     return 'AveragePool with dilations has no QLinearAveragePool form';
   }
-  const attributes = copyAttributes(node, ['auto_pad', 'ceil_mode', 'count_include_pad', 'kernel_shape', 'pads', 'strides']);
+  const attributes = copyAttributes(node, [
+    'auto_pad',
+    'ceil_mode',
+    'count_include_pad',
+    'kernel_shape',
+    'pads',
+    'strides',
+  ]);
   attributes.set('channels_last', { type: 'int', value: 0 });
   return attributes;
 });
@@ -368,7 +403,8 @@ const softmax = unary(
     ]);
   },
   // The int8 kernel wraps codes above 127 instead of saturating (qlinear_softmax.cc); uint8 saturates at 255.
-  (_, output) => (output.dtype === 'uint8' ? undefined : 'onnxruntime QLinearSoftmax does not saturate int8 output'),
+  (_, output) =>
+    output.dtype === 'uint8' ? undefined : 'onnxruntime QLinearSoftmax does not saturate int8 output',
 );
 
 const concat: Rule = ({ graph }, node) => {
@@ -385,7 +421,14 @@ const concat: Rule = ({ graph }, node) => {
     to: 'QLinearConcat',
     remove: [node, y.node],
     add: [
-      makeNode(node, 'QLinearConcat', MS_DOMAIN, [y.scale, y.zeroPoint, ...inputs.flatMap(operand)], [y.codes], new Map([['axis', axis]])),
+      makeNode(
+        node,
+        'QLinearConcat',
+        MS_DOMAIN,
+        [y.scale, y.zeroPoint, ...inputs.flatMap(operand)],
+        [y.codes],
+        new Map([['axis', axis]]),
+      ),
     ],
     initializers: [],
   };
@@ -412,7 +455,16 @@ function onCodes(check?: (node: Node, context: RuleContext) => string | undefine
     return {
       to: `${node.opType} on ${x.dtype}`,
       remove: [node, y.node],
-      add: [makeNode(node, node.opType, node.domain, inputs, [y.codes, ...node.outputs.slice(1)], new Map(node.attributes))],
+      add: [
+        makeNode(
+          node,
+          node.opType,
+          node.domain,
+          inputs,
+          [y.codes, ...node.outputs.slice(1)],
+          new Map(node.attributes),
+        ),
+      ],
       initializers: [],
     };
   };
@@ -430,13 +482,18 @@ export const RULES: Readonly<Record<string, Rule>> = {
   Add: binary('QLinearAdd'),
   Mul: binary('QLinearMul'),
   Concat: concat,
-  GlobalAveragePool: unary('QLinearGlobalAveragePool', () => new Map([['channels_last', { type: 'int', value: 0 }]])),
+  GlobalAveragePool: unary(
+    'QLinearGlobalAveragePool',
+    () => new Map([['channels_last', { type: 'int', value: 0 }]]),
+  ),
   AveragePool: averagePool,
   Sigmoid: unary('QLinearSigmoid', () => new Map()),
   LeakyRelu: unary('QLinearLeakyRelu', (node) => copyAttributes(node, ['alpha'])),
   Softmax: softmax,
   // MaxPool takes int8/uint8 from opset 12 on.
-  MaxPool: onCodes((_, { opset }) => (opset < 12 ? `MaxPool takes 8-bit input from opset 12; the model has opset ${opset}` : undefined)),
+  MaxPool: onCodes((_, { opset }) =>
+    opset < 12 ? `MaxPool takes 8-bit input from opset 12; the model has opset ${opset}` : undefined,
+  ),
   Reshape: onCodes(),
   Transpose: onCodes(),
   Flatten: onCodes(),
@@ -444,6 +501,8 @@ export const RULES: Readonly<Record<string, Rule>> = {
   Unsqueeze: onCodes(),
   // Nearest-neighbour picks input values; linear or cubic modes would average codes with their own rounding.
   Resize: onCodes((node) =>
-    stringAttribute(node, 'mode', 'nearest') === 'nearest' ? undefined : `Resize mode "${stringAttribute(node, 'mode', '')}" interpolates; only nearest runs on codes`,
+    stringAttribute(node, 'mode', 'nearest') === 'nearest'
+      ? undefined
+      : `Resize mode "${stringAttribute(node, 'mode', '')}" interpolates; only nearest runs on codes`,
   ),
 };

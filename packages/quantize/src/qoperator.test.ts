@@ -25,7 +25,10 @@ function samples(model: TestModel, count: number, seed: number): Record<string, 
   return Array.from({ length: count }, () => model.sample(random));
 }
 
-async function runAll(bytes: Uint8Array, inputs: Record<string, Tensor>[]): Promise<Record<string, Tensor>[]> {
+async function runAll(
+  bytes: Uint8Array,
+  inputs: Record<string, Tensor>[],
+): Promise<Record<string, Tensor>[]> {
   const session = await executor.createSession(bytes);
   try {
     const results: Record<string, Tensor>[] = [];
@@ -68,10 +71,16 @@ function expectNoQdqAround(model: Model, names: readonly string[]): void {
     expect(nodes.length, name).toBeGreaterThan(0);
     for (const n of nodes) {
       for (const input of n.inputs) {
-        expect([name, input, input === '' ? undefined : graph.producer(input)?.opType]).not.toEqual([name, input, 'DequantizeLinear']);
+        expect([name, input, input === '' ? undefined : graph.producer(input)?.opType]).not.toEqual([
+          name,
+          input,
+          'DequantizeLinear',
+        ]);
       }
       for (const output of n.outputs) {
-        expect(graph.consumers(output).map((c) => `${name}->${c.opType}`)).not.toContain(`${name}->QuantizeLinear`);
+        expect(graph.consumers(output).map((c) => `${name}->${c.opType}`)).not.toContain(
+          `${name}->QuantizeLinear`,
+        );
       }
     }
   }
@@ -167,24 +176,38 @@ describe.each(Object.entries(cases))('%s', (_, { build, expected, kept }) => {
   const floatBytes = encodeModel(test.model);
 
   it('converts to QOperator form that runs in onnxruntime-node like the QDQ model', async () => {
-    const qdq = await quantizeModel(floatBytes, { mode: 'static', executor, calibrationData: samples(test, 16, 100) });
+    const qdq = await quantizeModel(floatBytes, {
+      mode: 'static',
+      executor,
+      calibrationData: samples(test, 16, 100),
+    });
     const qdqBytes = encodeModel(qdq.model);
     const { model, converted, kept: keptNodes } = qdqToQOperator(qdq.model);
     // The input model is left as it was.
     expect(Buffer.from(encodeModel(qdq.model)).equals(Buffer.from(qdqBytes))).toBe(true);
 
-    for (const [opType, n] of Object.entries(expected)) expect([opType, count(model, opType)]).toEqual([opType, n]);
+    for (const [opType, n] of Object.entries(expected))
+      expect([opType, count(model, opType)]).toEqual([opType, n]);
     expect(Object.fromEntries(keptNodes.map((k) => [k.opType, k.reason]))).toEqual(
-      Object.fromEntries(Object.entries(kept).map(([opType, pattern]) => [opType, expect.stringMatching(pattern)])),
+      Object.fromEntries(
+        Object.entries(kept).map(([opType, pattern]) => [opType, expect.stringMatching(pattern)]),
+      ),
     );
-    expectNoQdqAround(model, converted.map((c) => c.node));
+    expectNoQdqAround(
+      model,
+      converted.map((c) => c.node),
+    );
     // With everything converted, Q/DQ remain only at the graph's edges: a Q per input, a DQ per quantized output.
     if (Object.keys(kept).length === 0) {
       expect(count(model, 'QuantizeLinear')).toBe(model.graph.inputs.length);
       expect(count(model, 'DequantizeLinear')).toBe(model.graph.outputs.length);
     }
-    expect(model.graph.inputs.map((i) => [i.name, i.dtype])).toEqual(test.model.graph.inputs.map((i) => [i.name, i.dtype]));
-    expect(model.graph.outputs.map((o) => [o.name, o.dtype])).toEqual(test.model.graph.outputs.map((o) => [o.name, o.dtype]));
+    expect(model.graph.inputs.map((i) => [i.name, i.dtype])).toEqual(
+      test.model.graph.inputs.map((i) => [i.name, i.dtype]),
+    );
+    expect(model.graph.outputs.map((o) => [o.name, o.dtype])).toEqual(
+      test.model.graph.outputs.map((o) => [o.name, o.dtype]),
+    );
     const usesContribOps = model.graph.nodes.some((n) => n.domain === 'com.microsoft');
     expect(model.opsetImports.some((entry) => entry.domain === 'com.microsoft')).toBe(usesContribOps);
 
@@ -202,7 +225,8 @@ describe.each(Object.entries(cases))('%s', (_, { build, expected, kept }) => {
         metrics.add(expectedOutputs[name]!, actual, name);
         // Same integer math as onnxruntime's fused QDQ kernels: within two output steps of the QDQ model.
         const step = outputStep(qdq.model.graph, name);
-        if (step !== undefined) expect(maxAbsDifference(quantized[i]![name]!, actual)).toBeLessThanOrEqual(2 * step);
+        if (step !== undefined)
+          expect(maxAbsDifference(quantized[i]![name]!, actual)).toBeLessThanOrEqual(2 * step);
       }
     }
     expect(metrics.result().sqnr).toBeGreaterThanOrEqual(30);
@@ -212,16 +236,33 @@ describe.each(Object.entries(cases))('%s', (_, { build, expected, kept }) => {
 describe('nodes that stay in QDQ form', () => {
   async function quantizedCnn(): Promise<Model> {
     const test = cnnModel();
-    const result = await quantizeModel(encodeModel(test.model), { mode: 'static', executor, calibrationData: samples(test, 8, 7) });
+    const result = await quantizeModel(encodeModel(test.model), {
+      mode: 'static',
+      executor,
+      calibrationData: samples(test, 8, 7),
+    });
     return result.model;
   }
 
   it('keeps a Conv whose int32 bias is not at input scale x weight scale', async () => {
     const model = await quantizedCnn();
     const scale = model.graph.initializers.get('b2_scale')!;
-    model.graph.initializers.set('b2_scale', createTensor('float32', scale.shape, Float32Array.from(scale.data as Float32Array, (s) => s * 2)));
+    model.graph.initializers.set(
+      'b2_scale',
+      createTensor(
+        'float32',
+        scale.shape,
+        Float32Array.from(scale.data as Float32Array, (s) => s * 2),
+      ),
+    );
     const { model: converted, kept } = qdqToQOperator(model);
-    expect(kept).toEqual([{ node: 'Conv_c2', opType: 'Conv', reason: expect.stringMatching(/bias "b2_quantized" scale .* not input scale x weight scale/) }]);
+    expect(kept).toEqual([
+      {
+        node: 'Conv_c2',
+        opType: 'Conv',
+        reason: expect.stringMatching(/bias "b2_quantized" scale .* not input scale x weight scale/),
+      },
+    ]);
     expect(count(converted, 'Conv')).toBe(1);
     expect(count(converted, 'QLinearConv')).toBe(1);
     // The kept Conv still reads its DQ inputs, which therefore survive the clean-up.
@@ -236,7 +277,9 @@ describe('nodes that stay in QDQ form', () => {
     const data = Int8Array.from(zeroPoint.data as Int8Array, (_, i) => i % 2);
     model.graph.initializers.set('w2_zero_point', createTensor('int8', zeroPoint.shape, data));
     const { kept } = qdqToQOperator(model);
-    expect(kept.map((k) => [k.node, k.reason])).toEqual([['Conv_c2', expect.stringMatching(/differing per-channel zero points/)]]);
+    expect(kept.map((k) => [k.node, k.reason])).toEqual([
+      ['Conv_c2', expect.stringMatching(/differing per-channel zero points/)],
+    ]);
   });
 });
 
@@ -266,7 +309,9 @@ describe('a MatMul whose output is not quantized', () => {
       nodes: [
         node('QuantizeLinear', ['x', 'x_scale', 'x_zero_point'], ['x_q']),
         node('DequantizeLinear', ['x_q', 'x_scale', 'x_zero_point'], ['x_dq']),
-        node('DequantizeLinear', ['w_quantized', 'w_scale', 'w_zero_point'], ['w'], { axis: { type: 'int', value: 1 } }),
+        node('DequantizeLinear', ['w_quantized', 'w_scale', 'w_zero_point'], ['w'], {
+          axis: { type: 'int', value: 1 },
+        }),
         node('MatMul', ['x_dq', 'w'], ['y'], {}, 'projection'),
       ],
     });
@@ -277,7 +322,10 @@ describe('a MatMul whose output is not quantized', () => {
     // Only ONNX-domain ops were written, so no contrib import.
     expect(converted.opsetImports.map((entry) => entry.domain)).toEqual(['']);
     const inputs = Array.from({ length: 3 }, () => ({ x: randomTensor([3, 16], r) }));
-    const [qdq, integer] = await Promise.all([runAll(encodeModel(model), inputs), runAll(encodeModel(converted), inputs)]);
+    const [qdq, integer] = await Promise.all([
+      runAll(encodeModel(model), inputs),
+      runAll(encodeModel(converted), inputs),
+    ]);
     for (const [i, outputs] of qdq.entries()) {
       // Both sum exact integer products; only float rounding of the rescale differs.
       expect(maxAbsDifference(outputs['y']!, integer[i]!['y']!)).toBeLessThan(1e-4);
@@ -322,15 +370,25 @@ describe('QLinearAdd / QLinearMul input order', () => {
       zeroPoint: fc.integer({ min: 0, max: 255 }),
     });
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom('Add' as const, 'Mul' as const), fc.tuple(param, param, param), fc.integer(), async (opType, params, seed) => {
-        const model = binaryModel(opType, params);
-        const { model: converted, converted: list } = qdqToQOperator(model);
-        expect(list.map((c) => c.to)).toEqual([`QLinear${opType}`]);
-        const random = createRandom(seed);
-        const inputs = [{ a: randomTensor([4, 8], random, 2), b: randomTensor([8], random, 2) }];
-        const [qdq, qlinear] = await Promise.all([runAll(encodeModel(model), inputs), runAll(encodeModel(converted), inputs)]);
-        expect(maxAbsDifference(qdq[0]!['y']!, qlinear[0]!['y']!)).toBeLessThanOrEqual(params[2].scale * 1.001);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('Add' as const, 'Mul' as const),
+        fc.tuple(param, param, param),
+        fc.integer(),
+        async (opType, params, seed) => {
+          const model = binaryModel(opType, params);
+          const { model: converted, converted: list } = qdqToQOperator(model);
+          expect(list.map((c) => c.to)).toEqual([`QLinear${opType}`]);
+          const random = createRandom(seed);
+          const inputs = [{ a: randomTensor([4, 8], random, 2), b: randomTensor([8], random, 2) }];
+          const [qdq, qlinear] = await Promise.all([
+            runAll(encodeModel(model), inputs),
+            runAll(encodeModel(converted), inputs),
+          ]);
+          expect(maxAbsDifference(qdq[0]!['y']!, qlinear[0]!['y']!)).toBeLessThanOrEqual(
+            params[2].scale * 1.001,
+          );
+        },
+      ),
       { numRuns: 12, seed: 4 },
     );
   });
@@ -339,7 +397,11 @@ describe('QLinearAdd / QLinearMul input order', () => {
 describe('input checks', () => {
   it('decodes what it encodes: the QOperator model survives a save/load round trip', async () => {
     const test = mlpModel();
-    const qdq = await quantizeModel(encodeModel(test.model), { mode: 'static', executor, calibrationData: samples(test, 4, 1) });
+    const qdq = await quantizeModel(encodeModel(test.model), {
+      mode: 'static',
+      executor,
+      calibrationData: samples(test, 4, 1),
+    });
     const { model } = qdqToQOperator(qdq.model);
     const decoded = decodeModel(encodeModel(model));
     expect(opTypes(decoded)).toEqual(opTypes(model));

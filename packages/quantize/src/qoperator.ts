@@ -1,7 +1,8 @@
 import { QuantError } from '@quantkit/core';
 import { type Graph, type Model, type Node, opsetVersion } from '@quantkit/onnx';
 import { isQdqNode } from './qoperator-operands.js';
-import { MS_DOMAIN, RULES, type Rewrite, type RuleContext } from './qoperator-rules.js';
+import { MS_DOMAIN } from './emitter.js';
+import { RULES, type Rewrite, type RuleContext } from './qoperator-rules.js';
 
 /** A float op that became a QLinear (or integer) op. */
 export interface QOperatorConversion {
@@ -40,7 +41,10 @@ function touchesQdq(graph: Graph, node: Node): boolean {
     const producer = input === '' ? undefined : graph.producer(input);
     return producer !== undefined && isQdqNode(producer, 'DequantizeLinear');
   });
-  return readsDq || node.outputs.some((output) => graph.consumers(output).some((c) => isQdqNode(c, 'QuantizeLinear')));
+  return (
+    readsDq ||
+    node.outputs.some((output) => graph.consumers(output).some((c) => isQdqNode(c, 'QuantizeLinear')))
+  );
 }
 
 function apply(graph: Graph, rewrite: Rewrite): void {
@@ -62,7 +66,9 @@ function removeDeadQdq(graph: Graph): void {
     changed = false;
     for (const node of [...graph.nodes]) {
       if (!isQdqNode(node, 'DequantizeLinear') && !isQdqNode(node, 'QuantizeLinear')) continue;
-      const used = node.outputs.some((output) => graph.consumers(output).length > 0 || graph.isOutput(output));
+      const used = node.outputs.some(
+        (output) => graph.consumers(output).length > 0 || graph.isOutput(output),
+      );
       if (!used) {
         graph.removeNode(node);
         changed = true;
@@ -105,7 +111,10 @@ function pruneValueInfo(graph: Graph): void {
 export function qdqToQOperator(model: Model): QOperatorResult {
   const opset = opsetVersion(model);
   if (opset === undefined) {
-    throw new QuantError('UNSUPPORTED', 'the model imports no default ONNX opset; QOperator ops need ai.onnx opset 10 or newer');
+    throw new QuantError(
+      'UNSUPPORTED',
+      'the model imports no default ONNX opset; QOperator ops need ai.onnx opset 10 or newer',
+    );
   }
   const result = copyModel(model);
   const { graph } = result;
@@ -119,7 +128,8 @@ export function qdqToQOperator(model: Model): QOperatorResult {
     // Snapshot order: a node removed so far is only ever a converted op's Q, skipped above.
     if (!touchesQdq(graph, node)) continue;
     const rule = node.domain === '' || node.domain === 'ai.onnx' ? RULES[node.opType] : undefined;
-    const rewrite = rule === undefined ? `${node.opType} has no QLinear form in onnxruntime` : rule(context, node);
+    const rewrite =
+      rule === undefined ? `${node.opType} has no QLinear form in onnxruntime` : rule(context, node);
     if (typeof rewrite === 'string') {
       kept.push({ node: node.name, opType: node.opType, reason: rewrite });
       continue;

@@ -250,3 +250,20 @@ describe('weights in older layouts', () => {
     );
   });
 });
+
+describe('format qoperator', () => {
+  it('writes integer operators that onnxruntime runs with the QDQ model\'s accuracy', async () => {
+    const test = cnnModel(81);
+    const result = await quantize(test, 'static', { format: 'qoperator' });
+    const ops = result.model.graph.nodes.map((n) => n.opType);
+    expect(ops.filter((op) => op === 'QLinearConv').length).toBe(2);
+    expect(ops).toContain('QGemm');
+    expect(result.summary.qoperator!.converted).toBeGreaterThanOrEqual(4);
+    const metrics = await evaluate(encodeModel(test.model), result.bytes, samples(test, 6, 82));
+    expect(metrics.sqnr).toBeGreaterThanOrEqual(30);
+  });
+
+  it('is refused for weight-only models, which have no integer compute', async () => {
+    await expect(quantize(mlpModel(), 'weight-only', { format: 'qoperator' })).rejects.toThrow(/needs integer compute/);
+  });
+});

@@ -4,6 +4,7 @@ import { linearQuantizer } from '@quantkit/quantizer-linear';
 import { createDefaultRegistry } from './builtins.js';
 import { type ActivationRanges, activationRanges } from './activation-ranges.js';
 import { buildQuantizeReport } from './build-report.js';
+import { type QOperatorResult, qdqToQOperator } from './qoperator.js';
 import type { QuantizeReport } from './report.js';
 import { type CalibrationCache, modelFingerprint } from './calibration-cache.js';
 import { emitDynamic } from './emit-dynamic.js';
@@ -57,7 +58,7 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
 
   // Work on a private copy: decoding the bytes again leaves the caller's model (or file) untouched.
   const inputBytes = input instanceof Uint8Array ? input : encodeModel(input);
-  const model = decodeModel(inputBytes);
+  let model = decodeModel(inputBytes);
   const { graph } = model;
   const fingerprint = await modelFingerprint(model);
   const weightBytesBefore = weightBytes(graph);
@@ -97,6 +98,12 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   graph.inputs = graph.inputs.filter((input) => !graph.initializers.has(input.name) || graph.consumers(input.name).length > 0);
   graph.removeUnused();
   graph.topologicalSort();
+  // Dynamic mode already writes integer operators; static QDQ is rewritten into them.
+  let formatConversion: QOperatorResult | undefined;
+  if (recipe.format === 'qoperator' && recipe.mode === 'static') {
+    formatConversion = qdqToQOperator(model);
+    model = formatConversion.model;
+  }
   writeProvenance(model, recipe, 'default', activations?.calibrationHash ?? options.calibrationHash);
 
   const bytes = encodeModel(model);
@@ -106,10 +113,13 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
     sizeBefore: inputBytes.length,
     sizeAfter: bytes.length,
     weightBytesBefore,
-    weightBytesAfter: weightBytes(graph),
+    weightBytesAfter: weightBytes(model.graph),
     nodes: plan.decisions,
     calibrationSamples: activations?.samples ?? 0,
     calibrationThreads: activations?.threads ?? 0,
+    ...(formatConversion && {
+      qoperator: { converted: formatConversion.converted.length, kept: formatConversion.kept },
+    }),
   };
   let report: QuantizeReport | undefined;
   if (options.report !== undefined && reference !== undefined) {

@@ -17,6 +17,11 @@ export interface QuantizeSummary {
   readonly calibrationSamples: number;
   /** Threads calibration ran on (0 when nothing was calibrated, e.g. ranges from a cache). */
   readonly calibrationThreads: number;
+  /** With format 'qoperator': how many nodes became integer operators, and which stayed QDQ and why. */
+  readonly qoperator?: {
+    readonly converted: number;
+    readonly kept: readonly { readonly node: string; readonly opType: string; readonly reason: string }[];
+  };
 }
 
 /** Bytes the graph's initializers take when stored (sub-byte types packed). */
