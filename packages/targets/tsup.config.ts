@@ -1,3 +1,0 @@
-import { packageConfig } from '@quantkit/tooling-build/tsup';
-
-export default packageConfig({ 'index': 'src/index.ts', 'node': 'src/node.ts' });
