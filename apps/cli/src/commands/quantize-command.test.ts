@@ -98,7 +98,10 @@ describe('parseQuantizeFlags', () => {
     [{ mode: 'dynamic', granularity: 'row' }, /--granularity must be "tensor", "channel" or "block"/],
     [{ mode: 'dynamic', blockSize: '32' }, /--block-size needs --granularity block/],
     [{ mode: 'dynamic', symmetric: true, asymmetric: true }, /not both/],
-    [{ mode: 'static' }, /pass --calib <dir> or --load-calib <file>, or use --mode dynamic or --mode weight-only/],
+    [
+      { mode: 'static' },
+      /pass --calib <dir> or --load-calib <file>, or use --mode dynamic or --mode weight-only/,
+    ],
     [{ mode: 'dynamic', calib: 'x' }, /--calib is used only with --mode static.*with --report/],
     [{ calib: 'c', loadCalib: 'r.json' }, /--calib <dir> or --load-calib <file>, not both: choose one/],
     [{ loadCalib: 'r.json', calibBatch: '4' }, /--calib-batch applies to --calib <dir>, not --load-calib/],
@@ -114,11 +117,26 @@ describe('parseQuantizeFlags', () => {
   });
 
   it('takes --load-calib instead of --calib in static mode, and --calib as report data in the other modes', () => {
-    const loaded = parseQuantizeFlags({ output: 'o', loadCalib: 'r.json', saveCalib: 's.json', overrides: 'ov.json' });
+    const loaded = parseQuantizeFlags({
+      output: 'o',
+      loadCalib: 'r.json',
+      saveCalib: 's.json',
+      overrides: 'ov.json',
+    });
     expect(loaded.options.mode).toBe('static');
-    expect([loaded.loadCalibration, loaded.saveCalibration, loaded.overrides]).toEqual(['r.json', 's.json', 'ov.json']);
+    expect([loaded.loadCalibration, loaded.saveCalibration, loaded.overrides]).toEqual([
+      'r.json',
+      's.json',
+      'ov.json',
+    ]);
     expect(loaded.calibrationDir).toBeUndefined();
-    const dynamic = parseQuantizeFlags({ output: 'o', mode: 'dynamic', calib: 'c', report: 'r.html', reportSamples: '3' });
+    const dynamic = parseQuantizeFlags({
+      output: 'o',
+      mode: 'dynamic',
+      calib: 'c',
+      report: 'r.html',
+      reportSamples: '3',
+    });
     expect([dynamic.calibrationDir, dynamic.report, dynamic.reportSamples]).toEqual(['c', 'r.html', 3]);
     expect(parseQuantizeFlags({ output: 'o', calib: 'c', calibBatch: '4' }).calibrationBatch).toBe(4);
   });
@@ -133,19 +151,42 @@ describe('parseQuantizeFlags', () => {
 
 describe('withFlagNames', () => {
   it.each([
-    ['OUTPUT_CONFLICT', 'report "r.json" already exists; pass force (--force) to replace it', '--report "r.json" already exists; pass --force to replace it'],
-    ['OUTPUT_CONFLICT', 'calibration cache "m.onnx" is the input model; choose another path', '--save-calib "m.onnx" is the input model; choose another path'],
-    ['OUTPUT_CONFLICT', 'report and output are the same file "q.onnx"', '--report and --output are the same file "q.onnx"'],
+    [
+      'OUTPUT_CONFLICT',
+      'report "r.json" already exists; pass force (--force) to replace it',
+      '--report "r.json" already exists; pass --force to replace it',
+    ],
+    [
+      'OUTPUT_CONFLICT',
+      'calibration cache "m.onnx" is the input model; choose another path',
+      '--save-calib "m.onnx" is the input model; choose another path',
+    ],
+    [
+      'OUTPUT_CONFLICT',
+      'report and output are the same file "q.onnx"',
+      '--report and --output are the same file "q.onnx"',
+    ],
     ['NOT_FOUND', 'cannot read overrides file "ov.json"', 'cannot read --overrides file "ov.json"'],
-    ['INVALID_ARGUMENT', 'overrides ov.json: must be a JSON object', '--overrides ov.json: must be a JSON object'],
-    ['CALIBRATION_DATA', 'calibration cache r.json was made for a different model', '--load-calib file r.json was made for a different model'],
+    [
+      'INVALID_ARGUMENT',
+      'overrides ov.json: must be a JSON object',
+      '--overrides ov.json: must be a JSON object',
+    ],
+    [
+      'CALIBRATION_DATA',
+      'calibration cache r.json was made for a different model',
+      '--load-calib file r.json was made for a different model',
+    ],
   ] as const)('rewords %s "%s"', (code, message, expected) => {
     const reworded = withFlagNames(new QuantError(code, message));
     expect(reworded).toMatchObject({ code, message: expected });
   });
 
   it('leaves other errors alone', () => {
-    const error = new QuantError('CALIBRATION_DATA', 'output "y" is not float32; the report needs float outputs');
+    const error = new QuantError(
+      'CALIBRATION_DATA',
+      'output "y" is not float32; the report needs float outputs',
+    );
     expect(withFlagNames(error)).toBe(error);
     const plain = new Error('report "x"');
     expect(withFlagNames(plain)).toBe(plain);
@@ -263,7 +304,7 @@ describe('quantkit quantize: bad input', () => {
     await expectFailure(['quantize', 'model.onnx', '-o', 'out.onnx', ...flags], code, pattern);
   });
 
-  it('lists the registry\'s observers for --calib-method, in --help and when the name is unknown', async () => {
+  it("lists the registry's observers for --calib-method, in --help and when the name is unknown", async () => {
     const names = createDefaultRegistry()
       .list('observer')
       .map((plugin) => plugin.name);
@@ -366,7 +407,9 @@ describe('quantkit quantize: a third-party model', () => {
     // No --calib: the CLI gave the report seeded random inputs, and says so.
     expect(result.reportData).toEqual({ kind: 'random', seed: 1 });
     expect(report.samples).toBe(8);
-    const gemms = result.summary.nodes.filter((node: { opType: string; quantized: boolean }) => node.quantized);
+    const gemms = result.summary.nodes.filter(
+      (node: { opType: string; quantized: boolean }) => node.quantized,
+    );
     expect(report.layers.map((layer: { node: string }) => layer.node).sort()).toEqual(
       gemms.map((node: { name: string }) => node.name).sort(),
     );
@@ -489,7 +532,15 @@ describe('quantkit quantize: calibration caches, batching, overrides and reports
   }
 
   it('--save-calib then --load-calib writes a byte-identical model without the data', async () => {
-    const saved = await quantizeOk(['mlp.onnx', '-o', 'a.onnx', '--calib', 'calib', '--save-calib', 'ranges.json']);
+    const saved = await quantizeOk([
+      'mlp.onnx',
+      '-o',
+      'a.onnx',
+      '--calib',
+      'calib',
+      '--save-calib',
+      'ranges.json',
+    ]);
     expect(saved.stdout).toMatch(/^\s+saved ranges\s+ranges\.json/m);
     const cache = JSON.parse(await readFile(join(dir, 'ranges.json'), 'utf8'));
     expect(cache.kind).toBe('quantkit-calibration-cache');
@@ -500,9 +551,19 @@ describe('quantkit quantize: calibration caches, batching, overrides and reports
     const [a, b] = await Promise.all([readFile(join(dir, 'a.onnx')), readFile(join(dir, 'b.onnx'))]);
     expect(b.equals(a)).toBe(true);
     // With saved ranges there is no data, so a report compares on random inputs and says what that means.
-    const human = await quantizeOk(['mlp.onnx', '-o', 'c.onnx', '--load-calib', 'ranges.json', '--report', 'r.json']);
+    const human = await quantizeOk([
+      'mlp.onnx',
+      '-o',
+      'c.onnx',
+      '--load-calib',
+      'ranges.json',
+      '--report',
+      'r.json',
+    ]);
     expect(human.stdout).toMatch(/calibration\s+9 samples \(ranges from ranges\.json\)/);
-    expect(human.stdout).toMatch(/^\s+report data\s+random inputs \(seed 1;.*ranges from --load-calib are judged on them/m);
+    expect(human.stdout).toMatch(
+      /^\s+report data\s+random inputs \(seed 1;.*ranges from --load-calib are judged on them/m,
+    );
     expect(JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')).samples).toBe(8);
   });
 
@@ -538,7 +599,10 @@ describe('quantkit quantize: calibration caches, batching, overrides and reports
     await quantizeOk(['mlp.onnx', '-o', 'one.onnx', '--calib', 'calib']);
     await quantizeOk(['mlp.onnx', '-o', 'four.onnx', '--calib', 'calib', '--calib-batch', '4']);
     // minmax ranges do not depend on how the samples are grouped, so the models must match byte for byte.
-    const [one, four] = await Promise.all([readFile(join(dir, 'one.onnx')), readFile(join(dir, 'four.onnx'))]);
+    const [one, four] = await Promise.all([
+      readFile(join(dir, 'one.onnx')),
+      readFile(join(dir, 'four.onnx')),
+    ]);
     expect(four.equals(one)).toBe(true);
   });
 
@@ -554,11 +618,28 @@ describe('quantkit quantize: calibration caches, batching, overrides and reports
 
   it('--overrides keeps a node float and the summary says why', async () => {
     await writeFile(join(dir, 'overrides.json'), JSON.stringify({ nodes: { fc2: { float: true } } }));
-    const run = await quantizeOk(['mlp.onnx', '-o', 'q.onnx', '--calib', 'calib', '--overrides', 'overrides.json']);
+    const run = await quantizeOk([
+      'mlp.onnx',
+      '-o',
+      'q.onnx',
+      '--calib',
+      'calib',
+      '--overrides',
+      'overrides.json',
+    ]);
     // fc1 (and the Relu after it) are quantized; fc2 stays float, for the reason the override gives.
     expect(run.stdout).toMatch(/^\s+quantized\s+MatMul x1, Relu x1$/m);
     expect(run.stdout).toMatch(/^\s+kept float\s+MatMul x1: kept float by override "fc2"$/m);
-    const json = await quantizeOk(['mlp.onnx', '-o', 'd.onnx', '--mode', 'dynamic', '--overrides', 'overrides.json', '--json']);
+    const json = await quantizeOk([
+      'mlp.onnx',
+      '-o',
+      'd.onnx',
+      '--mode',
+      'dynamic',
+      '--overrides',
+      'overrides.json',
+      '--json',
+    ]);
     const fc2 = JSON.parse(json.stdout).summary.nodes.find((node: { name: string }) => node.name === 'fc2');
     expect(fc2).toMatchObject({ quantized: false, reason: 'kept float by override "fc2"' });
   });
@@ -587,7 +668,9 @@ describe('quantkit quantize: calibration caches, batching, overrides and reports
     expect(run.stdout).toMatch(/^\s+report\s+out\.html \(2 layers compared on 8 samples, \d+ flagged\)$/m);
     expect(run.stdout).not.toMatch(/random inputs/);
     const worst = [...report.layers].sort((a, b) => a.sqnr - b.sqnr)[0]!;
-    expect(run.stdout).toMatch(new RegExp(`^\\s+worst layers\\s+${worst.node}\\s+${worst.sqnr.toFixed(2)} dB`, 'm'));
+    expect(run.stdout).toMatch(
+      new RegExp(`^\\s+worst layers\\s+${worst.node}\\s+${worst.sqnr.toFixed(2)} dB`, 'm'),
+    );
     expect(await listDir(dir)).toEqual(['calib', 'mlp.onnx', 'model.onnx', 'out.html', 'q.onnx']);
   });
 
@@ -608,11 +691,23 @@ describe('quantkit quantize: calibration caches, batching, overrides and reports
     expect(report.kind).toBe('quantkit-report');
     expect(report.samples).toBe(3);
     expect(report.layers.length).toBeGreaterThan(0);
-    for (const layer of report.layers) expect(layer).toMatchObject({ node: expect.any(String), flagged: expect.any(Boolean) });
+    for (const layer of report.layers)
+      expect(layer).toMatchObject({ node: expect.any(String), flagged: expect.any(Boolean) });
   });
 
   it('--report in dynamic mode compares on --calib data when given', async () => {
-    const run = await quantizeOk(['mlp.onnx', '-o', 'q.onnx', '--mode', 'dynamic', '--calib', 'calib', '--report', 'out.json', '--json']);
+    const run = await quantizeOk([
+      'mlp.onnx',
+      '-o',
+      'q.onnx',
+      '--mode',
+      'dynamic',
+      '--calib',
+      'calib',
+      '--report',
+      'out.json',
+      '--json',
+    ]);
     const result = JSON.parse(run.stdout);
     expect(result.reportData).toEqual({ kind: 'folder', dir: 'calib' });
     expect(result.report).toBe('out.json');
@@ -626,6 +721,60 @@ describe('quantkit quantize: calibration caches, batching, overrides and reports
       EXIT_CODES.OUTPUT_CONFLICT,
       /--report "out\.json" already exists; pass --force/,
       mlp(),
+    );
+  });
+});
+
+describe('quantkit quantize: precisions and formats', () => {
+  beforeEach(async () => {
+    await writeFile(join(dir, 'mlp.onnx'), mlpModelBytes());
+    await writeNpyFolder(join(dir, 'calib'), 6, [1, MLP_FEATURES]);
+  });
+
+  async function opsAndDtypes(file: string) {
+    const inspect = JSON.parse((await runCli(['inspect', file, '--json'], { cwd: dir })).stdout);
+    return JSON.stringify(inspect);
+  }
+
+  it('--activation-bits 16 writes 16-bit activation Q/DQ, --format qoperator integer operators', async () => {
+    const a16 = await runCli(
+      ['quantize', 'mlp.onnx', '-o', 'a16.onnx', '--calib', 'calib', '--activation-bits', '16'],
+      { cwd: dir },
+    );
+    expect(a16.code, a16.stderr).toBe(0);
+    expect(await opsAndDtypes('a16.onnx')).toMatch(/uint16/);
+    const qop = await runCli(
+      ['quantize', 'mlp.onnx', '-o', 'qop.onnx', '--calib', 'calib', '--format', 'qoperator'],
+      { cwd: dir },
+    );
+    expect(qop.code, qop.stderr).toBe(0);
+    expect(await opsAndDtypes('qop.onnx')).toMatch(/QGemm|QLinearMatMul/);
+  });
+
+  it('refuses precision flags outside their range or mode', async () => {
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'x.onnx', '--calib', 'calib', '--activation-bits', '12'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--activation-bits/,
+      join(dir, 'mlp.onnx'),
+    );
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'x.onnx', '--mode', 'dynamic', '--activation-bits', '16'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--mode static only/,
+      join(dir, 'mlp.onnx'),
+    );
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'x.onnx', '--mode', 'weight-only', '--weight-range', 'best'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--weight-range/,
+      join(dir, 'mlp.onnx'),
+    );
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'x.onnx', '--mode', 'weight-only', '--format', 'qoperator'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /integer compute/,
+      join(dir, 'mlp.onnx'),
     );
   });
 });

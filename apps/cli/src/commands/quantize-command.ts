@@ -4,6 +4,7 @@ import {
   type LayerReport,
   OUTPUT_FORMATS,
   QUANTIZE_MODES,
+  WEIGHT_RANGES,
   type QuantizeOptions,
   type QuantizeReport,
   type QuantizeSummary,
@@ -37,6 +38,9 @@ export interface QuantizeFlags {
   readonly symmetric?: boolean;
   readonly asymmetric?: boolean;
   readonly activationSymmetric?: boolean;
+  readonly activationBits?: string;
+  readonly weightRange?: string;
+  readonly accuracyLevel?: string;
   readonly calib?: string;
   readonly calibMethod?: string;
   readonly calibSamples?: string;
@@ -98,6 +102,12 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     throw new QuantError('INVALID_ARGUMENT', 'pass --symmetric or --asymmetric, not both');
   }
   const symmetric = flags.symmetric === true ? true : flags.asymmetric === true ? false : undefined;
+  const activationBits = parseChoiceFlag('--activation-bits', flags.activationBits, ['8', '16'] as const);
+  if (activationBits !== undefined && mode !== 'static') {
+    throw new QuantError('INVALID_ARGUMENT', '--activation-bits applies to --mode static only');
+  }
+  const weightRange = parseChoiceFlag('--weight-range', flags.weightRange, WEIGHT_RANGES);
+  const accuracyLevel = parseIntegerFlag('--accuracy-level', flags.accuracyLevel, { min: 0, max: 4 });
   const calibrationLimit = parseIntegerFlag('--calib-samples', flags.calibSamples, { min: 1 });
 
   const calibrationBatch = parseIntegerFlag('--calib-batch', flags.calibBatch, { min: 1 });
@@ -160,6 +170,9 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     ...(blockSize !== undefined && { blockSize }),
     ...(symmetric !== undefined && { symmetric }),
     ...(flags.activationSymmetric === true && { activationSymmetric: true }),
+    ...(activationBits !== undefined && { activationBits: Number(activationBits) as 8 | 16 }),
+    ...(weightRange !== undefined && { weightRange }),
+    ...(accuracyLevel !== undefined && { accuracyLevel: accuracyLevel as 0 | 1 | 2 | 3 | 4 }),
     ...(flags.calibMethod !== undefined && { calibrationMethod: flags.calibMethod }),
     ...(format !== undefined && { format }),
     ...(flags.exclude !== undefined && flags.exclude.length > 0 && { exclude: [...flags.exclude] }),
@@ -385,6 +398,9 @@ export function quantizeCommand(io: CliIo): Command {
     .option('--symmetric', 'symmetric weights, zero point 0 (the default)')
     .option('--asymmetric', 'asymmetric weights, zero point chosen from the range')
     .option('--activation-symmetric', 'int8 activations with zero point 0 instead of uint8 with a zero point')
+    .option('--activation-bits <n>', 'activation bits in static mode: "8" (default) or "16"')
+    .option('--weight-range <method>', `weight ranges: ${listChoices(WEIGHT_RANGES)} (default "minmax")`)
+    .option('--accuracy-level <n>', 'MatMulNBits compute: 4 int8 activations (default, faster) ... 0 float')
     .option('--calib <dir>', 'calibration data folder (--mode static needs it or --load-calib)')
     .option(
       '--calib-method <name>',
