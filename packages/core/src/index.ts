@@ -41,7 +41,10 @@ export {
   type QuantizerCapabilities,
   type QuantizerOptions,
   type QuantizerPlugin,
+  type TargetHost,
   type TargetPlugin,
+  type TargetPrecision,
+  type TargetTypePair,
   type ValueRange,
 } from './plugins.js';
 export {

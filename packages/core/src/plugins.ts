@@ -169,18 +169,106 @@ export interface ObserverPlugin extends PluginBase<'observer'> {
 
 export type QuantFormat = 'qdq' | 'qoperator' | 'packed';
 
-/** What a hardware target runs, so the planner can choose types and formats it executes fast. */
+/** An activation x weight element-type pair a target's integer kernels take (e.g. u8 x s8). */
+export interface TargetTypePair {
+  readonly activation: QuantDType;
+  readonly weight: QuantDType;
+}
+
+/**
+ * Precisions beyond the 8-bit activation/weight pair that a target runs correctly (not necessarily faster):
+ * - 'int4-weight': 4-bit weights (int4/uint4 DequantizeLinear at opset 21, com.microsoft MatMulNBits);
+ * - 'int16-activation': int16/uint16 activation Q/DQ;
+ * - 'fp16' / 'bf16': 16-bit float weights and compute;
+ * - 'fp8e4m3fn' / 'fp8e5m2': float8 Q/DQ (opset 19+).
+ */
+export type TargetPrecision = 'int4-weight' | 'int16-activation' | 'fp16' | 'bf16' | 'fp8e4m3fn' | 'fp8e5m2';
+
+/**
+ * What a detector found out about the machine (or browser) quantkit runs on; `TargetPlugin.detect` reads it.
+ * Gathered by `detectTarget` (browser-safe) or `detectHostTarget` (Node, reads /proc/cpuinfo) in @quantkit/targets.
+ */
+export interface TargetHost {
+  /** Where quantkit runs: Node.js, a browser (or worker), or something else. */
+  readonly environment: 'node' | 'browser' | 'unknown';
+  /** CPU architecture as Node's process.arch names it ('x64', 'arm64', 'ia32', ...); undefined in a browser. */
+  readonly arch?: string | undefined;
+  /** CPU feature flags, lower case as Linux /proc/cpuinfo spells them (avx2, avx512_vnni, asimddp, ...). */
+  readonly cpuFlags: ReadonlySet<string>;
+  /** Whether the WebAssembly engine validates SIMD (v128) code; undefined when not probed. */
+  readonly wasmSimd?: boolean | undefined;
+}
+
+/**
+ * What a hardware target runs, so the planner can choose types and formats it executes fast, and the
+ * compatibility check can reject what it cannot run.
+ *
+ * @example
+ * const plan = {
+ *   activationDtype: target.activation.dtype,          // 'uint8'
+ *   weightBits: target.weight.reduceRange ? 7 : 8,      // x86 without VNNI
+ *   format: target.formats[0],                          // 'qdq'
+ * };
+ */
 export interface TargetPlugin extends PluginBase<'target'> {
-  readonly activation: { readonly dtype: QuantDType; readonly symmetric: boolean };
+  /**
+   * Activation codes the planner should emit: element type, whether the zero point is fixed in the middle of the
+   * range (0 for signed types, 2^(bits-1) for unsigned) and the code width (8 when omitted; 16 needs the
+   * 'int16-activation' precision).
+   */
+  readonly activation: { readonly dtype: QuantDType; readonly symmetric: boolean; readonly bits?: number };
+  /**
+   * Weight codes the planner should emit: element type, symmetry (as for activations), whether scales may vary
+   * per output channel, and reduceRange: use one bit less than the type holds (7-bit codes in int8), which x86
+   * CPUs without VNNI need so the u8 x s8 pair products of VPMADDUBSW cannot saturate 16 bits.
+   */
   readonly weight: {
     readonly dtype: QuantDType;
     readonly symmetric: boolean;
     readonly perChannel: boolean;
     readonly reduceRange: boolean;
   };
+  /** Output formats the target runs, preferred first. */
   readonly formats: readonly QuantFormat[];
-  /** Op types the target runs quantized; others stay float. */
+  /** Op types (default ONNX domain) the target runs quantized; others stay float. */
   readonly quantizedOps: readonly string[];
+  /**
+   * Activation x weight type pairs the target's integer kernels take, preferred first; the first is
+   * { activation.dtype, weight.dtype }. Undefined means only that pair.
+   */
+  readonly typePairs?: readonly TargetTypePair[];
+  /**
+   * The runtime that executes the models: 'onnxruntime-cpu', 'onnxruntime-web', 'tensorrt', 'nnie' or another
+   * name. Rules that know a runtime's kernels (e.g. onnxruntime has no int8 ConvInteger) key on it.
+   */
+  readonly runtime?: string;
+  /**
+   * True when the target has no fallback for what lies outside its profile (TensorRT, NPUs): other types,
+   * asymmetric codes where symmetric ones are wanted, precisions not listed are errors. False or absent for
+   * runtimes that fall back to slower kernels or float (onnxruntime): those are warnings.
+   */
+  readonly strict?: boolean;
+  /**
+   * True when every consumer of a quantized activation needs its own QuantizeLinear/DequantizeLinear pair
+   * (TensorRT explicit quantization fuses a pair into one consumer only).
+   */
+  readonly qdqPerConsumer?: boolean;
+  /** How values map to codes: 'linear' (scale and zero point, the default) or 'log' (sign + power-of-two exponent). */
+  readonly method?: 'linear' | 'log';
+  /** Precisions beyond the 8-bit pair that the target runs; none when omitted. */
+  readonly precisions?: readonly TargetPrecision[];
+  /** Lowest default-domain opset the target's quantized models need (e.g. 13 for TensorRT per-channel Q/DQ). */
+  readonly minOpset?: number;
+  /**
+   * Runtime kernels the quantized ops map to, as op types ('QLinearConv') or 'domain.OpType'
+   * ('com.microsoft.QGemm'); for listings and for planners that look for one (e.g. MatMulNBits).
+   */
+  readonly kernels?: readonly string[];
+  /**
+   * Whether the host looks like this target (e.g. CPU flags include avx512_vnni). Targets that cannot be
+   * recognised from the host (a GPU behind TensorRT, an NPU) omit it and are only chosen by name.
+   */
+  detect?(host: TargetHost): boolean | Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

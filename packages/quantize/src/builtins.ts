@@ -1,9 +1,18 @@
 import { type Plugin, type Registry, createRegistry } from '@quantkit/core';
 import { builtinObservers } from '@quantkit/calibration';
 import { linearQuantizer, powerOfTwoQuantizer } from '@quantkit/quantizer-linear';
+import { builtinTargets } from '@quantkit/targets';
 
 /** The plugins quantkit ships with; pass them with your own to createRegistry. */
-export const builtinPlugins: readonly Plugin[] = [linearQuantizer, powerOfTwoQuantizer, ...builtinObservers];
+export const builtinPlugins: readonly Plugin[] = [
+  linearQuantizer,
+  powerOfTwoQuantizer,
+  ...builtinObservers,
+  ...builtinTargets,
+];
+
+/** The target a run plans for when none is named: onnxruntime on x86 with VNNI (u8 x s8, per-channel, QDQ). */
+export const DEFAULT_TARGET = 'x86-vnni';
 
 /**
  * A registry of the built-in plugins plus any extra ones.

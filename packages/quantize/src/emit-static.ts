@@ -31,6 +31,8 @@ export function weightOptions(recipe: Recipe, use: ConstantUse) {
     symmetric,
     // Symmetric signed weights use [-127, 127] like onnxruntime, so the range is balanced around zero.
     restrictedRange: symmetric,
+    // x86 without VNNI: 7-bit weights keep VPMADDUBSW's pairwise int16 sums from saturating.
+    reduceRange: recipe.reduceRange && (use.override?.bits ?? recipe.bits) === 8,
     granularity: use.axis === undefined ? ('tensor' as const) : ('channel' as const),
     ...(use.axis === undefined ? {} : { axis: use.axis }),
   };

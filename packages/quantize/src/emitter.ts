@@ -34,11 +34,16 @@ export class QdqEmitter {
   readonly opset: number;
   private usesMsDomain = false;
 
+  private readonly weightRange: WeightRange;
+  private readonly perConsumer: boolean;
+
   constructor(
     private readonly model: Model,
     opset: number,
-    private readonly weightRange: WeightRange = 'minmax',
+    settings: { readonly weightRange?: WeightRange; readonly perConsumer?: boolean } = {},
   ) {
+    this.weightRange = settings.weightRange ?? 'minmax';
+    this.perConsumer = settings.perConsumer ?? false;
     this.graph = model.graph;
     this.opset = opset;
   }
@@ -186,6 +191,10 @@ export class QdqEmitter {
     const { scale, zeroPoint } = this.paramConstants(name, [], params);
     const quantized = graph.uniqueName(`${name}_quantized`);
     const domain = this.domainFor(params.dtype, false);
+    if (this.perConsumer) {
+      this.quantizePerConsumer(name, scale, zeroPoint, domain);
+      return;
+    }
     const producer = graph.producer(name);
     if (producer === undefined) {
       // A graph input cannot be renamed: its readers switch to the dequantized copy instead.
@@ -199,6 +208,32 @@ export class QdqEmitter {
     graph.replaceOutput(producer, name, float);
     this.node('QuantizeLinear', [float, scale, zeroPoint], [quantized], { domain });
     this.node('DequantizeLinear', [quantized, scale, zeroPoint], [name], { domain });
+  }
+
+  /**
+   * TensorRT's explicit quantization wants every consumer to read its own Q -> DQ pair, so each can be fused with
+   * that consumer. The float value keeps its name; a graph output reads it through a pair of its own.
+   */
+  private quantizePerConsumer(name: string, scale: string, zeroPoint: string, domain: string): void {
+    const { graph } = this;
+    const pair = (consumer: string) => {
+      const quantized = graph.uniqueName(`${name}_quantized_for_${consumer}`);
+      const dequantized = graph.uniqueName(`${name}_dequantized_for_${consumer}`);
+      this.node('QuantizeLinear', [name, scale, zeroPoint], [quantized], { domain });
+      this.node('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], { domain });
+      return dequantized;
+    };
+    for (const consumer of graph.consumers(name)) graph.replaceInput(consumer, name, pair(consumer.name));
+    if (graph.isOutput(name)) {
+      const producer = graph.producer(name);
+      if (producer !== undefined) {
+        // Keep the output's name: the producer writes a float value that the output's own pair reads.
+        const float = graph.uniqueName(`${name}_float`);
+        graph.replaceOutput(producer, name, float);
+        this.node('QuantizeLinear', [float, scale, zeroPoint], [`${name}_quantized_output`], { domain });
+        this.node('DequantizeLinear', [`${name}_quantized_output`, scale, zeroPoint], [name], { domain });
+      }
+    }
   }
 
   /** Notes that an emitted node is in the com.microsoft domain. */

@@ -1,4 +1,4 @@
-export { builtinPlugins, createDefaultRegistry } from './builtins.js';
+export { DEFAULT_TARGET, builtinPlugins, createDefaultRegistry } from './builtins.js';
 export { type ActivationRanges, activationRanges } from './activation-ranges.js';
 export {
   type CalibrateOptions,
@@ -19,6 +19,8 @@ export { type OutputMetrics, compareTensors, createMetricsAccumulator } from './
 export {
   type CalibrationSample,
   type CalibrationSource,
+  type FloatPrecision,
+  FLOAT_PRECISIONS,
   type OutputFormat,
   type ProgressEvent,
   type QuantizeMode,

@@ -5,13 +5,25 @@ import {
   type Granularity,
   type ExecutorPlugin,
   type Registry,
+  type TargetPlugin,
   type Tensor,
   QuantError,
   listChoices,
 } from '@quantkit/core';
 
-export type QuantizeMode = 'static' | 'dynamic' | 'weight-only';
-export const QUANTIZE_MODES: readonly QuantizeMode[] = ['static', 'dynamic', 'weight-only'];
+/**
+ * static: calibrated int8 weights and activations; dynamic: activations quantized at run time; weight-only:
+ * integer weights, float compute; float: no integer codes, weights and ops in a narrower float (floatPrecision).
+ */
+export type QuantizeMode = 'static' | 'dynamic' | 'weight-only' | 'float';
+export const QUANTIZE_MODES: readonly QuantizeMode[] = ['static', 'dynamic', 'weight-only', 'float'];
+
+/**
+ * A float format for what stays float: fp16 or bf16 (bf16 stores weights only; onnxruntime's CPU computes in
+ * fp32), or, in mode 'float', fp8 weights behind DequantizeLinear (opset 19+).
+ */
+export type FloatPrecision = 'fp16' | 'bf16' | 'fp8-e4m3fn' | 'fp8-e5m2';
+export const FLOAT_PRECISIONS: readonly FloatPrecision[] = ['fp16', 'bf16', 'fp8-e4m3fn', 'fp8-e5m2'];
 
 /** How weight ranges are chosen: the weights' extremes, or the clip range with the least quantization MSE. */
 export type WeightRange = 'minmax' | 'mse';
@@ -51,6 +63,17 @@ export interface ProgressEvent {
  */
 export interface QuantizeOptions {
   readonly mode: QuantizeMode;
+  /**
+   * The hardware target to plan for, by name (a target plugin in the registry) or as a plugin value. Its profile
+   * sets the defaults for activation and weight types, per-channel weights, reduce-range, format and which ops
+   * run quantized; explicit options override it. Default 'x86-vnni' (the CLI detects the host instead).
+   */
+  readonly target?: string | TargetPlugin;
+  /**
+   * Convert what stays float to this precision after quantizing (q4 weights + fp16 = "q4f16"); in mode 'float'
+   * the whole conversion (default 'fp16').
+   */
+  readonly floatPrecision?: FloatPrecision;
   /** Weight quantizer plugin name (default 'linear'). */
   readonly quantizer?: string;
   /** Weight bits (default 8). */
@@ -119,6 +142,13 @@ export interface QuantizeOptions {
 /** Options after defaults and validation; this is the recipe written into the output's metadata. */
 export interface Recipe {
   readonly mode: QuantizeMode;
+  readonly target: string;
+  /** Weights use one bit less (x86 without VNNI), from the target. */
+  readonly reduceRange: boolean;
+  /** Each consumer of a quantized activation gets its own Q/DQ pair (TensorRT explicit quantization). */
+  readonly qdqPerConsumer: boolean;
+  /** Op types the target runs quantized. */
+  readonly quantizedOps: readonly string[];
   readonly quantizer: string;
   readonly bits: number;
   readonly granularity: Granularity;
@@ -128,6 +158,7 @@ export interface Recipe {
   readonly symmetric: boolean;
   readonly activationSymmetric: boolean;
   readonly activationBits: 8 | 16;
+  readonly floatPrecision: FloatPrecision | undefined;
   readonly calibrationMethod: string;
   readonly format: OutputFormat;
   readonly exclude: readonly string[];
@@ -157,13 +188,18 @@ function activationBitsOf(value: unknown): 8 | 16 {
  * Applies defaults and checks every option, so later stages can trust them.
  * @throws QuantError INVALID_ARGUMENT naming the option and the accepted values.
  */
-export function resolveRecipe(options: QuantizeOptions): Recipe {
+export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): Recipe {
   const mode = choice('mode', options.mode, QUANTIZE_MODES, 'static');
   const bits = options.bits ?? 8;
   if (!Number.isInteger(bits) || bits < 2 || bits > 16) {
     throw new QuantError('INVALID_ARGUMENT', `bits must be an integer from 2 to 16, got ${JSON.stringify(options.bits)}`);
   }
-  const granularity = choice('granularity', options.granularity, ['tensor', 'channel', 'block'] as const, 'channel');
+  const granularity = choice(
+    'granularity',
+    options.granularity,
+    ['tensor', 'channel', 'block'] as const,
+    target?.weight.perChannel === false ? 'tensor' : 'channel',
+  );
   if (granularity === 'block') {
     // Block-wise weights are what com.microsoft MatMulNBits runs: 4-bit codes in blocks of 16..256 along K.
     if (mode !== 'weight-only' || bits !== 4) {
@@ -185,7 +221,32 @@ export function resolveRecipe(options: QuantizeOptions): Recipe {
       `${mode} mode stores weights in 8 bits${mode === 'weight-only' ? ' (4 bits with granularity "block")' : ''}; got bits ${bits}`,
     );
   }
-  const format = choice('format', options.format, OUTPUT_FORMATS, 'qdq');
+  const preferred = target?.formats.find((format): format is OutputFormat => (OUTPUT_FORMATS as readonly string[]).includes(format));
+  if (target !== undefined && preferred === undefined) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      `target "${target.name}" runs ${listChoices(target.formats)} models, which quantkit cannot write yet`,
+    );
+  }
+  if (target?.method !== undefined && target.method !== 'linear' && (options.quantizer ?? 'linear') === 'linear') {
+    throw new QuantError(
+      'UNSUPPORTED',
+      `target "${target.name}" runs ${target.method}-domain codes; the linear quantizer cannot produce them`,
+    );
+  }
+  const format = choice('format', options.format, OUTPUT_FORMATS, preferred ?? 'qdq');
+  const floatPrecision =
+    options.floatPrecision === undefined && mode === 'float'
+      ? 'fp16'
+      : options.floatPrecision === undefined
+        ? undefined
+        : choice('floatPrecision', options.floatPrecision, FLOAT_PRECISIONS, 'fp16');
+  if (floatPrecision?.startsWith('fp8') && mode !== 'float') {
+    throw new QuantError('INVALID_ARGUMENT', `floatPrecision "${floatPrecision}" stores weights in fp8: use mode "float"`);
+  }
+  if (mode === 'float' && format === 'qoperator') {
+    throw new QuantError('INVALID_ARGUMENT', 'format "qoperator" needs integer compute: use mode "static" or "dynamic"');
+  }
   if (format === 'qoperator' && mode === 'weight-only') {
     throw new QuantError('INVALID_ARGUMENT', 'format "qoperator" needs integer compute: use mode "static" or "dynamic"');
   }
@@ -197,15 +258,20 @@ export function resolveRecipe(options: QuantizeOptions): Recipe {
   }
   return {
     mode,
+    target: target?.name ?? 'none',
+    reduceRange: target?.weight.reduceRange ?? false,
+    qdqPerConsumer: target?.qdqPerConsumer ?? false,
+    quantizedOps: target?.quantizedOps ?? [],
     quantizer: options.quantizer ?? 'linear',
     bits,
     granularity,
     blockSize: granularity === 'block' ? (options.blockSize ?? 32) : undefined,
     weightRange: choice('weightRange', options.weightRange, WEIGHT_RANGES, 'minmax'),
     accuracyLevel: accuracyLevelOf(options.accuracyLevel),
-    symmetric: options.symmetric ?? true,
-    activationSymmetric: options.activationSymmetric ?? false,
+    symmetric: options.symmetric ?? target?.weight.symmetric ?? true,
+    activationSymmetric: options.activationSymmetric ?? target?.activation.symmetric ?? false,
     activationBits: activationBitsOf(options.activationBits),
+    floatPrecision,
     calibrationMethod: options.calibrationMethod ?? 'minmax',
     format,
     exclude: [...exclude],

@@ -3,6 +3,7 @@ import type { Graph, Node } from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
 import { inferDTypes } from './infer-dtypes.js';
 import { STATIC_OPS, WEIGHT_ONLY_OPS, weightSlot } from './op-roles.js';
+import { floatBlocker } from './float-precision.js';
 import type { Recipe } from './options.js';
 import { type NodeOverride, type OverrideLookup, createOverrideLookup } from './overrides.js';
 
@@ -101,6 +102,10 @@ function dataSlots(node: Node, dataInputs: readonly number[] | 'all'): number[] 
 function staticBlocker(context: PlanContext, node: Node): string | undefined {
   const role = STATIC_OPS[node.opType];
   if (role === undefined || node.domain !== '') return `${node.opType} has no quantized form; it stays float`;
+  const { quantizedOps, target } = context.recipe;
+  if (quantizedOps.length > 0 && !quantizedOps.includes(node.opType)) {
+    return `${node.opType} does not run quantized on target "${target}"`;
+  }
   const { graph, dtypes } = context;
   for (const slot of dataSlots(node, role.dataInputs)) {
     const input = node.inputs[slot]!;
@@ -165,6 +170,7 @@ export function planQuantization(graph: Graph, recipe: Recipe, opset: number): Q
     return { node, slot, tensor, axis: weightAxis(node, tensor, recipe, override), kind: 'weight', override };
   };
 
+  if (recipe.mode === 'float') return planFloat(context, decide);
   if (recipe.mode === 'weight-only') return planWeightOnly(context, decide, weightUse);
   if (recipe.mode === 'dynamic') return planDynamic(context, decide, weightUse);
 
@@ -284,7 +290,12 @@ function decisions(
   reasons: ReadonlyMap<Node, string>,
   mode: Recipe['mode'],
 ): NodeDecision[] {
-  const what = { static: 'int8 compute with QDQ', dynamic: 'int8 compute, activations quantized at run time', 'weight-only': 'weights stored in int8' }[mode];
+  const what = {
+    static: 'int8 compute with QDQ',
+    dynamic: 'int8 compute, activations quantized at run time',
+    'weight-only': 'weights stored in int8',
+    float: 'converted to a narrower float',
+  }[mode];
   return graph.nodes.map((node) => {
     const reason = reasons.get(node);
     return { name: node.name, opType: node.opType, quantized: quantized.has(node), reason: reason ?? what };
@@ -293,6 +304,33 @@ function decisions(
 
 type Decide = (node: Node, eligible: (node: Node) => string | undefined) => string | undefined;
 type WeightUse = (node: Node, slot: number, tensor: Tensor<'float32'>) => ConstantUse;
+
+/** Mode 'float': nothing gets integer codes; each node converts to the float precision or says why not. */
+function planFloat(context: PlanContext, decide: Decide): QuantPlan {
+  const { graph, recipe } = context;
+  const precision = recipe.floatPrecision ?? 'fp16';
+  const converted = new Set<Node>();
+  const reasons = new Map<Node, string>();
+  for (const node of graph.nodes) {
+    const blocker = decide(node, (n) => floatBlocker(n, precision));
+    if (blocker === undefined) {
+      converted.add(node);
+      reasons.set(node, precision.startsWith('fp8') ? `weights stored in ${precision}` : `runs in ${precision}`);
+    } else {
+      reasons.set(node, blocker);
+    }
+  }
+  return {
+    decisions: decisions(graph, converted, reasons, 'float'),
+    activations: [],
+    sharedParams: new Map(),
+    constants: [],
+    biases: [],
+    fusedActivations: [],
+    dynamicNodes: [],
+    nbitsNodes: [],
+  };
+}
 
 /** Why a node cannot become MatMulNBits, or undefined when it can. */
 function nbitsBlocker(node: Node, weight: Tensor<'float32'>): string | undefined {

@@ -68,3 +68,40 @@ describe('precisions beyond int8', () => {
     expect(at21.sqnr).toBeGreaterThan(10);
   });
 });
+
+describe('float precisions', () => {
+  it.each([
+    ['CNN', () => cnnModel(101)],
+    ['MLP', () => mlpModel(102, 128)],
+    ['attention block', () => attentionModel(103)],
+  ])('fp16 keeps SQNR >= 60 dB and halves the size: %s', async (_, build) => {
+    const test = build();
+    const { sqnr, result } = await sqnrOf(test, { mode: 'float', floatPrecision: 'fp16' });
+    expect(sqnr).toBeGreaterThanOrEqual(60);
+    expect(result.summary.weightBytesAfter / result.summary.weightBytesBefore).toBeLessThan(0.55);
+    expect(result.model.graph.inputs[0]!.dtype).toBe('float32');
+  });
+
+  it('bf16 weight storage keeps SQNR >= 40 dB', async () => {
+    const { sqnr, result } = await sqnrOf(mlpModel(104, 128), { mode: 'float', floatPrecision: 'bf16' });
+    expect(sqnr).toBeGreaterThanOrEqual(40);
+    expect([...result.model.graph.initializers.values()].some((t) => t.dtype === 'bfloat16')).toBe(true);
+  });
+
+  it('fp8 e4m3fn weights run at opset 19 and are refused below it', async () => {
+    const { sqnr, result } = await sqnrOf(cnnModel(105, 19), { mode: 'float', floatPrecision: 'fp8-e4m3fn' });
+    // About 32 dB per e4m3fn layer (half an ulp of a 3-bit mantissa); three stacked layers lose some 5 dB more.
+    expect(sqnr).toBeGreaterThanOrEqual(22);
+    expect([...result.model.graph.initializers.values()].some((t) => t.dtype === 'float8e4m3fn')).toBe(true);
+    await expect(sqnrOf(cnnModel(105, 13), { mode: 'float', floatPrecision: 'fp8-e4m3fn' })).rejects.toThrow(/opset/);
+  });
+
+  it('q4f16: 4-bit MatMulNBits weights with fp16 for the rest cost under 0.5 dB over q4', async () => {
+    const test = attentionModel(106, 64, 8);
+    const q4 = await sqnrOf(test, { mode: 'weight-only', granularity: 'block', bits: 4, accuracyLevel: 0 });
+    const q4f16 = await sqnrOf(test, { mode: 'weight-only', granularity: 'block', bits: 4, accuracyLevel: 0, floatPrecision: 'fp16' });
+    expect(q4f16.sqnr).toBeGreaterThan(q4.sqnr - 0.5);
+    expect(q4f16.result.model.graph.nodes.some((n) => n.opType === 'MatMulNBits')).toBe(true);
+    expect(q4f16.result.summary.sizeAfter).toBeLessThan(q4.result.summary.sizeAfter);
+  });
+});

@@ -1,9 +1,17 @@
-import { type LinearQuantParams, QuantError, type QuantizerPlugin } from '@quantkit/core';
+import {
+  type LinearQuantParams,
+  QuantError,
+  type QuantizerPlugin,
+  type TargetPlugin,
+  validatePlugin,
+} from '@quantkit/core';
 import { type Model, decodeModel, encodeModel, foldBatchNorm, opsetVersion } from '@quantkit/onnx';
 import { linearQuantizer } from '@quantkit/quantizer-linear';
-import { createDefaultRegistry } from './builtins.js';
+import { DEFAULT_TARGET, createDefaultRegistry } from './builtins.js';
+import { checkModel, formatIssues } from '@quantkit/targets';
 import { type ActivationRanges, activationRanges } from './activation-ranges.js';
 import { buildQuantizeReport } from './build-report.js';
+import { applyFloatPrecision } from './float-precision.js';
 import { type QOperatorResult, qdqToQOperator } from './qoperator.js';
 import type { QuantizeReport } from './report.js';
 import { type CalibrationCache, modelFingerprint } from './calibration-cache.js';
@@ -51,8 +59,14 @@ function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
  * missing or misfit samples, EXECUTOR when the runtime fails during calibration.
  */
 export async function quantizeModel(input: Uint8Array | Model, options: QuantizeOptions): Promise<QuantizeResult> {
-  const recipe = resolveRecipe(options);
   const registry = options.registry ?? createDefaultRegistry();
+  const target =
+    typeof options.target === 'object'
+      ? (validatePlugin(options.target, 'options.target') as TargetPlugin)
+      : options.target !== undefined
+        ? registry.get('target', options.target)
+        : registry.find('target', DEFAULT_TARGET);
+  const recipe = resolveRecipe(options, target);
   const weightQuantizer = registry.get('quantizer', recipe.quantizer);
   checkQuantizer(weightQuantizer, recipe);
 
@@ -71,11 +85,17 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   foldBatchNorm(graph);
   graph.topologicalSort();
 
+  if (target?.minOpset !== undefined && opset < target.minOpset) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      `target "${target.name}" needs opset ${target.minOpset} or newer; the model has opset ${opset} (convert it first)`,
+    );
+  }
   const planOpset = recipe.mode === 'static' ? ensureQdqOpset(model, opset) : opset;
   const plan = planQuantization(graph, recipe, planOpset);
   // The report compares against the float graph as planned (BatchNorm folded), so every value name lines up.
   const reference = options.report === undefined ? undefined : decodeModel(encodeModel(model));
-  const emitter = new QdqEmitter(model, planOpset, recipe.weightRange);
+  const emitter = new QdqEmitter(model, planOpset, { weightRange: recipe.weightRange, perConsumer: recipe.qdqPerConsumer });
   let activations: ActivationRanges | undefined;
   let activationParams = new Map<string, LinearQuantParams>();
   if (recipe.mode === 'static') {
@@ -104,7 +124,20 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
     formatConversion = qdqToQOperator(model);
     model = formatConversion.model;
   }
-  writeProvenance(model, recipe, 'default', activations?.calibrationHash ?? options.calibrationHash);
+  if (recipe.floatPrecision !== undefined) {
+    const keepFp32 = plan.decisions.filter((d) => recipe.mode === 'float' && !d.quantized).map((d) => d.name);
+    model = applyFloatPrecision(model, recipe, keepFp32);
+  }
+  // The plan follows the target, so this finds nothing in the normal case; it guards what the plan cannot see
+  // (an opset the runtime lacks a kernel for, a user override against the target's rules).
+  const issues = target === undefined ? [] : checkModel(model, target);
+  const errors = issues.filter((issue) => issue.severity === 'error');
+  if (errors.length > 0) {
+    throw new QuantError('UNSUPPORTED', `the quantized model does not fit target "${target!.name}": ${formatIssues(errors)}`, {
+      details: { issues: errors },
+    });
+  }
+  writeProvenance(model, recipe, recipe.target, activations?.calibrationHash ?? options.calibrationHash);
 
   const bytes = encodeModel(model);
   const summary: QuantizeSummary = {
@@ -117,6 +150,7 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
     nodes: plan.decisions,
     calibrationSamples: activations?.samples ?? 0,
     calibrationThreads: activations?.threads ?? 0,
+    warnings: issues.filter((issue) => issue.severity === 'warning'),
     ...(formatConversion && {
       qoperator: { converted: formatConversion.converted.length, kept: formatConversion.kept },
     }),

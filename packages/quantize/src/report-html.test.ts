@@ -108,6 +108,7 @@ function sampleReport(layerCount = 20, seed = 7): QuantizeReport {
       ],
       calibrationSamples: 32,
       calibrationThreads: 1,
+      warnings: [],
     },
     samples: 8,
     outputs: [

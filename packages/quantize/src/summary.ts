@@ -1,5 +1,6 @@
 import { dtypeInfo, sizeOf } from '@quantkit/core';
 import type { Graph } from '@quantkit/onnx';
+import type { CompatibilityIssue } from '@quantkit/targets';
 import type { Recipe } from './options.js';
 import type { NodeDecision } from './plan.js';
 
@@ -17,6 +18,8 @@ export interface QuantizeSummary {
   readonly calibrationSamples: number;
   /** Threads calibration ran on (0 when nothing was calibrated, e.g. ranges from a cache). */
   readonly calibrationThreads: number;
+  /** What the target's compatibility check warns about in the output (errors stop the run instead). */
+  readonly warnings: readonly CompatibilityIssue[];
   /** With format 'qoperator': how many nodes became integer operators, and which stayed QDQ and why. */
   readonly qoperator?: {
     readonly converted: number;

@@ -1,0 +1,2 @@
+export { type DetectHostTargetOptions, detectHostTarget, selectHostTarget } from './detect-host-target.js';
+export { type ReadHostOptions, readHost } from './read-host.js';

@@ -1,0 +1,35 @@
+import { API_VERSION, type TargetPlugin } from '@quantkit/core';
+import { ORT_KERNELS, ORT_PRECISIONS, ORT_QUANTIZED_OPS } from '../onnxruntime-kernels.js';
+
+/**
+ * x86-64 without VNNI (AVX2, AVX-512 without VNNI, SSE4.1). onnxruntime's u8 x s8 kernels there use VPMADDUBSW,
+ * which adds two u8 x s8 products into a saturating int16: 2 x 255 x 127 = 64770 overflows 32767. Of the two
+ * ways out onnxruntime documents, this profile takes reduce_range (7-bit weights in [-64, 63], so a pair sums to
+ * at most 2 x 255 x 64 = 32640): it keeps the fast u8 x s8 kernels, while u8 x u8 has no saturation but runs on
+ * slower kernels that widen to 16 bits first. The cost is one bit of weight precision, which per-channel scales
+ * mostly recover. u8 x u8 stays an accepted pair.
+ *
+ * @example
+ * import { x86Avx2Target } from '@quantkit/targets';
+ * x86Avx2Target.weight.reduceRange; // true: quantize weights to 7 bits
+ */
+export const x86Avx2Target: TargetPlugin = {
+  kind: 'target',
+  name: 'x86-avx2',
+  apiVersion: API_VERSION,
+  description: 'x86-64 without VNNI on onnxruntime: u8 x s8 with 7-bit weights (reduce_range) against VPMADDUBSW saturation',
+  runtime: 'onnxruntime-cpu',
+  activation: { dtype: 'uint8', symmetric: false, bits: 8 },
+  weight: { dtype: 'int8', symmetric: true, perChannel: true, reduceRange: true },
+  typePairs: [
+    { activation: 'uint8', weight: 'int8' },
+    { activation: 'uint8', weight: 'uint8' },
+  ],
+  formats: ['qdq', 'qoperator'],
+  quantizedOps: ORT_QUANTIZED_OPS,
+  method: 'linear',
+  precisions: ORT_PRECISIONS,
+  kernels: ORT_KERNELS,
+  // Any x86 host without VNNI: AVX2 machines, and older SSE4.1 ones, whose PMADDUBSW saturates the same way.
+  detect: (host) => host.arch === 'x64' || host.arch === 'ia32' || host.cpuFlags.has('avx2'),
+};
