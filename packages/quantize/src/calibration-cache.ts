@@ -1,5 +1,7 @@
 import { QuantError, type ValueRange } from '@quantkit/core';
 import type { Model } from '@quantkit/onnx';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 
 /** One calibrated activation as the cache stores it. */
 export interface CachedRange {
@@ -28,15 +30,16 @@ export interface CalibrationCache {
  * and outputs. Calibrated ranges belong to activations, which this structure names; re-saving the model or editing
  * its metadata keeps the fingerprint, a different graph changes it.
  */
-export async function modelFingerprint(model: Model): Promise<string> {
+export function modelFingerprint(model: Model): string {
   const { graph } = model;
   const text = JSON.stringify([
     graph.inputs.map((input) => [input.name, input.dtype ?? null]),
     graph.outputs.map((output) => output.name),
     graph.nodes.map((node) => [node.domain, node.opType, node.inputs, node.outputs]),
   ]);
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+  // A pure-JS hash: WebCrypto's subtle API exists only in secure contexts, and a page served over plain http
+  // must quantize too.
+  return bytesToHex(sha256(new TextEncoder().encode(text)));
 }
 
 function invalid(source: string, what: string): never {

@@ -74,7 +74,7 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   const inputBytes = input instanceof Uint8Array ? input : encodeModel(input);
   let model = decodeModel(inputBytes);
   const { graph } = model;
-  const fingerprint = await modelFingerprint(model);
+  const fingerprint = modelFingerprint(model);
   const weightBytesBefore = weightBytes(graph);
   const opset = opsetVersion(model);
   if (opset === undefined) {
