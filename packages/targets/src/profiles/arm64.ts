@@ -1,5 +1,5 @@
-import { API_VERSION, type TargetPlugin } from '@quantkit/core';
-import { ORT_KERNELS, ORT_PRECISIONS, ORT_QUANTIZED_OPS } from '../onnxruntime-kernels.js';
+import type { TargetPlugin } from '@quantkit/core';
+import { onnxRuntimeDefaults } from './onnxruntime-defaults.js';
 
 /**
  * 64-bit ARM (AArch64) on onnxruntime. u8 activations x s8 weights is the portable choice: it runs on every core
@@ -12,22 +12,14 @@ import { ORT_KERNELS, ORT_PRECISIONS, ORT_QUANTIZED_OPS } from '../onnxruntime-k
  * arm64Target.typePairs; // u8 x s8, s8 x s8, u8 x u8
  */
 export const arm64Target: TargetPlugin = {
-  kind: 'target',
+  ...onnxRuntimeDefaults,
   name: 'arm64',
-  apiVersion: API_VERSION,
   description: 'AArch64 on onnxruntime: u8 x s8 (s8 x s8 with dot-product SDOT/UDOT), per-channel, QDQ',
   runtime: 'onnxruntime-cpu',
-  activation: { dtype: 'uint8', symmetric: false, bits: 8 },
-  weight: { dtype: 'int8', symmetric: true, perChannel: true, reduceRange: false },
   typePairs: [
     { activation: 'uint8', weight: 'int8' },
     { activation: 'int8', weight: 'int8' },
     { activation: 'uint8', weight: 'uint8' },
   ],
-  formats: ['qdq', 'qoperator'],
-  quantizedOps: ORT_QUANTIZED_OPS,
-  method: 'linear',
-  precisions: ORT_PRECISIONS,
-  kernels: ORT_KERNELS,
   detect: (host) => host.arch === 'arm64' || host.cpuFlags.has('asimd'),
 };

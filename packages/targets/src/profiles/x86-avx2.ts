@@ -1,5 +1,5 @@
-import { API_VERSION, type TargetPlugin } from '@quantkit/core';
-import { ORT_KERNELS, ORT_PRECISIONS, ORT_QUANTIZED_OPS } from '../onnxruntime-kernels.js';
+import type { TargetPlugin } from '@quantkit/core';
+import { onnxRuntimeDefaults } from './onnxruntime-defaults.js';
 
 /**
  * x86-64 without VNNI (AVX2, AVX-512 without VNNI, SSE4.1). onnxruntime's u8 x s8 kernels there use VPMADDUBSW,
@@ -14,22 +14,11 @@ import { ORT_KERNELS, ORT_PRECISIONS, ORT_QUANTIZED_OPS } from '../onnxruntime-k
  * x86Avx2Target.weight.reduceRange; // true: quantize weights to 7 bits
  */
 export const x86Avx2Target: TargetPlugin = {
-  kind: 'target',
+  ...onnxRuntimeDefaults,
   name: 'x86-avx2',
-  apiVersion: API_VERSION,
   description: 'x86-64 without VNNI on onnxruntime: u8 x s8 with 7-bit weights (reduce_range) against VPMADDUBSW saturation',
   runtime: 'onnxruntime-cpu',
-  activation: { dtype: 'uint8', symmetric: false, bits: 8 },
   weight: { dtype: 'int8', symmetric: true, perChannel: true, reduceRange: true },
-  typePairs: [
-    { activation: 'uint8', weight: 'int8' },
-    { activation: 'uint8', weight: 'uint8' },
-  ],
-  formats: ['qdq', 'qoperator'],
-  quantizedOps: ORT_QUANTIZED_OPS,
-  method: 'linear',
-  precisions: ORT_PRECISIONS,
-  kernels: ORT_KERNELS,
   // Any x86 host without VNNI: AVX2 machines, and older SSE4.1 ones, whose PMADDUBSW saturates the same way.
   detect: (host) => host.arch === 'x64' || host.arch === 'ia32' || host.cpuFlags.has('avx2'),
 };

@@ -1,5 +1,5 @@
-import { API_VERSION, type TargetPlugin } from '@quantkit/core';
-import { ORT_KERNELS, ORT_PRECISIONS, ORT_QUANTIZED_OPS } from '../onnxruntime-kernels.js';
+import type { TargetPlugin } from '@quantkit/core';
+import { onnxRuntimeDefaults } from './onnxruntime-defaults.js';
 
 /**
  * x86-64 with VNNI (AVX512-VNNI or AVX-VNNI): VPDPBUSD multiplies u8 x s8 and accumulates in 32 bits, so the
@@ -10,22 +10,10 @@ import { ORT_KERNELS, ORT_PRECISIONS, ORT_QUANTIZED_OPS } from '../onnxruntime-k
  * x86VnniTarget.weight; // { dtype: 'int8', symmetric: true, perChannel: true, reduceRange: false }
  */
 export const x86VnniTarget: TargetPlugin = {
-  kind: 'target',
+  ...onnxRuntimeDefaults,
   name: 'x86-vnni',
-  apiVersion: API_VERSION,
   description: 'x86-64 with AVX512-VNNI/AVX-VNNI on onnxruntime: u8 activations x s8 per-channel weights, QDQ',
   runtime: 'onnxruntime-cpu',
-  activation: { dtype: 'uint8', symmetric: false, bits: 8 },
-  weight: { dtype: 'int8', symmetric: true, perChannel: true, reduceRange: false },
   // u8 x u8 runs too (ConvInteger needs it); s8 activations are converted to u8 by onnxruntime on x86.
-  typePairs: [
-    { activation: 'uint8', weight: 'int8' },
-    { activation: 'uint8', weight: 'uint8' },
-  ],
-  formats: ['qdq', 'qoperator'],
-  quantizedOps: ORT_QUANTIZED_OPS,
-  method: 'linear',
-  precisions: ORT_PRECISIONS,
-  kernels: ORT_KERNELS,
   detect: (host) => host.cpuFlags.has('avx512_vnni') || host.cpuFlags.has('avx_vnni'),
 };
