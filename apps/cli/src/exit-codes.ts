@@ -30,3 +30,16 @@ export const UNEXPECTED_EXIT_CODE = 1;
 export function exitCodeFor(code: QuantErrorCode): number {
   return EXIT_CODES[code] ?? UNEXPECTED_EXIT_CODE;
 }
+
+/**
+ * Thrown by a command that has already printed everything about its failure (`check --json` prints its issues as
+ * the one JSON object), so `main` exits with `exitCode` and prints nothing more.
+ *
+ * @example throw new ReportedFailure(EXIT_CODES.UNSUPPORTED);
+ */
+export class ReportedFailure extends Error {
+  constructor(readonly exitCode: number) {
+    super(`command failed with exit status ${exitCode}; its output says why`);
+    this.name = 'ReportedFailure';
+  }
+}

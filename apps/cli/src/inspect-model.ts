@@ -79,6 +79,13 @@ export interface InspectReport {
   readonly metadata: Readonly<Record<string, string>>;
   /** metadata_props written by quantkit (keys starting with "quantkit"), JSON values parsed. */
   readonly provenance: Readonly<Record<string, unknown>> | null;
+  /** What quantkit wrote the model with (from the provenance), or null for a model quantkit did not write. */
+  readonly quantkit: {
+    readonly version: string | null;
+    /** The hardware target it was planned for ("quantkit.target"). */
+    readonly target: string | null;
+    readonly mode: string | null;
+  } | null;
   readonly weightOps: readonly InspectWeightOp[];
 }
 
@@ -107,6 +114,22 @@ function provenanceOf(metadata: Record<string, string>): Record<string, unknown>
       }
     }),
   );
+}
+
+/** The version, target and mode quantkit recorded, each null when that entry is missing or malformed. */
+function quantkitOf(metadata: Record<string, string>): InspectReport['quantkit'] {
+  const version = metadata['quantkit.version'] ?? null;
+  const target = metadata['quantkit.target'] ?? null;
+  let mode: string | null = null;
+  try {
+    const recipe: unknown = JSON.parse(metadata['quantkit.recipe'] ?? 'null');
+    const recorded = typeof recipe === 'object' && recipe !== null ? (recipe as { mode?: unknown }).mode : undefined;
+    if (typeof recorded === 'string') mode = recorded;
+  } catch {
+    // A recipe that is not JSON was not written by quantkit; the raw text still shows under metadata.
+  }
+  if (version === null && target === null && mode === null) return null;
+  return { version, target, mode };
 }
 
 function weightOf(graph: Graph, node: Node): InspectWeightOp {
@@ -202,6 +225,7 @@ export function inspectModel(model: Model): InspectReport {
     weightBytesByDtype,
     metadata,
     provenance: provenanceOf(metadata),
+    quantkit: quantkitOf(metadata),
     weightOps: graph.nodes
       .filter((node) => WEIGHT_INPUT[node.opType] !== undefined)
       .map((node) => weightOf(graph, node)),

@@ -18,7 +18,7 @@ function memoryIo(): CliIo & { out: () => string; err: () => string } {
 
 describe('quantkit --help', () => {
   it.each([
-    [[], ['quantize', 'inspect', 'compare', 'plugins']],
+    [[], ['quantize', 'inspect', 'compare', 'check', 'targets', 'plugins']],
     [
       ['quantize'],
       [
@@ -30,6 +30,11 @@ describe('quantkit --help', () => {
         '--exclude',
         '--plugin',
         '--target',
+        '"gpu-tensorrt"',
+        '--float <precision>',
+        '"float"',
+        'q4f16                   quantkit quantize model.onnx -o model.q4f16.onnx --mode weight-only --granularity block --bits 4 --float fp16',
+        'fp16                    quantkit quantize model.onnx -o model.fp16.onnx --mode float',
         '--report',
         '--force',
         '--json',
@@ -38,6 +43,8 @@ describe('quantkit --help', () => {
     [['inspect'], ['<model>', '--json']],
     [['compare'], ['<reference>', '<candidate>', '--data', '--samples', '--json']],
     [['plugins'], ['--plugin', '--json']],
+    [['check'], ['<model>', '--target', '"wasm"', '--plugin', '--json']],
+    [['targets'], ['--rules', '--plugin', '--json']],
   ])('%o --help lists its options and exits 0', async (command, expected) => {
     const run = await runCli([...command, '--help']);
     expect(run.code, run.stderr).toBe(0);

@@ -6,7 +6,9 @@ import { compareCommand } from './commands/compare-command.js';
 import { inspectCommand } from './commands/inspect-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
 import { quantizeCommand } from './commands/quantize-command.js';
-import { EXIT_CODES, UNEXPECTED_EXIT_CODE, exitCodeFor } from './exit-codes.js';
+import { checkCommand } from './commands/check-command.js';
+import { targetsCommand } from './commands/targets-command.js';
+import { EXIT_CODES, ReportedFailure, UNEXPECTED_EXIT_CODE, exitCodeFor } from './exit-codes.js';
 
 // package.json sits one folder up from both src/ (tests) and dist/ (the built command).
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -54,7 +56,15 @@ export function createProgram(io: CliIo): Command {
     .version(version, '-V, --version', 'print the quantkit version')
     .option('--debug', 'print stack traces of errors (for bug reports)')
     .helpCommand('help [command]', 'show help for a command');
-  for (const command of [quantizeCommand(io), inspectCommand(io), compareCommand(io), pluginsCommand(io)]) {
+  const commands = [
+    quantizeCommand(io),
+    inspectCommand(io),
+    compareCommand(io),
+    checkCommand(io),
+    targetsCommand(io),
+    pluginsCommand(io),
+  ];
+  for (const command of commands) {
     // The global flag is repeated on each command so `quantkit quantize ... --debug` works too.
     command.option('--debug', 'print stack traces of errors (for bug reports)');
     program.addCommand(command);
@@ -95,6 +105,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (error) {
+    if (error instanceof ReportedFailure) return error.exitCode;
     if (error instanceof CommanderError) {
       // Help and --version "fail" with exit code 0 by design.
       if (

@@ -86,7 +86,7 @@ if (scenario === 'run') {
     console.log('| observer | threads | samples | time (s) | samples/s | peak RSS (MB) | peak vs first row |');
     console.log('|---|---:|---:|---:|---:|---:|---:|');
     for (const method of methods) {
-      for (const workers of ['1', 'auto']) {
+      for (const workers of method === 'minmax' ? ['1', 'auto'] : ['1']) {
         let baseline;
         for (const count of counts) {
           // Peak RSS moves with garbage-collection timing; the median of three fresh processes steadies it.

@@ -235,6 +235,13 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     );
   }
   const format = choice('format', options.format, OUTPUT_FORMATS, preferred ?? 'qdq');
+  if (mode === 'dynamic' && target !== undefined && !target.formats.includes('qoperator')) {
+    // Dynamic quantization writes integer operators (DynamicQuantizeMatMul, ConvInteger), not QDQ.
+    throw new QuantError(
+      'UNSUPPORTED',
+      `target "${target.name}" runs ${listChoices(target.formats)} models only; use mode "static" for it, not "dynamic"`,
+    );
+  }
   const floatPrecision =
     options.floatPrecision === undefined && mode === 'float'
       ? 'fp16'

@@ -348,7 +348,7 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
   const nbitsNodes: ConstantUse[] = [];
   for (const node of graph.nodes) {
     const blocker = decide(node, (n) => {
-      if (!WEIGHT_ONLY_OPS.has(n.opType) || n.domain !== '') return `${n.opType} has no weight to store in int8`;
+      if (!WEIGHT_ONLY_OPS.has(n.opType) || n.domain !== '') return `${n.opType} has no weight to quantize`;
       if (!floatConstant(graph, n.inputs[weightSlot(n.opType)])) return 'its weight is not a float32 constant';
       return undefined;
     });

@@ -25,6 +25,9 @@ import { toFloat16Bits } from './to-float16-bits.js';
  *   output type is set by a `dtype` attribute, not by their inputs.
  * - `QuantizeLinear`, `DequantizeLinear`, `DynamicQuantizeLinear`: below opset 19 their scales must be float32, and
  *   calibrated scales are float32 quantities anyway.
+ * - `Pow`: onnxruntime's CPU provider has no float16 Pow; the Cast it inserts for one breaks its LayerNorm fusion
+ *   (a decomposed LayerNorm, Pow -> ReduceMean -> Sqrt, as PyTorch exports it, then fails to load), and squares
+ *   of activations overflow float16 early anyway.
  * Operators outside the default ONNX domain (ai.onnx.ml, com.microsoft, ...) stay float32 too, except the ones in
  * {@link FLOAT16_CUSTOM_OPS}; so do nodes with subgraphs (If, Loop, Scan): their bodies are left float32 and Casts
  * are put around them.
@@ -44,6 +47,7 @@ export const DEFAULT_FLOAT16_BLOCK_LIST: readonly string[] = [
   'QuantizeLinear',
   'DequantizeLinear',
   'DynamicQuantizeLinear',
+  'Pow',
 ];
 
 /**

@@ -35,6 +35,7 @@ describe('inspectModel', () => {
     expect(report.nodeCount).toBe(model.graph.nodes.length);
     expect(report.ops.reduce((sum, op) => sum + op.count, 0)).toBe(model.graph.nodes.length);
     expect(report.quantizedNodeCount).toBe(0);
+    expect(report.quantkit).toBeNull();
     // A float32 model stores 4 bytes per weight element.
     const elements = [...model.graph.initializers.values()].reduce((sum, t) => sum + t.data.length, 0);
     expect(report.weightBytesByDtype['float32']).toBe(4 * elements);
@@ -116,6 +117,9 @@ describe('inspectModel on built graphs', () => {
     // 8 int8 + 1 float32 + 1 int8 + 4 uint8 + 2 float32 elements.
     expect(report.weightBytesByDtype).toEqual({ int8: 9, float32: 12, uint8: 4 });
     expect(report.provenance).toEqual({ 'quantkit.recipe': { mode: 'static', bits: 8 } });
+    expect(report.quantkit).toEqual({ version: null, target: null, mode: 'static' });
+    model.metadata.set('quantkit.target', 'wasm');
+    expect(inspectModel(model).quantkit).toEqual({ version: null, target: 'wasm', mode: 'static' });
     expect(report.opsets).toEqual([
       { domain: '', version: 21 },
       { domain: 'com.microsoft', version: 1 },

@@ -28,6 +28,16 @@ export function formatInspectReport(
     `opsets: ${report.opsets.map((opset) => `${opset.domain === '' ? 'ai.onnx' : opset.domain} ${opset.version}`).join(', ')}`,
   );
 
+  if (report.quantkit !== null) {
+    const { version, target, mode } = report.quantkit;
+    const parts = [
+      target === null ? undefined : `target ${target}`,
+      mode === null ? undefined : `mode ${mode}`,
+      version === null ? undefined : `quantkit ${version}`,
+    ].filter((part) => part !== undefined);
+    lines.push(`quantized by quantkit: ${parts.join(', ')}`);
+  }
+
   lines.push('inputs:');
   lines.push(
     ...formatTable(

@@ -7,6 +7,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../exit-codes.js';
 import { createPrng } from '../random-samples.js';
 import { createDefaultRegistry, parseReportHtml, resolveRecipe } from '@quantkit/quantize';
+import { builtinTargets, wasmTarget } from '@quantkit/targets';
+import { selectHostTarget } from '@quantkit/targets/node';
+import { readModelFile } from '@quantkit/onnx/node';
 import { listDir, makeTempDir, runCli, sha256, wakeWordModelPath } from '../testing/cli-harness.js';
 import { MLP_FEATURES, mlpModelBytes, writeNpyFolder } from '../testing/test-models.js';
 import { formatQuantizeSummary, parseQuantizeFlags, withFlagNames } from './quantize-command.js';
@@ -92,7 +95,8 @@ describe('parseQuantizeFlags', () => {
   });
 
   it.each([
-    [{ mode: 'fast' }, /--mode must be "static", "dynamic" or "weight-only", got "fast"/],
+    [{ mode: 'fast' }, /--mode must be "static", "dynamic", "weight-only" or "float", got "fast"/],
+    [{ mode: 'float', float: 'fp32' }, /--float must be "fp16", "bf16", "fp8-e4m3fn" or "fp8-e5m2", got "fp32"/],
     [{ mode: 'dynamic', bits: '99' }, /--bits must be an integer from 2 to 16, got "99"/],
     [{ mode: 'dynamic', bits: '8.5' }, /--bits must be an integer/],
     [{ mode: 'dynamic', granularity: 'row' }, /--granularity must be "tensor", "channel" or "block"/],
@@ -141,11 +145,17 @@ describe('parseQuantizeFlags', () => {
     expect(parseQuantizeFlags({ output: 'o', calib: 'c', calibBatch: '4' }).calibrationBatch).toBe(4);
   });
 
-  it('rejects a target that does not exist yet with UNSUPPORTED, listing the valid ones', () => {
-    expect(() => parseQuantizeFlags({ output: 'o', mode: 'dynamic', target: 'x86-vnni' })).toThrow(
-      expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringContaining('"auto"') }),
+  it('passes --target through for the registry to check ("auto" when not given) and maps --float', () => {
+    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic', target: 'gpu-tensorrt' }).target).toBe('gpu-tensorrt');
+    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic' }).target).toBe('auto');
+    // The pipeline decides which modes take which precision; the flag is only mapped here.
+    expect(parseQuantizeFlags({ output: 'o', mode: 'weight-only', float: 'fp16' }).options).toEqual({
+      mode: 'weight-only',
+      floatPrecision: 'fp16',
+    });
+    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic', float: 'fp8-e5m2' }).options.floatPrecision).toBe(
+      'fp8-e5m2',
     );
-    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic', target: 'auto' }).options.mode).toBe('dynamic');
   });
 });
 
@@ -177,9 +187,37 @@ describe('withFlagNames', () => {
       'calibration cache r.json was made for a different model',
       '--load-calib file r.json was made for a different model',
     ],
+    [
+      'INVALID_ARGUMENT',
+      'floatPrecision "fp8-e5m2" stores weights in fp8: use mode "float"',
+      '--float fp8-e5m2 stores weights in fp8: use --mode float',
+    ],
+    [
+      'INVALID_ARGUMENT',
+      'format "qoperator" needs integer compute: use mode "static" or "dynamic"',
+      '--format qoperator needs integer compute: use --mode static or --mode dynamic',
+    ],
+    [
+      'UNSUPPORTED',
+      'target "hisilicon-log" runs "packed" models, which quantkit cannot write yet',
+      '--target hisilicon-log runs "packed" models, which quantkit cannot write yet',
+    ],
   ] as const)('rewords %s "%s"', (code, message, expected) => {
     const reworded = withFlagNames(new QuantError(code, message));
     expect(reworded).toMatchObject({ code, message: expected });
+  });
+
+  it('puts --float in front of an opset error from the float conversion, and only there', () => {
+    const opset = new QuantError('UNSUPPORTED', 'float8 DequantizeLinear needs opset 19 or newer, but the model imports opset 13');
+    expect(withFlagNames(opset, { float: 'fp8-e4m3fn' })).toMatchObject({
+      code: 'UNSUPPORTED',
+      message: '--float fp8-e4m3fn: float8 DequantizeLinear needs opset 19 or newer, but the model imports opset 13',
+    });
+    // Without --float the message cannot have come from it.
+    expect(withFlagNames(opset)).toBe(opset);
+    // "mode" inside another word is not the option.
+    const other = new QuantError('INVALID_ARGUMENT', 'submode "x" is odd');
+    expect(withFlagNames(other, { float: 'fp16' })).toBe(other);
   });
 
   it('leaves other errors alone', () => {
@@ -205,6 +243,7 @@ describe('formatQuantizeSummary', () => {
       weightBytesAfter: 1600,
       calibrationSamples: 0,
       calibrationThreads: 0,
+      warnings: [],
       nodes: [
         { name: 'a', opType: 'MatMul', quantized: true, reason: '' },
         { name: 'b', opType: 'MatMul', quantized: true, reason: '' },
@@ -221,6 +260,34 @@ describe('formatQuantizeSummary', () => {
       '  kept float    Relu x1, Add x1: has no quantized form',
       '                Gemm x1: excluded by "Gemm"',
     ]);
+  });
+
+  it('names the target and why, and says "converted" in float mode', () => {
+    const recipe = resolveRecipe({ mode: 'float', floatPrecision: 'bf16' });
+    const summary = {
+      mode: 'float' as const,
+      recipe,
+      sizeBefore: 400,
+      sizeAfter: 200,
+      weightBytesBefore: 400,
+      weightBytesAfter: 200,
+      calibrationSamples: 0,
+      calibrationThreads: 0,
+      warnings: [],
+      nodes: [{ name: 'a', opType: 'MatMul', quantized: true, reason: '' }],
+    };
+    const detected = formatQuantizeSummary('in.onnx', 'out.onnx', summary, {
+      target: { target: wasmTarget, detected: true, reason: 'wasm matches the host (browser, WASM SIMD)' },
+    });
+    expect(detected.slice(0, 2)).toEqual([
+      'quantized in.onnx -> out.onnx (float, bf16 weights)',
+      '  target        wasm (detected: matches the host (browser, WASM SIMD))',
+    ]);
+    expect(detected).toContain('  converted     MatMul x1');
+    const named = formatQuantizeSummary('in.onnx', 'out.onnx', summary, {
+      target: { target: wasmTarget, detected: false, reason: 'named with --target' },
+    });
+    expect(named[1]).toBe('  target        wasm (named with --target)');
   });
 });
 
@@ -295,7 +362,7 @@ describe('quantkit quantize: bad input', () => {
   });
 
   it.each([
-    [['--mode', 'fast'], /--mode must be "static", "dynamic" or "weight-only", got "fast"/],
+    [['--mode', 'fast'], /--mode must be "static", "dynamic", "weight-only" or "float", got "fast"/],
     [['--mode', 'dynamic', '--bits', '99'], /--bits must be an integer from 2 to 16, got "99"/],
     [['--mode', 'dynamic', '--granularity', 'row'], /--granularity/],
     [['--mode', 'dynamic', '--quantizer', 'nonesuch'], /--quantizer must be "linear"/],
@@ -321,12 +388,13 @@ describe('quantkit quantize: bad input', () => {
     }
   });
 
-  it('refuses an unknown --target, listing the valid ones', async () => {
-    await expectFailure(
-      ['quantize', 'model.onnx', '-o', 'out.onnx', '--mode', 'dynamic', '--target', 'x86-vnni'],
-      EXIT_CODES.UNSUPPORTED,
-      /--target "x86-vnni".*"auto"/,
+  it('refuses an unknown --target with one line listing every valid one', async () => {
+    const run = await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'out.onnx', '--mode', 'dynamic', '--target', 'nope'],
+      EXIT_CODES.PLUGIN_NOT_FOUND,
+      /--target must be "auto", .* got "nope"/,
     );
+    for (const target of builtinTargets) expect(run.stderr).toContain(`"${target.name}"`);
   });
 
   it('refuses to write the output over the input', async () => {
@@ -775,6 +843,134 @@ describe('quantkit quantize: precisions and formats', () => {
       EXIT_CODES.INVALID_ARGUMENT,
       /integer compute/,
       join(dir, 'mlp.onnx'),
+    );
+  });
+});
+
+describe('quantkit quantize: targets and float precisions', () => {
+  const mlp = () => join(dir, 'mlp.onnx');
+  beforeEach(async () => {
+    await writeFile(mlp(), mlpModelBytes());
+    await writeNpyFolder(join(dir, 'calib'), 6, [1, MLP_FEATURES]);
+  });
+
+  async function inspectJson(file: string) {
+    const run = await runCli(['inspect', file, '--json'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    return JSON.parse(run.stdout);
+  }
+
+  it('--target gpu-tensorrt writes int8 activation zero points, records the target, and check passes', async () => {
+    const run = await runCli(
+      ['quantize', 'mlp.onnx', '-o', 'trt.onnx', '--calib', 'calib', '--target', 'gpu-tensorrt', '--json'],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.target).toEqual({ name: 'gpu-tensorrt', detected: false, reason: 'named with --target' });
+    expect(result.summary.recipe.target).toBe('gpu-tensorrt');
+
+    // Activations are what QuantizeLinear nodes quantize (weights are stored as codes); TensorRT takes int8 only.
+    const graph = (await readModelFile(join(dir, 'trt.onnx'))).graph;
+    const activationZeroPoints = graph.nodes
+      .filter((node) => node.opType === 'QuantizeLinear')
+      .map((node) => node.inputs[2] ?? '');
+    expect(activationZeroPoints.length).toBeGreaterThan(0);
+    const inspect = await inspectJson('trt.onnx');
+    const dtypes = new Map(
+      inspect.initializers.map((tensor: { name: string; dtype: string }) => [tensor.name, tensor.dtype]),
+    );
+    for (const name of activationZeroPoints) expect(dtypes.get(name), name).toBe('int8');
+    expect(inspect.provenance['quantkit.target']).toBe('gpu-tensorrt');
+    expect(inspect.quantkit).toEqual({ version: expect.any(String), target: 'gpu-tensorrt', mode: 'static' });
+    const text = await runCli(['inspect', 'trt.onnx'], { cwd: dir });
+    expect(text.stdout).toMatch(/^quantized by quantkit: target gpu-tensorrt, mode static, /m);
+
+    const check = await runCli(['check', 'trt.onnx', '--target', 'gpu-tensorrt'], { cwd: dir });
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    expect(check.stderr).toBe('');
+    expect(check.stdout).toMatch(/^trt\.onnx fits target gpu-tensorrt \(named with --target\): 0 errors, /m);
+  });
+
+  it('--target auto (the default) plans for the detected host target and says why', async () => {
+    const host = await selectHostTarget();
+    const run = await runCli(['quantize', 'mlp.onnx', '-o', 'q.onnx', '--mode', 'dynamic'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^  target +${host.target.name} \\(detected: \\S`, 'm'));
+    const json = await runCli(
+      ['quantize', 'mlp.onnx', '-o', 'q2.onnx', '--mode', 'dynamic', '--target', 'auto', '--json'],
+      { cwd: dir },
+    );
+    expect(json.code, json.stderr).toBe(0);
+    const result = JSON.parse(json.stdout);
+    expect(result.target).toEqual({ name: host.target.name, detected: true, reason: host.reason });
+    expect(result.summary.recipe.target).toBe(host.target.name);
+  });
+
+  it('prints the compatibility warnings after the summary, one line each', async () => {
+    // int8 activations run on onnxruntime-web, only slower than the uint8 ones its profile asks for.
+    const run = await runCli(
+      ['quantize', 'mlp.onnx', '-o', 'w.onnx', '--calib', 'calib', '--target', 'wasm', '--activation-symmetric'],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    const first = lines.findIndex((line) => line.startsWith('warning ['));
+    expect(first).toBeGreaterThan(0);
+    expect(lines.slice(0, first).some((line) => line.startsWith('  calibration'))).toBe(true);
+    for (const line of lines.slice(first)) expect(line).toMatch(/^warning \[activation-types\] .* Fix: /);
+    const json = JSON.parse(
+      (
+        await runCli(
+          ['quantize', 'mlp.onnx', '-o', 'w2.onnx', '--calib', 'calib', '--target', 'wasm', '--activation-symmetric', '--json'],
+          { cwd: dir },
+        )
+      ).stdout,
+    );
+    expect(json.summary.warnings).toHaveLength(lines.length - first);
+  });
+
+  it('--mode float writes float16 weights that stay within 60 dB of the original', async () => {
+    const run = await runCli(['quantize', 'mlp.onnx', '-o', 'fp16.onnx', '--mode', 'float'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^quantized mlp\.onnx -> fp16\.onnx \(float, fp16 weights\)/);
+    const inspect = await inspectJson('fp16.onnx');
+    const weights = inspect.initializers.filter((tensor: { name: string }) => /^w\d/.test(tensor.name));
+    expect(weights.length).toBe(2);
+    for (const weight of weights) expect(weight.dtype).toBe('float16');
+    const compare = await runCli(['compare', 'mlp.onnx', 'fp16.onnx', '--json'], { cwd: dir });
+    expect(compare.code, compare.stderr).toBe(0);
+    // fp16 rounds each value to 11 significant bits (relative error <= 2^-11, 66 dB); 60 dB allows for the sums.
+    expect(JSON.parse(compare.stdout).outputs[0].sqnr).toBeGreaterThanOrEqual(60);
+  });
+
+  it('q4f16 (--mode weight-only --granularity block --bits 4 --float fp16) writes 4-bit MatMulNBits and fp16', async () => {
+    const run = await runCli(
+      ['quantize', 'mlp.onnx', '-o', 'q4f16.onnx', '--mode', 'weight-only', '--granularity', 'block', '--bits', '4', '--float', 'fp16', '--json'],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).summary.recipe).toMatchObject({ bits: 4, granularity: 'block', floatPrecision: 'fp16' });
+    const inspect = await inspectJson('q4f16.onnx');
+    expect(inspect.ops.map((op: { opType: string }) => op.opType)).toContain('MatMulNBits');
+    expect(inspect.weightBytesByDtype.float16).toBeGreaterThan(0);
+    expect(inspect.weightBytesByDtype.float32).toBeUndefined();
+    const compare = await runCli(['compare', 'mlp.onnx', 'q4f16.onnx', '--samples', '2', '--json'], { cwd: dir });
+    expect(compare.code, compare.stderr).toBe(0);
+  });
+
+  it('refuses --float fp8 on an opset-13 model naming the flag and the opset, and fp8 outside --mode float', async () => {
+    // hello_deepa.onnx imports opset 13; float8 DequantizeLinear needs 19.
+    await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'fp8.onnx', '--mode', 'float', '--float', 'fp8-e4m3fn'],
+      EXIT_CODES.UNSUPPORTED,
+      /--float fp8-e4m3fn: .*opset 19.*opset 13/,
+    );
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'fp8.onnx', '--mode', 'dynamic', '--float', 'fp8-e4m3fn'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--float fp8-e4m3fn stores weights in fp8: use --mode float/,
+      mlp(),
     );
   });
 });

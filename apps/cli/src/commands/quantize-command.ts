@@ -1,6 +1,7 @@
 import type { CalibrationInput } from '@quantkit/calibration';
 import { QuantError, type Registry, listChoices } from '@quantkit/core';
 import {
+  FLOAT_PRECISIONS,
   type LayerReport,
   OUTPUT_FORMATS,
   QUANTIZE_MODES,
@@ -11,6 +12,7 @@ import {
   createDefaultRegistry,
 } from '@quantkit/quantize';
 import { quantizeFile } from '@quantkit/quantize/node';
+import { formatIssues } from '@quantkit/targets';
 import { Command } from 'commander';
 import { type CliIo, writeJson } from '../cli-io.js';
 import { collectList, collectRepeated, parseChoiceFlag, parseIntegerFlag } from '../flags.js';
@@ -20,10 +22,15 @@ import { readModelFile } from '../model-file.js';
 import { createProgressReporter } from '../progress.js';
 import { requireExisting, userPath } from '../paths.js';
 import { DEFAULT_RANDOM_SAMPLES, DEFAULT_SEED } from '../random-samples.js';
+import {
+  AUTO_TARGET,
+  type ChosenTarget,
+  chosenTargetJson,
+  describeTarget,
+  resolveTarget,
+  targetHelp,
+} from '../resolve-target.js';
 import { type SampleFactory, type SampleOrigin, sampleSource } from '../sample-source.js';
-
-/** Targets `--target` accepts today; hardware profiles will add names here. */
-export const CLI_TARGETS: readonly string[] = ['auto'];
 
 const GRANULARITY_CHOICES = ['tensor', 'channel', 'block'] as const;
 
@@ -39,6 +46,7 @@ export interface QuantizeFlags {
   readonly asymmetric?: boolean;
   readonly activationSymmetric?: boolean;
   readonly activationBits?: string;
+  readonly float?: string;
   readonly weightRange?: string;
   readonly accuracyLevel?: string;
   readonly calib?: string;
@@ -58,12 +66,20 @@ export interface QuantizeFlags {
   readonly reportSamples?: string;
 }
 
-/** Flag values checked and converted; what the action passes to quantizeFile besides registry and callbacks. */
-/** The pipeline options flags set directly; files (report, overrides, caches) travel separately as paths. */
-export type FlagOptions = Omit<QuantizeOptions, 'report' | 'overrides' | 'calibrationData' | 'calibrationCache'>;
+/**
+ * The pipeline options flags set directly; files (report, overrides, caches) travel separately as paths, and the
+ * target once the registry (which --plugin may extend) has resolved it.
+ */
+export type FlagOptions = Omit<
+  QuantizeOptions,
+  'report' | 'overrides' | 'calibrationData' | 'calibrationCache' | 'target'
+>;
 
+/** Flag values checked and converted; what the action passes to quantizeFile besides registry and callbacks. */
 export interface QuantizeRequest {
   readonly options: FlagOptions;
+  /** --target as typed ('auto' when not given); checked against the registry by resolveTarget. */
+  readonly target: string;
   readonly calibrationDir: string | undefined;
   readonly calibrationLimit: number | undefined;
   readonly calibrationBatch: number | undefined;
@@ -79,17 +95,13 @@ export interface QuantizeRequest {
 /**
  * Checks every quantize flag that can be checked without reading files, and turns the flags into QuantizeOptions.
  *
+ * The --target name and the combinations of --float with a mode or opset are checked later, by resolveTarget
+ * and the pipeline (see withFlagNames).
+ *
  * @example parseQuantizeFlags({ output: 'out.onnx', mode: 'dynamic' }).options.mode // 'dynamic'
- * @throws QuantError INVALID_ARGUMENT naming the flag and the valid values; UNSUPPORTED for a --target that does
- * not exist yet.
+ * @throws QuantError INVALID_ARGUMENT naming the flag and the valid values.
  */
 export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
-  if (flags.target !== undefined && !CLI_TARGETS.includes(flags.target)) {
-    throw new QuantError(
-      'UNSUPPORTED',
-      `--target ${JSON.stringify(flags.target)} is not available yet; valid targets: ${listChoices(CLI_TARGETS)}`,
-    );
-  }
   const mode = parseChoiceFlag('--mode', flags.mode, QUANTIZE_MODES) ?? 'static';
   const bits = parseIntegerFlag('--bits', flags.bits, { min: 2, max: 16 });
   const granularity = parseChoiceFlag('--granularity', flags.granularity, GRANULARITY_CHOICES);
@@ -107,6 +119,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     throw new QuantError('INVALID_ARGUMENT', '--activation-bits applies to --mode static only');
   }
   const weightRange = parseChoiceFlag('--weight-range', flags.weightRange, WEIGHT_RANGES);
+  const floatPrecision = parseChoiceFlag('--float', flags.float, FLOAT_PRECISIONS);
   const accuracyLevel = parseIntegerFlag('--accuracy-level', flags.accuracyLevel, { min: 0, max: 4 });
   const calibrationLimit = parseIntegerFlag('--calib-samples', flags.calibSamples, { min: 1 });
 
@@ -172,6 +185,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     ...(flags.activationSymmetric === true && { activationSymmetric: true }),
     ...(activationBits !== undefined && { activationBits: Number(activationBits) as 8 | 16 }),
     ...(weightRange !== undefined && { weightRange }),
+    ...(floatPrecision !== undefined && { floatPrecision }),
     ...(accuracyLevel !== undefined && { accuracyLevel: accuracyLevel as 0 | 1 | 2 | 3 | 4 }),
     ...(flags.calibMethod !== undefined && { calibrationMethod: flags.calibMethod }),
     ...(format !== undefined && { format }),
@@ -179,6 +193,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
   };
   return {
     options,
+    target: flags.target ?? AUTO_TARGET,
     calibrationDir: flags.calib,
     calibrationLimit,
     calibrationBatch,
@@ -222,11 +237,29 @@ const FILE_FLAGS = {
 } as const;
 
 /**
- * quantizeFile checks and reads its files itself and names them in its own words ("report", "calibration cache");
- * on the command line the user knows them by their flags, so the message is reworded to name the flag. Errors from
- * anywhere else pass through unchanged.
+ * The pipeline's option names and the flags that set them: resolveRecipe names a bad combination by option
+ * (`floatPrecision "fp8-e4m3fn" stores weights in fp8: use mode "float"`).
  */
-export function withFlagNames(error: unknown): unknown {
+const OPTION_FLAGS = [
+  ['floatPrecision', '--float'],
+  ['mode', '--mode'],
+  ['format', '--format'],
+  ['granularity', '--granularity'],
+  ['target', '--target'],
+] as const;
+
+/** Float conversions that need a newer opset say so in words that start like this (see @quantkit/quantizer-float). */
+const FLOAT_CONVERSION_ERROR = /^(float8|bfloat16) /;
+
+/**
+ * quantizeFile checks and reads its files itself and names them in its own words ("report", "calibration cache"),
+ * and the pipeline names options ('mode "float"'); on the command line the user knows them by their flags, so the
+ * message is reworded to name the flag. An opset error from the --float conversion gets the flag put in front.
+ * Errors from anywhere else pass through unchanged.
+ *
+ * @example withFlagNames(new QuantError('INVALID_ARGUMENT', 'format "qoperator" needs ...')) // '--format qoperator needs ...'
+ */
+export function withFlagNames(error: unknown, flags: { readonly float?: string | undefined } = {}): unknown {
   if (!QuantError.is(error)) return error;
   const names = error.code === 'OUTPUT_CONFLICT' ? FILE_FLAGS.write : FILE_FLAGS.read;
   let message = error.message.replace('pass force (--force)', 'pass --force');
@@ -234,14 +267,34 @@ export function withFlagNames(error: unknown): unknown {
     // Only where a message starts with the word, or names it as a file ("cannot read ...", "x and y are ...").
     message = message.replace(new RegExp(`(^|^cannot read | and )${word}(?= )`), `$1${flag}`);
   }
+  for (const [option, flag] of OPTION_FLAGS) {
+    // 'mode "static" or "dynamic"' becomes '--mode static or --mode dynamic'; the option must be a whole word.
+    message = message.replace(
+      new RegExp(`(?<![\\w.-])${option} "([^"]*)"((?: or "[^"]*")*)`, 'g'),
+      (_match, first: string, rest: string) =>
+        [first, ...[...rest.matchAll(/"([^"]*)"/g)].map((choice) => choice[1])]
+          .map((value) => `${flag} ${value}`)
+          .join(' or '),
+    );
+  }
+  if (flags.float !== undefined && FLOAT_CONVERSION_ERROR.test(message)) message = `--float ${flags.float}: ${message}`;
   if (message === error.message) return error;
   return new QuantError(error.code, message, { cause: error, ...(error.details && { details: error.details }) });
 }
 
 function describeRecipe(summary: QuantizeSummary): string {
   const recipe = summary.recipe;
-  const weights = `${recipe.quantizer} int${recipe.bits} ${recipe.granularity === 'tensor' ? 'per-tensor' : `per-${recipe.granularity}`} ${recipe.symmetric ? 'symmetric' : 'asymmetric'} weights`;
-  return `${recipe.mode}, ${weights}`;
+  if (recipe.mode === 'float') return `float, ${recipe.floatPrecision ?? 'fp16'} weights`;
+  const granularity =
+    recipe.granularity === 'tensor'
+      ? 'per-tensor'
+      : recipe.granularity === 'block'
+        ? `per-block (${recipe.blockSize})`
+        : `per-${recipe.granularity}`;
+  const weights = `${recipe.quantizer} int${recipe.bits} ${granularity} ${recipe.symmetric ? 'symmetric' : 'asymmetric'} weights`;
+  // q4f16 and friends: what stays float is converted too.
+  const float = recipe.floatPrecision === undefined ? '' : `, ${recipe.floatPrecision} for the rest`;
+  return `${recipe.mode}, ${weights}${float}`;
 }
 
 function ratio(before: number, after: number): string {
@@ -258,22 +311,36 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): [string, num
   return [...counts.entries()];
 }
 
-/** The human summary: sizes, which op types were quantized and which stayed float and why. */
+/** What the human summary says besides the pipeline's summary. */
+export interface SummaryContext {
+  /** The --load-calib file the ranges came from. */
+  readonly loadedCache?: string | undefined;
+  /** The target the run planned for, and why. */
+  readonly target?: ChosenTarget | undefined;
+}
+
+/**
+ * The human summary: the target, sizes, which op types were quantized and which stayed float and why. The
+ * compatibility warnings are not part of it; the command prints them after everything else (formatIssues).
+ */
 export function formatQuantizeSummary(
   input: string,
   output: string,
   summary: QuantizeSummary,
-  loadedCache?: string,
+  context: SummaryContext = {},
 ): string[] {
   const quantized = summary.nodes.filter((node) => node.quantized);
   const kept = summary.nodes.filter((node) => !node.quantized);
-  const lines = [
-    `quantized ${input} -> ${output} (${describeRecipe(summary)})`,
+  const lines = [`quantized ${input} -> ${output} (${describeRecipe(summary)})`];
+  if (context.target !== undefined) lines.push(`  target        ${describeTarget(context.target)}`);
+  lines.push(
     `  model size    ${formatBytes(summary.sizeBefore)} -> ${formatBytes(summary.sizeAfter)}${ratio(summary.sizeBefore, summary.sizeAfter)}`,
     `  weight bytes  ${formatBytes(summary.weightBytesBefore)} -> ${formatBytes(summary.weightBytesAfter)}${ratio(summary.weightBytesBefore, summary.weightBytesAfter)}`,
-  ];
+  );
   const quantizedOps = countBy(quantized, (node) => node.opType).map(([op, count]) => `${op} x${count}`);
-  lines.push(`  quantized     ${quantizedOps.length === 0 ? 'nothing' : quantizedOps.join(', ')}`);
+  // Float mode converts rather than quantizes; the decisions are the same shape.
+  const done = summary.mode === 'float' ? 'converted' : 'quantized';
+  lines.push(`  ${done}     ${quantizedOps.length === 0 ? 'nothing' : quantizedOps.join(', ')}`);
   // Reasons usually start with the op type ("Relu has no quantized form; ..."); dropping it lets ops that stay
   // float for the same reason share one line.
   const byReason = new Map<string, Map<string, number>>();
@@ -290,8 +357,15 @@ export function formatQuantizeSummary(
     const list = [...ops].map(([op, count]) => `${op} x${count}`).join(', ');
     lines.push(`  ${index === 0 ? 'kept float' : ''.padEnd(10)}    ${list}: ${reason}`);
   });
+  if (summary.qoperator !== undefined) {
+    const keptQdq = countBy([...summary.qoperator.kept], (node) => node.opType).map(([op, count]) => `${op} x${count}`);
+    lines.push(
+      `  qoperator     ${summary.qoperator.converted} nodes became integer operators` +
+        (keptQdq.length === 0 ? '' : `; kept as QDQ: ${keptQdq.join(', ')}`),
+    );
+  }
   if (summary.mode === 'static') {
-    const from = loadedCache === undefined ? '' : ` (ranges from ${loadedCache})`;
+    const from = context.loadedCache === undefined ? '' : ` (ranges from ${context.loadedCache})`;
     lines.push(`  calibration   ${summary.calibrationSamples} samples${from}`);
   }
   return lines;
@@ -372,6 +446,16 @@ function builtinObserverNames(): string[] {
     .map((plugin) => plugin.name);
 }
 
+/** Examples for --help: common recipes, one line each. */
+const RECIPE_EXAMPLES = `
+Examples:
+  int8, calibrated        quantkit quantize model.onnx -o model.int8.onnx --calib calib/
+  int8, no data           quantkit quantize model.onnx -o model.int8.onnx --mode dynamic
+  for TensorRT            quantkit quantize model.onnx -o model.trt.onnx --calib calib/ --target gpu-tensorrt
+  q4f16                   quantkit quantize model.onnx -o model.q4f16.onnx --mode weight-only --granularity block --bits 4 --float fp16
+  fp16                    quantkit quantize model.onnx -o model.fp16.onnx --mode float
+  fp8 weights (opset 19+) quantkit quantize model.onnx -o model.fp8.onnx --mode float --float fp8-e4m3fn`;
+
 /** An example for --help: the overrides file format (see QuantOverrides in @quantkit/quantize). */
 const OVERRIDES_EXAMPLE = `
 Overrides file (--overrides), JSON; keys are node/tensor names or globs (* and ?), nodes also match op types:
@@ -387,20 +471,30 @@ export function quantizeCommand(io: CliIo): Command {
     .description('quantize an ONNX model (float32 -> int8 by default) and write a new model file')
     .argument('<input>', 'the float ONNX model to read (never modified)')
     .requiredOption('-o, --output <file>', 'where to write the quantized model')
-    .option('--mode <mode>', `${listChoices(QUANTIZE_MODES)} (default "static")`)
+    .option(
+      '--mode <mode>',
+      `${listChoices(QUANTIZE_MODES)} (default "static"); "float" only narrows floats (--float, default fp16)`,
+    )
     .option('--quantizer <name>', 'weight quantizer plugin (default "linear"; see `quantkit plugins`)')
     .option('--bits <n>', 'weight bits, 2 to 16 (default 8)')
     .option(
       '--granularity <granularity>',
-      `weight granularity: ${listChoices(GRANULARITY_CHOICES)} (default "channel")`,
+      `weight granularity: ${listChoices(GRANULARITY_CHOICES)} (default "channel", or the target's)`,
     )
     .option('--block-size <n>', 'elements per block, with --granularity block')
-    .option('--symmetric', 'symmetric weights, zero point 0 (the default)')
+    .option('--symmetric', "symmetric weights, zero point 0 (every built-in target's default)")
     .option('--asymmetric', 'asymmetric weights, zero point chosen from the range')
-    .option('--activation-symmetric', 'int8 activations with zero point 0 instead of uint8 with a zero point')
+    .option(
+      '--activation-symmetric',
+      'int8 activations with zero point 0 instead of uint8 with a zero point (default: the target\'s)',
+    )
     .option('--activation-bits <n>', 'activation bits in static mode: "8" (default) or "16"')
     .option('--weight-range <method>', `weight ranges: ${listChoices(WEIGHT_RANGES)} (default "minmax")`)
     .option('--accuracy-level <n>', 'MatMulNBits compute: 4 int8 activations (default, faster) ... 0 float')
+    .option(
+      '--float <precision>',
+      `convert what stays float to ${listChoices(FLOAT_PRECISIONS)} (fp8: --mode float, opset 19+; --mode float defaults to "fp16")`,
+    )
     .option('--calib <dir>', 'calibration data folder (--mode static needs it or --load-calib)')
     .option(
       '--calib-method <name>',
@@ -411,14 +505,14 @@ export function quantizeCommand(io: CliIo): Command {
     .option('--save-calib <file>', 'save the calibrated ranges to this file, for --load-calib (static mode)')
     .option('--load-calib <file>', 'quantize with ranges saved by --save-calib instead of calibrating (static mode)')
     .option('--overrides <file>', 'JSON file of per-node and per-tensor settings (format below)')
-    .option('--format <format>', `output format: ${listChoices(OUTPUT_FORMATS)} (default "qdq")`)
+    .option('--format <format>', `output format: ${listChoices(OUTPUT_FORMATS)} (default: the target's first, "qdq")`)
     .option(
       '--exclude <patterns>',
       'node names or op types to keep float (globs with * and ?; repeatable, comma-separated)',
       collectList,
     )
     .option('--plugin <path-or-package>', 'load plugins from an ES module (repeatable)', collectRepeated)
-    .option('--target <name>', `hardware target: ${listChoices(CLI_TARGETS)} (default "auto")`)
+    .option('--target <name>', targetHelp(createDefaultRegistry()))
     .option(
       '--report <file>',
       'write the per-layer error report: an HTML page for .html/.htm, JSON otherwise',
@@ -429,7 +523,7 @@ export function quantizeCommand(io: CliIo): Command {
     )
     .option('--force', 'overwrite existing output, --report and --save-calib files')
     .option('--json', 'print one JSON object on stdout instead of text')
-    .addHelpText('after', OVERRIDES_EXAMPLE)
+    .addHelpText('after', `${RECIPE_EXAMPLES}\n${OVERRIDES_EXAMPLE}`)
     .action(async (inputArgument: string, flags: QuantizeFlags) => {
       const request = parseQuantizeFlags(flags);
       const mode = request.options.mode;
@@ -443,6 +537,7 @@ export function quantizeCommand(io: CliIo): Command {
 
       const { registry, executor } = await createCliRegistry(flags.plugin ?? [], io.cwd);
       checkPluginNames(registry, request.options);
+      const target = await resolveTarget(registry, request.target);
       await requireExisting(input, 'input model', 'file');
       if (calibrationDir !== undefined) await requireExisting(calibrationDir, 'calibration folder', 'folder');
 
@@ -466,6 +561,7 @@ export function quantizeCommand(io: CliIo): Command {
       try {
         result = await quantizeFile(input, output, {
           ...request.options,
+          target: target.target.name,
           registry,
           ...((mode === 'static' || report !== undefined) && { executor }),
           ...(mode === 'static' && calibrationDir !== undefined && { calibrationDir }),
@@ -480,7 +576,7 @@ export function quantizeCommand(io: CliIo): Command {
           force: flags.force === true,
         });
       } catch (error) {
-        throw withFlagNames(error);
+        throw withFlagNames(error, { float: request.options.floatPrecision });
       } finally {
         progress.stop();
       }
@@ -493,6 +589,7 @@ export function quantizeCommand(io: CliIo): Command {
           command: 'quantize',
           input,
           output: result.outputPath,
+          target: chosenTargetJson(target),
           report: report ?? null,
           reportData: reportData ?? null,
           flaggedLayers: layers === undefined ? null : worstLayers(layers.filter((layer) => layer.flagged)).map(flaggedLayerJson),
@@ -500,11 +597,16 @@ export function quantizeCommand(io: CliIo): Command {
           summary,
         });
       } else {
-        const lines = formatQuantizeSummary(input, result.outputPath, summary, loadCalibration);
+        const lines = formatQuantizeSummary(input, result.outputPath, summary, {
+          loadedCache: loadCalibration,
+          target,
+        });
         if (saveCalibration !== undefined) lines.push(`  saved ranges  ${saveCalibration} (use with --load-calib)`);
         if (report !== undefined && result.report !== undefined && reportData !== undefined) {
           lines.push(...formatReportSummary(report, result.report, reportData));
         }
+        // Errors stop the run in the pipeline; warnings (what the target runs slower) come last, one line each.
+        if (summary.warnings.length > 0) lines.push(formatIssues(summary.warnings));
         io.stdout.write(`${lines.join('\n')}\n`);
       }
     });
