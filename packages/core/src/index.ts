@@ -36,6 +36,8 @@ export {
   type Plugin,
   type PluginKind,
   type PluginOfKind,
+  type PackedWeight,
+  type QuantizerPacking,
   type QuantFormat,
   type QuantizedTensor,
   type QuantizerCapabilities,

@@ -53,7 +53,39 @@ export interface ValueRange {
 /** Codes plus the linear parameters that dequantize them: `x' = (code - zeroPoint) * scale`. */
 export interface QuantizedTensor {
   readonly codes: Tensor<QuantDType>;
+  /**
+   * Dequantization parameters: `x' = (code - zeroPoint) * scale`, or with `lookup`, `x' = lookup.table[code] *
+   * scale` (zero points unused).
+   */
   readonly params: LinearQuantParams;
+  /**
+   * For codes that do not dequantize linearly (e.g. logarithmic codes with more exponent steps than an int8 power
+   * of two can hold): codes are unsigned indices into `table`, and the stock-ONNX form is a Gather over the table.
+   */
+  readonly lookup?: { readonly table: Float32Array } | undefined;
+}
+
+/**
+ * A weight in a quantizer's own compact layout (1-bit rows, log codes...), written into `ai.quantkit` custom ops
+ * by `--format packed` for quantkit's kernel runtime. `format` names the layout for the kernels that read it.
+ */
+export interface PackedWeight {
+  readonly format: string;
+  /** The packed bytes. */
+  readonly data: Uint8Array;
+  /** The logical shape of the weight the bytes hold. */
+  readonly shape: readonly number[];
+  /** Per-group scales (per output channel, per tensor...), as the format defines. */
+  readonly scale: Float32Array;
+  /** Further integer or string facts the kernels need (bits, axis, row stride...). */
+  readonly attributes: Readonly<Record<string, number | string>>;
+}
+
+/** Optional capability of a quantizer: its own packed storage, lossless with respect to its codes. */
+export interface QuantizerPacking {
+  pack(quantized: QuantizedTensor): PackedWeight;
+  /** Inverse of pack: the same codes and parameters. */
+  unpack(packed: PackedWeight): QuantizedTensor;
 }
 
 export interface QuantizerCapabilities {
@@ -84,6 +116,13 @@ export interface QuantizerPlugin extends PluginBase<'quantizer'> {
    * @throws QuantError INVALID_ARGUMENT for options outside capabilities.
    */
   quantizeWeight(weight: Tensor<'float32'>, options: QuantizerOptions): QuantizedTensor;
+  /** Packed storage for `--format packed` (ai.quantkit custom ops run by quantkit's kernel runtime). */
+  readonly packing?: QuantizerPacking;
+  /**
+   * Layers this quantizer should leave at 8 bits by default, e.g. binary networks keep the first and last layers
+   * in int8; 'first-last' means the first and last weight layers in graph order.
+   */
+  readonly keepHigherPrecision?: 'first-last';
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -88,6 +88,7 @@ const formats = [
   ['dynamic int8', { mode: 'dynamic' }],
   ['weight-only int8', { mode: 'weight-only' }],
   ['weight-only q4 block-32 (MatMulNBits)', { mode: 'weight-only', granularity: 'block', bits: 4, blockSize: 32 }],
+  ['float fp16', { mode: 'float', floatPrecision: 'fp16' }],
 ];
 
 for (const { name, model, input } of [convModel(), matMulModel()]) {
