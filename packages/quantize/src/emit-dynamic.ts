@@ -1,7 +1,7 @@
 import { type QuantizerPlugin, type Tensor, createTensor, QuantError } from '@quantkit/core';
 import type { Attribute, Node } from '@quantkit/onnx';
 import { MS_DOMAIN, type QdqEmitter } from './emitter.js';
-import { weightOptions } from './emit-static.js';
+import { type QuantizerFor, weightOptions } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
 import type { Recipe } from './options.js';
 import type { ConstantUse, QuantPlan } from './plan.js';
@@ -121,10 +121,10 @@ function emitConv(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantiz
 }
 
 /** Dynamic quantization: weights in int8 now, activations quantized by the runtime on every run. */
-export function emitDynamic(emitter: QdqEmitter, plan: QuantPlan, recipe: Recipe, quantizer: QuantizerPlugin): void {
-  emitWeightOnly(emitter, plan, recipe, quantizer);
+export function emitDynamic(emitter: QdqEmitter, plan: QuantPlan, recipe: Recipe, quantizerFor: QuantizerFor): void {
+  emitWeightOnly(emitter, plan, recipe, quantizerFor);
   for (const use of plan.dynamicNodes) {
-    if (use.node.opType === 'Conv') emitConv(emitter, use, recipe, quantizer);
-    else emitMatMul(emitter, use, recipe, quantizer);
+    if (use.node.opType === 'Conv') emitConv(emitter, use, recipe, quantizerFor(use));
+    else emitMatMul(emitter, use, recipe, quantizerFor(use));
   }
 }

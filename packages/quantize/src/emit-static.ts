@@ -10,12 +10,16 @@ import {
 } from '@quantkit/core';
 import type { QdqEmitter } from './emitter.js';
 import type { ConstantUse, QuantPlan } from './plan.js';
+
+/** Picks the weight quantizer for a use of a constant. */
+export type QuantizerFor = (use: ConstantUse) => QuantizerPlugin;
 import type { Recipe } from './options.js';
 
 export interface StaticInputs {
   readonly plan: QuantPlan;
   readonly recipe: Recipe;
-  readonly weightQuantizer: QuantizerPlugin;
+  /** The quantizer for each weight: the run's, or the one a node override names. */
+  readonly quantizerFor: QuantizerFor;
   /** Quantizer for activations and constant operands; must implement paramsForRange. */
   readonly activationQuantizer: QuantizerPlugin & Required<Pick<QuantizerPlugin, 'paramsForRange'>>;
   /** Calibrated range of every activation that is not in plan.sharedParams. */
@@ -99,7 +103,7 @@ function quantizeBias(
  */
 export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): Map<string, LinearQuantParams> {
   const { graph } = emitter;
-  const { plan, recipe, weightQuantizer, activationQuantizer } = inputs;
+  const { plan, recipe, quantizerFor, activationQuantizer } = inputs;
   const params = activationParams(inputs);
 
   const weightParams = new Map<ConstantUse, LinearQuantParams>();
@@ -108,7 +112,7 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): Map<strin
     const key = `${use.kind}\u0000${original}\u0000${use.axis}`;
     const dequantized = emitter.sharedDequantizedConstant(key, original, () =>
       use.kind === 'weight'
-        ? emitter.quantizeWeight(weightQuantizer, use.node, original, use.tensor, weightOptions(recipe, use))
+        ? emitter.quantizeWeight(quantizerFor(use), use.node, original, use.tensor, weightOptions(recipe, use))
         : activationQuantizer.quantizeWeight(use.tensor, {
             bits: recipe.activationBits,
             symmetric: recipe.activationSymmetric,

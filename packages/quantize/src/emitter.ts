@@ -169,7 +169,8 @@ export class QdqEmitter {
   /**
    * Stores codes as an initializer followed by a DequantizeLinear; returns the float output's name.
    */
-  dequantizedConstant(base: string, quantized: { codes: Tensor<QuantDType>; params: LinearQuantParams }): string {
+  dequantizedConstant(base: string, quantized: QuantizedTensor): string {
+    if (quantized.lookup !== undefined) return this.lookedUpConstant(base, quantized, quantized.lookup.table);
     const { codes, params } = this.storable(quantized.codes, quantized.params);
     const codesName = this.constant(`${base}_quantized`, codes);
     const { scale, zeroPoint } = this.paramConstants(base, codes.shape, params);
@@ -178,6 +179,28 @@ export class QdqEmitter {
       domain: this.domainFor(params.dtype, params.granularity !== 'tensor'),
       attributes: this.axisAttributes(params),
     });
+    this.constantParams.set(output, params);
+    return output;
+  }
+
+  /**
+   * Codes that index a table of levels (logarithmic codes with many exponent steps): stored as they are, widened to
+   * int32 indices at run time (Gather takes no uint8 indices), looked up, and scaled per group.
+   */
+  private lookedUpConstant(base: string, quantized: QuantizedTensor, table: Float32Array): string {
+    const { codes, params } = quantized;
+    const codesName = this.constant(`${base}_codes`, codes);
+    const tableName = this.constant(`${base}_levels`, createTensor('float32', [table.length], Float32Array.from(table)));
+    const indices = this.graph.uniqueName(`${base}_indices`);
+    this.node('Cast', [codesName], [indices], { attributes: { to: { type: 'int', value: 6 } } });
+    const levels = this.graph.uniqueName(`${base}_levels_gathered`);
+    this.node('Gather', [tableName, indices], [levels]);
+    // Per-channel scales broadcast along their axis: shape [C, 1, ...] padded to the weight's rank from the axis on.
+    const axis = params.axis ?? 0;
+    const scaleShape = params.granularity === 'tensor' ? [] : codes.shape.map((dim, i) => (i === axis ? dim : 1)).slice(axis);
+    const scale = this.constant(`${base}_scale`, createTensor('float32', scaleShape, Float32Array.from(params.scale)));
+    const output = this.graph.uniqueName(`${base}_dequantized`);
+    this.node('Mul', [levels, scale], [output]);
     this.constantParams.set(output, params);
     return output;
   }

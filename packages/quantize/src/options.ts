@@ -89,6 +89,11 @@ export interface QuantizeOptions {
   readonly accuracyLevel?: 0 | 1 | 2 | 3 | 4;
   /** Weight ranges from the extremes ('minmax', default) or MSE-optimal clipping per channel ('mse'). */
   readonly weightRange?: WeightRange;
+  /**
+   * Keep the layers a quantizer asks to keep at higher precision (binary networks: the first and last weight
+   * layers) in int8 with the linear quantizer (default true).
+   */
+  readonly keepHigherPrecision?: boolean;
   /** Symmetric weights (default true). Activations follow activationSymmetric. */
   readonly symmetric?: boolean;
   /** Activations in int8 with zero point 0 instead of uint8 with a zero point (default false). */
@@ -154,6 +159,7 @@ export interface Recipe {
   readonly granularity: Granularity;
   readonly blockSize: number | undefined;
   readonly weightRange: WeightRange;
+  readonly keepHigherPrecision: boolean;
   readonly accuracyLevel: 0 | 1 | 2 | 3 | 4;
   readonly symmetric: boolean;
   readonly activationSymmetric: boolean;
@@ -191,8 +197,9 @@ function activationBitsOf(value: unknown): 8 | 16 {
 export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): Recipe {
   const mode = choice('mode', options.mode, QUANTIZE_MODES, 'static');
   const bits = options.bits ?? 8;
-  if (!Number.isInteger(bits) || bits < 2 || bits > 16) {
-    throw new QuantError('INVALID_ARGUMENT', `bits must be an integer from 2 to 16, got ${JSON.stringify(options.bits)}`);
+  // 1 bit is for binary quantizers; each quantizer's capabilities say which widths it takes.
+  if (!Number.isInteger(bits) || bits < 1 || bits > 16) {
+    throw new QuantError('INVALID_ARGUMENT', `bits must be an integer from 1 to 16, got ${JSON.stringify(options.bits)}`);
   }
   const granularity = choice(
     'granularity',
@@ -215,11 +222,8 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
         `block size must be a power of two from 16 to 256 (MatMulNBits), got ${JSON.stringify(options.blockSize)}`,
       );
     }
-  } else if (mode !== 'static' && bits !== 8) {
-    throw new QuantError(
-      'INVALID_ARGUMENT',
-      `${mode} mode stores weights in 8 bits${mode === 'weight-only' ? ' (4 bits with granularity "block")' : ''}; got bits ${bits}`,
-    );
+  } else if (mode === 'dynamic' && bits !== 8) {
+    throw new QuantError('INVALID_ARGUMENT', `dynamic mode quantizes weights to 8 bits; got bits ${bits}`);
   }
   const preferred = target?.formats.find((format): format is OutputFormat => (OUTPUT_FORMATS as readonly string[]).includes(format));
   if (target !== undefined && preferred === undefined) {
@@ -275,6 +279,7 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     blockSize: granularity === 'block' ? (options.blockSize ?? 32) : undefined,
     weightRange: choice('weightRange', options.weightRange, WEIGHT_RANGES, 'minmax'),
     accuracyLevel: accuracyLevelOf(options.accuracyLevel),
+    keepHigherPrecision: options.keepHigherPrecision ?? true,
     symmetric: options.symmetric ?? target?.weight.symmetric ?? true,
     activationSymmetric: options.activationSymmetric ?? target?.activation.symmetric ?? false,
     activationBits: activationBitsOf(options.activationBits),

@@ -5,6 +5,8 @@ import { globToRegExp } from './glob.js';
 export interface NodeOverride {
   /** Keep the node in float. */
   readonly float?: boolean;
+  /** Weight quantizer plugin for this node (e.g. "linear" to keep a layer int8 in a binary network). */
+  readonly quantizer?: string;
   /** Weight bits, symmetry and granularity for this node's weight. */
   readonly bits?: number;
   readonly symmetric?: boolean;
@@ -34,7 +36,7 @@ export interface QuantOverrides {
   readonly tensors?: Readonly<Record<string, TensorOverride>>;
 }
 
-const nodeKeys = ['float', 'bits', 'symmetric', 'granularity'];
+const nodeKeys = ['float', 'quantizer', 'bits', 'symmetric', 'granularity'];
 const tensorKeys = ['observer', 'symmetric', 'range'];
 
 function fail(source: string, message: string): never {
@@ -63,8 +65,9 @@ export function parseOverrides(value: unknown, source = '(inline)'): QuantOverri
     const where = `nodes["${pattern}"]`;
     const settings = checkEntry(source, where, entry, nodeKeys);
     if (settings.float !== undefined && typeof settings.float !== 'boolean') fail(source, `${where}.float must be true or false`);
-    if (settings.bits !== undefined && !(Number.isInteger(settings.bits) && (settings.bits as number) >= 2 && (settings.bits as number) <= 16)) {
-      fail(source, `${where}.bits must be an integer from 2 to 16`);
+    if (settings.quantizer !== undefined && typeof settings.quantizer !== 'string') fail(source, `${where}.quantizer must be a name`);
+    if (settings.bits !== undefined && !(Number.isInteger(settings.bits) && (settings.bits as number) >= 1 && (settings.bits as number) <= 16)) {
+      fail(source, `${where}.bits must be an integer from 1 to 16`);
     }
     if (settings.symmetric !== undefined && typeof settings.symmetric !== 'boolean') fail(source, `${where}.symmetric must be true or false`);
     if (settings.granularity !== undefined && !['tensor', 'channel'].includes(settings.granularity as string)) {

@@ -1,4 +1,4 @@
-import type { DType, Tensor } from '@quantkit/core';
+import type { DType, Granularity, Tensor } from '@quantkit/core';
 import type { Graph, Node } from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
 import { inferDTypes } from './infer-dtypes.js';
@@ -75,8 +75,8 @@ function floatConstant(graph: Graph, name: string | undefined): Tensor<'float32'
  * The axis holding output channels in a weight, for per-channel scales; undefined when one scale per tensor is
  * needed (per-tensor granularity, a grouped ConvTranspose whose axis 1 is not the output channel, a 1-D weight).
  */
-export function weightAxis(node: Node, weight: Tensor, recipe: Recipe, override?: NodeOverride): number | undefined {
-  if ((override?.granularity ?? recipe.granularity) === 'tensor') return undefined;
+export function weightAxis(node: Node, weight: Tensor, granularity: Granularity): number | undefined {
+  if (granularity === 'tensor') return undefined;
   switch (node.opType) {
     case 'Conv':
       return 0;
@@ -110,7 +110,8 @@ function staticBlocker(context: PlanContext, node: Node): string | undefined {
   for (const slot of dataSlots(node, role.dataInputs)) {
     const input = node.inputs[slot]!;
     const dtype = dtypes.get(input);
-    if (dtype === undefined && role.role === 'passthrough') return `element type of input "${input}" is unknown`;
+    if (dtype === undefined && role.role === 'passthrough')
+      return `element type of input "${input}" is unknown`;
     if (dtype !== undefined && dtype !== 'float32') return `input "${input}" is ${dtype}, not float32`;
   }
   const output = node.outputs[0];
@@ -124,7 +125,11 @@ function staticBlocker(context: PlanContext, node: Node): string | undefined {
   if ((node.opType === 'Conv' || node.opType === 'ConvTranspose') && !floatConstant(graph, node.inputs[1])) {
     return 'its weight is computed at run time';
   }
-  if (node.opType === 'Gemm' && intAttribute(node, 'transA', 0) !== 0 && !floatConstant(graph, node.inputs[1])) {
+  if (
+    node.opType === 'Gemm' &&
+    intAttribute(node, 'transA', 0) !== 0 &&
+    !floatConstant(graph, node.inputs[1])
+  ) {
     return 'transposed activation inputs are kept float';
   }
   return undefined;
@@ -150,7 +155,48 @@ function isClampAtZero(graph: Graph, node: Node): boolean {
  * The rules keep Q/DQ where they pay: compute ops (Conv, Gemm, MatMul) always, and the ops in between only
  * when they touch a quantized region, so a float region is never cut into pieces by Q/DQ pairs.
  */
-export function planQuantization(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
+export function planQuantization(
+  graph: Graph,
+  recipe: Recipe,
+  opset: number,
+  keepFirstLast = false,
+): QuantPlan {
+  const plan = planFor(graph, recipe, opset);
+  return keepFirstLast ? keepFirstAndLastInt8(plan) : plan;
+}
+
+/**
+ * Binary (and similar) networks lose most at their first and last weight layers, which see raw inputs and produce
+ * the outputs; those two stay int8 with the linear quantizer.
+ */
+function keepFirstAndLastInt8(plan: QuantPlan): QuantPlan {
+  const weights = plan.constants.filter(
+    (use) => use.kind === 'weight' && use.override?.quantizer === undefined,
+  );
+  const keep = new Set([weights[0], weights[weights.length - 1]].filter((use) => use !== undefined));
+  if (keep.size === 0) return plan;
+  const override = { quantizer: 'linear', bits: 8, granularity: 'channel' as const, symmetric: true };
+  const kept = new Set([...keep].map((use) => use.node.name));
+  return {
+    ...plan,
+    constants: plan.constants.map((use) =>
+      keep.has(use)
+        ? {
+            ...use,
+            override: { ...use.override, ...override },
+            axis: weightAxis(use.node, use.tensor, 'channel'),
+          }
+        : use,
+    ),
+    decisions: plan.decisions.map((decision) =>
+      kept.has(decision.name)
+        ? { ...decision, reason: 'weights kept in int8: first or last layer of a low-bit network' }
+        : decision,
+    ),
+  };
+}
+
+function planFor(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
   const overrides = createOverrideLookup(recipe.overrides);
   const context: PlanContext = { graph, recipe, opset, dtypes: inferDTypes(graph), overrides };
   const excludePatterns = recipe.exclude.map(globToRegExp);
@@ -167,7 +213,8 @@ export function planQuantization(graph: Graph, recipe: Recipe, opset: number): Q
   };
   const weightUse = (node: Node, slot: number, tensor: Tensor<'float32'>): ConstantUse => {
     const override = overrides.node(node.name, node.opType);
-    return { node, slot, tensor, axis: weightAxis(node, tensor, recipe, override), kind: 'weight', override };
+    const axis = weightAxis(node, tensor, override?.granularity ?? recipe.granularity);
+    return { node, slot, tensor, axis, kind: 'weight', override };
   };
 
   if (recipe.mode === 'float') return planFloat(context, decide);
@@ -198,7 +245,8 @@ export function planQuantization(graph: Graph, recipe: Recipe, opset: number): Q
     }
   }
   for (const node of candidates) {
-    if (!quantized.has(node)) reasons.set(node, 'no quantized neighbour: Q/DQ here would cost more than it saves');
+    if (!quantized.has(node))
+      reasons.set(node, 'no quantized neighbour: Q/DQ here would cost more than it saves');
   }
 
   const fusedActivations: { activation: Node; producer: Node }[] = [];
@@ -209,11 +257,16 @@ export function planQuantization(graph: Graph, recipe: Recipe, opset: number): Q
     if (overrides.tensor(node.outputs[0]!)?.symmetric ?? recipe.activationSymmetric) continue;
     const input = node.inputs[0]!;
     const producer = graph.producer(input);
-    if (producer === undefined || !quantized.has(producer) || STATIC_OPS[producer.opType]?.role !== 'compute') continue;
-    if (graph.consumers(input).length !== 1 || graph.outputs.some((output) => output.name === input)) continue;
+    if (producer === undefined || !quantized.has(producer) || STATIC_OPS[producer.opType]?.role !== 'compute')
+      continue;
+    if (graph.consumers(input).length !== 1 || graph.outputs.some((output) => output.name === input))
+      continue;
     fusedActivations.push({ activation: node, producer });
     fusedInto.set(producer, node);
-    reasons.set(node, `fused into ${producer.opType} "${producer.name}": its quantized output saturates at 0`);
+    reasons.set(
+      node,
+      `fused into ${producer.opType} "${producer.name}": its quantized output saturates at 0`,
+    );
   }
   const fused = new Set(fusedActivations.map((pair) => pair.activation));
 
@@ -277,7 +330,8 @@ function plannedBias(graph: Graph, node: Node, constants: readonly ConstantUse[]
   if (node.opType === 'Gemm') {
     const alpha = node.attributes.get('alpha');
     const beta = node.attributes.get('beta');
-    if ((alpha !== undefined && alpha.value !== 1) || (beta !== undefined && beta.value !== 1)) return undefined;
+    if ((alpha !== undefined && alpha.value !== 1) || (beta !== undefined && beta.value !== 1))
+      return undefined;
   }
   const channels = weight.axis === undefined ? bias.shape[0] : weight.tensor.shape[weight.axis];
   if (bias.shape[0] !== channels) return undefined;
@@ -315,7 +369,10 @@ function planFloat(context: PlanContext, decide: Decide): QuantPlan {
     const blocker = decide(node, (n) => floatBlocker(n, precision));
     if (blocker === undefined) {
       converted.add(node);
-      reasons.set(node, precision.startsWith('fp8') ? `weights stored in ${precision}` : `runs in ${precision}`);
+      reasons.set(
+        node,
+        precision.startsWith('fp8') ? `weights stored in ${precision}` : `runs in ${precision}`,
+      );
     } else {
       reasons.set(node, blocker);
     }
@@ -334,7 +391,8 @@ function planFloat(context: PlanContext, decide: Decide): QuantPlan {
 
 /** Why a node cannot become MatMulNBits, or undefined when it can. */
 function nbitsBlocker(node: Node, weight: Tensor<'float32'>): string | undefined {
-  if (node.opType !== 'MatMul' && node.opType !== 'Gemm') return `MatMulNBits covers MatMul and Gemm, not ${node.opType}`;
+  if (node.opType !== 'MatMul' && node.opType !== 'Gemm')
+    return `MatMulNBits covers MatMul and Gemm, not ${node.opType}`;
   if (weight.shape.length !== 2) return 'MatMulNBits needs a 2-D weight';
   if (node.opType === 'Gemm' && intAttribute(node, 'transA', 0) !== 0) return 'Gemm with transA';
   return undefined;
@@ -349,7 +407,8 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
   for (const node of graph.nodes) {
     const blocker = decide(node, (n) => {
       if (!WEIGHT_ONLY_OPS.has(n.opType) || n.domain !== '') return `${n.opType} has no weight to quantize`;
-      if (!floatConstant(graph, n.inputs[weightSlot(n.opType)])) return 'its weight is not a float32 constant';
+      if (!floatConstant(graph, n.inputs[weightSlot(n.opType)]))
+        return 'its weight is not a float32 constant';
       return undefined;
     });
     if (blocker !== undefined) {
@@ -370,7 +429,11 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
     } else {
       // No 4-bit block form here: keep the weight in 8 bits per channel rather than in float.
       const override = { bits: 8, granularity: 'channel' as const, symmetric: true };
-      constants.push({ ...weightUse(node, slot, tensor), override, axis: weightAxis(node, tensor, context.recipe, override) });
+      constants.push({
+        ...weightUse(node, slot, tensor),
+        override,
+        axis: weightAxis(node, tensor, 'channel'),
+      });
       reasons.set(node, `weights stored in int8 per channel (${blocker4})`);
     }
   }
@@ -398,12 +461,19 @@ function planDynamic(context: PlanContext, decide: Decide, weightUse: WeightUse)
         return `${n.opType} has no dynamically quantized form; it stays float`;
       }
       const input = dtypes.get(n.inputs[0]!);
-      if (input !== undefined && input !== 'float32') return `input "${n.inputs[0]}" is ${input}, not float32`;
+      if (input !== undefined && input !== 'float32')
+        return `input "${n.inputs[0]}" is ${input}, not float32`;
       const weight = floatConstant(graph, n.inputs[1]);
       if (weight === undefined) return 'its weight is not a float32 constant';
       if (n.opType === 'Gemm' && intAttribute(n, 'transA', 0) !== 0) return 'Gemm with transA stays float';
-      if (n.opType === 'MatMul' && weight.shape.length !== 2) return 'only 2-D MatMul weights are quantized dynamically';
-      if (n.opType === 'Conv' && n.inputs[2] !== undefined && n.inputs[2] !== '' && !floatConstant(graph, n.inputs[2])) {
+      if (n.opType === 'MatMul' && weight.shape.length !== 2)
+        return 'only 2-D MatMul weights are quantized dynamically';
+      if (
+        n.opType === 'Conv' &&
+        n.inputs[2] !== undefined &&
+        n.inputs[2] !== '' &&
+        !floatConstant(graph, n.inputs[2])
+      ) {
         return 'its bias is computed at run time';
       }
       return undefined;
@@ -417,7 +487,10 @@ function planDynamic(context: PlanContext, decide: Decide, weightUse: WeightUse)
     if (node.opType === 'Conv' && opset < 11) {
       // ConvInteger needs DynamicQuantizeLinear (opset 11) in front; below that the weight is stored in int8 and
       // dequantized for a float Conv, which still saves the size.
-      reasons.set(node, `weights stored in int8 (DynamicQuantizeLinear needs opset 11; the model has opset ${opset})`);
+      reasons.set(
+        node,
+        `weights stored in int8 (DynamicQuantizeLinear needs opset 11; the model has opset ${opset})`,
+      );
       constants.push(use);
     } else {
       dynamicNodes.push(use);

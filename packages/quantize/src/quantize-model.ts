@@ -20,7 +20,7 @@ import { emitStatic } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
 import { QdqEmitter } from './emitter.js';
 import { type QuantizeOptions, type Recipe, resolveRecipe } from './options.js';
-import { type QuantPlan, planQuantization } from './plan.js';
+import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
 import { writeProvenance } from './provenance.js';
 import { type QuantizeSummary, weightBytes } from './summary.js';
 import { ensureQdqOpset } from './upgrade-opset.js';
@@ -92,7 +92,10 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
     );
   }
   const planOpset = recipe.mode === 'static' ? ensureQdqOpset(model, opset) : opset;
-  const plan = planQuantization(graph, recipe, planOpset);
+  const keepFirstLast = recipe.keepHigherPrecision && weightQuantizer.keepHigherPrecision === 'first-last';
+  const plan = planQuantization(graph, recipe, planOpset, keepFirstLast);
+  const quantizerFor = (use: ConstantUse) =>
+    use.override?.quantizer === undefined ? weightQuantizer : registry.get('quantizer', use.override.quantizer);
   // The report compares against the float graph as planned (BatchNorm folded), so every value name lines up.
   const reference = options.report === undefined ? undefined : decodeModel(encodeModel(model));
   const emitter = new QdqEmitter(model, planOpset, { weightRange: recipe.weightRange, perConsumer: recipe.qdqPerConsumer });
@@ -103,15 +106,15 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
     activationParams = emitStatic(emitter, {
       plan,
       recipe,
-      weightQuantizer,
+      quantizerFor,
       activationQuantizer: linearQuantizer as typeof linearQuantizer & Required<Pick<QuantizerPlugin, 'paramsForRange'>>,
       ranges: activations.ranges,
       symmetric: activations.symmetric,
     });
   } else if (recipe.mode === 'dynamic') {
-    emitDynamic(emitter, plan, recipe, weightQuantizer);
+    emitDynamic(emitter, plan, recipe, quantizerFor);
   } else {
-    emitWeightOnly(emitter, plan, recipe, weightQuantizer);
+    emitWeightOnly(emitter, plan, recipe, quantizerFor);
   }
   emitter.finish();
   // Models older than IR 4 list every weight as a graph input too; drop the float ones nothing reads any more.
