@@ -12,8 +12,14 @@ export function emitWeightOnly(emitter: QdqEmitter, plan: QuantPlan, recipe: Rec
   for (const use of plan.nbitsNodes) emitMatMulNBits(emitter, use, recipe, quantizerFor(use));
   for (const use of plan.constants) {
     const original = use.node.inputs[use.slot]!;
+    const quantizer = quantizerFor(use);
+    if (recipe.format === 'packed' && quantizer.packing !== undefined) {
+      const quantized = emitter.quantizeWeight(quantizer, use.node, original, use.tensor, weightOptions(recipe, use));
+      emitter.packWeight(use.node, use.slot, quantizer.packing.pack(quantized));
+      continue;
+    }
     const dequantized = emitter.sharedDequantizedConstant(`weight\u0000${original}\u0000${use.axis}`, original, () =>
-      emitter.quantizeWeight(quantizerFor(use), use.node, original, use.tensor, weightOptions(recipe, use)),
+      emitter.quantizeWeight(quantizer, use.node, original, use.tensor, weightOptions(recipe, use)),
     );
     emitter.graph.replaceInput(use.node, original, dequantized);
   }

@@ -2,6 +2,7 @@ import {
   type LinearQuantParams,
   QuantError,
   type QuantDType,
+  type PackedWeight,
   type QuantizedTensor,
   type QuantizerOptions,
   type QuantizerPlugin,
@@ -15,6 +16,8 @@ import type { Attribute, Graph, Model, Node } from '@quantkit/onnx';
 import type { WeightRange } from './options.js';
 
 export const MS_DOMAIN = 'com.microsoft';
+/** quantkit's own operator domain: packed weights the kernel runtime reads. */
+export const QUANTKIT_DOMAIN = 'ai.quantkit';
 
 /** A weight as quantized: the node that reads it, its float values and its codes. */
 export interface WeightRecord {
@@ -181,6 +184,27 @@ export class QdqEmitter {
     });
     this.constantParams.set(output, params);
     return output;
+  }
+
+  /**
+   * `--format packed`: the node becomes an `ai.quantkit` custom op of the same type whose weight input is the
+   * packed bytes; the layout's name, logical shape, scales and facts ride along as `weight_*` attributes.
+   */
+  packWeight(node: Node, slot: number, packed: PackedWeight): void {
+    const bytes = this.constant(`${node.inputs[slot]}_packed`, createTensor('uint8', [packed.data.length], packed.data));
+    const attributes = new Map(node.attributes);
+    attributes.set('weight_format', { type: 'string', value: packed.format });
+    attributes.set('weight_shape', { type: 'ints', value: [...packed.shape] });
+    attributes.set('weight_scale', { type: 'tensor', value: createTensor('float32', [packed.scale.length], Float32Array.from(packed.scale)) });
+    for (const [key, value] of Object.entries(packed.attributes)) {
+      attributes.set(`weight_${key}`, typeof value === 'number' ? { type: 'int', value } : { type: 'string', value });
+    }
+    const replacement: Node = { ...node, domain: QUANTKIT_DOMAIN, inputs: node.inputs.map((input, i) => (i === slot ? bytes : input)), attributes };
+    this.graph.removeNode(node);
+    this.graph.addNode(replacement);
+    if (!this.model.opsetImports.some((entry) => entry.domain === QUANTKIT_DOMAIN)) {
+      this.model.opsetImports.push({ domain: QUANTKIT_DOMAIN, version: 1 });
+    }
   }
 
   /**

@@ -31,10 +31,12 @@ export const WEIGHT_RANGES: readonly WeightRange[] = ['minmax', 'mse'];
 
 /**
  * 'qdq': QuantizeLinear/DequantizeLinear around float ops, which onnxruntime fuses; 'qoperator': the integer
- * operators themselves (QLinearConv, QLinearMatMul, QGemm, QLinearAdd, ...), for runtimes that do not fuse QDQ.
+ * operators themselves (QLinearConv, QLinearMatMul, QGemm, QLinearAdd, ...), for runtimes that do not fuse QDQ;
+ * 'packed': weights in the quantizer's own compact layout inside `ai.quantkit` custom ops, for quantkit's kernel
+ * runtime (onnxruntime cannot run them).
  */
-export type OutputFormat = 'qdq' | 'qoperator';
-export const OUTPUT_FORMATS: readonly OutputFormat[] = ['qdq', 'qoperator'];
+export type OutputFormat = 'qdq' | 'qoperator' | 'packed';
+export const OUTPUT_FORMATS: readonly OutputFormat[] = ['qdq', 'qoperator', 'packed'];
 
 /** One calibration sample: a tensor for each model input, by input name. */
 export type CalibrationSample = Readonly<Record<string, Tensor>>;
@@ -257,6 +259,9 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
   }
   if (mode === 'float' && format === 'qoperator') {
     throw new QuantError('INVALID_ARGUMENT', 'format "qoperator" needs integer compute: use mode "static" or "dynamic"');
+  }
+  if (format === 'packed' && mode !== 'weight-only') {
+    throw new QuantError('INVALID_ARGUMENT', 'format "packed" stores weights only: use mode "weight-only"');
   }
   if (format === 'qoperator' && mode === 'weight-only') {
     throw new QuantError('INVALID_ARGUMENT', 'format "qoperator" needs integer compute: use mode "static" or "dynamic"');

@@ -69,6 +69,12 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   const recipe = resolveRecipe(options, target);
   const weightQuantizer = registry.get('quantizer', recipe.quantizer);
   checkQuantizer(weightQuantizer, recipe);
+  if (recipe.format === 'packed' && weightQuantizer.packing === undefined) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      `quantizer "${weightQuantizer.name}" has no packed form; --format packed is for quantizers that pack (binary, log)`,
+    );
+  }
 
   // Work on a private copy: decoding the bytes again leaves the caller's model (or file) untouched.
   const inputBytes = input instanceof Uint8Array ? input : encodeModel(input);

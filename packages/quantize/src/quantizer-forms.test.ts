@@ -137,4 +137,59 @@ describe('quantizers with other code forms', () => {
     });
     expect(codeRange(all, 'w1')).toBeLessThanOrEqual(3);
   });
+
+  it('--format packed writes ai.quantkit ops whose packed weights unpack to the same codes', async () => {
+    // Two 4-bit codes per byte, the simplest packing there is; real quantizers (binary, log) bring their own.
+    const nibbles: QuantizerPlugin = {
+      ...linearQuantizer,
+      name: 'nibbles',
+      packing: {
+        pack: ({ codes, params }) => ({
+          format: 'nibbles',
+          data: Uint8Array.from(
+            { length: Math.ceil(codes.data.length / 2) },
+            (_, i) => (codes.data[2 * i]! & 15) | (((codes.data[2 * i + 1] ?? 0) & 15) << 4),
+          ),
+          shape: codes.shape,
+          scale: params.scale,
+          attributes: { axis: params.axis ?? -1, bits: params.bits },
+        }),
+        unpack: () => {
+          throw new Error('not needed here');
+        },
+      },
+    };
+    const registry = createDefaultRegistry([nibbles]);
+    const test = mlpModel(123, 32);
+    const result = await quantizeModel(encodeModel(test.model), {
+      mode: 'weight-only',
+      quantizer: 'nibbles',
+      bits: 4,
+      format: 'packed',
+      registry,
+    });
+    const packedNodes = result.model.graph.nodes.filter((n) => n.domain === 'ai.quantkit');
+    expect(packedNodes.map((n) => n.opType)).toEqual(['Gemm', 'Gemm', 'Gemm']);
+    expect(result.model.opsetImports).toContainEqual({ domain: 'ai.quantkit', version: 1 });
+    const w2 = test.model.graph.initializers.get('w2')! as Tensor<'float32'>;
+    const expected = linearQuantizer.quantizeWeight(w2, {
+      bits: 4,
+      symmetric: true,
+      restrictedRange: true,
+      granularity: 'channel',
+      axis: 0,
+    });
+    const node = packedNodes[1]!;
+    const bytes = result.model.graph.initializers.get(node.inputs[1]!)!.data as Uint8Array;
+    const unpacked = Array.from({ length: expected.codes.data.length }, (_, i) => {
+      const nibble = (bytes[i >> 1]! >> ((i & 1) * 4)) & 15;
+      return nibble > 7 ? nibble - 16 : nibble;
+    });
+    expect(unpacked).toEqual(Array.from(expected.codes.data));
+    expect(node.attributes.get('weight_format')).toEqual({ type: 'string', value: 'nibbles' });
+    expect(node.attributes.get('weight_shape')).toEqual({ type: 'ints', value: [32, 32] });
+    await expect(
+      quantizeModel(encodeModel(test.model), { mode: 'weight-only', format: 'packed' }),
+    ).rejects.toThrow(/no packed form/);
+  });
 });
