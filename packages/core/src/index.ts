@@ -58,6 +58,7 @@ export {
 } from './quant-params.js';
 export {
   dequantizeLinear,
+  dequantizeQuantized,
   dequantizeValue,
   fakeQuantize,
   forEachParamRun,

@@ -1,5 +1,6 @@
 import { type DTypeStorage, type QuantDType, allocate } from './dtype.js';
 import { QuantError } from './errors.js';
+import type { QuantizedTensor } from './plugins.js';
 import type { LinearQuantParams } from './quant-params.js';
 import { type Tensor, axisLayout, createTensor, sizeOf } from './tensor.js';
 
@@ -129,6 +130,21 @@ export function fakeQuantize(values: ArrayLike<number>, shape: readonly number[]
     for (let i = start; i < end; i += stride) {
       out[i] = dequantizeValue(quantizeValue(values[i]!, scale, zeroPoint, qmin, qmax), scale, zeroPoint);
     }
+  });
+  return out;
+}
+
+/**
+ * Dequantizes any quantizer's output: `table[code] * scale` for lookup codes, `(code - zeroPoint) * scale`
+ * otherwise, in float32 like the ONNX forms the pipeline writes.
+ */
+export function dequantizeQuantized(quantized: QuantizedTensor): Float32Array {
+  const { codes, params, lookup } = quantized;
+  if (lookup === undefined) return dequantizeLinear(codes.data, codes.shape, params);
+  const out = new Float32Array(codes.data.length);
+  forEachParamRun(codes.shape, params, (start, end, p, stride) => {
+    const scale = params.scale[p]!;
+    for (let i = start; i < end; i += stride) out[i] = Math.fround(lookup.table[codes.data[i]!]! * scale);
   });
   return out;
 }

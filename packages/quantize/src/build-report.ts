@@ -1,4 +1,4 @@
-import { type ExecutorPlugin, type LinearQuantParams, dequantizeLinear } from '@quantkit/core';
+import { type ExecutorPlugin, type LinearQuantParams, dequantizeQuantized } from '@quantkit/core';
 import type { Model } from '@quantkit/onnx';
 import { type LayerComparison, compareLayers } from './compare-layers.js';
 import type { WeightRecord } from './emitter.js';
@@ -47,7 +47,7 @@ function histogramOf(values: Float32Array, bins = 64): Histogram {
 
 function weightError(record: WeightRecord): WeightError {
   const { float, quantized } = record;
-  const restored = dequantizeLinear(quantized.codes.data, float.shape, quantized.params);
+  const restored = dequantizeQuantized(quantized);
   const metrics = compareTensors(float, { dtype: 'float32', shape: float.shape, data: restored });
   return {
     tensor: record.tensor,

@@ -1,12 +1,17 @@
 import { type Plugin, type Registry, createRegistry } from '@quantkit/core';
 import { builtinObservers } from '@quantkit/calibration';
+import { binaryQuantizer } from '@quantkit/quantizer-binary';
 import { linearQuantizer, powerOfTwoQuantizer } from '@quantkit/quantizer-linear';
+import { logQuantizer, nnieLogQuantizer } from '@quantkit/quantizer-log';
 import { builtinTargets } from '@quantkit/targets';
 
 /** The plugins quantkit ships with; pass them with your own to createRegistry. */
 export const builtinPlugins: readonly Plugin[] = [
   linearQuantizer,
   powerOfTwoQuantizer,
+  binaryQuantizer,
+  logQuantizer,
+  nnieLogQuantizer,
   ...builtinObservers,
   ...builtinTargets,
 ];

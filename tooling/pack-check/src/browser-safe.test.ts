@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const browserPackages = ['core', 'onnx', 'quantizer-linear', 'quantizer-float', 'calibration', 'targets', 'quantize'];
+const browserPackages = ['core', 'onnx', 'quantizer-linear', 'quantizer-float', 'quantizer-binary', 'quantizer-log', 'calibration', 'targets', 'quantize'];
 
 async function bundle(contents: string) {
   const result = await build({
