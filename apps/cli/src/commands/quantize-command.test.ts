@@ -96,8 +96,11 @@ describe('parseQuantizeFlags', () => {
 
   it.each([
     [{ mode: 'fast' }, /--mode must be "static", "dynamic", "weight-only" or "float", got "fast"/],
-    [{ mode: 'float', float: 'fp32' }, /--float must be "fp16", "bf16", "fp8-e4m3fn" or "fp8-e5m2", got "fp32"/],
-    [{ mode: 'dynamic', bits: '99' }, /--bits must be an integer from 2 to 16, got "99"/],
+    [
+      { mode: 'float', float: 'fp32' },
+      /--float must be "fp16", "bf16", "fp8-e4m3fn" or "fp8-e5m2", got "fp32"/,
+    ],
+    [{ mode: 'dynamic', bits: '99' }, /--bits must be an integer from 1 to 16, got "99"/],
     [{ mode: 'dynamic', bits: '8.5' }, /--bits must be an integer/],
     [{ mode: 'dynamic', granularity: 'row' }, /--granularity must be "tensor", "channel" or "block"/],
     [{ mode: 'dynamic', blockSize: '32' }, /--block-size needs --granularity block/],
@@ -146,16 +149,18 @@ describe('parseQuantizeFlags', () => {
   });
 
   it('passes --target through for the registry to check ("auto" when not given) and maps --float', () => {
-    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic', target: 'gpu-tensorrt' }).target).toBe('gpu-tensorrt');
+    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic', target: 'gpu-tensorrt' }).target).toBe(
+      'gpu-tensorrt',
+    );
     expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic' }).target).toBe('auto');
     // The pipeline decides which modes take which precision; the flag is only mapped here.
     expect(parseQuantizeFlags({ output: 'o', mode: 'weight-only', float: 'fp16' }).options).toEqual({
       mode: 'weight-only',
       floatPrecision: 'fp16',
     });
-    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic', float: 'fp8-e5m2' }).options.floatPrecision).toBe(
-      'fp8-e5m2',
-    );
+    expect(
+      parseQuantizeFlags({ output: 'o', mode: 'dynamic', float: 'fp8-e5m2' }).options.floatPrecision,
+    ).toBe('fp8-e5m2');
   });
 });
 
@@ -208,10 +213,14 @@ describe('withFlagNames', () => {
   });
 
   it('puts --float in front of an opset error from the float conversion, and only there', () => {
-    const opset = new QuantError('UNSUPPORTED', 'float8 DequantizeLinear needs opset 19 or newer, but the model imports opset 13');
+    const opset = new QuantError(
+      'UNSUPPORTED',
+      'float8 DequantizeLinear needs opset 19 or newer, but the model imports opset 13',
+    );
     expect(withFlagNames(opset, { float: 'fp8-e4m3fn' })).toMatchObject({
       code: 'UNSUPPORTED',
-      message: '--float fp8-e4m3fn: float8 DequantizeLinear needs opset 19 or newer, but the model imports opset 13',
+      message:
+        '--float fp8-e4m3fn: float8 DequantizeLinear needs opset 19 or newer, but the model imports opset 13',
     });
     // Without --float the message cannot have come from it.
     expect(withFlagNames(opset)).toBe(opset);
@@ -363,7 +372,7 @@ describe('quantkit quantize: bad input', () => {
 
   it.each([
     [['--mode', 'fast'], /--mode must be "static", "dynamic", "weight-only" or "float", got "fast"/],
-    [['--mode', 'dynamic', '--bits', '99'], /--bits must be an integer from 2 to 16, got "99"/],
+    [['--mode', 'dynamic', '--bits', '99'], /--bits must be an integer from 1 to 16, got "99"/],
     [['--mode', 'dynamic', '--granularity', 'row'], /--granularity/],
     [['--mode', 'dynamic', '--quantizer', 'nonesuch'], /--quantizer must be "linear"/],
   ])('refuses flag values %o', async (flags, pattern) => {
@@ -910,7 +919,17 @@ describe('quantkit quantize: targets and float precisions', () => {
   it('prints the compatibility warnings after the summary, one line each', async () => {
     // int8 activations run on onnxruntime-web, only slower than the uint8 ones its profile asks for.
     const run = await runCli(
-      ['quantize', 'mlp.onnx', '-o', 'w.onnx', '--calib', 'calib', '--target', 'wasm', '--activation-symmetric'],
+      [
+        'quantize',
+        'mlp.onnx',
+        '-o',
+        'w.onnx',
+        '--calib',
+        'calib',
+        '--target',
+        'wasm',
+        '--activation-symmetric',
+      ],
       { cwd: dir },
     );
     expect(run.code, run.stderr).toBe(0);
@@ -922,7 +941,18 @@ describe('quantkit quantize: targets and float precisions', () => {
     const json = JSON.parse(
       (
         await runCli(
-          ['quantize', 'mlp.onnx', '-o', 'w2.onnx', '--calib', 'calib', '--target', 'wasm', '--activation-symmetric', '--json'],
+          [
+            'quantize',
+            'mlp.onnx',
+            '-o',
+            'w2.onnx',
+            '--calib',
+            'calib',
+            '--target',
+            'wasm',
+            '--activation-symmetric',
+            '--json',
+          ],
           { cwd: dir },
         )
       ).stdout,
@@ -946,16 +976,36 @@ describe('quantkit quantize: targets and float precisions', () => {
 
   it('q4f16 (--mode weight-only --granularity block --bits 4 --float fp16) writes 4-bit MatMulNBits and fp16', async () => {
     const run = await runCli(
-      ['quantize', 'mlp.onnx', '-o', 'q4f16.onnx', '--mode', 'weight-only', '--granularity', 'block', '--bits', '4', '--float', 'fp16', '--json'],
+      [
+        'quantize',
+        'mlp.onnx',
+        '-o',
+        'q4f16.onnx',
+        '--mode',
+        'weight-only',
+        '--granularity',
+        'block',
+        '--bits',
+        '4',
+        '--float',
+        'fp16',
+        '--json',
+      ],
       { cwd: dir },
     );
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout).summary.recipe).toMatchObject({ bits: 4, granularity: 'block', floatPrecision: 'fp16' });
+    expect(JSON.parse(run.stdout).summary.recipe).toMatchObject({
+      bits: 4,
+      granularity: 'block',
+      floatPrecision: 'fp16',
+    });
     const inspect = await inspectJson('q4f16.onnx');
     expect(inspect.ops.map((op: { opType: string }) => op.opType)).toContain('MatMulNBits');
     expect(inspect.weightBytesByDtype.float16).toBeGreaterThan(0);
     expect(inspect.weightBytesByDtype.float32).toBeUndefined();
-    const compare = await runCli(['compare', 'mlp.onnx', 'q4f16.onnx', '--samples', '2', '--json'], { cwd: dir });
+    const compare = await runCli(['compare', 'mlp.onnx', 'q4f16.onnx', '--samples', '2', '--json'], {
+      cwd: dir,
+    });
     expect(compare.code, compare.stderr).toBe(0);
   });
 
@@ -971,6 +1021,86 @@ describe('quantkit quantize: targets and float precisions', () => {
       EXIT_CODES.INVALID_ARGUMENT,
       /--float fp8-e4m3fn stores weights in fp8: use --mode float/,
       mlp(),
+    );
+  });
+});
+
+describe('quantkit quantize: low-bit quantizers', () => {
+  beforeEach(async () => {
+    await writeFile(join(dir, 'mlp.onnx'), mlpModelBytes({ deeper: true }));
+  });
+
+  it('--quantizer binary --bits 1 keeps the first and last layers int8, --no-keep-first-last does not', async () => {
+    const kept = await runCli(
+      [
+        'quantize',
+        'mlp.onnx',
+        '-o',
+        'b.onnx',
+        '--mode',
+        'weight-only',
+        '--quantizer',
+        'binary',
+        '--bits',
+        '1',
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    expect(kept.code, kept.stderr).toBe(0);
+    const reasons = (JSON.parse(kept.stdout).summary.nodes as { reason: string }[]).map((n) => n.reason);
+    expect(reasons.filter((r) => r.startsWith('weights kept in int8')).length).toBe(2);
+    const all = await runCli(
+      [
+        'quantize',
+        'mlp.onnx',
+        '-o',
+        'c.onnx',
+        '--mode',
+        'weight-only',
+        '--quantizer',
+        'binary',
+        '--bits',
+        '1',
+        '--no-keep-first-last',
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    expect(all.code, all.stderr).toBe(0);
+    expect(
+      (JSON.parse(all.stdout).summary.nodes as { reason: string }[]).some((n) =>
+        n.reason.startsWith('weights kept'),
+      ),
+    ).toBe(false);
+  });
+
+  it('--format packed with the log quantizer writes ai.quantkit ops; with the linear one it is refused', async () => {
+    const run = await runCli(
+      [
+        'quantize',
+        'mlp.onnx',
+        '-o',
+        'p.onnx',
+        '--mode',
+        'weight-only',
+        '--quantizer',
+        'log',
+        '--bits',
+        '4',
+        '--format',
+        'packed',
+      ],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const inspect = await runCli(['inspect', 'p.onnx', '--json'], { cwd: dir });
+    expect(inspect.stdout).toMatch(/ai\.quantkit/);
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'q.onnx', '--mode', 'weight-only', '--format', 'packed'],
+      EXIT_CODES.UNSUPPORTED,
+      /no packed form/,
+      join(dir, 'mlp.onnx'),
     );
   });
 });

@@ -46,6 +46,8 @@ export interface QuantizeFlags {
   readonly asymmetric?: boolean;
   readonly activationSymmetric?: boolean;
   readonly activationBits?: string;
+  /** Commander's negation of --no-keep-first-last: false when given. */
+  readonly keepFirstLast?: boolean;
   readonly float?: string;
   readonly weightRange?: string;
   readonly accuracyLevel?: string;
@@ -103,7 +105,7 @@ export interface QuantizeRequest {
  */
 export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
   const mode = parseChoiceFlag('--mode', flags.mode, QUANTIZE_MODES) ?? 'static';
-  const bits = parseIntegerFlag('--bits', flags.bits, { min: 2, max: 16 });
+  const bits = parseIntegerFlag('--bits', flags.bits, { min: 1, max: 16 });
   const granularity = parseChoiceFlag('--granularity', flags.granularity, GRANULARITY_CHOICES);
   const blockSize = parseIntegerFlag('--block-size', flags.blockSize, { min: 1 });
   if (blockSize !== undefined && granularity !== 'block') {
@@ -187,6 +189,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     ...(weightRange !== undefined && { weightRange }),
     ...(floatPrecision !== undefined && { floatPrecision }),
     ...(accuracyLevel !== undefined && { accuracyLevel: accuracyLevel as 0 | 1 | 2 | 3 | 4 }),
+    ...(flags.keepFirstLast === false && { keepHigherPrecision: false }),
     ...(flags.calibMethod !== undefined && { calibrationMethod: flags.calibMethod }),
     ...(format !== undefined && { format }),
     ...(flags.exclude !== undefined && flags.exclude.length > 0 && { exclude: [...flags.exclude] }),
@@ -476,7 +479,8 @@ export function quantizeCommand(io: CliIo): Command {
       `${listChoices(QUANTIZE_MODES)} (default "static"); "float" only narrows floats (--float, default fp16)`,
     )
     .option('--quantizer <name>', 'weight quantizer plugin (default "linear"; see `quantkit plugins`)')
-    .option('--bits <n>', 'weight bits, 2 to 16 (default 8)')
+    .option('--bits <n>', 'weight bits, 1 to 16 (default 8; 1 for --quantizer binary, 3..8 for log)')
+    .option('--no-keep-first-last', 'quantize the first and last layers like the rest (low-bit quantizers keep them int8)')
     .option(
       '--granularity <granularity>',
       `weight granularity: ${listChoices(GRANULARITY_CHOICES)} (default "channel", or the target's)`,
