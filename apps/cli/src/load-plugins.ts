@@ -38,36 +38,31 @@ function resolvePackage(spec: string, cwd: string): string | undefined {
   const subpath = parts.slice(nameLength).join('/');
   for (let folder = resolve(cwd); ; folder = dirname(folder)) {
     const packageDir = join(folder, 'node_modules', name);
-    const manifestPath = join(packageDir, 'package.json');
-    if (existsSync(manifestPath)) {
-      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Record<string, unknown>;
-      const exportsField = manifest['exports'];
-      const key = subpath === '' ? '.' : `./${subpath}`;
-      let target: string | undefined;
-      if (exportsField !== undefined) {
-        const isSubpathMap =
-          typeof exportsField === 'object' &&
-          exportsField !== null &&
-          Object.keys(exportsField).some((entry) => entry.startsWith('.'));
-        target = exportTarget(
-          isSubpathMap
-            ? (exportsField as Record<string, unknown>)[key]
-            : key === '.'
-              ? exportsField
-              : undefined,
-        );
-      } else if (subpath !== '') {
-        target = subpath;
-      } else {
-        target =
-          (manifest['module'] as string | undefined) ??
-          (manifest['main'] as string | undefined) ??
-          'index.js';
-      }
-      return target === undefined ? undefined : join(packageDir, target);
-    }
+    if (existsSync(join(packageDir, 'package.json'))) return packageEntry(packageDir, subpath);
     if (dirname(folder) === folder) return undefined;
   }
+}
+
+/** The ES entry of a package folder for a subpath ('' for the package itself), per its package.json. */
+function packageEntry(packageDir: string, subpath: string): string | undefined {
+  const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const exportsField = manifest['exports'];
+  const key = subpath === '' ? '.' : `./${subpath}`;
+  let target: string | undefined;
+  if (exportsField !== undefined) {
+    const isSubpathMap =
+      typeof exportsField === 'object' &&
+      exportsField !== null &&
+      Object.keys(exportsField).some((entry) => entry.startsWith('.'));
+    target = exportTarget(
+      isSubpathMap ? (exportsField as Record<string, unknown>)[key] : key === '.' ? exportsField : undefined,
+    );
+  } else if (subpath !== '') {
+    target = subpath;
+  } else {
+    target = (manifest['module'] as string | undefined) ?? (manifest['main'] as string | undefined) ?? 'index.js';
+  }
+  return target === undefined ? undefined : join(packageDir, target);
 }
 
 function pluginValues(module: Record<string, unknown>): unknown[] {
@@ -97,7 +92,22 @@ export async function loadPlugins(specs: readonly string[], cwd: string): Promis
     const asFile = resolve(cwd, spec);
     const isFile = looksLikePath(spec) || existsSync(asFile);
     let entry: string | undefined;
-    if (isFile) {
+    if (isFile && existsSync(join(asFile, 'package.json'))) {
+      // A package folder (say ./examples/plugin-ternary): load the entry its package.json names.
+      try {
+        entry = packageEntry(asFile, '');
+      } catch (error) {
+        throw new QuantError('PLUGIN_INVALID', `--plugin ${spec}: cannot read its package.json: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      if (entry === undefined || !existsSync(entry)) {
+        throw new QuantError(
+          'PLUGIN_INVALID',
+          `--plugin ${spec}: its package.json names no ES entry that exists${entry ? ` (${entry}; build it first?)` : ''}`,
+        );
+      }
+    } else if (isFile) {
       if (!existsSync(asFile) || !statSync(asFile).isFile()) {
         throw new QuantError('PLUGIN_INVALID', `--plugin ${spec}: no such file (${asFile})`);
       }

@@ -66,8 +66,11 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
       : options.target !== undefined
         ? registry.get('target', options.target)
         : registry.find('target', DEFAULT_TARGET);
-  const recipe = resolveRecipe(options, target);
-  const weightQuantizer = registry.get('quantizer', recipe.quantizer);
+  const weightQuantizer = registry.get('quantizer', options.quantizer ?? 'linear');
+  // A quantizer that takes one width only (binary 1, ternary 2) needs no --bits; others default to 8.
+  const widths = weightQuantizer.capabilities.bits;
+  const defaultBits = widths.includes(8) || widths.length !== 1 ? undefined : widths[0];
+  const recipe = resolveRecipe(options.bits === undefined && defaultBits !== undefined ? { ...options, bits: defaultBits } : options, target);
   checkQuantizer(weightQuantizer, recipe);
   if (recipe.format === 'packed' && weightQuantizer.packing === undefined) {
     throw new QuantError(
