@@ -9,12 +9,13 @@ import {
 } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type Model, createModel, encodeModel } from '@quantkit/onnx';
-import { createDefaultRegistry, quantizeModel } from '@quantkit/quantize';
+import { createDefaultRegistry } from './builtins.js';
+import { quantizeModel } from './quantize-model.js';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { dequantizeQuantized } from './dequantize-quantized.js';
-import { createLogQuantizer, logQuantizer } from './log-quantizer.js';
-import { nnieLogQuantizer } from './nnie-log-quantizer.js';
+import { dequantizeQuantized } from '@quantkit/quantizer-log';
+import { createLogQuantizer, logQuantizer } from '@quantkit/quantizer-log';
+import { nnieLogQuantizer } from '@quantkit/quantizer-log';
 
 /** The built-in registry with this package's plugin (from source) in place of the built copy of the same name. */
 function registryWith(plugin: QuantizerPlugin) {

@@ -3,10 +3,11 @@
 import { type Tensor, sizeOf, createRegistry, type QuantizerPlugin } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type Model, type NodeInit, createModel, decodeModel, encodeModel } from '@quantkit/onnx';
-import { createDefaultRegistry, quantizeModel } from '@quantkit/quantize';
+import { createDefaultRegistry } from './builtins.js';
+import { quantizeModel } from './quantize-model.js';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { binaryQuantizer, createBinaryQuantizer } from './binary-quantizer.js';
+import { binaryQuantizer, createBinaryQuantizer } from '@quantkit/quantizer-binary';
 
 /** The built-in registry with this package's plugin (from source) in place of the built copy of the same name. */
 function registryWith(plugin: QuantizerPlugin) {
