@@ -24,7 +24,7 @@ describe('checkModel', () => {
     const severities = issues.map((issue) => issue.severity);
     expect(severities).toEqual([...severities].sort());
     expect(new Set(issues.map((issue) => issue.rule))).toEqual(
-      new Set(['activation-types', 'qdq-per-consumer', 'float-consumers']),
+      new Set(['activation-types', 'qdq-per-consumer']),
     );
   });
 

@@ -1,9 +1,12 @@
+import type { Node } from '@quantkit/onnx';
 import type { CompatibilityRule, RuleFinding } from '../compatibility-rule.js';
 import { isDequantizeLinear, isOnnxDomain, isQdq, label } from '../quant-nodes.js';
 
 /**
- * A node fed by DequantizeLinear whose op the target does not run quantized: it computes in float after all, so
- * the Q/DQ around it costs time and accuracy for nothing.
+ * A node fed by DequantizeLinear whose op the target does not run quantized, where that Q/DQ serves nothing else:
+ * the value comes from a float op and goes only to float ops, so the pair costs time and accuracy for nothing.
+ * A DequantizeLinear at the edge of a quantized region (its Q quantizes an integer op's output, or another reader
+ * runs quantized) is how a float op reads an integer result, and is not flagged.
  */
 export const floatConsumersRule: CompatibilityRule = {
   name: 'float-consumers',
@@ -16,9 +19,15 @@ export const floatConsumersRule: CompatibilityRule = {
       if (isQdq(node)) continue;
       const key = isOnnxDomain(node) ? node.opType : `${node.domain}.${node.opType}`;
       if (quantized.has(key)) continue;
+      const runsQuantized = (other: Node) =>
+        quantized.has(isOnnxDomain(other) ? other.opType : `${other.domain}.${other.opType}`);
       const fed = node.inputs.find((input) => {
-        const producer = input === '' ? undefined : graph.producer(input);
-        return producer !== undefined && isDequantizeLinear(producer);
+        const dequantize = input === '' ? undefined : graph.producer(input);
+        if (dequantize === undefined || !isDequantizeLinear(dequantize)) return false;
+        if (graph.consumers(input).some((reader) => reader !== node && runsQuantized(reader))) return false;
+        const quantize = graph.producer(dequantize.inputs[0] ?? '');
+        const source = quantize === undefined ? undefined : graph.producer(quantize.inputs[0] ?? '');
+        return source !== undefined && !isQdq(source) && !runsQuantized(source);
       });
       if (fed === undefined) continue;
       findings.push({
