@@ -38,7 +38,9 @@ export async function activationRanges(
   const overrides = createOverrideLookup(recipe.overrides);
   const symmetric = (name: string) => overrides.tensor(name)?.symmetric ?? recipe.activationSymmetric;
   const observerOf = (name: string) =>
-    overrides.tensor(name)?.range !== undefined ? 'fixed' : (overrides.tensor(name)?.observer ?? recipe.calibrationMethod);
+    overrides.tensor(name)?.range !== undefined
+      ? 'fixed'
+      : (overrides.tensor(name)?.observer ?? recipe.calibrationMethod);
   const ranges = new Map<string, ValueRange>();
   const toCalibrate: string[] = [];
   for (const name of plan.activations) {
@@ -62,12 +64,16 @@ export async function activationRanges(
           `this model's is ${fingerprint.slice(0, 12)}…)`,
       );
     }
-    for (const name of toCalibrate) ranges.set(name, cachedRange(cache, source, name, observerOf(name), symmetric(name)));
+    for (const name of toCalibrate)
+      ranges.set(name, cachedRange(cache, source, name, observerOf(name), symmetric(name)));
     samples = cache.samples;
     calibrationHash = cache.calibrationHash;
   } else if (toCalibrate.length > 0) {
     if (options.executor === undefined) {
-      throw new QuantError('INVALID_ARGUMENT', 'static quantization needs an executor to run calibration (options.executor)');
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        'static quantization needs an executor to run calibration (options.executor)',
+      );
     }
     if (options.calibrationData === undefined) {
       throw new QuantError(
@@ -97,7 +103,12 @@ export async function activationRanges(
   const tensors: Record<string, CachedRange> = {};
   for (const name of toCalibrate) {
     const range = ranges.get(name)!;
-    tensors[name] = { observer: observerOf(name), symmetric: symmetric(name), min: [...range.min], max: [...range.max] };
+    tensors[name] = {
+      observer: observerOf(name),
+      symmetric: symmetric(name),
+      min: [...range.min],
+      max: [...range.max],
+    };
   }
   return {
     ranges,
@@ -107,6 +118,13 @@ export async function activationRanges(
     samples,
     threads,
     calibrationHash,
-    cache: { kind: 'quantkit-calibration-cache', version: 1, model: fingerprint, calibrationHash, samples, tensors },
+    cache: {
+      kind: 'quantkit-calibration-cache',
+      version: 1,
+      model: fingerprint,
+      calibrationHash,
+      samples,
+      tensors,
+    },
   };
 }

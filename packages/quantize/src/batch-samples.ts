@@ -6,21 +6,32 @@ function concatenate(name: string, parts: readonly Tensor[]): Tensor {
   const first = parts[0]!;
   const rest = first.shape.slice(1);
   for (const part of parts) {
-    if (part.dtype !== first.dtype || part.shape.length !== first.shape.length || part.shape.slice(1).some((d, i) => d !== rest[i])) {
+    if (
+      part.dtype !== first.dtype ||
+      part.shape.length !== first.shape.length ||
+      part.shape.slice(1).some((d, i) => d !== rest[i])
+    ) {
       throw new QuantError(
         'CALIBRATION_DATA',
         `cannot batch calibration samples: input "${name}" has shapes [${first.shape.join(', ')}] and [${part.shape.join(', ')}]`,
       );
     }
   }
-  const data = allocate(first.dtype, parts.reduce((sum, part) => sum + part.data.length, 0));
+  const data = allocate(
+    first.dtype,
+    parts.reduce((sum, part) => sum + part.data.length, 0),
+  );
   const target = data as unknown as { set(array: ArrayLike<unknown>, offset: number): void };
   let offset = 0;
   for (const part of parts) {
     target.set(part.data as ArrayLike<unknown>, offset);
     offset += part.data.length;
   }
-  return { dtype: first.dtype, shape: [parts.reduce((sum, part) => sum + (part.shape[0] ?? 1), 0), ...rest], data } as Tensor;
+  return {
+    dtype: first.dtype,
+    shape: [parts.reduce((sum, part) => sum + (part.shape[0] ?? 1), 0), ...rest],
+    data,
+  } as Tensor;
 }
 
 /**
@@ -28,9 +39,16 @@ function concatenate(name: string, parts: readonly Tensor[]): Tensor {
  * of the model calibrates several samples. Needs inputs whose first dimension is symbolic.
  * @throws QuantError INVALID_ARGUMENT when an input has a fixed first dimension.
  */
-export function batchSamples(source: CalibrationSource, batchSize: number, inputs: readonly ValueInfo[]): CalibrationSource {
+export function batchSamples(
+  source: CalibrationSource,
+  batchSize: number,
+  inputs: readonly ValueInfo[],
+): CalibrationSource {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new QuantError('INVALID_ARGUMENT', `the calibration batch size must be a positive integer, got ${batchSize}`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `the calibration batch size must be a positive integer, got ${batchSize}`,
+    );
   }
   if (batchSize === 1) return source;
   for (const input of inputs) {
@@ -47,7 +65,15 @@ export function batchSamples(source: CalibrationSource, batchSize: number, input
     let pending: CalibrationSample[] = [];
     const flush = () => {
       const names = Object.keys(pending[0]!);
-      const batch = Object.fromEntries(names.map((name) => [name, concatenate(name, pending.map((sample) => sample[name]!))]));
+      const batch = Object.fromEntries(
+        names.map((name) => [
+          name,
+          concatenate(
+            name,
+            pending.map((sample) => sample[name]!),
+          ),
+        ]),
+      );
       pending = [];
       return batch;
     };

@@ -57,10 +57,16 @@ describe('per-layer report', () => {
     const mlp = mlpModel(3, 64);
     const inputs = Array.from({ length: 3 }, () => mlp.sample(random));
     for (const mode of ['dynamic', 'weight-only'] as const) {
-      const result = await quantizeModel(encodeModel(mlp.model), { mode, executor, report: { samples: inputs } });
+      const result = await quantizeModel(encodeModel(mlp.model), {
+        mode,
+        executor,
+        report: { samples: inputs },
+      });
       expect(result.report!.samples).toBe(3);
       expect(result.report!.layers.map((layer) => layer.opType)).toEqual(['Gemm', 'Gemm', 'Gemm']);
-      expect(result.report!.layers.every((layer) => layer.activation === undefined && layer.weight !== undefined)).toBe(true);
+      expect(
+        result.report!.layers.every((layer) => layer.activation === undefined && layer.weight !== undefined),
+      ).toBe(true);
     }
   });
 });
@@ -72,16 +78,26 @@ describe('compareLayers', () => {
     const samples = Array.from({ length: 4 }, () => test.sample(random));
     const names = commonValues(test.model, test.model);
     expect(names).toEqual(['h1', 'a1', 'h2', 'a2', 'y']);
-    const same = await compareLayers(test.model, test.model, names.map((name) => ({ name })), { executor, samples });
+    const same = await compareLayers(
+      test.model,
+      test.model,
+      names.map((name) => ({ name })),
+      { executor, samples },
+    );
     expect(same.every((layer) => layer.sqnr === Infinity && layer.maxAbsError === 0)).toBe(true);
     const quantized = await quantizeModel(encodeModel(test.model), { mode: 'weight-only' });
     const layers = commonValues(test.model, quantized.model);
     expect(layers).toEqual(['h1', 'a1', 'h2', 'a2', 'y']);
-    const diff = await compareLayers(test.model, quantized.model, layers.map((name) => ({ name })), {
-      executor,
-      samples,
-      maxTensorsPerPass: 2,
-    });
+    const diff = await compareLayers(
+      test.model,
+      quantized.model,
+      layers.map((name) => ({ name })),
+      {
+        executor,
+        samples,
+        maxTensorsPerPass: 2,
+      },
+    );
     expect(diff.map((layer) => layer.name)).toEqual(layers);
     expect(diff.every((layer) => Number.isFinite(layer.sqnr) && layer.sqnr > 30)).toBe(true);
   });

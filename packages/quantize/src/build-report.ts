@@ -87,7 +87,10 @@ function suggestionFor(layer: Omit<LayerReport, 'flagged' | 'suggestion'>): stri
  * @example flagLayers(rows).filter((layer) => layer.flagged)
  */
 export function flagLayers(layers: readonly Omit<LayerReport, 'flagged' | 'suggestion'>[]): LayerReport[] {
-  const finite = layers.map((layer) => layer.sqnr).filter(Number.isFinite).sort((a, b) => a - b);
+  const finite = layers
+    .map((layer) => layer.sqnr)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   const median = finite.length === 0 ? Infinity : finite[Math.floor(finite.length / 2)]!;
   const worst = [...layers]
     .filter((layer) => layer.sqnr < ABSOLUTE_FLAG_DB || layer.sqnr < median - RELATIVE_FLAG_DB)
@@ -95,7 +98,9 @@ export function flagLayers(layers: readonly Omit<LayerReport, 'flagged' | 'sugge
     .slice(0, MAX_FLAGGED);
   const flagged = new Set(worst);
   return layers.map((layer) =>
-    flagged.has(layer) ? { ...layer, flagged: true, suggestion: suggestionFor(layer) } : { ...layer, flagged: false },
+    flagged.has(layer)
+      ? { ...layer, flagged: true, suggestion: suggestionFor(layer) }
+      : { ...layer, flagged: false },
   );
 }
 
@@ -106,13 +111,21 @@ export function flagLayers(layers: readonly Omit<LayerReport, 'flagged' | 'sugge
  */
 export async function buildQuantizeReport(inputs: ReportInputs): Promise<QuantizeReport> {
   const { plan, reference, quantized, activationParams, summary } = inputs;
-  const fusedInto = new Map(plan.fusedActivations.map(({ activation, producer }) => [producer.name, activation.outputs[0]!]));
+  const fusedInto = new Map(
+    plan.fusedActivations.map(({ activation, producer }) => [producer.name, activation.outputs[0]!]),
+  );
   const fused = new Set(plan.fusedActivations.map(({ activation }) => activation.name));
   const producers = new Map(reference.graph.nodes.map((node) => [node.name, node]));
   const layers = plan.decisions
     .filter((decision) => decision.quantized && !fused.has(decision.name))
-    .map((decision) => ({ decision, output: fusedInto.get(decision.name) ?? producers.get(decision.name)?.outputs[0] }))
-    .filter((layer): layer is { decision: (typeof layer)['decision']; output: string } => layer.output !== undefined);
+    .map((decision) => ({
+      decision,
+      output: fusedInto.get(decision.name) ?? producers.get(decision.name)?.outputs[0],
+    }))
+    .filter(
+      (layer): layer is { decision: (typeof layer)['decision']; output: string } =>
+        layer.output !== undefined,
+    );
 
   const probes = layers.map(({ output }) => {
     const params = activationParams.get(output);
@@ -127,7 +140,8 @@ export async function buildQuantizeReport(inputs: ReportInputs): Promise<Quantiz
     comparisons.set(comparison.name, comparison);
   }
   const weights = new Map<string, WeightError>();
-  for (const record of inputs.weights) if (!weights.has(record.node)) weights.set(record.node, weightError(record));
+  for (const record of inputs.weights)
+    if (!weights.has(record.node)) weights.set(record.node, weightError(record));
 
   const rows = layers.map(({ decision, output }) => {
     const comparison = comparisons.get(output)!;

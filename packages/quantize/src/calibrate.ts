@@ -70,7 +70,10 @@ export function samplesIn(feeds: CalibrationSample, inputs: ReturnType<typeof fe
 }
 
 /** Opens the source for one pass. Arrays and factories can be read again; other iterables only once. */
-function openSource(source: CalibrationSource, pass: number): Iterable<CalibrationSample> | AsyncIterable<CalibrationSample> {
+function openSource(
+  source: CalibrationSource,
+  pass: number,
+): Iterable<CalibrationSample> | AsyncIterable<CalibrationSample> {
   if (typeof source === 'function') return source();
   if (pass > 0 && !Array.isArray(source)) {
     throw new QuantError(
@@ -108,14 +111,18 @@ export async function calibrate(
   const passes = chunk(requests, perPass);
   const inputs = feedInputs(model);
   const limit = options.limit ?? Infinity;
-  const totalWork = options.total === undefined ? undefined : Math.min(options.total, limit) * Math.max(passes.length, 1);
+  const totalWork =
+    options.total === undefined ? undefined : Math.min(options.total, limit) * Math.max(passes.length, 1);
   let samples = 0;
   let rows = 0;
   let done = 0;
 
   for (const [pass, group] of passes.entries()) {
     const names = group.map((request) => request.name);
-    const session = await options.executor.createSession(encodeModel(exposeOutputs(model, names)), options.sessionOptions);
+    const session = await options.executor.createSession(
+      encodeModel(exposeOutputs(model, names)),
+      options.sessionOptions,
+    );
     let index = 0;
     try {
       for await (const sample of openSource(options.samples, pass)) {
@@ -127,7 +134,8 @@ export async function calibrate(
           const outputs = await session.run(feeds, names);
           for (const name of names) {
             const value = outputs[name];
-            if (value === undefined) throw new QuantError('EXECUTOR', `the executor did not return "${name}"`);
+            if (value === undefined)
+              throw new QuantError('EXECUTOR', `the executor did not return "${name}"`);
             observers.get(name)!.observe(value.data as Float32Array, value.shape);
           }
         }
@@ -138,11 +146,17 @@ export async function calibrate(
     }
     if (pass === 0) samples = index;
     else if (index !== samples) {
-      throw new QuantError('CALIBRATION_DATA', `calibration pass ${pass + 1} read ${index} samples, pass 1 read ${samples}`);
+      throw new QuantError(
+        'CALIBRATION_DATA',
+        `calibration pass ${pass + 1} read ${index} samples, pass 1 read ${samples}`,
+      );
     }
   }
   if (requests.length > 0 && samples === 0) {
-    throw new QuantError('CALIBRATION_DATA', 'static quantization needs at least one calibration sample; got none');
+    throw new QuantError(
+      'CALIBRATION_DATA',
+      'static quantization needs at least one calibration sample; got none',
+    );
   }
   const ranges = new Map<string, ValueRange>();
   for (const [name, observer] of observers) ranges.set(name, observer.range());

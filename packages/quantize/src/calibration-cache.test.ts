@@ -21,9 +21,15 @@ describe('calibration cache', () => {
       calibrationData: samples,
       calibrationHash: 'feedbeef',
     });
-    const cache = parseCalibrationCache(JSON.parse(JSON.stringify(calibrated.calibrationCache)), 'ranges.json');
+    const cache = parseCalibrationCache(
+      JSON.parse(JSON.stringify(calibrated.calibrationCache)),
+      'ranges.json',
+    );
     expect(Object.keys(cache.tensors).length).toBeGreaterThan(3);
-    const fromCache = await quantizeModel(encodeModel(test.model), { mode: 'static', calibrationCache: cache });
+    const fromCache = await quantizeModel(encodeModel(test.model), {
+      mode: 'static',
+      calibrationCache: cache,
+    });
     expect(Buffer.from(fromCache.bytes).equals(Buffer.from(calibrated.bytes))).toBe(true);
   });
 
@@ -40,17 +46,29 @@ describe('calibration cache', () => {
         calibrationCacheSource: 'mlp.json',
       }),
     ).rejects.toSatisfy(
-      (error) => QuantError.is(error, 'CALIBRATION_DATA') && /mlp\.json was made for a different model/.test(String(error)),
+      (error) =>
+        QuantError.is(error, 'CALIBRATION_DATA') &&
+        /mlp\.json was made for a different model/.test(String(error)),
     );
   });
 
   it('refuses a cache calibrated with another method', async () => {
-    const calibrated = await quantizeModel(encodeModel(test.model), { mode: 'static', executor, calibrationData: samples });
+    const calibrated = await quantizeModel(encodeModel(test.model), {
+      mode: 'static',
+      executor,
+      calibrationData: samples,
+    });
     const tampered = JSON.parse(JSON.stringify(calibrated.calibrationCache));
-    for (const entry of Object.values(tampered.tensors) as { observer: string }[]) entry.observer = 'percentile';
+    for (const entry of Object.values(tampered.tensors) as { observer: string }[])
+      entry.observer = 'percentile';
     await expect(
-      quantizeModel(encodeModel(test.model), { mode: 'static', calibrationCache: parseCalibrationCache(tampered) }),
-    ).rejects.toSatisfy((error) => QuantError.is(error, 'CALIBRATION_DATA') && /calibrated with percentile/.test(String(error)));
+      quantizeModel(encodeModel(test.model), {
+        mode: 'static',
+        calibrationCache: parseCalibrationCache(tampered),
+      }),
+    ).rejects.toSatisfy(
+      (error) => QuantError.is(error, 'CALIBRATION_DATA') && /calibrated with percentile/.test(String(error)),
+    );
   });
 
   it('rejects files that are not caches', () => {
@@ -74,7 +92,11 @@ describe('bounded calibration passes', () => {
     const test = attentionModel(8);
     const random = createRandom(6);
     const samples = Array.from({ length: 6 }, () => test.sample(random));
-    const onePass = await quantizeModel(encodeModel(test.model), { mode: 'static', executor, calibrationData: samples });
+    const onePass = await quantizeModel(encodeModel(test.model), {
+      mode: 'static',
+      executor,
+      calibrationData: samples,
+    });
     const progress: number[] = [];
     const manyPasses = await quantizeModel(encodeModel(test.model), {
       mode: 'static',
@@ -96,7 +118,14 @@ describe('bounded calibration passes', () => {
       for (let i = 0; i < 3; i++) yield test.sample(random);
     }
     await expect(
-      quantizeModel(encodeModel(test.model), { mode: 'static', executor, calibrationData: once(), maxTensorsPerPass: 1 }),
-    ).rejects.toSatisfy((error) => QuantError.is(error, 'INVALID_ARGUMENT') && /one-shot/.test(String(error)));
+      quantizeModel(encodeModel(test.model), {
+        mode: 'static',
+        executor,
+        calibrationData: once(),
+        maxTensorsPerPass: 1,
+      }),
+    ).rejects.toSatisfy(
+      (error) => QuantError.is(error, 'INVALID_ARGUMENT') && /one-shot/.test(String(error)),
+    );
   });
 });

@@ -79,7 +79,8 @@ export function cachedRange(
   symmetric: boolean,
 ): ValueRange {
   const entry = cache.tensors[name];
-  if (entry === undefined) invalid(source, `it has no range for activation "${name}", which this run quantizes`);
+  if (entry === undefined)
+    invalid(source, `it has no range for activation "${name}", which this run quantizes`);
   if (entry.observer !== observer || entry.symmetric !== symmetric) {
     invalid(
       source,

@@ -12,7 +12,11 @@ import type { CalibrationSample } from './options.js';
 
 export interface CalibrationJob {
   readonly model: Uint8Array;
-  readonly requests: readonly { readonly name: string; readonly observer: string; readonly options: ObserverOptions }[];
+  readonly requests: readonly {
+    readonly name: string;
+    readonly observer: string;
+    readonly options: ObserverOptions;
+  }[];
   readonly dir: string;
   readonly shard: number;
   readonly shards: number;
@@ -32,7 +36,11 @@ async function run(job: CalibrationJob): Promise<CalibrationWorkerMessage> {
   const registry = createDefaultRegistry();
   const shard = async function* (): AsyncGenerator<CalibrationSample> {
     let index = 0;
-    for await (const { sample } of readCalibrationDir(job.dir, inputs, job.limit === undefined ? {} : { limit: job.limit })) {
+    for await (const { sample } of readCalibrationDir(
+      job.dir,
+      inputs,
+      job.limit === undefined ? {} : { limit: job.limit },
+    )) {
       if (index++ % job.shards === job.shard) yield sample;
     }
   };

@@ -67,7 +67,9 @@ class RangeStats {
   }
 }
 
-function openSource(source: CalibrationSource): Iterable<CalibrationSample> | AsyncIterable<CalibrationSample> {
+function openSource(
+  source: CalibrationSource,
+): Iterable<CalibrationSample> | AsyncIterable<CalibrationSample> {
   return typeof source === 'function' ? source() : source;
 }
 
@@ -91,9 +93,15 @@ export async function compareLayers(
     const group = probes.slice(start, start + perPass);
     const names = group.map((probe) => probe.name);
     const metrics = names.map(() => createMetricsAccumulator());
-    const stats = group.map((probe) => (probe.range ? new RangeStats(probe.range, options.bins ?? HISTOGRAM_BINS) : undefined));
-    const referenceSession = await options.executor.createSession(encodeModel(exposeOutputs(reference, names)));
-    const candidateSession = await options.executor.createSession(encodeModel(exposeOutputs(candidate, names)));
+    const stats = group.map((probe) =>
+      probe.range ? new RangeStats(probe.range, options.bins ?? HISTOGRAM_BINS) : undefined,
+    );
+    const referenceSession = await options.executor.createSession(
+      encodeModel(exposeOutputs(reference, names)),
+    );
+    const candidateSession = await options.executor.createSession(
+      encodeModel(exposeOutputs(candidate, names)),
+    );
     try {
       let index = 0;
       for await (const sample of openSource(options.samples)) {
@@ -108,7 +116,8 @@ export async function compareLayers(
           });
         }
       }
-      if (index === 0) throw new QuantError('CALIBRATION_DATA', 'comparing layers needs at least one sample; got none');
+      if (index === 0)
+        throw new QuantError('CALIBRATION_DATA', 'comparing layers needs at least one sample; got none');
     } finally {
       await referenceSession.dispose();
       await candidateSession.dispose();
@@ -144,4 +153,3 @@ export function commonValues(reference: Model, candidate: Model): string[] {
   }
   return names;
 }
-

@@ -1,4 +1,10 @@
-import { type QuantizerPlugin, type Tensor, createTensor, QuantError } from '@quantkit/core';
+import {
+  type QuantizedTensor,
+  type QuantizerPlugin,
+  type Tensor,
+  createTensor,
+  QuantError,
+} from '@quantkit/core';
 import type { Attribute, Node } from '@quantkit/onnx';
 import { MS_DOMAIN, type QdqEmitter } from './emitter.js';
 import { type QuantizerFor, weightOptions } from './emit-static.js';
@@ -9,8 +15,32 @@ import type { ConstantUse, QuantPlan } from './plan.js';
 function transpose2d(tensor: Tensor<'float32'>): Tensor<'float32'> {
   const [rows, cols] = tensor.shape as [number, number];
   const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c]!;
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c]!;
   return createTensor('float32', [cols, rows], out);
+}
+
+/**
+ * Integer operators read linear codes: a quantizer that answers with table indices (log codes with many exponent
+ * steps) or another width cannot feed them.
+ * @throws QuantError UNSUPPORTED naming the quantizer and the node.
+ */
+export function requireLinearCodes(
+  quantized: QuantizedTensor,
+  quantizer: QuantizerPlugin,
+  node: Node,
+): QuantizedTensor {
+  if (
+    quantized.lookup !== undefined ||
+    (quantized.codes.dtype !== 'int8' && quantized.codes.dtype !== 'uint8')
+  ) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      `${node.opType} "${node.name}": quantizer "${quantizer.name}" gave ${quantized.lookup ? 'table-indexed' : quantized.codes.dtype} codes, ` +
+        'but integer operators need linear 8-bit codes; use mode "weight-only" for it',
+    );
+  }
+  return quantized;
 }
 
 function floatAttribute(node: Node, name: string, fallback: number): number {
@@ -30,11 +60,18 @@ function emitMatMul(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quant
   const weight = transB ? transpose2d(use.tensor) : use.tensor;
   const axis = use.axis === undefined ? undefined : weight.shape.length - 1;
   const options = weightOptions(recipe, { ...use, tensor: weight, axis });
-  const quantized = emitter.quantizeWeight(quantizer, node, node.inputs[1]!, weight, options);
+  const quantized = requireLinearCodes(
+    emitter.quantizeWeight(quantizer, node, node.inputs[1]!, weight, options),
+    quantizer,
+    node,
+  );
   const alpha = isGemm ? floatAttribute(node, 'alpha', 1) : 1;
   const beta = isGemm ? floatAttribute(node, 'beta', 1) : 1;
   // alpha scales the whole product, so it folds into the weight scales exactly.
-  const params = alpha === 1 ? quantized.params : { ...quantized.params, scale: quantized.params.scale.map((s) => Math.fround(s * alpha)) };
+  const params =
+    alpha === 1
+      ? quantized.params
+      : { ...quantized.params, scale: quantized.params.scale.map((s) => Math.fround(s * alpha)) };
   const base = node.inputs[1]!;
   const codes = emitter.constant(`${base}_quantized`, quantized.codes);
   const { scale, zeroPoint } = emitter.paramConstants(base, quantized.codes.shape, params);
@@ -46,18 +83,30 @@ function emitMatMul(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quant
   const columns = weight.shape[1]!;
   let extraAdd: string | undefined;
   if (biasName && bias?.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === columns) {
-    inputs.push(emitter.constant(`${biasName}_scaled`, createTensor('float32', [columns], Float32Array.from(bias.data as Float32Array, (b) => Math.fround(b * beta)))));
+    inputs.push(
+      emitter.constant(
+        `${biasName}_scaled`,
+        createTensor(
+          'float32',
+          [columns],
+          Float32Array.from(bias.data as Float32Array, (b) => Math.fround(b * beta)),
+        ),
+      ),
+    );
   } else if (biasName) {
     extraAdd = biasName;
     if (beta !== 1) {
-      const betaName = emitter.constant(`${node.name}_beta`, createTensor('float32', [], Float32Array.of(beta)));
+      const betaName = emitter.constant(
+        `${node.name}_beta`,
+        createTensor('float32', [], Float32Array.of(beta)),
+      );
       extraAdd = graph.uniqueName(`${biasName}_times_beta`);
       emitter.node('Mul', [biasName, betaName], [extraAdd]);
     }
   }
   graph.removeNode(node);
   const product = extraAdd === undefined ? output : graph.uniqueName(`${output}_product`);
-  emitter.node('DynamicQuantizeMatMul', inputs, [product], { domain: MS_DOMAIN, name: node.name });
+  emitter.node('DynamicQuantizeMatMul', inputs, [product], { domain: MS_DOMAIN, replaces: node.name });
   emitter.requireMsDomain();
   if (extraAdd !== undefined) emitter.node('Add', [product, extraAdd], [output]);
 }
@@ -73,21 +122,35 @@ function emitConv(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantiz
   const { node } = use;
   // onnxruntime's ConvInteger takes uint8 weights with a single zero point, so weights are symmetric uint8
   // (zero point 128 for every channel) with per-channel scales applied after the integer convolution.
-  const options = { ...weightOptions(recipe, use), signed: false };
-  const quantized = emitter.quantizeWeight(quantizer, node, node.inputs[1]!, use.tensor, options);
+  // Symmetric even when asked otherwise: one zero point (128) serves every channel, as ConvInteger requires.
+  const options = { ...weightOptions(recipe, use), symmetric: true, restrictedRange: true, signed: false };
+  const quantized = requireLinearCodes(
+    emitter.quantizeWeight(quantizer, node, node.inputs[1]!, use.tensor, options),
+    quantizer,
+    node,
+  );
   const base = node.inputs[1]!;
   const channels = use.tensor.shape[0]!;
   const spatial = use.tensor.shape.length - 2;
   const codes = emitter.constant(`${base}_quantized`, quantized.codes);
   const zeroPoint = quantized.params.zeroPoint[0]!;
   if (quantized.params.zeroPoint.some((z) => z !== zeroPoint)) {
-    throw new QuantError('INTERNAL', `Conv "${node.name}": ConvInteger needs one weight zero point for all channels`);
+    throw new QuantError(
+      'INTERNAL',
+      `Conv "${node.name}": ConvInteger needs one weight zero point for all channels`,
+    );
   }
-  const weightZero = emitter.constant(`${base}_zero_point`, createTensor(quantized.codes.dtype, [], Uint8Array.of(zeroPoint)));
+  const weightZero = emitter.constant(
+    `${base}_zero_point`,
+    createTensor(quantized.codes.dtype, [], Uint8Array.of(zeroPoint)),
+  );
   // Output is [N, M, spatial...]; per-channel factors broadcast as [M, 1, ..., 1].
   const perChannel = quantized.params.scale.length > 1;
   const scaleShape = perChannel ? [channels, ...new Array<number>(spatial).fill(1)] : [];
-  const weightScale = emitter.constant(`${base}_scale`, createTensor('float32', scaleShape, Float32Array.from(quantized.params.scale)));
+  const weightScale = emitter.constant(
+    `${base}_scale`,
+    createTensor('float32', scaleShape, Float32Array.from(quantized.params.scale)),
+  );
 
   const x = node.inputs[0]!;
   const output = node.outputs[0]!;
@@ -103,7 +166,10 @@ function emitConv(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantiz
   graph.removeNode(node);
   emitter.node('DynamicQuantizeLinear', [x], [xq, xs, xz]);
   const accumulated = graph.uniqueName(`${output}_int32`);
-  emitter.node('ConvInteger', [xq, codes, xz, weightZero], [accumulated], { attributes, name: node.name });
+  emitter.node('ConvInteger', [xq, codes, xz, weightZero], [accumulated], {
+    attributes,
+    replaces: node.name,
+  });
   const asFloat = graph.uniqueName(`${output}_float`);
   emitter.node('Cast', [accumulated], [asFloat], { attributes: { to: { type: 'int', value: 1 } } });
   const combinedScale = graph.uniqueName(`${output}_scale`);
@@ -115,13 +181,26 @@ function emitConv(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantiz
   const scaled = graph.uniqueName(`${output}_scaled`);
   emitter.node('Mul', [asFloat, combinedScale], [scaled]);
   const bias = graph.getConstant(biasName);
-  if (bias === undefined) throw new QuantError('INTERNAL', `bias "${biasName}" of Conv "${node.name}" is not constant`);
-  const reshaped = emitter.constant(`${biasName}_broadcast`, createTensor('float32', [channels, ...new Array<number>(spatial).fill(1)], Float32Array.from(bias.data as Float32Array)));
+  if (bias === undefined)
+    throw new QuantError('INTERNAL', `bias "${biasName}" of Conv "${node.name}" is not constant`);
+  const reshaped = emitter.constant(
+    `${biasName}_broadcast`,
+    createTensor(
+      'float32',
+      [channels, ...new Array<number>(spatial).fill(1)],
+      Float32Array.from(bias.data as Float32Array),
+    ),
+  );
   emitter.node('Add', [scaled, reshaped], [output]);
 }
 
 /** Dynamic quantization: weights in int8 now, activations quantized by the runtime on every run. */
-export function emitDynamic(emitter: QdqEmitter, plan: QuantPlan, recipe: Recipe, quantizerFor: QuantizerFor): void {
+export function emitDynamic(
+  emitter: QdqEmitter,
+  plan: QuantPlan,
+  recipe: Recipe,
+  quantizerFor: QuantizerFor,
+): void {
   emitWeightOnly(emitter, plan, recipe, quantizerFor);
   for (const use of plan.dynamicNodes) {
     if (use.node.opType === 'Conv') emitConv(emitter, use, recipe, quantizerFor(use));

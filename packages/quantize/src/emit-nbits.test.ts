@@ -76,15 +76,23 @@ describe('MatMulNBits (4-bit block-wise weight-only)', () => {
       });
       expect(result.model.graph.nodes.map((x) => x.opType)).toEqual(['MatMulNBits']);
       // Reference: the same block quantization, dequantized in float64 and multiplied here.
-      const { codes, params } = linearQuantizer.quantizeWeight(w, { bits: 4, symmetric, restrictedRange: symmetric, granularity: 'block', axis: 0, blockSize: 32 });
+      const { codes, params } = linearQuantizer.quantizeWeight(w, {
+        bits: 4,
+        symmetric,
+        restrictedRange: symmetric,
+        granularity: 'block',
+        axis: 0,
+        blockSize: 32,
+      });
       const restored = dequantizeLinear(codes.data, w.shape, params);
       const a = randomTensor([m, k], random);
       const expected = new Float32Array(m * n);
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-        let sum = 0;
-        for (let t = 0; t < k; t++) sum += a.data[i * k + t]! * restored[t * n + j]!;
-        expected[i * n + j] = sum;
-      }
+      for (let i = 0; i < m; i++)
+        for (let j = 0; j < n; j++) {
+          let sum = 0;
+          for (let t = 0; t < k; t++) sum += a.data[i * k + t]! * restored[t * n + j]!;
+          expected[i * n + j] = sum;
+        }
       const session = await executor.createSession(result.bytes);
       const { y } = await session.run({ a });
       await session.dispose();
@@ -102,13 +110,21 @@ describe('MatMulNBits (4-bit block-wise weight-only)', () => {
     ] as const) {
       const random = createRandom(6);
       const floatBytes = encodeModel(test.model);
-      const result = await quantizeModel(floatBytes, { mode: 'weight-only', granularity: 'block', bits: 4, blockSize: 32 });
+      const result = await quantizeModel(floatBytes, {
+        mode: 'weight-only',
+        granularity: 'block',
+        bits: 4,
+        blockSize: 32,
+      });
       const reference = await executor.createSession(floatBytes);
       const quantized = await executor.createSession(result.bytes);
       for (let i = 0; i < 4; i++) {
         const feeds = test.sample(random);
         const name = reference.outputNames[0]!;
-        const metrics = compareTensors((await reference.run(feeds))[name]!, (await quantized.run(feeds))[name]!);
+        const metrics = compareTensors(
+          (await reference.run(feeds))[name]!,
+          (await quantized.run(feeds))[name]!,
+        );
         expect(metrics.sqnr).toBeGreaterThanOrEqual(minimum);
       }
       await reference.dispose();
@@ -121,7 +137,11 @@ describe('MatMulNBits (4-bit block-wise weight-only)', () => {
 
   it('refuses block sizes MatMulNBits does not take, and other modes', async () => {
     const bytes = encodeModel(mlpModel().model);
-    await expect(quantizeModel(bytes, { mode: 'weight-only', granularity: 'block', bits: 4, blockSize: 24 })).rejects.toThrow(/power of two from 16 to 256/);
-    await expect(quantizeModel(bytes, { mode: 'dynamic', granularity: 'block', bits: 4 })).rejects.toThrow(/4-bit weight-only/);
+    await expect(
+      quantizeModel(bytes, { mode: 'weight-only', granularity: 'block', bits: 4, blockSize: 24 }),
+    ).rejects.toThrow(/power of two from 16 to 256/);
+    await expect(quantizeModel(bytes, { mode: 'dynamic', granularity: 'block', bits: 4 })).rejects.toThrow(
+      /4-bit weight-only/,
+    );
   });
 });

@@ -7,7 +7,8 @@ import type { ConstantUse } from './plan.js';
 function transpose2d(tensor: Tensor<'float32'>): Tensor<'float32'> {
   const [rows, cols] = tensor.shape as [number, number];
   const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c]!;
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c]!;
   return createTensor('float32', [cols, rows], out);
 }
 
@@ -45,7 +46,8 @@ export function packMatMulNBits(
       const param = block * n + column;
       scales[column * blocks + block] = scale[param]!;
       const zero = symmetric ? 8 : zeroPoint[param]!;
-      if (zeroPoints !== undefined) zeroPoints[column * zeroBytes + (block >> 1)]! |= zero << ((block & 1) * 4);
+      if (zeroPoints !== undefined)
+        zeroPoints[column * zeroBytes + (block >> 1)]! |= zero << ((block & 1) * 4);
       for (let j = 0; j < blockSize; j++) {
         const row = block * blockSize + j;
         // Rows past K pad the last block with the zero point, which dequantizes to exactly 0.
@@ -62,7 +64,12 @@ export function packMatMulNBits(
  * block-wise weights, float activations, what transformers.js calls q4. Gemm's alpha folds into the scales; its
  * bias is added after.
  */
-export function emitMatMulNBits(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantizer: QuantizerPlugin): void {
+export function emitMatMulNBits(
+  emitter: QdqEmitter,
+  use: ConstantUse,
+  recipe: Recipe,
+  quantizer: QuantizerPlugin,
+): void {
   const { graph } = emitter;
   const { node } = use;
   const isGemm = node.opType === 'Gemm';
@@ -70,12 +77,32 @@ export function emitMatMulNBits(emitter: QdqEmitter, use: ConstantUse, recipe: R
   const [k, n] = weight.shape as [number, number];
   const blockSize = recipe.blockSize!;
   const symmetric = use.override?.symmetric ?? recipe.symmetric;
-  const options = { bits: 4, symmetric, restrictedRange: symmetric, granularity: 'block' as const, axis: 0, blockSize };
+  const options = {
+    bits: 4,
+    symmetric,
+    restrictedRange: symmetric,
+    granularity: 'block' as const,
+    axis: 0,
+    blockSize,
+  };
   const quantized = emitter.quantizeWeight(quantizer, node, node.inputs[1]!, weight, options);
   const { params } = quantized;
+  if (quantized.lookup !== undefined) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      `MatMulNBits "${node.name}": quantizer "${quantizer.name}" gave table-indexed codes; MatMulNBits needs linear 4-bit codes`,
+    );
+  }
   const expected = paramShape(weight.shape, params);
-  if (expected[0] !== Math.ceil(k / blockSize) || expected[1] !== n) {
-    throw new QuantError('INTERNAL', `MatMulNBits "${node.name}": unexpected scale shape [${expected.join(', ')}]`);
+  if (
+    expected[0] !== Math.ceil(k / blockSize) ||
+    expected[1] !== n ||
+    params.scale.length !== expected[0] * n
+  ) {
+    throw new QuantError(
+      'INTERNAL',
+      `MatMulNBits "${node.name}": unexpected scale shape [${expected.join(', ')}]`,
+    );
   }
   const alpha = isGemm ? floatAttribute(node, 'alpha', 1) : 1;
   const scale = alpha === 1 ? params.scale : params.scale.map((s) => Math.fround(s * alpha));
@@ -88,7 +115,12 @@ export function emitMatMulNBits(emitter: QdqEmitter, use: ConstantUse, recipe: R
     emitter.constant(`${base}_scales`, createTensor('float32', [n * blocks], packed.scales)),
   ];
   if (packed.zeroPoints !== undefined) {
-    inputs.push(emitter.constant(`${base}_zero_points`, createTensor('uint8', [packed.zeroPoints.length], packed.zeroPoints)));
+    inputs.push(
+      emitter.constant(
+        `${base}_zero_points`,
+        createTensor('uint8', [packed.zeroPoints.length], packed.zeroPoints),
+      ),
+    );
   }
   const attributes: Record<string, Attribute> = {
     K: { type: 'int', value: k },
@@ -101,14 +133,18 @@ export function emitMatMulNBits(emitter: QdqEmitter, use: ConstantUse, recipe: R
   const bias = isGemm ? node.inputs[2] : undefined;
   graph.removeNode(node);
   const product = bias ? graph.uniqueName(`${output}_product`) : output;
-  emitter.node('MatMulNBits', inputs, [product], { domain: MS_DOMAIN, attributes, name: node.name });
+  emitter.node('MatMulNBits', inputs, [product], { domain: MS_DOMAIN, attributes, replaces: node.name });
   emitter.requireMsDomain();
   if (bias) {
     const beta = floatAttribute(node, 'beta', 1);
     let addend = bias;
     if (beta !== 1) {
       addend = graph.uniqueName(`${bias}_times_beta`);
-      emitter.node('Mul', [bias, emitter.constant(`${node.name}_beta`, createTensor('float32', [], Float32Array.of(beta)))], [addend]);
+      emitter.node(
+        'Mul',
+        [bias, emitter.constant(`${node.name}_beta`, createTensor('float32', [], Float32Array.of(beta)))],
+        [addend],
+      );
     }
     emitter.node('Add', [product, addend], [output]);
   }

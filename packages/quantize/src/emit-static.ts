@@ -42,17 +42,25 @@ export function weightOptions(recipe: Recipe, use: ConstantUse) {
   };
 }
 
+/**
+ * Uses of one constant share its stored codes only when they would quantize it identically: same quantizer and
+ * options (a per-node override on a tied weight gets its own copy).
+ */
+export function sharedWeightKey(use: ConstantUse, quantizer: string, options: object): string {
+  return JSON.stringify([use.kind, use.name, use.axis, quantizer, options]);
+}
+
 /** Activation params for every planned activation, following shared-params chains to their source. */
 export function activationParams(inputs: StaticInputs): Map<string, LinearQuantParams> {
   const { plan, activationQuantizer, ranges, symmetric } = inputs;
   const params = new Map<string, LinearQuantParams>();
-  const resolve = (name: string, depth = 0): LinearQuantParams => {
+  const resolve = (name: string): LinearQuantParams => {
     const known = params.get(name);
     if (known !== undefined) return known;
     const source = plan.sharedParams.get(name);
     let result: LinearQuantParams;
-    if (source !== undefined && depth < 10_000) {
-      result = resolve(source, depth + 1);
+    if (source !== undefined) {
+      result = resolve(source);
     } else {
       const range = ranges.get(name);
       if (range === undefined) throw new QuantError('INTERNAL', `no calibrated range for "${name}"`);
@@ -108,11 +116,21 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): Map<strin
 
   const weightParams = new Map<ConstantUse, LinearQuantParams>();
   for (const use of plan.constants) {
-    const original = use.node.inputs[use.slot]!;
-    const key = `${use.kind}\u0000${original}\u0000${use.axis}`;
+    const original = use.name;
+    const key = sharedWeightKey(
+      use,
+      use.kind === 'weight' ? quantizerFor(use).name : 'activation',
+      weightOptions(recipe, use),
+    );
     const dequantized = emitter.sharedDequantizedConstant(key, original, () =>
       use.kind === 'weight'
-        ? emitter.quantizeWeight(quantizerFor(use), use.node, original, use.tensor, weightOptions(recipe, use))
+        ? emitter.quantizeWeight(
+            quantizerFor(use),
+            use.node,
+            original,
+            use.tensor,
+            weightOptions(recipe, use),
+          )
         : activationQuantizer.quantizeWeight(use.tensor, {
             bits: recipe.activationBits,
             symmetric: recipe.activationSymmetric,

@@ -62,7 +62,10 @@ export class QdqEmitter {
   }
 
   /** Sub-byte codes are stored in an 8-bit container below opset 21, where ONNX has no int4 type. */
-  storable(codes: Tensor<QuantDType>, params: LinearQuantParams): { codes: Tensor<QuantDType>; params: LinearQuantParams } {
+  storable(
+    codes: Tensor<QuantDType>,
+    params: LinearQuantParams,
+  ): { codes: Tensor<QuantDType>; params: LinearQuantParams } {
     if (this.opset >= 21 || (codes.dtype !== 'int4' && codes.dtype !== 'uint4')) return { codes, params };
     const dtype = codes.dtype === 'int4' ? 'int8' : 'uint8';
     const data = dtype === 'int8' ? Int8Array.from(codes.data) : Uint8Array.from(codes.data);
@@ -77,7 +80,11 @@ export class QdqEmitter {
   }
 
   /** Scale and zero-point initializers for params applied to a tensor of `shape`. */
-  paramConstants(base: string, shape: readonly number[], params: LinearQuantParams): { scale: string; zeroPoint: string } {
+  paramConstants(
+    base: string,
+    shape: readonly number[],
+    params: LinearQuantParams,
+  ): { scale: string; zeroPoint: string } {
     const dims = params.granularity === 'tensor' ? [] : paramShape(shape, params);
     const zeroPoints = createTensor(params.dtype, dims);
     const target = zeroPoints.data as { [i: number]: number };
@@ -90,9 +97,23 @@ export class QdqEmitter {
     };
   }
 
-  node(opType: string, inputs: string[], outputs: string[], options: { domain?: string; attributes?: Record<string, Attribute>; name?: string } = {}): Node {
+  /**
+   * Adds a node. `replaces` names a node just removed whose role this one takes (a MatMul rewritten to
+   * MatMulNBits): it keeps that name, so overrides and users still find it.
+   */
+  node(
+    opType: string,
+    inputs: string[],
+    outputs: string[],
+    options: {
+      domain?: string;
+      attributes?: Record<string, Attribute>;
+      name?: string;
+      replaces?: string;
+    } = {},
+  ): Node {
     const node: Node = {
-      name: this.graph.uniqueName(options.name ?? `${outputs[0] ?? opType}_${opType}`),
+      name: options.replaces ?? this.graph.uniqueName(options.name ?? `${outputs[0] ?? opType}_${opType}`),
       opType,
       domain: options.domain ?? '',
       inputs,
@@ -106,7 +127,8 @@ export class QdqEmitter {
   private axisAttributes(params: LinearQuantParams): Record<string, Attribute> {
     if (params.granularity === 'tensor') return {};
     const attributes: Record<string, Attribute> = { axis: { type: 'int', value: params.axis ?? 0 } };
-    if (params.granularity === 'block') attributes['block_size'] = { type: 'int', value: params.blockSize ?? 1 };
+    if (params.granularity === 'block')
+      attributes['block_size'] = { type: 'int', value: params.blockSize ?? 1 };
     return attributes;
   }
 
@@ -123,13 +145,20 @@ export class QdqEmitter {
     weight: Tensor<'float32'>,
     options: QuantizerOptions,
   ): QuantizedTensor {
-    const quantized = this.weightRange === 'mse' ? this.quantizeWithMseRange(quantizer, weight, options) : quantizer.quantizeWeight(weight, options);
+    const quantized =
+      this.weightRange === 'mse'
+        ? this.quantizeWithMseRange(quantizer, weight, options)
+        : quantizer.quantizeWeight(weight, options);
     this.weights.push({ node: node.name, tensor, float: weight, quantized });
     return quantized;
   }
 
   /** Clips the weight to the range with the least quantization MSE (per channel), then quantizes it. */
-  private quantizeWithMseRange(quantizer: QuantizerPlugin, weight: Tensor<'float32'>, options: QuantizerOptions): QuantizedTensor {
+  private quantizeWithMseRange(
+    quantizer: QuantizerPlugin,
+    weight: Tensor<'float32'>,
+    options: QuantizerOptions,
+  ): QuantizedTensor {
     if (quantizer.paramsForRange === undefined) {
       throw new QuantError(
         'INVALID_ARGUMENT',
@@ -148,7 +177,8 @@ export class QdqEmitter {
   /** The parameters behind a value written by dequantizedConstant. */
   paramsOf(dequantized: string): LinearQuantParams {
     const params = this.constantParams.get(dequantized);
-    if (params === undefined) throw new QuantError('INTERNAL', `"${dequantized}" was not written by this emitter`);
+    if (params === undefined)
+      throw new QuantError('INTERNAL', `"${dequantized}" was not written by this emitter`);
     return params;
   }
 
@@ -191,15 +221,29 @@ export class QdqEmitter {
    * packed bytes; the layout's name, logical shape, scales and facts ride along as `weight_*` attributes.
    */
   packWeight(node: Node, slot: number, packed: PackedWeight): void {
-    const bytes = this.constant(`${node.inputs[slot]}_packed`, createTensor('uint8', [packed.data.length], packed.data));
+    const bytes = this.constant(
+      `${node.inputs[slot]}_packed`,
+      createTensor('uint8', [packed.data.length], packed.data),
+    );
     const attributes = new Map(node.attributes);
     attributes.set('weight_format', { type: 'string', value: packed.format });
     attributes.set('weight_shape', { type: 'ints', value: [...packed.shape] });
-    attributes.set('weight_scale', { type: 'tensor', value: createTensor('float32', [packed.scale.length], Float32Array.from(packed.scale)) });
+    attributes.set('weight_scale', {
+      type: 'tensor',
+      value: createTensor('float32', [packed.scale.length], Float32Array.from(packed.scale)),
+    });
     for (const [key, value] of Object.entries(packed.attributes)) {
-      attributes.set(`weight_${key}`, typeof value === 'number' ? { type: 'int', value } : { type: 'string', value });
+      attributes.set(
+        `weight_${key}`,
+        typeof value === 'number' ? { type: 'int', value } : { type: 'string', value },
+      );
     }
-    const replacement: Node = { ...node, domain: QUANTKIT_DOMAIN, inputs: node.inputs.map((input, i) => (i === slot ? bytes : input)), attributes };
+    const replacement: Node = {
+      ...node,
+      domain: QUANTKIT_DOMAIN,
+      inputs: node.inputs.map((input, i) => (i === slot ? bytes : input)),
+      attributes,
+    };
     this.graph.removeNode(node);
     this.graph.addNode(replacement);
     if (!this.model.opsetImports.some((entry) => entry.domain === QUANTKIT_DOMAIN)) {
@@ -214,15 +258,22 @@ export class QdqEmitter {
   private lookedUpConstant(base: string, quantized: QuantizedTensor, table: Float32Array): string {
     const { codes, params } = quantized;
     const codesName = this.constant(`${base}_codes`, codes);
-    const tableName = this.constant(`${base}_levels`, createTensor('float32', [table.length], Float32Array.from(table)));
+    const tableName = this.constant(
+      `${base}_levels`,
+      createTensor('float32', [table.length], Float32Array.from(table)),
+    );
     const indices = this.graph.uniqueName(`${base}_indices`);
     this.node('Cast', [codesName], [indices], { attributes: { to: { type: 'int', value: 6 } } });
     const levels = this.graph.uniqueName(`${base}_levels_gathered`);
     this.node('Gather', [tableName, indices], [levels]);
     // Per-channel scales broadcast along their axis: shape [C, 1, ...] padded to the weight's rank from the axis on.
     const axis = params.axis ?? 0;
-    const scaleShape = params.granularity === 'tensor' ? [] : codes.shape.map((dim, i) => (i === axis ? dim : 1)).slice(axis);
-    const scale = this.constant(`${base}_scale`, createTensor('float32', scaleShape, Float32Array.from(params.scale)));
+    const scaleShape =
+      params.granularity === 'tensor' ? [] : codes.shape.map((dim, i) => (i === axis ? dim : 1)).slice(axis);
+    const scale = this.constant(
+      `${base}_scale`,
+      createTensor('float32', scaleShape, Float32Array.from(params.scale)),
+    );
     const output = this.graph.uniqueName(`${base}_dequantized`);
     this.node('Mul', [levels, scale], [output]);
     this.constantParams.set(output, params);

@@ -1,13 +1,21 @@
 import type { Model, Node } from '@quantkit/onnx';
-import { DEFAULT_FLOAT16_BLOCK_LIST, FLOAT8_WEIGHT_OPS, convertToFloat16, quantizeWeightsFloat8 } from '@quantkit/quantizer-float';
+import {
+  DEFAULT_FLOAT16_BLOCK_LIST,
+  FLOAT8_WEIGHT_OPS,
+  convertToFloat16,
+  quantizeWeightsFloat8,
+} from '@quantkit/quantizer-float';
 import type { FloatPrecision, Recipe } from './options.js';
 
 /** Why a node keeps fp32 when the rest of the model goes to `precision`, or undefined when it converts. */
 export function floatBlocker(node: Node, precision: FloatPrecision): string | undefined {
   if (precision.startsWith('fp8')) {
-    return FLOAT8_WEIGHT_OPS.includes(node.opType) ? undefined : `${node.opType} has no weight to store in fp8`;
+    return FLOAT8_WEIGHT_OPS.includes(node.opType)
+      ? undefined
+      : `${node.opType} has no weight to store in fp8`;
   }
-  if (DEFAULT_FLOAT16_BLOCK_LIST.includes(node.opType)) return `${node.opType} is kept fp32 (its ${precision} form is unsafe)`;
+  if (DEFAULT_FLOAT16_BLOCK_LIST.includes(node.opType))
+    return `${node.opType} is kept fp32 (its ${precision} form is unsafe)`;
   return undefined;
 }
 

@@ -32,7 +32,13 @@ export {
   QUANTIZE_MODES,
   resolveRecipe,
 } from './options.js';
-export { type BiasUse, type ConstantUse, type NodeDecision, type QuantPlan, planQuantization } from './plan.js';
+export {
+  type BiasUse,
+  type ConstantUse,
+  type NodeDecision,
+  type QuantPlan,
+  planQuantization,
+} from './plan.js';
 export {
   type NodeOverride,
   type QuantOverrides,
@@ -43,7 +49,12 @@ export {
 export { PROVENANCE_KEYS } from './provenance.js';
 export type { ActivationRange, Histogram, LayerReport, QuantizeReport, WeightError } from './report.js';
 export { type QuantizeResult, quantizeModel } from './quantize-model.js';
-export { type QOperatorConversion, type QOperatorKept, type QOperatorResult, qdqToQOperator } from './qoperator.js';
+export {
+  type QOperatorConversion,
+  type QOperatorKept,
+  type QOperatorResult,
+  qdqToQOperator,
+} from './qoperator.js';
 export { type RenderReportHtmlOptions, parseReportHtml, renderReportHtml } from './report-html.js';
 export { batchSamples } from './batch-samples.js';
 export { buildQuantizeReport, flagLayers, type ReportInputs } from './build-report.js';

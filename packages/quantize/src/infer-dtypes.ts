@@ -17,7 +17,19 @@ const castTargets: Record<number, DType> = {
 };
 
 const alwaysInt64 = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'NonMaxSuppression']);
-const alwaysBool = new Set(['Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor', 'IsNaN', 'IsInf']);
+const alwaysBool = new Set([
+  'Equal',
+  'Less',
+  'LessOrEqual',
+  'Greater',
+  'GreaterOrEqual',
+  'Not',
+  'And',
+  'Or',
+  'Xor',
+  'IsNaN',
+  'IsInf',
+]);
 
 function attributeInt(node: Node, name: string): number | undefined {
   const attribute = node.attributes.get(name);
@@ -27,7 +39,7 @@ function attributeInt(node: Node, name: string): number | undefined {
 function outputDTypes(node: Node, dtypeOf: (name: string) => DType | undefined): (DType | undefined)[] {
   const first = node.inputs[0] === undefined || node.inputs[0] === '' ? undefined : dtypeOf(node.inputs[0]);
   const { opType } = node;
-  if (alwaysInt64.has(opType)) return [('int64' as DType)];
+  if (alwaysInt64.has(opType)) return ['int64' as DType];
   if (alwaysBool.has(opType)) return ['bool'];
   switch (opType) {
     case 'Cast': {

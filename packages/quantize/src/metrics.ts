@@ -27,7 +27,11 @@ interface ErrorSums {
   maxAbsError: number;
 }
 
-function errorSums(reference: Tensor, test: Tensor, label: string): ErrorSums & { ref: ArrayLike<number>; out: ArrayLike<number> } {
+function errorSums(
+  reference: Tensor,
+  test: Tensor,
+  label: string,
+): ErrorSums & { ref: ArrayLike<number>; out: ArrayLike<number> } {
   if (!sameShape(reference.shape, test.shape)) {
     throw new QuantError(
       'INVALID_ARGUMENT',

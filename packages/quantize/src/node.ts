@@ -78,12 +78,19 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new QuantError('INVALID_ARGUMENT', `${what} "${path}" is not valid JSON: ${(error as Error).message}`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `${what} "${path}" is not valid JSON: ${(error as Error).message}`,
+    );
   }
 }
 
 /** Checks the files a run will write before any work: none may be the input, or exist without force. */
-async function checkOutputs(inputPath: string, outputs: readonly (readonly [string, string | undefined])[], force: boolean) {
+async function checkOutputs(
+  inputPath: string,
+  outputs: readonly (readonly [string, string | undefined])[],
+  force: boolean,
+) {
   const input = await canonical(inputPath);
   const seen = new Map<string, string>();
   for (const [what, path] of outputs) {
@@ -93,10 +100,14 @@ async function checkOutputs(inputPath: string, outputs: readonly (readonly [stri
       throw new QuantError('OUTPUT_CONFLICT', `${what} "${path}" is the input model; choose another path`);
     }
     const clash = seen.get(target);
-    if (clash !== undefined) throw new QuantError('OUTPUT_CONFLICT', `${what} and ${clash} are the same file "${path}"`);
+    if (clash !== undefined)
+      throw new QuantError('OUTPUT_CONFLICT', `${what} and ${clash} are the same file "${path}"`);
     seen.set(target, what);
     if (!force && (await exists(path))) {
-      throw new QuantError('OUTPUT_CONFLICT', `${what} "${path}" already exists; pass force (--force) to replace it`);
+      throw new QuantError(
+        'OUTPUT_CONFLICT',
+        `${what} "${path}" already exists; pass force (--force) to replace it`,
+      );
     }
   }
 }
@@ -126,7 +137,8 @@ export async function quantizeFile(
   outputPath: string,
   options: QuantizeFileOptions,
 ): Promise<QuantizeResult & { outputPath: string }> {
-  if (!(await exists(inputPath))) throw new QuantError('NOT_FOUND', `model file "${inputPath}" does not exist`);
+  if (!(await exists(inputPath)))
+    throw new QuantError('NOT_FOUND', `model file "${inputPath}" does not exist`);
   await checkOutputs(
     inputPath,
     [
@@ -136,6 +148,15 @@ export async function quantizeFile(
     ],
     options.force === true,
   );
+  if (
+    (options.saveCalibration !== undefined || options.loadCalibration !== undefined) &&
+    options.mode !== 'static'
+  ) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `calibration caches belong to mode "static", not "${options.mode}"`,
+    );
+  }
   let bytes: Uint8Array;
   try {
     bytes = await readFile(inputPath);
@@ -168,7 +189,8 @@ export async function quantizeFile(
     const available = await countCalibrationSamples(dir);
     // A function, so calibration (several passes) and the report can each read the folder afresh.
     const samples = async function* (): AsyncGenerator<CalibrationSample> {
-      for await (const { sample } of readCalibrationDir(dir, inputs, limit === undefined ? {} : { limit })) yield sample;
+      for await (const { sample } of readCalibrationDir(dir, inputs, limit === undefined ? {} : { limit }))
+        yield sample;
     };
     const count = limit === undefined ? available : Math.min(limit, available);
     calibration = {
@@ -200,7 +222,10 @@ export async function quantizeFile(
     ...pipelineOptions,
     ...calibration,
     ...(overrides !== undefined && { overrides }),
-    ...(calibrationCache !== undefined && { calibrationCache, calibrationCacheSource: options.loadCalibration }),
+    ...(calibrationCache !== undefined && {
+      calibrationCache,
+      calibrationCacheSource: options.loadCalibration,
+    }),
     ...(options.report !== undefined && {
       report: {
         modelName: inputPath,
@@ -216,7 +241,10 @@ export async function quantizeFile(
       if (result.calibrationCache === undefined) {
         throw new QuantError('INVALID_ARGUMENT', 'a calibration cache is only written in static mode');
       }
-      await writeFileAtomic(options.saveCalibration, new TextEncoder().encode(`${JSON.stringify(result.calibrationCache, null, 2)}\n`));
+      await writeFileAtomic(
+        options.saveCalibration,
+        new TextEncoder().encode(`${JSON.stringify(result.calibrationCache, null, 2)}\n`),
+      );
       written.push(options.saveCalibration);
     }
     if (options.report !== undefined && result.report !== undefined) {

@@ -34,7 +34,13 @@ export const STATIC_OPS: Readonly<Record<string, OpRole>> = {
 };
 
 /** Ops whose weight can be stored in 8 bit and dequantized in front of the float op (weight-only mode). */
-export const WEIGHT_ONLY_OPS: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Gather']);
+export const WEIGHT_ONLY_OPS: ReadonlySet<string> = new Set([
+  'Conv',
+  'ConvTranspose',
+  'Gemm',
+  'MatMul',
+  'Gather',
+]);
 
 /** Input slot of the weight for each op with a weight. */
 export function weightSlot(opType: string): number {

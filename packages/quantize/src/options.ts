@@ -176,7 +176,10 @@ export interface Recipe {
 function choice<T extends string>(flag: string, value: unknown, choices: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
-    throw new QuantError('INVALID_ARGUMENT', `${flag} must be ${listChoices(choices)}, got ${JSON.stringify(value)}`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `${flag} must be ${listChoices(choices)}, got ${JSON.stringify(value)}`,
+    );
   }
   return value as T;
 }
@@ -184,7 +187,10 @@ function choice<T extends string>(flag: string, value: unknown, choices: readonl
 function accuracyLevelOf(value: unknown): 0 | 1 | 2 | 3 | 4 {
   if (value === undefined) return 4;
   if (value === 0 || value === 1 || value === 2 || value === 3 || value === 4) return value;
-  throw new QuantError('INVALID_ARGUMENT', `accuracy level must be 0, 1, 2, 3 or 4, got ${JSON.stringify(value)}`);
+  throw new QuantError(
+    'INVALID_ARGUMENT',
+    `accuracy level must be 0, 1, 2, 3 or 4, got ${JSON.stringify(value)}`,
+  );
 }
 
 function activationBitsOf(value: unknown): 8 | 16 {
@@ -201,7 +207,10 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
   const bits = options.bits ?? 8;
   // 1 bit is for binary quantizers; each quantizer's capabilities say which widths it takes.
   if (!Number.isInteger(bits) || bits < 1 || bits > 16) {
-    throw new QuantError('INVALID_ARGUMENT', `bits must be an integer from 1 to 16, got ${JSON.stringify(options.bits)}`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `bits must be an integer from 1 to 16, got ${JSON.stringify(options.bits)}`,
+    );
   }
   const granularity = choice(
     'granularity',
@@ -217,8 +226,19 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
         `granularity "block" is for 4-bit weight-only quantization (MatMulNBits); got mode "${mode}" with ${bits} bits`,
       );
     }
+    if (options.weightRange === 'mse') {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        'weight range "mse" chooses per-channel ranges; it does not apply to granularity "block"',
+      );
+    }
     const blockSize = options.blockSize ?? 32;
-    if (!Number.isInteger(blockSize) || blockSize < 16 || blockSize > 256 || (blockSize & (blockSize - 1)) !== 0) {
+    if (
+      !Number.isInteger(blockSize) ||
+      blockSize < 16 ||
+      blockSize > 256 ||
+      (blockSize & (blockSize - 1)) !== 0
+    ) {
       throw new QuantError(
         'INVALID_ARGUMENT',
         `block size must be a power of two from 16 to 256 (MatMulNBits), got ${JSON.stringify(options.blockSize)}`,
@@ -227,14 +247,20 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
   } else if (mode === 'dynamic' && bits !== 8) {
     throw new QuantError('INVALID_ARGUMENT', `dynamic mode quantizes weights to 8 bits; got bits ${bits}`);
   }
-  const preferred = target?.formats.find((format): format is OutputFormat => (OUTPUT_FORMATS as readonly string[]).includes(format));
+  const preferred = target?.formats.find((format): format is OutputFormat =>
+    (OUTPUT_FORMATS as readonly string[]).includes(format),
+  );
   if (target !== undefined && preferred === undefined) {
     throw new QuantError(
       'UNSUPPORTED',
       `target "${target.name}" runs ${listChoices(target.formats)} models, which quantkit cannot write yet`,
     );
   }
-  if (target?.method !== undefined && target.method !== 'linear' && (options.quantizer ?? 'linear') === 'linear') {
+  if (
+    target?.method !== undefined &&
+    target.method !== 'linear' &&
+    (options.quantizer ?? 'linear') === 'linear'
+  ) {
     throw new QuantError(
       'UNSUPPORTED',
       `target "${target.name}" runs ${target.method}-domain codes; the linear quantizer cannot produce them`,
@@ -255,21 +281,33 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
         ? undefined
         : choice('floatPrecision', options.floatPrecision, FLOAT_PRECISIONS, 'fp16');
   if (floatPrecision?.startsWith('fp8') && mode !== 'float') {
-    throw new QuantError('INVALID_ARGUMENT', `floatPrecision "${floatPrecision}" stores weights in fp8: use mode "float"`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `floatPrecision "${floatPrecision}" stores weights in fp8: use mode "float"`,
+    );
   }
   if (mode === 'float' && format === 'qoperator') {
-    throw new QuantError('INVALID_ARGUMENT', 'format "qoperator" needs integer compute: use mode "static" or "dynamic"');
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      'format "qoperator" needs integer compute: use mode "static" or "dynamic"',
+    );
   }
   if (format === 'packed' && mode !== 'weight-only') {
     throw new QuantError('INVALID_ARGUMENT', 'format "packed" stores weights only: use mode "weight-only"');
   }
   if (format === 'qoperator' && mode === 'weight-only') {
-    throw new QuantError('INVALID_ARGUMENT', 'format "qoperator" needs integer compute: use mode "static" or "dynamic"');
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      'format "qoperator" needs integer compute: use mode "static" or "dynamic"',
+    );
   }
   const exclude = options.exclude ?? [];
   for (const pattern of exclude) {
     if (typeof pattern !== 'string' || pattern.length === 0) {
-      throw new QuantError('INVALID_ARGUMENT', `exclude patterns must be non-empty strings, got ${JSON.stringify(pattern)}`);
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `exclude patterns must be non-empty strings, got ${JSON.stringify(pattern)}`,
+      );
     }
   }
   return {

@@ -12,7 +12,12 @@ const test = mlpModel(31, 64);
 const random = createRandom(3);
 const samples = Array.from({ length: 8 }, () => test.sample(random));
 const run = (overrides: unknown) =>
-  quantizeModel(encodeModel(test.model), { mode: 'static', executor, calibrationData: samples, overrides: overrides as never });
+  quantizeModel(encodeModel(test.model), {
+    mode: 'static',
+    executor,
+    calibrationData: samples,
+    overrides: overrides as never,
+  });
 
 describe('overrides', () => {
   it('keeps a node float and says which pattern did it', async () => {
@@ -39,7 +44,15 @@ describe('overrides', () => {
     expect(dq.opType).toBe('DequantizeLinear');
     const scale = graph.initializers.get(dq.inputs[1]!)!.data as Float32Array;
     const zeroPoint = graph.initializers.get(dq.inputs[2]!)!.data as Uint8Array;
-    const params = { scale, zeroPoint: Int32Array.from(zeroPoint), granularity: 'tensor', bits: 8, dtype: 'uint8', qmin: 0, qmax: 255 } as const;
+    const params = {
+      scale,
+      zeroPoint: Int32Array.from(zeroPoint),
+      granularity: 'tensor',
+      bits: 8,
+      dtype: 'uint8',
+      qmin: 0,
+      qmax: 255,
+    } as const;
     const [low, high] = dequantizeLinear([0, 255], [2], params);
     expect(low).toBeCloseTo(-2, 1);
     expect(high).toBeCloseTo(3, 1);
@@ -57,14 +70,20 @@ describe('overrides', () => {
   });
 
   it('rejects malformed files, naming the key', () => {
-    expect(() => parseOverrides({ nodes: { conv: { bits: 99 } } }, 'o.json')).toThrow(/o\.json: nodes\["conv"\]\.bits/);
+    expect(() => parseOverrides({ nodes: { conv: { bits: 99 } } }, 'o.json')).toThrow(
+      /o\.json: nodes\["conv"\]\.bits/,
+    );
     expect(() => parseOverrides({ tensors: { x: { range: [1, 2] } } }, 'o.json')).toThrow(/min <= 0 <= max/);
     expect(() => parseOverrides({ layers: {} }, 'o.json')).toThrow(/unknown section "layers"/);
-    expect(() => parseOverrides({ nodes: { a: { flaot: true } } }, 'o.json')).toThrow(/unknown setting "flaot"/);
+    expect(() => parseOverrides({ nodes: { a: { flaot: true } } }, 'o.json')).toThrow(
+      /unknown setting "flaot"/,
+    );
   });
 
   it('merges matching patterns, later keys winning per field', () => {
-    const lookup = createOverrideLookup({ nodes: { 'Gemm*': { bits: 4, symmetric: false }, Gemm_y: { bits: 6 } } });
+    const lookup = createOverrideLookup({
+      nodes: { 'Gemm*': { bits: 4, symmetric: false }, Gemm_y: { bits: 6 } },
+    });
     expect(lookup.node('Gemm_y', 'Gemm')).toEqual({ pattern: 'Gemm_y', bits: 6, symmetric: false });
     expect(lookup.node('Relu_a', 'Relu')).toBeUndefined();
   });

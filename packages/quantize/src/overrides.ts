@@ -43,10 +43,17 @@ function fail(source: string, message: string): never {
   throw new QuantError('INVALID_ARGUMENT', `overrides ${source}: ${message}`);
 }
 
-function checkEntry(source: string, where: string, entry: unknown, allowed: readonly string[]): Record<string, unknown> {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) fail(source, `${where} must be an object`);
+function checkEntry(
+  source: string,
+  where: string,
+  entry: unknown,
+  allowed: readonly string[],
+): Record<string, unknown> {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+    fail(source, `${where} must be an object`);
   for (const key of Object.keys(entry)) {
-    if (!allowed.includes(key)) fail(source, `${where} has unknown setting "${key}"; expected ${listChoices(allowed)}`);
+    if (!allowed.includes(key))
+      fail(source, `${where} has unknown setting "${key}"; expected ${listChoices(allowed)}`);
   }
   return entry as Record<string, unknown>;
 }
@@ -57,32 +64,55 @@ function checkEntry(source: string, where: string, entry: unknown, allowed: read
  * @throws QuantError INVALID_ARGUMENT naming the file, the key and the setting at fault.
  */
 export function parseOverrides(value: unknown, source = '(inline)'): QuantOverrides {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(source, 'must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail(source, 'must be a JSON object');
   const { nodes, tensors, ...rest } = value as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) fail(source, `unknown section "${unknown[0]}"; expected "nodes" or "tensors"`);
-  for (const [pattern, entry] of Object.entries(checkEntry(source, '"nodes"', nodes ?? {}, Object.keys(nodes ?? {})))) {
+  for (const [pattern, entry] of Object.entries(
+    checkEntry(source, '"nodes"', nodes ?? {}, Object.keys(nodes ?? {})),
+  )) {
     const where = `nodes["${pattern}"]`;
     const settings = checkEntry(source, where, entry, nodeKeys);
-    if (settings.float !== undefined && typeof settings.float !== 'boolean') fail(source, `${where}.float must be true or false`);
-    if (settings.quantizer !== undefined && typeof settings.quantizer !== 'string') fail(source, `${where}.quantizer must be a name`);
-    if (settings.bits !== undefined && !(Number.isInteger(settings.bits) && (settings.bits as number) >= 1 && (settings.bits as number) <= 16)) {
+    if (settings.float !== undefined && typeof settings.float !== 'boolean')
+      fail(source, `${where}.float must be true or false`);
+    if (settings.quantizer !== undefined && typeof settings.quantizer !== 'string')
+      fail(source, `${where}.quantizer must be a name`);
+    if (
+      settings.bits !== undefined &&
+      !(Number.isInteger(settings.bits) && (settings.bits as number) >= 1 && (settings.bits as number) <= 16)
+    ) {
       fail(source, `${where}.bits must be an integer from 1 to 16`);
     }
-    if (settings.symmetric !== undefined && typeof settings.symmetric !== 'boolean') fail(source, `${where}.symmetric must be true or false`);
-    if (settings.granularity !== undefined && !['tensor', 'channel'].includes(settings.granularity as string)) {
+    if (settings.symmetric !== undefined && typeof settings.symmetric !== 'boolean')
+      fail(source, `${where}.symmetric must be true or false`);
+    if (
+      settings.granularity !== undefined &&
+      !['tensor', 'channel'].includes(settings.granularity as string)
+    ) {
       fail(source, `${where}.granularity must be "tensor" or "channel"`);
     }
   }
-  for (const [pattern, entry] of Object.entries(checkEntry(source, '"tensors"', tensors ?? {}, Object.keys(tensors ?? {})))) {
+  for (const [pattern, entry] of Object.entries(
+    checkEntry(source, '"tensors"', tensors ?? {}, Object.keys(tensors ?? {})),
+  )) {
     const where = `tensors["${pattern}"]`;
     const settings = checkEntry(source, where, entry, tensorKeys);
-    if (settings.observer !== undefined && typeof settings.observer !== 'string') fail(source, `${where}.observer must be a name`);
-    if (settings.symmetric !== undefined && typeof settings.symmetric !== 'boolean') fail(source, `${where}.symmetric must be true or false`);
+    if (settings.observer !== undefined && typeof settings.observer !== 'string')
+      fail(source, `${where}.observer must be a name`);
+    if (settings.symmetric !== undefined && typeof settings.symmetric !== 'boolean')
+      fail(source, `${where}.symmetric must be true or false`);
     const range = settings.range;
     if (
       range !== undefined &&
-      !(Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && (range[0] as number) <= 0 && (range[1] as number) >= 0 && range[0] < range[1])
+      !(
+        Array.isArray(range) &&
+        range.length === 2 &&
+        range.every(Number.isFinite) &&
+        (range[0] as number) <= 0 &&
+        (range[1] as number) >= 0 &&
+        range[0] < range[1]
+      )
     ) {
       fail(source, `${where}.range must be [min, max] with min <= 0 <= max and min < max`);
     }
@@ -93,14 +123,21 @@ export function parseOverrides(value: unknown, source = '(inline)'): QuantOverri
 /** Looks up the merged settings for a name (and, for nodes, an op type). */
 export function createOverrideLookup(overrides: QuantOverrides | undefined) {
   const compile = <T>(section: Readonly<Record<string, T>> | undefined) =>
-    Object.entries(section ?? {}).map(([pattern, settings]) => ({ pattern, regexp: globToRegExp(pattern), settings }));
+    Object.entries(section ?? {}).map(([pattern, settings]) => ({
+      pattern,
+      regexp: globToRegExp(pattern),
+      settings,
+    }));
   const nodes = compile(overrides?.nodes);
   const tensors = compile(overrides?.tensors);
   return {
     node(name: string, opType: string): (NodeOverride & { pattern?: string }) | undefined {
       const matches = nodes.filter(({ regexp }) => regexp.test(name) || regexp.test(opType));
       if (matches.length === 0) return undefined;
-      return Object.assign({ pattern: matches[matches.length - 1]!.pattern }, ...matches.map((m) => m.settings));
+      return Object.assign(
+        { pattern: matches[matches.length - 1]!.pattern },
+        ...matches.map((m) => m.settings),
+      );
     },
     tensor(name: string): TensorOverride | undefined {
       const matches = tensors.filter(({ regexp }) => regexp.test(name));

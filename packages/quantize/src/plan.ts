@@ -1,4 +1,4 @@
-import type { DType, Granularity, Tensor } from '@quantkit/core';
+import { type DType, type Granularity, QuantError, type Tensor } from '@quantkit/core';
 import type { Graph, Node } from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
 import { inferDTypes } from './infer-dtypes.js';
@@ -18,6 +18,8 @@ export interface NodeDecision {
 /** A constant input that is stored quantized: a weight (per channel along axis) or a constant operand. */
 export interface ConstantUse {
   readonly node: Node;
+  /** The constant's value name as planned (the node's input is rewritten when the constant is stored). */
+  readonly name: string;
   readonly slot: number;
   readonly tensor: Tensor<'float32'>;
   /** Per-channel axis, or undefined for one scale per tensor. */
@@ -122,6 +124,13 @@ function staticBlocker(context: PlanContext, node: Node): string | undefined {
   if (node.outputs.slice(1).some((extra) => extra !== '' && graph.consumers(extra).length > 0)) {
     return 'its second output is used';
   }
+  for (const slot of dataSlots(node, role.dataInputs)) {
+    const constant = floatConstant(graph, node.inputs[slot]);
+    // An attention mask of -Infinity has no quantized form; the node stays float rather than failing the run.
+    if (constant !== undefined && !constant.data.every(Number.isFinite)) {
+      return `constant "${node.inputs[slot]}" holds non-finite values`;
+    }
+  }
   if ((node.opType === 'Conv' || node.opType === 'ConvTranspose') && !floatConstant(graph, node.inputs[1])) {
     return 'its weight is computed at run time';
   }
@@ -177,17 +186,22 @@ function keepFirstAndLastInt8(plan: QuantPlan): QuantPlan {
   if (keep.size === 0) return plan;
   const override = { quantizer: 'linear', bits: 8, granularity: 'channel' as const, symmetric: true };
   const kept = new Set([...keep].map((use) => use.node.name));
+  const replaced = new Map<ConstantUse, ConstantUse>();
+  const constants = plan.constants.map((use) => {
+    if (!keep.has(use)) return use;
+    const updated = {
+      ...use,
+      override: { ...use.override, ...override },
+      axis: weightAxis(use.node, use.tensor, 'channel'),
+    };
+    replaced.set(use, updated);
+    return updated;
+  });
   return {
     ...plan,
-    constants: plan.constants.map((use) =>
-      keep.has(use)
-        ? {
-            ...use,
-            override: { ...use.override, ...override },
-            axis: weightAxis(use.node, use.tensor, 'channel'),
-          }
-        : use,
-    ),
+    constants,
+    // Biases point at their weight's use: follow the replacement so they still become int32.
+    biases: plan.biases.map((bias) => ({ ...bias, weight: replaced.get(bias.weight) ?? bias.weight })),
     decisions: plan.decisions.map((decision) =>
       kept.has(decision.name)
         ? { ...decision, reason: 'weights kept in int8: first or last layer of a low-bit network' }
@@ -214,7 +228,7 @@ function planFor(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
   const weightUse = (node: Node, slot: number, tensor: Tensor<'float32'>): ConstantUse => {
     const override = overrides.node(node.name, node.opType);
     const axis = weightAxis(node, tensor, override?.granularity ?? recipe.granularity);
-    return { node, slot, tensor, axis, kind: 'weight', override };
+    return { node, name: node.inputs[slot]!, slot, tensor, axis, kind: 'weight', override };
   };
 
   if (recipe.mode === 'float') return planFloat(context, decide);
@@ -289,13 +303,12 @@ function planFor(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
       const input = node.inputs[slot]!;
       const constant = floatConstant(graph, input);
       if (constant === undefined) {
-        const feeding = graph.producer(input);
-        // An input produced by a fused Relu reads the Relu's output name, which the producer now writes.
-        addActivation(feeding !== undefined && fused.has(feeding) ? feeding.outputs[0]! : input);
+        // An input a fused Relu produced keeps its name: the producer before the Relu writes it after fusion.
+        addActivation(input);
       } else if (role.role === 'compute' && slot === weightSlot(node.opType)) {
         constants.push(weightUse(node, slot, constant));
       } else {
-        constants.push({ node, slot, tensor: constant, axis: undefined, kind: 'operand' });
+        constants.push({ node, name: input, slot, tensor: constant, axis: undefined, kind: 'operand' });
       }
     }
     const output = fusedInto.get(node)?.outputs[0] ?? node.outputs[0]!;
@@ -459,6 +472,13 @@ function planDynamic(context: PlanContext, decide: Decide, weightUse: WeightUse)
     const blocker = decide(node, (n) => {
       if (n.domain !== '' || !['MatMul', 'Gemm', 'Conv'].includes(n.opType)) {
         return `${n.opType} has no dynamically quantized form; it stays float`;
+      }
+      const bits = context.overrides.node(n.name, n.opType)?.bits;
+      if (bits !== undefined && bits !== 8) {
+        throw new QuantError(
+          'INVALID_ARGUMENT',
+          `override for "${n.name}" asks for ${bits}-bit weights, but dynamic mode runs 8-bit integer operators`,
+        );
       }
       const input = dtypes.get(n.inputs[0]!);
       if (input !== undefined && input !== 'float32')

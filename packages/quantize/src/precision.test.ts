@@ -14,7 +14,11 @@ async function sqnrOf(test: TestModel, options: Omit<QuantizeOptions, 'executor'
   // Enough samples that fresh ones rarely leave the calibrated ranges: at 16 bits, saturation, not rounding,
   // is what limits accuracy.
   const calibration = Array.from({ length: 64 }, () => test.sample(random));
-  const result = await quantizeModel(encodeModel(test.model), { executor, calibrationData: calibration, ...options });
+  const result = await quantizeModel(encodeModel(test.model), {
+    executor,
+    calibrationData: calibration,
+    ...options,
+  });
   const reference = await executor.createSession(encodeModel(test.model));
   const quantized = await executor.createSession(result.bytes);
   const metrics = createMetricsAccumulator();
@@ -43,7 +47,9 @@ describe('precisions beyond int8', () => {
     const opset = result.model.opsetImports.find((entry) => entry.domain === '')!.version;
     const { graph } = result.model;
     const wide = result.model.graph.nodes.filter(
-      (n) => n.opType.endsWith('uantizeLinear') && ['uint16', 'int16'].includes(graph.initializers.get(n.inputs[2]!)?.dtype ?? ''),
+      (n) =>
+        n.opType.endsWith('uantizeLinear') &&
+        ['uint16', 'int16'].includes(graph.initializers.get(n.inputs[2]!)?.dtype ?? ''),
     );
     expect(wide.length).toBeGreaterThan(0);
     expect([...new Set(wide.map((n) => n.domain))]).toEqual(opset >= 21 ? [''] : ['com.microsoft']);
@@ -59,7 +65,9 @@ describe('precisions beyond int8', () => {
     const at21 = await sqnrOf(cnnModel(76, 21), { mode: 'static', bits: 4 });
     const at13 = await sqnrOf(cnnModel(76, 13), { mode: 'static', bits: 4 });
     const weightDtypes = (r: typeof at21) =>
-      [...r.result.model.graph.initializers.entries()].filter(([name]) => name.endsWith('_quantized')).map(([, t]) => t.dtype);
+      [...r.result.model.graph.initializers.entries()]
+        .filter(([name]) => name.endsWith('_quantized'))
+        .map(([, t]) => t.dtype);
     expect(weightDtypes(at21)).toContain('int4');
     expect(weightDtypes(at13)).not.toContain('int4');
     expect(at21.result.summary.sizeAfter).toBeLessThan(at13.result.summary.sizeAfter);
@@ -93,13 +101,21 @@ describe('float precisions', () => {
     // About 32 dB per e4m3fn layer (half an ulp of a 3-bit mantissa); three stacked layers lose some 5 dB more.
     expect(sqnr).toBeGreaterThanOrEqual(22);
     expect([...result.model.graph.initializers.values()].some((t) => t.dtype === 'float8e4m3fn')).toBe(true);
-    await expect(sqnrOf(cnnModel(105, 13), { mode: 'float', floatPrecision: 'fp8-e4m3fn' })).rejects.toThrow(/opset/);
+    await expect(sqnrOf(cnnModel(105, 13), { mode: 'float', floatPrecision: 'fp8-e4m3fn' })).rejects.toThrow(
+      /opset/,
+    );
   });
 
   it('q4f16: 4-bit MatMulNBits weights with fp16 for the rest cost under 0.5 dB over q4', async () => {
     const test = attentionModel(106, 64, 8);
     const q4 = await sqnrOf(test, { mode: 'weight-only', granularity: 'block', bits: 4, accuracyLevel: 0 });
-    const q4f16 = await sqnrOf(test, { mode: 'weight-only', granularity: 'block', bits: 4, accuracyLevel: 0, floatPrecision: 'fp16' });
+    const q4f16 = await sqnrOf(test, {
+      mode: 'weight-only',
+      granularity: 'block',
+      bits: 4,
+      accuracyLevel: 0,
+      floatPrecision: 'fp16',
+    });
     expect(q4f16.sqnr).toBeGreaterThan(q4.sqnr - 0.5);
     expect(q4f16.result.model.graph.nodes.some((n) => n.opType === 'MatMulNBits')).toBe(true);
     expect(q4f16.result.summary.sizeAfter).toBeLessThan(q4.result.summary.sizeAfter);

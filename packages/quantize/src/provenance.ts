@@ -13,7 +13,12 @@ export const PROVENANCE_KEYS = {
  * Records how the model was made in its metadata_props: the recipe, target, quantkit version and a hash of the
  * calibration data. Nothing time- or machine-dependent goes in, so identical runs write identical files.
  */
-export function writeProvenance(model: Model, recipe: Recipe, target: string, calibrationHash: string | undefined): void {
+export function writeProvenance(
+  model: Model,
+  recipe: Recipe,
+  target: string,
+  calibrationHash: string | undefined,
+): void {
   const entries: Record<string, string> = {
     [PROVENANCE_KEYS.version]: QUANTKIT_VERSION,
     [PROVENANCE_KEYS.recipe]: JSON.stringify(recipe),

@@ -28,7 +28,11 @@ function samples(model: TestModel, count: number, seed: number): Record<string, 
 }
 
 /** Runs both models in onnxruntime-node on fresh samples and returns the accumulated output metrics. */
-async function evaluate(floatBytes: Uint8Array, quantizedBytes: Uint8Array, inputs: Record<string, Tensor>[]) {
+async function evaluate(
+  floatBytes: Uint8Array,
+  quantizedBytes: Uint8Array,
+  inputs: Record<string, Tensor>[],
+) {
   const reference = await executor.createSession(floatBytes);
   const quantized = await executor.createSession(quantizedBytes);
   const metrics = createMetricsAccumulator();
@@ -62,7 +66,12 @@ function floatWeights(model: Model): string[] {
   }
   for (const n of model.graph.nodes) {
     const value = n.attributes.get('value');
-    if (n.opType === 'Constant' && value?.type === 'tensor' && value.value.dtype === 'float32' && value.value.shape.length >= 2) {
+    if (
+      n.opType === 'Constant' &&
+      value?.type === 'tensor' &&
+      value.value.dtype === 'float32' &&
+      value.value.shape.length >= 2
+    ) {
       names.push(n.outputs[0]!);
     }
   }
@@ -83,7 +92,11 @@ describe.each(Object.entries(models))('%s', (_, build) => {
   const floatBytes = encodeModel(test.model);
   const evaluation = samples(test, 8, 200);
 
-  it.each(['static', 'dynamic', 'weight-only'] as const)('%s: loads and runs in onnxruntime-node with SQNR >= 30 dB', async (mode) => {
+  it.each([
+    'static',
+    'dynamic',
+    'weight-only',
+  ] as const)('%s: loads and runs in onnxruntime-node with SQNR >= 30 dB', async (mode) => {
     const result = await quantize(test, mode);
     const metrics = await evaluate(floatBytes, result.bytes, evaluation);
     expect(metrics.sqnr).toBeGreaterThanOrEqual(30);
@@ -137,11 +150,16 @@ describe('static mode', () => {
     const w1 = test.model.graph.initializers.get('w1')!;
     const data = w1.data as Float32Array;
     // Give output rows (transB: axis 0) magnitudes spread over two decades.
-    for (let row = 0; row < w1.shape[0]!; row++) for (let c = 0; c < 64; c++) data[row * 64 + c]! *= 10 ** ((row % 8) / 4 - 1);
+    for (let row = 0; row < w1.shape[0]!; row++)
+      for (let c = 0; c < 64; c++) data[row * 64 + c]! *= 10 ** ((row % 8) / 4 - 1);
     const floatBytes = encodeModel(test.model);
     const evaluation = samples(test, 8, 300);
     const channel = await evaluate(floatBytes, (await quantize(test, 'weight-only')).bytes, evaluation);
-    const tensor = await evaluate(floatBytes, (await quantize(test, 'weight-only', { granularity: 'tensor' })).bytes, evaluation);
+    const tensor = await evaluate(
+      floatBytes,
+      (await quantize(test, 'weight-only', { granularity: 'tensor' })).bytes,
+      evaluation,
+    );
     expect(channel.sqnr).toBeGreaterThan(tensor.sqnr + 3);
   });
 
@@ -155,17 +173,21 @@ describe('static mode', () => {
 
   it('refuses to run without calibration data or with samples that do not fit', async () => {
     const test = mlpModel();
-    await expect(quantizeModel(encodeModel(test.model), { mode: 'static', executor })).rejects.toSatisfy((error) =>
-      QuantError.is(error, 'CALIBRATION_DATA'),
+    await expect(quantizeModel(encodeModel(test.model), { mode: 'static', executor })).rejects.toSatisfy(
+      (error) => QuantError.is(error, 'CALIBRATION_DATA'),
     );
     const wrongShape = [{ x: { dtype: 'float32', shape: [4, 63], data: new Float32Array(252) } as Tensor }];
     await expect(
       quantizeModel(encodeModel(test.model), { mode: 'static', executor, calibrationData: wrongShape }),
-    ).rejects.toSatisfy((error) => QuantError.is(error, 'CALIBRATION_DATA') && /"x"/.test((error as Error).message));
+    ).rejects.toSatisfy(
+      (error) => QuantError.is(error, 'CALIBRATION_DATA') && /"x"/.test((error as Error).message),
+    );
     const wrongType = [{ x: { dtype: 'int32', shape: [4, 64], data: new Int32Array(256) } as Tensor }];
     await expect(
       quantizeModel(encodeModel(test.model), { mode: 'static', executor, calibrationData: wrongType }),
-    ).rejects.toSatisfy((error) => QuantError.is(error, 'CALIBRATION_DATA') && /int32/.test((error as Error).message));
+    ).rejects.toSatisfy(
+      (error) => QuantError.is(error, 'CALIBRATION_DATA') && /int32/.test((error as Error).message),
+    );
   });
 
   it('honours --exclude by node name and op type', async () => {
@@ -202,7 +224,11 @@ describe('a real third-party model (openwakeword-js hello_deepa.onnx)', () => {
     expect(result.summary.sizeAfter).toBeLessThan(result.summary.sizeBefore * 0.55);
   });
 
-  it.each(['static', 'dynamic', 'weight-only'] as const)('%s: quantizes and runs in onnxruntime-node', async (mode) => {
+  it.each([
+    'static',
+    'dynamic',
+    'weight-only',
+  ] as const)('%s: quantizes and runs in onnxruntime-node', async (mode) => {
     const result = await quantize(test, mode);
     const metrics = await evaluate(bytes, result.bytes, samples(test, 8, 400));
     expect(result.summary.sizeAfter).toBeLessThan(result.summary.sizeBefore * 0.4);
@@ -219,12 +245,18 @@ describe('weights in older layouts', () => {
       inputs: [{ name: 'x', dtype: 'float32', shape: [2, 32] }],
       outputs: [{ name: 'y', dtype: 'float32', shape: [2, 32] }],
       initializers: { tied: gaussianTensor([32, 32], r, 0.2) },
-      nodes: [node('MatMul', ['x', 'tied'], ['h']), node('Relu', ['h'], ['a']), node('MatMul', ['a', 'tied'], ['y'])],
+      nodes: [
+        node('MatMul', ['x', 'tied'], ['h']),
+        node('Relu', ['h'], ['a']),
+        node('MatMul', ['a', 'tied'], ['y']),
+      ],
     });
     const test: TestModel = { model, sample: (random) => ({ x: randomTensor([2, 32], random) }) };
     for (const mode of ['static', 'weight-only'] as const) {
       const result = await quantize(test, mode);
-      const codes = [...result.model.graph.initializers.values()].filter((t) => t.dtype === 'int8' && t.data.length === 32 * 32);
+      const codes = [...result.model.graph.initializers.values()].filter(
+        (t) => t.dtype === 'int8' && t.data.length === 32 * 32,
+      );
       expect([mode, codes.length]).toEqual([mode, 1]);
       const metrics = await evaluate(encodeModel(model), result.bytes, samples(test, 4, 12));
       expect(metrics.sqnr).toBeGreaterThanOrEqual(30);
@@ -260,7 +292,7 @@ describe('weights in older layouts', () => {
 });
 
 describe('format qoperator', () => {
-  it('writes integer operators that onnxruntime runs with the QDQ model\'s accuracy', async () => {
+  it("writes integer operators that onnxruntime runs with the QDQ model's accuracy", async () => {
     const test = cnnModel(81);
     const result = await quantize(test, 'static', { format: 'qoperator' });
     const ops = result.model.graph.nodes.map((n) => n.opType);
@@ -272,6 +304,8 @@ describe('format qoperator', () => {
   });
 
   it('is refused for weight-only models, which have no integer compute', async () => {
-    await expect(quantize(mlpModel(), 'weight-only', { format: 'qoperator' })).rejects.toThrow(/needs integer compute/);
+    await expect(quantize(mlpModel(), 'weight-only', { format: 'qoperator' })).rejects.toThrow(
+      /needs integer compute/,
+    );
   });
 });

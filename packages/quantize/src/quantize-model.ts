@@ -42,9 +42,13 @@ function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
   const problems: string[] = [];
   if (!bits.includes(recipe.bits)) problems.push(`bits ${recipe.bits} (it takes ${bits.join(', ')})`);
   if (!granularities.includes(recipe.granularity)) problems.push(`granularity "${recipe.granularity}"`);
-  if (!symmetric.includes(recipe.symmetric)) problems.push(recipe.symmetric ? 'symmetric weights' : 'asymmetric weights');
+  if (!symmetric.includes(recipe.symmetric))
+    problems.push(recipe.symmetric ? 'symmetric weights' : 'asymmetric weights');
   if (problems.length > 0) {
-    throw new QuantError('INVALID_ARGUMENT', `quantizer "${quantizer.name}" does not support ${problems.join(', ')}`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `quantizer "${quantizer.name}" does not support ${problems.join(', ')}`,
+    );
   }
 }
 
@@ -58,7 +62,10 @@ function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
  * @throws QuantError INVALID_ARGUMENT for bad options, INVALID_MODEL for a broken model, CALIBRATION_DATA for
  * missing or misfit samples, EXECUTOR when the runtime fails during calibration.
  */
-export async function quantizeModel(input: Uint8Array | Model, options: QuantizeOptions): Promise<QuantizeResult> {
+export async function quantizeModel(
+  input: Uint8Array | Model,
+  options: QuantizeOptions,
+): Promise<QuantizeResult> {
   const registry = options.registry ?? createDefaultRegistry();
   const target =
     typeof options.target === 'object'
@@ -70,7 +77,10 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   // A quantizer that takes one width only (binary 1, ternary 2) needs no --bits; others default to 8.
   const widths = weightQuantizer.capabilities.bits;
   const defaultBits = widths.includes(8) || widths.length !== 1 ? undefined : widths[0];
-  const recipe = resolveRecipe(options.bits === undefined && defaultBits !== undefined ? { ...options, bits: defaultBits } : options, target);
+  const recipe = resolveRecipe(
+    options.bits === undefined && defaultBits !== undefined ? { ...options, bits: defaultBits } : options,
+    target,
+  );
   checkQuantizer(weightQuantizer, recipe);
   if (recipe.format === 'packed' && weightQuantizer.packing === undefined) {
     throw new QuantError(
@@ -84,10 +94,17 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   let model = decodeModel(inputBytes);
   const { graph } = model;
   const fingerprint = modelFingerprint(model);
+  // Names key the plan, overrides and the report; older exporters leave them empty. Give each a unique one.
+  for (const [index, node] of graph.nodes.entries())
+    if (node.name === '') node.name = graph.uniqueName(`${node.opType}_${index}`);
+  graph.invalidate();
   const weightBytesBefore = weightBytes(graph);
   const opset = opsetVersion(model);
   if (opset === undefined) {
-    throw new QuantError('UNSUPPORTED', 'the model imports no default ONNX opset; quantkit needs an ai.onnx opset to plan for');
+    throw new QuantError(
+      'UNSUPPORTED',
+      'the model imports no default ONNX opset; quantkit needs an ai.onnx opset to plan for',
+    );
   }
   // Initializers that are not graph inputs need IR version 4; older models list every weight as an input.
   if (model.irVersion < 4) model.irVersion = 4;
@@ -104,10 +121,15 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   const keepFirstLast = recipe.keepHigherPrecision && weightQuantizer.keepHigherPrecision === 'first-last';
   const plan = planQuantization(graph, recipe, planOpset, keepFirstLast);
   const quantizerFor = (use: ConstantUse) =>
-    use.override?.quantizer === undefined ? weightQuantizer : registry.get('quantizer', use.override.quantizer);
+    use.override?.quantizer === undefined
+      ? weightQuantizer
+      : registry.get('quantizer', use.override.quantizer);
   // The report compares against the float graph as planned (BatchNorm folded), so every value name lines up.
   const reference = options.report === undefined ? undefined : decodeModel(encodeModel(model));
-  const emitter = new QdqEmitter(model, planOpset, { weightRange: recipe.weightRange, perConsumer: recipe.qdqPerConsumer });
+  const emitter = new QdqEmitter(model, planOpset, {
+    weightRange: recipe.weightRange,
+    perConsumer: recipe.qdqPerConsumer,
+  });
   let activations: ActivationRanges | undefined;
   let activationParams = new Map<string, LinearQuantParams>();
   if (recipe.mode === 'static') {
@@ -116,7 +138,8 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
       plan,
       recipe,
       quantizerFor,
-      activationQuantizer: linearQuantizer as typeof linearQuantizer & Required<Pick<QuantizerPlugin, 'paramsForRange'>>,
+      activationQuantizer: linearQuantizer as typeof linearQuantizer &
+        Required<Pick<QuantizerPlugin, 'paramsForRange'>>,
       ranges: activations.ranges,
       symmetric: activations.symmetric,
     });
@@ -127,7 +150,9 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   }
   emitter.finish();
   // Models older than IR 4 list every weight as a graph input too; drop the float ones nothing reads any more.
-  graph.inputs = graph.inputs.filter((input) => !graph.initializers.has(input.name) || graph.consumers(input.name).length > 0);
+  graph.inputs = graph.inputs.filter(
+    (input) => !graph.initializers.has(input.name) || graph.consumers(input.name).length > 0,
+  );
   graph.removeUnused();
   graph.topologicalSort();
   // Dynamic mode already writes integer operators; static QDQ is rewritten into them.
@@ -145,9 +170,13 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   const issues = target === undefined ? [] : checkModel(model, target);
   const errors = issues.filter((issue) => issue.severity === 'error');
   if (errors.length > 0) {
-    throw new QuantError('UNSUPPORTED', `the quantized model does not fit target "${target!.name}": ${formatIssues(errors)}`, {
-      details: { issues: errors },
-    });
+    throw new QuantError(
+      'UNSUPPORTED',
+      `the quantized model does not fit target "${target!.name}": ${formatIssues(errors)}`,
+      {
+        details: { issues: errors },
+      },
+    );
   }
   writeProvenance(model, recipe, recipe.target, activations?.calibrationHash ?? options.calibrationHash);
 
@@ -171,7 +200,10 @@ export async function quantizeModel(input: Uint8Array | Model, options: Quantize
   if (options.report !== undefined && reference !== undefined) {
     const samples = options.report.samples ?? options.calibrationData;
     if (options.executor === undefined || samples === undefined) {
-      throw new QuantError('INVALID_ARGUMENT', 'the per-layer report needs an executor and samples (report.samples or calibration data)');
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        'the per-layer report needs an executor and samples (report.samples or calibration data)',
+      );
     }
     report = await buildQuantizeReport({
       modelName: options.report.modelName ?? 'model',

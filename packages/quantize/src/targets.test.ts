@@ -14,7 +14,12 @@ const linearTargets = builtinTargets.filter((target) => target.method !== 'log')
 async function run(test: TestModel, target: TargetPlugin) {
   const random = createRandom(111);
   const calibration = Array.from({ length: 32 }, () => test.sample(random));
-  const result = await quantizeModel(encodeModel(test.model), { mode: 'static', target: target.name, executor, calibrationData: calibration });
+  const result = await quantizeModel(encodeModel(test.model), {
+    mode: 'static',
+    target: target.name,
+    executor,
+    calibrationData: calibration,
+  });
   const reference = await executor.createSession(encodeModel(test.model));
   const quantized = await executor.createSession(result.bytes);
   const metrics = createMetricsAccumulator();
@@ -48,10 +53,15 @@ describe.each(linearTargets.map((target) => [target.name, target] as const))('ta
       if (codes === undefined && zero !== undefined) activationDtypes.add(zero.dtype);
     }
     expect([...activationDtypes]).toEqual([target.activation.dtype]);
-    expect([...weightDtypes].every((dtype) => dtype === target.weight.dtype || dtype === target.activation.dtype)).toBe(true);
+    expect(
+      [...weightDtypes].every((dtype) => dtype === target.weight.dtype || dtype === target.activation.dtype),
+    ).toBe(true);
     if (target.weight.reduceRange) {
-      const codes = [...graph.initializers.entries()].filter(([name, t]) => name.startsWith('w') && t.dtype === 'int8');
-      for (const [, tensor] of codes) expect(Math.max(...Array.from(tensor.data as Int8Array, Math.abs))).toBeLessThanOrEqual(64);
+      const codes = [...graph.initializers.entries()].filter(
+        ([name, t]) => name.startsWith('w') && t.dtype === 'int8',
+      );
+      for (const [, tensor] of codes)
+        expect(Math.max(...Array.from(tensor.data as Int8Array, Math.abs))).toBeLessThanOrEqual(64);
     }
     if (target.qdqPerConsumer) {
       for (const node of graph.nodes.filter((n) => n.opType === 'DequantizeLinear')) {
@@ -65,17 +75,31 @@ describe.each(linearTargets.map((target) => [target.name, target] as const))('ta
 describe('targets the pipeline cannot serve yet, or models below their opset', () => {
   it('refuses the log-domain target with the linear quantizer', async () => {
     await expect(
-      quantizeModel(encodeModel(cnnModel().model), { mode: 'static', target: 'hisilicon-log', executor, calibrationData: [] }),
-    ).rejects.toSatisfy((error) => QuantError.is(error, 'UNSUPPORTED') && /log-domain|packed/.test(String(error)));
+      quantizeModel(encodeModel(cnnModel().model), {
+        mode: 'static',
+        target: 'hisilicon-log',
+        executor,
+        calibrationData: [],
+      }),
+    ).rejects.toSatisfy(
+      (error) => QuantError.is(error, 'UNSUPPORTED') && /log-domain|packed/.test(String(error)),
+    );
   });
 
   it('refuses gpu-tensorrt below opset 13, naming the fix', async () => {
     await expect(
-      quantizeModel(encodeModel(cnnModel(1, 11).model), { mode: 'static', target: 'gpu-tensorrt', executor, calibrationData: [] }),
+      quantizeModel(encodeModel(cnnModel(1, 11).model), {
+        mode: 'static',
+        target: 'gpu-tensorrt',
+        executor,
+        calibrationData: [],
+      }),
     ).rejects.toThrow(/needs opset 13 or newer/);
   });
 
   it('lists the valid targets for an unknown name', async () => {
-    await expect(quantizeModel(encodeModel(cnnModel().model), { mode: 'dynamic', target: 'tpu' })).rejects.toThrow(/x86-vnni/);
+    await expect(
+      quantizeModel(encodeModel(cnnModel().model), { mode: 'dynamic', target: 'tpu' }),
+    ).rejects.toThrow(/x86-vnni/);
   });
 });

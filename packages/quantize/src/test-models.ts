@@ -20,7 +20,11 @@ export function createRandom(seed: number): () => number {
 /** Uniform values in [-scale, scale). */
 export function randomTensor(shape: number[], random: () => number, scale = 1): Tensor<'float32'> {
   const size = shape.reduce((a, b) => a * b, 1);
-  return createTensor('float32', shape, Float32Array.from({ length: size }, () => (random() * 2 - 1) * scale));
+  return createTensor(
+    'float32',
+    shape,
+    Float32Array.from({ length: size }, () => (random() * 2 - 1) * scale),
+  );
 }
 
 /** Roughly normal values (sum of uniforms), like trained weights. */
@@ -33,8 +37,21 @@ export function gaussianTensor(shape: number[], random: () => number, std: numbe
   );
 }
 
-export function node(opType: string, inputs: string[], outputs: string[], attributes: Record<string, Attribute> = {}, name?: string): Node {
-  return { name: name ?? `${opType}_${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: new Map(Object.entries(attributes)) };
+export function node(
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Record<string, Attribute> = {},
+  name?: string,
+): Node {
+  return {
+    name: name ?? `${opType}_${outputs[0]}`,
+    opType,
+    domain: '',
+    inputs,
+    outputs,
+    attributes: new Map(Object.entries(attributes)),
+  };
 }
 
 const ints = (value: number[]): Attribute => ({ type: 'ints', value });
@@ -53,10 +70,18 @@ export function cnnModel(seed = 1, opset = 13): TestModel {
   const initializers: Record<string, Tensor> = {
     w1: gaussianTensor([channels, 3, 3, 3], r, 0.3),
     b1: randomTensor([channels], r, 0.1),
-    bn_scale: createTensor('float32', [channels], Float32Array.from({ length: channels }, () => 0.5 + r())),
+    bn_scale: createTensor(
+      'float32',
+      [channels],
+      Float32Array.from({ length: channels }, () => 0.5 + r()),
+    ),
     bn_bias: randomTensor([channels], r, 0.2),
     bn_mean: randomTensor([channels], r, 0.1),
-    bn_var: createTensor('float32', [channels], Float32Array.from({ length: channels }, () => 0.5 + r())),
+    bn_var: createTensor(
+      'float32',
+      [channels],
+      Float32Array.from({ length: channels }, () => 0.5 + r()),
+    ),
     w2: gaussianTensor([16, channels, 3, 3], r, 0.15),
     b2: randomTensor([16], r, 0.1),
     w3: gaussianTensor([16, 10], r, 0.3),
@@ -146,7 +171,8 @@ export function attentionModel(seed = 3, dim = 32, tokens = 8): TestModel {
 /** Opset 9 with every weight in a Constant node, as older exporters wrote them. */
 export function constantWeightsModel(seed = 4): TestModel {
   const r = createRandom(seed);
-  const constant = (name: string, tensor: Tensor) => node('Constant', [], [name], { value: { type: 'tensor', value: tensor } });
+  const constant = (name: string, tensor: Tensor) =>
+    node('Constant', [], [name], { value: { type: 'tensor', value: tensor } });
   const model = createModel({
     opset: 9,
     inputs: [{ name: 'x', dtype: 'float32', shape: [2, 48] }],

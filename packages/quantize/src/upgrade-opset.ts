@@ -1,5 +1,5 @@
 import { QuantError, createTensor } from '@quantkit/core';
-import { type Model, type Node, setOpsetVersion } from '@quantkit/onnx';
+import { type Graph, type Model, type Node, setOpsetVersion, subgraphsOf } from '@quantkit/onnx';
 
 function intsAttribute(node: Node, name: string): number[] | undefined {
   const attribute = node.attributes.get(name);
@@ -17,6 +17,24 @@ function intsAttribute(node: Node, name: string): number[] | undefined {
  */
 export function upgradeOpset9To10(model: Model): void {
   const { graph } = model;
+  const changed = new Set(['Slice', 'TopK', 'Upsample']);
+  const nested = (g: Graph): Node | undefined => {
+    for (const node of g.nodes) {
+      for (const sub of subgraphsOf(node)) {
+        const found = sub.nodes.find((inner) => changed.has(inner.opType)) ?? nested(sub);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  };
+  const inSubgraph = nested(graph);
+  if (inSubgraph !== undefined) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      `static quantization moves opset 9 models to opset 10, but ${inSubgraph.opType} "${inSubgraph.name}" sits in a ` +
+        'subgraph (If/Loop/Scan) whose rewrite quantkit does not do; convert the model to opset 10 first',
+    );
+  }
   for (const node of [...graph.nodes]) {
     if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
     if (node.opType === 'Slice') {
@@ -25,7 +43,10 @@ export function upgradeOpset9To10(model: Model): void {
       const axes = intsAttribute(node, 'axes');
       const constant = (suffix: string, values: number[]) => {
         const name = graph.uniqueName(`${node.name || node.outputs[0]}_${suffix}`);
-        graph.addInitializer(name, createTensor('int64', [values.length], BigInt64Array.from(values, BigInt)));
+        graph.addInitializer(
+          name,
+          createTensor('int64', [values.length], BigInt64Array.from(values, BigInt)),
+        );
         return name;
       };
       const inputs = [node.inputs[0]!, constant('starts', starts), constant('ends', ends)];
@@ -37,7 +58,10 @@ export function upgradeOpset9To10(model: Model): void {
     } else if (node.opType === 'TopK') {
       const k = node.attributes.get('k');
       const name = graph.uniqueName(`${node.name || node.outputs[0]}_k`);
-      graph.addInitializer(name, createTensor('int64', [1], BigInt64Array.of(BigInt(k?.type === 'int' ? k.value : 1))));
+      graph.addInitializer(
+        name,
+        createTensor('int64', [1], BigInt64Array.of(BigInt(k?.type === 'int' ? k.value : 1))),
+      );
       node.attributes.delete('k');
       graph.removeNode(node);
       node.inputs = [node.inputs[0]!, name];

@@ -34,7 +34,11 @@ describe('onnxruntime-web (wasm backend)', () => {
       const test = build();
       const random = createRandom(94);
       const calibration = Array.from({ length: 64 }, () => test.sample(random));
-      const result = await quantizeModel(encodeModel(test.model), { ...options, executor: calibrator, calibrationData: calibration });
+      const result = await quantizeModel(encodeModel(test.model), {
+        ...options,
+        executor: calibrator,
+        calibrationData: calibration,
+      });
       const reference = await web.createSession(encodeModel(test.model));
       const quantized = await web.createSession(result.bytes);
       const metrics = createMetricsAccumulator();
@@ -55,7 +59,11 @@ describe('onnxruntime-web (wasm backend)', () => {
   it('runs q4 MatMulNBits on a MatMul model with SQNR >= 20 dB', async () => {
     const test = attentionModel(95, 64, 8);
     const random = createRandom(96);
-    const result = await quantizeModel(encodeModel(test.model), { mode: 'weight-only', granularity: 'block', bits: 4 });
+    const result = await quantizeModel(encodeModel(test.model), {
+      mode: 'weight-only',
+      granularity: 'block',
+      bits: 4,
+    });
     const reference = await web.createSession(encodeModel(test.model));
     const quantized = await web.createSession(result.bytes);
     const feeds = test.sample(random);

@@ -34,7 +34,10 @@ describe('weight ranges', () => {
   });
 
   it('records the choice in the recipe', async () => {
-    const result = await quantizeModel(encodeModel(mlpModel().model), { mode: 'weight-only', weightRange: 'mse' });
+    const result = await quantizeModel(encodeModel(mlpModel().model), {
+      mode: 'weight-only',
+      weightRange: 'mse',
+    });
     expect(result.summary.recipe.weightRange).toBe('mse');
     await expect(
       quantizeModel(encodeModel(mlpModel().model), { mode: 'weight-only', weightRange: 'best' as never }),

@@ -22,15 +22,23 @@ export function defaultWorkerCount(samples: number): number {
   return Math.max(1, Math.min(availableParallelism() - 1, samples));
 }
 
-function runWorker(job: CalibrationJob, onProgress: () => void): Promise<Extract<CalibrationWorkerMessage, { type: 'done' }>> {
+function runWorker(
+  job: CalibrationJob,
+  onProgress: () => void,
+  started: Worker[],
+): Promise<Extract<CalibrationWorkerMessage, { type: 'done' }>> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./calibration-worker.js', import.meta.url), { workerData: job });
+    started.push(worker);
     worker.on('message', (message: CalibrationWorkerMessage) => {
       if (message.type === 'progress') onProgress();
       else if (message.type === 'done') resolve(message);
-      else reject(new QuantError((message.code as QuantErrorCode | undefined) ?? 'INTERNAL', message.message));
+      else
+        reject(new QuantError((message.code as QuantErrorCode | undefined) ?? 'INTERNAL', message.message));
     });
-    worker.on('error', (error) => reject(new QuantError('INTERNAL', `a calibration worker failed: ${error.message}`, { cause: error })));
+    worker.on('error', (error) =>
+      reject(new QuantError('INTERNAL', `a calibration worker failed: ${error.message}`, { cause: error })),
+    );
     worker.on('exit', (code) => {
       if (code !== 0) reject(new QuantError('INTERNAL', `a calibration worker exited with code ${code}`));
     });
@@ -59,7 +67,8 @@ export function createWorkerCalibrationRunner(settings: WorkerCalibrationSetting
     const bytes = encodeModel(model);
     let done = 0;
     const progress = () => options.onProgress?.({ phase: 'calibrate', done: ++done, total: options.total });
-    const results = await Promise.all(
+    const started: Worker[] = [];
+    const running = Promise.all(
       Array.from({ length: workers }, (_, shard) =>
         runWorker(
           {
@@ -77,9 +86,18 @@ export function createWorkerCalibrationRunner(settings: WorkerCalibrationSetting
             maxTensorsPerPass: options.maxTensorsPerPass,
           },
           progress,
+          started,
         ),
       ),
     );
+    let results: Awaited<typeof running>;
+    try {
+      results = await running;
+    } catch (error) {
+      // One shard failed: the others would only burn CPU and keep the process alive.
+      await Promise.all(started.map((worker) => worker.terminate()));
+      throw error;
+    }
     const observers = new Map<string, Observer>();
     const ranges = new Map<string, ValueRange>();
     for (const request of requests) {
