@@ -1,34 +1,15 @@
 // Form (a): binary weights as int8/int4 -1/+1 codes behind a per-channel DequantizeLinear, run by stock
 // onnxruntime-node and compared with a float simulation computed here (dequantized weights times the inputs).
-import { type Tensor, sizeOf, createRegistry, type QuantizerPlugin } from '@quantkit/core';
+import { type Tensor, sizeOf, } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type Model, type NodeInit, createModel, decodeModel, encodeModel } from '@quantkit/onnx';
-import { createDefaultRegistry } from './builtins.js';
 import { quantizeModel } from './quantize-model.js';
+import { createRandom, registryWith } from './test-models.js';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { binaryQuantizer, createBinaryQuantizer } from '@quantkit/quantizer-binary';
 
-/** The built-in registry with this package's plugin (from source) in place of the built copy of the same name. */
-function registryWith(plugin: QuantizerPlugin) {
-  const builtins = createDefaultRegistry().plugins.filter(
-    (p) => !(p.kind === 'quantizer' && p.name === plugin.name),
-  );
-  return createRegistry([...builtins, plugin]);
-}
-
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
-
-/** Seeded PRNG (mulberry32), so models and inputs are the same on every run. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function floatTensor(shape: number[], random: () => number, scale = 1): Tensor<'float32'> {
   return {

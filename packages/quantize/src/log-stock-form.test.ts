@@ -5,25 +5,16 @@ import {
   type QuantizerPlugin,
   type Tensor,
   createTensor,
-  createRegistry,
 } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type Model, createModel, encodeModel } from '@quantkit/onnx';
-import { createDefaultRegistry } from './builtins.js';
 import { quantizeModel } from './quantize-model.js';
+import { registryWith } from './test-models.js';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { dequantizeQuantized } from '@quantkit/quantizer-log';
 import { createLogQuantizer, logQuantizer } from '@quantkit/quantizer-log';
 import { nnieLogQuantizer } from '@quantkit/quantizer-log';
-
-/** The built-in registry with this package's plugin (from source) in place of the built copy of the same name. */
-function registryWith(plugin: QuantizerPlugin) {
-  const builtins = createDefaultRegistry().plugins.filter(
-    (p) => !(p.kind === 'quantizer' && p.name === plugin.name),
-  );
-  return createRegistry([...builtins, plugin]);
-}
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
 

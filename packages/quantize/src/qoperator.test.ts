@@ -16,14 +16,10 @@ import {
   mlpModel,
   node,
   randomTensor,
+  drawSamples as samples,
 } from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
-
-function samples(model: TestModel, count: number, seed: number): Record<string, Tensor>[] {
-  const random = createRandom(seed);
-  return Array.from({ length: count }, () => model.sample(random));
-}
 
 async function runAll(
   bytes: Uint8Array,

@@ -18,14 +18,10 @@ import {
   node,
   openWakeWordModel,
   randomTensor,
+  drawSamples as samples,
 } from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
-
-function samples(model: TestModel, count: number, seed: number): Record<string, Tensor>[] {
-  const random = createRandom(seed);
-  return Array.from({ length: count }, () => model.sample(random));
-}
 
 /** Runs both models in onnxruntime-node on fresh samples and returns the accumulated output metrics. */
 async function evaluate(

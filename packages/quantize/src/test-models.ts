@@ -2,8 +2,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type Tensor, createTensor } from '@quantkit/core';
+import { type QuantizerPlugin, type Tensor, createRegistry, createTensor } from '@quantkit/core';
 import { type Attribute, type Model, type Node, createModel } from '@quantkit/onnx';
+import { createDefaultRegistry } from './builtins.js';
 
 /** A seeded PRNG (mulberry32) so every test model and sample is the same on every run. */
 export function createRandom(seed: number): () => number {
@@ -202,4 +203,18 @@ export function openWakeWordModel(file: string): string {
     if (existsSync(candidate)) return candidate;
   }
   throw new Error(`openwakeword-js/models/${file} is not installed; run pnpm install`);
+}
+
+/** `count` seeded samples of a test model's inputs. */
+export function drawSamples(model: TestModel, count: number, seed: number): Record<string, Tensor>[] {
+  const random = createRandom(seed);
+  return Array.from({ length: count }, () => model.sample(random));
+}
+
+/** The built-in registry with `plugin` in place of the built-in of the same name (a plugin under test from source). */
+export function registryWith(plugin: QuantizerPlugin) {
+  const builtins = createDefaultRegistry().plugins.filter(
+    (p) => !(p.kind === 'quantizer' && p.name === plugin.name),
+  );
+  return createRegistry([...builtins, plugin]);
 }
