@@ -73,8 +73,14 @@ function emitMatMul(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quant
       ? quantized.params
       : { ...quantized.params, scale: quantized.params.scale.map((s) => Math.fround(s * alpha)) };
   const base = node.inputs[1]!;
-  const codes = emitter.constant(`${base}_quantized`, quantized.codes);
-  const { scale, zeroPoint } = emitter.paramConstants(base, quantized.codes.shape, params);
+  // A weight shared by several MatMuls (tied layers) is stored once when they quantize it alike.
+  const { codes, scale, zeroPoint } = emitter.cached(
+    JSON.stringify(['dynamic', base, transB, alpha, quantizer.name, options]),
+    () => ({
+      codes: emitter.constant(`${base}_quantized`, quantized.codes),
+      ...emitter.paramConstants(base, quantized.codes.shape, params),
+    }),
+  );
   const output = node.outputs[0]!;
   const inputs = [node.inputs[0]!, codes, scale, zeroPoint];
 

@@ -135,6 +135,13 @@ export class QdqEmitter {
   /** Every weight quantized into the graph, for reports. */
   readonly weights: WeightRecord[] = [];
   private readonly sharedConstants = new Map<string, string>();
+  private readonly cache = new Map<string, unknown>();
+
+  /** Makes a value once per key (initializer names for a weight several nodes share) and returns it after. */
+  cached<T>(key: string, make: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, make());
+    return this.cache.get(key) as T;
+  }
   private readonly constantParams = new Map<string, LinearQuantParams>();
 
   /** Quantizes a node's weight with a quantizer plugin and records it for reports. */
