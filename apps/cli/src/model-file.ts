@@ -1,7 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { CalibrationInput } from '@quantkit/calibration';
 import { QuantError } from '@quantkit/core';
-import { type Model, decodeModel } from '@quantkit/onnx';
+import { type Model, encodeModel } from '@quantkit/onnx';
+import { readModelFile as readOnnxFile } from '@quantkit/onnx/node';
+import { weightBytes } from '@quantkit/quantize';
 import { requireExisting } from './paths.js';
 
 /** A model file read and decoded, with the inputs a caller must feed. */
@@ -22,13 +24,16 @@ export interface ModelFile {
  */
 export async function readModelFile(path: string, what = 'model'): Promise<ModelFile> {
   await requireExisting(path, what, 'file');
-  let bytes: Uint8Array;
+  let size: number;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    size = (await stat(path)).size;
   } catch (error) {
     throw new QuantError('IO_ERROR', `cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
   }
-  const model = decodeModel(bytes, path);
+  // The onnx package's reader also loads weights kept in external data files beside the model.
+  const model = await readOnnxFile(path);
+  // Runtimes take the model as bytes: with external weights loaded, re-encode it whole; else keep the file's bytes.
+  const bytes = size < weightBytes(model.graph) ? encodeModel(model) : new Uint8Array(await readFile(path));
   const { graph } = model;
   const inputs = graph.inputs
     .filter((input) => !graph.initializers.has(input.name))

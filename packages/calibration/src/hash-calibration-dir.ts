@@ -47,7 +47,13 @@ export async function hashCalibrationDir(dir: string): Promise<string> {
   const hash = createHash('sha256');
   for (const file of files) {
     const path = join(dir, file);
-    const size = (await stat(path)).size;
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch (error) {
+      // A dangling symlink, or a file removed while we read the folder.
+      throw fsError(error, path, 'read');
+    }
     // Path and size first, NUL-separated, so two folders can only collide if sha256 does.
     hash.update(`${file}\0${size}\0`);
     try {

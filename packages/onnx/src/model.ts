@@ -170,6 +170,11 @@ function validateGraph(
   for (const name of graph.opaqueInitializers.keys()) {
     if (!defined.has(name) || !graph.isInput(name)) define(name, 'an initializer');
   }
+  // Sparse initializers are named by their values tensor.
+  for (const sparse of graph.sparseInitializers as { values?: { name?: string } }[]) {
+    const name = sparse.values?.name ?? '';
+    if (!defined.has(name) || !graph.isInput(name)) define(name, 'a sparse initializer');
+  }
   for (const node of graph.nodes) {
     if (!node.opType) fail(source, `${where} has a node without op_type (${describeNode(node)})`);
     if (!domains.has(normalizeDomain(node.domain))) {

@@ -362,7 +362,10 @@ export function decodeTensor(
     }
     return { ...tensorFromProto(proto, options), name: proto.name ?? '' };
   } catch (error) {
-    if (QuantError.is(error) && error.code !== 'INVALID_MODEL') throw error;
+    // Keep the code (UNSUPPORTED stays UNSUPPORTED) but always say which file it was.
+    if (QuantError.is(error) && error.code !== 'INVALID_MODEL') {
+      throw new QuantError(error.code, `${source}: ${error.message}`, { cause: error });
+    }
     throw new QuantError('INVALID_MODEL', `${source}: ${describe(error)}`, { cause: error });
   }
 }

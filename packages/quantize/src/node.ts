@@ -1,9 +1,8 @@
-import { access, readFile, realpath, rm } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
+import { access, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { dirname, extname, resolve, sep } from 'node:path';
 import { QuantError } from '@quantkit/core';
 import { countCalibrationSamples, hashCalibrationDir, readCalibrationDir } from '@quantkit/calibration/node';
-import { decodeModel } from '@quantkit/onnx';
-import { writeFileAtomic } from '@quantkit/onnx/node';
+import { readModelFile, writeFileAtomic, writeModelFile } from '@quantkit/onnx/node';
 import { batchSamples } from './batch-samples.js';
 import { feedInputs } from './calibrate.js';
 import { type CalibrationCache, parseCalibrationCache } from './calibration-cache.js';
@@ -11,6 +10,7 @@ import { writeReportHtml } from './chart-script.js';
 import type { CalibrationSample, CalibrationSource, QuantizeOptions } from './options.js';
 import { type QuantOverrides, parseOverrides } from './overrides.js';
 import { type QuantizeResult, quantizeModel } from './quantize-model.js';
+import { weightBytes } from './summary.js';
 import type { QuantizeReport } from './report.js';
 import { createWorkerCalibrationRunner } from './worker-calibration.js';
 
@@ -85,24 +85,37 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-/** Checks the files a run will write before any work: none may be the input, or exist without force. */
+/**
+ * Checks the files a run will write before any work: none may be a file the run reads (the model, an overrides
+ * file, a calibration cache), or exist without force, and each must go into an existing folder.
+ */
 async function checkOutputs(
-  inputPath: string,
+  reads: readonly (readonly [string, string | undefined])[],
   outputs: readonly (readonly [string, string | undefined])[],
   force: boolean,
 ) {
-  const input = await canonical(inputPath);
+  const inputs = new Map<string, string>();
+  for (const [what, path] of reads) if (path !== undefined) inputs.set(await canonical(path), what);
   const seen = new Map<string, string>();
   for (const [what, path] of outputs) {
     if (path === undefined) continue;
     const target = await canonical(path);
-    if (target === input) {
-      throw new QuantError('OUTPUT_CONFLICT', `${what} "${path}" is the input model; choose another path`);
+    const read = inputs.get(target);
+    if (read !== undefined) {
+      throw new QuantError('OUTPUT_CONFLICT', `${what} "${path}" is the ${read}; choose another path`);
     }
     const clash = seen.get(target);
     if (clash !== undefined)
       throw new QuantError('OUTPUT_CONFLICT', `${what} and ${clash} are the same file "${path}"`);
     seen.set(target, what);
+    const folder = dirname(resolve(path));
+    const folderStat = await stat(folder).catch(() => undefined);
+    if (folderStat?.isDirectory() !== true || path.endsWith('/') || path.endsWith(sep)) {
+      throw new QuantError(
+        'IO_ERROR',
+        `cannot write ${what} "${path}": "${folder}" is not an existing folder`,
+      );
+    }
     if (!force && (await exists(path))) {
       throw new QuantError(
         'OUTPUT_CONFLICT',
@@ -140,7 +153,14 @@ export async function quantizeFile(
   if (!(await exists(inputPath)))
     throw new QuantError('NOT_FOUND', `model file "${inputPath}" does not exist`);
   await checkOutputs(
-    inputPath,
+    [
+      ['input model', inputPath],
+      [
+        'overrides file this run reads',
+        typeof options.overrides === 'string' ? options.overrides : undefined,
+      ],
+      ['calibration cache this run reads', options.loadCalibration],
+    ],
     [
       ['output', outputPath],
       ['calibration cache', options.saveCalibration],
@@ -157,14 +177,12 @@ export async function quantizeFile(
       `calibration caches belong to mode "static", not "${options.mode}"`,
     );
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(inputPath);
-  } catch (error) {
-    throw new QuantError('IO_ERROR', `cannot read model file "${inputPath}"`, { cause: error });
-  }
-  const model = decodeModel(bytes, inputPath);
+  // readModelFile also loads weights kept in external data files next to the model.
+  const model = await readModelFile(inputPath);
   const inputs = feedInputs(model);
+  // Weights beyond the file's own bytes live in external data: the output keeps them external too.
+  const fileSize = (await stat(inputPath)).size;
+  const externalData = fileSize < weightBytes(model.graph);
 
   const overrides =
     typeof options.overrides === 'string'
@@ -218,7 +236,7 @@ export async function quantizeFile(
     force: _force,
     ...pipelineOptions
   } = options;
-  const result = await quantizeModel(bytes, {
+  const result = await quantizeModel(model, {
     ...pipelineOptions,
     ...calibration,
     ...(overrides !== undefined && { overrides }),
@@ -251,11 +269,14 @@ export async function quantizeFile(
       await writeReport(options.report, result.report);
       written.push(options.report);
     }
-    await writeFileAtomic(outputPath, result.bytes);
+    if (externalData) await writeModelFile(outputPath, result.model, { externalData: true });
+    else await writeFileAtomic(outputPath, result.bytes);
   } catch (error) {
     // The model is written last; if anything failed, take back what this run wrote so no half result remains.
     await Promise.all(written.map((path) => rm(path, { force: true })));
     throw error;
   }
-  return { ...result, outputPath };
+  // The size a user sees is the file's; with external data, the whole model's encoded size stands for it.
+  const summary = externalData ? result.summary : { ...result.summary, sizeBefore: fileSize };
+  return { ...result, summary, outputPath };
 }

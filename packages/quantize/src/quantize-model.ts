@@ -125,7 +125,16 @@ export async function quantizeModel(
       ? weightQuantizer
       : registry.get('quantizer', use.override.quantizer);
   // The report compares against the float graph as planned (BatchNorm folded), so every value name lines up.
-  const reference = options.report === undefined ? undefined : decodeModel(encodeModel(model));
+  // graph.clone() shares tensors, which quantization replaces rather than changes, so the copy costs no weights.
+  const reference =
+    options.report === undefined
+      ? undefined
+      : {
+          ...model,
+          opsetImports: model.opsetImports.map((entry) => ({ ...entry })),
+          metadata: new Map(model.metadata),
+          graph: model.graph.clone(),
+        };
   const emitter = new QdqEmitter(model, planOpset, {
     weightRange: recipe.weightRange,
     perConsumer: recipe.qdqPerConsumer,
