@@ -236,7 +236,8 @@ export async function quantizeFile(
     force: _force,
     ...pipelineOptions
   } = options;
-  const result = await quantizeModel(model, {
+  // Without external data the file's bytes are the model: pass them, sparing an encode of the decoded copy.
+  const result = await quantizeModel(externalData ? model : await readFile(inputPath), {
     ...pipelineOptions,
     ...calibration,
     ...(overrides !== undefined && { overrides }),
@@ -276,7 +277,5 @@ export async function quantizeFile(
     await Promise.all(written.map((path) => rm(path, { force: true })));
     throw error;
   }
-  // The size a user sees is the file's; with external data, the whole model's encoded size stands for it.
-  const summary = externalData ? result.summary : { ...result.summary, sizeBefore: fileSize };
-  return { ...result, summary, outputPath };
+  return { ...result, outputPath };
 }
