@@ -14,6 +14,7 @@ import {
   type ExternalDataLoader,
   type ExternalDataRef,
   dtypeFromOnnx,
+  externalDataRef,
   isOnnxDataType,
   isSupportedOnnxDataType,
   onnxFromDtype,
@@ -220,6 +221,23 @@ export function nodeFromProto(proto: NodeProto, position: number, context: Proto
  * @throws QuantError INVALID_MODEL for unnamed or duplicate initializers, data that disagrees with dims, unknown
  *   data or attribute types.
  */
+/** Bytes per element of the data types quantkit keeps opaque but may find in external data. */
+const OPAQUE_ELEMENT_BYTES: Readonly<Record<number, number>> = { 12: 4, 13: 8, 14: 8, 15: 16, 18: 1, 20: 1 };
+
+/**
+ * An opaque tensor (uint32, uint64, complex...) stored in external data is read into raw_data while the loader is
+ * at hand: written back unchanged it would point at the input's data file, which the output does not carry.
+ */
+function inlineExternal(tensor: TensorProto, context: ProtoDecodeContext): TensorProto {
+  const external = externalDataRef(tensor);
+  if (external === undefined || context.externalData === undefined) return tensor;
+  const size = (tensor.dims ?? []).reduce<number>((product, dim) => product * int64ToNumber(dim), 1);
+  const length = external.length ?? size * (OPAQUE_ELEMENT_BYTES[tensor.data_type ?? 0] ?? Number.NaN);
+  if (!Number.isFinite(length)) return tensor;
+  const raw = context.externalData(external.location, external.offset, length);
+  return { ...tensor, raw_data: Uint8Array.from(raw), data_location: 0, external_data: [] };
+}
+
 export function graphFromProto(proto: GraphProto, context: ProtoDecodeContext = {}): Graph {
   const initializers = new Map<string, Tensor>();
   const opaqueInitializers = new Map<string, TensorProto>();
@@ -231,7 +249,7 @@ export function graphFromProto(proto: GraphProto, context: ProtoDecodeContext = 
     }
     checkDataType(tensor, `initializer "${name}"`);
     if (isHoldable(tensor)) initializers.set(name, tensorFromProto(tensor, context));
-    else opaqueInitializers.set(name, tensor);
+    else opaqueInitializers.set(name, inlineExternal(tensor, context));
   }
   return new Graph({
     name: proto.name ?? '',

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QuantError } from '@quantkit/core';
@@ -179,5 +179,44 @@ describe('readTensorFile', () => {
     await writeFile(path, encodeTensor('input', tensor));
     expect(await readTensorFile(path)).toEqual({ ...tensor, name: 'input' });
     await expectCode(readTensorFile(join(folder, 'input_9.pb')), 'NOT_FOUND', 'input_9.pb');
+  });
+});
+
+describe('opaque tensors in external data', () => {
+  it('reads a uint64 initializer from the data file into the model, so a copy elsewhere does not point back', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'quantkit-opaque-'));
+    try {
+      const a = join(root, 'a');
+      const b = join(root, 'b');
+      await Promise.all([mkdir(a), mkdir(b)]);
+      const model = createModel({
+        opset: 13,
+        inputs: [['x', 'float32', [1]]],
+        outputs: [['y', 'float32', [1]]],
+        nodes: [{ opType: 'Identity', inputs: ['x'], outputs: ['y'] }],
+      });
+      const bytes = new Uint8Array(2400).map((_, i) => i % 251);
+      model.graph.opaqueInitializers.set('big', {
+        name: 'big',
+        data_type: 13,
+        dims: [300],
+        data_location: 1,
+        external_data: [
+          { key: 'location', value: 'm.onnx.data' },
+          { key: 'offset', value: '0' },
+          { key: 'length', value: '2400' },
+        ],
+      });
+      await writeFile(join(a, 'm.onnx'), encodeModel(model));
+      await writeFile(join(a, 'm.onnx.data'), bytes);
+      const loaded = await readModelFile(join(a, 'm.onnx'));
+      await writeModelFile(join(b, 'out.onnx'), loaded);
+      const copy = decodeModel(new Uint8Array(await readFile(join(b, 'out.onnx'))));
+      const big = copy.graph.opaqueInitializers.get('big')!;
+      expect(big.data_location ?? 0).toBe(0);
+      expect(Array.from(big.raw_data!)).toEqual(Array.from(bytes));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
