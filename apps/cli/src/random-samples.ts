@@ -1,4 +1,5 @@
 import { type DType, QuantError, type Tensor, allocate, listChoices, sizeOf } from '@quantkit/core';
+import { createSeededRandom } from '@quantkit/core';
 
 /** A model input as far as random data needs it. Non-numeric or negative dims are symbolic. */
 export interface RandomInput {
@@ -11,16 +12,7 @@ export interface RandomInput {
  * mulberry32: a tiny 32-bit PRNG. Deterministic across platforms, which is all random comparison data needs: the
  * same seed must give the same inputs so two `compare` runs agree.
  */
-export function createPrng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const createPrng = createSeededRandom;
 
 /** The seed random inputs use when none is given, so runs without --seed agree with each other. */
 export const DEFAULT_SEED = 1;

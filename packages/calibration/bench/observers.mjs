@@ -1,5 +1,7 @@
 // Micro benchmark: observe() throughput of every built-in observer on 1M-element float32 batches, against a named
 // baseline in the same run (a plain loop computing min and max). Run `pnpm build` first; `pnpm bench` runs this.
+
+import { createSeededRandom } from '@quantkit/core';
 import {
   entropyObserver,
   minMaxObserver,
@@ -14,14 +16,10 @@ const ROUNDS = 5;
 
 // Laplace(0, 1) values from a seeded generator (mulberry32), a few batches with growing scale so histograms re-bin.
 function laplaceBatch(seed, scale) {
-  let state = seed >>> 0;
+  const random = createSeededRandom(seed);
   const out = new Float32Array(ELEMENTS);
   for (let i = 0; i < ELEMENTS; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
+    const u = random() - 0.5;
     out[i] = -scale * Math.sign(u) * Math.log(1 - 2 * Math.abs(u));
   }
   return out;

@@ -68,3 +68,4 @@ export {
 } from './quantize-linear.js';
 export { type Registry, createRegistry, validatePlugin } from './registry.js';
 export { type Tensor, axisLayout, createTensor, sameShape, sizeOf } from './tensor.js';
+export { createSeededRandom } from './seeded-random.js';

@@ -1,19 +1,11 @@
 // Shared by the tests of this package (not exported): running models in onnxruntime-node and seeded data.
-import type { DType, Tensor } from '@quantkit/core';
+import { type DType, type Tensor, createSeededRandom } from '@quantkit/core';
 import * as ort from 'onnxruntime-node';
 
 /** Deterministic pseudo-random floats in [-1, 1) (mulberry32), so failures reproduce. */
 export function seededFloats(count: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
+  const random = createSeededRandom(seed);
+  return Float32Array.from({ length: count }, () => random() * 2 - 1);
 }
 
 export function floatTensor(shape: number[], seed: number, scale = 1, offset = 0): Tensor<'float32'> {

@@ -1,15 +1,10 @@
 // Form (a) in onnxruntime-node: the log codes run in an unmodified runtime and compute exactly what a float
 // simulation of the same quantization computes.
-import {
-  type QuantizedTensor,
-  type QuantizerPlugin,
-  type Tensor,
-  createTensor,
-} from '@quantkit/core';
+import { type QuantizedTensor, type QuantizerPlugin, type Tensor, createTensor } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type Model, createModel, encodeModel } from '@quantkit/onnx';
 import { quantizeModel } from './quantize-model.js';
-import { registryWith } from './test-models.js';
+import { createRandom, registryWith } from './test-models.js';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { dequantizeQuantized } from '@quantkit/quantizer-log';
@@ -17,18 +12,6 @@ import { createLogQuantizer, logQuantizer } from '@quantkit/quantizer-log';
 import { nnieLogQuantizer } from '@quantkit/quantizer-log';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
-
-/** mulberry32: a seeded PRNG so the model and inputs are the same on every run. */
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Roughly normal values (sum of four uniforms) with standard deviation `std`, like trained weights. */
 function gaussian(shape: number[], random: () => number, std: number): Tensor<'float32'> {

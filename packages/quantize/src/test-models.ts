@@ -2,21 +2,18 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { type QuantizerPlugin, type Tensor, createRegistry, createTensor } from '@quantkit/core';
+import {
+  type QuantizerPlugin,
+  type Tensor,
+  createRegistry,
+  createSeededRandom,
+  createTensor,
+} from '@quantkit/core';
 import { type Attribute, type Model, type Node, createModel } from '@quantkit/onnx';
 import { createDefaultRegistry } from './builtins.js';
 
-/** A seeded PRNG (mulberry32) so every test model and sample is the same on every run. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG so every test model and sample is the same on every run. */
+export const createRandom = createSeededRandom;
 
 /** Uniform values in [-scale, scale). */
 export function randomTensor(shape: number[], random: () => number, scale = 1): Tensor<'float32'> {

@@ -21,12 +21,15 @@ describe('binarizeActivations', () => {
           const mean = values.reduce((sum, v) => sum + Math.abs(v), 0) / values.length;
           expect(scale).toBe(Math.fround(mean));
           expect(Array.from(codes.data)).toEqual(values.map((v) => (v < 0 ? -1 : 1)));
+          // mean|x| is the least-squares scale for sign codes; `scale` is its float32 rounding (checked above),
+          // which on subnormal inputs is too coarse to compare against perturbations, so test the exact mean.
           const error = (s: number) => values.reduce((sum, v, i) => sum + (v - s * codes.data[i]!) ** 2, 0);
-          expect(error(scale)).toBeLessThanOrEqual(error(scale * (1 + delta)) * (1 + 1e-12));
-          expect(error(scale)).toBeLessThanOrEqual(error(scale * (1 - delta)) * (1 + 1e-12) + 1e-30);
+          expect(error(mean)).toBeLessThanOrEqual(error(mean * (1 + delta)) * (1 + 1e-12));
+          expect(error(mean)).toBeLessThanOrEqual(error(mean * (1 - delta)) * (1 + 1e-12) + 1e-300);
         },
       ),
-      { numRuns: 100 },
+      // This seed once drew two subnormal floats, where the float32 scale is not within 1e-12 of the optimum.
+      { numRuns: 100, examples: [[[1.5414283107572988e-44, 1.961817850054744e-44], 0.001]] },
     );
   });
 

@@ -1,4 +1,10 @@
-import { type PackedWeight, QuantError, type QuantizedTensor, type Tensor } from '@quantkit/core';
+import {
+  type PackedWeight,
+  QuantError,
+  type QuantizedTensor,
+  type Tensor,
+  createSeededRandom,
+} from '@quantkit/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BINARY_1BIT_FORMAT, packBinaryWeight, unpackBinaryWeight } from './binary-packing.js';
@@ -8,13 +14,7 @@ const packing = binaryQuantizer.packing!;
 
 /** Seeded uniform weights in [-1, 1) (mulberry32), so the size checks use realistic, non-trivial data. */
 function randomWeight(shape: number[], seed: number): Tensor<'float32'> {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = createSeededRandom(seed);
   const size = shape.reduce((a, b) => a * b, 1);
   return { dtype: 'float32', shape, data: Float32Array.from({ length: size }, () => next() * 2 - 1) };
 }
