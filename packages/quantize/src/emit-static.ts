@@ -8,6 +8,8 @@ import {
   dtypeInfo,
   quantizeLinear,
 } from '@quantkit/core';
+import { minWeightScales } from './bias-scale.js';
+import type { Graph } from '@quantkit/onnx';
 import type { QdqEmitter } from './emitter.js';
 import type { ConstantUse, QuantPlan } from './plan.js';
 
@@ -77,6 +79,30 @@ export function activationParams(inputs: StaticInputs): Map<string, LinearQuantP
   return params;
 }
 
+/**
+ * Per shared weight (by key): the smallest scale each of its groups may take so that every int32 bias read beside
+ * it fits. A bias is never left float beside a quantized input and weight: onnxruntime's load-time BiasQuantization
+ * pass would rewrite it with Round and a per-axis DequantizeLinear whatever the model's opset.
+ */
+function biasScaleFloors(
+  plan: QuantPlan,
+  params: ReadonlyMap<string, LinearQuantParams>,
+  keyOf: (use: ConstantUse) => string,
+): Map<string, Float32Array> {
+  const floors = new Map<string, Float32Array>();
+  for (const bias of plan.biases) {
+    const input = params.get(bias.input);
+    if (input === undefined) continue;
+    const groups = bias.weight.axis === undefined ? 1 : bias.weight.tensor.shape[bias.weight.axis]!;
+    const floor = minWeightScales(bias.tensor.data, input.scale[0]!, groups);
+    const key = keyOf(bias.weight);
+    const known = floors.get(key);
+    if (known !== undefined) for (let g = 0; g < groups; g++) floor[g] = Math.max(floor[g]!, known[g]!);
+    floors.set(key, floor);
+  }
+  return floors;
+}
+
 function quantizeBias(
   values: Float32Array,
   inputScale: number,
@@ -114,14 +140,14 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): Map<strin
   const { plan, recipe, quantizerFor, activationQuantizer } = inputs;
   const params = activationParams(inputs);
 
+  const keyOf = (use: ConstantUse) =>
+    sharedWeightKey(use, use.kind === 'weight' ? quantizerFor(use).name : 'activation', weightOptions(recipe, use));
+  const minScales = biasScaleFloors(plan, params, keyOf);
+
   const weightParams = new Map<ConstantUse, LinearQuantParams>();
   for (const use of plan.constants) {
     const original = use.name;
-    const key = sharedWeightKey(
-      use,
-      use.kind === 'weight' ? quantizerFor(use).name : 'activation',
-      weightOptions(recipe, use),
-    );
+    const key = keyOf(use);
     const dequantized = emitter.sharedDequantizedConstant(key, original, () =>
       use.kind === 'weight'
         ? emitter.quantizeWeight(
@@ -130,6 +156,7 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): Map<strin
             original,
             use.tensor,
             weightOptions(recipe, use),
+            minScales.get(key),
           )
         : activationQuantizer.quantizeWeight(use.tensor, {
             bits: recipe.activationBits,
@@ -158,5 +185,29 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): Map<strin
   }
 
   for (const name of plan.activations) emitter.quantizeActivation(name, params.get(name)!);
+  assertIntegerBiases(graph);
   return params;
+}
+
+/**
+ * onnxruntime rewrites a float 1-D constant bias of a Conv or Gemm whose data and weight both come from
+ * DequantizeLinear (Round, Div and a per-axis DequantizeLinear, whatever the opset: opset 9-12 models then fail to
+ * load, and a bias too large for int32 silently becomes 0). quantkit writes every such bias as int32 itself; this
+ * checks that none was missed.
+ */
+function assertIntegerBiases(graph: Graph): void {
+  const isDequantized = (name: string | undefined) =>
+    name !== undefined && name !== '' && graph.producer(name)?.opType === 'DequantizeLinear';
+  for (const node of graph.nodes) {
+    if (node.opType !== 'Conv' && node.opType !== 'Gemm') continue;
+    const bias = node.inputs[2];
+    if (bias === undefined || bias === '' || !isDequantized(node.inputs[0]) || !isDequantized(node.inputs[1])) continue;
+    const constant = graph.getConstant(bias);
+    if (constant !== undefined && constant.shape.length === 1 && constant.dtype !== 'int32') {
+      throw new QuantError(
+        'INTERNAL',
+        `${node.opType} "${node.name}" would keep float bias "${bias}" beside quantized data and weight`,
+      );
+    }
+  }
 }

@@ -13,6 +13,7 @@ import {
 } from '@quantkit/core';
 import { mseWeightRange } from '@quantkit/calibration';
 import type { Attribute, Graph, Model, Node } from '@quantkit/onnx';
+import { floorWeightScales } from './bias-scale.js';
 import type { WeightRange } from './options.js';
 
 export const MS_DOMAIN = 'com.microsoft';
@@ -144,18 +145,23 @@ export class QdqEmitter {
   }
   private readonly constantParams = new Map<string, LinearQuantParams>();
 
-  /** Quantizes a node's weight with a quantizer plugin and records it for reports. */
+  /**
+   * Quantizes a node's weight with a quantizer plugin and records it for reports. `minScale` (one entry per
+   * weight scale) raises scales that are smaller, so the int32 bias read beside the weight fits.
+   */
   quantizeWeight(
     quantizer: QuantizerPlugin,
     node: Node,
     tensor: string,
     weight: Tensor<'float32'>,
     options: QuantizerOptions,
+    minScale?: Float32Array,
   ): QuantizedTensor {
-    const quantized =
+    const chosen =
       this.weightRange === 'mse'
         ? this.quantizeWithMseRange(quantizer, weight, options)
         : quantizer.quantizeWeight(weight, options);
+    const quantized = minScale === undefined ? chosen : floorWeightScales(chosen, weight.data, minScale);
     this.weights.push({ node: node.name, tensor, float: weight, quantized });
     return quantized;
   }

@@ -340,12 +340,7 @@ function plannedBias(graph: Graph, node: Node, constants: readonly ConstantUse[]
   const bias = floatConstant(graph, node.inputs[2]);
   const weight = constants.find((use) => use.node === node && use.kind === 'weight');
   if (bias === undefined || weight === undefined || bias.shape.length !== 1) return undefined;
-  if (node.opType === 'Gemm') {
-    const alpha = node.attributes.get('alpha');
-    const beta = node.attributes.get('beta');
-    if ((alpha !== undefined && alpha.value !== 1) || (beta !== undefined && beta.value !== 1))
-      return undefined;
-  }
+  // Gemm's alpha and beta stay on the node: int32 codes at input scale x weight scale still dequantize to the bias.
   const channels = weight.axis === undefined ? bias.shape[0] : weight.tensor.shape[weight.axis];
   if (bias.shape[0] !== channels) return undefined;
   return { node, slot: 2, tensor: bias, input: node.inputs[0]!, weight };
