@@ -1,7 +1,7 @@
 import { type CalibrationInput, splitSampleBatches } from '@quantkit/calibration';
 import { readCalibrationDir } from '@quantkit/calibration/node';
 import type { Tensor } from '@quantkit/core';
-import { DEFAULT_RANDOM_SAMPLES, randomSamples } from './random-samples.js';
+import { DEFAULT_RANDOM_SAMPLES, randomSamples } from '@quantkit/quantize';
 
 /** Where a command's model inputs come from: a folder in the calibration layout, or seeded random data. */
 export type SampleOrigin =

@@ -184,7 +184,9 @@ export function emitStatic(emitter: QdqEmitter, inputs: StaticInputs): Map<strin
     graph.replaceOutput(producer, producer.outputs[0]!, output);
   }
 
-  for (const name of plan.activations) emitter.quantizeActivation(name, params.get(name)!);
+  for (const name of plan.activations) {
+    emitter.quantizeActivation(name, params.get(name)!, plan.floatReaders?.get(name));
+  }
   assertIntegerBiases(graph);
   return params;
 }

@@ -296,14 +296,15 @@ export class QdqEmitter {
   /**
    * Puts a QuantizeLinear -> DequantizeLinear pair on an activation, so every reader sees the quantized values.
    * The value keeps its name for its readers (and as a graph output); the producer's float result is renamed.
+   * `floatReaders` keep reading the float value (ops that need it above 0, which the grid may round to 0).
    */
-  quantizeActivation(name: string, params: LinearQuantParams): void {
+  quantizeActivation(name: string, params: LinearQuantParams, floatReaders: readonly Node[] = []): void {
     const { graph } = this;
     const { scale, zeroPoint } = this.paramConstants(name, [], params);
     const quantized = graph.uniqueName(`${name}_quantized`);
     const domain = this.domainFor(params.dtype, false);
     if (this.perConsumer) {
-      this.quantizePerConsumer(name, scale, zeroPoint, domain);
+      this.quantizePerConsumer(name, scale, zeroPoint, domain, floatReaders);
       return;
     }
     const producer = graph.producer(name);
@@ -312,20 +313,27 @@ export class QdqEmitter {
       const dequantized = graph.uniqueName(`${name}_dequantized`);
       const quantize = this.node('QuantizeLinear', [name, scale, zeroPoint], [quantized], { domain });
       this.node('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], { domain });
-      graph.replaceAllUses(name, dequantized, { except: [quantize], outputs: false });
+      graph.replaceAllUses(name, dequantized, { except: [quantize, ...floatReaders], outputs: false });
       return;
     }
     const float = graph.uniqueName(`${name}_float`);
     graph.replaceOutput(producer, name, float);
     this.node('QuantizeLinear', [float, scale, zeroPoint], [quantized], { domain });
     this.node('DequantizeLinear', [quantized, scale, zeroPoint], [name], { domain });
+    for (const reader of floatReaders) graph.replaceInput(reader, name, float);
   }
 
   /**
    * TensorRT's explicit quantization wants every consumer to read its own Q -> DQ pair, so each can be fused with
    * that consumer. The float value keeps its name; a graph output reads it through a pair of its own.
    */
-  private quantizePerConsumer(name: string, scale: string, zeroPoint: string, domain: string): void {
+  private quantizePerConsumer(
+    name: string,
+    scale: string,
+    zeroPoint: string,
+    domain: string,
+    floatReaders: readonly Node[],
+  ): void {
     const { graph } = this;
     const pair = (consumer: string) => {
       const quantized = graph.uniqueName(`${name}_quantized_for_${consumer}`);
@@ -334,7 +342,9 @@ export class QdqEmitter {
       this.node('DequantizeLinear', [quantized, scale, zeroPoint], [dequantized], { domain });
       return dequantized;
     };
-    for (const consumer of graph.consumers(name)) graph.replaceInput(consumer, name, pair(consumer.name));
+    for (const consumer of graph.consumers(name)) {
+      if (!floatReaders.includes(consumer)) graph.replaceInput(consumer, name, pair(consumer.name));
+    }
     if (graph.isOutput(name)) {
       const producer = graph.producer(name);
       if (producer !== undefined) {

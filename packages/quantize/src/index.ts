@@ -67,3 +67,13 @@ export {
 } from './compare-layers.js';
 export { type QuantizeSummary, weightBytes } from './summary.js';
 export { QUANTKIT_VERSION } from './version.js';
+export {
+  DEFAULT_RANDOM_SAMPLES,
+  DEFAULT_SEED,
+  RANDOM_DATA_TEXT,
+  type RandomInput,
+  SYMBOLIC_DIM,
+  concreteShape,
+  createPrng,
+  randomSamples,
+} from './random-samples.js';

@@ -224,6 +224,13 @@ export async function quantizeFile(
       }),
     };
   }
+  // The written model is checked on real data when there is some: the first calibration sample.
+  let verifySample = options.verifySample;
+  if (verifySample === undefined && options.calibrationDir !== undefined && options.executor !== undefined) {
+    for await (const { sample } of readCalibrationDir(options.calibrationDir, inputs, { limit: 1 })) {
+      verifySample = sample;
+    }
+  }
   const {
     overrides: _overrides,
     report: _report,
@@ -240,6 +247,7 @@ export async function quantizeFile(
   const result = await quantizeModel(externalData ? model : await readFile(inputPath), {
     ...pipelineOptions,
     ...calibration,
+    ...(verifySample !== undefined && { verifySample }),
     ...(overrides !== undefined && { overrides }),
     ...(calibrationCache !== undefined && {
       calibrationCache,

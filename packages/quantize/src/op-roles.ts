@@ -46,3 +46,32 @@ export const WEIGHT_ONLY_OPS: ReadonlySet<string> = new Set([
 export function weightSlot(opType: string): number {
   return opType === 'Gather' ? 0 : 1;
 }
+
+/**
+ * Input slots whose values an op needs strictly above zero (or away from zero) to stay finite: Log(0) is -inf,
+ * 1/0 is inf. A clamp such as Clip(min = 1e-10) guards them in the float model, but an 8-bit grid from 0 has no
+ * code for 1e-10 and rounds it to exactly 0, so these readers must see the float value, never a Q/DQ'd one.
+ */
+const POSITIVE_INPUTS: Readonly<Record<string, readonly number[]>> = {
+  Log: [0],
+  Reciprocal: [0],
+  Sqrt: [0],
+  Div: [1],
+};
+
+/**
+ * The slots of `node` that must read float values (see POSITIVE_INPUTS); Pow counts when its exponent may be
+ * negative (not a constant, or a constant with a negative entry). `exponent` looks up a constant input's values.
+ */
+export function positiveOnlySlots(
+  opType: string,
+  domain: string,
+  exponent: () => ArrayLike<number> | undefined,
+): readonly number[] {
+  if (domain !== '' && domain !== 'ai.onnx') return [];
+  if (opType === 'Pow') {
+    const values = exponent();
+    return values === undefined || Array.prototype.some.call(values, (v: number) => v < 0) ? [0] : [];
+  }
+  return POSITIVE_INPUTS[opType] ?? [];
+}

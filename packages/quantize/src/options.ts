@@ -142,6 +142,14 @@ export interface QuantizeOptions {
     /** The model's name in the report (a file name). */
     readonly modelName?: string;
   };
+  /**
+   * Load the quantized model in the executor and run it and the float model once before returning (default true
+   * when an executor is given), so a model the runtime refuses, or one whose outputs go NaN or infinite where the
+   * float model's do not, is an error instead of a file.
+   */
+  readonly verify?: boolean;
+  /** The sample verification runs on: default the first calibration sample of an array, else seeded random data. */
+  readonly verifySample?: CalibrationSample;
   /** Samples expected, for progress reporting. */
   readonly calibrationTotal?: number;
 }

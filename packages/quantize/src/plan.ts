@@ -2,7 +2,7 @@ import { type DType, type Granularity, QuantError, type Tensor } from '@quantkit
 import type { Graph, Node } from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
 import { inferDTypes } from './infer-dtypes.js';
-import { STATIC_OPS, WEIGHT_ONLY_OPS, weightSlot } from './op-roles.js';
+import { STATIC_OPS, WEIGHT_ONLY_OPS, positiveOnlySlots, weightSlot } from './op-roles.js';
 import { floatBlocker } from './float-precision.js';
 import type { Recipe } from './options.js';
 import { type NodeOverride, type OverrideLookup, createOverrideLookup } from './overrides.js';
@@ -52,6 +52,8 @@ export interface QuantPlan {
   readonly dynamicNodes: readonly ConstantUse[];
   /** MatMul/Gemm nodes rewritten to com.microsoft MatMulNBits (4-bit block-wise weight-only). */
   readonly nbitsNodes: readonly ConstantUse[];
+  /** Quantized activation -> readers that keep its float value (a Log or a divisor must not see it rounded to 0). */
+  readonly floatReaders?: ReadonlyMap<string, readonly Node[]>;
 }
 
 interface PlanContext {
@@ -236,10 +238,24 @@ function planFor(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
   if (recipe.mode === 'dynamic') return planDynamic(context, decide, weightUse);
 
   // Static: compute ops seed the quantized region; passthrough ops join when they touch it.
+  const guarded = positiveOnlyReaders(graph);
+  // A passthrough op whose every reader needs its values above 0 (Clip(min = 1e-10) before a Log) stays float:
+  // its Q/DQ would serve nobody, and the clamp must keep its floor.
+  const onlyGuarded = (node: Node) => {
+    const output = node.outputs[0];
+    if (output === undefined || output === '' || graph.isOutput(output)) return undefined;
+    const readers = graph.consumers(output);
+    const safe = guarded.get(output);
+    if (readers.length === 0 || safe === undefined || !readers.every((reader) => safe.includes(reader))) return undefined;
+    const reader = readers[0]!;
+    return `its output feeds ${reader.opType} "${reader.name}", which needs values above 0 that 8-bit codes would round to 0`;
+  };
   const quantized = new Set<Node>();
   const candidates: Node[] = [];
   for (const node of graph.nodes) {
-    const blocker = decide(node, (n) => staticBlocker(context, n));
+    const blocker = decide(node, (n) =>
+      staticBlocker(context, n) ?? (STATIC_OPS[n.opType]?.role === 'passthrough' ? onlyGuarded(n) : undefined),
+    );
     if (blocker !== undefined) reasons.set(node, blocker);
     else if (STATIC_OPS[node.opType]!.role === 'compute') quantized.add(node);
     else candidates.push(node);
@@ -312,7 +328,8 @@ function planFor(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
       }
     }
     const output = fusedInto.get(node)?.outputs[0] ?? node.outputs[0]!;
-    addActivation(output);
+    // A compute op read only by ops that need positive values keeps a float output (MatMul -> Log).
+    if (onlyGuarded(fusedInto.get(node) ?? node) === undefined) addActivation(output);
     if (role.shareParams && node.opType !== 'Resize') sharedParams.set(output, node.inputs[0]!);
     if (node.opType === 'Resize' && (node.attributes.get('mode')?.value ?? 'nearest') !== 'cubic') {
       sharedParams.set(output, node.inputs[0]!);
@@ -322,6 +339,7 @@ function planFor(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
   }
   // A shared-params output whose source is not quantized (a graph input feeding Reshape) keeps its own range.
   for (const [output, source] of sharedParams) if (!seen.has(source)) sharedParams.delete(output);
+  const floatReaders = new Map([...guarded].filter(([name]) => seen.has(name)));
 
   return {
     decisions: decisions(graph, quantized, reasons, 'static'),
@@ -332,7 +350,22 @@ function planFor(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
     fusedActivations,
     dynamicNodes: [],
     nbitsNodes: [],
+    floatReaders,
   };
+}
+
+/** Value -> the readers that need it strictly positive or non-zero (Log, Sqrt, Reciprocal, a divisor, Pow < 0). */
+function positiveOnlyReaders(graph: Graph): Map<string, Node[]> {
+  const readers = new Map<string, Node[]>();
+  for (const node of graph.nodes) {
+    const slots = positiveOnlySlots(node.opType, node.domain, () => floatConstant(graph, node.inputs[1])?.data);
+    for (const slot of slots) {
+      const input = node.inputs[slot];
+      if (input === undefined || input === '') continue;
+      readers.set(input, [...(readers.get(input) ?? []), node]);
+    }
+  }
+  return readers;
 }
 
 function plannedBias(graph: Graph, node: Node, constants: readonly ConstantUse[]): BiasUse | undefined {

@@ -5,7 +5,7 @@ import {
   type TargetPlugin,
   validatePlugin,
 } from '@quantkit/core';
-import { type Model, decodeModel, encodeModel, foldBatchNorm, opsetVersion } from '@quantkit/onnx';
+import { type Graph, type Model, decodeModel, encodeModel, foldBatchNorm, opsetVersion } from '@quantkit/onnx';
 import { linearQuantizer } from '@quantkit/quantizer-linear';
 import { DEFAULT_TARGET, createDefaultRegistry } from './builtins.js';
 import { checkModel, formatIssues } from '@quantkit/targets';
@@ -19,11 +19,13 @@ import { emitDynamic } from './emit-dynamic.js';
 import { emitStatic } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
 import { QdqEmitter } from './emitter.js';
-import { type QuantizeOptions, type Recipe, resolveRecipe } from './options.js';
+import { type CalibrationSample, type QuantizeOptions, type Recipe, resolveRecipe } from './options.js';
 import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
 import { writeProvenance } from './provenance.js';
 import { type QuantizeSummary, weightBytes } from './summary.js';
 import { ensureQdqOpset } from './upgrade-opset.js';
+import { DEFAULT_SEED, randomSamples } from './random-samples.js';
+import { type Verification, type VerificationSample, verifyQuantized } from './verify-model.js';
 
 export interface QuantizeResult {
   /** The quantized model (IR); `bytes` is its encoding. */
@@ -49,6 +51,27 @@ function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
       'INVALID_ARGUMENT',
       `quantizer "${quantizer.name}" does not support ${problems.join(', ')}`,
     );
+  }
+}
+
+/**
+ * The sample verification runs on: the one given, the first calibration sample when they came as an array, or
+ * seeded random data for the graph's inputs (a reason instead when random data cannot be made for an input).
+ */
+function verificationSample(
+  graph: Graph,
+  options: QuantizeOptions,
+): { sample: CalibrationSample; sampleOrigin: VerificationSample } | { reason: string } {
+  if (options.verifySample !== undefined) return { sample: options.verifySample, sampleOrigin: 'given' };
+  const data = options.calibrationData;
+  if (Array.isArray(data) && data.length > 0) {
+    return { sample: (data as readonly CalibrationSample[])[0]!, sampleOrigin: 'calibration' };
+  }
+  const inputs = graph.inputs.filter((input) => !graph.initializers.has(input.name));
+  try {
+    return { sample: randomSamples(inputs, 1, DEFAULT_SEED)[0]!, sampleOrigin: 'random' };
+  } catch (error) {
+    return { reason: `no sample to run: ${(error as Error).message}` };
   }
 }
 
@@ -190,6 +213,21 @@ export async function quantizeModel(
   writeProvenance(model, recipe, recipe.target, activations?.calibrationHash ?? options.calibrationHash);
 
   const bytes = encodeModel(model);
+  let verification: Verification | undefined;
+  if (options.executor !== undefined && options.verify !== false) {
+    const sample = verificationSample(model.graph, options);
+    verification =
+      'reason' in sample
+        ? { verified: false, reason: sample.reason }
+        : await verifyQuantized({
+            executor: options.executor,
+            float: () => decodeModel(inputBytes),
+            floatBytes: inputBytes,
+            quantized: model,
+            quantizedBytes: bytes,
+            ...sample,
+          });
+  }
   const summary: QuantizeSummary = {
     mode: recipe.mode,
     recipe,
@@ -201,6 +239,7 @@ export async function quantizeModel(
     calibrationSamples: activations?.samples ?? 0,
     calibrationThreads: activations?.threads ?? 0,
     warnings: issues.filter((issue) => issue.severity === 'warning'),
+    ...(verification !== undefined && { verification }),
     ...(formatConversion && {
       qoperator: { converted: formatConversion.converted.length, kept: formatConversion.kept },
     }),

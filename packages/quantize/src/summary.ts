@@ -3,6 +3,7 @@ import type { Graph } from '@quantkit/onnx';
 import type { CompatibilityIssue } from '@quantkit/targets';
 import type { Recipe } from './options.js';
 import type { NodeDecision } from './plan.js';
+import type { Verification } from './verify-model.js';
 
 /** What a quantization run changed, for people (the CLI prints it) and machines (--json, reports). */
 export interface QuantizeSummary {
@@ -20,6 +21,8 @@ export interface QuantizeSummary {
   readonly calibrationThreads: number;
   /** What the target's compatibility check warns about in the output (errors stop the run instead). */
   readonly warnings: readonly CompatibilityIssue[];
+  /** The run of the written model on one sample (absent without an executor or with verify: false). */
+  readonly verification?: Verification;
   /** With format 'qoperator': how many nodes became integer operators, and which stayed QDQ and why. */
   readonly qoperator?: {
     readonly converted: number;

@@ -30,6 +30,51 @@ async function writeInt8ConvInteger(file: string): Promise<void> {
 }
 
 describe('quantkit check', () => {
+  it('refuses a model onnxruntime-node refuses at optimization level all, with its message', async () => {
+    // DequantizeLinear has no axis attribute before opset 13; static rules alone passed this model before.
+    const model = createModel({
+      opset: 11,
+      inputs: [['x', 'float32', [1, 4]]],
+      outputs: [['y', 'float32', [1, 4]]],
+      initializers: {
+        q: createTensor('uint8', [4], Uint8Array.of(1, 2, 3, 4)),
+        s: createTensor('float32', [4], Float32Array.of(1, 1, 1, 1)),
+      },
+      nodes: [
+        { name: 'dq', opType: 'DequantizeLinear', inputs: ['q', 's'], outputs: ['w'], attributes: { axis: 0 } },
+        { name: 'add', opType: 'Add', inputs: ['x', 'w'], outputs: ['y'] },
+      ],
+    });
+    await writeFile(join(dir, 'refused.onnx'), encodeModel(model));
+    const run = await runCli(['check', 'refused.onnx', '--target', 'x86-avx2'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(EXIT_CODES.UNSUPPORTED);
+    expect(run.stdout).toMatch(/^error \[runtime-load\] ort-node \(graph optimization level all\) refuses the model: /m);
+    const rulesOnly = await runCli(['check', 'refused.onnx', '--target', 'x86-avx2', '--no-runtime'], { cwd: dir });
+    expect(rulesOnly.stdout).not.toMatch(/runtime-load/);
+  });
+
+  it('refuses a quantized model whose output goes non-finite on random inputs', async () => {
+    // Q/DQ onto a uint8 grid from 0 then Log: every input at or below half a step becomes log(0) = -inf.
+    const model = createModel({
+      opset: 13,
+      inputs: [['x', 'float32', [1, 16]]],
+      outputs: [['y', 'float32', [1, 16]]],
+      initializers: {
+        s: createTensor('float32', [], Float32Array.of(0.01)),
+        z: createTensor('uint8', [], Uint8Array.of(0)),
+      },
+      nodes: [
+        { name: 'q', opType: 'QuantizeLinear', inputs: ['x', 's', 'z'], outputs: ['xq'] },
+        { name: 'dq', opType: 'DequantizeLinear', inputs: ['xq', 's', 'z'], outputs: ['xd'] },
+        { name: 'log', opType: 'Log', inputs: ['xd'], outputs: ['y'] },
+      ],
+    });
+    await writeFile(join(dir, 'inf.onnx'), encodeModel(model));
+    const run = await runCli(['check', 'inf.onnx', '--target', 'x86-avx2'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(EXIT_CODES.UNSUPPORTED);
+    expect(run.stdout).toMatch(/^error \[runtime-finite\] output "y" holds NaN or infinity when ort-node runs/m);
+  });
+
   it('fails a model with an int8 x int8 ConvInteger for wasm, naming the node and the fix', async () => {
     await writeInt8ConvInteger('conv.onnx');
     const run = await runCli(['check', 'conv.onnx', '--target', 'wasm'], { cwd: dir });

@@ -1,5 +1,7 @@
-import { QuantError, type Registry } from '@quantkit/core';
-import { createDefaultRegistry } from '@quantkit/quantize';
+import type { CalibrationInput } from '@quantkit/calibration';
+import { type ExecutorPlugin, type ExecutorSession, QuantError, type Registry, type Tensor } from '@quantkit/core';
+import type { Model } from '@quantkit/onnx';
+import { DEFAULT_SEED, createDefaultRegistry, randomSamples } from '@quantkit/quantize';
 import { type CompatibilityIssue, checkModel, formatIssues } from '@quantkit/targets';
 import { Command } from 'commander';
 import { type CliIo, writeJson } from '../cli-io.js';
@@ -37,12 +39,92 @@ export async function checkModelFile(
   file: string,
   registry: Registry,
   targetValue: string,
+  executor?: ExecutorPlugin,
 ): Promise<CheckReport> {
   const target = await resolveTarget(registry, targetValue);
-  const { model } = await readModelFile(file);
-  const issues = checkModel(model, target.target);
+  const { model, bytes, inputs } = await readModelFile(file);
+  const found = [...checkModel(model, target.target)];
+  if (executor !== undefined) found.push(...(await runtimeIssues(executor, model, bytes, inputs)));
+  const issues = [...found.filter((issue) => issue.severity === 'error'), ...found.filter((issue) => issue.severity !== 'error')];
   const errors = issues.filter((issue) => issue.severity === 'error').length;
   return { file, target, issues, errors, warnings: issues.length - errors };
+}
+
+/** Ops only a quantized model holds: a non-finite output of such a model is quantization's doing. */
+const QUANTIZED_OPS = new Set([
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'MatMulInteger',
+  'ConvInteger',
+  'QLinearConv',
+  'QLinearMatMul',
+  'MatMulNBits',
+]);
+
+/**
+ * What the runtime itself says: the model must load in it (onnxruntime-node at optimization level all, whose
+ * load-time passes refuse things no static rule sees) and, run once on seeded random inputs, give finite outputs.
+ */
+async function runtimeIssues(
+  executor: ExecutorPlugin,
+  model: Model,
+  bytes: Uint8Array,
+  inputs: readonly CalibrationInput[],
+): Promise<CompatibilityIssue[]> {
+  let session: ExecutorSession;
+  try {
+    session = await executor.createSession(bytes);
+  } catch (error) {
+    return [
+      {
+        severity: 'error',
+        rule: 'runtime-load',
+        message: `${executor.name} (graph optimization level all) refuses the model: ${(error as Error).message}`,
+        fix: 'quantize the float model again with this quantkit, or keep the node it names float (--exclude)',
+      },
+    ];
+  }
+  try {
+    let sample: Record<string, Tensor>;
+    try {
+      sample = randomSamples(inputs, 1, DEFAULT_SEED)[0]!;
+    } catch {
+      return [];
+    }
+    let outputs: Record<string, Tensor>;
+    try {
+      outputs = await session.run(sample);
+    } catch (error) {
+      return [
+        {
+          severity: 'warning',
+          rule: 'runtime-run',
+          message: `${executor.name} loads the model but does not run it on random inputs: ${(error as Error).message}`,
+          fix: 'check it on real inputs with quantkit compare --data <dir>',
+        },
+      ];
+    }
+    const quantized = model.graph.nodes.some((node) => QUANTIZED_OPS.has(node.opType));
+    return Object.entries(outputs)
+      .filter(([, tensor]) => !allFinite(tensor))
+      .map(([name]) => ({
+        severity: quantized ? ('error' as const) : ('warning' as const),
+        rule: 'runtime-finite',
+        message: `output "${name}" holds NaN or infinity when ${executor.name} runs the model on random inputs`,
+        fix: quantized
+          ? 'quantize again with this quantkit (it refuses such outputs), or keep the nodes before it float'
+          : 'check the model on real inputs (quantkit compare --data <dir>)',
+      }));
+  } finally {
+    await session.dispose();
+  }
+}
+
+function allFinite(tensor: Tensor): boolean {
+  if (tensor.dtype !== 'float32' && tensor.dtype !== 'float64') return true;
+  for (const value of tensor.data as Float32Array) if (!Number.isFinite(value)) return false;
+  return true;
 }
 
 function count(n: number, noun: string): string {
@@ -66,10 +148,20 @@ export function checkCommand(io: CliIo): Command {
     .argument('<model>', 'the ONNX model to check (any model, quantized by quantkit or not)')
     .option('--target <name>', targetHelp(createDefaultRegistry()))
     .option('--plugin <path-or-package>', 'also load target plugins from an ES module (repeatable)', collectRepeated)
+    .option('--no-runtime', 'only apply the target\'s rules; do not load and run the model in onnxruntime-node')
     .option('--json', 'print one JSON object on stdout instead of text')
-    .action(async (modelArgument: string, flags: { target?: string; plugin?: string[]; json?: boolean }) => {
-      const { registry } = await createCliRegistry(flags.plugin ?? [], io.cwd);
-      const report = await checkModelFile(userPath(io, modelArgument), registry, flags.target ?? AUTO_TARGET);
+    .action(
+      async (
+        modelArgument: string,
+        flags: { target?: string; plugin?: string[]; runtime?: boolean; json?: boolean },
+      ) => {
+      const { registry, executor } = await createCliRegistry(flags.plugin ?? [], io.cwd);
+      const report = await checkModelFile(
+        userPath(io, modelArgument),
+        registry,
+        flags.target ?? AUTO_TARGET,
+        flags.runtime === false ? undefined : executor,
+      );
       const summary = formatCheckSummary(report);
       if (flags.json === true) {
         writeJson(io, {
@@ -89,5 +181,6 @@ export function checkCommand(io: CliIo): Command {
       // A failed check ends like every failed command: one line on stderr (main prints it) and the exit status.
       if (report.errors > 0) throw new QuantError('UNSUPPORTED', `${summary} (listed above)`);
       io.stdout.write(`${summary}\n`);
-    });
+      },
+    );
 }

@@ -10,6 +10,9 @@ import {
   compareLayers,
   createMetricsAccumulator,
   weightBytes,
+  DEFAULT_RANDOM_SAMPLES,
+  DEFAULT_SEED,
+  RANDOM_DATA_TEXT,
 } from '@quantkit/quantize';
 import { writeReportHtml } from '@quantkit/quantize/node';
 import { Command } from 'commander';
@@ -18,7 +21,7 @@ import { parseIntegerFlag } from '../flags.js';
 import { formatMetric, formatTable } from '../format.js';
 import { type ModelFile, readModelFile } from '../model-file.js';
 import { checkNewFile, requireExisting, userPath, writeTextAtomic } from '../paths.js';
-import { DEFAULT_RANDOM_SAMPLES, DEFAULT_SEED } from '../random-samples.js';
+
 import { type SampleOrigin, sampleSource } from '../sample-source.js';
 
 export { DEFAULT_RANDOM_SAMPLES, DEFAULT_SEED };
@@ -335,8 +338,8 @@ export function formatCompareReport(report: CompareReport, options: { readonly a
   const source =
     report.data.kind === 'folder'
       ? `${report.samples} samples from ${report.data.dir}`
-      : `${report.samples} random samples (seed ${report.data.seed}; floats uniform in [-1, 1), integers in [0, 10), ` +
-        'symbolic dims set to 1; pass --data <dir> for real inputs)';
+      : `${report.samples} random samples (seed ${report.data.seed}; ${RANDOM_DATA_TEXT}; ` +
+        'pass --data <dir> for real inputs)';
   const rows = [
     ['output', 'SQNR dB', 'cosine', 'max abs err', 'top-1'],
     ...report.outputs.map((output) => [

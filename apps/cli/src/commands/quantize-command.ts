@@ -10,6 +10,9 @@ import {
   type QuantizeReport,
   type QuantizeSummary,
   createDefaultRegistry,
+  DEFAULT_RANDOM_SAMPLES,
+  DEFAULT_SEED,
+  RANDOM_DATA_TEXT,
 } from '@quantkit/quantize';
 import { quantizeFile } from '@quantkit/quantize/node';
 import { formatIssues } from '@quantkit/targets';
@@ -21,7 +24,7 @@ import { createCliRegistry } from '../cli-registry.js';
 import { readModelFile } from '../model-file.js';
 import { createProgressReporter } from '../progress.js';
 import { requireExisting, userPath } from '../paths.js';
-import { DEFAULT_RANDOM_SAMPLES, DEFAULT_SEED } from '../random-samples.js';
+
 import {
   AUTO_TARGET,
   type ChosenTarget,
@@ -62,6 +65,8 @@ export interface QuantizeFlags {
   readonly exclude?: readonly string[];
   readonly plugin?: readonly string[];
   readonly force?: boolean;
+  /** False with --no-verify. */
+  readonly verify?: boolean;
   readonly json?: boolean;
   readonly target?: string;
   readonly report?: string;
@@ -371,7 +376,23 @@ export function formatQuantizeSummary(
     const from = context.loadedCache === undefined ? '' : ` (ranges from ${context.loadedCache})`;
     lines.push(`  calibration   ${summary.calibrationSamples} samples${from}`);
   }
+  const verification = summary.verification;
+  if (verification !== undefined) {
+    lines.push(
+      verification.verified
+        ? `  verified      ${verification.runtime} loads it and runs it on a ${verification.sample} sample: outputs ` +
+            `finite` +
+            (verification.outputs.length === 0
+              ? ''
+              : `, SQNR ${verification.outputs.map((o) => `${o.name} ${formatSqnr(o.sqnr)}`).join(', ')}`)
+        : `  not verified  ${verification.reason}`,
+    );
+  }
   return lines;
+}
+
+function formatSqnr(sqnr: number): string {
+  return Number.isFinite(sqnr) ? `${sqnr.toFixed(1)} dB` : sqnr > 0 ? 'inf dB (exact)' : `${sqnr} dB`;
 }
 
 /** Layers worst first (lowest SQNR); layers whose SQNR is not a number go last. */
@@ -396,7 +417,7 @@ export function formatReportSummary(path: string, report: QuantizeReport, data: 
   ];
   if (data.kind === 'random') {
     lines.push(
-      `  report data   random inputs (seed ${data.seed}; floats uniform in [-1, 1), symbolic dims set to 1); ` +
+      `  report data   random inputs (seed ${data.seed}; ${RANDOM_DATA_TEXT}); ` +
         advice,
     );
   }
@@ -526,6 +547,10 @@ export function quantizeCommand(io: CliIo): Command {
       `samples the report compares on (default ${DEFAULT_RANDOM_SAMPLES}; random inputs without --calib)`,
     )
     .option('--force', 'overwrite existing output, --report and --save-calib files')
+    .option(
+      '--no-verify',
+      'do not load the written model in onnxruntime-node and run it once (on the first --calib sample, else random data)',
+    )
     .option('--json', 'print one JSON object on stdout instead of text')
     .addHelpText('after', `${RECIPE_EXAMPLES}\n${OVERRIDES_EXAMPLE}`)
     .action(async (inputArgument: string, flags: QuantizeFlags) => {
@@ -567,7 +592,7 @@ export function quantizeCommand(io: CliIo): Command {
           ...request.options,
           target: target.target.name,
           registry,
-          ...((mode === 'static' || report !== undefined) && { executor }),
+          executor,
           ...(mode === 'static' && calibrationDir !== undefined && { calibrationDir }),
           ...(request.calibrationLimit !== undefined && { calibrationLimit: request.calibrationLimit }),
           ...(request.calibrationBatch !== undefined && { calibrationBatch: request.calibrationBatch }),
@@ -578,6 +603,7 @@ export function quantizeCommand(io: CliIo): Command {
           ...(reportSamples !== undefined && { reportSamples }),
           onProgress: (event) => progress.update(event),
           force: flags.force === true,
+          verify: flags.verify !== false,
         });
       } catch (error) {
         throw withFlagNames(error, { float: request.options.floatPrecision });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { encodeNpy } from '@quantkit/calibration';
 import { createTensor } from '@quantkit/core';
 import { createModel, encodeModel } from '@quantkit/onnx';
-import { createPrng } from '../random-samples.js';
+import { createPrng } from '@quantkit/quantize';
 
 /** Features the MLP takes per sample. */
 export const MLP_FEATURES = 4;

@@ -22,10 +22,22 @@ export const DEFAULT_RANDOM_SAMPLES = 8;
 
 const RANDOM_DTYPES = ['float32', 'float64', 'int64', 'int32', 'int16', 'int8', 'uint8', 'bool'] as const;
 
-/** The concrete shape random data takes: symbolic dims (names, -1, unknown) become 1. */
+/** The size random data gives a symbolic dim after the first: big enough for strided convolutions and windows. */
+export const SYMBOLIC_DIM = 64;
+
+/**
+ * The concrete shape random data takes. A symbolic dim (a name, -1, unknown) becomes 1 when it leads (the batch)
+ * and SYMBOLIC_DIM elsewhere: image sides, sequence lengths and sample counts of 1 make many models fail to run
+ * (a 3x3 convolution over a 1x1 image), while 64 runs through strides, pools and FFT windows of common models.
+ */
 export function concreteShape(shape: readonly unknown[] | null | undefined): number[] {
-  return (shape ?? []).map((dim) => (typeof dim === 'number' && Number.isInteger(dim) && dim >= 0 ? dim : 1));
+  return (shape ?? []).map((dim, axis) =>
+    typeof dim === 'number' && Number.isInteger(dim) && dim >= 0 ? dim : axis === 0 ? 1 : SYMBOLIC_DIM,
+  );
 }
+
+/** How random inputs are made, in words, for summaries. */
+export const RANDOM_DATA_TEXT = `floats uniform in [-1, 1), integers in [0, 10), a symbolic batch dim set to 1, other symbolic dims to ${SYMBOLIC_DIM}`;
 
 function fill(dtype: DType, size: number, next: () => number): Tensor['data'] {
   const data = allocate(dtype, size);
@@ -47,7 +59,7 @@ function fill(dtype: DType, size: number, next: () => number): Tensor['data'] {
 
 /**
  * Generates `count` samples of random data for a model's inputs: floats uniform in [-1, 1), integers in [0, 10),
- * symbolic dims set to 1.
+ * a symbolic batch dim set to 1 and other symbolic dims to SYMBOLIC_DIM.
  *
  * @example randomSamples([{ name: 'x', dtype: 'float32', shape: ['batch', 4] }], 2, 42) // two { x: [1, 4] } samples
  * @throws QuantError UNSUPPORTED for an input dtype random data cannot be made for (float16, strings...).

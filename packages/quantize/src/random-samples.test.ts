@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { concreteShape, createPrng, randomSamples } from './random-samples.js';
+import { SYMBOLIC_DIM, concreteShape, createPrng, randomSamples } from './random-samples.js';
 
 describe('createPrng', () => {
   it('repeats for a seed, differs across seeds, stays in [0, 1)', () => {
@@ -16,8 +16,9 @@ describe('createPrng', () => {
 });
 
 describe('randomSamples', () => {
-  it('sets symbolic dims to 1 and fills each dtype in its documented range', () => {
-    expect(concreteShape(['batch', 3, -1, null])).toEqual([1, 3, 1, 1]);
+  it('sets a symbolic batch to 1, other symbolic dims to SYMBOLIC_DIM, and fills each dtype in its documented range', () => {
+    expect(concreteShape(['batch', 3, -1, null])).toEqual([1, 3, SYMBOLIC_DIM, SYMBOLIC_DIM]);
+    expect(concreteShape([-1, 'h'])).toEqual([1, SYMBOLIC_DIM]);
     const [sample] = randomSamples(
       [
         { name: 'x', dtype: 'float32', shape: ['n', 4] },
