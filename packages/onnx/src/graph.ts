@@ -1,5 +1,6 @@
 import { type DType, type Tensor, QuantError } from '@quantkit/core';
 import type { AttributeProto, StringStringEntryProto, TensorProto, TypeProto } from './onnx-schema.js';
+import { numberToInt64 } from './int64.js';
 
 /**
  * A node attribute. `raw` keeps attributes quantkit does not model (sparse tensors, type protos, references to
@@ -780,14 +781,14 @@ export function constantNodeValue(node: Node): Tensor | undefined {
           : undefined;
       case 'value_int':
         return attribute.type === 'int'
-          ? { dtype: 'int64', shape: [], data: BigInt64Array.of(BigInt(attribute.value)) }
+          ? { dtype: 'int64', shape: [], data: BigInt64Array.of(numberToInt64(attribute.value)) }
           : undefined;
       case 'value_ints':
         return attribute.type === 'ints'
           ? {
               dtype: 'int64',
               shape: [attribute.value.length],
-              data: BigInt64Array.from(attribute.value, (v) => BigInt(v)),
+              data: BigInt64Array.from(attribute.value, numberToInt64),
             }
           : undefined;
       default:

@@ -30,7 +30,7 @@ export {
   valueInfoFromProto,
   valueInfoToProto,
 } from './graph-proto.js';
-export { int64ToBigInt, int64ToNumber, int64ToWire } from './int64.js';
+export { int64ToBigInt, int64ToNumber, int64ToWire, numberToInt64 } from './int64.js';
 export {
   type DecodeModelOptions,
   type EncodeModelOptions,

@@ -34,3 +34,17 @@ export function int64ToWire(value: number): Int64 {
   if (value < -TWO_63) return INT64_MIN;
   return Math.trunc(value);
 }
+
+const INT64_MAX_BIGINT = 2n ** 63n - 1n;
+const INT64_MIN_BIGINT = -(2n ** 63n);
+
+/**
+ * A number (an int attribute as decoded) as an int64 bigint, saturating: INT64_MAX decodes to 2^63 as a double,
+ * and `BigInt64Array.of(BigInt(2 ** 63))` would wrap it to INT64_MIN, turning "slice to the end" into "nothing".
+ */
+export function numberToInt64(value: number): bigint {
+  if (Number.isNaN(value)) return 0n;
+  if (value >= TWO_63) return INT64_MAX_BIGINT;
+  if (value < -TWO_63) return INT64_MIN_BIGINT;
+  return BigInt(Math.trunc(value));
+}

@@ -23,7 +23,10 @@ export {
 
 export interface QuantizeFileOptions
   extends Omit<QuantizeOptions, 'calibrationData' | 'calibrationCache' | 'overrides' | 'report'> {
-  /** Calibration folder (ONNX test-data layout or .npy files) for static mode. */
+  /**
+   * Calibration folder (ONNX test-data layout or .npy files): static mode calibrates on it, float mode keeps nodes
+   * whose values overflow fp16 in fp32, and every mode runs the written model on its first sample.
+   */
   readonly calibrationDir?: string;
   /** Use at most this many calibration samples. */
   readonly calibrationLimit?: number;
@@ -200,7 +203,9 @@ export async function quantizeFile(
     QuantizeOptions,
     'calibrationData' | 'calibrationHash' | 'calibrationTotal' | 'calibrationRunner'
   > = {};
-  if (options.calibrationDir !== undefined) {
+  // Static mode calibrates activations and float mode checks fp16's range on the folder; the other modes only run
+  // the written model on its first sample.
+  if (options.calibrationDir !== undefined && (options.mode === 'static' || options.mode === 'float')) {
     const dir = options.calibrationDir;
     const limit = options.calibrationLimit;
     const batch = options.calibrationBatch ?? 1;

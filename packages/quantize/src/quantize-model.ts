@@ -12,6 +12,7 @@ import { checkModel, formatIssues } from '@quantkit/targets';
 import { type ActivationRanges, activationRanges } from './activation-ranges.js';
 import { buildQuantizeReport } from './build-report.js';
 import { applyFloatPrecision } from './float-precision.js';
+import { keepOverflowingNodesFp32 } from './float-ranges.js';
 import { type QOperatorResult, qdqToQOperator } from './qoperator.js';
 import type { QuantizeReport } from './report.js';
 import { type CalibrationCache, modelFingerprint } from './calibration-cache.js';
@@ -54,22 +55,29 @@ function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
   }
 }
 
+/** Sizes random data tries for symbolic dims after the first, until the float model runs (audio wants more). */
+const VERIFY_SYMBOLIC_DIMS = [64, 512, 16_000];
+
 /**
- * The sample verification runs on: the one given, the first calibration sample when they came as an array, or
- * seeded random data for the graph's inputs (a reason instead when random data cannot be made for an input).
+ * The samples verification may run on, best first: the one given, the first calibration sample when they came as
+ * an array, or seeded random data for the graph's inputs at a few sizes of their symbolic dims (a reason instead
+ * when random data cannot be made for an input).
  */
-function verificationSample(
+function verificationSamples(
   graph: Graph,
   options: QuantizeOptions,
-): { sample: CalibrationSample; sampleOrigin: VerificationSample } | { reason: string } {
-  if (options.verifySample !== undefined) return { sample: options.verifySample, sampleOrigin: 'given' };
+): { samples: CalibrationSample[]; sampleOrigin: VerificationSample } | { reason: string } {
+  if (options.verifySample !== undefined) return { samples: [options.verifySample], sampleOrigin: 'given' };
   const data = options.calibrationData;
   if (Array.isArray(data) && data.length > 0) {
-    return { sample: (data as readonly CalibrationSample[])[0]!, sampleOrigin: 'calibration' };
+    return { samples: [(data as readonly CalibrationSample[])[0]!], sampleOrigin: 'calibration' };
   }
   const inputs = graph.inputs.filter((input) => !graph.initializers.has(input.name));
   try {
-    return { sample: randomSamples(inputs, 1, DEFAULT_SEED)[0]!, sampleOrigin: 'random' };
+    const symbolic = (dim: unknown) => !(typeof dim === 'number' && Number.isInteger(dim) && dim >= 0);
+    const sized = inputs.some((input) => (input.shape ?? []).slice(1).some(symbolic));
+    const dims = sized ? VERIFY_SYMBOLIC_DIMS : VERIFY_SYMBOLIC_DIMS.slice(0, 1);
+    return { samples: dims.map((dim) => randomSamples(inputs, 1, DEFAULT_SEED, dim)[0]!), sampleOrigin: 'random' };
   } catch (error) {
     return { reason: `no sample to run: ${(error as Error).message}` };
   }
@@ -142,7 +150,7 @@ export async function quantizeModel(
   }
   const planOpset = recipe.mode === 'static' ? ensureQdqOpset(model, opset) : opset;
   const keepFirstLast = recipe.keepHigherPrecision && weightQuantizer.keepHigherPrecision === 'first-last';
-  const plan = planQuantization(graph, recipe, planOpset, keepFirstLast);
+  let plan = planQuantization(graph, recipe, planOpset, keepFirstLast);
   const quantizerFor = (use: ConstantUse) =>
     use.override?.quantizer === undefined
       ? weightQuantizer
@@ -163,6 +171,25 @@ export async function quantizeModel(
     perConsumer: recipe.qdqPerConsumer,
   });
   let activations: ActivationRanges | undefined;
+  let floatCalibration: { samples: number; threads: number } | undefined;
+  // fp16 overflows beyond 65504: check the float model's values on the calibration data, or failing that on the
+  // sample the output will be verified on.
+  const rangeData =
+    options.calibrationData ?? (options.verifySample === undefined ? undefined : [options.verifySample]);
+  if (
+    recipe.mode === 'float' &&
+    recipe.floatPrecision === 'fp16' &&
+    options.executor !== undefined &&
+    rangeData !== undefined
+  ) {
+    const checked = await keepOverflowingNodesFp32(model, plan, registry, {
+      ...options,
+      executor: options.executor,
+      calibrationData: rangeData,
+    });
+    plan = checked.plan;
+    floatCalibration = checked;
+  }
   let activationParams = new Map<string, LinearQuantParams>();
   if (recipe.mode === 'static') {
     activations = await activationRanges(model, plan, recipe, registry, fingerprint, options);
@@ -215,7 +242,7 @@ export async function quantizeModel(
   const bytes = encodeModel(model);
   let verification: Verification | undefined;
   if (options.executor !== undefined && options.verify !== false) {
-    const sample = verificationSample(model.graph, options);
+    const sample = verificationSamples(model.graph, options);
     verification =
       'reason' in sample
         ? { verified: false, reason: sample.reason }
@@ -226,6 +253,12 @@ export async function quantizeModel(
             quantized: model,
             quantizedBytes: bytes,
             ...sample,
+            ...(recipe.mode === 'float' && {
+              advice:
+                floatCalibration === undefined
+                  ? 'pass calibration data (--calib) so that nodes whose values overflow fp16 stay fp32, or keep them float (--exclude)'
+                  : 'keep the nodes that feed it fp32 (--exclude)',
+            }),
           });
   }
   const summary: QuantizeSummary = {
@@ -236,8 +269,8 @@ export async function quantizeModel(
     weightBytesBefore,
     weightBytesAfter: weightBytes(model.graph),
     nodes: plan.decisions,
-    calibrationSamples: activations?.samples ?? 0,
-    calibrationThreads: activations?.threads ?? 0,
+    calibrationSamples: activations?.samples ?? floatCalibration?.samples ?? 0,
+    calibrationThreads: activations?.threads ?? floatCalibration?.threads ?? 0,
     warnings: issues.filter((issue) => issue.severity === 'warning'),
     ...(verification !== undefined && { verification }),
     ...(formatConversion && {

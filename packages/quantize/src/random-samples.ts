@@ -30,9 +30,12 @@ export const SYMBOLIC_DIM = 64;
  * and SYMBOLIC_DIM elsewhere: image sides, sequence lengths and sample counts of 1 make many models fail to run
  * (a 3x3 convolution over a 1x1 image), while 64 runs through strides, pools and FFT windows of common models.
  */
-export function concreteShape(shape: readonly unknown[] | null | undefined): number[] {
+export function concreteShape(
+  shape: readonly unknown[] | null | undefined,
+  symbolicDim = SYMBOLIC_DIM,
+): number[] {
   return (shape ?? []).map((dim, axis) =>
-    typeof dim === 'number' && Number.isInteger(dim) && dim >= 0 ? dim : axis === 0 ? 1 : SYMBOLIC_DIM,
+    typeof dim === 'number' && Number.isInteger(dim) && dim >= 0 ? dim : axis === 0 ? 1 : symbolicDim,
   );
 }
 
@@ -59,7 +62,7 @@ function fill(dtype: DType, size: number, next: () => number): Tensor['data'] {
 
 /**
  * Generates `count` samples of random data for a model's inputs: floats uniform in [-1, 1), integers in [0, 10),
- * a symbolic batch dim set to 1 and other symbolic dims to SYMBOLIC_DIM.
+ * a symbolic batch dim set to 1 and other symbolic dims to `symbolicDim` (default SYMBOLIC_DIM).
  *
  * @example randomSamples([{ name: 'x', dtype: 'float32', shape: ['batch', 4] }], 2, 42) // two { x: [1, 4] } samples
  * @throws QuantError UNSUPPORTED for an input dtype random data cannot be made for (float16, strings...).
@@ -68,6 +71,7 @@ export function randomSamples(
   inputs: readonly RandomInput[],
   count: number,
   seed: number,
+  symbolicDim = SYMBOLIC_DIM,
 ): Record<string, Tensor>[] {
   const next = createPrng(seed);
   const samples: Record<string, Tensor>[] = [];
@@ -81,7 +85,7 @@ export function randomSamples(
           `input "${input.name}" is ${dtype}; random data can be made for ${listChoices(RANDOM_DTYPES)}; pass --data <dir>`,
         );
       }
-      const shape = concreteShape(input.shape);
+      const shape = concreteShape(input.shape, symbolicDim);
       sample[input.name] = {
         dtype: dtype as DType,
         shape,

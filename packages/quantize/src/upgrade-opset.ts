@@ -1,5 +1,5 @@
 import { QuantError, createTensor } from '@quantkit/core';
-import { type Graph, type Model, type Node, setOpsetVersion, subgraphsOf } from '@quantkit/onnx';
+import { type Graph, type Model, type Node, numberToInt64, setOpsetVersion, subgraphsOf } from '@quantkit/onnx';
 
 function intsAttribute(node: Node, name: string): number[] | undefined {
   const attribute = node.attributes.get(name);
@@ -45,7 +45,7 @@ export function upgradeOpset9To10(model: Model): void {
         const name = graph.uniqueName(`${node.name || node.outputs[0]}_${suffix}`);
         graph.addInitializer(
           name,
-          createTensor('int64', [values.length], BigInt64Array.from(values, BigInt)),
+          createTensor('int64', [values.length], BigInt64Array.from(values, numberToInt64)),
         );
         return name;
       };
@@ -60,7 +60,7 @@ export function upgradeOpset9To10(model: Model): void {
       const name = graph.uniqueName(`${node.name || node.outputs[0]}_k`);
       graph.addInitializer(
         name,
-        createTensor('int64', [1], BigInt64Array.of(BigInt(k?.type === 'int' ? k.value : 1))),
+        createTensor('int64', [1], BigInt64Array.of(numberToInt64(k?.type === 'int' ? k.value : 1))),
       );
       node.attributes.delete('k');
       graph.removeNode(node);

@@ -31,7 +31,7 @@ function inputs(quantized: Model) {
     floatBytes: encodeModel(float),
     quantized,
     quantizedBytes: encodeModel(quantized),
-    sample,
+    samples: [sample],
     sampleOrigin: 'random' as const,
   };
 }
@@ -53,7 +53,7 @@ describe('verifyQuantized', () => {
 
   it('does not blame the quantized model for what the float model already does', async () => {
     const negative = { x: createTensor('float32', [1, 4], Float32Array.of(-1, 1, 0, 4)) };
-    const result = await verifyQuantized({ ...inputs(logModel(false)), sample: negative });
+    const result = await verifyQuantized({ ...inputs(logModel(false)), samples: [negative] });
     expect(result.verified).toBe(true);
   });
 
@@ -79,7 +79,7 @@ describe('verifyQuantized', () => {
 
   it('says why it ran nothing when the float model does not run on the sample', async () => {
     const wrong = { x: createTensor('float32', [2, 3], new Float32Array(6)) };
-    const result = await verifyQuantized({ ...inputs(logModel(false)), sample: wrong });
+    const result = await verifyQuantized({ ...inputs(logModel(false)), samples: [wrong] });
     expect(result.verified).toBe(false);
     expect(!result.verified && result.reason).toMatch(/the float model does not run on a random sample in ort-node/);
   });

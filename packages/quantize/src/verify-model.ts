@@ -119,8 +119,11 @@ export interface VerifyInputs {
   /** The quantized model about to be written, and its encoding. */
   readonly quantized: Model;
   readonly quantizedBytes: Uint8Array;
-  readonly sample: CalibrationSample;
+  /** Samples to try, best first: verification runs on the first one the float model runs on. */
+  readonly samples: readonly CalibrationSample[];
   readonly sampleOrigin: VerificationSample;
+  /** What the error tells the user to do when an output goes non-finite (default: keep nodes float). */
+  readonly advice?: string;
 }
 
 /**
@@ -134,7 +137,7 @@ export interface VerifyInputs {
  *   tensor that went non-finite and its node.
  */
 export async function verifyQuantized(inputs: VerifyInputs): Promise<Verification> {
-  const { executor, sample, sampleOrigin } = inputs;
+  const { executor, sampleOrigin } = inputs;
   const foreign = inputs.quantized.opsetImports
     .map((entry) => entry.domain)
     .filter((domain) => !RUNTIME_DOMAINS.has(domain));
@@ -145,11 +148,20 @@ export async function verifyQuantized(inputs: VerifyInputs): Promise<Verificatio
     };
   }
   const on = `on a ${sampleOrigin === 'given' ? 'given' : sampleOrigin} sample`;
-  let floatOutputs: Record<string, Tensor>;
-  try {
-    floatOutputs = await runAll(executor, inputs.floatBytes, sample);
-  } catch (error) {
-    return { verified: false, reason: `the float model does not run ${on} in ${executor.name}: ${errorText(error)}` };
+  let floatOutputs: Record<string, Tensor> | undefined;
+  let sample: CalibrationSample | undefined;
+  let floatError: unknown;
+  for (const candidate of inputs.samples) {
+    try {
+      floatOutputs = await runAll(executor, inputs.floatBytes, candidate);
+      sample = candidate;
+      break;
+    } catch (error) {
+      floatError ??= error;
+    }
+  }
+  if (floatOutputs === undefined || sample === undefined) {
+    return { verified: false, reason: `the float model does not run ${on} in ${executor.name}: ${errorText(floatError)}` };
   }
   let session: ExecutorSession;
   try {
@@ -186,11 +198,11 @@ export async function verifyQuantized(inputs: VerifyInputs): Promise<Verificatio
         origin === undefined
           ? ''
           : `; the first value to go non-finite is "${origin.tensor}" (${origin.value}), the output of ` +
-            `${origin.opType} node "${origin.node}" (keep the nodes that feed it float with --exclude)`;
+            `${origin.opType} node "${origin.node}"`;
       throw new QuantError(
         'UNSUPPORTED',
         `the quantized model gives NaN or infinity in output "${name}" ${on} where the float model's values are ` +
-          `finite${where}`,
+          `finite${where}; ${inputs.advice ?? 'keep the nodes that feed it float (--exclude)'}`,
         { details: { output: name, ...(origin !== undefined && { origin }) } },
       );
     }

@@ -108,7 +108,7 @@ describe('parseQuantizeFlags', () => {
       { mode: 'static' },
       /pass --calib <dir> or --load-calib <file>, or use --mode dynamic or --mode weight-only/,
     ],
-    [{ mode: 'dynamic', calib: 'x' }, /--calib is used only with --mode static.*with --report/],
+    [{ mode: 'dynamic', calib: 'x', calibSamples: '3' }, /--calib-samples is used only with --mode static, not --mode dynamic/],
     [{ calib: 'c', loadCalib: 'r.json' }, /--calib <dir> or --load-calib <file>, not both: choose one/],
     [{ loadCalib: 'r.json', calibBatch: '4' }, /--calib-batch applies to --calib <dir>, not --load-calib/],
     [{ mode: 'dynamic', saveCalib: 'r.json' }, /--save-calib is used only with --mode static/],

@@ -165,19 +165,20 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
   } else {
     // Calibration flags in a data-free mode mean the user expects calibration that will not happen. --calib is the
     // exception when a report is asked for: it is then the data the report compares on.
+    // --calib is welcome in every mode: float mode keeps what overflows fp16 in fp32, and every mode runs the
+    // written model on its first sample.
+    const reads = mode === 'float';
     const stray = [
-      flags.calib !== undefined && flags.report === undefined && '--calib',
       flags.calibMethod !== undefined && '--calib-method',
-      flags.calibSamples !== undefined && '--calib-samples',
-      flags.calibBatch !== undefined && '--calib-batch',
+      !reads && flags.calibSamples !== undefined && '--calib-samples',
+      !reads && flags.calibBatch !== undefined && '--calib-batch',
       flags.saveCalib !== undefined && '--save-calib',
       flags.loadCalib !== undefined && '--load-calib',
     ].filter((flag): flag is string => flag !== false);
     if (stray.length > 0) {
-      const hint = stray.includes('--calib') ? ' (with --report, --calib gives the report its inputs)' : '';
       throw new QuantError(
         'INVALID_ARGUMENT',
-        `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} used only with --mode static, not --mode ${mode}${hint}`,
+        `${stray.join(', ')} ${stray.length === 1 ? 'is' : 'are'} used only with --mode static, not --mode ${mode}`,
       );
     }
   }
@@ -372,9 +373,12 @@ export function formatQuantizeSummary(
         (keptQdq.length === 0 ? '' : `; kept as QDQ: ${keptQdq.join(', ')}`),
     );
   }
-  if (summary.mode === 'static') {
+  if (summary.mode === 'static' || summary.calibrationSamples > 0) {
     const from = context.loadedCache === undefined ? '' : ` (ranges from ${context.loadedCache})`;
     lines.push(`  calibration   ${summary.calibrationSamples} samples${from}`);
+  }
+  if (summary.mode === 'float' && summary.recipe.floatPrecision === 'fp16' && summary.calibrationSamples === 0) {
+    lines.push("  range check   none: pass --calib <dir> so that values beyond fp16's 65504 stay fp32");
   }
   const verification = summary.verification;
   if (verification !== undefined) {
@@ -520,7 +524,10 @@ export function quantizeCommand(io: CliIo): Command {
       '--float <precision>',
       `convert what stays float to ${listChoices(FLOAT_PRECISIONS)} (fp8: --mode float, opset 19+; --mode float defaults to "fp16")`,
     )
-    .option('--calib <dir>', 'calibration data folder (--mode static needs it or --load-calib)')
+    .option(
+      '--calib <dir>',
+      'calibration data folder: static mode calibrates on it (or --load-calib), float mode keeps what overflows fp16 in fp32, every mode verifies the output on its first sample',
+    )
     .option(
       '--calib-method <name>',
       `calibration observer: ${listChoices(builtinObserverNames())} (or one from --plugin; default "minmax")`,
@@ -593,7 +600,7 @@ export function quantizeCommand(io: CliIo): Command {
           target: target.target.name,
           registry,
           executor,
-          ...(mode === 'static' && calibrationDir !== undefined && { calibrationDir }),
+          ...(calibrationDir !== undefined && { calibrationDir }),
           ...(request.calibrationLimit !== undefined && { calibrationLimit: request.calibrationLimit }),
           ...(request.calibrationBatch !== undefined && { calibrationBatch: request.calibrationBatch }),
           ...(loadCalibration !== undefined && { loadCalibration }),
