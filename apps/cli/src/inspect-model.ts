@@ -1,5 +1,6 @@
 import { type DType, dtypeInfo, sizeOf } from '@quantkit/core';
-import type { Graph, Model, Node, ValueInfo } from '@quantkit/onnx';
+import { type Graph, type Model, type Node, type ValueInfo, subgraphsOf } from '@quantkit/onnx';
+import { weightTensors } from '@quantkit/quantize';
 
 /** Op types that only appear in quantized graphs. */
 const QUANTIZED_OP =
@@ -175,9 +176,17 @@ function nBits(node: Node): number {
   return bits?.type === 'int' ? bits.value : 4;
 }
 
+/** Every node of a graph and of the If/Loop/Scan bodies inside it. */
+function* nodesWithin(graph: Graph): Generator<Node> {
+  for (const node of graph.nodes) {
+    yield node;
+    for (const body of subgraphsOf(node)) yield* nodesWithin(body);
+  }
+}
+
 /**
  * Summarizes a decoded model for `quantkit inspect`: opsets, inputs and outputs, op counts (and which are quantized
- * ops), initializers and weight bytes by dtype, metadata_props including quantkit's provenance, and the weight
+ * ops, bodies of If/Loop/Scan included), weights (initializers, Constant-node tensors, bodies) and bytes by dtype, metadata_props including quantkit's provenance, and the weight
  * precision of every Conv/Gemm/MatMul.
  *
  * @example inspectModel(await readModelFile('model.onnx')).weightBytesByDtype // { float32: 1234 }
@@ -186,7 +195,7 @@ export function inspectModel(model: Model): InspectReport {
   const graph = model.graph;
 
   const counts = new Map<string, InspectOpCount>();
-  for (const node of graph.nodes) {
+  for (const node of nodesWithin(graph)) {
     const domain = node.domain;
     const key = `${domain}\u0000${node.opType}`;
     const previous = counts.get(key);
@@ -202,7 +211,7 @@ export function inspectModel(model: Model): InspectReport {
   const initializers: InspectInitializer[] = [];
   const weightBytesByDtype: Record<string, number> = {};
   let weightBytes = 0;
-  for (const [name, tensor] of graph.initializers) {
+  for (const { name, tensor } of weightTensors(graph)) {
     const bytes = storedBytes(tensor.dtype, tensor.shape);
     initializers.push({ name, dtype: tensor.dtype, shape: [...tensor.shape], bytes });
     weightBytesByDtype[tensor.dtype] = (weightBytesByDtype[tensor.dtype] ?? 0) + bytes;

@@ -384,6 +384,14 @@ export class Graph {
     return names;
   }
 
+  /**
+   * Keeps uniqueName from ever returning these names: the names of enclosing graphs, which a subgraph may not
+   * define again (ONNX forbids shadowing an outer-scope name).
+   */
+  reserveNames(names: Iterable<string>): void {
+    for (const name of names) this.#reserved.add(name);
+  }
+
   /** Every value and node name used in this graph and its subgraphs. */
   allNames(): Set<string> {
     const index = this.#ensureIndex();

@@ -38,14 +38,17 @@ export async function keepOverflowingNodesFp32(
 ): Promise<FloatRangeCheck> {
   const { graph } = model;
   const dtypes = inferDTypes(graph);
-  const converted = new Set(plan.decisions.filter((decision) => decision.quantized).map((decision) => decision.name));
+  const converted = new Set(
+    plan.decisions.filter((decision) => decision.quantized).map((decision) => decision.name),
+  );
   const watched = new Set<string>();
   const nodes: Node[] = [];
   for (const node of graph.nodes) {
     if (!converted.has(node.name)) continue;
     nodes.push(node);
     for (const value of [...node.inputs, ...node.outputs]) {
-      if (value !== '' && dtypes.get(value) === 'float32' && graph.getConstant(value) === undefined) watched.add(value);
+      if (value !== '' && dtypes.get(value) === 'float32' && graph.getConstant(value) === undefined)
+        watched.add(value);
     }
   }
   if (watched.size === 0) return { plan, samples: 0, threads: 0 };

@@ -65,7 +65,7 @@ export {
   commonValues,
   compareLayers,
 } from './compare-layers.js';
-export { type QuantizeSummary, weightBytes } from './summary.js';
+export { type QuantizeSummary, weightBytes, weightTensors } from './summary.js';
 export { QUANTKIT_VERSION } from './version.js';
 export {
   DEFAULT_RANDOM_SAMPLES,

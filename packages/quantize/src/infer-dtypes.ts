@@ -1,5 +1,5 @@
 import type { DType } from '@quantkit/core';
-import type { Graph, Node } from '@quantkit/onnx';
+import { type Graph, type Node, subgraphsOf } from '@quantkit/onnx';
 
 // ONNX TensorProto.DataType numbers for Cast's `to` attribute; only the ones a float model routes through.
 const castTargets: Record<number, DType> = {
@@ -36,9 +36,28 @@ function attributeInt(node: Node, name: string): number | undefined {
   return attribute?.type === 'int' ? attribute.value : undefined;
 }
 
-function outputDTypes(node: Node, dtypeOf: (name: string) => DType | undefined): (DType | undefined)[] {
+/** The element types of a subgraph's outputs, inferred with the enclosing graph's types in scope. */
+function bodyOutputTypes(body: Graph, outer: ReadonlyMap<string, DType>): (DType | undefined)[] {
+  const types = inferDTypes(body, outer);
+  return body.outputs.map((output) => output.dtype ?? types.get(output.name));
+}
+
+function outputDTypes(
+  node: Node,
+  dtypeOf: (name: string) => DType | undefined,
+  scope: ReadonlyMap<string, DType>,
+): (DType | undefined)[] {
   const first = node.inputs[0] === undefined || node.inputs[0] === '' ? undefined : dtypeOf(node.inputs[0]);
   const { opType } = node;
+  const [body] = subgraphsOf(node);
+  if (body !== undefined && (opType === 'If' || opType === 'Scan')) {
+    // If: both branches produce the outputs (the first says); Scan: state then scan outputs, as the body's.
+    return bodyOutputTypes(body, scope);
+  }
+  if (body !== undefined && opType === 'Loop') {
+    // The body's outputs are (cond, carried..., scanned...); the Loop's are (carried..., scanned...).
+    return bodyOutputTypes(body, scope).slice(1);
+  }
   if (alwaysInt64.has(opType)) return ['int64' as DType];
   if (alwaysBool.has(opType)) return ['bool'];
   switch (opType) {
@@ -85,19 +104,20 @@ function outputDTypes(node: Node, dtypeOf: (name: string) => DType | undefined):
 /**
  * Element type of every value in the graph that can be told without running it: declared types first (inputs,
  * outputs, value_info, initializers), then propagated through the (topologically sorted) nodes by each operator's
- * type rule.
+ * type rule; If, Loop and Scan take their bodies' output types. `outer` holds the types of enclosing graphs' values,
+ * for a subgraph.
  * The planner needs this because shape arithmetic (Shape -> Gather -> Concat -> Reshape) runs through the same
  * op types as float data, and int64 tensors must never get float Q/DQ.
  */
-export function inferDTypes(graph: Graph): Map<string, DType> {
-  const types = new Map<string, DType>();
+export function inferDTypes(graph: Graph, outer: ReadonlyMap<string, DType> = new Map()): Map<string, DType> {
+  const types = new Map<string, DType>(outer);
   for (const [name, tensor] of graph.initializers) types.set(name, tensor.dtype);
   for (const info of [...graph.inputs, ...graph.valueInfo, ...graph.outputs]) {
     if (info.dtype !== undefined) types.set(info.name, info.dtype);
   }
   const dtypeOf = (name: string) => types.get(name);
   for (const node of graph.nodes) {
-    const inferred = outputDTypes(node, dtypeOf);
+    const inferred = outputDTypes(node, dtypeOf, types);
     node.outputs.forEach((output, i) => {
       if (output === '' || types.has(output)) return;
       const dtype = inferred[i];

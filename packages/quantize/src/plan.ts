@@ -13,6 +13,8 @@ export interface NodeDecision {
   readonly opType: string;
   readonly quantized: boolean;
   readonly reason: string;
+  /** For a node inside an If/Loop/Scan body: the body, as "If_0/then_branch" (nested bodies joined by '/'). */
+  readonly scope?: string;
 }
 
 /** A constant input that is stored quantized: a weight (per channel along axis) or a constant operand. */
@@ -162,7 +164,8 @@ function isClampAtZero(graph: Graph, node: Node): boolean {
 }
 
 /**
- * Decides, for every node, whether it is quantized and how; nothing in the graph changes here.
+ * Decides, for every node, whether it is quantized and how; nothing in the graph changes here. For a subgraph,
+ * `outerTypes` gives the element types of the enclosing graphs' values it reads.
  * The rules keep Q/DQ where they pay: compute ops (Conv, Gemm, MatMul) always, and the ops in between only
  * when they touch a quantized region, so a float region is never cut into pieces by Q/DQ pairs.
  */
@@ -171,8 +174,9 @@ export function planQuantization(
   recipe: Recipe,
   opset: number,
   keepFirstLast = false,
+  outerTypes?: ReadonlyMap<string, DType>,
 ): QuantPlan {
-  const plan = planFor(graph, recipe, opset);
+  const plan = planFor(graph, recipe, opset, outerTypes);
   return keepFirstLast ? keepFirstAndLastInt8(plan) : plan;
 }
 
@@ -212,9 +216,9 @@ function keepFirstAndLastInt8(plan: QuantPlan): QuantPlan {
   };
 }
 
-function planFor(graph: Graph, recipe: Recipe, opset: number): QuantPlan {
+function planFor(graph: Graph, recipe: Recipe, opset: number, outerTypes?: ReadonlyMap<string, DType>): QuantPlan {
   const overrides = createOverrideLookup(recipe.overrides);
-  const context: PlanContext = { graph, recipe, opset, dtypes: inferDTypes(graph), overrides };
+  const context: PlanContext = { graph, recipe, opset, dtypes: inferDTypes(graph, outerTypes), overrides };
   const excludePatterns = recipe.exclude.map(globToRegExp);
   const reasons = new Map<Node, string>();
   const excluded = (node: Node) => firstMatch(excludePatterns, recipe.exclude, node.name, node.opType);

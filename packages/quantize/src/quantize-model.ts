@@ -25,6 +25,7 @@ import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
 import { writeProvenance } from './provenance.js';
 import { type QuantizeSummary, weightBytes } from './summary.js';
 import { ensureQdqOpset } from './upgrade-opset.js';
+import { hasSubgraphs, quantizeSubgraphs } from './subgraphs.js';
 import { DEFAULT_SEED, randomSamples } from './random-samples.js';
 import { type Verification, type VerificationSample, verifyQuantized } from './verify-model.js';
 
@@ -208,6 +209,11 @@ export async function quantizeModel(
     emitWeightOnly(emitter, plan, recipe, quantizerFor);
   }
   emitter.finish();
+  // Weights inside If/Loop/Scan bodies (a voice-activity model's whole network can live in If branches).
+  const bodyDecisions =
+    recipe.mode === 'float' || !hasSubgraphs(graph)
+      ? []
+      : quantizeSubgraphs(model, emitter, { recipe, opset: planOpset, quantizerFor, weightRange: recipe.weightRange });
   // Models older than IR 4 list every weight as a graph input too; drop the float ones nothing reads any more.
   graph.inputs = graph.inputs.filter(
     (input) => !graph.initializers.has(input.name) || graph.consumers(input.name).length > 0,
@@ -268,7 +274,7 @@ export async function quantizeModel(
     sizeAfter: bytes.length,
     weightBytesBefore,
     weightBytesAfter: weightBytes(model.graph),
-    nodes: plan.decisions,
+    nodes: [...plan.decisions, ...bodyDecisions],
     calibrationSamples: activations?.samples ?? floatCalibration?.samples ?? 0,
     calibrationThreads: activations?.threads ?? floatCalibration?.threads ?? 0,
     warnings: issues.filter((issue) => issue.severity === 'warning'),

@@ -1,5 +1,5 @@
-import { dtypeInfo, sizeOf } from '@quantkit/core';
-import type { Graph } from '@quantkit/onnx';
+import { type Tensor, dtypeInfo, sizeOf } from '@quantkit/core';
+import { type Graph, subgraphsOf } from '@quantkit/onnx';
 import type { CompatibilityIssue } from '@quantkit/targets';
 import type { Recipe } from './options.js';
 import type { NodeDecision } from './plan.js';
@@ -30,11 +30,33 @@ export interface QuantizeSummary {
   };
 }
 
-/** Bytes the graph's initializers take when stored (sub-byte types packed). */
+/** Tensors of at least this many elements held by Constant nodes count as weights (smaller ones are shapes, axes). */
+const CONSTANT_WEIGHT_ELEMENTS = 16;
+
+function tensorBytes(tensor: Tensor): number {
+  return Math.ceil((sizeOf(tensor.shape) * dtypeInfo(tensor.dtype).bits) / 8);
+}
+
+/**
+ * The graph's weights: its initializers, the tensors of its Constant nodes that hold more than a few values
+ * (exporters write whole weights that way), and the same inside every If/Loop/Scan body.
+ */
+export function* weightTensors(graph: Graph): Generator<{ name: string; tensor: Tensor }> {
+  for (const [name, tensor] of graph.initializers) yield { name, tensor };
+  for (const node of graph.nodes) {
+    if (node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx')) {
+      const value = node.attributes.get('value');
+      if (value?.type === 'tensor' && sizeOf(value.value.shape) >= CONSTANT_WEIGHT_ELEMENTS) {
+        yield { name: node.outputs[0] ?? node.name, tensor: value.value };
+      }
+    }
+    for (const body of subgraphsOf(node)) yield* weightTensors(body);
+  }
+}
+
+/** Bytes the graph's weights (weightTensors) take when stored, sub-byte types packed. */
 export function weightBytes(graph: Graph): number {
   let bytes = 0;
-  for (const tensor of graph.initializers.values()) {
-    bytes += Math.ceil((sizeOf(tensor.shape) * dtypeInfo(tensor.dtype).bits) / 8);
-  }
+  for (const { tensor } of weightTensors(graph)) bytes += tensorBytes(tensor);
   return bytes;
 }

@@ -1,5 +1,5 @@
 import { type ExecutorPlugin, type ExecutorSession, QuantError, type Tensor } from '@quantkit/core';
-import { type Model, encodeModel, exposeOutputs } from '@quantkit/onnx';
+import { type Graph, type Model, encodeModel, exposeOutputs, subgraphsOf } from '@quantkit/onnx';
 import { compareTensors } from './metrics.js';
 import type { CalibrationSample } from './options.js';
 
@@ -24,6 +24,15 @@ export type Verification =
 
 /** Operator domains stock onnxruntime runs; a model importing others (ai.quantkit packed ops) is not run. */
 const RUNTIME_DOMAINS = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft']);
+
+/** The operator domains the nodes of a graph and of its bodies use (models often import domains they never use). */
+function usedDomains(graph: Graph, into = new Set<string>()): Set<string> {
+  for (const node of graph.nodes) {
+    into.add(node.domain);
+    for (const body of subgraphsOf(node)) usedDomains(body, into);
+  }
+  return into;
+}
 
 /** A test for NaN or infinity at an index; raw float16/bfloat16 bits are read by their exponent field. */
 function nonFinite(tensor: Tensor): (index: number) => boolean {
@@ -52,7 +61,8 @@ function firstNewNonFinite(test: Tensor, reference: Tensor | undefined): number 
 }
 
 function describeValue(tensor: Tensor, index: number): string {
-  const value = tensor.dtype === 'float32' || tensor.dtype === 'float64' ? (tensor.data as Float32Array)[index]! : NaN;
+  const value =
+    tensor.dtype === 'float32' || tensor.dtype === 'float64' ? (tensor.data as Float32Array)[index]! : NaN;
   return Number.isNaN(value) ? 'NaN' : value > 0 ? '+inf' : value < 0 ? '-inf' : 'a non-finite value';
 }
 
@@ -95,7 +105,12 @@ async function locateNonFinite(
   try {
     floatValues = await runAll(
       executor,
-      encodeModel(exposeOutputs(float, names.filter((name) => floatNames.has(name)))),
+      encodeModel(
+        exposeOutputs(
+          float,
+          names.filter((name) => floatNames.has(name)),
+        ),
+      ),
       sample,
     );
     quantizedValues = await runAll(executor, encodeModel(exposeOutputs(quantized, names)), sample);
@@ -106,7 +121,8 @@ async function locateNonFinite(
     const value = quantizedValues[name];
     if (value === undefined) continue;
     const index = firstNewNonFinite(value, floatValues[name]);
-    if (index >= 0) return { node: node.name, opType: node.opType, tensor: name, value: describeValue(value, index) };
+    if (index >= 0)
+      return { node: node.name, opType: node.opType, tensor: name, value: describeValue(value, index) };
   }
   return undefined;
 }
@@ -138,9 +154,7 @@ export interface VerifyInputs {
  */
 export async function verifyQuantized(inputs: VerifyInputs): Promise<Verification> {
   const { executor, sampleOrigin } = inputs;
-  const foreign = inputs.quantized.opsetImports
-    .map((entry) => entry.domain)
-    .filter((domain) => !RUNTIME_DOMAINS.has(domain));
+  const foreign = [...usedDomains(inputs.quantized.graph)].filter((domain) => !RUNTIME_DOMAINS.has(domain));
   if (foreign.length > 0) {
     return {
       verified: false,
@@ -161,7 +175,10 @@ export async function verifyQuantized(inputs: VerifyInputs): Promise<Verificatio
     }
   }
   if (floatOutputs === undefined || sample === undefined) {
-    return { verified: false, reason: `the float model does not run ${on} in ${executor.name}: ${errorText(floatError)}` };
+    return {
+      verified: false,
+      reason: `the float model does not run ${on} in ${executor.name}: ${errorText(floatError)}`,
+    };
   }
   let session: ExecutorSession;
   try {
