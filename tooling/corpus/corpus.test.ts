@@ -1,0 +1,147 @@
+// Every third-party model of the corpus in every mode: quantkit writes a model (or refuses with a named error
+// where this table says it may), onnxruntime-node at optimization level all and onnxruntime-web both load it, its
+// outputs are finite wherever the float model's are, it is smaller, and it stays as close as the mode's floor.
+//
+// The floors are the issue's: static int8 25 dB, dynamic and weight-only int8 35 dB, fp16 60 dB, on realistic
+// inputs (corpus.json's recipes, held-out seeds). Where a model does not allow them, LIMITS gives the measured
+// value less 2 dB, and why; they are regression floors, to be raised as quantkit improves, never lowered quietly.
+import { describe, expect, it } from 'vitest';
+import { loadCorpus } from './corpus.mjs';
+import { MODES, floatBaseline, runCell } from './run-corpus.mjs';
+
+type Mode = keyof typeof MODES;
+
+/** Largest output/input size ratio per mode: int8 codes are a quarter of float32, fp16 half. */
+const MAX_SIZE: Record<Mode, number> = {
+  'static-qdq': 0.56,
+  'static-qoperator': 0.56,
+  dynamic: 0.56,
+  'weight-only-int8': 0.56,
+  'block-q4': 0.56,
+  fp16: 0.7,
+  binary: 0.56,
+  log: 0.56,
+};
+
+interface Limit {
+  readonly sqnr?: number;
+  readonly size?: number;
+  readonly why: string;
+}
+
+const DEEP = 'a deep network whose per-layer 8-bit error adds up over 50+ layers (16-bit weights reach 67+ dB)';
+const LOG_FRONT_END = 'an STFT front end: 8-bit activations before the Log lose the quiet bins entirely';
+const LSTM = 'its LSTM weights stay float (quantkit quantizes Conv/Gemm/MatMul/Gather weights), so the file shrinks less';
+const BODIES_FP16 = 'fp16 does not convert inside If bodies yet, where this model keeps its whole network';
+
+/** Cells that do not reach the mode's floor or size, with the measured value less a margin, and why. */
+const LIMITS: Partial<Record<string, Partial<Record<Mode, Limit>>>> = {
+  'silero-vad-v4': {
+    'static-qdq': { size: 0.73, why: LSTM },
+    'static-qoperator': { size: 0.73, why: LSTM },
+    dynamic: { sqnr: 25, size: 0.73, why: LSTM },
+    'weight-only-int8': { sqnr: 26, size: 0.73, why: LSTM },
+    'block-q4': { size: 0.73, why: LSTM },
+    fp16: { size: 1.01, why: BODIES_FP16 },
+    binary: { size: 0.73, why: LSTM },
+    log: { size: 0.73, why: LSTM },
+  },
+  'silero-vad-v5': {
+    'static-qdq': { size: 0.66, why: LSTM },
+    'static-qoperator': { size: 0.66, why: LSTM },
+    dynamic: { sqnr: 33, size: 0.66, why: LSTM },
+    'weight-only-int8': { size: 0.66, why: LSTM },
+    'block-q4': { size: 0.66, why: LSTM },
+    fp16: { size: 1.01, why: BODIES_FP16 },
+    binary: { size: 0.66, why: LSTM },
+    log: { size: 0.66, why: LSTM },
+  },
+  'silero-vad-16k-op15': {
+    'static-qdq': { sqnr: 5, size: 0.61, why: `${LOG_FRONT_END}; ${LSTM}` },
+    'static-qoperator': { sqnr: 5, size: 0.61, why: `${LOG_FRONT_END}; ${LSTM}` },
+    dynamic: { sqnr: 20, size: 0.61, why: `${LOG_FRONT_END}; ${LSTM}` },
+    'weight-only-int8': { sqnr: 25, size: 0.61, why: LSTM },
+    'block-q4': { size: 0.61, why: LSTM },
+    fp16: { size: 0.74, why: 'the STFT Conv reaches beyond fp16 and stays fp32' },
+    binary: { size: 0.61, why: LSTM },
+    log: { size: 0.61, why: LSTM },
+  },
+  'silero-vad-op18-ifless': {
+    'static-qdq': { sqnr: 19, why: `${LOG_FRONT_END}; the LSTM written out as Gemm` },
+    'static-qoperator': { sqnr: 19, why: `${LOG_FRONT_END}; the LSTM written out as Gemm` },
+    dynamic: { sqnr: 19, why: 'the LSTM written out as Gemm, its gates amplify weight error' },
+    'weight-only-int8': { sqnr: 19, why: 'the LSTM written out as Gemm, its gates amplify weight error' },
+    fp16: { size: 1.01, why: BODIES_FP16 },
+  },
+  'oww-melspectrogram': {
+    'static-qdq': { sqnr: 4, why: LOG_FRONT_END },
+    'static-qoperator': { sqnr: 4, why: LOG_FRONT_END },
+    dynamic: { sqnr: 4, why: LOG_FRONT_END },
+    fp16: { size: 1.01, why: 'the STFT Conv (nearly all the weights) reaches 1e6 and stays fp32' },
+  },
+  'oww-embedding': {
+    'static-qdq': { sqnr: 23, why: DEEP },
+    'static-qoperator': { sqnr: 23, why: DEEP },
+    dynamic: { sqnr: 23, why: DEEP },
+    'weight-only-int8': { sqnr: 26, why: DEEP },
+    fp16: { sqnr: 49, why: DEEP },
+  },
+  'ppocr-v4-det': {
+    'static-qdq': { sqnr: 11, why: DEEP },
+    'static-qoperator': { sqnr: 11, why: DEEP },
+    dynamic: { sqnr: 16, why: DEEP },
+    'weight-only-int8': { sqnr: 20, why: DEEP },
+    fp16: { sqnr: 48, why: DEEP },
+  },
+  'ppocr-v4-rec': {
+    'static-qdq': { sqnr: 14, why: DEEP },
+    'static-qoperator': { sqnr: 14, why: DEEP },
+    dynamic: { sqnr: 22, why: DEEP },
+    'weight-only-int8': { sqnr: 21, why: DEEP },
+    fp16: { sqnr: 49, why: DEEP },
+  },
+  'ppocr-mobile-v2-cls': {
+    'static-qdq': { sqnr: 20, why: DEEP },
+    'static-qoperator': { sqnr: 20, why: DEEP },
+    fp16: { sqnr: 47, why: DEEP },
+  },
+  'face-embedding': {
+    'static-qdq': { sqnr: 13, why: DEEP },
+    'static-qoperator': { sqnr: 13, why: DEEP },
+    dynamic: { sqnr: 19, why: DEEP },
+    'weight-only-int8': { sqnr: 19, why: DEEP },
+    fp16: { sqnr: 42, why: DEEP },
+  },
+  'face-expression-densenet': {
+    'static-qdq': { sqnr: 7, why: DEEP },
+    'static-qoperator': { sqnr: 7, why: DEEP },
+    dynamic: { sqnr: 29, why: DEEP },
+    'weight-only-int8': { sqnr: 29, why: DEEP },
+  },
+};
+
+const corpus = loadCorpus();
+
+describe.each(corpus)('$id ($package@$version)', (entry) => {
+  let baseline: Awaited<ReturnType<typeof floatBaseline>> | undefined;
+  const float = async () => {
+    baseline ??= await floatBaseline(entry);
+    return baseline;
+  };
+
+  it('is in the corpus cache (node fetch-corpus.mjs fetches it)', () => {
+    expect(entry.present, `${entry.file} is missing`).toBe(true);
+  });
+
+  it.each(Object.keys(MODES) as Mode[])('%s: written, loads in onnxruntime-node and -web, finite, small, close', async (mode) => {
+    const cell = await runCell(entry, mode, await float());
+    const limit = LIMITS[entry.id]?.[mode];
+    expect(cell.status, cell.message).toBe('written');
+    expect(cell.loadsNode).toBe(true);
+    expect(cell.loadsWeb, cell.webError).toBe(true);
+    expect(cell.finite).toBe(true);
+    expect(cell.sizeRatio).toBeLessThanOrEqual(limit?.size ?? MAX_SIZE[mode]);
+    const floor = limit?.sqnr ?? MODES[mode].floor;
+    if (floor !== undefined) expect(cell.sqnr, JSON.stringify(cell.outputs)).toBeGreaterThanOrEqual(floor);
+  });
+});

@@ -1,0 +1,139 @@
+// Quantizes one corpus model in one mode and measures what a user would check: quantkit exits cleanly or with a
+// named error, the output loads in onnxruntime-node (optimization level all) and onnxruntime-web (wasm), its
+// outputs are finite where the float model's are, and how close and how small it is.
+import { readFileSync } from 'node:fs';
+import { QuantError } from '@quantkit/core';
+import { createOrtExecutor } from '@quantkit/executor-ort';
+import { createOrtWebExecutor } from '@quantkit/executor-ort/web';
+import { createMetricsAccumulator, quantizeModel } from '@quantkit/quantize';
+import * as ortNode from 'onnxruntime-node';
+import { synthesizeInputs } from './corpus.mjs';
+
+/**
+ * The modes every corpus model goes through, as quantizeModel options, with the SQNR floor (dB) each must meet on
+ * realistic inputs. A floor of undefined means the mode makes no accuracy promise (1-bit and power-of-two codes on
+ * networks trained for float), only that its output loads, runs and stays finite.
+ */
+export const MODES = {
+  'static-qdq': { options: { mode: 'static' }, calibrate: true, floor: 25 },
+  'static-qoperator': { options: { mode: 'static', format: 'qoperator' }, calibrate: true, floor: 25 },
+  dynamic: { options: { mode: 'dynamic' }, floor: 35 },
+  'weight-only-int8': { options: { mode: 'weight-only' }, floor: 35 },
+  'block-q4': { options: { mode: 'weight-only', granularity: 'block', bits: 4 }, floor: undefined },
+  fp16: { options: { mode: 'float' }, calibrate: true, floor: 60 },
+  binary: { options: { mode: 'weight-only', quantizer: 'binary' }, floor: undefined },
+  log: { options: { mode: 'weight-only', quantizer: 'log', bits: 4 }, floor: undefined },
+};
+
+/** Calibration samples per model (seeds 1..N of the entry's input recipe) and held-out evaluation samples. */
+export const CALIBRATION_SEEDS = [1, 2, 3, 4];
+export const EVALUATION_SEEDS = [101, 102];
+
+const nodeExecutor = createOrtExecutor(ortNode, { name: 'ort-node', graphOptimizationLevel: 'all' });
+const webExecutor = createOrtWebExecutor({
+  configure: (ort) => {
+    ort.env.wasm.numThreads = 1;
+  },
+});
+
+export const executors = { node: nodeExecutor, web: webExecutor };
+
+async function withSession(executor, bytes, use) {
+  const session = await executor.createSession(bytes);
+  try {
+    return await use(session);
+  } finally {
+    await session.dispose();
+  }
+}
+
+function isFloat(tensor) {
+  return tensor.dtype === 'float32' || tensor.dtype === 'float64';
+}
+
+function nonFiniteCount(tensor, reference) {
+  if (!isFloat(tensor)) return 0;
+  let count = 0;
+  for (let i = 0; i < tensor.data.length; i++) {
+    if (!Number.isFinite(tensor.data[i]) && (reference === undefined || Number.isFinite(reference.data[i]))) count++;
+  }
+  return count;
+}
+
+/** Median wall time of `runs` runs of a session on one sample, after one warm-up run. */
+async function latency(session, sample, runs = 5) {
+  await session.run(sample);
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    await session.run(sample);
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/** The float model's outputs on every evaluation sample and its latency, computed once per model. */
+export async function floatBaseline(entry) {
+  const bytes = readFileSync(entry.file);
+  const samples = EVALUATION_SEEDS.map((seed) => synthesizeInputs(entry, seed));
+  return withSession(nodeExecutor, bytes, async (session) => {
+    const outputs = [];
+    for (const sample of samples) outputs.push(await session.run(sample));
+    return { bytes, samples, outputs, latencyMs: await latency(session, samples[0]) };
+  });
+}
+
+/**
+ * Runs one model x mode cell. Never throws for quantkit's own refusals: a QuantError becomes
+ * `{ status: 'refused', code, message }`; anything else (a crash, a model the runtime refuses) is rethrown.
+ * @returns {Promise<object>} loadsNode, loadsWeb, finite, sizeRatio, sqnr (worst float output, dB), latencyRatio
+ */
+export async function runCell(entry, modeName, baseline) {
+  const mode = MODES[modeName];
+  const calibrationData = mode.calibrate ? CALIBRATION_SEEDS.map((seed) => synthesizeInputs(entry, seed)) : undefined;
+  let result;
+  try {
+    result = await quantizeModel(baseline.bytes, {
+      ...mode.options,
+      executor: nodeExecutor,
+      ...(calibrationData !== undefined && { calibrationData }),
+    });
+  } catch (error) {
+    if (QuantError.is(error)) return { status: 'refused', code: error.code, message: error.message };
+    throw error;
+  }
+  const cell = { status: 'written', sizeRatio: result.bytes.length / baseline.bytes.length, summary: result.summary };
+  const metrics = new Map();
+  let nonFinite = 0;
+  cell.latencyRatio = await withSession(nodeExecutor, result.bytes, async (session) => {
+    for (const [index, sample] of baseline.samples.entries()) {
+      const outputs = await session.run(sample);
+      for (const [name, reference] of Object.entries(baseline.outputs[index])) {
+        const test = outputs[name];
+        if (!isFloat(reference) || test === undefined) continue;
+        nonFinite += nonFiniteCount(test, reference);
+        if (!metrics.has(name)) metrics.set(name, createMetricsAccumulator());
+        if (nonFiniteCount(test, reference) === 0) metrics.get(name).add(reference, test, name);
+      }
+    }
+    return (await latency(session, baseline.samples[0])) / baseline.latencyMs;
+  });
+  cell.loadsNode = true;
+  cell.finite = nonFinite === 0;
+  const sqnrs = [...metrics].map(([name, accumulator]) => ({ name, sqnr: accumulator.result().sqnr }));
+  cell.outputs = sqnrs;
+  cell.sqnr = sqnrs.length === 0 ? undefined : Math.min(...sqnrs.map((entry) => entry.sqnr));
+  cell.loadsWeb = await withSession(webExecutor, result.bytes, async (session) => {
+    const outputs = await session.run(baseline.samples[0]);
+    return Object.values(outputs).every((tensor) => nonFiniteCount(tensor) === 0 || !isFloat(tensor));
+  }).then(
+    () => true,
+    (error) => {
+      cell.webError = error.message;
+      return false;
+    },
+  );
+  cell.bytes = result.bytes;
+  return cell;
+}
