@@ -1,7 +1,7 @@
 import type { Tensor } from '@quantkit/core';
+import { isDefaultDomain } from './domain.js';
 import { type Graph, type Node, isConstantNode } from './graph.js';
 
-const DEFAULT_DOMAINS = new Set(['', 'ai.onnx']);
 
 function intAttribute(node: Node, name: string, fallback: number): number {
   const attribute = node.attributes.get(name);
@@ -123,7 +123,7 @@ function tryFold(graph: Graph, bn: Node): boolean {
   const producer = graph.producer(x);
   if (
     producer === undefined ||
-    !DEFAULT_DOMAINS.has(producer.domain) ||
+    !isDefaultDomain(producer.domain) ||
     !['Conv', 'ConvTranspose', 'Gemm'].includes(producer.opType) ||
     producer.outputs.length !== 1 ||
     graph.isOutput(x) ||
@@ -217,7 +217,7 @@ function tryFold(graph: Graph, bn: Node): boolean {
 export function foldBatchNorm(graph: Graph): number {
   let folded = 0;
   for (const node of [...graph.nodes]) {
-    if (node.opType === 'BatchNormalization' && DEFAULT_DOMAINS.has(node.domain) && tryFold(graph, node))
+    if (node.opType === 'BatchNormalization' && isDefaultDomain(node.domain) && tryFold(graph, node))
       folded++;
   }
   return folded;

@@ -1,5 +1,6 @@
 import { type DType, type Tensor, QuantError } from '@quantkit/core';
 import type { AttributeProto, StringStringEntryProto, TensorProto, TypeProto } from './onnx-schema.js';
+import { isDefaultDomain } from './domain.js';
 import { numberToInt64 } from './int64.js';
 
 /**
@@ -92,7 +93,6 @@ export function describeNode(node: Node): string {
   return `${node.opType} node${name} (outputs ${node.outputs.map((o) => `"${o}"`).join(', ') || 'none'})`;
 }
 
-const DEFAULT_DOMAINS = new Set(['', 'ai.onnx']);
 
 interface Index {
   nodesRef: Node[];
@@ -700,7 +700,7 @@ export class Graph {
       changed = false;
       for (let i = this.#nodes.length - 1; i >= 0; i--) {
         const node = this.#nodes[i]!;
-        const candidate = options.deadNodes || (isConstantNode(node) && DEFAULT_DOMAINS.has(node.domain));
+        const candidate = options.deadNodes || (isConstantNode(node) && isDefaultDomain(node.domain));
         if (!candidate || node.outputs.some(isUsed)) continue;
         this.removeNode(node);
         removedNames.push(...node.outputs);
@@ -770,7 +770,7 @@ export function cloneNode(node: Node): Node {
 
 /** True for an ONNX `Constant` node. */
 export function isConstantNode(node: Node): boolean {
-  return node.opType === 'Constant' && DEFAULT_DOMAINS.has(node.domain);
+  return node.opType === 'Constant' && isDefaultDomain(node.domain);
 }
 
 /** The tensor a Constant node produces, or undefined for sparse/string values. */

@@ -42,6 +42,7 @@ export {
   setOpsetVersion,
   validateModel,
 } from './model.js';
+export { isDefaultDomain } from './domain.js';
 export {
   type AttributeInit,
   type CreateModelOptions,

@@ -6,6 +6,7 @@ import {
   graphFromProto,
   graphToProto,
 } from './graph-proto.js';
+import { isDefaultDomain } from './domain.js';
 import { int64ToNumber, int64ToWire } from './int64.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
 import { type ExternalDataLoader, describe } from './tensor-proto.js';
@@ -51,7 +52,7 @@ const MAX_PROTO_BYTES = 2 ** 31 - 1;
 const MAX_IR_VERSION = 100;
 
 function normalizeDomain(domain: string): string {
-  return domain === 'ai.onnx' ? '' : domain;
+  return isDefaultDomain(domain) ? '' : domain;
 }
 
 /**

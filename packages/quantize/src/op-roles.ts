@@ -1,3 +1,5 @@
+import { isDefaultDomain } from '@quantkit/onnx';
+
 /**
  * How the planner treats each op type it can quantize.
  * - compute: runs on integer codes (its weights are quantized, its float inputs get Q/DQ).
@@ -68,7 +70,7 @@ export function positiveOnlySlots(
   domain: string,
   exponent: () => ArrayLike<number> | undefined,
 ): readonly number[] {
-  if (domain !== '' && domain !== 'ai.onnx') return [];
+  if (!isDefaultDomain(domain)) return [];
   if (opType === 'Pow') {
     const values = exponent();
     return values === undefined || Array.prototype.some.call(values, (v: number) => v < 0) ? [0] : [];

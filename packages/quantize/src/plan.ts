@@ -1,5 +1,5 @@
 import { type DType, type Granularity, QuantError, type Tensor } from '@quantkit/core';
-import type { Graph, Node } from '@quantkit/onnx';
+import { type Graph, type Node, isDefaultDomain } from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
 import { inferDTypes } from './infer-dtypes.js';
 import { STATIC_OPS, WEIGHT_ONLY_OPS, positiveOnlySlots, weightSlot } from './op-roles.js';
@@ -107,7 +107,7 @@ function dataSlots(node: Node, dataInputs: readonly number[] | 'all'): number[] 
 /** Why a node cannot be quantized in static mode, or undefined when it can. */
 function staticBlocker(context: PlanContext, node: Node): string | undefined {
   const role = STATIC_OPS[node.opType];
-  if (role === undefined || node.domain !== '') return `${node.opType} has no quantized form; it stays float`;
+  if (role === undefined || !isDefaultDomain(node.domain)) return `${node.opType} has no quantized form; it stays float`;
   const { quantizedOps, target } = context.recipe;
   if (quantizedOps.length > 0 && !quantizedOps.includes(node.opType)) {
     return `${node.opType} does not run quantized on target "${target}"`;
@@ -451,7 +451,7 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
   const nbitsNodes: ConstantUse[] = [];
   for (const node of graph.nodes) {
     const blocker = decide(node, (n) => {
-      if (!WEIGHT_ONLY_OPS.has(n.opType) || n.domain !== '') return `${n.opType} has no weight to quantize`;
+      if (!WEIGHT_ONLY_OPS.has(n.opType) || !isDefaultDomain(n.domain)) return `${n.opType} has no weight to quantize`;
       if (!floatConstant(graph, n.inputs[weightSlot(n.opType)]))
         return 'its weight is not a float32 constant';
       return undefined;
@@ -502,7 +502,7 @@ function planDynamic(context: PlanContext, decide: Decide, weightUse: WeightUse)
   const constants: ConstantUse[] = [];
   for (const node of graph.nodes) {
     const blocker = decide(node, (n) => {
-      if (n.domain !== '' || !['MatMul', 'Gemm', 'Conv'].includes(n.opType)) {
+      if (!isDefaultDomain(n.domain) || !['MatMul', 'Gemm', 'Conv'].includes(n.opType)) {
         return `${n.opType} has no dynamically quantized form; it stays float`;
       }
       const bits = context.overrides.node(n.name, n.opType)?.bits;

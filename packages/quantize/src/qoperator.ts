@@ -1,5 +1,5 @@
 import { QuantError } from '@quantkit/core';
-import { type Graph, type Model, type Node, opsetVersion } from '@quantkit/onnx';
+import { type Graph, type Model, type Node, isDefaultDomain, opsetVersion } from '@quantkit/onnx';
 import { isQdqNode } from './qoperator-operands.js';
 import { MS_DOMAIN } from './emitter.js';
 import { RULES, type Rewrite, type RuleContext } from './qoperator-rules.js';
@@ -127,7 +127,7 @@ export function qdqToQOperator(model: Model): QOperatorResult {
     if (isQdqNode(node, 'QuantizeLinear') || isQdqNode(node, 'DequantizeLinear')) continue;
     // Snapshot order: a node removed so far is only ever a converted op's Q, skipped above.
     if (!touchesQdq(graph, node)) continue;
-    const rule = node.domain === '' || node.domain === 'ai.onnx' ? RULES[node.opType] : undefined;
+    const rule = isDefaultDomain(node.domain) ? RULES[node.opType] : undefined;
     const rewrite =
       rule === undefined ? `${node.opType} has no QLinear form in onnxruntime` : rule(context, node);
     if (typeof rewrite === 'string') {

@@ -1,5 +1,5 @@
 import { type Tensor, dtypeInfo, sizeOf } from '@quantkit/core';
-import { type Graph, subgraphsOf } from '@quantkit/onnx';
+import { type Graph, isDefaultDomain, subgraphsOf } from '@quantkit/onnx';
 import type { CompatibilityIssue } from '@quantkit/targets';
 import type { Recipe } from './options.js';
 import type { NodeDecision } from './plan.js';
@@ -44,7 +44,7 @@ function tensorBytes(tensor: Tensor): number {
 export function* weightTensors(graph: Graph): Generator<{ name: string; tensor: Tensor }> {
   for (const [name, tensor] of graph.initializers) yield { name, tensor };
   for (const node of graph.nodes) {
-    if (node.opType === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx')) {
+    if (node.opType === 'Constant' && isDefaultDomain(node.domain)) {
       const value = node.attributes.get('value');
       if (value?.type === 'tensor' && sizeOf(value.value.shape) >= CONSTANT_WEIGHT_ELEMENTS) {
         yield { name: node.outputs[0] ?? node.name, tensor: value.value };

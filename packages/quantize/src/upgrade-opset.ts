@@ -1,5 +1,5 @@
 import { QuantError, createTensor } from '@quantkit/core';
-import { type Graph, type Model, type Node, numberToInt64, setOpsetVersion, subgraphsOf } from '@quantkit/onnx';
+import { type Graph, type Model, type Node, isDefaultDomain, numberToInt64, setOpsetVersion, subgraphsOf } from '@quantkit/onnx';
 
 function intsAttribute(node: Node, name: string): number[] | undefined {
   const attribute = node.attributes.get(name);
@@ -36,7 +36,7 @@ export function upgradeOpset9To10(model: Model): void {
     );
   }
   for (const node of [...graph.nodes]) {
-    if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+    if (!isDefaultDomain(node.domain)) continue;
     if (node.opType === 'Slice') {
       const starts = intsAttribute(node, 'starts') ?? [];
       const ends = intsAttribute(node, 'ends') ?? [];

@@ -1,5 +1,6 @@
 import type { DType } from '@quantkit/core';
 import {
+  isDefaultDomain,
   type Graph,
   type Node,
   constantNodeValue,
@@ -8,10 +9,7 @@ import {
   isSupportedOnnxDataType,
 } from '@quantkit/onnx';
 
-/** True for the default ONNX domain ('' or 'ai.onnx'). */
-export function isDefaultDomain(domain: string): boolean {
-  return domain === '' || domain === 'ai.onnx';
-}
+export { isDefaultDomain };
 
 function intAttribute(node: Node, name: string): number | undefined {
   const attribute = node.attributes.get(name);

@@ -1,7 +1,14 @@
 // Reading quantization facts off a graph: which nodes are Q/DQ, what element type their codes have, whether they
 // are per axis. Shared by the rules.
 import { type DType, dtypeInfo, sizeOf } from '@quantkit/core';
-import { type Graph, type Node, describeNode, dtypeFromOnnx, isSupportedOnnxDataType } from '@quantkit/onnx';
+import {
+  type Graph,
+  type Node,
+  describeNode,
+  dtypeFromOnnx,
+  isDefaultDomain,
+  isSupportedOnnxDataType,
+} from '@quantkit/onnx';
 
 export const MS_DOMAIN = 'com.microsoft';
 
@@ -9,7 +16,7 @@ export const MS_DOMAIN = 'com.microsoft';
 export const COMPUTE_OPS: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
 export function isOnnxDomain(node: Node): boolean {
-  return node.domain === '' || node.domain === 'ai.onnx';
+  return isDefaultDomain(node.domain);
 }
 
 export function isQuantizeLinear(node: Node): boolean {

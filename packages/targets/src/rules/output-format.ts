@@ -1,3 +1,4 @@
+import { isDefaultDomain } from '@quantkit/onnx';
 import type { CompatibilityRule, RuleFinding } from '../compatibility-rule.js';
 import { label } from '../quant-nodes.js';
 
@@ -31,7 +32,7 @@ export const outputFormatRule: CompatibilityRule = {
     if (target.formats.includes('qoperator')) return [];
     const findings: RuleFinding[] = [];
     for (const { node } of context.nodes) {
-      const key = node.domain === '' || node.domain === 'ai.onnx' ? node.opType : `${node.domain}.${node.opType}`;
+      const key = isDefaultDomain(node.domain) ? node.opType : `${node.domain}.${node.opType}`;
       if (!QOPERATOR_OPS.has(key)) continue;
       findings.push({
         severity: context.mismatchSeverity,
