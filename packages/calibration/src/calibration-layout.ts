@@ -6,9 +6,11 @@ import { naturalCompare } from './natural-compare.js';
 
 /**
  * The calibration folder layouts quantkit reads (paths are absolute or relative to the cwd, as given):
- * - `onnx-test-data`: `DIR/test_data_set_<k>/input_<i>.pb`, the i-th TensorProto feeding the model's i-th input;
+ * - `onnx-test-data`: `DIR/test_data_set_<k>/input_<i>.pb`, the i-th TensorProto feeding the model's i-th input
+ *   (any folder name: a sample folder holding .pb files is this layout);
  * - `npy-files`: `DIR/<sample>.npy`, one sample per file, for single-input models;
- * - `npy-folders`: `DIR/<sample>/<input_name>.npy`, one folder per sample.
+ * - `npy-folders`: `DIR/<sample>/<input_name>.npy`, one folder per sample (test_data_set_0/x.npy too).
+ * The layout is read from the files inside the folders, never guessed from their names.
  * Entries are in natural order (`2` before `10`).
  */
 export type CalibrationLayout =
@@ -20,7 +22,10 @@ export const ACCEPTED_LAYOUTS =
   'DIR/test_data_set_*/input_<i>.pb (ONNX test data), DIR/*.npy (one sample per file, single-input models) ' +
   'or DIR/<sample>/<input_name>.npy (one folder per sample)';
 
-const TEST_DATA_SET = /^test_data_set_/;
+/** A TensorProto file of the ONNX test-data layout (input_0.pb). */
+function isTensorProtoName(name: string): boolean {
+  return name.toLowerCase().endsWith('.pb');
+}
 
 /** True for names quantkit skips: dotfiles such as .DS_Store or .gitkeep. */
 export function isHidden(name: string): boolean {
@@ -31,7 +36,9 @@ export function isHidden(name: string): boolean {
 export function fsError(error: unknown, path: string, action: string): QuantError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new QuantError('NOT_FOUND', `${path} does not exist`, { cause: error });
-  return new QuantError('IO_ERROR', `could not ${action} ${path}: ${(error as Error).message}`, { cause: error });
+  return new QuantError('IO_ERROR', `could not ${action} ${path}: ${(error as Error).message}`, {
+    cause: error,
+  });
 }
 
 /** Lists visible entries, following symlinks so a linked sample folder counts as a folder. */
@@ -82,22 +89,45 @@ export async function detectCalibrationLayout(dir: string): Promise<CalibrationL
     throw failure;
   }
   if (!info.isDirectory()) {
-    throw new QuantError('CALIBRATION_DATA', `${dir} is a file; calibration data is a folder laid out as ${ACCEPTED_LAYOUTS}`);
+    throw new QuantError(
+      'CALIBRATION_DATA',
+      `${dir} is a file; calibration data is a folder laid out as ${ACCEPTED_LAYOUTS}`,
+    );
   }
   const entries = await listEntries(dir);
-  const sets = entries.filter((entry) => entry.isDirectory && TEST_DATA_SET.test(entry.name)).map((e) => e.name);
-  const files = entries.filter((entry) => !entry.isDirectory && isNpyName(entry.name)).map((e) => e.name);
-  const folders: string[] = [];
+  // The layout follows from the files, never from folder names: a sample folder holding input_<i>.pb files is
+  // ONNX test data, one holding .npy files is a named-input sample, whatever it is called.
+  const kinds = {
+    'onnx-test-data': [] as string[],
+    'npy-files': entries.filter((entry) => !entry.isDirectory && isNpyName(entry.name)).map((e) => e.name),
+    'npy-folders': [] as string[],
+  };
+  /** A file that shows each kind, for the error that names both when a folder mixes them. */
+  const example = new Map<CalibrationLayout['kind'], string>();
+  if (kinds['npy-files'].length > 0) example.set('npy-files', join(dir, kinds['npy-files'][0]!));
   for (const entry of entries) {
-    if (!entry.isDirectory || TEST_DATA_SET.test(entry.name)) continue;
+    if (!entry.isDirectory) continue;
     const inside = await listEntries(join(dir, entry.name));
-    if (inside.some((item) => !item.isDirectory && isNpyName(item.name))) folders.push(entry.name);
+    const tensorFile = inside.find((item) => !item.isDirectory && isTensorProtoName(item.name));
+    const npyFile = inside.find((item) => !item.isDirectory && isNpyName(item.name));
+    if (tensorFile !== undefined && npyFile !== undefined) {
+      throw new QuantError(
+        'CALIBRATION_DATA',
+        `calibration sample folder ${join(dir, entry.name)} mixes layouts: ${join(dir, entry.name, tensorFile.name)} ` +
+          `(ONNX test data) and ${join(dir, entry.name, npyFile.name)} (.npy); keep one of ${ACCEPTED_LAYOUTS}`,
+      );
+    }
+    const kind =
+      tensorFile !== undefined ? 'onnx-test-data' : npyFile !== undefined ? 'npy-folders' : undefined;
+    if (kind === undefined) continue;
+    kinds[kind].push(entry.name);
+    if (!example.has(kind)) example.set(kind, join(dir, entry.name, (tensorFile ?? npyFile)!.name));
   }
 
   const found: CalibrationLayout[] = [];
-  if (sets.length > 0) found.push({ kind: 'onnx-test-data', dir, samples: sets });
-  if (files.length > 0) found.push({ kind: 'npy-files', dir, samples: files });
-  if (folders.length > 0) found.push({ kind: 'npy-folders', dir, samples: folders });
+  for (const kind of ['onnx-test-data', 'npy-files', 'npy-folders'] as const) {
+    if (kinds[kind].length > 0) found.push({ kind, dir, samples: kinds[kind] });
+  }
   if (found.length === 0) {
     throw new QuantError(
       'CALIBRATION_DATA',
@@ -106,10 +136,10 @@ export async function detectCalibrationLayout(dir: string): Promise<CalibrationL
     );
   }
   if (found.length > 1) {
-    const kinds = found.map((layout) => `${layout.kind} (e.g. ${layout.samples[0]})`);
+    const files = found.map((layout) => `${example.get(layout.kind)} (${layout.kind})`);
     throw new QuantError(
       'CALIBRATION_DATA',
-      `${dir} mixes calibration layouts: ${kinds.join(' and ')}; keep one of ${ACCEPTED_LAYOUTS}`,
+      `${dir} mixes calibration layouts: ${files.join(' and ')}; keep one of ${ACCEPTED_LAYOUTS}`,
     );
   }
   return found[0]!;

@@ -76,7 +76,10 @@ describe('readCalibrationDir: DIR/*.npy', () => {
 
   it('converts float64 files for float32 inputs and keeps batched files whole', async () => {
     const values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
-    await writeFile(join(dir, 'a.npy'), encodeNpy({ dtype: 'float64', shape: [2, 4], data: Float64Array.from(values) }));
+    await writeFile(
+      join(dir, 'a.npy'),
+      encodeNpy({ dtype: 'float64', shape: [2, 4], data: Float64Array.from(values) }),
+    );
     const [record] = await collect(readCalibrationDir(dir, single));
     expect(record!.sample.x!.dtype).toBe('float32');
     expect(record!.sample.x!.shape).toEqual([2, 4]);
@@ -92,7 +95,9 @@ describe('readCalibrationDir: DIR/*.npy', () => {
     const dtype = await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)));
     expect(dtype.message).toMatch(/a\.npy: input "x" expects float32 data, got int8/);
     await writeFile(join(dir, 'a.npy'), 'not numpy');
-    expect((await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)))).message).toMatch(/a\.npy: not an NPY file/);
+    expect((await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)))).message).toMatch(
+      /a\.npy: not an NPY file/,
+    );
   });
 
   it('refuses top-level .npy files for a multi-input model', async () => {
@@ -115,7 +120,11 @@ describe('readCalibrationDir: DIR/<sample>/<input>.npy', () => {
       await writeFile(join(dir, `s${k}`, 'image.npy'), encodeNpy(f32([1, 2], k)));
       await writeFile(
         join(dir, `s${k}`, 'ids_0.npy'),
-        encodeNpy({ dtype: 'int32', shape: [2, 3], data: Int32Array.from({ length: 6 }, (_, i) => i * (k + 1)) }),
+        encodeNpy({
+          dtype: 'int32',
+          shape: [2, 3],
+          data: Int32Array.from({ length: 6 }, (_, i) => i * (k + 1)),
+        }),
       );
     }
     const records = await collect(readCalibrationDir(dir, inputs));
@@ -131,8 +140,13 @@ describe('readCalibrationDir: DIR/<sample>/<input>.npy', () => {
     await mkdir(join(dir, 's0'));
     await writeFile(join(dir, 's0', 'image.npy'), encodeNpy(f32([1, 2], 0)));
     const missing = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
-    expect(missing.message).toBe(`${join(dir, 's0')}: no ids_0.npy for model input "ids:0"; each sample folder holds "image.npy", "ids_0.npy"`);
-    await writeFile(join(dir, 's0', 'ids:0.npy'), encodeNpy({ dtype: 'int64', shape: [1, 3], data: new BigInt64Array(3) }));
+    expect(missing.message).toBe(
+      `${join(dir, 's0')}: no ids_0.npy for model input "ids:0"; each sample folder holds "image.npy", "ids_0.npy"`,
+    );
+    await writeFile(
+      join(dir, 's0', 'ids:0.npy'),
+      encodeNpy({ dtype: 'int64', shape: [1, 3], data: new BigInt64Array(3) }),
+    );
     await writeFile(join(dir, 's0', 'label.npy'), encodeNpy(f32([1], 0)));
     const unknown = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(unknown.message).toMatch(/label\.npy does not name a model input/);
@@ -160,7 +174,10 @@ describe('readCalibrationDir: ONNX test data', () => {
       });
     }
     const records = await collect(readCalibrationDir(dir, inputs));
-    expect(records.map((r) => r.source)).toEqual([join(dir, 'test_data_set_3'), join(dir, 'test_data_set_11')]);
+    expect(records.map((r) => r.source)).toEqual([
+      join(dir, 'test_data_set_3'),
+      join(dir, 'test_data_set_11'),
+    ]);
     expect(Array.from(records[1]!.sample.x!.data as Float32Array)).toEqual([11, 11.25, 11.5]);
     expect(Array.from(records[1]!.sample.steps!.data as BigInt64Array)).toEqual([11n]);
     expect(await countCalibrationSamples(dir)).toBe(2);
@@ -171,7 +188,10 @@ describe('readCalibrationDir: ONNX test data', () => {
     const missing = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(missing.message).toMatch(/test_data_set_0: input_1\.pb is missing; it feeds model input "steps"/);
     const second = join(dir, 'test_data_set_0', 'input_1.pb');
-    await writeFile(second, tensorProto('s', { dtype: 'int64', shape: [1, 2], data: BigInt64Array.of(1n, 2n) }));
+    await writeFile(
+      second,
+      tensorProto('s', { dtype: 'int64', shape: [1, 2], data: BigInt64Array.of(1n, 2n) }),
+    );
     const shape = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(shape.message).toBe(`${second}: input "steps" expects shape [1], got [1, 2]`);
     await writeFile(second, tensorProto('s', f32([1], 0)));
@@ -184,7 +204,10 @@ describe('readCalibrationDir: ONNX test data', () => {
   });
 
   it('reports a corrupt TensorProto as calibration data naming the file', async () => {
-    await writeSet(0, { 'input_0.pb': Uint8Array.of(0x0a, 0xff, 0xff, 0xff), 'input_1.pb': new Uint8Array(0) });
+    await writeSet(0, {
+      'input_0.pb': Uint8Array.of(0x0a, 0xff, 0xff, 0xff),
+      'input_1.pb': new Uint8Array(0),
+    });
     const error = await asyncQuantErrorOf(collect(readCalibrationDir(dir, inputs)));
     expect(error.code).toBe('CALIBRATION_DATA');
     expect(error.message).toContain('input_0.pb');
@@ -204,9 +227,13 @@ describe('calibration folder errors', () => {
   it('lists the accepted layouts for empty or unrecognisable folders', async () => {
     const empty = await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)));
     expect(empty.code).toBe('CALIBRATION_DATA');
-    expect(empty.message).toMatch(/it is empty.*test_data_set_\*\/input_<i>\.pb.*\*\.npy.*<sample>\/<input_name>\.npy/);
+    expect(empty.message).toMatch(
+      /it is empty.*test_data_set_\*\/input_<i>\.pb.*\*\.npy.*<sample>\/<input_name>\.npy/,
+    );
     await writeFile(join(dir, 'data.csv'), '1,2');
-    expect((await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)))).message).toMatch(/no recognisable files/);
+    expect((await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)))).message).toMatch(
+      /no recognisable files/,
+    );
     const file = join(dir, 'data.csv');
     expect((await asyncQuantErrorOf(collect(readCalibrationDir(file, single)))).message).toMatch(/is a file/);
   });
@@ -214,10 +241,34 @@ describe('calibration folder errors', () => {
   it('refuses mixed layouts and bad limits', async () => {
     await writeFile(join(dir, 'a.npy'), encodeNpy(f32([1, 4], 0)));
     await mkdir(join(dir, 'test_data_set_0'));
+    await writeFile(join(dir, 'test_data_set_0', 'input_0.pb'), new Uint8Array(0));
     const mixed = await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)));
-    expect(mixed.message).toMatch(/mixes calibration layouts: onnx-test-data .* and npy-files/);
+    // Both files are named, so the user sees which two disagree.
+    expect(mixed.message).toContain(
+      `${join(dir, 'test_data_set_0', 'input_0.pb')} (onnx-test-data) and ${join(dir, 'a.npy')} (npy-files)`,
+    );
     await rm(join(dir, 'test_data_set_0'), { recursive: true });
-    expect((await asyncQuantErrorOf(collect(readCalibrationDir(dir, single, { limit: 0 })))).code).toBe('INVALID_ARGUMENT');
+    expect((await asyncQuantErrorOf(collect(readCalibrationDir(dir, single, { limit: 0 })))).code).toBe(
+      'INVALID_ARGUMENT',
+    );
+  });
+
+  it('reads DIR/test_data_set_0/x.npy by its files, not its folder name', async () => {
+    await mkdir(join(dir, 'test_data_set_0'));
+    await writeFile(join(dir, 'test_data_set_0', 'x.npy'), encodeNpy(f32([1, 4], 3)));
+    const samples = await collect(readCalibrationDir(dir, single));
+    expect(samples).toHaveLength(1);
+  });
+
+  it('refuses a sample folder holding both .pb and .npy files, naming both', async () => {
+    await mkdir(join(dir, 's0'));
+    await writeFile(join(dir, 's0', 'input_0.pb'), new Uint8Array(0));
+    await writeFile(join(dir, 's0', 'x.npy'), encodeNpy(f32([1, 4], 0)));
+    const error = await asyncQuantErrorOf(collect(readCalibrationDir(dir, single)));
+    expect(error.code).toBe('CALIBRATION_DATA');
+    expect(error.message).toContain(
+      `${join(dir, 's0', 'input_0.pb')} (ONNX test data) and ${join(dir, 's0', 'x.npy')} (.npy)`,
+    );
   });
 
   it('follows symlinked sample folders', async () => {
