@@ -5,7 +5,15 @@ import {
   type TargetPlugin,
   validatePlugin,
 } from '@quantkit/core';
-import { type Graph, type Model, decodeModel, encodeModel, foldBatchNorm, opsetVersion } from '@quantkit/onnx';
+import {
+  type Graph,
+  type Model,
+  decodeModel,
+  subgraphsOf,
+  encodeModel,
+  foldBatchNorm,
+  opsetVersion,
+} from '@quantkit/onnx';
 import { linearQuantizer } from '@quantkit/quantizer-linear';
 import { DEFAULT_TARGET, createDefaultRegistry } from './builtins.js';
 import { checkModel, formatIssues } from '@quantkit/targets';
@@ -56,6 +64,44 @@ function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
   }
 }
 
+/** Ops only a quantized model holds: finding one means the input was quantized already. */
+const QUANTIZED_INPUT_OPS = new Set([
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'QLinearConv',
+  'QLinearMatMul',
+  'MatMulInteger',
+  'ConvInteger',
+  'MatMulNBits',
+  'DynamicQuantizeMatMul',
+  'QGemm',
+]);
+
+/**
+ * A model that already holds quantization ops (a quantization-aware-trained export, or quantkit's own output) would
+ * be quantized a second time around its Q/DQ pairs, stacking grids. Until quantkit imports such scales, it says so.
+ * @throws QuantError UNSUPPORTED counting the quantization ops found.
+ */
+function refuseQuantizedInput(graph: Graph): void {
+  const counts = new Map<string, number>();
+  const visit = (g: Graph) => {
+    for (const node of g.nodes) {
+      if (QUANTIZED_INPUT_OPS.has(node.opType)) counts.set(node.opType, (counts.get(node.opType) ?? 0) + 1);
+      for (const body of subgraphsOf(node)) visit(body);
+    }
+  };
+  visit(graph);
+  if (counts.size === 0) return;
+  const found = [...counts].map(([op, count]) => `${count} ${op}`).join(', ');
+  throw new QuantError(
+    'UNSUPPORTED',
+    `the model is already quantized: it holds ${found} (a quantization-aware-trained or quantized export); ` +
+      'quantkit quantizes float models, so quantize the float original instead',
+    { details: { quantizationOps: Object.fromEntries(counts) } },
+  );
+}
+
 /** Sizes random data tries for symbolic dims after the first, until the float model runs (audio wants more). */
 const VERIFY_SYMBOLIC_DIMS = [64, 512, 16_000];
 
@@ -78,7 +124,10 @@ function verificationSamples(
     const symbolic = (dim: unknown) => !(typeof dim === 'number' && Number.isInteger(dim) && dim >= 0);
     const sized = inputs.some((input) => (input.shape ?? []).slice(1).some(symbolic));
     const dims = sized ? VERIFY_SYMBOLIC_DIMS : VERIFY_SYMBOLIC_DIMS.slice(0, 1);
-    return { samples: dims.map((dim) => randomSamples(inputs, 1, DEFAULT_SEED, dim)[0]!), sampleOrigin: 'random' };
+    return {
+      samples: dims.map((dim) => randomSamples(inputs, 1, DEFAULT_SEED, dim)[0]!),
+      sampleOrigin: 'random',
+    };
   } catch (error) {
     return { reason: `no sample to run: ${(error as Error).message}` };
   }
@@ -138,6 +187,7 @@ export async function quantizeModel(
       'the model imports no default ONNX opset; quantkit needs an ai.onnx opset to plan for',
     );
   }
+  refuseQuantizedInput(graph);
   // Initializers that are not graph inputs need IR version 4; older models list every weight as an input.
   if (model.irVersion < 4) model.irVersion = 4;
   foldBatchNorm(graph);
@@ -213,7 +263,12 @@ export async function quantizeModel(
   const bodyDecisions =
     recipe.mode === 'float' || !hasSubgraphs(graph)
       ? []
-      : quantizeSubgraphs(model, emitter, { recipe, opset: planOpset, quantizerFor, weightRange: recipe.weightRange });
+      : quantizeSubgraphs(model, emitter, {
+          recipe,
+          opset: planOpset,
+          quantizerFor,
+          weightRange: recipe.weightRange,
+        });
   // Models older than IR 4 list every weight as a graph input too; drop the float ones nothing reads any more.
   graph.inputs = graph.inputs.filter(
     (input) => !graph.initializers.has(input.name) || graph.consumers(input.name).length > 0,
