@@ -8,6 +8,7 @@ import { createRandom, registryWith } from './test-models.js';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { binaryQuantizer, createBinaryQuantizer } from '@quantkit/quantizer-binary';
+import { storedCodes } from './packed-codes.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
 
@@ -87,6 +88,16 @@ function addBroadcast(a: Value, b: Value): Value {
   return { shape: a.shape, data: a.data.map((x, i) => x + b.data[i % b.data.length]!) };
 }
 
+/** [R, 1] op [1, K] -> [R, K], or any shape op a scalar: the broadcasts the weight unpack nodes use. */
+function integerOp(a: Value, b: Value, op: (x: number, y: number) => number): Value {
+  if (b.data.length === 1) return { shape: a.shape, data: a.data.map((x) => op(x, b.data[0]!)) };
+  const rows = a.data.length;
+  const cols = b.data.length;
+  const data = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) data[r * cols + k] = op(a.data[r]!, b.data[k]!);
+  return { shape: [rows, cols], data };
+}
+
 function conv(x: Value, w: Value, bias: Value | undefined, pads: number[]): Value {
   const [n, c, h, wd] = x.shape as [number, number, number, number];
   const [m, , kh, kw] = w.shape as [number, number, number, number];
@@ -122,7 +133,7 @@ function simulate(model: Model, feeds: Record<string, Tensor<'float32'>>): Recor
   const { graph } = model;
   const values = new Map<string, Value>();
   for (const [name, tensor] of graph.initializers) {
-    values.set(name, { shape: [...tensor.shape], data: Float64Array.from(tensor.data as ArrayLike<number>) });
+    values.set(name, { shape: [...tensor.shape], data: Float64Array.from(tensor.data as ArrayLike<number>, Number) });
   }
   for (const [name, tensor] of Object.entries(feeds)) {
     values.set(name, { shape: [...tensor.shape], data: Float64Array.from(tensor.data) });
@@ -144,7 +155,23 @@ function simulate(model: Model, feeds: Record<string, Tensor<'float32'>>): Recor
         break;
       }
       case 'Add':
-        out = addBroadcast(a!, b!);
+        out = b!.data.length === 1 ? integerOp(a!, b!, (x, y) => x + y) : addBroadcast(a!, b!);
+        break;
+      // The nodes that unpack codes stored several to a byte (integer arithmetic on exact values).
+      case 'Cast':
+        out = a!;
+        break;
+      case 'Reshape':
+        out = { shape: Array.from(b!.data), data: a!.data };
+        break;
+      case 'Div':
+        out = integerOp(a!, b!, (x, y) => Math.floor(x / y));
+        break;
+      case 'Mod':
+        out = integerOp(a!, b!, (x, y) => x % y);
+        break;
+      case 'Slice':
+        out = { shape: [c!.data[0]! - b!.data[0]!], data: a!.data.slice(b!.data[0]!, c!.data[0]!) };
         break;
       case 'Relu':
         out = { shape: a!.shape, data: a!.data.map((x) => Math.max(x, 0)) };
@@ -343,7 +370,7 @@ function weightDequantizer(model: Model, nodeName: string) {
   const dq = graph.producer(node.inputs[1]!);
   expect(dq?.opType).toBe('DequantizeLinear');
   return {
-    codes: graph.initializers.get(dq!.inputs[0]!)!,
+    codes: storedCodes(graph, dq!.inputs[0]!)!,
     scale: graph.initializers.get(dq!.inputs[1]!)!,
     axis: attributeInts(dq!, 'axis')?.[0],
   };

@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { quantizeModel } from './quantize-model.js';
 import { cnnModel, createRandom, gaussianTensor, mlpModel, node, randomTensor } from './test-models.js';
+import { storedCodes } from './packed-codes.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
 const random = createRandom(141);
@@ -30,9 +31,7 @@ describe('edge cases', () => {
     });
     const { graph } = result.model;
     const codesOf = (name: string) =>
-      graph.initializers.get(
-        graph.producer(graph.nodes.find((n) => n.name === name)!.inputs[1]!)!.inputs[0]!,
-      )!;
+      storedCodes(graph, graph.producer(graph.nodes.find((n) => n.name === name)!.inputs[1]!)!.inputs[0]!)!;
     expect(Math.max(...Array.from(codesOf('mm_a').data as Int8Array, Math.abs))).toBeGreaterThan(100);
     expect(Math.max(...Array.from(codesOf('mm_b').data as Int8Array, Math.abs))).toBeLessThanOrEqual(7);
   });

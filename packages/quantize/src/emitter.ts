@@ -10,13 +10,20 @@ import {
   createTensor,
   paramShape,
   quantizeLinear,
+  sizeOf,
 } from '@quantkit/core';
 import { mseWeightRange } from '@quantkit/calibration';
 import type { Attribute, Graph, Model, Node } from '@quantkit/onnx';
 import { floorWeightScales } from './bias-scale.js';
+import { packCodes, unpackConstants } from './packed-codes.js';
 import type { WeightRange } from './options.js';
 
 export const MS_DOMAIN = 'com.microsoft';
+// TensorProto.DataType numbers for Cast's `to`.
+const ONNX_UINT8 = 2;
+const ONNX_INT8 = 3;
+const ONNX_INT32 = 6;
+
 /** quantkit's own operator domain: packed weights the kernel runtime reads. */
 export const QUANTKIT_DOMAIN = 'ai.quantkit';
 
@@ -40,14 +47,25 @@ export class QdqEmitter {
 
   private readonly weightRange: WeightRange;
   private readonly perConsumer: boolean;
+  private readonly packCodes: boolean;
 
+  /**
+   * `packCodes`: store codes narrower than their 8-bit container (1 to 4 bits) several to a byte, unpacked by
+   * integer ops that onnxruntime folds into a constant when it loads the model (weight-only mode: nothing else
+   * reads the codes as an initializer).
+   */
   constructor(
     private readonly model: Model,
     opset: number,
-    settings: { readonly weightRange?: WeightRange; readonly perConsumer?: boolean } = {},
+    settings: {
+      readonly weightRange?: WeightRange;
+      readonly perConsumer?: boolean;
+      readonly packCodes?: boolean;
+    } = {},
   ) {
     this.weightRange = settings.weightRange ?? 'minmax';
     this.perConsumer = settings.perConsumer ?? false;
+    this.packCodes = settings.packCodes ?? false;
     this.graph = model.graph;
     this.opset = opset;
   }
@@ -78,6 +96,50 @@ export class QdqEmitter {
     const name = this.graph.uniqueName(base);
     this.graph.addInitializer(name, tensor);
     return name;
+  }
+
+  /**
+   * Codes as a value named after `base`: the initializer itself, or (with packCodes, from opset 10) the codes
+   * packed several to a byte and unpacked by Cast -> Div -> Mod -> Add -> Cast (or Gather from a table of the few
+   * distinct codes) -> Reshape over constants, which
+   * onnxruntime's constant folding turns back into the codes at load time. The file holds only the packed bytes.
+   */
+  codesConstant(base: string, codes: Tensor<QuantDType>, qmin: number, qmax: number): string {
+    const packed = this.packCodes && this.opset >= 10 ? packCodes(codes, qmin, qmax) : undefined;
+    if (packed === undefined) return this.constant(base, codes);
+    const count = sizeOf(codes.shape);
+    const rows = packed.bytes.length;
+    const int64 = (suffix: string, values: number[]) =>
+      this.constant(`${base}_${suffix}`, createTensor('int64', [values.length], BigInt64Array.from(values, BigInt)));
+    const step = (opType: string, inputs: string[], suffix: string, attributes?: Record<string, Attribute>) => {
+      const output = this.graph.uniqueName(`${base}_${suffix}`);
+      this.node(opType, inputs, [output], attributes === undefined ? {} : { attributes });
+      return output;
+    };
+    const { divisors, modulus } = unpackConstants(packed);
+    const bytes = this.constant(`${base}_packed`, createTensor('uint8', [rows], packed.bytes));
+    const wide = step('Cast', [bytes], 'packed_int32', { to: { type: 'int', value: ONNX_INT32 } });
+    const column = step('Reshape', [wide, int64('packed_rows', [rows, 1])], 'packed_column');
+    const shifted = step('Div', [column, this.constant(`${base}_slot_divisors`, divisors)], 'slots_shifted');
+    const slots = step('Mod', [shifted, this.constant(`${base}_slot_modulus`, modulus)], 'slots');
+    let flat = step('Reshape', [slots, int64('slots_count', [rows * packed.perByte])], 'slots_flat');
+    if (rows * packed.perByte !== count) {
+      flat = step('Slice', [flat, int64('slice_start', [0]), int64('slice_end', [count])], 'slots_used');
+    }
+    let narrow: string;
+    if (packed.table !== undefined) {
+      const values =
+        codes.dtype === 'int8' ? Int8Array.from(packed.table) : Uint8Array.from(packed.table);
+      const table = this.constant(`${base}_code_table`, createTensor(codes.dtype, [values.length], values));
+      narrow = step('Gather', [table, flat], 'codes_flat');
+    } else {
+      const offset = this.constant(`${base}_code_offset`, createTensor('int32', [], Int32Array.of(qmin)));
+      const shiftedBack = step('Add', [flat, offset], 'codes_int32');
+      narrow = step('Cast', [shiftedBack], 'codes_flat', {
+        to: { type: 'int', value: codes.dtype === 'int8' ? ONNX_INT8 : ONNX_UINT8 },
+      });
+    }
+    return step('Reshape', [narrow, int64('shape', [...codes.shape])], 'unpacked');
   }
 
   /** Scale and zero-point initializers for params applied to a tensor of `shape`. */
@@ -218,7 +280,7 @@ export class QdqEmitter {
   dequantizedConstant(base: string, quantized: QuantizedTensor): string {
     if (quantized.lookup !== undefined) return this.lookedUpConstant(base, quantized, quantized.lookup.table);
     const { codes, params } = this.storable(quantized.codes, quantized.params);
-    const codesName = this.constant(`${base}_quantized`, codes);
+    const codesName = this.codesConstant(`${base}_quantized`, codes, params.qmin, params.qmax);
     const { scale, zeroPoint } = this.paramConstants(base, codes.shape, params);
     const output = this.graph.uniqueName(`${base}_dequantized`);
     this.node('DequantizeLinear', [codesName, scale, zeroPoint], [output], {
@@ -270,7 +332,7 @@ export class QdqEmitter {
    */
   private lookedUpConstant(base: string, quantized: QuantizedTensor, table: Float32Array): string {
     const { codes, params } = quantized;
-    const codesName = this.constant(`${base}_codes`, codes);
+    const codesName = this.codesConstant(`${base}_codes`, codes, 0, table.length - 1);
     const tableName = this.constant(
       `${base}_levels`,
       createTensor('float32', [table.length], Float32Array.from(table)),

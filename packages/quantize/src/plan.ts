@@ -388,11 +388,12 @@ function decisions(
   quantized: ReadonlySet<Node>,
   reasons: ReadonlyMap<Node, string>,
   mode: Recipe['mode'],
+  bits = 8,
 ): NodeDecision[] {
   const what = {
     static: 'int8 compute with QDQ',
     dynamic: 'int8 compute, activations quantized at run time',
-    'weight-only': 'weights stored in int8',
+    'weight-only': bits === 8 ? 'weights stored in int8' : `weights stored as ${bits}-bit codes`,
     float: 'converted to a narrower float',
   }[mode];
   return graph.nodes.map((node) => {
@@ -483,7 +484,7 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
     }
   }
   return {
-    decisions: decisions(graph, quantized, reasons, 'weight-only'),
+    decisions: decisions(graph, quantized, reasons, 'weight-only', context.recipe.bits),
     activations: [],
     sharedParams: new Map(),
     constants,

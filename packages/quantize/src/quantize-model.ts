@@ -220,6 +220,7 @@ export async function quantizeModel(
   const emitter = new QdqEmitter(model, planOpset, {
     weightRange: recipe.weightRange,
     perConsumer: recipe.qdqPerConsumer,
+    packCodes: recipe.mode === 'weight-only',
   });
   let activations: ActivationRanges | undefined;
   let floatCalibration: { samples: number; threads: number } | undefined;

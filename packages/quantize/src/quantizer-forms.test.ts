@@ -16,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { createDefaultRegistry } from './builtins.js';
 import { quantizeModel } from './quantize-model.js';
 import { createRandom, mlpModel } from './test-models.js';
+import { storedCodes } from './packed-codes.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
 const LEVELS = Float32Array.of(-1, -0.5, -0.25, -0.125, 0, 0.125, 0.25, 0.5, 1);
@@ -120,10 +121,11 @@ describe('quantizers with other code forms', () => {
     const kept = await quantizeModel(bytes, { mode: 'weight-only', quantizer: 'low', bits: 3, registry });
     const reasons = kept.summary.nodes.filter((n) => n.opType === 'Gemm').map((n) => n.reason);
     expect(reasons[0]).toMatch(/kept in int8: first or last/);
-    expect(reasons[1]).toBe('weights stored in int8');
+    expect(reasons[1]).toBe('weights stored as 3-bit codes');
     expect(reasons[2]).toMatch(/kept in int8: first or last/);
     const codeRange = (result: typeof kept, name: string) => {
-      const codes = result.model.graph.initializers.get(`${name}_quantized`)!.data as Int8Array;
+      const { graph } = result.model;
+      const codes = storedCodes(graph, graph.producer(`${name}_dequantized`)!.inputs[0]!)!.data as Int8Array;
       return Math.max(...Array.from(codes, Math.abs));
     };
     expect(codeRange(kept, 'w1')).toBeGreaterThan(100);

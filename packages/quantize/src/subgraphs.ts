@@ -62,6 +62,7 @@ export function quantizeSubgraphs(
         const plan = planQuantization(body, recipe, settings.opset, false, types);
         const emitter = new QdqEmitter({ ...model, graph: body }, settings.opset, {
           weightRange: settings.weightRange ?? 'minmax',
+          packCodes: recipe.mode === 'weight-only',
         });
         emitters.set(body, emitter);
         // A weight read from an enclosing graph is stored once, by that graph's emitter (weight-only).
