@@ -294,7 +294,7 @@ describe('corrupted input', () => {
       copy[bit >> 3]! ^= 1 << (bit & 7);
     }
     expect(invalid).toBeGreaterThan(0);
-  });
+  }, 30_000);
 
   it('throws INVALID_MODEL for random bytes', () => {
     fc.assert(
@@ -331,7 +331,7 @@ describe('third-party model', () => {
     for (const output of model.graph.outputs) {
       expect(maxAbsDiff(before[output.name]!.data, after[output.name]!.data)).toBe(0);
     }
-  });
+  }, 30_000);
 
   it('survives bit flips and truncations of a real model', () => {
     const positions = fc.sample(fc.integer({ min: 0, max: original.length * 8 - 1 }), {
