@@ -110,8 +110,16 @@ export class QdqEmitter {
     const count = sizeOf(codes.shape);
     const rows = packed.bytes.length;
     const int64 = (suffix: string, values: number[]) =>
-      this.constant(`${base}_${suffix}`, createTensor('int64', [values.length], BigInt64Array.from(values, BigInt)));
-    const step = (opType: string, inputs: string[], suffix: string, attributes?: Record<string, Attribute>) => {
+      this.constant(
+        `${base}_${suffix}`,
+        createTensor('int64', [values.length], BigInt64Array.from(values, BigInt)),
+      );
+    const step = (
+      opType: string,
+      inputs: string[],
+      suffix: string,
+      attributes?: Record<string, Attribute>,
+    ) => {
       const output = this.graph.uniqueName(`${base}_${suffix}`);
       this.node(opType, inputs, [output], attributes === undefined ? {} : { attributes });
       return output;
@@ -128,8 +136,7 @@ export class QdqEmitter {
     }
     let narrow: string;
     if (packed.table !== undefined) {
-      const values =
-        codes.dtype === 'int8' ? Int8Array.from(packed.table) : Uint8Array.from(packed.table);
+      const values = codes.dtype === 'int8' ? Int8Array.from(packed.table) : Uint8Array.from(packed.table);
       const table = this.constant(`${base}_code_table`, createTensor(codes.dtype, [values.length], values));
       narrow = step('Gather', [table, flat], 'codes_flat');
     } else {

@@ -71,7 +71,11 @@ describe('weight-only files as small as their codes', () => {
   const cases = [
     { label: '--bits 4', options: { bits: 4 }, ratio: 0.5 + 0.05 },
     { label: '--bits 2', options: { bits: 2 }, ratio: 0.25 + 0.05 },
-    { label: '--quantizer binary', options: { quantizer: 'binary', keepHigherPrecision: false }, ratio: 0.25 + 0.05 },
+    {
+      label: '--quantizer binary',
+      options: { quantizer: 'binary', keepHigherPrecision: false },
+      ratio: 0.25 + 0.05,
+    },
     { label: '--quantizer log --bits 4', options: { quantizer: 'log', bits: 4 }, ratio: 0.5 + 0.05 },
   ];
   for (const opset of [10, 13, 17]) {
@@ -119,3 +123,31 @@ async function dequantizedWeight(bytes: Uint8Array, name: string, x: ReturnType<
     await session.dispose();
   }
 }
+
+describe('--granularity block on a Conv model', () => {
+  it('stores Conv weights at the requested 4 bits per channel, packed, and says so', async () => {
+    const random = createRandom(11);
+    const float = encodeModel(
+      createModel({
+        opset: 13,
+        inputs: [{ name: 'x', dtype: 'float32', shape: [1, 16, 8, 8] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [1, 32, 6, 6] }],
+        initializers: { w: randomTensor([32, 16, 3, 3], random, 0.3), b: randomTensor([32], random, 0.1) },
+        nodes: [node('Conv', ['x', 'w', 'b'], ['y'], {}, 'conv')],
+      }),
+    );
+    const eight = await quantizeModel(float, { mode: 'weight-only', bits: 8 });
+    const block = await quantizeModel(float, {
+      mode: 'weight-only',
+      granularity: 'block',
+      bits: 4,
+      executor,
+    });
+    const convs = block.summary.nodes.filter((decision) => decision.opType === 'Conv');
+    expect(convs.length).toBeGreaterThan(0);
+    for (const conv of convs)
+      expect(conv.reason).toMatch(/^weights stored as 4-bit codes per channel, not in blocks/);
+    expect(block.summary.weightBytesAfter).toBeLessThan(eight.summary.weightBytesAfter * 0.6);
+    expect(block.summary.verification).toMatchObject({ verified: true });
+  });
+});

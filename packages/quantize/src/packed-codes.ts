@@ -46,7 +46,8 @@ export function packCodes(codes: Tensor<QuantDType>, qmin: number, qmax: number)
   }
   const perByte = Math.floor(8 / bits);
   const bytes = new Uint8Array(Math.ceil(count / perByte));
-  for (let i = 0; i < count; i++) bytes[Math.floor(i / perByte)]! |= indexOf(data[i]!) << ((i % perByte) * bits);
+  for (let i = 0; i < count; i++)
+    bytes[Math.floor(i / perByte)]! |= indexOf(data[i]!) << ((i % perByte) * bits);
   return { bits, perByte, bytes, ...(table !== undefined && { table }) };
 }
 
@@ -62,7 +63,10 @@ export function unpackCodes(packed: PackedCodes, count: number, qmin: number): n
 }
 
 /** int32 constants the unpack nodes read: per-slot divisors 2^(bits * j) and the modulus 2^bits. */
-export function unpackConstants(packed: PackedCodes): { divisors: Tensor<'int32'>; modulus: Tensor<'int32'> } {
+export function unpackConstants(packed: PackedCodes): {
+  divisors: Tensor<'int32'>;
+  modulus: Tensor<'int32'>;
+} {
   return {
     divisors: createTensor(
       'int32',
@@ -93,8 +97,12 @@ export function storedCodes(graph: Graph, name: string): Tensor | undefined {
   const table = gather === undefined ? undefined : graph.getConstant(gather.inputs[0]!);
   const add = gather === undefined ? input(reshape.inputs[0], 'Cast') : undefined;
   const addNode = add === undefined ? undefined : graph.producer(add);
-  if (last === undefined || shape === undefined || (addNode?.opType !== 'Add' && table === undefined)) return undefined;
-  const offset = addNode === undefined ? createTensor('int32', [], Int32Array.of(0)) : graph.getConstant(addNode.inputs[1]!);
+  if (last === undefined || shape === undefined || (addNode?.opType !== 'Add' && table === undefined))
+    return undefined;
+  const offset =
+    addNode === undefined
+      ? createTensor('int32', [], Int32Array.of(0))
+      : graph.getConstant(addNode.inputs[1]!);
   let flat = gather?.inputs[1] ?? addNode!.inputs[0];
   if (graph.producer(flat!)?.opType === 'Slice') flat = input(flat, 'Slice');
   const mod = graph.producer(input(flat, 'Reshape') ?? '');
@@ -102,7 +110,8 @@ export function storedCodes(graph: Graph, name: string): Tensor | undefined {
   const divisors = div?.opType === 'Div' ? graph.getConstant(div.inputs[1]!) : undefined;
   const bytesName = input(input(div?.inputs[0], 'Reshape'), 'Cast');
   const bytes = bytesName === undefined ? undefined : graph.getConstant(bytesName);
-  if (offset === undefined || divisors === undefined || bytes === undefined || mod === undefined) return undefined;
+  if (offset === undefined || divisors === undefined || bytes === undefined || mod === undefined)
+    return undefined;
   const perByte = divisors.data.length;
   const modulus = graph.getConstant(mod.inputs[1]!);
   if (modulus === undefined) return undefined;

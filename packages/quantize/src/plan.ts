@@ -107,7 +107,8 @@ function dataSlots(node: Node, dataInputs: readonly number[] | 'all'): number[] 
 /** Why a node cannot be quantized in static mode, or undefined when it can. */
 function staticBlocker(context: PlanContext, node: Node): string | undefined {
   const role = STATIC_OPS[node.opType];
-  if (role === undefined || !isDefaultDomain(node.domain)) return `${node.opType} has no quantized form; it stays float`;
+  if (role === undefined || !isDefaultDomain(node.domain))
+    return `${node.opType} has no quantized form; it stays float`;
   const { quantizedOps, target } = context.recipe;
   if (quantizedOps.length > 0 && !quantizedOps.includes(node.opType)) {
     return `${node.opType} does not run quantized on target "${target}"`;
@@ -216,7 +217,12 @@ function keepFirstAndLastInt8(plan: QuantPlan): QuantPlan {
   };
 }
 
-function planFor(graph: Graph, recipe: Recipe, opset: number, outerTypes?: ReadonlyMap<string, DType>): QuantPlan {
+function planFor(
+  graph: Graph,
+  recipe: Recipe,
+  opset: number,
+  outerTypes?: ReadonlyMap<string, DType>,
+): QuantPlan {
   const overrides = createOverrideLookup(recipe.overrides);
   const context: PlanContext = { graph, recipe, opset, dtypes: inferDTypes(graph, outerTypes), overrides };
   const excludePatterns = recipe.exclude.map(globToRegExp);
@@ -250,15 +256,19 @@ function planFor(graph: Graph, recipe: Recipe, opset: number, outerTypes?: Reado
     if (output === undefined || output === '' || graph.isOutput(output)) return undefined;
     const readers = graph.consumers(output);
     const safe = guarded.get(output);
-    if (readers.length === 0 || safe === undefined || !readers.every((reader) => safe.includes(reader))) return undefined;
+    if (readers.length === 0 || safe === undefined || !readers.every((reader) => safe.includes(reader)))
+      return undefined;
     const reader = readers[0]!;
     return `its output feeds ${reader.opType} "${reader.name}", which needs values above 0 that 8-bit codes would round to 0`;
   };
   const quantized = new Set<Node>();
   const candidates: Node[] = [];
   for (const node of graph.nodes) {
-    const blocker = decide(node, (n) =>
-      staticBlocker(context, n) ?? (STATIC_OPS[n.opType]?.role === 'passthrough' ? onlyGuarded(n) : undefined),
+    const blocker = decide(
+      node,
+      (n) =>
+        staticBlocker(context, n) ??
+        (STATIC_OPS[n.opType]?.role === 'passthrough' ? onlyGuarded(n) : undefined),
     );
     if (blocker !== undefined) reasons.set(node, blocker);
     else if (STATIC_OPS[node.opType]!.role === 'compute') quantized.add(node);
@@ -362,7 +372,11 @@ function planFor(graph: Graph, recipe: Recipe, opset: number, outerTypes?: Reado
 function positiveOnlyReaders(graph: Graph): Map<string, Node[]> {
   const readers = new Map<string, Node[]>();
   for (const node of graph.nodes) {
-    const slots = positiveOnlySlots(node.opType, node.domain, () => floatConstant(graph, node.inputs[1])?.data);
+    const slots = positiveOnlySlots(
+      node.opType,
+      node.domain,
+      () => floatConstant(graph, node.inputs[1])?.data,
+    );
     for (const slot of slots) {
       const input = node.inputs[slot];
       if (input === undefined || input === '') continue;
@@ -452,7 +466,8 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
   const nbitsNodes: ConstantUse[] = [];
   for (const node of graph.nodes) {
     const blocker = decide(node, (n) => {
-      if (!WEIGHT_ONLY_OPS.has(n.opType) || !isDefaultDomain(n.domain)) return `${n.opType} has no weight to quantize`;
+      if (!WEIGHT_ONLY_OPS.has(n.opType) || !isDefaultDomain(n.domain))
+        return `${n.opType} has no weight to quantize`;
       if (!floatConstant(graph, n.inputs[weightSlot(n.opType)]))
         return 'its weight is not a float32 constant';
       return undefined;
@@ -473,14 +488,19 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
       nbitsNodes.push(weightUse(node, slot, tensor));
       reasons.set(node, 'weights stored in 4-bit blocks (com.microsoft MatMulNBits)');
     } else {
-      // No 4-bit block form here: keep the weight in 8 bits per channel rather than in float.
-      const override = { bits: 8, granularity: 'channel' as const, symmetric: true };
+      // No block form for this op in stock onnxruntime: the requested width per channel instead (codes of 4 bits
+      // or fewer packed several to a byte), never silently 8 bits.
+      const bits = context.recipe.bits;
+      const override = { bits, granularity: 'channel' as const, symmetric: true };
       constants.push({
         ...weightUse(node, slot, tensor),
         override,
         axis: weightAxis(node, tensor, 'channel'),
       });
-      reasons.set(node, `weights stored in int8 per channel (${blocker4})`);
+      reasons.set(
+        node,
+        `weights stored as ${bits === 8 ? 'int8' : `${bits}-bit codes`} per channel, not in blocks (${blocker4})`,
+      );
     }
   }
   return {
