@@ -1,6 +1,6 @@
 // Form (a): binary weights as int8/int4 -1/+1 codes behind a per-channel DequantizeLinear, run by stock
 // onnxruntime-node and compared with a float simulation computed here (dequantized weights times the inputs).
-import { type Tensor, sizeOf, } from '@quantkit/core';
+import { type Tensor, sizeOf } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type Model, type NodeInit, createModel, decodeModel, encodeModel } from '@quantkit/onnx';
 import { quantizeModel } from './quantize-model.js';
@@ -88,13 +88,16 @@ function addBroadcast(a: Value, b: Value): Value {
   return { shape: a.shape, data: a.data.map((x, i) => x + b.data[i % b.data.length]!) };
 }
 
-/** [R, 1] op [1, K] -> [R, K], or any shape op a scalar: the broadcasts the weight unpack nodes use. */
+/** [R, 1] op [1, K] -> [R, K], same shapes, or any shape op a scalar: the broadcasts the weight unpack nodes use. */
 function integerOp(a: Value, b: Value, op: (x: number, y: number) => number): Value {
   if (b.data.length === 1) return { shape: a.shape, data: a.data.map((x) => op(x, b.data[0]!)) };
+  if (b.shape.join() === a.shape.join())
+    return { shape: a.shape, data: a.data.map((x, i) => op(x, b.data[i]!)) };
   const rows = a.data.length;
   const cols = b.data.length;
   const data = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) data[r * cols + k] = op(a.data[r]!, b.data[k]!);
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < cols; k++) data[r * cols + k] = op(a.data[r]!, b.data[k]!);
   return { shape: [rows, cols], data };
 }
 
@@ -133,7 +136,10 @@ function simulate(model: Model, feeds: Record<string, Tensor<'float32'>>): Recor
   const { graph } = model;
   const values = new Map<string, Value>();
   for (const [name, tensor] of graph.initializers) {
-    values.set(name, { shape: [...tensor.shape], data: Float64Array.from(tensor.data as ArrayLike<number>, Number) });
+    values.set(name, {
+      shape: [...tensor.shape],
+      data: Float64Array.from(tensor.data as ArrayLike<number>, Number),
+    });
   }
   for (const [name, tensor] of Object.entries(feeds)) {
     values.set(name, { shape: [...tensor.shape], data: Float64Array.from(tensor.data) });
@@ -167,8 +173,11 @@ function simulate(model: Model, feeds: Record<string, Tensor<'float32'>>): Recor
       case 'Div':
         out = integerOp(a!, b!, (x, y) => Math.floor(x / y));
         break;
-      case 'Mod':
-        out = integerOp(a!, b!, (x, y) => x % y);
+      case 'Mul':
+        out = integerOp(a!, b!, (x, y) => x * y);
+        break;
+      case 'Sub':
+        out = integerOp(a!, b!, (x, y) => x - y);
         break;
       case 'Slice':
         out = { shape: [c!.data[0]! - b!.data[0]!], data: a!.data.slice(b!.data[0]!, c!.data[0]!) };

@@ -99,13 +99,13 @@ export class QdqEmitter {
   }
 
   /**
-   * Codes as a value named after `base`: the initializer itself, or (with packCodes, from opset 10) the codes
-   * packed several to a byte and unpacked by Cast -> Div -> Mod -> Add -> Cast (or Gather from a table of the few
-   * distinct codes) -> Reshape over constants, which
+   * Codes as a value named after `base`: the initializer itself, or (with packCodes) the codes packed several to
+   * a byte and unpacked by Cast -> Div/Mul/Sub -> Add -> Cast (or Gather from a table of the few distinct codes)
+   * -> Reshape over constants, which
    * onnxruntime's constant folding turns back into the codes at load time. The file holds only the packed bytes.
    */
   codesConstant(base: string, codes: Tensor<QuantDType>, qmin: number, qmax: number): string {
-    const packed = this.packCodes && this.opset >= 10 ? packCodes(codes, qmin, qmax) : undefined;
+    const packed = this.packCodes ? packCodes(codes, qmin, qmax) : undefined;
     if (packed === undefined) return this.constant(base, codes);
     const count = sizeOf(codes.shape);
     const rows = packed.bytes.length;
@@ -124,15 +124,34 @@ export class QdqEmitter {
       this.node(opType, inputs, [output], attributes === undefined ? {} : { attributes });
       return output;
     };
-    const { divisors, modulus } = unpackConstants(packed);
+    const { divisors, nextDivisors, modulus } = unpackConstants(packed);
     const bytes = this.constant(`${base}_packed`, createTensor('uint8', [rows], packed.bytes));
     const wide = step('Cast', [bytes], 'packed_int32', { to: { type: 'int', value: ONNX_INT32 } });
     const column = step('Reshape', [wide, int64('packed_rows', [rows, 1])], 'packed_column');
+    // slot j = floor(v / 2^(bits j)) - 2^bits floor(v / 2^(bits (j + 1))): Div, Mul and Sub exist at every opset
+    // onnxruntime reads (Mod only from 10).
     const shifted = step('Div', [column, this.constant(`${base}_slot_divisors`, divisors)], 'slots_shifted');
-    const slots = step('Mod', [shifted, this.constant(`${base}_slot_modulus`, modulus)], 'slots');
+    const above = step(
+      'Div',
+      [column, this.constant(`${base}_slot_next_divisors`, nextDivisors)],
+      'slots_above',
+    );
+    const aboveScaled = step(
+      'Mul',
+      [above, this.constant(`${base}_slot_modulus`, modulus)],
+      'slots_above_scaled',
+    );
+    const slots = step('Sub', [shifted, aboveScaled], 'slots');
     let flat = step('Reshape', [slots, int64('slots_count', [rows * packed.perByte])], 'slots_flat');
     if (rows * packed.perByte !== count) {
-      flat = step('Slice', [flat, int64('slice_start', [0]), int64('slice_end', [count])], 'slots_used');
+      flat =
+        this.opset >= 10
+          ? step('Slice', [flat, int64('slice_start', [0]), int64('slice_end', [count])], 'slots_used')
+          : step('Slice', [flat], 'slots_used', {
+              starts: { type: 'ints', value: [0] },
+              ends: { type: 'ints', value: [count] },
+              axes: { type: 'ints', value: [0] },
+            });
     }
     let narrow: string;
     if (packed.table !== undefined) {

@@ -77,3 +77,4 @@ export {
   createPrng,
   randomSamples,
 } from './random-samples.js';
+export { storedCodes } from './packed-codes.js';

@@ -78,7 +78,7 @@ describe('weight-only files as small as their codes', () => {
     },
     { label: '--quantizer log --bits 4', options: { quantizer: 'log', bits: 4 }, ratio: 0.5 + 0.05 },
   ];
-  for (const opset of [10, 13, 17]) {
+  for (const opset of [9, 10, 13, 17]) {
     for (const { label, options, ratio } of cases) {
       it(`${label} at opset ${opset}: weight bytes shrink with the code width and onnxruntime computes x @ dequant(codes)`, async () => {
         const float = encodeModel(matmulModel(opset));

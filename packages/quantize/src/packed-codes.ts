@@ -62,26 +62,34 @@ export function unpackCodes(packed: PackedCodes, count: number, qmin: number): n
   return codes;
 }
 
-/** int32 constants the unpack nodes read: per-slot divisors 2^(bits * j) and the modulus 2^bits. */
+/** int32 constants the unpack nodes read: per-slot divisors 2^(bits j), the next slot's, and 2^bits. */
 export function unpackConstants(packed: PackedCodes): {
   divisors: Tensor<'int32'>;
+  nextDivisors: Tensor<'int32'>;
   modulus: Tensor<'int32'>;
 } {
-  return {
-    divisors: createTensor(
+  const powers = (offset: number) =>
+    createTensor(
       'int32',
       [1, packed.perByte],
-      Int32Array.from({ length: packed.perByte }, (_, j) => 2 ** (packed.bits * j)),
-    ),
+      Int32Array.from({ length: packed.perByte }, (_, j) => 2 ** (packed.bits * (j + offset))),
+    );
+  return {
+    divisors: powers(0),
+    nextDivisors: powers(1),
     modulus: createTensor('int32', [], Int32Array.of(2 ** packed.bits)),
   };
 }
 
 /**
  * The codes behind `name` in a graph quantkit wrote: the initializer itself, or the codes its unpack nodes
- * (codesConstant in the emitter) compute from packed bytes. Undefined for anything else.
+ * (codesConstant in the emitter) compute from packed bytes, with `packedBits` their stored width. Undefined for
+ * anything else.
  */
-export function storedCodes(graph: Graph, name: string): Tensor | undefined {
+export function storedCodes(
+  graph: Graph,
+  name: string,
+): (Tensor & { readonly packedBits?: number }) | undefined {
   const direct = graph.getConstant(name);
   if (direct !== undefined) return direct;
   const input = (value: string | undefined, opType: string, slot = 0) => {
@@ -105,15 +113,16 @@ export function storedCodes(graph: Graph, name: string): Tensor | undefined {
       : graph.getConstant(addNode.inputs[1]!);
   let flat = gather?.inputs[1] ?? addNode!.inputs[0];
   if (graph.producer(flat!)?.opType === 'Slice') flat = input(flat, 'Slice');
-  const mod = graph.producer(input(flat, 'Reshape') ?? '');
-  const div = mod?.opType === 'Mod' ? graph.producer(mod.inputs[0]!) : undefined;
+  const sub = graph.producer(input(flat, 'Reshape') ?? '');
+  const div = sub?.opType === 'Sub' ? graph.producer(sub.inputs[0]!) : undefined;
+  const mul = sub?.opType === 'Sub' ? graph.producer(sub.inputs[1]!) : undefined;
   const divisors = div?.opType === 'Div' ? graph.getConstant(div.inputs[1]!) : undefined;
   const bytesName = input(input(div?.inputs[0], 'Reshape'), 'Cast');
   const bytes = bytesName === undefined ? undefined : graph.getConstant(bytesName);
-  if (offset === undefined || divisors === undefined || bytes === undefined || mod === undefined)
+  if (offset === undefined || divisors === undefined || bytes === undefined || mul?.opType !== 'Mul')
     return undefined;
   const perByte = divisors.data.length;
-  const modulus = graph.getConstant(mod.inputs[1]!);
+  const modulus = graph.getConstant(mul.inputs[1]!);
   if (modulus === undefined) return undefined;
   const bits = Math.log2(Number(modulus.data[0]));
   const dims = Array.from(shape.data as BigInt64Array, Number);
@@ -130,5 +139,10 @@ export function storedCodes(graph: Graph, name: string): Tensor | undefined {
   );
   const to = last.attributes.get('to');
   const dtype = table?.dtype === 'uint8' || (to?.type === 'int' && to.value === 2) ? 'uint8' : 'int8';
-  return createTensor(dtype, dims, dtype === 'uint8' ? Uint8Array.from(codes) : Int8Array.from(codes));
+  const tensor = createTensor(
+    dtype,
+    dims,
+    dtype === 'uint8' ? Uint8Array.from(codes) : Int8Array.from(codes),
+  );
+  return { ...tensor, packedBits: bits };
 }
