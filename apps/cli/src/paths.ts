@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { QuantError } from '@quantkit/core';
 import type { CliIo } from './cli-io.js';
 
@@ -39,6 +39,38 @@ export async function requireExisting(path: string, what: string, kind: 'file' |
       `${what} ${path} is a ${isFolder ? 'folder' : 'file'}; expected a ${kind}`,
     );
   }
+}
+
+/**
+ * Checks that a path a command will write names a file: not an existing folder, and not a path ending in a
+ * separator (`out/`), which can only mean a folder. Run before anything looks at `--force`, which replaces files and
+ * must never remove a folder.
+ *
+ * @param typed the path as the user typed it (a trailing separator is lost once the path is resolved).
+ * @param example a file name to suggest inside the folder.
+ * @example await requireFilePath(io, '-o', 'out/', 'model.int8.onnx'); // throws "-o out/ is a folder; ..."
+ * @throws QuantError INVALID_ARGUMENT naming the flag and the path, and suggesting a file name inside it.
+ */
+export async function requireFilePath(
+  io: CliIo,
+  flag: string,
+  typed: string,
+  example: string,
+): Promise<void> {
+  const endsWithSeparator = typed.endsWith('/') || typed.endsWith(sep);
+  let isFolder = false;
+  try {
+    isFolder = (await stat(userPath(io, typed))).isDirectory();
+  } catch {
+    // Nothing there (or unreadable): the write itself reports what is wrong with it.
+  }
+  if (!isFolder && !endsWithSeparator) return;
+  const what = isFolder ? 'is a folder' : `ends with ${typed.slice(-1)}, so it names a folder`;
+  throw new QuantError(
+    'INVALID_ARGUMENT',
+    `${flag} ${typed} ${what}; give the output file name, e.g. ${join(typed, example)}`,
+    { details: { flag, path: typed } },
+  );
 }
 
 /** True when the path exists (as anything). */

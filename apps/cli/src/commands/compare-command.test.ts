@@ -201,6 +201,23 @@ describe('quantkit compare --per-layer', () => {
     expect(JSON.parse(await readFile(join(dir, 'c.json'), 'utf8')).kind).toBe('quantkit-report');
   });
 
+  it('refuses a --report that names a folder, with and without --force, and leaves the folder alone', async () => {
+    await mkdir(join(dir, 'reports'));
+    await writeFile(join(dir, 'reports', 'keep.txt'), 'precious');
+    for (const args of [
+      ['--report', 'reports'],
+      ['--report', 'reports', '--force'],
+      ['--report', 'new/'],
+    ]) {
+      const run = await runCli(['compare', 'mlp.onnx', 'q.onnx', ...args], { cwd: dir });
+      expect(run.code, run.stderr).toBe(EXIT_CODES.INVALID_ARGUMENT);
+      expect(run.stderr).toMatch(
+        /^quantkit: error: --report (reports|new\/) (is a folder|ends with \/, so it names a folder); give the output file name, e\.g\. (reports|new)\/report\.html\n$/,
+      );
+    }
+    expect(await readFile(join(dir, 'reports', 'keep.txt'), 'utf8')).toBe('precious');
+  });
+
   it('refuses --all without --per-layer', async () => {
     const run = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--all'], { cwd: dir });
     expect(run.code).toBe(EXIT_CODES.INVALID_ARGUMENT);

@@ -20,7 +20,7 @@ import { type CliIo, toJson, writeJson } from '../cli-io.js';
 import { parseIntegerFlag } from '../flags.js';
 import { formatMetric, formatTable } from '../format.js';
 import { type ModelFile, readModelFile } from '../model-file.js';
-import { checkNewFile, requireExisting, userPath, writeTextAtomic } from '../paths.js';
+import { checkNewFile, requireExisting, requireFilePath, userPath, writeTextAtomic } from '../paths.js';
 
 import { type SampleOrigin, sampleSource } from '../sample-source.js';
 
@@ -416,7 +416,8 @@ export function compareCommand(io: CliIo): Command {
       const reference = await readModelFile(userPath(io, referenceArgument));
       const candidate = await readModelFile(userPath(io, candidateArgument));
       const reportPath = flags.report === undefined ? undefined : userPath(io, flags.report);
-      if (reportPath !== undefined) {
+      if (flags.report !== undefined && reportPath !== undefined) {
+        await requireFilePath(io, '--report', flags.report, 'report.html');
         await checkNewFile('--report', reportPath, [reference.path, candidate.path], flags.force === true);
       }
 

@@ -11,9 +11,18 @@ import { selectHostTarget } from '@quantkit/targets/node';
 import { readModelFile } from '@quantkit/onnx/node';
 import { listDir, makeTempDir, runCli, sha256, wakeWordModelPath } from '../testing/cli-harness.js';
 import { MLP_FEATURES, mlpModelBytes, writeNpyFolder } from '../testing/test-models.js';
-import { formatQuantizeSummary, parseQuantizeFlags, withFlagNames } from './quantize-command.js';
+import {
+  calibrationRunsPerPass,
+  formatQuantizeSummary,
+  parseQuantizeFlags,
+  withFlagNames,
+} from './quantize-command.js';
 
 // hello_deepa.onnx takes one float32 input of shape [1, 25, 96].
+
+/** What the plan says of a Conv that dynamic mode stores weight-only below opset 11 (see planDynamic). */
+const WEIGHT_ONLY_CONV =
+  'weights stored in int8 (DynamicQuantizeLinear needs opset 11; the model has opset 9)';
 const INPUT_SHAPE = [1, 25, 96];
 
 let dir: string;
@@ -239,6 +248,18 @@ describe('withFlagNames', () => {
   });
 });
 
+describe('calibrationRunsPerPass', () => {
+  it('counts the model runs of one pass over a folder: samples up to --calib-samples, in --calib-batch batches', async () => {
+    const calib = await writeNpyFolder(join(dir, 'runs'), 10, [1, MLP_FEATURES]);
+    expect(await calibrationRunsPerPass(calib, undefined, 1)).toBe(10);
+    expect(await calibrationRunsPerPass(calib, 4, 1)).toBe(4);
+    expect(await calibrationRunsPerPass(calib, undefined, 4)).toBe(3);
+    expect(await calibrationRunsPerPass(calib, 50, 3)).toBe(4);
+    // A folder that is no calibration data: quantizeFile refuses it with the reason, the bar just counts runs.
+    expect(await calibrationRunsPerPass(join(dir, 'missing'), undefined, 1)).toBeUndefined();
+  });
+});
+
 describe('formatQuantizeSummary', () => {
   it('prints sizes with ratios and groups float ops by reason', () => {
     const recipe = resolveRecipe({ mode: 'dynamic' });
@@ -268,6 +289,41 @@ describe('formatQuantizeSummary', () => {
       '  kept float    Relu x1, Add x1: has no quantized form',
       '                Gemm x1: excluded by "Gemm"',
     ]);
+  });
+
+  it('says plainly which nodes dynamic or static mode ran as weight-only, from their decisions', () => {
+    const summary = (mode: 'dynamic' | 'static' | 'weight-only') => ({
+      mode,
+      recipe: resolveRecipe({ mode }),
+      sizeBefore: 1000,
+      sizeAfter: 500,
+      weightBytesBefore: 800,
+      weightBytesAfter: 200,
+      calibrationSamples: 0,
+      calibrationThreads: 0,
+      warnings: [],
+      nodes: [
+        { name: 'conv', opType: 'Conv', quantized: true, reason: WEIGHT_ONLY_CONV },
+        { name: 'conv2', opType: 'Conv', quantized: true, reason: WEIGHT_ONLY_CONV },
+        {
+          name: 'fc',
+          opType: 'MatMul',
+          quantized: true,
+          reason: 'int8 compute, activations quantized at run time',
+        },
+        { name: 'relu', opType: 'Relu', quantized: false, reason: 'Relu has no dynamically quantized form' },
+      ],
+    });
+    const lines = formatQuantizeSummary('in.onnx', 'out.onnx', summary('dynamic'));
+    expect(lines).toContain(`  note          Conv x2 ran as weight-only, not dynamic: ${WEIGHT_ONLY_CONV}`);
+    expect(lines.filter((line) => line.includes('weight-only'))).toHaveLength(1);
+    expect(formatQuantizeSummary('in.onnx', 'out.onnx', summary('static'))).toContain(
+      `  note          Conv x2 ran as weight-only, not static: ${WEIGHT_ONLY_CONV}`,
+    );
+    // In weight-only mode that is what was asked for: no note.
+    expect(formatQuantizeSummary('in.onnx', 'out.onnx', summary('weight-only')).join('\n')).not.toMatch(
+      /note/,
+    );
   });
 
   it('names the target and why, and says "converted" in float mode', () => {
@@ -431,6 +487,35 @@ describe('quantkit quantize: bad input', () => {
     });
     expect(run.code, run.stderr).toBe(0);
     expect((await readFile(join(dir, 'out.onnx'))).length).toBeGreaterThan(1000);
+  });
+
+  it('refuses -o naming a folder or ending in /, with and without --force, and never touches the folder', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(dir, 'outdir'));
+    await writeFile(join(dir, 'outdir', 'keep.onnx'), 'precious');
+    const folder = /-o outdir\/? is a folder; give the output file name, e\.g\. outdir\/model\.int8\.onnx$/;
+    for (const output of ['outdir', 'outdir/']) {
+      for (const force of [[], ['--force']]) {
+        await expectFailure(
+          ['quantize', 'model.onnx', '-o', output, '--mode', 'dynamic', ...force],
+          EXIT_CODES.INVALID_ARGUMENT,
+          folder,
+        );
+      }
+    }
+    expect(await listDir(join(dir, 'outdir'))).toEqual(['keep.onnx']);
+    expect(await readFile(join(dir, 'outdir', 'keep.onnx'), 'utf8')).toBe('precious');
+    // A folder that does not exist yet: the trailing / still says it is one.
+    await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'newdir/', '--mode', 'dynamic'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /-o newdir\/ ends with \/, so it names a folder; give the output file name, e\.g\. newdir\/model\.int8\.onnx$/,
+    );
+    await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'out.onnx', '--mode', 'dynamic', '--report', 'outdir', '--force'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--report outdir is a folder; give the output file name, e\.g\. outdir\/report\.html$/,
+    );
   });
 
   it('refuses a --report path that would overwrite the input before writing anything', async () => {
@@ -811,6 +896,41 @@ describe('quantkit quantize: precisions and formats', () => {
     const inspect = JSON.parse((await runCli(['inspect', file, '--json'], { cwd: dir })).stdout);
     return JSON.stringify(inspect);
   }
+
+  it('--mode dynamic on an opset-9 Conv says in the human summary that it ran as weight-only', async () => {
+    const next = createPrng(5);
+    const weight = (shape: number[]) =>
+      createTensor(
+        'float32',
+        shape,
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => next() - 0.5),
+      );
+    const opset9 = createModel({
+      opset: 9,
+      inputs: [['x', 'float32', [1, 2, 8, 8]]],
+      outputs: [['y', 'float32', [1, 4]]],
+      initializers: { cw: weight([4, 2, 3, 3]), cb: weight([4]), mw: weight([144, 4]) },
+      nodes: [
+        {
+          name: 'conv',
+          opType: 'Conv',
+          inputs: ['x', 'cw', 'cb'],
+          outputs: ['c'],
+          attributes: { kernel_shape: [3, 3] },
+        },
+        { name: 'flat', opType: 'Flatten', inputs: ['c'], outputs: ['f'] },
+        { name: 'fc', opType: 'MatMul', inputs: ['f', 'mw'], outputs: ['y'] },
+      ],
+    });
+    await writeFile(join(dir, 'opset9.onnx'), encodeModel(opset9));
+    const run = await runCli(['quantize', 'opset9.onnx', '-o', 'q.onnx', '--mode', 'dynamic'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /^ {2}note {10}Conv x1 ran as weight-only, not dynamic: weights stored in int8 \(DynamicQuantizeLinear needs opset 11; the model has opset 9\)$/m,
+    );
+    // The MatMul did become an integer operator: it is not in the note.
+    expect(run.stdout).not.toMatch(/note.*MatMul/);
+  });
 
   it('--activation-bits 16 writes 16-bit activation Q/DQ, --format qoperator integer operators', async () => {
     const a16 = await runCli(

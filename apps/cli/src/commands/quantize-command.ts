@@ -1,4 +1,5 @@
 import type { CalibrationInput } from '@quantkit/calibration';
+import { countCalibrationSamples } from '@quantkit/calibration/node';
 import { QuantError, type Registry, listChoices } from '@quantkit/core';
 import {
   FLOAT_PRECISIONS,
@@ -23,7 +24,7 @@ import { formatBytes, formatMetric, formatTable } from '../format.js';
 import { createCliRegistry } from '../cli-registry.js';
 import { readModelFile } from '../model-file.js';
 import { createProgressReporter } from '../progress.js';
-import { requireExisting, userPath } from '../paths.js';
+import { requireExisting, requireFilePath, userPath } from '../paths.js';
 
 import {
   AUTO_TARGET,
@@ -320,6 +321,33 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): [string, num
   return [...counts.entries()];
 }
 
+/**
+ * The plan words a node that is stored in int8 but computes in float as "weights stored in ..." (the weight-only
+ * form). In a mode that promises integer compute that is a fallback worth saying, not a detail for --json only.
+ */
+const WEIGHT_ONLY_REASON = 'weights stored in ';
+
+/**
+ * Note lines for nodes that static or dynamic mode quantized only as weight-only (dynamic mode below opset 11
+ * for Conv, static mode inside If/Loop bodies), grouped by the plan's reason.
+ *
+ * @example weightOnlyNotes(summary) // ['  note          Conv x1 ran as weight-only, not dynamic: weights stored in int8 (...)']
+ */
+function weightOnlyNotes(summary: QuantizeSummary): string[] {
+  if (summary.mode !== 'static' && summary.mode !== 'dynamic') return [];
+  const byReason = new Map<string, Map<string, number>>();
+  for (const node of summary.nodes) {
+    if (!node.quantized || !node.reason.startsWith(WEIGHT_ONLY_REASON)) continue;
+    const ops = byReason.get(node.reason) ?? new Map<string, number>();
+    ops.set(node.opType, (ops.get(node.opType) ?? 0) + 1);
+    byReason.set(node.reason, ops);
+  }
+  return [...byReason].map(([reason, ops], index) => {
+    const list = [...ops].map(([op, count]) => `${op} x${count}`).join(', ');
+    return `  ${index === 0 ? 'note' : ''.padEnd(4)}          ${list} ran as weight-only, not ${summary.mode}: ${reason}`;
+  });
+}
+
 /** What the human summary says besides the pipeline's summary. */
 export interface SummaryContext {
   /** The --load-calib file the ranges came from. */
@@ -366,6 +394,7 @@ export function formatQuantizeSummary(
     const list = [...ops].map(([op, count]) => `${op} x${count}`).join(', ');
     lines.push(`  ${index === 0 ? 'kept float' : ''.padEnd(10)}    ${list}: ${reason}`);
   });
+  lines.push(...weightOnlyNotes(summary));
   if (summary.qoperator !== undefined) {
     const keptQdq = countBy([...summary.qoperator.kept], (node) => node.opType).map(([op, count]) => `${op} x${count}`);
     lines.push(
@@ -465,6 +494,26 @@ function lazyReportSamples(input: string, data: SampleOrigin, count: number): Sa
     inputs ??= readModelFile(input, 'input model').then((file) => file.inputs);
     yield* sampleSource(data, await inputs, count)();
   };
+}
+
+/**
+ * Model runs in one pass of calibration over a folder, as quantizeFile counts them: the samples (at most `limit`)
+ * in batches of `batch`. Undefined when the folder cannot be read as calibration data; quantizeFile then refuses
+ * it with the reason, in its turn among its other checks.
+ */
+export async function calibrationRunsPerPass(
+  dir: string,
+  limit: number | undefined,
+  batch: number,
+): Promise<number | undefined> {
+  let available: number;
+  try {
+    available = await countCalibrationSamples(dir);
+  } catch (error) {
+    if (QuantError.is(error)) return undefined;
+    throw error;
+  }
+  return Math.ceil(Math.min(limit ?? available, available) / batch);
 }
 
 /** Observer plugin names for --help: whatever the built-in registry holds, so new observers appear by themselves. */
@@ -576,6 +625,12 @@ export function quantizeCommand(io: CliIo): Command {
       const target = await resolveTarget(registry, request.target);
       await requireExisting(input, 'input model', 'file');
       if (calibrationDir !== undefined) await requireExisting(calibrationDir, 'calibration folder', 'folder');
+      // A folder is never an output, with or without --force: say so before the pipeline tries to replace it.
+      await requireFilePath(io, '-o', flags.output, 'model.int8.onnx');
+      if (request.report !== undefined) await requireFilePath(io, '--report', request.report, 'report.html');
+      if (request.saveCalibration !== undefined) {
+        await requireFilePath(io, '--save-calib', request.saveCalibration, 'ranges.json');
+      }
 
       // The report compares on the calibration data when the pipeline calibrates from a folder; otherwise the CLI
       // supplies samples: the --calib folder (data-free modes) or seeded random inputs.
@@ -592,6 +647,14 @@ export function quantizeCommand(io: CliIo): Command {
 
       const progress = createProgressReporter(io, flags.json !== true, {
         samplesPerRun: request.calibrationBatch ?? 1,
+        runsPerPass:
+          calibrationDir === undefined || (mode !== 'static' && mode !== 'float')
+            ? undefined
+            : await calibrationRunsPerPass(
+                calibrationDir,
+                request.calibrationLimit,
+                request.calibrationBatch ?? 1,
+              ),
       });
       let result: Awaited<ReturnType<typeof quantizeFile>>;
       try {
