@@ -1,6 +1,6 @@
 import { type DType, dtypeInfo, sizeOf } from '@quantkit/core';
 import { type Graph, type Model, type Node, type ValueInfo, subgraphsOf } from '@quantkit/onnx';
-import { weightTensors } from '@quantkit/quantize';
+import { storedCodes, weightTensors } from '@quantkit/quantize';
 
 /** Op types that only appear in quantized graphs. */
 const QUANTIZED_OP =
@@ -140,9 +140,12 @@ function weightOf(graph: Graph, node: Node): InspectWeightOp {
   // Follow DequantizeLinear and layout-only ops back to the stored tensor; a few steps suffice for real graphs and
   // the bound keeps a malformed cyclic graph from looping.
   for (let step = 0; step < 8; step++) {
-    const stored = graph.initializers.get(name) ?? graph.getConstant(name);
+    // Codes quantkit packed several to a byte are unpacked by integer ops; storedCodes reads them back.
+    const stored =
+      graph.initializers.get(name) ?? graph.getConstant(name) ?? (via === 'dequantize' ? storedCodes(graph, name) : undefined);
     if (stored !== undefined) {
-      const bits = node.opType === 'MatMulNBits' ? nBits(node) : dtypeInfo(stored.dtype).bits;
+      const packedBits = 'packedBits' in stored ? (stored.packedBits as number | undefined) : undefined;
+      const bits = node.opType === 'MatMulNBits' ? nBits(node) : (packedBits ?? dtypeInfo(stored.dtype).bits);
       return {
         name: node.name,
         opType: node.opType,

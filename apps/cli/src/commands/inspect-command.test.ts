@@ -1,7 +1,8 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createTensor } from '@quantkit/core';
-import { createModel } from '@quantkit/onnx';
+import { createModel, decodeModel } from '@quantkit/onnx';
+import { quantizeModel } from '@quantkit/quantize';
 import { readModelFile } from '@quantkit/onnx/node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -48,6 +49,23 @@ describe('inspectModel', () => {
 });
 
 describe('inspectModel on built graphs', () => {
+  it('reports the stored width of weights packed several to a byte, and counts their bytes', async () => {
+    const weights = Float32Array.from({ length: 64 * 32 }, (_, i) => Math.sin(i) * 0.5);
+    const float = createModel({
+      opset: 13,
+      inputs: [['x', 'float32', [1, 64]]],
+      outputs: [['y', 'float32', [1, 32]]],
+      initializers: { w: createTensor('float32', [64, 32], weights) },
+      nodes: [{ name: 'mm', opType: 'MatMul', inputs: ['x', 'w'], outputs: ['y'] }],
+    });
+    const { bytes } = await quantizeModel(float, { mode: 'weight-only', bits: 4 });
+    const report = inspectModel(decodeModel(bytes));
+    const mm = report.weightOps.find((op) => op.name === 'mm')!;
+    expect(mm).toMatchObject({ bits: 4, via: 'dequantize', lowBit: true });
+    // 2048 codes at two per byte, plus 32 scales and zero points.
+    expect(report.weightBytes).toBeLessThan(2048 / 2 + 400);
+  });
+
   it('traces weights through DequantizeLinear and layout ops, and reads MatMulNBits bits', () => {
     const model = createModel({
       opset: 21,
