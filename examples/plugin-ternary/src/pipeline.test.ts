@@ -3,7 +3,7 @@
 import { type Registry, type Tensor, createRegistry } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type Model, decodeModel, encodeModel } from '@quantkit/onnx';
-import { createDefaultRegistry, quantizeModel } from '@quantkit/quantize';
+import { createDefaultRegistry, quantizeModel, storedCodes } from '@quantkit/quantize';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import ternary from './index.js';
@@ -36,12 +36,15 @@ function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): 
   return worst / maxAbs(expected);
 }
 
-/** The int8 codes initializer each DequantizeLinear reads, keyed by the float weight it replaced. */
+/**
+ * The int8 codes each DequantizeLinear reads (an initializer, or the codes quantkit packed four to a byte and
+ * unpacks with integer ops), keyed by the float weight they replaced.
+ */
 function ternaryCodes(model: Model): Map<string, Tensor> {
   const codes = new Map<string, Tensor>();
   for (const node of model.graph.nodes) {
     if (node.opType !== 'DequantizeLinear') continue;
-    const tensor = model.graph.initializers.get(node.inputs[0]!);
+    const tensor = storedCodes(model.graph, node.inputs[0]!);
     if (tensor !== undefined) codes.set(node.inputs[0]!.replace(/_quantized.*$/, ''), tensor);
   }
   return codes;
@@ -56,7 +59,7 @@ describe.each(cases)('weight-only ternary through quantizeModel: %s', (_label, b
   const example = build();
   const floatBytes = encodeModel(example.model);
 
-  it('stores each weight as int8 codes -1/0/+1 behind a DequantizeLinear, and runs in onnxruntime-node like the float simulation', async () => {
+  it('stores each weight as codes -1/0/+1 (packed four to a byte) behind a DequantizeLinear, and runs in onnxruntime-node like the float simulation', async () => {
     const result = await quantizeModel(floatBytes, {
       mode: 'weight-only',
       quantizer: 'ternary',
