@@ -65,7 +65,7 @@ function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
 }
 
 /** Ops only a quantized model holds: finding one means the input was quantized already. */
-const QUANTIZED_INPUT_OPS = new Set([
+export const QUANTIZATION_OPS: ReadonlySet<string> = new Set([
   'QuantizeLinear',
   'DequantizeLinear',
   'DynamicQuantizeLinear',
@@ -87,7 +87,7 @@ function refuseQuantizedInput(graph: Graph): void {
   const counts = new Map<string, number>();
   const visit = (g: Graph) => {
     for (const node of g.nodes) {
-      if (QUANTIZED_INPUT_OPS.has(node.opType)) counts.set(node.opType, (counts.get(node.opType) ?? 0) + 1);
+      if (QUANTIZATION_OPS.has(node.opType)) counts.set(node.opType, (counts.get(node.opType) ?? 0) + 1);
       for (const body of subgraphsOf(node)) visit(body);
     }
   };

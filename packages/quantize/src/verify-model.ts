@@ -70,13 +70,9 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function openSession(executor: ExecutorPlugin, bytes: Uint8Array): Promise<ExecutorSession> {
-  return executor.createSession(bytes);
-}
-
 /** Runs a model on one sample and returns every output, closing the session. */
 async function runAll(executor: ExecutorPlugin, bytes: Uint8Array, sample: CalibrationSample) {
-  const session = await openSession(executor, bytes);
+  const session = await executor.createSession(bytes);
   try {
     return await session.run(sample);
   } finally {
@@ -182,7 +178,7 @@ export async function verifyQuantized(inputs: VerifyInputs): Promise<Verificatio
   }
   let session: ExecutorSession;
   try {
-    session = await openSession(executor, inputs.quantizedBytes);
+    session = await executor.createSession(inputs.quantizedBytes);
   } catch (error) {
     throw new QuantError(
       'INTERNAL',

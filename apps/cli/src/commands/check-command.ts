@@ -1,7 +1,7 @@
 import type { CalibrationInput } from '@quantkit/calibration';
 import { type ExecutorPlugin, type ExecutorSession, QuantError, type Registry, type Tensor } from '@quantkit/core';
 import type { Model } from '@quantkit/onnx';
-import { DEFAULT_SEED, createDefaultRegistry, randomSamples } from '@quantkit/quantize';
+import { DEFAULT_SEED, QUANTIZATION_OPS, createDefaultRegistry, randomSamples } from '@quantkit/quantize';
 import { type CompatibilityIssue, checkModel, formatIssues } from '@quantkit/targets';
 import { Command } from 'commander';
 import { type CliIo, writeJson } from '../cli-io.js';
@@ -50,18 +50,6 @@ export async function checkModelFile(
   return { file, target, issues, errors, warnings: issues.length - errors };
 }
 
-/** Ops only a quantized model holds: a non-finite output of such a model is quantization's doing. */
-const QUANTIZED_OPS = new Set([
-  'QuantizeLinear',
-  'DequantizeLinear',
-  'DynamicQuantizeLinear',
-  'MatMulInteger',
-  'ConvInteger',
-  'QLinearConv',
-  'QLinearMatMul',
-  'MatMulNBits',
-]);
-
 /**
  * What the runtime itself says: the model must load in it (onnxruntime-node at optimization level all, whose
  * load-time passes refuse things no static rule sees) and, run once on seeded random inputs, give finite outputs.
@@ -105,7 +93,7 @@ async function runtimeIssues(
         },
       ];
     }
-    const quantized = model.graph.nodes.some((node) => QUANTIZED_OPS.has(node.opType));
+    const quantized = model.graph.nodes.some((node) => QUANTIZATION_OPS.has(node.opType));
     return Object.entries(outputs)
       .filter(([, tensor]) => !allFinite(tensor))
       .map(([name]) => ({
