@@ -4,3 +4,4 @@ export { collectList, parseChoiceFlag, parseIntegerFlag } from './flags.js';
 export { type LoadedPlugin, loadPlugins } from './load-plugins.js';
 export { type CliRegistry, createCliRegistry } from './cli-registry.js';
 export { createProgram, main } from './main.js';
+export { installExitCleanup } from './exit-cleanup.js';

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import type { CalibrationInput } from '@quantkit/calibration';
 import { QuantError } from '@quantkit/core';
 import { type Model, encodeModel } from '@quantkit/onnx';
-import { readModelFile as readOnnxFile } from '@quantkit/onnx/node';
+import { type FileUse, readModelFile as readOnnxFile } from '@quantkit/onnx/node';
 import { weightBytes } from '@quantkit/quantize';
 import { requireExisting } from './paths.js';
 
@@ -13,6 +13,8 @@ export interface ModelFile {
   readonly model: Model;
   /** Graph inputs that are not initializers (models older than IR 4 list weights as inputs too). */
   readonly inputs: CalibrationInput[];
+  /** The external data files its tensors were read from (none for a self-contained model). */
+  readonly dataFiles: readonly string[];
 }
 
 /**
@@ -31,12 +33,21 @@ export async function readModelFile(path: string, what = 'model'): Promise<Model
     throw new QuantError('IO_ERROR', `cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
   }
   // The onnx package's reader also loads weights kept in external data files beside the model.
-  const model = await readOnnxFile(path);
+  const dataFiles: string[] = [];
+  const model = await readOnnxFile(path, { onDataFile: (file) => dataFiles.push(file) });
   // Runtimes take the model as bytes: with external weights loaded, re-encode it whole; else keep the file's bytes.
   const bytes = size < weightBytes(model.graph) ? encodeModel(model) : new Uint8Array(await readFile(path));
   const { graph } = model;
   const inputs = graph.inputs
     .filter((input) => !graph.initializers.has(input.name))
     .map((input) => ({ name: input.name, dtype: input.dtype, shape: input.shape }));
-  return { path, bytes, model, inputs };
+  return { path, bytes, model, inputs, dataFiles };
+}
+
+/** The files reading a model took: the model file and its external data, for checking writes against them. */
+export function modelFileUses(role: string, file: ModelFile): FileUse[] {
+  return [
+    { role, path: file.path },
+    ...file.dataFiles.map((path) => ({ role: `external data of the ${role}`, path })),
+  ];
 }

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve, sep } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { QuantError } from '@quantkit/core';
 import type { CliIo } from './cli-io.js';
 
@@ -83,51 +82,14 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The path with links and `..` resolved when it exists, else just made absolute. */
-async function canonical(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
 /**
- * Checks, before any work, a file a command will write: it must not be one of the files the command reads, and
- * must not exist unless `force` (so a failed check never leaves a half-done run behind).
- *
- * @example await checkNewFile('--report', 'out.json', ['model.onnx'], false);
- * @throws QuantError OUTPUT_CONFLICT naming the flag and the path.
+ * Library errors tell API callers to "pass force (--force)"; on the command line only the flag means anything.
+ * Other errors pass through unchanged.
  */
-export async function checkNewFile(
-  flag: string,
-  path: string,
-  readPaths: readonly string[],
-  force: boolean,
-): Promise<void> {
-  const target = await canonical(path);
-  for (const readPath of readPaths) {
-    if (target === (await canonical(readPath))) {
-      throw new QuantError('OUTPUT_CONFLICT', `${flag} ${path} would overwrite ${readPath}; choose another path`);
-    }
-  }
-  if (!force && (await exists(path))) {
-    throw new QuantError('OUTPUT_CONFLICT', `${flag} ${path} already exists; pass --force to overwrite it`);
-  }
-}
-
-/**
- * Writes a file by writing a temporary sibling and renaming it over the target, so a crash or a full disk never
- * leaves a half-written file under the real name.
- * @throws QuantError IO_ERROR naming the path.
- */
-export async function writeTextAtomic(path: string, text: string): Promise<void> {
-  const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFile(temporary, text, { flag: 'wx' });
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new QuantError('IO_ERROR', `cannot write ${path}: ${(error as Error).message}`, { cause: error });
-  }
+export function withForceFlag(error: unknown): unknown {
+  if (!QuantError.is(error)) return error;
+  const message = error.message.replace('pass force (--force)', 'pass --force');
+  return message === error.message
+    ? error
+    : new QuantError(error.code, message, { cause: error.cause, details: error.details });
 }

@@ -22,6 +22,20 @@ async function collectFiles(root: string, relative: string, into: string[], seen
 }
 
 /**
+ * Every visible file below a calibration folder (what `hashCalibrationDir` covers and a superset of what
+ * `readCalibrationDir` reads), as paths joined onto `dir`, in code-unit order of their relative paths. For
+ * checking that a run's outputs never replace its calibration data.
+ *
+ * @example const files = await calibrationFiles('calib'); // ['calib/test_data_set_0/input_0.pb', ...]
+ * @throws QuantError NOT_FOUND when the folder does not exist; IO_ERROR when a folder cannot be listed.
+ */
+export async function calibrationFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  await collectFiles(dir, '', files, new Set());
+  return files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((file) => join(dir, file));
+}
+
+/**
  * A sha256 (hex) identifying a calibration folder's content, recorded in output models for provenance. It covers
  * every visible file below `dir`: relative paths with `/` separators in code-unit order, each followed by its size
  * and bytes, so renaming, moving, adding or editing a file changes the hash while the folder's location and file

@@ -4,7 +4,7 @@ export {
   countCalibrationSamples,
   detectCalibrationLayout,
 } from './calibration-layout.js';
-export { hashCalibrationDir } from './hash-calibration-dir.js';
+export { calibrationFiles, hashCalibrationDir } from './hash-calibration-dir.js';
 export {
   type CalibrationRecord,
   type ReadCalibrationOptions,

@@ -1,84 +1,27 @@
-import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { type Tensor, QuantError } from '@quantkit/core';
 import { type Model, decodeModel, encodeModel } from './model.js';
 import { type ExternalDataLoader, type ExternalDataRef, decodeTensor } from './tensor-proto.js';
+import {
+  commitTemp,
+  discardTemp,
+  ioError,
+  isErrno,
+  removeStaleTempFiles,
+  tempPathFor,
+  writeFileAtomic,
+  writeTemp,
+} from './atomic-write.js';
 
-/** Receives the chunks of a file being written; awaiting each keeps memory bounded. */
-export type ChunkWriter = (chunk: Uint8Array) => Promise<void>;
-
-function isErrno(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
-}
-
-function ioError(action: string, path: string, error: unknown): QuantError {
-  if (QuantError.is(error)) return error;
-  if (isErrno(error, 'ENOENT'))
-    return new QuantError('NOT_FOUND', `${path} does not exist`, { cause: error });
-  const message = error instanceof Error ? error.message : String(error);
-  return new QuantError('IO_ERROR', `cannot ${action} ${path}: ${message}`, { cause: error });
-}
-
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-}
-
-async function writeTemp(
-  path: string,
-  content: Uint8Array | ((write: ChunkWriter) => Promise<void>),
-): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(path, 'wx');
-    const file = handle;
-    if (content instanceof Uint8Array) {
-      await file.writeFile(content);
-    } else {
-      await content(async (chunk) => {
-        let written = 0;
-        while (written < chunk.length) {
-          const { bytesWritten } = await file.write(chunk, written, chunk.length - written);
-          written += bytesWritten;
-        }
-      });
-    }
-    await file.sync();
-  } finally {
-    await handle?.close();
-  }
-}
-
-/**
- * Writes a file atomically: the bytes go to a temporary file in the same folder, which is then renamed over
- * `path`. On any failure the temporary file is removed and `path` is untouched, so readers never see a partial
- * file. `content` is the bytes, or a function that streams chunks through `write` (for files over 2 GiB).
- *
- * @example
- * await writeFileAtomic('report.json', new TextEncoder().encode(json));
- * await writeFileAtomic('weights.bin', async (write) => { for (const chunk of chunks) await write(chunk); });
- * @throws QuantError NOT_FOUND when the folder does not exist, IO_ERROR for other file-system failures; errors
- *   thrown by `content` are passed through.
- */
-export async function writeFileAtomic(
-  path: string,
-  content: Uint8Array | ((write: ChunkWriter) => Promise<void>),
-): Promise<void> {
-  const temp = tempPathFor(path);
-  try {
-    await writeTemp(temp, content);
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    if (isErrno(error, 'ENOENT')) {
-      throw new QuantError('NOT_FOUND', `cannot write ${path}: folder ${dirname(path)} does not exist`, {
-        cause: error,
-      });
-    }
-    throw ioError('write', path, error);
-  }
-}
+export {
+  type ChunkWriter,
+  removePendingTempFiles,
+  removeStaleTempFiles,
+  writeFileAtomic,
+} from './atomic-write.js';
+export { type FileUse, checkWrites } from './file-safety.js';
 
 /** Checks a location taken from a model file: relative, and inside the model's folder. */
 function resolveLocation(folder: string, location: string, modelPath: string): string {
@@ -98,7 +41,10 @@ function resolveLocation(folder: string, location: string, modelPath: string): s
 }
 
 /** An external data loader reading files beside the model; `close()` releases the open files. */
-function fileLoader(modelPath: string): { load: ExternalDataLoader; close: () => void } {
+function fileLoader(
+  modelPath: string,
+  onFile?: (path: string) => void,
+): { load: ExternalDataLoader; close: () => void } {
   const folder = dirname(modelPath);
   const files = new Map<string, { fd: number; size: number }>();
   const load: ExternalDataLoader = (location, offset, length) => {
@@ -117,6 +63,7 @@ function fileLoader(modelPath: string): { load: ExternalDataLoader; close: () =>
         throw ioError('read', path, error);
       }
       files.set(path, file);
+      onFile?.(path);
     }
     const size = length ?? file.size - offset;
     if (offset + size > file.size) {
@@ -152,17 +99,23 @@ async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
+export interface ReadModelOptions {
+  /** Called once with the path of each external data file the model's tensors are read from. */
+  readonly onDataFile?: (path: string) => void;
+}
+
 /**
  * Reads an ONNX model file, resolving tensors stored in external data files relative to the model's folder.
  *
  * @example
- * const model = await readModelFile('resnet18.onnx');
+ * const dataFiles: string[] = [];
+ * const model = await readModelFile('resnet18.onnx', { onDataFile: (path) => dataFiles.push(path) });
  * @throws QuantError NOT_FOUND naming the file (or a missing external data file); INVALID_MODEL naming the file
  *   when it is not a valid ONNX model; IO_ERROR when reading fails.
  */
-export async function readModelFile(path: string): Promise<Model> {
+export async function readModelFile(path: string, options: ReadModelOptions = {}): Promise<Model> {
   const bytes = await readBytes(path);
-  const loader = fileLoader(path);
+  const loader = fileLoader(path, options.onDataFile);
   try {
     return decodeModel(bytes, path, { externalData: loader.load });
   } finally {
@@ -194,6 +147,14 @@ export interface WriteModelOptions {
   externalData?: boolean | { threshold?: number; location?: string };
 }
 
+/**
+ * The external data file `writeModelFile(path, model, { externalData })` writes: `location` (default
+ * "<model file name>.data") in the model's folder.
+ */
+export function externalDataPath(path: string, location?: string): string {
+  return join(dirname(path), location ?? `${basename(path)}.data`);
+}
+
 /** Tensors at least this big start at a multiple of ALIGNMENT in the data file, so runtimes can map them. */
 const ALIGN_THRESHOLD = 1024 * 1024;
 const ALIGNMENT = 4096;
@@ -219,7 +180,7 @@ export async function writeModelFile(
   }
   const settings = options.externalData === true ? {} : options.externalData;
   const threshold = settings.threshold ?? 1024;
-  const location = settings.location ?? `${basename(path)}.data`;
+  const location = settings.location ?? basename(externalDataPath(path));
   const normalized = normalize(location);
   if (
     location === '' ||
@@ -244,10 +205,12 @@ export async function writeModelFile(
       return { location, offset, length: data.length };
     },
   });
-  const dataPath = join(dirname(path), location);
+  const dataPath = externalDataPath(path, location);
   if (resolve(dataPath) === resolve(path)) {
     throw new QuantError('INVALID_ARGUMENT', `external data location "${location}" is the model file itself`);
   }
+  await removeStaleTempFiles(dataPath);
+  await removeStaleTempFiles(path);
   const dataTemp = tempPathFor(dataPath);
   const modelTemp = tempPathFor(path);
   try {
@@ -261,11 +224,11 @@ export async function writeModelFile(
     });
     await writeTemp(modelTemp, bytes);
     // Data first: a reader that sees the new model file must also find the data it points at.
-    await rename(dataTemp, dataPath);
-    await rename(modelTemp, path);
+    await commitTemp(dataTemp, dataPath);
+    await commitTemp(modelTemp, path);
   } catch (error) {
-    await rm(dataTemp, { force: true });
-    await rm(modelTemp, { force: true });
+    await discardTemp(dataTemp);
+    await discardTemp(modelTemp);
     if (isErrno(error, 'ENOENT')) {
       throw new QuantError('NOT_FOUND', `cannot write ${path}: folder ${dirname(path)} does not exist`, {
         cause: error,

@@ -1,5 +1,6 @@
-// Worker-thread side of calibration on several threads: calibrates one shard of the samples (every n-th file)
-// with the built-in observers and posts their saved state back; the main thread merges the states.
+// Worker-thread side of calibration on several threads: calibrates one shard of the samples (a run of whole
+// batches, in folder order) with the built-in observers and posts their saved state back; the main thread merges
+// the states in shard order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readCalibrationDir } from '@quantkit/calibration/node';
 import { QuantError, type ObserverOptions, type ObserverState } from '@quantkit/core';
@@ -18,9 +19,9 @@ export interface CalibrationJob {
     readonly options: ObserverOptions;
   }[];
   readonly dir: string;
-  readonly shard: number;
-  readonly shards: number;
-  readonly limit: number | undefined;
+  /** This shard's samples: folder positions `start` (inclusive) to `end` (exclusive), both multiples of `batch` but the last end. */
+  readonly start: number;
+  readonly end: number;
   readonly batch: number;
   readonly maxTensorsPerPass: number | undefined;
 }
@@ -36,12 +37,8 @@ async function run(job: CalibrationJob): Promise<CalibrationWorkerMessage> {
   const registry = createDefaultRegistry();
   const shard = async function* (): AsyncGenerator<CalibrationSample> {
     let index = 0;
-    for await (const { sample } of readCalibrationDir(
-      job.dir,
-      inputs,
-      job.limit === undefined ? {} : { limit: job.limit },
-    )) {
-      if (index++ % job.shards === job.shard) yield sample;
+    for await (const { sample } of readCalibrationDir(job.dir, inputs, { limit: job.end })) {
+      if (index++ >= job.start) yield sample;
     }
   };
   const result = await calibrate(

@@ -1,8 +1,20 @@
-import { access, readFile, realpath, rm, stat } from 'node:fs/promises';
-import { dirname, extname, resolve, sep } from 'node:path';
+import { access, readFile, rm, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { QuantError } from '@quantkit/core';
-import { countCalibrationSamples, hashCalibrationDir, readCalibrationDir } from '@quantkit/calibration/node';
-import { readModelFile, writeFileAtomic, writeModelFile } from '@quantkit/onnx/node';
+import {
+  calibrationFiles,
+  countCalibrationSamples,
+  hashCalibrationDir,
+  readCalibrationDir,
+} from '@quantkit/calibration/node';
+import {
+  type FileUse,
+  checkWrites,
+  externalDataPath,
+  readModelFile,
+  writeFileAtomic,
+  writeModelFile,
+} from '@quantkit/onnx/node';
 import { batchSamples } from './batch-samples.js';
 import { feedInputs } from './calibrate.js';
 import { type CalibrationCache, parseCalibrationCache } from './calibration-cache.js';
@@ -62,14 +74,6 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function canonical(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
 async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
   try {
@@ -85,46 +89,6 @@ async function readJson(path: string, what: string): Promise<unknown> {
       'INVALID_ARGUMENT',
       `${what} "${path}" is not valid JSON: ${(error as Error).message}`,
     );
-  }
-}
-
-/**
- * Checks the files a run will write before any work: none may be a file the run reads (the model, an overrides
- * file, a calibration cache), or exist without force, and each must go into an existing folder.
- */
-async function checkOutputs(
-  reads: readonly (readonly [string, string | undefined])[],
-  outputs: readonly (readonly [string, string | undefined])[],
-  force: boolean,
-) {
-  const inputs = new Map<string, string>();
-  for (const [what, path] of reads) if (path !== undefined) inputs.set(await canonical(path), what);
-  const seen = new Map<string, string>();
-  for (const [what, path] of outputs) {
-    if (path === undefined) continue;
-    const target = await canonical(path);
-    const read = inputs.get(target);
-    if (read !== undefined) {
-      throw new QuantError('OUTPUT_CONFLICT', `${what} "${path}" is the ${read}; choose another path`);
-    }
-    const clash = seen.get(target);
-    if (clash !== undefined)
-      throw new QuantError('OUTPUT_CONFLICT', `${what} and ${clash} are the same file "${path}"`);
-    seen.set(target, what);
-    const folder = dirname(resolve(path));
-    const folderStat = await stat(folder).catch(() => undefined);
-    if (folderStat?.isDirectory() !== true || path.endsWith('/') || path.endsWith(sep)) {
-      throw new QuantError(
-        'IO_ERROR',
-        `cannot write ${what} "${path}": "${folder}" is not an existing folder`,
-      );
-    }
-    if (!force && (await exists(path))) {
-      throw new QuantError(
-        'OUTPUT_CONFLICT',
-        `${what} "${path}" already exists; pass force (--force) to replace it`,
-      );
-    }
   }
 }
 
@@ -155,22 +119,6 @@ export async function quantizeFile(
 ): Promise<QuantizeResult & { outputPath: string }> {
   if (!(await exists(inputPath)))
     throw new QuantError('NOT_FOUND', `model file "${inputPath}" does not exist`);
-  await checkOutputs(
-    [
-      ['input model', inputPath],
-      [
-        'overrides file this run reads',
-        typeof options.overrides === 'string' ? options.overrides : undefined,
-      ],
-      ['calibration cache this run reads', options.loadCalibration],
-    ],
-    [
-      ['output', outputPath],
-      ['calibration cache', options.saveCalibration],
-      ['report', options.report],
-    ],
-    options.force === true,
-  );
   if (
     (options.saveCalibration !== undefined || options.loadCalibration !== undefined) &&
     options.mode !== 'static'
@@ -180,12 +128,32 @@ export async function quantizeFile(
       `calibration caches belong to mode "static", not "${options.mode}"`,
     );
   }
+  // Every file this run reads, and every file it writes: checked before the model is read (a quick refusal) and
+  // again once its external data files are known. Nothing the run reads is ever replaced.
+  const reads: FileUse[] = [{ role: 'input model', path: inputPath }];
+  if (typeof options.overrides === 'string') reads.push({ role: 'overrides file', path: options.overrides });
+  if (options.loadCalibration !== undefined) {
+    reads.push({ role: 'loaded calibration cache', path: options.loadCalibration });
+  }
+  if (options.calibrationDir !== undefined && (await exists(options.calibrationDir))) {
+    for (const path of await calibrationFiles(options.calibrationDir)) reads.push({ role: 'calibration file', path });
+  }
+  const writes: FileUse[] = [{ role: 'output', path: outputPath }];
+  if (options.saveCalibration !== undefined) writes.push({ role: 'calibration cache', path: options.saveCalibration });
+  if (options.report !== undefined) writes.push({ role: 'report', path: options.report });
+  const force = { force: options.force === true };
+  await checkWrites(reads, writes, force);
+
   // readModelFile also loads weights kept in external data files next to the model.
-  const model = await readModelFile(inputPath);
+  const model = await readModelFile(inputPath, {
+    onDataFile: (path) => reads.push({ role: 'external data of the input model', path }),
+  });
   const inputs = feedInputs(model);
   // Weights beyond the file's own bytes live in external data: the output keeps them external too.
   const fileSize = (await stat(inputPath)).size;
   const externalData = fileSize < weightBytes(model.graph);
+  if (externalData) writes.push({ role: 'external data of the output', path: externalDataPath(outputPath) });
+  await checkWrites(reads, writes, force);
 
   const overrides =
     typeof options.overrides === 'string'
@@ -223,7 +191,6 @@ export async function quantizeFile(
       calibrationRunner: createWorkerCalibrationRunner({
         dir,
         count,
-        limit,
         batch,
         workers: options.calibrationWorkers,
       }),

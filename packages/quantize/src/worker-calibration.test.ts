@@ -8,7 +8,7 @@ import { encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { quantizeFile } from '../dist/node.js';
-import { cnnModel, createRandom } from './test-models.js';
+import { cnnModel, createRandom, mlpModel } from './test-models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantkit-workers-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,5 +46,46 @@ describe('calibration on worker threads', () => {
     // Every sample run of every pass reported, across all workers.
     expect(progress.length % 7).toBe(0);
     expect(progress.length).toBeGreaterThan(7);
+  });
+
+  // An MLP with a symbolic batch dimension, so samples can be batched; one sample is an outlier, so an observer
+  // that weighs batches by their order would see it.
+  const mlp = mlpModel(52, 32);
+  const mlpPath = join(dir, 'mlp.onnx');
+  writeFileSync(mlpPath, encodeModel(mlp.model));
+  const mlpCalib = join(dir, 'mlp-calib');
+  mkdirSync(mlpCalib);
+  for (let i = 0; i < 7; i++) {
+    const sample = mlp.sample(random).x!;
+    const data = Float32Array.from(sample.data as Float32Array, (v) => v * (i === 5 ? 8 : 1 + i / 7));
+    writeFileSync(join(mlpCalib, `s${i}.npy`), encodeNpy({ ...sample, data }));
+  }
+
+  // Found by a reliability campaign: moving-average wrote a different model for 1, 2 and 3 workers, and the CLI
+  // takes the worker count from the machine's cores. Every observer, with and without batching, must give one model.
+  it.each([
+    ['minmax', 1],
+    ['moving-average', 1],
+    ['moving-average', 2],
+    ['percentile', 1],
+    ['entropy', 1],
+    ['mse', 2],
+  ])('writes the same %s model (batch %i) for 1, 2 and 3 workers', async (method, batch) => {
+    const written: Buffer[] = [];
+    for (const workers of [1, 2, 3]) {
+      const output = join(dir, `${method}-${batch}-${workers}.onnx`);
+      const result = await quantizeFile(mlpPath, output, {
+        mode: 'static',
+        executor,
+        calibrationDir: mlpCalib,
+        calibrationMethod: method,
+        calibrationBatch: batch,
+        calibrationWorkers: workers,
+      });
+      expect(result.summary.calibrationThreads).toBe(Math.min(workers, Math.ceil(7 / batch)));
+      written.push(readFileSync(output));
+    }
+    expect(written[1]!.equals(written[0]!), '2 workers vs 1').toBe(true);
+    expect(written[2]!.equals(written[0]!), '3 workers vs 1').toBe(true);
   });
 });

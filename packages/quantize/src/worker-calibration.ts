@@ -11,7 +11,6 @@ export interface WorkerCalibrationSettings {
   readonly dir: string;
   /** Samples in the folder (after any limit). */
   readonly count: number;
-  readonly limit: number | undefined;
   readonly batch: number;
   /** Threads to use; default: one per core beyond the first, at most one per sample. */
   readonly workers?: number | undefined;
@@ -47,15 +46,16 @@ function runWorker(
 
 /**
  * A calibration runner that splits the samples of a calibration folder over worker threads, each running its own
- * onnxruntime session with one thread, and merges the observers' saved states. Observers are rebuilt in the
- * workers by name, so this runs only with built-in observers that can save and merge state; otherwise, or with one
- * worker, it calibrates in this thread. Merged min-max ranges equal single-thread ones exactly; histogram
- * observers agree up to re-binning.
+ * onnxruntime session with one thread, and merges the observers' saved states in sample order. Observers are
+ * rebuilt in the workers by name, so this runs only with built-in observers that can save and merge state;
+ * otherwise, or with one worker, it calibrates in this thread. Every built-in observer's merge reproduces one
+ * observer over the same batches in the same order, so the written model is the same for any worker count.
  */
 export function createWorkerCalibrationRunner(settings: WorkerCalibrationSettings): CalibrationRunner {
   return async (model, requests, options): Promise<CalibrationResult> => {
     const builtins = createDefaultRegistry();
-    const workers = Math.min(settings.workers ?? defaultWorkerCount(settings.count), settings.count);
+    const batches = Math.ceil(settings.count / settings.batch);
+    const workers = Math.min(settings.workers ?? defaultWorkerCount(batches), batches);
     const splittable = requests.every(
       (request) =>
         builtins.find('observer', request.observer.name) === request.observer &&
@@ -68,6 +68,10 @@ export function createWorkerCalibrationRunner(settings: WorkerCalibrationSetting
     let done = 0;
     const progress = () => options.onProgress?.({ phase: 'calibrate', done: ++done, total: options.total });
     const started: Worker[] = [];
+    // Each worker takes a run of whole batches in folder order, and the states merge in that order: every observer,
+    // the order-sensitive moving average too, then sees the batches one thread would, in the same order, so the
+    // model does not depend on how many workers there were.
+    const firstBatch = (shard: number) => Math.floor((shard * batches) / workers);
     const running = Promise.all(
       Array.from({ length: workers }, (_, shard) =>
         runWorker(
@@ -79,9 +83,8 @@ export function createWorkerCalibrationRunner(settings: WorkerCalibrationSetting
               options: observerOptions,
             })),
             dir: settings.dir,
-            shard,
-            shards: workers,
-            limit: settings.limit,
+            start: firstBatch(shard) * settings.batch,
+            end: Math.min(firstBatch(shard + 1) * settings.batch, settings.count),
             batch: settings.batch,
             maxTensorsPerPass: options.maxTensorsPerPass,
           },

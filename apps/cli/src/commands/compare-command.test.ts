@@ -188,11 +188,13 @@ describe('quantkit compare --per-layer', () => {
     const hash = await sha256(join(dir, 'q.onnx'));
     const over = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--report', 'q.onnx'], { cwd: dir });
     expect(over.code).toBe(EXIT_CODES.OUTPUT_CONFLICT);
-    expect(over.stderr).toMatch(/^quantkit: error: --report q\.onnx would overwrite q\.onnx/);
+    expect(over.stderr).toMatch(
+      /^quantkit: error: --report "q\.onnx" would replace the candidate model "q\.onnx", which this run reads/,
+    );
     await writeFile(join(dir, 'c.json'), 'precious');
     const exists = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--report', 'c.json'], { cwd: dir });
     expect(exists.code).toBe(EXIT_CODES.OUTPUT_CONFLICT);
-    expect(exists.stderr).toMatch(/--report c\.json already exists; pass --force/);
+    expect(exists.stderr).toMatch(/--report "c\.json" already exists; pass --force/);
     expect(await readFile(join(dir, 'c.json'), 'utf8')).toBe('precious');
     expect(await listDir(dir)).toEqual([...before, 'c.json'].sort());
     expect(await sha256(join(dir, 'q.onnx'))).toBe(hash);

@@ -14,13 +14,15 @@ import {
   DEFAULT_SEED,
   RANDOM_DATA_TEXT,
 } from '@quantkit/quantize';
+import { calibrationFiles } from '@quantkit/calibration/node';
+import { checkWrites, writeFileAtomic } from '@quantkit/onnx/node';
 import { writeReportHtml } from '@quantkit/quantize/node';
 import { Command } from 'commander';
 import { type CliIo, toJson, writeJson } from '../cli-io.js';
 import { parseIntegerFlag } from '../flags.js';
 import { formatMetric, formatTable } from '../format.js';
-import { type ModelFile, readModelFile } from '../model-file.js';
-import { checkNewFile, requireExisting, requireFilePath, userPath, writeTextAtomic } from '../paths.js';
+import { type ModelFile, modelFileUses, readModelFile } from '../model-file.js';
+import { exists, requireExisting, requireFilePath, userPath, withForceFlag } from '../paths.js';
 
 import { type SampleOrigin, sampleSource } from '../sample-source.js';
 
@@ -329,7 +331,7 @@ async function writeCompareReport(path: string, report: ReturnType<typeof compar
     // The page reads only what both kinds of report have; the recipe and mode are free-form for a comparison.
     await writeReportHtml(path, report as unknown as QuantizeReport);
   } else {
-    await writeTextAtomic(path, `${toJson(report, 2)}\n`);
+    await writeFileAtomic(path, new TextEncoder().encode(`${toJson(report, 2)}\n`));
   }
 }
 
@@ -418,7 +420,20 @@ export function compareCommand(io: CliIo): Command {
       const reportPath = flags.report === undefined ? undefined : userPath(io, flags.report);
       if (flags.report !== undefined && reportPath !== undefined) {
         await requireFilePath(io, '--report', flags.report, 'report.html');
-        await checkNewFile('--report', reportPath, [reference.path, candidate.path], flags.force === true);
+        const dataDir = flags.data === undefined ? undefined : userPath(io, flags.data);
+        await checkWrites(
+          [
+            ...modelFileUses('reference model', reference),
+            ...modelFileUses('candidate model', candidate),
+            ...(dataDir !== undefined && (await exists(dataDir))
+              ? (await calibrationFiles(dataDir)).map((path) => ({ role: '--data file', path }))
+              : []),
+          ],
+          [{ role: '--report', path: reportPath }],
+          { force: flags.force === true },
+        ).catch((error: unknown) => {
+          throw withForceFlag(error);
+        });
       }
 
       const report = await compareModelFiles(reference, candidate, {

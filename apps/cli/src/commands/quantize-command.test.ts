@@ -181,8 +181,18 @@ describe('withFlagNames', () => {
     ],
     [
       'OUTPUT_CONFLICT',
-      'calibration cache "m.onnx" is the input model; choose another path',
-      '--save-calib "m.onnx" is the input model; choose another path',
+      'calibration cache "m.onnx" would replace the input model "m.onnx", which this run reads; choose another path',
+      '--save-calib "m.onnx" would replace the input model "m.onnx", which this run reads; choose another path',
+    ],
+    [
+      'OUTPUT_CONFLICT',
+      'output "c/a.pb" would replace the calibration file "c/a.pb", which this run reads; choose another path',
+      '--output "c/a.pb" would replace the --calib file "c/a.pb", which this run reads; choose another path',
+    ],
+    [
+      'OUTPUT_CONFLICT',
+      'external data of the output "m.onnx.data" already exists; pass force (--force) to replace it',
+      'external data of --output "m.onnx.data" already exists; pass --force to replace it',
     ],
     [
       'OUTPUT_CONFLICT',
@@ -459,6 +469,50 @@ describe('quantkit quantize: bad input', () => {
       /--target must be "auto", .* got "nope"/,
     );
     for (const target of builtinTargets) expect(run.stderr).toContain(`"${target.name}"`);
+  });
+
+  // Found by a reliability campaign: an export renamed to model_fp32.onnx and quantized to -o model.onnx lost its
+  // weights, since the output's data file (model.onnx.data) was the input's; and --force replaced calibration files.
+  it('never replaces a file the run reads: the input model data file, a calibration file', async () => {
+    const { mkdir, rename } = await import('node:fs/promises');
+    const { encodeTensor } = await import('@quantkit/onnx');
+    const { writeModelFile } = await import('@quantkit/onnx/node');
+    await writeModelFile(join(dir, 'export.onnx'), await readModelFile(model), {
+      externalData: true,
+    });
+    await rename(join(dir, 'export.onnx'), join(dir, 'model_fp32.onnx'));
+    const fp32 = join(dir, 'model_fp32.onnx');
+    const dataHash = await sha256(join(dir, 'export.onnx.data'));
+    for (const force of [[], ['--force']]) {
+      await expectFailure(
+        ['quantize', 'model_fp32.onnx', '-o', 'export.onnx', '--mode', 'dynamic', ...force],
+        EXIT_CODES.OUTPUT_CONFLICT,
+        /^quantkit: error: external data of --output ".*export\.onnx\.data" would replace the external data of the input model ".*export\.onnx\.data", which this run reads; choose another path$/,
+        fp32,
+      );
+    }
+    await expectFailure(
+      ['quantize', 'model_fp32.onnx', '-o', 'export.onnx.data', '--mode', 'dynamic', '--force'],
+      EXIT_CODES.OUTPUT_CONFLICT,
+      /--output ".*export\.onnx\.data" would replace the external data of the input model/,
+      fp32,
+    );
+    expect(await sha256(join(dir, 'export.onnx.data'))).toBe(dataHash);
+
+    await mkdir(join(dir, 'calib', 'test_data_set_0'), { recursive: true });
+    const next = createPrng(3);
+    const sample = createTensor('float32', INPUT_SHAPE, Float32Array.from({ length: 25 * 96 }, () => next()));
+    const pb = join(dir, 'calib', 'test_data_set_0', 'input_0.pb');
+    await writeFile(pb, encodeTensor('x', sample));
+    const pbHash = await sha256(pb);
+    for (const extra of [['-o', pb], ['-o', 'q.onnx', '--report', pb], ['-o', 'q.onnx', '--save-calib', pb]]) {
+      await expectFailure(
+        ['quantize', 'model.onnx', ...extra, '--mode', 'static', '--calib', 'calib', '--force'],
+        EXIT_CODES.OUTPUT_CONFLICT,
+        /would replace the --calib file ".*input_0\.pb", which this run reads/,
+      );
+    }
+    expect(await sha256(pb)).toBe(pbHash);
   });
 
   it('refuses to write the output over the input', async () => {

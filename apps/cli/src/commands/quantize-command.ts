@@ -235,6 +235,7 @@ function checkPluginNames(registry: Registry, options: FlagOptions): void {
 /** The files quantizeFile reads or writes, by the word its messages use, and the flag that names each here. */
 const FILE_FLAGS = {
   write: [
+    ['external data of the output', 'external data of --output'],
     ['calibration cache', '--save-calib'],
     ['report', '--report'],
     ['output', '--output'],
@@ -243,6 +244,12 @@ const FILE_FLAGS = {
     ['overrides file', '--overrides file'],
     ['overrides', '--overrides'],
     ['calibration cache', '--load-calib file'],
+  ],
+  /** Files named inside a message ('would replace the loaded calibration cache "r.json"'). */
+  named: [
+    ['loaded calibration cache', '--load-calib file'],
+    ['overrides file', '--overrides file'],
+    ['calibration file', '--calib file'],
   ],
 } as const;
 
@@ -277,6 +284,7 @@ export function withFlagNames(error: unknown, flags: { readonly float?: string |
     // Only where a message starts with the word, or names it as a file ("cannot read ...", "x and y are ...").
     message = message.replace(new RegExp(`(^|^cannot read | and )${word}(?= )`), `$1${flag}`);
   }
+  for (const [word, flag] of FILE_FLAGS.named) message = message.replace(`replace the ${word} "`, `replace the ${flag} "`);
   for (const [option, flag] of OPTION_FLAGS) {
     // 'mode "static" or "dynamic"' becomes '--mode static or --mode dynamic'; the option must be a whole word.
     message = message.replace(
