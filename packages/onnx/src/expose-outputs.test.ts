@@ -2,7 +2,8 @@ import { QuantError } from '@quantkit/core';
 import { describe, expect, it } from 'vitest';
 import { exposeOutputs } from './expose-outputs.js';
 import { decodeModel, encodeModel } from './model.js';
-import { createModel } from './model-builder.js';
+import { Graph } from './graph.js';
+import { createModel, createNode } from './model-builder.js';
 import { floatTensor, maxAbsDiff, runOrt } from './test-helpers.js';
 
 function mlp(withValueInfo: boolean) {
@@ -54,5 +55,57 @@ describe('exposeOutputs', () => {
     expect(decodeModel(before).graph.nodes).toHaveLength(3);
     expect(() => exposeOutputs(model, ['nope'])).toThrowError(QuantError);
     expect(() => exposeOutputs(model, ['nope'])).toThrowError(/"nope"/);
+  });
+
+  it('carries values out of (nested) If branches under the names `aliases` gives, leaving the model unchanged', async () => {
+    const inner = new Graph({
+      name: 'inner_then',
+      nodes: [createNode({ opType: 'Mul', inputs: ['h', 'h'], outputs: ['deep'] }), createNode({ opType: 'Neg', inputs: ['deep'], outputs: ['inner_out'] })],
+      outputs: [{ name: 'inner_out', dtype: 'float32', shape: [2, 3] }],
+    });
+    const innerElse = new Graph({
+      name: 'inner_else',
+      nodes: [createNode({ opType: 'Identity', inputs: ['h'], outputs: ['inner_else_out'] })],
+      outputs: [{ name: 'inner_else_out', dtype: 'float32', shape: [2, 3] }],
+    });
+    const thenBranch = new Graph({
+      name: 'then',
+      nodes: [
+        createNode({ opType: 'Relu', inputs: ['x'], outputs: ['h'] }),
+        createNode({ opType: 'If', inputs: ['c2'], outputs: ['then_out'], attributes: { then_branch: inner, else_branch: innerElse } }),
+      ],
+      outputs: [{ name: 'then_out', dtype: 'float32', shape: [2, 3] }],
+    });
+    const elseBranch = new Graph({
+      name: 'else',
+      nodes: [createNode({ opType: 'Sigmoid', inputs: ['x'], outputs: ['else_out'] })],
+      outputs: [{ name: 'else_out', dtype: 'float32', shape: [2, 3] }],
+    });
+    const model = createModel({
+      opset: 13,
+      inputs: [
+        ['x', 'float32', [2, 3]],
+        ['c1', 'bool', []],
+        ['c2', 'bool', []],
+      ],
+      outputs: [['y', 'float32', [2, 3]]],
+      nodes: [{ opType: 'If', inputs: ['c1'], outputs: ['y'], attributes: { then_branch: thenBranch, else_branch: elseBranch } }],
+    });
+    const before = encodeModel(model);
+    const aliases = new Map<string, string>();
+    const exposed = exposeOutputs(model, ['deep', 'h', 'else_out'], aliases);
+    expect(encodeModel(model)).toEqual(before);
+    expect([...aliases.keys()]).toEqual(['deep', 'h', 'else_out']);
+    expect(() => exposeOutputs(model, ['deep'])).toThrow(/no node, input or initializer/);
+    const x = floatTensor([2, 3], 7);
+    const bool = (value: boolean) => ({ dtype: 'bool' as const, shape: [], data: Uint8Array.of(value ? 1 : 0) });
+    const taken = await runOrt(encodeModel(exposed), { x, c1: bool(true), c2: bool(true) });
+    const relu = (x.data as Float32Array).map((v) => Math.max(v, 0));
+    expect(maxAbsDiff(taken[aliases.get('h')!]!.data, relu)).toBe(0);
+    expect(maxAbsDiff(taken[aliases.get('deep')!]!.data, relu.map((v) => v * v))).toBeLessThan(1e-6);
+    // The branch not taken gives the placeholder 0.
+    expect(Array.from(taken[aliases.get('else_out')!]!.data as Float32Array)).toEqual([0]);
+    const other = await runOrt(encodeModel(exposed), { x, c1: bool(false), c2: bool(true) });
+    expect(Array.from(other[aliases.get('deep')!]!.data as Float32Array)).toEqual([0]);
   });
 });

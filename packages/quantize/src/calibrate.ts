@@ -119,10 +119,11 @@ export async function calibrate(
 
   for (const [pass, group] of passes.entries()) {
     const names = group.map((request) => request.name);
-    const session = await options.executor.createSession(
-      encodeModel(exposeOutputs(model, names)),
-      options.sessionOptions,
-    );
+    // Values inside If branches come out under an extra output of their If (aliases maps them).
+    const aliases = new Map<string, string>();
+    const probe = exposeOutputs(model, names, aliases);
+    const fetched = names.map((name) => aliases.get(name) ?? name);
+    const session = await options.executor.createSession(encodeModel(probe), options.sessionOptions);
     let index = 0;
     try {
       for await (const sample of openSource(options.samples, pass)) {
@@ -131,9 +132,9 @@ export async function calibrate(
         // A file may hold a batch larger than the model's fixed batch size: feed it in model-sized pieces.
         for (const feeds of splitSampleBatches(checkSample(sample, inputs, source), inputs, source)) {
           if (pass === 0) rows += samplesIn(feeds, inputs);
-          const outputs = await session.run(feeds, names);
+          const outputs = await session.run(feeds, fetched);
           for (const name of names) {
-            const value = outputs[name];
+            const value = outputs[aliases.get(name) ?? name];
             if (value === undefined)
               throw new QuantError('EXECUTOR', `the executor did not return "${name}"`);
             observers.get(name)!.observe(value.data as Float32Array, value.shape);

@@ -2,7 +2,7 @@
 // fp32, decided from calibration data; without data the run refuses the model instead of writing infinities.
 import { createTensor } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
-import { createModel, encodeModel } from '@quantkit/onnx';
+import { Graph, createModel, encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { quantizeModel } from './quantize-model.js';
@@ -71,6 +71,58 @@ describe('fp16 range check', () => {
     expect(result.summary.nodes.find((decision) => decision.name === 'squash')!.quantized).toBe(true);
     expect(result.summary.calibrationSamples).toBe(3);
     const held = audio(9);
+    const [expected, actual] = await Promise.all(
+      [float, result.bytes].map(async (bytes) => {
+        const session = await executor.createSession(bytes);
+        try {
+          return (await session.run(held))['y']!.data as Float32Array;
+        } finally {
+          await session.dispose();
+        }
+      }),
+    );
+    for (let i = 0; i < expected!.length; i++) expect(Math.abs(actual![i]! - expected![i]!)).toBeLessThan(0.01);
+  });
+
+  // Silero VAD keeps its STFT and network inside If branches (one per sample rate): the branch values are measured
+  // by carrying them out of the If, and an overflowing branch node stays fp32 while the rest of the branch converts.
+  it('measures values inside If branches and keeps an overflowing branch node fp32', async () => {
+    const loud = loudModel();
+    const branch = new Graph({
+      name: 'loud_branch',
+      nodes: loud.graph.nodes.map((n) => ({ ...n, outputs: n.outputs.map((o) => (o === 'y' || o === 'z' ? `${o}_then` : o)) })),
+      outputs: [
+        { name: 'y_then', dtype: 'float32', shape: [1, 257, 4] },
+        { name: 'z_then', dtype: 'float32', shape: [1, 257, 4] },
+      ],
+    });
+    const quiet = new Graph({
+      name: 'quiet_branch',
+      nodes: [
+        node('Conv', ['x', 'w'], ['q_conv'], { strides: { type: 'ints', value: [160] } }, 'quiet_conv'),
+        node('Mul', ['q_conv', 'k'], ['y_else'], {}, 'quiet_scale'),
+        node('Mul', ['q_conv', 'k'], ['z_else'], {}, 'quiet_scale2'),
+      ],
+      outputs: [
+        { name: 'y_else', dtype: 'float32', shape: [1, 257, 4] },
+        { name: 'z_else', dtype: 'float32', shape: [1, 257, 4] },
+      ],
+    });
+    const model = createModel({
+      opset: 17,
+      inputs: [...loud.graph.inputs, { name: 'loud', dtype: 'bool', shape: [] }],
+      outputs: loud.graph.outputs,
+      initializers: Object.fromEntries(loud.graph.initializers),
+      nodes: [{ opType: 'If', name: 'by_rate', inputs: ['loud'], outputs: ['y', 'z'], attributes: { then_branch: branch, else_branch: quiet } }],
+    });
+    const withFlag = (sample: ReturnType<typeof audio>) => ({ ...sample, loud: createTensor('bool', [], Uint8Array.of(1)) });
+    const float = encodeModel(model);
+    const result = await quantizeModel(float, { mode: 'float', executor, calibrationData: samples.map(withFlag) });
+    const stft = result.summary.nodes.find((decision) => decision.name === 'stft')!;
+    expect(stft).toMatchObject({ quantized: false, scope: 'by_rate/then_branch' });
+    expect(stft.reason).toMatch(/kept fp32: its output "spectrum" reaches [\d.]+e\+\d on the calibration data/);
+    expect(result.summary.nodes.find((decision) => decision.name === 'squash')).toBeUndefined();
+    const held = withFlag(audio(9));
     const [expected, actual] = await Promise.all(
       [float, result.bytes].map(async (bytes) => {
         const session = await executor.createSession(bytes);

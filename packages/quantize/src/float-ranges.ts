@@ -1,9 +1,36 @@
-import type { Registry } from '@quantkit/core';
-import type { Model, Node } from '@quantkit/onnx';
+import type { DType, Registry } from '@quantkit/core';
+import { type Graph, type Model, type Node, isDefaultDomain } from '@quantkit/onnx';
 import { calibrate } from './calibrate.js';
 import { inferDTypes } from './infer-dtypes.js';
 import type { QuantizeOptions } from './options.js';
 import type { QuantPlan } from './plan.js';
+import type { ScopedDecision } from './subgraphs.js';
+
+/** A node convertToFloat16 may convert, and where it lives: '' for the main graph, else its If branch. */
+interface Candidate {
+  readonly node: Node;
+  readonly graph: Graph;
+  readonly scope: string;
+}
+
+/**
+ * Nodes inside If branches (at any depth), with the element types their graph sees. Their values can be measured:
+ * exposeOutputs carries them out of the If. Loop and Scan bodies run once per iteration and are not measured.
+ */
+function branchNodes(graph: Graph, types: ReadonlyMap<string, DType>, path: string, into: (Candidate & { types: Map<string, DType> })[]): void {
+  for (const node of graph.nodes) {
+    if (node.opType !== 'If' || !isDefaultDomain(node.domain)) continue;
+    for (const label of ['then_branch', 'else_branch']) {
+      const attribute = node.attributes.get(label);
+      if (attribute?.type !== 'graph') continue;
+      const body = attribute.value;
+      const bodyTypes = inferDTypes(body, types);
+      const scope = `${path}${node.name}/${label}`;
+      for (const inner of body.nodes) into.push({ node: inner, graph: body, scope, types: bodyTypes });
+      branchNodes(body, bodyTypes, `${scope}/`, into);
+    }
+  }
+}
 
 /** The largest finite float16. */
 export const FLOAT16_MAX = 65504;
@@ -16,6 +43,8 @@ export const FLOAT16_SAFE_MAX = FLOAT16_MAX * 0.75;
 
 export interface FloatRangeCheck {
   readonly plan: QuantPlan;
+  /** Nodes inside If branches that overflow and stay fp32, with `scope` naming the branch. */
+  readonly bodyDecisions: ScopedDecision[];
   readonly samples: number;
   readonly threads: number;
 }
@@ -28,7 +57,8 @@ function formatMagnitude(value: number): string {
  * Runs the float model on the calibration data, watching every float value a converted node reads or writes, and
  * keeps in fp32 each node with a value beyond FLOAT16_SAFE_MAX (an STFT convolution over int16-scale audio reaches
  * 1e6; in fp16 it would be infinity, or saturate). Inputs count too: an fp32 node's large output cast to fp16 for
- * the next node overflows just the same. The returned plan says so in those nodes' reasons.
+ * the next node overflows just the same. Nodes inside If branches are watched too (their values are carried out of
+ * the If to be measured). The returned plan says so in those nodes' reasons; branch nodes come as bodyDecisions.
  */
 export async function keepOverflowingNodesFp32(
   model: Model,
@@ -41,17 +71,22 @@ export async function keepOverflowingNodesFp32(
   const converted = new Set(
     plan.decisions.filter((decision) => decision.quantized).map((decision) => decision.name),
   );
+  const candidates: (Candidate & { types: ReadonlyMap<string, DType> })[] = graph.nodes
+    .filter((node) => converted.has(node.name))
+    .map((node) => ({ node, graph, scope: '', types: dtypes }));
+  const inBranches: (Candidate & { types: Map<string, DType> })[] = [];
+  branchNodes(graph, dtypes, '', inBranches);
+  candidates.push(...inBranches);
   const watched = new Set<string>();
-  const nodes: Node[] = [];
-  for (const node of graph.nodes) {
-    if (!converted.has(node.name)) continue;
-    nodes.push(node);
+  for (const { node, graph: owner, types } of candidates) {
     for (const value of [...node.inputs, ...node.outputs]) {
-      if (value !== '' && dtypes.get(value) === 'float32' && graph.getConstant(value) === undefined)
-        watched.add(value);
+      if (value === '' || types.get(value) !== 'float32') continue;
+      // Constants are not watched, wherever they live (a branch reads the main graph's weights by name).
+      if (owner.getConstant(value) !== undefined || graph.getConstant(value) !== undefined) continue;
+      watched.add(value);
     }
   }
-  if (watched.size === 0) return { plan, samples: 0, threads: 0 };
+  if (watched.size === 0) return { plan, bodyDecisions: [], samples: 0, threads: 0 };
   const observer = registry.get('observer', 'minmax');
   const calibration = await (options.calibrationRunner ?? calibrate)(
     model,
@@ -70,15 +105,16 @@ export async function keepOverflowingNodesFp32(
     peaks.set(name, Math.max(Math.abs(range.min[0] ?? 0), Math.abs(range.max[0] ?? 0)));
   }
   const overflow = new Map<string, string>();
-  for (const node of nodes) {
+  const bodyDecisions: ScopedDecision[] = [];
+  for (const { node, scope } of candidates) {
     const value = [...node.outputs, ...node.inputs].find((name) => (peaks.get(name) ?? 0) > FLOAT16_SAFE_MAX);
     if (value === undefined) continue;
     const role = node.outputs.includes(value) ? 'output' : 'input';
-    overflow.set(
-      node.name,
+    const reason =
       `kept fp32: its ${role} "${value}" reaches ${formatMagnitude(peaks.get(value)!)} on the calibration data, ` +
-        `too close to fp16's largest value ${FLOAT16_MAX}`,
-    );
+      `too close to fp16's largest value ${FLOAT16_MAX}`;
+    if (scope === '') overflow.set(node.name, reason);
+    else bodyDecisions.push({ name: node.name, opType: node.opType, quantized: false, reason, scope });
   }
   return {
     plan: {
@@ -88,6 +124,7 @@ export async function keepOverflowingNodesFp32(
         return reason === undefined ? decision : { ...decision, quantized: false, reason };
       }),
     },
+    bodyDecisions,
     samples: calibration.samples,
     threads: calibration.threads,
   };

@@ -1,5 +1,5 @@
 import { type DType, type Granularity, QuantError, type Tensor } from '@quantkit/core';
-import { type Graph, type Node, isDefaultDomain } from '@quantkit/onnx';
+import { type Graph, type Node, isDefaultDomain, subgraphsOf } from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
 import { inferDTypes } from './infer-dtypes.js';
 import { STATIC_OPS, WEIGHT_ONLY_OPS, positiveOnlySlots, weightSlot } from './op-roles.js';
@@ -429,9 +429,14 @@ function planFloat(context: PlanContext, decide: Decide): QuantPlan {
     const blocker = decide(node, (n) => floatBlocker(n, precision));
     if (blocker === undefined) {
       converted.add(node);
+      const bodies = node.opType === 'If' ? 'branches' : 'body';
       reasons.set(
         node,
-        precision.startsWith('fp8') ? `weights stored in ${precision}` : `runs in ${precision}`,
+        precision.startsWith('fp8')
+          ? `weights stored in ${precision}`
+          : subgraphsOf(node).length > 0
+            ? `its ${bodies} run${bodies === 'body' ? 's' : ''} in ${precision}; the ${node.opType} passes float32 in and out`
+            : `runs in ${precision}`,
       );
     } else {
       reasons.set(node, blocker);

@@ -33,7 +33,7 @@ import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
 import { writeProvenance } from './provenance.js';
 import { type QuantizeSummary, weightBytes } from './summary.js';
 import { ensureQdqOpset } from './upgrade-opset.js';
-import { hasSubgraphs, quantizeSubgraphs } from './subgraphs.js';
+import { type ScopedDecision, hasSubgraphs, quantizeSubgraphs } from './subgraphs.js';
 import { DEFAULT_SEED, randomSamples } from './random-samples.js';
 import { type Verification, type VerificationSample, verifyQuantized } from './verify-model.js';
 
@@ -224,6 +224,7 @@ export async function quantizeModel(
   });
   let activations: ActivationRanges | undefined;
   let floatCalibration: { samples: number; threads: number } | undefined;
+  let floatBodyDecisions: ScopedDecision[] = [];
   // fp16 overflows beyond 65504: check the float model's values on the calibration data, or failing that on the
   // sample the output will be verified on.
   const rangeData =
@@ -241,6 +242,7 @@ export async function quantizeModel(
     });
     plan = checked.plan;
     floatCalibration = checked;
+    floatBodyDecisions = checked.bodyDecisions;
   }
   let activationParams = new Map<string, LinearQuantParams>();
   if (recipe.mode === 'static') {
@@ -263,7 +265,7 @@ export async function quantizeModel(
   // Weights inside If/Loop/Scan bodies (a voice-activity model's whole network can live in If branches).
   const bodyDecisions =
     recipe.mode === 'float' || !hasSubgraphs(graph)
-      ? []
+      ? floatBodyDecisions
       : quantizeSubgraphs(model, emitter, {
           recipe,
           opset: planOpset,
@@ -283,7 +285,9 @@ export async function quantizeModel(
     model = formatConversion.model;
   }
   if (recipe.floatPrecision !== undefined) {
-    const keepFp32 = plan.decisions.filter((d) => recipe.mode === 'float' && !d.quantized).map((d) => d.name);
+    const keepFp32 = [...plan.decisions, ...floatBodyDecisions]
+      .filter((d) => recipe.mode === 'float' && !d.quantized && d.name !== '')
+      .map((d) => d.name);
     model = applyFloatPrecision(model, recipe, keepFp32);
   }
   // The plan follows the target, so this finds nothing in the normal case; it guards what the plan cannot see

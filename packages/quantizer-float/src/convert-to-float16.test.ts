@@ -348,12 +348,18 @@ describe('convertToFloat16 (float16)', () => {
     expect(y).toBeGreaterThanOrEqual(60);
   });
 
-  it('leaves If branches float32, casting the outer values they read', async () => {
-    const branch = (name: string, op: string) =>
+  // Found on the real-model corpus: Silero VAD computes everything inside If branches (one per sample rate) from
+  // weights stored in the main graph, and fp16 left the file at 1.00x its size.
+  it('converts If branches too: weights only branches read are stored in fp16, the If keeps float32 outputs', async () => {
+    const branch = (name: string, op: string, extra: object[] = []) =>
       new Graph({
         name,
-        nodes: [createNode({ opType: op, inputs: ['h', 'h'], outputs: [`${name}_out`] })],
-        outputs: [{ name: `${name}_out`, dtype: 'float32', shape: [4, 8] }],
+        nodes: [
+          createNode({ opType: 'MatMul', inputs: ['h', 'wb'], outputs: [`${name}_mm`] }),
+          createNode({ opType: op, inputs: [`${name}_mm`, 'h'], outputs: [`${name}_op`] }),
+          ...extra.map((node) => createNode(node as never)),
+        ],
+        outputs: [{ name: extra.length > 0 ? `${name}_last` : `${name}_op`, dtype: 'float32', shape: [4, 8] }],
       });
     const model = createModel({
       opset: 17,
@@ -361,33 +367,122 @@ describe('convertToFloat16 (float16)', () => {
         ['x', 'float32', [4, 8]],
         ['flag', 'bool', []],
       ],
-      outputs: [['y', 'float32', [4, 8]]],
-      initializers: { w: floatTensor([8, 8], 5) },
+      outputs: [
+        ['y', 'float32', [4, 8]],
+        ['passed', 'float32', [4, 8]],
+      ],
+      initializers: { w: floatTensor([8, 8], 5), wb: floatTensor([8, 8], 7), e: { dtype: 'float32', shape: [], data: Float32Array.of(2) } },
       nodes: [
         { opType: 'MatMul', inputs: ['x', 'w'], outputs: ['h'] },
         {
           opType: 'If',
           inputs: ['flag'],
           outputs: ['chosen'],
-          attributes: { then_branch: branch('then', 'Add'), else_branch: branch('else', 'Mul') },
+          attributes: {
+            then_branch: branch('then', 'Add'),
+            // Pow stays float32 (no fp16 kernel): it reads the fp16 'then'-side values through Casts.
+            else_branch: branch('else', 'Mul', [{ opType: 'Pow', inputs: ['else_op', 'e'], outputs: ['else_last'] }]),
+          },
+        },
+        // Branches handing on outer values: the If output stays float32 though h is now fp16.
+        {
+          opType: 'If',
+          inputs: ['flag'],
+          outputs: ['passed'],
+          attributes: {
+            then_branch: new Graph({
+              name: 'pass_then',
+              nodes: [createNode({ opType: 'Identity', inputs: ['h'], outputs: ['h_id'] })],
+              outputs: [{ name: 'h_id', dtype: 'float32', shape: [4, 8] }],
+            }),
+            else_branch: new Graph({
+              name: 'pass_else',
+              nodes: [createNode({ opType: 'Identity', inputs: ['x'], outputs: ['x_id'] })],
+              outputs: [{ name: 'x_id', dtype: 'float32', shape: [4, 8] }],
+            }),
+          },
         },
         { opType: 'Relu', inputs: ['chosen'], outputs: ['y'] },
       ],
     });
     const half = convertToFloat16(model);
-    const ifNode = half.graph.nodes.find((node) => node.opType === 'If')!;
-    const [thenGraph] = [ifNode.attributes.get('then_branch')!].map((a) =>
-      a.type === 'graph' ? a.value : undefined,
-    );
-    const read = thenGraph!.nodes[0]!.inputs[0]!;
-    expect(half.graph.producer(read)!.opType).toBe('Cast');
-    const x = floatTensor([4, 8], 6);
+    expect(half.graph.initializers.get('w')!.dtype).toBe('float16');
+    expect(half.graph.initializers.get('wb')!.dtype).toBe('float16');
+    expect(model.graph.initializers.get('wb')!.dtype).toBe('float32');
+    const branches = half.graph.nodes
+      .filter((node) => node.opType === 'If')
+      .flatMap((node) => [...node.attributes.values()].map((a) => (a.type === 'graph' ? a.value : undefined)));
+    const [thenGraph, elseGraph] = branches;
+    // Converted body nodes read the fp16 outer values directly; the branch ends in a Cast back to float32.
+    expect(thenGraph!.nodes[0]!.inputs).toEqual(['h', 'wb']);
+    expect(thenGraph!.producer(thenGraph!.outputs[0]!.name)!.opType).toBe('Cast');
+    expect(elseGraph!.nodes.find((node) => node.opType === 'Pow')!.inputs.every((name) => !name.includes('fp16'))).toBe(true);
     for (const flag of [true, false]) {
-      const feeds = { x: feed(x), flag: new ort.Tensor('bool', [flag], []) };
+      const feeds = { x: feed(floatTensor([4, 8], 6)), flag: new ort.Tensor('bool', [flag], []) };
       const reference = await runOrt(model, feeds);
       const out = await runOrt(half, feeds);
       expect(sqnr(reference.y!.data, out.y!.data)).toBeGreaterThanOrEqual(60);
+      expect(sqnr(reference.passed!.data, out.passed!.data)).toBeGreaterThanOrEqual(60);
     }
+  });
+
+  it('converts Loop bodies, keeping the carried values float32', async () => {
+    const body = new Graph({
+      name: 'body',
+      inputs: [
+        { name: 'i', dtype: 'int64', shape: [] },
+        { name: 'c', dtype: 'bool', shape: [] },
+        { name: 'acc', dtype: 'float32', shape: [4, 8] },
+      ],
+      nodes: [
+        createNode({ opType: 'MatMul', inputs: ['acc', 'w'], outputs: ['step'] }),
+        createNode({ opType: 'Tanh', inputs: ['step'], outputs: ['next'] }),
+        createNode({ opType: 'Identity', inputs: ['c'], outputs: ['c_out'] }),
+      ],
+      outputs: [
+        { name: 'c_out', dtype: 'bool', shape: [] },
+        { name: 'next', dtype: 'float32', shape: [4, 8] },
+      ],
+    });
+    const model = createModel({
+      opset: 17,
+      inputs: [['x', 'float32', [4, 8]]],
+      outputs: [['y', 'float32', [4, 8]]],
+      initializers: {
+        w: floatTensor([8, 8], 9),
+        trips: { dtype: 'int64', shape: [], data: BigInt64Array.of(3n) },
+        go: { dtype: 'bool', shape: [], data: Uint8Array.of(1) },
+      },
+      nodes: [{ opType: 'Loop', inputs: ['trips', 'go', 'x'], outputs: ['y'], attributes: { body } }],
+    });
+    const half = convertToFloat16(model);
+    expect(half.graph.initializers.get('w')!.dtype).toBe('float16');
+    const feeds = { x: feed(floatTensor([4, 8], 6)) };
+    const reference = await runOrt(model, feeds);
+    const out = await runOrt(half, feeds);
+    expect(sqnr(reference.y!.data, out.y!.data)).toBeGreaterThanOrEqual(60);
+  });
+
+  it('stores bfloat16 weights that only If branches read', () => {
+    const model = createModel({
+      opset: 17,
+      inputs: [['x', 'float32', [4, 8]], ['flag', 'bool', []]],
+      outputs: [['y', 'float32', [4, 8]]],
+      initializers: { wb: floatTensor([8, 8], 7) },
+      nodes: [
+        {
+          opType: 'If',
+          inputs: ['flag'],
+          outputs: ['y'],
+          attributes: {
+            then_branch: new Graph({ name: 't', nodes: [createNode({ opType: 'MatMul', inputs: ['x', 'wb'], outputs: ['t_y'] })], outputs: [{ name: 't_y', dtype: 'float32', shape: [4, 8] }] }),
+            else_branch: new Graph({ name: 'e', nodes: [createNode({ opType: 'Relu', inputs: ['x'], outputs: ['e_y'] })], outputs: [{ name: 'e_y', dtype: 'float32', shape: [4, 8] }] }),
+          },
+        },
+      ],
+    });
+    const stored = convertToFloat16(model, { dtype: 'bfloat16' });
+    expect([...stored.graph.initializers.values()].map((t) => t.dtype)).toEqual(['bfloat16']);
   });
 
   it('saturates weights beyond the float16 range instead of making them infinite', () => {

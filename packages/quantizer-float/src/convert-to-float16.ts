@@ -29,8 +29,8 @@ import { toFloat16Bits } from './to-float16-bits.js';
  *   (a decomposed LayerNorm, Pow -> ReduceMean -> Sqrt, as PyTorch exports it, then fails to load), and squares
  *   of activations overflow float16 early anyway.
  * Operators outside the default ONNX domain (ai.onnx.ml, com.microsoft, ...) stay float32 too, except the ones in
- * {@link FLOAT16_CUSTOM_OPS}; so do nodes with subgraphs (If, Loop, Scan): their bodies are left float32 and Casts
- * are put around them.
+ * {@link FLOAT16_CUSTOM_OPS}. Nodes with subgraphs (If, Loop, Scan) keep float32 inputs and outputs; their bodies
+ * are converted by the same rules.
  */
 export const DEFAULT_FLOAT16_BLOCK_LIST: readonly string[] = [
   'Range',
@@ -153,12 +153,13 @@ interface Plan {
   converted: Set<Node>;
 }
 
-function planConversion(
-  graph: Graph,
-  blockList: ReadonlySet<string>,
-  nodeBlockList: ReadonlySet<string>,
-): Plan {
-  const types = inferElemTypes(graph);
+interface Lists {
+  readonly blockList: ReadonlySet<string>;
+  readonly nodeBlockList: ReadonlySet<string>;
+}
+
+function planConversion(graph: Graph, { blockList, nodeBlockList }: Lists, outer: ReadonlyMap<string, DType>): Plan {
+  const types = inferElemTypes(graph, outer);
   const shapeDerived = shapeDerivedValues(graph);
   const customOps = new Set(FLOAT16_CUSTOM_OPS);
   const converted = new Set<Node>();
@@ -184,6 +185,70 @@ function wantedAt(plan: Plan, node: Node, position: number): Precision {
     ? 'float32'
     : 'float16';
 }
+
+/** Names a graph defines itself: its inputs, initializers and node outputs (everything else comes from outside). */
+function definedNames(graph: Graph): Set<string> {
+  const defined = new Set<string>(['']);
+  for (const input of graph.inputs) defined.add(input.name);
+  for (const name of graph.initializers.keys()) defined.add(name);
+  for (const name of graph.opaqueInitializers.keys()) defined.add(name);
+  for (const node of graph.nodes) for (const output of node.outputs) defined.add(output);
+  return defined;
+}
+
+/** A graph's conversion plan, its subgraphs' plans, and what they need from the graphs around them. */
+interface Scope {
+  readonly plan: Plan;
+  readonly defined: ReadonlySet<string>;
+  /** Each subgraph body, by the node that holds it. */
+  readonly bodies: ReadonlyMap<Node, readonly Scope[]>;
+  /**
+   * The precisions this graph and its bodies want of float32 values defined in enclosing graphs: what lets an
+   * enclosing graph store a weight that only converted body nodes read in float16.
+   */
+  readonly outerWants: ReadonlyMap<string, ReadonlySet<Precision>>;
+}
+
+function addWant(wants: Map<string, Set<Precision>>, name: string, want: Precision): void {
+  let set = wants.get(name);
+  if (set === undefined) wants.set(name, (set = new Set()));
+  set.add(want);
+}
+
+/** Plans a graph and, recursively, the bodies of its If, Loop and Scan nodes (each with the types around it). */
+function planScope(graph: Graph, lists: Lists, outer: ReadonlyMap<string, DType>): Scope {
+  graph.topologicalSort();
+  const plan = planConversion(graph, lists, outer);
+  const defined = definedNames(graph);
+  const bodies = new Map<Node, Scope[]>();
+  const outerWants = new Map<string, Set<Precision>>();
+  for (const node of graph.nodes) {
+    const scopes = subgraphsOf(node).map((body) => planScope(body, lists, plan.types));
+    if (scopes.length === 0) continue;
+    bodies.set(node, scopes);
+    for (const scope of scopes) {
+      for (const [name, wants] of scope.outerWants) {
+        if (!defined.has(name)) for (const want of wants) addWant(outerWants, name, want);
+      }
+    }
+  }
+  for (const node of graph.nodes) {
+    node.inputs.forEach((name, position) => {
+      if (!defined.has(name) && plan.types.get(name) === 'float32') addWant(outerWants, name, wantedAt(plan, node, position));
+    });
+  }
+  return { plan, defined, bodies, outerWants };
+}
+
+/** The precisions the bodies of `node` want of `name`, an outer-scope value they read. */
+function bodyWants(scope: Scope, node: Node, name: string): Precision[] {
+  const wants = new Set<Precision>();
+  for (const body of scope.bodies.get(node) ?? []) for (const want of body.outerWants.get(name) ?? []) wants.add(want);
+  return wants.size === 0 ? ['float32'] : [...wants];
+}
+
+/** Gives the name of `name` (a value of an enclosing graph) in the precision a body wants, adding a Cast there if needed. */
+type OuterResolver = (name: string, want: Precision) => string;
 
 interface Use {
   node: Node;
@@ -256,8 +321,20 @@ function setConstantValue(node: Node, tensor: Tensor): void {
   node.attributes = attributes;
 }
 
-function convertOperators(plan: Plan, keepIoTypes: boolean): void {
+/**
+ * Converts one graph's operators, then its subgraph bodies (which keep float32 inputs and outputs, so the If, Loop
+ * and Scan nodes holding them do not change). `resolveOuter` gives enclosing graphs' values in a wanted precision;
+ * `reserved` holds every name of the enclosing graphs, which a body may not define again.
+ */
+function convertScope(
+  scope: Scope,
+  keepIoTypes: boolean,
+  resolveOuter: OuterResolver | undefined,
+  reserved: ReadonlySet<string>,
+): void {
+  const { plan, defined } = scope;
   const { graph, types, converted } = plan;
+  graph.reserveNames(reserved);
   const isFloat32 = (name: string): boolean => name !== '' && types.get(name) === 'float32';
   const isConstant = (name: string): boolean => constantTensor(graph, name) !== undefined;
   const originalNodes = [...graph.nodes];
@@ -333,9 +410,12 @@ function convertOperators(plan: Plan, keepIoTypes: boolean): void {
     if (isConstantNode(node) && node.outputs[0] && isConstant(node.outputs[0]))
       constantNames.add(node.outputs[0]);
   const constantRenames = new Map<string, string>();
+  const halfConstants = new Set<string>();
   for (const name of constantNames) {
     const uses = usesOf(graph, name);
-    const wants = uses.map((use) => (use.position < 0 ? 'float32' : wantedAt(plan, use.node, use.position)));
+    const wants = uses.flatMap((use) =>
+      use.position < 0 ? bodyWants(scope, use.node, name) : [wantedAt(plan, use.node, use.position)],
+    );
     if (graph.isOutput(name)) wants.push('float32');
     if (!wants.includes('float16')) continue;
     const tensor = float16Tensor(constantTensor(graph, name)!);
@@ -343,6 +423,7 @@ function convertOperators(plan: Plan, keepIoTypes: boolean): void {
     if (!wants.includes('float32')) {
       if (producer === undefined) graph.addInitializer(name, tensor);
       else setConstantValue(producer, tensor);
+      halfConstants.add(name);
       continue;
     }
     const copy = graph.uniqueName(`${name}_fp16`);
@@ -360,12 +441,30 @@ function convertOperators(plan: Plan, keepIoTypes: boolean): void {
     constantRenames.set(name, copy);
   }
 
+  /** `name`, defined here or further out, as a value of precision `want`. */
+  const resolve = (name: string, want: Precision): string => {
+    if (!defined.has(name)) return resolveOuter?.(name, want) ?? name;
+    if (constantNames.has(name)) {
+      const have: Precision = halfConstants.has(name) ? 'float16' : 'float32';
+      if (have === want) return name;
+      const copy = constantRenames.get(name);
+      if (want === 'float16' && copy !== undefined) return copy;
+      return castOf(name, want);
+    }
+    return (precision.get(name) ?? 'float32') === want ? name : castOf(name, want);
+  };
+
   // Node inputs: point each at a value of the precision it needs (only original nodes; inserted Casts are right).
   for (const node of originalNodes) {
     if (isConstantNode(node)) continue;
     node.inputs.forEach((name, position) => {
       if (!isFloat32(name)) return;
       const want = wantedAt(plan, node, position);
+      if (!defined.has(name)) {
+        const resolved = resolve(name, want);
+        if (resolved !== name) graph.setInput(node, position, resolved);
+        return;
+      }
       if (constantNames.has(name)) {
         const copy = constantRenames.get(name);
         if (want === 'float16' && copy !== undefined) graph.setInput(node, position, copy);
@@ -374,33 +473,51 @@ function convertOperators(plan: Plan, keepIoTypes: boolean): void {
       const have = precision.get(name) ?? 'float32';
       if (have !== want) graph.setInput(node, position, castOf(name, want));
     });
-    // Subgraph bodies stay float32: their outer-scope reads of float16 values go through a Cast.
-    for (const sub of subgraphsOf(node)) {
-      for (const name of sub.outerScopeNames()) {
-        if (isFloat32(name) && !constantNames.has(name) && precision.get(name) === 'float16') {
-          graph.replaceInput(node, name, castOf(name, 'float32'));
-        }
-      }
-    }
   }
 
   // Declared types of values that became float16.
   graph.valueInfo = graph.valueInfo.map((info) =>
     info.dtype === 'float32' && precision.get(info.name) === 'float16' ? { ...info, dtype: 'float16' } : info,
   );
+
+  // Bodies last: the values they read from here now have their final precision. A name a body gets back is
+  // reserved in it too, so the body never defines it again.
+  for (const [, bodies] of scope.bodies) {
+    for (const body of bodies) {
+      const bodyGraph = body.plan.graph;
+      const outer: OuterResolver = (name, want) => {
+        const resolved = resolve(name, want);
+        bodyGraph.reserveNames([resolved]);
+        return resolved;
+      };
+      convertScope(body, true, outer, new Set([...reserved, ...graph.allNames()]));
+    }
+  }
 }
 
-function convertWeightStorage(plan: Plan): void {
+/** Sorts a graph and every body in it (Casts were added at the end). */
+function sortScopes(graph: Graph): void {
+  graph.topologicalSort();
+  for (const node of graph.nodes) for (const body of subgraphsOf(node)) sortScopes(body);
+}
+
+/**
+ * Stores eligible float32 initializers as bfloat16 behind a Cast to float32, in this graph and in every body; an
+ * initializer bodies read is eligible when every node reading it, here or in a body, could compute in float16.
+ */
+function convertWeightStorage(scope: Scope, reserved: ReadonlySet<string>): void {
+  const { plan } = scope;
   const { graph } = plan;
+  graph.reserveNames(reserved);
+  const inner = new Set([...reserved, ...graph.allNames()]);
+  for (const bodies of scope.bodies.values()) for (const body of bodies) convertWeightStorage(body, inner);
   for (const [name, tensor] of [...graph.initializers]) {
     if (tensor.dtype !== 'float32' || graph.isInput(name) || graph.isOutput(name)) continue;
     const uses = usesOf(graph, name);
-    if (
-      uses.length === 0 ||
-      uses.some((use) => use.position < 0 || wantedAt(plan, use.node, use.position) !== 'float16')
-    ) {
-      continue;
-    }
+    const wants = uses.flatMap((use) =>
+      use.position < 0 ? bodyWants(scope, use.node, name) : [wantedAt(plan, use.node, use.position)],
+    );
+    if (wants.length === 0 || wants.some((want) => want !== 'float16')) continue;
     const stored = graph.uniqueName(`${name}_bf16`);
     graph.removeInitializer(name);
     graph.addInitializer(stored, {
@@ -421,7 +538,8 @@ function convertWeightStorage(plan: Plan): void {
  * float32 nodes is stored twice. Casts are inserted where a float32 value meets a float16 consumer and the other way
  * round, one per value and direction. Kept float32: nodes of {@link ConvertToFloat16Options.blockList} (default
  * {@link DEFAULT_FLOAT16_BLOCK_LIST}) and `nodeBlockList`; custom-domain nodes other than
- * {@link FLOAT16_CUSTOM_OPS}; nodes with subgraphs (If/Loop/Scan, bodies untouched, Casts around them); nodes
+ * {@link FLOAT16_CUSTOM_OPS}; If/Loop/Scan nodes themselves (their bodies convert, keeping float32 inputs and
+ * outputs, and a main-graph weight that only converted body nodes read is stored in float16); nodes
  * reading values of unknown type; shape arithmetic done in float (values computed only from Shape/Size outputs and
  * constants, which float16 would round above 2048); Resize's roi/scales and Upsample's scales inputs (float32 by
  * spec). Cast(to float), EyeLike(dtype float) and ConstantOfShape (value) in converted regions produce float16.
@@ -456,11 +574,9 @@ export function convertToFloat16(model: Model, options: ConvertToFloat16Options 
     }
   }
   const result = cloneModel(model);
-  const graph = result.graph;
-  graph.topologicalSort();
-  const plan = planConversion(graph, blockList, nodeBlockList);
-  if (dtype === 'bfloat16') convertWeightStorage(plan);
-  else convertOperators(plan, options.keepIoTypes ?? true);
-  graph.topologicalSort();
+  const scope = planScope(result.graph, { blockList, nodeBlockList }, new Map());
+  if (dtype === 'bfloat16') convertWeightStorage(scope, new Set());
+  else convertScope(scope, options.keepIoTypes ?? true, undefined, new Set());
+  sortScopes(result.graph);
   return result;
 }

@@ -133,10 +133,11 @@ const FIRST_INPUT_CUSTOM_OPS = new Set(['com.microsoft:MatMulNBits']);
 /**
  * Element type of every value of `graph` (not of its subgraphs) that can be known: graph inputs, initializers and
  * value_info declarations, then node outputs by the operators' type rules, in node order (sort the graph first).
- * Declarations win over inference. Values of unknown type are absent from the map.
+ * Declarations win over inference. Values of unknown type are absent from the map. For a subgraph, `outer` holds the
+ * types of the enclosing graphs' values it may read.
  */
-export function inferElemTypes(graph: Graph): Map<string, DType> {
-  const types = new Map<string, DType>();
+export function inferElemTypes(graph: Graph, outer: ReadonlyMap<string, DType> = new Map()): Map<string, DType> {
+  const types = new Map<string, DType>(outer);
   const declared = new Map<string, DType>();
   for (const list of [graph.inputs, graph.outputs, graph.valueInfo]) {
     for (const info of list)
