@@ -52,7 +52,16 @@ function floatAttribute(node: Node, name: string, fallback: number): number {
  * MatMul and Gemm become com.microsoft DynamicQuantizeMatMul: the activation is quantized to uint8 at run time,
  * the weight is int8 per column, and onnxruntime runs the u8 x s8 product in one kernel.
  */
-function emitMatMul(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantizer: QuantizerPlugin): void {
+/** Finds the emitter of the enclosing graph that holds a weight a body reads, to store its codes there once. */
+export type WeightOwner = (name: string) => QdqEmitter | undefined;
+
+function emitMatMul(
+  emitter: QdqEmitter,
+  use: ConstantUse,
+  recipe: Recipe,
+  quantizer: QuantizerPlugin,
+  ownerOf: WeightOwner,
+): void {
   const { graph } = emitter;
   const { node } = use;
   const isGemm = node.opType === 'Gemm';
@@ -73,12 +82,14 @@ function emitMatMul(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quant
       ? quantized.params
       : { ...quantized.params, scale: quantized.params.scale.map((s) => Math.fround(s * alpha)) };
   const base = node.inputs[1]!;
-  // A weight shared by several MatMuls (tied layers) is stored once when they quantize it alike.
-  const { codes, scale, zeroPoint } = emitter.cached(
+  // A weight shared by several MatMuls (tied layers, or bodies reading one weight of an enclosing graph) is stored
+  // once, where it lives, when they quantize it alike.
+  const store = ownerOf(base) ?? emitter;
+  const { codes, scale, zeroPoint } = store.cached(
     JSON.stringify(['dynamic', base, transB, alpha, quantizer.name, options]),
     () => ({
-      codes: emitter.constant(`${base}_quantized`, quantized.codes),
-      ...emitter.paramConstants(base, quantized.codes.shape, params),
+      codes: store.constant(`${base}_quantized`, quantized.codes),
+      ...store.paramConstants(base, quantized.codes.shape, params),
     }),
   );
   const output = node.outputs[0]!;
@@ -123,7 +134,13 @@ const convAttributes = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads'
  * Conv becomes DynamicQuantizeLinear -> ConvInteger (u8 x s8) -> Cast -> Mul(input scale x weight scale) -> Add(bias),
  * the ONNX-standard dynamic form.
  */
-function emitConv(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantizer: QuantizerPlugin): void {
+function emitConv(
+  emitter: QdqEmitter,
+  use: ConstantUse,
+  recipe: Recipe,
+  quantizer: QuantizerPlugin,
+  ownerOf: WeightOwner,
+): void {
   const { graph } = emitter;
   const { node } = use;
   // onnxruntime's ConvInteger takes uint8 weights with a single zero point, so weights are symmetric uint8
@@ -138,7 +155,6 @@ function emitConv(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantiz
   const base = node.inputs[1]!;
   const channels = use.tensor.shape[0]!;
   const spatial = use.tensor.shape.length - 2;
-  const codes = emitter.constant(`${base}_quantized`, quantized.codes);
   const zeroPoint = quantized.params.zeroPoint[0]!;
   if (quantized.params.zeroPoint.some((z) => z !== zeroPoint)) {
     throw new QuantError(
@@ -146,16 +162,23 @@ function emitConv(emitter: QdqEmitter, use: ConstantUse, recipe: Recipe, quantiz
       `Conv "${node.name}": ConvInteger needs one weight zero point for all channels`,
     );
   }
-  const weightZero = emitter.constant(
-    `${base}_zero_point`,
-    createTensor(quantized.codes.dtype, [], Uint8Array.of(zeroPoint)),
-  );
   // Output is [N, M, spatial...]; per-channel factors broadcast as [M, 1, ..., 1].
   const perChannel = quantized.params.scale.length > 1;
   const scaleShape = perChannel ? [channels, ...new Array<number>(spatial).fill(1)] : [];
-  const weightScale = emitter.constant(
-    `${base}_scale`,
-    createTensor('float32', scaleShape, Float32Array.from(quantized.params.scale)),
+  const store = ownerOf(base) ?? emitter;
+  const { codes, weightZero, weightScale } = store.cached(
+    JSON.stringify(['dynamic-conv', base, quantizer.name, options]),
+    () => ({
+      codes: store.constant(`${base}_quantized`, quantized.codes),
+      weightZero: store.constant(
+        `${base}_zero_point`,
+        createTensor(quantized.codes.dtype, [], Uint8Array.of(zeroPoint)),
+      ),
+      weightScale: store.constant(
+        `${base}_scale`,
+        createTensor('float32', scaleShape, Float32Array.from(quantized.params.scale)),
+      ),
+    }),
   );
 
   const x = node.inputs[0]!;
@@ -206,10 +229,11 @@ export function emitDynamic(
   plan: QuantPlan,
   recipe: Recipe,
   quantizerFor: QuantizerFor,
+  ownerOf: WeightOwner = () => undefined,
 ): void {
-  emitWeightOnly(emitter, plan, recipe, quantizerFor);
+  emitWeightOnly(emitter, plan, recipe, quantizerFor, ownerOf);
   for (const use of plan.dynamicNodes) {
-    if (use.node.opType === 'Conv') emitConv(emitter, use, recipe, quantizerFor(use));
-    else emitMatMul(emitter, use, recipe, quantizerFor(use));
+    if (use.node.opType === 'Conv') emitConv(emitter, use, recipe, quantizerFor(use), ownerOf);
+    else emitMatMul(emitter, use, recipe, quantizerFor(use), ownerOf);
   }
 }

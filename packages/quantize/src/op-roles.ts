@@ -42,11 +42,22 @@ export const WEIGHT_ONLY_OPS: ReadonlySet<string> = new Set([
   'Gemm',
   'MatMul',
   'Gather',
+  'LSTM',
+  'GRU',
+  'RNN',
 ]);
 
-/** Input slot of the weight for each op with a weight. */
+/** Recurrent ops: input weights W (slot 1) and recurrence weights R (slot 2), both [directions, gates x hidden, ...]. */
+const RECURRENT_OPS: ReadonlySet<string> = new Set(['LSTM', 'GRU', 'RNN']);
+
+/** Input slot of the weight for each op with a weight (the first of them for recurrent ops, see weightSlots). */
 export function weightSlot(opType: string): number {
   return opType === 'Gather' ? 0 : 1;
+}
+
+/** Every input slot holding a weight: W and R for LSTM, GRU and RNN, else the one of weightSlot. */
+export function weightSlots(opType: string): readonly number[] {
+  return RECURRENT_OPS.has(opType) ? [1, 2] : [weightSlot(opType)];
 }
 
 /**

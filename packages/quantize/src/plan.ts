@@ -2,7 +2,7 @@ import { type DType, type Granularity, QuantError, type Tensor } from '@quantkit
 import { type Graph, type Node, isDefaultDomain, subgraphsOf } from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
 import { inferDTypes } from './infer-dtypes.js';
-import { STATIC_OPS, WEIGHT_ONLY_OPS, positiveOnlySlots, weightSlot } from './op-roles.js';
+import { STATIC_OPS, WEIGHT_ONLY_OPS, positiveOnlySlots, weightSlot, weightSlots } from './op-roles.js';
 import { floatBlocker } from './float-precision.js';
 import type { Recipe } from './options.js';
 import { type NodeOverride, type OverrideLookup, createOverrideLookup } from './overrides.js';
@@ -94,6 +94,12 @@ export function weightAxis(node: Node, weight: Tensor, granularity: Granularity)
       return weight.shape.length >= 2 ? weight.shape.length - 1 : undefined;
     case 'Gather':
       return weight.shape.length >= 2 ? 0 : undefined;
+    case 'LSTM':
+    case 'GRU':
+    case 'RNN':
+      // [directions, gates x hidden, input or hidden]: one scale per gate row; a 2-D source that Slice/Concat/
+      // Unsqueeze reorder into that shape has its gate rows on axis 0.
+      return weight.shape.length === 3 ? 1 : weight.shape.length === 2 ? 0 : undefined;
     default:
       return undefined;
   }
@@ -354,9 +360,10 @@ function planFor(
   // A shared-params output whose source is not quantized (a graph input feeding Reshape) keeps its own range.
   for (const [output, source] of sharedParams) if (!seen.has(source)) sharedParams.delete(output);
   const floatReaders = new Map([...guarded].filter(([name]) => seen.has(name)));
+  const stored = storeRecurrentWeights(context, decide, weightUse, constants, reasons);
 
   return {
-    decisions: decisions(graph, quantized, reasons, 'static'),
+    decisions: decisions(graph, new Set([...quantized, ...stored]), reasons, 'static'),
     activations,
     sharedParams,
     constants,
@@ -463,6 +470,96 @@ function nbitsBlocker(node: Node, weight: Tensor<'float32'>): string | undefined
   return undefined;
 }
 
+/** Ops that only move values (their data input slots; 'all' for Concat): a weight read through them is still a weight. */
+const MOVEMENT_OPS: Readonly<Record<string, readonly number[] | 'all'>> = {
+  Identity: [0],
+  Unsqueeze: [0],
+  Squeeze: [0],
+  Reshape: [0],
+  Flatten: [0],
+  Transpose: [0],
+  Slice: [0],
+  Gather: [0],
+  Split: [0],
+  Concat: 'all',
+};
+
+/**
+ * The float constants a value is made of when it is computed from them by data movement only (PyTorch exports an
+ * LSTM's W as Slice -> Concat -> Unsqueeze of weight_ih, reordering the gates), each as the node and slot reading
+ * it; undefined when anything else computes it or a shape, axis or index input is not constant.
+ */
+function movedConstants(graph: Graph, name: string, depth = 0): { node: Node; slot: number; tensor: Tensor<'float32'> }[] | undefined {
+  const producer = graph.producer(name);
+  const data = producer === undefined ? undefined : MOVEMENT_OPS[producer.opType];
+  if (producer === undefined || data === undefined || !isDefaultDomain(producer.domain) || depth > 16) return undefined;
+  const found: { node: Node; slot: number; tensor: Tensor<'float32'> }[] = [];
+  for (const [slot, input] of producer.inputs.entries()) {
+    if (input === '') continue;
+    const isData = data === 'all' || data.includes(slot);
+    if (!isData) {
+      if (graph.getConstant(input) === undefined) return undefined;
+      continue;
+    }
+    const tensor = floatConstant(graph, input);
+    if (tensor !== undefined) {
+      found.push({ node: producer, slot, tensor });
+      continue;
+    }
+    const inner = movedConstants(graph, input, depth + 1);
+    if (inner === undefined) return undefined;
+    found.push(...inner);
+  }
+  return found;
+}
+
+/**
+ * The constants to store for a node's weight slots: each slot's float constant, or for a recurrent op (LSTM, GRU,
+ * RNN) the constants its W or R is moved from. Empty when the node has no constant weight.
+ */
+function weightUses(context: PlanContext, node: Node, weightUse: WeightUse): ConstantUse[] {
+  const { graph, recipe } = context;
+  const slots = weightSlots(node.opType);
+  return slots.flatMap((slot) => {
+    const tensor = floatConstant(graph, node.inputs[slot]);
+    if (tensor !== undefined) return [weightUse(node, slot, tensor)];
+    if (slots.length < 2) return [];
+    // A recurrent weight reordered by Slice/Concat/Unsqueeze: its source constants, quantized before the moves.
+    return (movedConstants(graph, node.inputs[slot] ?? '') ?? []).map((source) => {
+      const use = weightUse(source.node, source.slot, source.tensor);
+      return { ...use, axis: weightAxis(node, source.tensor, use.override?.granularity ?? recipe.granularity) };
+    });
+  });
+}
+
+/**
+ * Static and dynamic modes have no integer LSTM, GRU or RNN in stock onnxruntime: such a node runs in float, and
+ * its weights are stored quantized in front of it as in weight-only mode (most of a recurrent model's bytes). Adds
+ * the weights to `constants` and returns the nodes that got them, with their reasons set.
+ */
+function storeRecurrentWeights(
+  context: PlanContext,
+  decide: Decide,
+  weightUse: WeightUse,
+  constants: ConstantUse[],
+  reasons: Map<Node, string>,
+): Set<Node> {
+  const stored = new Set<Node>();
+  for (const node of context.graph.nodes) {
+    if (weightSlots(node.opType).length < 2 || !isDefaultDomain(node.domain)) continue;
+    const uses = weightUses(context, node, weightUse);
+    if (decide(node, () => (uses.length === 0 ? 'its weights are not float32 constants' : undefined)) !== undefined)
+      continue;
+    constants.push(...uses);
+    stored.add(node);
+    reasons.set(
+      node,
+      `weights stored in int8; ${node.opType} itself runs in float (stock onnxruntime has no integer ${node.opType})`,
+    );
+  }
+  return stored;
+}
+
 function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightUse): QuantPlan {
   const { graph } = context;
   const quantized = new Set<Node>();
@@ -470,43 +567,37 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
   const constants: ConstantUse[] = [];
   const nbitsNodes: ConstantUse[] = [];
   for (const node of graph.nodes) {
+    const uses = WEIGHT_ONLY_OPS.has(node.opType) ? weightUses(context, node, weightUse) : [];
     const blocker = decide(node, (n) => {
       if (!WEIGHT_ONLY_OPS.has(n.opType) || !isDefaultDomain(n.domain))
         return `${n.opType} has no weight to quantize`;
-      if (!floatConstant(graph, n.inputs[weightSlot(n.opType)]))
-        return 'its weight is not a float32 constant';
+      if (uses.length === 0) return 'its weight is not a float32 constant';
       return undefined;
     });
     if (blocker !== undefined) {
       reasons.set(node, blocker);
       continue;
     }
-    const slot = weightSlot(node.opType);
-    const tensor = floatConstant(graph, node.inputs[slot])!;
     quantized.add(node);
     if (context.recipe.granularity !== 'block') {
-      constants.push(weightUse(node, slot, tensor));
+      constants.push(...uses);
       continue;
     }
-    const blocker4 = nbitsBlocker(node, tensor);
+    const blocker4 = nbitsBlocker(node, uses[0]!.tensor);
     if (blocker4 === undefined) {
-      nbitsNodes.push(weightUse(node, slot, tensor));
+      nbitsNodes.push(uses[0]!);
       reasons.set(node, 'weights stored in 4-bit blocks (com.microsoft MatMulNBits)');
-    } else {
-      // No block form for this op in stock onnxruntime: the requested width per channel instead (codes of 4 bits
-      // or fewer packed several to a byte), never silently 8 bits.
-      const bits = context.recipe.bits;
-      const override = { bits, granularity: 'channel' as const, symmetric: true };
-      constants.push({
-        ...weightUse(node, slot, tensor),
-        override,
-        axis: weightAxis(node, tensor, 'channel'),
-      });
-      reasons.set(
-        node,
-        `weights stored as ${bits === 8 ? 'int8' : `${bits}-bit codes`} per channel, not in blocks (${blocker4})`,
-      );
+      continue;
     }
+    // No block form for this op in stock onnxruntime: the requested width per channel instead (codes of 4 bits or
+    // fewer packed several to a byte), never silently 8 bits.
+    const bits = context.recipe.bits;
+    const override = { bits, granularity: 'channel' as const, symmetric: true };
+    for (const use of uses) constants.push({ ...use, override, axis: weightAxis(node, use.tensor, 'channel') });
+    reasons.set(
+      node,
+      `weights stored as ${bits === 8 ? 'int8' : `${bits}-bit codes`} per channel, not in blocks (${blocker4})`,
+    );
   }
   return {
     decisions: decisions(graph, quantized, reasons, 'weight-only', context.recipe.bits),
@@ -574,8 +665,9 @@ function planDynamic(context: PlanContext, decide: Decide, weightUse: WeightUse)
       dynamicNodes.push(use);
     }
   }
+  const stored = storeRecurrentWeights(context, decide, weightUse, constants, reasons);
   return {
-    decisions: decisions(graph, quantized, reasons, 'dynamic'),
+    decisions: decisions(graph, new Set([...quantized, ...stored]), reasons, 'dynamic'),
     activations: [],
     sharedParams: new Map(),
     constants,

@@ -28,8 +28,8 @@ function namesIn(graph: Graph, into = new Set<string>()): Set<string> {
  * Quantizes the weights of every If/Loop/Scan body (and bodies inside those) the way the main graph's were, for the
  * data-free modes: weight-only and dynamic. Static mode stores subgraph weights weight-only, since the values a
  * branch computes cannot be observed from the main graph to calibrate them. Weights the body reads from an
- * enclosing graph are stored once in the graph that holds them (weight-only; dynamic mode stores a copy per body),
- * and the float original stays only while something still reads it.
+ * enclosing graph are stored once in the graph that holds them (dynamic mode's integer codes too), and the float
+ * original stays only while something still reads it.
  *
  * @returns the decision for every node of every body, with the body it sits in.
  */
@@ -65,12 +65,12 @@ export function quantizeSubgraphs(
           packCodes: recipe.mode === 'weight-only',
         });
         emitters.set(body, emitter);
-        // A weight read from an enclosing graph is stored once, by that graph's emitter (weight-only).
+        // A weight read from an enclosing graph is stored once, by that graph's emitter.
         const ownerOf = (name: string) => {
           const owner = borrowed.get(name);
           return owner === undefined ? undefined : emitters.get(owner);
         };
-        if (recipe.mode === 'dynamic') emitDynamic(emitter, plan, recipe, settings.quantizerFor);
+        if (recipe.mode === 'dynamic') emitDynamic(emitter, plan, recipe, settings.quantizerFor, ownerOf);
         else if (recipe.mode === 'weight-only')
           emitWeightOnly(emitter, plan, recipe, settings.quantizerFor, ownerOf);
         emitter.finish();
@@ -108,15 +108,17 @@ function bodiesOf(node: Node): [string, Graph][] {
 }
 
 /**
- * Makes the float initializers of enclosing graphs that `body` reads visible as its own for planning (the same
- * tensor objects, nothing copied); returns each one's name and the graph that holds it, to take them back after.
+ * Makes the float constants of enclosing graphs (initializers and Constant nodes) that `body` reads visible as its
+ * own initializers for planning (the same tensor objects, nothing copied); returns each one's name and the graph
+ * that holds it, to take them back after.
  */
 function borrowWeights(body: Graph, enclosing: readonly Graph[]): Map<string, Graph> {
   const borrowed = new Map<string, Graph>();
   for (const name of body.outerScopeNames()) {
     if (body.initializers.has(name)) continue;
     const owner = ownerOfName(name, enclosing);
-    const tensor = owner?.initializers.get(name);
+    // An initializer, or a Constant node's value (exporters inline If branches with their weights as Constants).
+    const tensor = owner?.getConstant(name);
     if (owner === undefined || tensor === undefined || tensor.dtype !== 'float32') continue;
     body.addInitializer(name, tensor);
     borrowed.set(name, owner);
