@@ -29,10 +29,11 @@ interface Limit {
   readonly why: string;
 }
 
-const DEEP = 'a deep network whose per-layer 8-bit error adds up over 50+ layers (16-bit weights reach 67+ dB)';
+const DEEP =
+  'a deep network whose per-layer 8-bit error adds up over 50+ layers (16-bit weights reach 67+ dB)';
 const LOG_FRONT_END = 'an STFT front end: 8-bit activations before the Log lose the quiet bins entirely';
 const FP16_BRANCHES =
-  'the whole network computes in fp16 inside its If branches (no value near fp16\'s range); the rounding grows ' +
+  "the whole network computes in fp16 inside its If branches (no value near fp16's range); the rounding grows " +
   'through the encoder and the recurrent state';
 const V4_ENCODER =
   'the int8 encoder weights: 28.9 dB already with the LSTM float, and quantizing the LSTM weights kept it there';
@@ -124,7 +125,9 @@ describe.each(corpus)('$id ($package@$version)', (entry) => {
     expect(entry.present, `${entry.file} is missing`).toBe(true);
   });
 
-  it.each(Object.keys(MODES) as Mode[])('%s: written, loads in onnxruntime-node and -web, finite, small, close', async (mode) => {
+  it.each(
+    Object.keys(MODES) as Mode[],
+  )('%s: written, loads in onnxruntime-node and -web, finite, small, close', async (mode) => {
     const cell = await runCell(entry, mode, await float());
     const limit = LIMITS[entry.id]?.[mode];
     expect(cell.status, cell.message).toBe('written');

@@ -69,9 +69,13 @@ describe('installExitCleanup', () => {
     });
     writeFileSync(join(folder, 'big.onnx'), encodeModel(model));
     const output = join(folder, 'big.fp16.onnx');
-    const child = spawn(process.execPath, [BIN, 'quantize', 'big.onnx', '-o', output, '--mode', 'float', '--no-verify'], {
-      cwd: folder,
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'quantize', 'big.onnx', '-o', output, '--mode', 'float', '--no-verify'],
+      {
+        cwd: folder,
+      },
+    );
     const done = exited(child);
     // Signal as soon as the temporary file appears (or, should the write be over before the watcher sees it, after).
     const watcher = watch(folder, (_event, name) => {

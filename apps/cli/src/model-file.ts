@@ -30,7 +30,9 @@ export async function readModelFile(path: string, what = 'model'): Promise<Model
   try {
     size = (await stat(path)).size;
   } catch (error) {
-    throw new QuantError('IO_ERROR', `cannot read ${what} ${path}: ${(error as Error).message}`, { cause: error });
+    throw new QuantError('IO_ERROR', `cannot read ${what} ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   // The onnx package's reader also loads weights kept in external data files beside the model.
   const dataFiles: string[] = [];

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { QuantError } from '@quantkit/core';
 import { fsError, listEntries } from './calibration-layout.js';
 
-async function collectFiles(root: string, relative: string, into: string[], seen: Set<string>): Promise<void> {
+async function collectFiles(
+  root: string,
+  relative: string,
+  into: string[],
+  seen: Set<string>,
+): Promise<void> {
   const folder = join(root, relative);
   // Symlinked folders are followed (a sample folder may link elsewhere), but each real folder only once, so a link
   // cycle cannot recurse forever.

@@ -86,10 +86,16 @@ describe('checkWrites', () => {
     await symlink(input, join(folder, 'sym.onnx'));
     await link(input, join(folder, 'hard.onnx'));
     const reads = [{ role: 'input model', path: input }];
-    for (const path of [join(folder, 'sub', '..', 'in.onnx'), join(folder, 'sym.onnx'), join(folder, 'hard.onnx')]) {
+    for (const path of [
+      join(folder, 'sub', '..', 'in.onnx'),
+      join(folder, 'sym.onnx'),
+      join(folder, 'hard.onnx'),
+    ]) {
       const error = await refusal(checkWrites(reads, [{ role: 'output', path }], { force: true }));
       expect(error.code).toBe('OUTPUT_CONFLICT');
-      expect(error.message).toBe(`output "${path}" would replace the input model "${input}", which this run reads; choose another path`);
+      expect(error.message).toBe(
+        `output "${path}" would replace the input model "${input}", which this run reads; choose another path`,
+      );
     }
     expect(await readFile(input, 'utf8')).toBe('model');
   });
@@ -98,7 +104,18 @@ describe('checkWrites', () => {
     await writeFile(join(folder, 'old.json'), 'x');
     const out = join(folder, 'out.onnx');
     expect(
-      (await refusal(checkWrites([], [{ role: 'output', path: out }, { role: 'report', path: out }], {}))).message,
+      (
+        await refusal(
+          checkWrites(
+            [],
+            [
+              { role: 'output', path: out },
+              { role: 'report', path: out },
+            ],
+            {},
+          ),
+        )
+      ).message,
     ).toBe(`report and output are the same file "${out}"`);
     const existing = await refusal(checkWrites([], [{ role: 'report', path: join(folder, 'old.json') }], {}));
     expect([existing.code, existing.message]).toEqual([
@@ -109,13 +126,13 @@ describe('checkWrites', () => {
     expect((await refusal(checkWrites([], [{ role: 'output', path: folder }], { force: true }))).code).toBe(
       'INVALID_ARGUMENT',
     );
-    expect((await refusal(checkWrites([], [{ role: 'output', path: join(folder, 'no', 'x.onnx') }], {}))).code).toBe(
-      'IO_ERROR',
-    );
+    expect(
+      (await refusal(checkWrites([], [{ role: 'output', path: join(folder, 'no', 'x.onnx') }], {}))).code,
+    ).toBe('IO_ERROR');
     // A dangling link is something with that name: replaced only with force.
     await symlink(join(folder, 'nowhere'), join(folder, 'dangling.onnx'));
-    expect((await refusal(checkWrites([], [{ role: 'output', path: join(folder, 'dangling.onnx') }], {}))).code).toBe(
-      'OUTPUT_CONFLICT',
-    );
+    expect(
+      (await refusal(checkWrites([], [{ role: 'output', path: join(folder, 'dangling.onnx') }], {}))).code,
+    ).toBe('OUTPUT_CONFLICT');
   });
 });

@@ -60,7 +60,10 @@ describe('exposeOutputs', () => {
   it('carries values out of (nested) If branches under the names `aliases` gives, leaving the model unchanged', async () => {
     const inner = new Graph({
       name: 'inner_then',
-      nodes: [createNode({ opType: 'Mul', inputs: ['h', 'h'], outputs: ['deep'] }), createNode({ opType: 'Neg', inputs: ['deep'], outputs: ['inner_out'] })],
+      nodes: [
+        createNode({ opType: 'Mul', inputs: ['h', 'h'], outputs: ['deep'] }),
+        createNode({ opType: 'Neg', inputs: ['deep'], outputs: ['inner_out'] }),
+      ],
       outputs: [{ name: 'inner_out', dtype: 'float32', shape: [2, 3] }],
     });
     const innerElse = new Graph({
@@ -72,7 +75,12 @@ describe('exposeOutputs', () => {
       name: 'then',
       nodes: [
         createNode({ opType: 'Relu', inputs: ['x'], outputs: ['h'] }),
-        createNode({ opType: 'If', inputs: ['c2'], outputs: ['then_out'], attributes: { then_branch: inner, else_branch: innerElse } }),
+        createNode({
+          opType: 'If',
+          inputs: ['c2'],
+          outputs: ['then_out'],
+          attributes: { then_branch: inner, else_branch: innerElse },
+        }),
       ],
       outputs: [{ name: 'then_out', dtype: 'float32', shape: [2, 3] }],
     });
@@ -89,7 +97,14 @@ describe('exposeOutputs', () => {
         ['c2', 'bool', []],
       ],
       outputs: [['y', 'float32', [2, 3]]],
-      nodes: [{ opType: 'If', inputs: ['c1'], outputs: ['y'], attributes: { then_branch: thenBranch, else_branch: elseBranch } }],
+      nodes: [
+        {
+          opType: 'If',
+          inputs: ['c1'],
+          outputs: ['y'],
+          attributes: { then_branch: thenBranch, else_branch: elseBranch },
+        },
+      ],
     });
     const before = encodeModel(model);
     const aliases = new Map<string, string>();
@@ -98,11 +113,20 @@ describe('exposeOutputs', () => {
     expect([...aliases.keys()]).toEqual(['deep', 'h', 'else_out']);
     expect(() => exposeOutputs(model, ['deep'])).toThrow(/no node, input or initializer/);
     const x = floatTensor([2, 3], 7);
-    const bool = (value: boolean) => ({ dtype: 'bool' as const, shape: [], data: Uint8Array.of(value ? 1 : 0) });
+    const bool = (value: boolean) => ({
+      dtype: 'bool' as const,
+      shape: [],
+      data: Uint8Array.of(value ? 1 : 0),
+    });
     const taken = await runOrt(encodeModel(exposed), { x, c1: bool(true), c2: bool(true) });
     const relu = (x.data as Float32Array).map((v) => Math.max(v, 0));
     expect(maxAbsDiff(taken[aliases.get('h')!]!.data, relu)).toBe(0);
-    expect(maxAbsDiff(taken[aliases.get('deep')!]!.data, relu.map((v) => v * v))).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(
+        taken[aliases.get('deep')!]!.data,
+        relu.map((v) => v * v),
+      ),
+    ).toBeLessThan(1e-6);
     // The branch not taken gives the placeholder 0.
     expect(Array.from(taken[aliases.get('else_out')!]!.data as Float32Array)).toEqual([0]);
     const other = await runOrt(encodeModel(exposed), { x, c1: bool(false), c2: bool(true) });

@@ -95,4 +95,3 @@ export function exposeOutputs(model: Model, names: readonly string[], aliases?: 
     graph,
   };
 }
-

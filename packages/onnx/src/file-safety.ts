@@ -88,12 +88,19 @@ export async function checkWrites(
     }
     const folder = dirname(resolve(path));
     if ((await stat(folder).catch(() => undefined))?.isDirectory() !== true) {
-      throw new QuantError('IO_ERROR', `cannot write ${role} "${path}": "${folder}" is not an existing folder`);
+      throw new QuantError(
+        'IO_ERROR',
+        `cannot write ${role} "${path}": "${folder}" is not an existing folder`,
+      );
     }
     if (identity.taken && options.force !== true) {
-      throw new QuantError('OUTPUT_CONFLICT', `${role} "${path}" already exists; pass force (--force) to replace it`, {
-        details: { role, path },
-      });
+      throw new QuantError(
+        'OUTPUT_CONFLICT',
+        `${role} "${path}" already exists; pass force (--force) to replace it`,
+        {
+          details: { role, path },
+        },
+      );
     }
   }
 }

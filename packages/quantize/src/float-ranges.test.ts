@@ -37,7 +37,13 @@ function loudModel() {
 
 function audio(seed: number) {
   const random = createRandom(seed);
-  return { x: createTensor('float32', [1, 1, 1024], Float32Array.from({ length: 1024 }, () => (random() > 0.5 ? 1 : -1) * 32767)) };
+  return {
+    x: createTensor(
+      'float32',
+      [1, 1, 1024],
+      Float32Array.from({ length: 1024 }, () => (random() > 0.5 ? 1 : -1) * 32767),
+    ),
+  };
 }
 
 describe('fp16 range check', () => {
@@ -51,7 +57,9 @@ describe('fp16 range check', () => {
     });
     expect(result.summary.nodes.find((decision) => decision.name === 'stft')!.quantized).toBe(false);
     const verification = result.summary.verification;
-    expect(verification?.verified === true && Math.min(...verification.outputs.map((o) => o.sqnr))).toBeGreaterThan(40);
+    expect(
+      verification?.verified === true && Math.min(...verification.outputs.map((o) => o.sqnr)),
+    ).toBeGreaterThan(40);
   });
 
   it('writes the squared spectrum wrong without any data to check on (what the range check prevents)', async () => {
@@ -67,7 +75,9 @@ describe('fp16 range check', () => {
     const result = await quantizeModel(float, { mode: 'float', executor, calibrationData: samples });
     const stft = result.summary.nodes.find((decision) => decision.name === 'stft')!;
     expect(stft.quantized).toBe(false);
-    expect(stft.reason).toMatch(/kept fp32: its output "spectrum" reaches [\d.]+e\+\d on the calibration data/);
+    expect(stft.reason).toMatch(
+      /kept fp32: its output "spectrum" reaches [\d.]+e\+\d on the calibration data/,
+    );
     expect(result.summary.nodes.find((decision) => decision.name === 'squash')!.quantized).toBe(true);
     expect(result.summary.calibrationSamples).toBe(3);
     const held = audio(9);
@@ -81,7 +91,8 @@ describe('fp16 range check', () => {
         }
       }),
     );
-    for (let i = 0; i < expected!.length; i++) expect(Math.abs(actual![i]! - expected![i]!)).toBeLessThan(0.01);
+    for (let i = 0; i < expected!.length; i++)
+      expect(Math.abs(actual![i]! - expected![i]!)).toBeLessThan(0.01);
   });
 
   // Silero VAD keeps its STFT and network inside If branches (one per sample rate): the branch values are measured
@@ -90,7 +101,10 @@ describe('fp16 range check', () => {
     const loud = loudModel();
     const branch = new Graph({
       name: 'loud_branch',
-      nodes: loud.graph.nodes.map((n) => ({ ...n, outputs: n.outputs.map((o) => (o === 'y' || o === 'z' ? `${o}_then` : o)) })),
+      nodes: loud.graph.nodes.map((n) => ({
+        ...n,
+        outputs: n.outputs.map((o) => (o === 'y' || o === 'z' ? `${o}_then` : o)),
+      })),
       outputs: [
         { name: 'y_then', dtype: 'float32', shape: [1, 257, 4] },
         { name: 'z_then', dtype: 'float32', shape: [1, 257, 4] },
@@ -113,14 +127,31 @@ describe('fp16 range check', () => {
       inputs: [...loud.graph.inputs, { name: 'loud', dtype: 'bool', shape: [] }],
       outputs: loud.graph.outputs,
       initializers: Object.fromEntries(loud.graph.initializers),
-      nodes: [{ opType: 'If', name: 'by_rate', inputs: ['loud'], outputs: ['y', 'z'], attributes: { then_branch: branch, else_branch: quiet } }],
+      nodes: [
+        {
+          opType: 'If',
+          name: 'by_rate',
+          inputs: ['loud'],
+          outputs: ['y', 'z'],
+          attributes: { then_branch: branch, else_branch: quiet },
+        },
+      ],
     });
-    const withFlag = (sample: ReturnType<typeof audio>) => ({ ...sample, loud: createTensor('bool', [], Uint8Array.of(1)) });
+    const withFlag = (sample: ReturnType<typeof audio>) => ({
+      ...sample,
+      loud: createTensor('bool', [], Uint8Array.of(1)),
+    });
     const float = encodeModel(model);
-    const result = await quantizeModel(float, { mode: 'float', executor, calibrationData: samples.map(withFlag) });
+    const result = await quantizeModel(float, {
+      mode: 'float',
+      executor,
+      calibrationData: samples.map(withFlag),
+    });
     const stft = result.summary.nodes.find((decision) => decision.name === 'stft')!;
     expect(stft).toMatchObject({ quantized: false, scope: 'by_rate/then_branch' });
-    expect(stft.reason).toMatch(/kept fp32: its output "spectrum" reaches [\d.]+e\+\d on the calibration data/);
+    expect(stft.reason).toMatch(
+      /kept fp32: its output "spectrum" reaches [\d.]+e\+\d on the calibration data/,
+    );
     expect(result.summary.nodes.find((decision) => decision.name === 'squash')).toBeUndefined();
     const held = withFlag(audio(9));
     const [expected, actual] = await Promise.all(
@@ -133,6 +164,7 @@ describe('fp16 range check', () => {
         }
       }),
     );
-    for (let i = 0; i < expected!.length; i++) expect(Math.abs(actual![i]! - expected![i]!)).toBeLessThan(0.01);
+    for (let i = 0; i < expected!.length; i++)
+      expect(Math.abs(actual![i]! - expected![i]!)).toBeLessThan(0.01);
   });
 });

@@ -17,7 +17,12 @@ interface Candidate {
  * Nodes inside If branches (at any depth), with the element types their graph sees. Their values can be measured:
  * exposeOutputs carries them out of the If. Loop and Scan bodies run once per iteration and are not measured.
  */
-function branchNodes(graph: Graph, types: ReadonlyMap<string, DType>, path: string, into: (Candidate & { types: Map<string, DType> })[]): void {
+function branchNodes(
+  graph: Graph,
+  types: ReadonlyMap<string, DType>,
+  path: string,
+  into: (Candidate & { types: Map<string, DType> })[],
+): void {
   for (const node of graph.nodes) {
     if (node.opType !== 'If' || !isDefaultDomain(node.domain)) continue;
     for (const label of ['then_branch', 'else_branch']) {

@@ -136,10 +136,12 @@ export async function quantizeFile(
     reads.push({ role: 'loaded calibration cache', path: options.loadCalibration });
   }
   if (options.calibrationDir !== undefined && (await exists(options.calibrationDir))) {
-    for (const path of await calibrationFiles(options.calibrationDir)) reads.push({ role: 'calibration file', path });
+    for (const path of await calibrationFiles(options.calibrationDir))
+      reads.push({ role: 'calibration file', path });
   }
   const writes: FileUse[] = [{ role: 'output', path: outputPath }];
-  if (options.saveCalibration !== undefined) writes.push({ role: 'calibration cache', path: options.saveCalibration });
+  if (options.saveCalibration !== undefined)
+    writes.push({ role: 'calibration cache', path: options.saveCalibration });
   if (options.report !== undefined) writes.push({ role: 'report', path: options.report });
   const force = { force: options.force === true };
   await checkWrites(reads, writes, force);

@@ -2,7 +2,17 @@
 // by a reliability campaign: a model exported as model.onnx + model.onnx.data, renamed to model_fp32.onnx and
 // quantized to -o model.onnx lost its fp32 weights (the output's data file is model.onnx.data too).
 import { createHash } from 'node:crypto';
-import { linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy } from '@quantkit/calibration';

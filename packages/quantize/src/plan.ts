@@ -489,10 +489,15 @@ const MOVEMENT_OPS: Readonly<Record<string, readonly number[] | 'all'>> = {
  * LSTM's W as Slice -> Concat -> Unsqueeze of weight_ih, reordering the gates), each as the node and slot reading
  * it; undefined when anything else computes it or a shape, axis or index input is not constant.
  */
-function movedConstants(graph: Graph, name: string, depth = 0): { node: Node; slot: number; tensor: Tensor<'float32'> }[] | undefined {
+function movedConstants(
+  graph: Graph,
+  name: string,
+  depth = 0,
+): { node: Node; slot: number; tensor: Tensor<'float32'> }[] | undefined {
   const producer = graph.producer(name);
   const data = producer === undefined ? undefined : MOVEMENT_OPS[producer.opType];
-  if (producer === undefined || data === undefined || !isDefaultDomain(producer.domain) || depth > 16) return undefined;
+  if (producer === undefined || data === undefined || !isDefaultDomain(producer.domain) || depth > 16)
+    return undefined;
   const found: { node: Node; slot: number; tensor: Tensor<'float32'> }[] = [];
   for (const [slot, input] of producer.inputs.entries()) {
     if (input === '') continue;
@@ -527,7 +532,10 @@ function weightUses(context: PlanContext, node: Node, weightUse: WeightUse): Con
     // A recurrent weight reordered by Slice/Concat/Unsqueeze: its source constants, quantized before the moves.
     return (movedConstants(graph, node.inputs[slot] ?? '') ?? []).map((source) => {
       const use = weightUse(source.node, source.slot, source.tensor);
-      return { ...use, axis: weightAxis(node, source.tensor, use.override?.granularity ?? recipe.granularity) };
+      return {
+        ...use,
+        axis: weightAxis(node, source.tensor, use.override?.granularity ?? recipe.granularity),
+      };
     });
   });
 }
@@ -548,7 +556,10 @@ function storeRecurrentWeights(
   for (const node of context.graph.nodes) {
     if (weightSlots(node.opType).length < 2 || !isDefaultDomain(node.domain)) continue;
     const uses = weightUses(context, node, weightUse);
-    if (decide(node, () => (uses.length === 0 ? 'its weights are not float32 constants' : undefined)) !== undefined)
+    if (
+      decide(node, () => (uses.length === 0 ? 'its weights are not float32 constants' : undefined)) !==
+      undefined
+    )
       continue;
     constants.push(...uses);
     stored.add(node);
@@ -593,7 +604,8 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
     // fewer packed several to a byte), never silently 8 bits.
     const bits = context.recipe.bits;
     const override = { bits, granularity: 'channel' as const, symmetric: true };
-    for (const use of uses) constants.push({ ...use, override, axis: weightAxis(node, use.tensor, 'channel') });
+    for (const use of uses)
+      constants.push({ ...use, override, axis: weightAxis(node, use.tensor, 'channel') });
     reasons.set(
       node,
       `weights stored as ${bits === 8 ? 'int8' : `${bits}-bit codes`} per channel, not in blocks (${blocker4})`,

@@ -25,7 +25,9 @@ function recurrentModel(opType: 'LSTM' | 'GRU' | 'RNN', opset: number, seed: num
       r: gaussianTensor([1, gates * HIDDEN, HIDDEN], random, 0.15),
       b: randomTensor([1, 2 * gates * HIDDEN], random, 0.1),
     },
-    nodes: [node(opType, ['x', 'w', 'r', 'b'], ['y'], { hidden_size: { type: 'int', value: HIDDEN } }, 'rnn')],
+    nodes: [
+      node(opType, ['x', 'w', 'r', 'b'], ['y'], { hidden_size: { type: 'int', value: HIDDEN } }, 'rnn'),
+    ],
   });
 }
 
@@ -46,7 +48,9 @@ describe('recurrent weights in weight-only mode', () => {
     const floats = [...written.graph.initializers.values()].filter((t) => t.dtype === 'float32');
     expect(floats.reduce((sum, t) => sum + t.data.length, 0)).toBeLessThanOrEqual(256 + 2 * 128);
     // The codes take `bits` per weight (packed below 8), plus one zero point per channel.
-    const codes = [...written.graph.initializers.values()].filter((t) => t.dtype === 'int8' || t.dtype === 'uint8');
+    const codes = [...written.graph.initializers.values()].filter(
+      (t) => t.dtype === 'int8' || t.dtype === 'uint8',
+    );
     expect(codes.reduce((sum, t) => sum + t.data.length, 0)).toBeLessThanOrEqual((7168 * bits) / 8 + 2 * 128);
     expect(result.bytes.length / float.length).toBeLessThan(bits === 8 ? 0.45 : 0.35);
     expect(result.summary.nodes.find((decision) => decision.name === 'rnn')!.quantized).toBe(true);
@@ -66,7 +70,11 @@ describe('recurrent weights in weight-only mode', () => {
   // PyTorch's export: W = Unsqueeze(Concat(Slice(weight_ih) x4)), the gates reordered; Silero VAD v5 does this.
   it('quantizes an LSTM weight that Slice, Concat and Unsqueeze reorder from a 2-D source', async () => {
     const random = createRandom(11);
-    const int64 = (...values: number[]) => ({ dtype: 'int64' as const, shape: [values.length], data: BigInt64Array.from(values.map(BigInt)) });
+    const int64 = (...values: number[]) => ({
+      dtype: 'int64' as const,
+      shape: [values.length],
+      data: BigInt64Array.from(values.map(BigInt)),
+    });
     const rows = [0, 64, 32, 96];
     const model = createModel({
       opset: 13,
@@ -76,11 +84,24 @@ describe('recurrent weights in weight-only mode', () => {
         weight_ih: gaussianTensor([4 * HIDDEN, INPUT], random, 0.2),
         r: gaussianTensor([1, 4 * HIDDEN, HIDDEN], random, 0.15),
         zero_axis: int64(0),
-        ...Object.fromEntries(rows.flatMap((start, i) => [[`start${i}`, int64(start)], [`end${i}`, int64(start + HIDDEN)]])),
+        ...Object.fromEntries(
+          rows.flatMap((start, i) => [
+            [`start${i}`, int64(start)],
+            [`end${i}`, int64(start + HIDDEN)],
+          ]),
+        ),
       },
       nodes: [
-        ...rows.map((_, i) => node('Slice', ['weight_ih', `start${i}`, `end${i}`, 'zero_axis'], [`gate${i}`], {}, `slice${i}`)),
-        node('Concat', rows.map((_, i) => `gate${i}`), ['w2d'], { axis: { type: 'int', value: 0 } }, 'concat'),
+        ...rows.map((_, i) =>
+          node('Slice', ['weight_ih', `start${i}`, `end${i}`, 'zero_axis'], [`gate${i}`], {}, `slice${i}`),
+        ),
+        node(
+          'Concat',
+          rows.map((_, i) => `gate${i}`),
+          ['w2d'],
+          { axis: { type: 'int', value: 0 } },
+          'concat',
+        ),
         node('Unsqueeze', ['w2d', 'zero_axis'], ['w'], {}, 'unsqueeze'),
         node('LSTM', ['x', 'w', 'r'], ['y'], { hidden_size: { type: 'int', value: HIDDEN } }, 'rnn'),
       ],
@@ -89,7 +110,9 @@ describe('recurrent weights in weight-only mode', () => {
     const result = await quantizeModel(float, { mode: 'weight-only', executor });
     const written = decodeModel(result.bytes);
     expect(written.graph.initializers.get('weight_ih')).toBeUndefined();
-    expect([...written.graph.initializers.values()].filter((t) => t.dtype === 'float32' && t.data.length > 256)).toEqual([]);
+    expect(
+      [...written.graph.initializers.values()].filter((t) => t.dtype === 'float32' && t.data.length > 256),
+    ).toEqual([]);
     const [reference, candidate] = await Promise.all(
       [float, result.bytes].map(async (bytes) => {
         const session = await executor.createSession(bytes);
@@ -103,7 +126,10 @@ describe('recurrent weights in weight-only mode', () => {
     expect(compareTensors(reference!, candidate!).sqnr).toBeGreaterThan(35);
   });
 
-  it.each(['static', 'dynamic'] as const)('%s mode stores LSTM weights in int8 and runs the LSTM in float', async (mode) => {
+  it.each([
+    'static',
+    'dynamic',
+  ] as const)('%s mode stores LSTM weights in int8 and runs the LSTM in float', async (mode) => {
     const float = encodeModel(recurrentModel('LSTM', 14, 12));
     const result = await quantizeModel(float, {
       mode,

@@ -56,7 +56,13 @@ function branchyModel(opset: number) {
     'else',
     [
       node('MatMul', ['x', 'local'], ['e1'], {}, 'else_mm'),
-      node('Constant', [], ['else_c'], { value: { type: 'tensor', value: randomTensor([32, 32], random, 0.3) } }, 'else_c'),
+      node(
+        'Constant',
+        [],
+        ['else_c'],
+        { value: { type: 'tensor', value: randomTensor([32, 32], random, 0.3) } },
+        'else_c',
+      ),
       node(
         'If',
         ['cond2'],
@@ -157,7 +163,15 @@ describe('weights inside If branches', () => {
         });
         const decisions = result.summary.nodes;
         const quantized = (name: string) => decisions.find((decision) => decision.name === name)?.quantized;
-        for (const name of ['then_mm', 'then_mm2', 'else_mm', 'inner_mm', 'inner_mm2', 'tail_mm', 'side_mm']) {
+        for (const name of [
+          'then_mm',
+          'then_mm2',
+          'else_mm',
+          'inner_mm',
+          'inner_mm2',
+          'tail_mm',
+          'side_mm',
+        ]) {
           expect(quantized(name), `${name}: ${JSON.stringify(decisions.find((d) => d.name === name))}`).toBe(
             true,
           );
@@ -171,7 +185,9 @@ describe('weights inside If branches', () => {
         // Every float32 weight is gone: 4 bytes per weight became 1 (plus scales).
         expect(result.summary.weightBytesAfter).toBeLessThan(result.summary.weightBytesBefore * size);
         // And each 32x32 weight is stored once, though `shared` is read by the main graph and two bodies.
-        expect(codeTensors(result.model.graph).filter((tensor) => tensor.data.length === 1024)).toHaveLength(4);
+        expect(codeTensors(result.model.graph).filter((tensor) => tensor.data.length === 1024)).toHaveLength(
+          4,
+        );
         expect(weightBytes(result.model.graph)).toBe(result.summary.weightBytesAfter);
         for (const [cond, cond2] of [
           [true, true],

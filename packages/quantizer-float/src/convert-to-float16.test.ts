@@ -359,7 +359,9 @@ describe('convertToFloat16 (float16)', () => {
           createNode({ opType: op, inputs: [`${name}_mm`, 'h'], outputs: [`${name}_op`] }),
           ...extra.map((node) => createNode(node as never)),
         ],
-        outputs: [{ name: extra.length > 0 ? `${name}_last` : `${name}_op`, dtype: 'float32', shape: [4, 8] }],
+        outputs: [
+          { name: extra.length > 0 ? `${name}_last` : `${name}_op`, dtype: 'float32', shape: [4, 8] },
+        ],
       });
     const model = createModel({
       opset: 17,
@@ -371,7 +373,11 @@ describe('convertToFloat16 (float16)', () => {
         ['y', 'float32', [4, 8]],
         ['passed', 'float32', [4, 8]],
       ],
-      initializers: { w: floatTensor([8, 8], 5), wb: floatTensor([8, 8], 7), e: { dtype: 'float32', shape: [], data: Float32Array.of(2) } },
+      initializers: {
+        w: floatTensor([8, 8], 5),
+        wb: floatTensor([8, 8], 7),
+        e: { dtype: 'float32', shape: [], data: Float32Array.of(2) },
+      },
       nodes: [
         { opType: 'MatMul', inputs: ['x', 'w'], outputs: ['h'] },
         {
@@ -381,7 +387,9 @@ describe('convertToFloat16 (float16)', () => {
           attributes: {
             then_branch: branch('then', 'Add'),
             // Pow stays float32 (no fp16 kernel): it reads the fp16 'then'-side values through Casts.
-            else_branch: branch('else', 'Mul', [{ opType: 'Pow', inputs: ['else_op', 'e'], outputs: ['else_last'] }]),
+            else_branch: branch('else', 'Mul', [
+              { opType: 'Pow', inputs: ['else_op', 'e'], outputs: ['else_last'] },
+            ]),
           },
         },
         // Branches handing on outer values: the If output stays float32 though h is now fp16.
@@ -411,12 +419,16 @@ describe('convertToFloat16 (float16)', () => {
     expect(model.graph.initializers.get('wb')!.dtype).toBe('float32');
     const branches = half.graph.nodes
       .filter((node) => node.opType === 'If')
-      .flatMap((node) => [...node.attributes.values()].map((a) => (a.type === 'graph' ? a.value : undefined)));
+      .flatMap((node) =>
+        [...node.attributes.values()].map((a) => (a.type === 'graph' ? a.value : undefined)),
+      );
     const [thenGraph, elseGraph] = branches;
     // Converted body nodes read the fp16 outer values directly; the branch ends in a Cast back to float32.
     expect(thenGraph!.nodes[0]!.inputs).toEqual(['h', 'wb']);
     expect(thenGraph!.producer(thenGraph!.outputs[0]!.name)!.opType).toBe('Cast');
-    expect(elseGraph!.nodes.find((node) => node.opType === 'Pow')!.inputs.every((name) => !name.includes('fp16'))).toBe(true);
+    expect(
+      elseGraph!.nodes.find((node) => node.opType === 'Pow')!.inputs.every((name) => !name.includes('fp16')),
+    ).toBe(true);
     for (const flag of [true, false]) {
       const feeds = { x: feed(floatTensor([4, 8], 6)), flag: new ort.Tensor('bool', [flag], []) };
       const reference = await runOrt(model, feeds);
@@ -466,7 +478,10 @@ describe('convertToFloat16 (float16)', () => {
   it('stores bfloat16 weights that only If branches read', () => {
     const model = createModel({
       opset: 17,
-      inputs: [['x', 'float32', [4, 8]], ['flag', 'bool', []]],
+      inputs: [
+        ['x', 'float32', [4, 8]],
+        ['flag', 'bool', []],
+      ],
       outputs: [['y', 'float32', [4, 8]]],
       initializers: { wb: floatTensor([8, 8], 7) },
       nodes: [
@@ -475,8 +490,16 @@ describe('convertToFloat16 (float16)', () => {
           inputs: ['flag'],
           outputs: ['y'],
           attributes: {
-            then_branch: new Graph({ name: 't', nodes: [createNode({ opType: 'MatMul', inputs: ['x', 'wb'], outputs: ['t_y'] })], outputs: [{ name: 't_y', dtype: 'float32', shape: [4, 8] }] }),
-            else_branch: new Graph({ name: 'e', nodes: [createNode({ opType: 'Relu', inputs: ['x'], outputs: ['e_y'] })], outputs: [{ name: 'e_y', dtype: 'float32', shape: [4, 8] }] }),
+            then_branch: new Graph({
+              name: 't',
+              nodes: [createNode({ opType: 'MatMul', inputs: ['x', 'wb'], outputs: ['t_y'] })],
+              outputs: [{ name: 't_y', dtype: 'float32', shape: [4, 8] }],
+            }),
+            else_branch: new Graph({
+              name: 'e',
+              nodes: [createNode({ opType: 'Relu', inputs: ['x'], outputs: ['e_y'] })],
+              outputs: [{ name: 'e_y', dtype: 'float32', shape: [4, 8] }],
+            }),
           },
         },
       ],

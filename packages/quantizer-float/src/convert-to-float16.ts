@@ -158,7 +158,11 @@ interface Lists {
   readonly nodeBlockList: ReadonlySet<string>;
 }
 
-function planConversion(graph: Graph, { blockList, nodeBlockList }: Lists, outer: ReadonlyMap<string, DType>): Plan {
+function planConversion(
+  graph: Graph,
+  { blockList, nodeBlockList }: Lists,
+  outer: ReadonlyMap<string, DType>,
+): Plan {
   const types = inferElemTypes(graph, outer);
   const shapeDerived = shapeDerivedValues(graph);
   const customOps = new Set(FLOAT16_CUSTOM_OPS);
@@ -234,7 +238,8 @@ function planScope(graph: Graph, lists: Lists, outer: ReadonlyMap<string, DType>
   }
   for (const node of graph.nodes) {
     node.inputs.forEach((name, position) => {
-      if (!defined.has(name) && plan.types.get(name) === 'float32') addWant(outerWants, name, wantedAt(plan, node, position));
+      if (!defined.has(name) && plan.types.get(name) === 'float32')
+        addWant(outerWants, name, wantedAt(plan, node, position));
     });
   }
   return { plan, defined, bodies, outerWants };
@@ -243,7 +248,8 @@ function planScope(graph: Graph, lists: Lists, outer: ReadonlyMap<string, DType>
 /** The precisions the bodies of `node` want of `name`, an outer-scope value they read. */
 function bodyWants(scope: Scope, node: Node, name: string): Precision[] {
   const wants = new Set<Precision>();
-  for (const body of scope.bodies.get(node) ?? []) for (const want of body.outerWants.get(name) ?? []) wants.add(want);
+  for (const body of scope.bodies.get(node) ?? [])
+    for (const want of body.outerWants.get(name) ?? []) wants.add(want);
   return wants.size === 0 ? ['float32'] : [...wants];
 }
 

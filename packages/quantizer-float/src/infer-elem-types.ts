@@ -136,7 +136,10 @@ const FIRST_INPUT_CUSTOM_OPS = new Set(['com.microsoft:MatMulNBits']);
  * Declarations win over inference. Values of unknown type are absent from the map. For a subgraph, `outer` holds the
  * types of the enclosing graphs' values it may read.
  */
-export function inferElemTypes(graph: Graph, outer: ReadonlyMap<string, DType> = new Map()): Map<string, DType> {
+export function inferElemTypes(
+  graph: Graph,
+  outer: ReadonlyMap<string, DType> = new Map(),
+): Map<string, DType> {
   const types = new Map<string, DType>(outer);
   const declared = new Map<string, DType>();
   for (const list of [graph.inputs, graph.outputs, graph.valueInfo]) {

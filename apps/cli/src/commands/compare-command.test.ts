@@ -19,7 +19,9 @@ describe('quantkit compare', () => {
   it('finds a model identical to itself on random inputs, and says the inputs were random', async () => {
     const run = await runCli(['compare', 'model.onnx', 'model.onnx', '--samples', '3'], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/3 random samples \(seed 1;.*symbolic batch dim set to 1, other symbolic dims to 64/);
+    expect(run.stdout).toMatch(
+      /3 random samples \(seed 1;.*symbolic batch dim set to 1, other symbolic dims to 64/,
+    );
     expect(run.stdout).toMatch(/^\s+39\s+inf\s+1\.000000\s+0\.000000/m);
   });
 
@@ -73,7 +75,9 @@ describe('quantkit compare', () => {
 describe('quantkit compare --per-layer', () => {
   beforeEach(async () => {
     await writeFile(join(dir, 'mlp.onnx'), mlpModelBytes());
-    const quantize = await runCli(['quantize', 'mlp.onnx', '-o', 'q.onnx', '--mode', 'dynamic'], { cwd: dir });
+    const quantize = await runCli(['quantize', 'mlp.onnx', '-o', 'q.onnx', '--mode', 'dynamic'], {
+      cwd: dir,
+    });
     expect(quantize.code, quantize.stderr).toBe(0);
   });
 
@@ -86,7 +90,9 @@ describe('quantkit compare --per-layer', () => {
   }
 
   it('prints every value both models compute, worst first, and --json includes them', async () => {
-    const text = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--per-layer', '--samples', '3'], { cwd: dir });
+    const text = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--per-layer', '--samples', '3'], {
+      cwd: dir,
+    });
     expect(text.code, text.stderr).toBe(0);
     const json = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--per-layer', '--samples', '3', '--json'], {
       cwd: dir,
@@ -119,23 +125,33 @@ describe('quantkit compare --per-layer', () => {
 
   it('limits the table to the worst 20 rows unless --all', async () => {
     // hello_deepa has 29 values both models compute.
-    const quantize = await runCli(['quantize', 'model.onnx', '-o', 'deepa.onnx', '--mode', 'dynamic'], { cwd: dir });
+    const quantize = await runCli(['quantize', 'model.onnx', '-o', 'deepa.onnx', '--mode', 'dynamic'], {
+      cwd: dir,
+    });
     expect(quantize.code, quantize.stderr).toBe(0);
-    const rowsOf = (stdout: string) => stdout.slice(stdout.indexOf('\nlayers: ')).trim().split('\n').length - 2;
-    const limited = await runCli(['compare', 'model.onnx', 'deepa.onnx', '--per-layer', '--samples', '1'], { cwd: dir });
+    const rowsOf = (stdout: string) =>
+      stdout.slice(stdout.indexOf('\nlayers: ')).trim().split('\n').length - 2;
+    const limited = await runCli(['compare', 'model.onnx', 'deepa.onnx', '--per-layer', '--samples', '1'], {
+      cwd: dir,
+    });
     expect(limited.code, limited.stderr).toBe(0);
     const total = Number(/layers: (\d+) values/.exec(limited.stdout)?.[1]);
     expect(total).toBeGreaterThan(20);
     expect(limited.stdout).toMatch(/the worst 20 of \d+; --all shows every one/);
     expect(rowsOf(limited.stdout)).toBe(20);
-    const all = await runCli(['compare', 'model.onnx', 'deepa.onnx', '--per-layer', '--all', '--samples', '1'], {
-      cwd: dir,
-    });
+    const all = await runCli(
+      ['compare', 'model.onnx', 'deepa.onnx', '--per-layer', '--all', '--samples', '1'],
+      {
+        cwd: dir,
+      },
+    );
     expect(rowsOf(all.stdout)).toBe(total);
   });
 
   it('--report writes JSON or an HTML page in the quantize report shape', async () => {
-    const json = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--report', 'c.json', '--samples', '2'], { cwd: dir });
+    const json = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--report', 'c.json', '--samples', '2'], {
+      cwd: dir,
+    });
     expect(json.code, json.stderr).toBe(0);
     expect(json.stdout).toMatch(/^report: c\.json$/m);
     const report = JSON.parse(await readFile(join(dir, 'c.json'), 'utf8'));
@@ -145,7 +161,9 @@ describe('quantkit compare --per-layer', () => {
     expect(report.layers.map((layer: { output: string }) => layer.output)).toEqual(['h1', 'a1', 'y']);
     expect(report.layers[1]).toMatchObject({ node: 'relu1', opType: 'Relu', flagged: false });
 
-    const html = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--report', 'c.html', '--samples', '2'], { cwd: dir });
+    const html = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--report', 'c.html', '--samples', '2'], {
+      cwd: dir,
+    });
     expect(html.code, html.stderr).toBe(0);
     const page = parseReportHtml(await readFile(join(dir, 'c.html'), 'utf8'));
     expect(page.layers.map((layer) => layer.output)).toEqual(['h1', 'a1', 'y']);
@@ -159,16 +177,27 @@ describe('quantkit compare --per-layer', () => {
       const data = Float32Array.from({ length: 4 }, () => next() * 2 - 1);
       await writeFile(join(dir, 'calib', `s${s}.npy`), encodeNpy({ dtype: 'float32', shape: [1, 4], data }));
     }
-    const quantize = await runCli(['quantize', 'mlp.onnx', '-o', 'q2.onnx', '--calib', 'calib', '--bits', '2'], {
+    const quantize = await runCli(
+      ['quantize', 'mlp.onnx', '-o', 'q2.onnx', '--calib', 'calib', '--bits', '2'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(quantize.code, quantize.stderr).toBe(0);
+    const run = await runCli(['compare', 'mlp.onnx', 'q2.onnx', '--report', 'c.json', '--data', 'calib'], {
       cwd: dir,
     });
-    expect(quantize.code, quantize.stderr).toBe(0);
-    const run = await runCli(['compare', 'mlp.onnx', 'q2.onnx', '--report', 'c.json', '--data', 'calib'], { cwd: dir });
     expect(run.code, run.stderr).toBe(0);
     const report = JSON.parse(await readFile(join(dir, 'c.json'), 'utf8'));
     // In the QDQ model "a1" and "y" come out of DequantizeLinear nodes; the nodes computing them are fc1 (with the
     // Relu folded into its output range) and fc2.
-    expect(report.layers.map((layer: { output: string; node: string; opType: string }) => [layer.output, layer.node, layer.opType])).toEqual([
+    expect(
+      report.layers.map((layer: { output: string; node: string; opType: string }) => [
+        layer.output,
+        layer.node,
+        layer.opType,
+      ]),
+    ).toEqual([
       ['a1', 'fc1', 'MatMul'],
       ['y', 'fc2', 'MatMul'],
     ]);
@@ -198,7 +227,9 @@ describe('quantkit compare --per-layer', () => {
     expect(await readFile(join(dir, 'c.json'), 'utf8')).toBe('precious');
     expect(await listDir(dir)).toEqual([...before, 'c.json'].sort());
     expect(await sha256(join(dir, 'q.onnx'))).toBe(hash);
-    const forced = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--report', 'c.json', '--force'], { cwd: dir });
+    const forced = await runCli(['compare', 'mlp.onnx', 'q.onnx', '--report', 'c.json', '--force'], {
+      cwd: dir,
+    });
     expect(forced.code, forced.stderr).toBe(0);
     expect(JSON.parse(await readFile(join(dir, 'c.json'), 'utf8')).kind).toBe('quantkit-report');
   });

@@ -177,7 +177,9 @@ export async function compareModelFiles(
 
   let layers: LayerComparisonRow[] | undefined;
   if (options.perLayer === true) {
-    const producers = new Map(b.model.graph.nodes.flatMap((node) => node.outputs.map((value) => [value, node])));
+    const producers = new Map(
+      b.model.graph.nodes.flatMap((node) => node.outputs.map((value) => [value, node])),
+    );
     // In a QDQ model a value is re-created by DequantizeLinear (fed by QuantizeLinear); the node a user knows is the
     // one computing it, above that pair.
     const computedBy = (value: string) => {
@@ -283,7 +285,8 @@ export function compareReportFile(report: CompareReport, reference: ModelFile, c
   );
   const referenceNames = new Set(reference.model.graph.nodes.map((node) => node.name));
   const order = new Map<string, number>();
-  for (const node of candidate.model.graph.nodes) for (const value of node.outputs) order.set(value, order.size);
+  for (const node of candidate.model.graph.nodes)
+    for (const value of node.outputs) order.set(value, order.size);
   const layers = [...(report.layers ?? [])]
     .sort((x, y) => (order.get(x.value) ?? 0) - (order.get(y.value) ?? 0))
     .map((layer) => ({
@@ -336,7 +339,10 @@ async function writeCompareReport(path: string, report: ReturnType<typeof compar
 }
 
 /** The text `quantkit compare` prints. */
-export function formatCompareReport(report: CompareReport, options: { readonly all?: boolean } = {}): string[] {
+export function formatCompareReport(
+  report: CompareReport,
+  options: { readonly all?: boolean } = {},
+): string[] {
   const source =
     report.data.kind === 'folder'
       ? `${report.samples} samples from ${report.data.dir}`
@@ -411,10 +417,14 @@ export function compareCommand(io: CliIo): Command {
       const samples = parseIntegerFlag('--samples', flags.samples, { min: 1 });
       const seed = parseIntegerFlag('--seed', flags.seed, { min: 0, max: 2 ** 32 - 1 });
       if (seed !== undefined && flags.data !== undefined) {
-        throw new QuantError('INVALID_ARGUMENT', '--seed applies to random inputs only; drop it or drop --data');
+        throw new QuantError(
+          'INVALID_ARGUMENT',
+          '--seed applies to random inputs only; drop it or drop --data',
+        );
       }
       const perLayer = flags.perLayer === true || flags.report !== undefined;
-      if (flags.all === true && !perLayer) throw new QuantError('INVALID_ARGUMENT', '--all needs --per-layer');
+      if (flags.all === true && !perLayer)
+        throw new QuantError('INVALID_ARGUMENT', '--all needs --per-layer');
       const reference = await readModelFile(userPath(io, referenceArgument));
       const candidate = await readModelFile(userPath(io, candidateArgument));
       const reportPath = flags.report === undefined ? undefined : userPath(io, flags.report);

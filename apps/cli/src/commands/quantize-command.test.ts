@@ -117,7 +117,10 @@ describe('parseQuantizeFlags', () => {
       { mode: 'static' },
       /pass --calib <dir> or --load-calib <file>, or use --mode dynamic or --mode weight-only/,
     ],
-    [{ mode: 'dynamic', calib: 'x', calibSamples: '3' }, /--calib-samples is used only with --mode static, not --mode dynamic/],
+    [
+      { mode: 'dynamic', calib: 'x', calibSamples: '3' },
+      /--calib-samples is used only with --mode static, not --mode dynamic/,
+    ],
     [{ calib: 'c', loadCalib: 'r.json' }, /--calib <dir> or --load-calib <file>, not both: choose one/],
     [{ loadCalib: 'r.json', calibBatch: '4' }, /--calib-batch applies to --calib <dir>, not --load-calib/],
     [{ mode: 'dynamic', saveCalib: 'r.json' }, /--save-calib is used only with --mode static/],
@@ -501,11 +504,19 @@ describe('quantkit quantize: bad input', () => {
 
     await mkdir(join(dir, 'calib', 'test_data_set_0'), { recursive: true });
     const next = createPrng(3);
-    const sample = createTensor('float32', INPUT_SHAPE, Float32Array.from({ length: 25 * 96 }, () => next()));
+    const sample = createTensor(
+      'float32',
+      INPUT_SHAPE,
+      Float32Array.from({ length: 25 * 96 }, () => next()),
+    );
     const pb = join(dir, 'calib', 'test_data_set_0', 'input_0.pb');
     await writeFile(pb, encodeTensor('x', sample));
     const pbHash = await sha256(pb);
-    for (const extra of [['-o', pb], ['-o', 'q.onnx', '--report', pb], ['-o', 'q.onnx', '--save-calib', pb]]) {
+    for (const extra of [
+      ['-o', pb],
+      ['-o', 'q.onnx', '--report', pb],
+      ['-o', 'q.onnx', '--save-calib', pb],
+    ]) {
       await expectFailure(
         ['quantize', 'model.onnx', ...extra, '--mode', 'static', '--calib', 'calib', '--force'],
         EXIT_CODES.OUTPUT_CONFLICT,

@@ -284,7 +284,8 @@ export function withFlagNames(error: unknown, flags: { readonly float?: string |
     // Only where a message starts with the word, or names it as a file ("cannot read ...", "x and y are ...").
     message = message.replace(new RegExp(`(^|^cannot read | and )${word}(?= )`), `$1${flag}`);
   }
-  for (const [word, flag] of FILE_FLAGS.named) message = message.replace(`replace the ${word} "`, `replace the ${flag} "`);
+  for (const [word, flag] of FILE_FLAGS.named)
+    message = message.replace(`replace the ${word} "`, `replace the ${flag} "`);
   for (const [option, flag] of OPTION_FLAGS) {
     // 'mode "static" or "dynamic"' becomes '--mode static or --mode dynamic'; the option must be a whole word.
     message = message.replace(
@@ -295,9 +296,13 @@ export function withFlagNames(error: unknown, flags: { readonly float?: string |
           .join(' or '),
     );
   }
-  if (flags.float !== undefined && FLOAT_CONVERSION_ERROR.test(message)) message = `--float ${flags.float}: ${message}`;
+  if (flags.float !== undefined && FLOAT_CONVERSION_ERROR.test(message))
+    message = `--float ${flags.float}: ${message}`;
   if (message === error.message) return error;
-  return new QuantError(error.code, message, { cause: error, ...(error.details && { details: error.details }) });
+  return new QuantError(error.code, message, {
+    cause: error,
+    ...(error.details && { details: error.details }),
+  });
 }
 
 function describeRecipe(summary: QuantizeSummary): string {
@@ -404,7 +409,9 @@ export function formatQuantizeSummary(
   });
   lines.push(...weightOnlyNotes(summary));
   if (summary.qoperator !== undefined) {
-    const keptQdq = countBy([...summary.qoperator.kept], (node) => node.opType).map(([op, count]) => `${op} x${count}`);
+    const keptQdq = countBy([...summary.qoperator.kept], (node) => node.opType).map(
+      ([op, count]) => `${op} x${count}`,
+    );
     lines.push(
       `  qoperator     ${summary.qoperator.converted} nodes became integer operators` +
         (keptQdq.length === 0 ? '' : `; kept as QDQ: ${keptQdq.join(', ')}`),
@@ -414,7 +421,11 @@ export function formatQuantizeSummary(
     const from = context.loadedCache === undefined ? '' : ` (ranges from ${context.loadedCache})`;
     lines.push(`  calibration   ${summary.calibrationSamples} samples${from}`);
   }
-  if (summary.mode === 'float' && summary.recipe.floatPrecision === 'fp16' && summary.calibrationSamples === 0) {
+  if (
+    summary.mode === 'float' &&
+    summary.recipe.floatPrecision === 'fp16' &&
+    summary.calibrationSamples === 0
+  ) {
     lines.push("  range check   none: pass --calib <dir> so that values beyond fp16's 65504 stay fp32");
   }
   const verification = summary.verification;
@@ -457,10 +468,7 @@ export function formatReportSummary(path: string, report: QuantizeReport, data: 
     `  report        ${path} (${report.layers.length} layers compared on ${report.samples} samples, ${flagged} flagged)`,
   ];
   if (data.kind === 'random') {
-    lines.push(
-      `  report data   random inputs (seed ${data.seed}; ${RANDOM_DATA_TEXT}); ` +
-        advice,
-    );
+    lines.push(`  report data   random inputs (seed ${data.seed}; ${RANDOM_DATA_TEXT}); ` + advice);
   }
   const worst = worstLayers(report.layers).slice(0, WORST_LAYERS_SHOWN);
   if (worst.length === 0) {
@@ -562,7 +570,10 @@ export function quantizeCommand(io: CliIo): Command {
     )
     .option('--quantizer <name>', 'weight quantizer plugin (default "linear"; see `quantkit plugins`)')
     .option('--bits <n>', 'weight bits, 1 to 16 (default 8; 1 for --quantizer binary, 3..8 for log)')
-    .option('--no-keep-first-last', 'quantize the first and last layers like the rest (low-bit quantizers keep them int8)')
+    .option(
+      '--no-keep-first-last',
+      'quantize the first and last layers like the rest (low-bit quantizers keep them int8)',
+    )
     .option(
       '--granularity <granularity>',
       `weight granularity: ${listChoices(GRANULARITY_CHOICES)} (default "channel", or the target's)`,
@@ -572,7 +583,7 @@ export function quantizeCommand(io: CliIo): Command {
     .option('--asymmetric', 'asymmetric weights, zero point chosen from the range')
     .option(
       '--activation-symmetric',
-      'int8 activations with zero point 0 instead of uint8 with a zero point (default: the target\'s)',
+      "int8 activations with zero point 0 instead of uint8 with a zero point (default: the target's)",
     )
     .option('--activation-bits <n>', 'activation bits in static mode: "8" (default) or "16"')
     .option('--weight-range <method>', `weight ranges: ${listChoices(WEIGHT_RANGES)} (default "minmax")`)
@@ -592,9 +603,15 @@ export function quantizeCommand(io: CliIo): Command {
     .option('--calib-samples <n>', 'use at most this many calibration samples')
     .option('--calib-batch <n>', 'calibration samples per model run (inputs need a symbolic batch dimension)')
     .option('--save-calib <file>', 'save the calibrated ranges to this file, for --load-calib (static mode)')
-    .option('--load-calib <file>', 'quantize with ranges saved by --save-calib instead of calibrating (static mode)')
+    .option(
+      '--load-calib <file>',
+      'quantize with ranges saved by --save-calib instead of calibrating (static mode)',
+    )
     .option('--overrides <file>', 'JSON file of per-node and per-tensor settings (format below)')
-    .option('--format <format>', `output format: ${listChoices(OUTPUT_FORMATS)} (default: the target's first, "qdq")`)
+    .option(
+      '--format <format>',
+      `output format: ${listChoices(OUTPUT_FORMATS)} (default: the target's first, "qdq")`,
+    )
     .option(
       '--exclude <patterns>',
       'node names or op types to keep float (globs with * and ?; repeatable, comma-separated)',
@@ -700,7 +717,10 @@ export function quantizeCommand(io: CliIo): Command {
           target: chosenTargetJson(target),
           report: report ?? null,
           reportData: reportData ?? null,
-          flaggedLayers: layers === undefined ? null : worstLayers(layers.filter((layer) => layer.flagged)).map(flaggedLayerJson),
+          flaggedLayers:
+            layers === undefined
+              ? null
+              : worstLayers(layers.filter((layer) => layer.flagged)).map(flaggedLayerJson),
           calibrationCache: saveCalibration ?? null,
           summary,
         });
@@ -709,7 +729,8 @@ export function quantizeCommand(io: CliIo): Command {
           loadedCache: loadCalibration,
           target,
         });
-        if (saveCalibration !== undefined) lines.push(`  saved ranges  ${saveCalibration} (use with --load-calib)`);
+        if (saveCalibration !== undefined)
+          lines.push(`  saved ranges  ${saveCalibration} (use with --load-calib)`);
         if (report !== undefined && result.report !== undefined && reportData !== undefined) {
           lines.push(...formatReportSummary(report, result.report, reportData));
         }
