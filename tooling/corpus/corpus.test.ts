@@ -5,6 +5,7 @@
 // The floors are the issue's: static int8 25 dB, dynamic and weight-only int8 35 dB, fp16 60 dB, on realistic
 // inputs (corpus.json's recipes, held-out seeds). Where a model does not allow them, LIMITS gives the measured
 // value less 2 dB, and why; they are regression floors, to be raised as quantkit improves, never lowered quietly.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from './corpus.mjs';
 import { MODES, floatBaseline, runCell } from './run-corpus.mjs';
@@ -114,6 +115,11 @@ const LIMITS: Partial<Record<string, Partial<Record<Mode, Limit>>>> = {
 
 const corpus = loadCorpus();
 
+/** The bytes each cell wrote when outputs.json was recorded: a change that should not alter outputs must match. */
+const recorded: Record<string, Record<string, string>> = JSON.parse(
+  readFileSync(new URL('./outputs.json', import.meta.url), 'utf8'),
+).cells;
+
 describe.each(corpus)('$id ($package@$version)', (entry) => {
   let baseline: Awaited<ReturnType<typeof floatBaseline>> | undefined;
   const float = async () => {
@@ -137,5 +143,9 @@ describe.each(corpus)('$id ($package@$version)', (entry) => {
     expect(cell.sizeRatio).toBeLessThanOrEqual(limit?.size ?? MAX_SIZE[mode]);
     const floor = limit?.sqnr ?? MODES[mode].floor;
     if (floor !== undefined) expect(cell.sqnr, JSON.stringify(cell.outputs)).toBeGreaterThanOrEqual(floor);
+    expect(
+      cell.sha256,
+      'the written model differs from outputs.json; if the change is meant to alter it, run node record-outputs.mjs',
+    ).toBe(recorded[entry.id]?.[mode]);
   });
 });

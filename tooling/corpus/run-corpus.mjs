@@ -1,6 +1,7 @@
 // Quantizes one corpus model in one mode and measures what a user would check: quantkit exits cleanly or with a
 // named error, the output loads in onnxruntime-node (optimization level all) and onnxruntime-web (wasm), its
 // outputs are finite where the float model's are, and how close and how small it is.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { QuantError } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
@@ -55,7 +56,8 @@ function nonFiniteCount(tensor, reference) {
   if (!isFloat(tensor)) return 0;
   let count = 0;
   for (let i = 0; i < tensor.data.length; i++) {
-    if (!Number.isFinite(tensor.data[i]) && (reference === undefined || Number.isFinite(reference.data[i]))) count++;
+    if (!Number.isFinite(tensor.data[i]) && (reference === undefined || Number.isFinite(reference.data[i])))
+      count++;
   }
   return count;
 }
@@ -85,25 +87,44 @@ export async function floatBaseline(entry) {
 }
 
 /**
- * Runs one model x mode cell. Never throws for quantkit's own refusals: a QuantError becomes
- * `{ status: 'refused', code, message }`; anything else (a crash, a model the runtime refuses) is rethrown.
- * @returns {Promise<object>} loadsNode, loadsWeb, finite, sizeRatio, sqnr (worst float output, dB), latencyRatio
+ * Quantizes one model in one mode (calibrating on the entry's calibration seeds where the mode needs data).
+ * quantkit's own refusals come back as `{ status: 'refused', code, message }`; anything else is rethrown.
+ * @returns {Promise<{ status: 'written', result: object, sha256: string } | { status: 'refused', code: string, message: string }>}
  */
-export async function runCell(entry, modeName, baseline) {
+export async function quantizeCell(entry, modeName, baseline) {
   const mode = MODES[modeName];
-  const calibrationData = mode.calibrate ? CALIBRATION_SEEDS.map((seed) => synthesizeInputs(entry, seed)) : undefined;
-  let result;
+  const calibrationData = mode.calibrate
+    ? CALIBRATION_SEEDS.map((seed) => synthesizeInputs(entry, seed))
+    : undefined;
   try {
-    result = await quantizeModel(baseline.bytes, {
+    const result = await quantizeModel(baseline.bytes, {
       ...mode.options,
       executor: nodeExecutor,
       ...(calibrationData !== undefined && { calibrationData }),
     });
+    return { status: 'written', result, sha256: createHash('sha256').update(result.bytes).digest('hex') };
   } catch (error) {
     if (QuantError.is(error)) return { status: 'refused', code: error.code, message: error.message };
     throw error;
   }
-  const cell = { status: 'written', sizeRatio: result.bytes.length / baseline.bytes.length, summary: result.summary };
+}
+
+/**
+ * Runs one model x mode cell. Never throws for quantkit's own refusals: a QuantError becomes
+ * `{ status: 'refused', code, message }`; anything else (a crash, a model the runtime refuses) is rethrown.
+ * @returns {Promise<object>} loadsNode, loadsWeb, finite, sizeRatio, sqnr (worst float output, dB), latencyRatio,
+ *   sha256 of the written model
+ */
+export async function runCell(entry, modeName, baseline) {
+  const quantized = await quantizeCell(entry, modeName, baseline);
+  if (quantized.status === 'refused') return quantized;
+  const { result, sha256 } = quantized;
+  const cell = {
+    status: 'written',
+    sha256,
+    sizeRatio: result.bytes.length / baseline.bytes.length,
+    summary: result.summary,
+  };
   const metrics = new Map();
   let nonFinite = 0;
   cell.latencyRatio = await withSession(nodeExecutor, result.bytes, async (session) => {
