@@ -1,5 +1,5 @@
 import { type DType, dtypeInfo, sizeOf } from '@quantkit/core';
-import { type Graph, type Model, type Node, type ValueInfo, subgraphsOf } from '@quantkit/onnx';
+import { type Graph, type Model, type Node, type ValueInfo, intAttribute, subgraphsOf } from '@quantkit/onnx';
 import { storedCodes, weightTensors } from '@quantkit/quantize';
 
 /** Op types that only appear in quantized graphs. */
@@ -124,7 +124,8 @@ function quantkitOf(metadata: Record<string, string>): InspectReport['quantkit']
   let mode: string | null = null;
   try {
     const recipe: unknown = JSON.parse(metadata['quantkit.recipe'] ?? 'null');
-    const recorded = typeof recipe === 'object' && recipe !== null ? (recipe as { mode?: unknown }).mode : undefined;
+    const recorded =
+      typeof recipe === 'object' && recipe !== null ? (recipe as { mode?: unknown }).mode : undefined;
     if (typeof recorded === 'string') mode = recorded;
   } catch {
     // A recipe that is not JSON was not written by quantkit; the raw text still shows under metadata.
@@ -142,7 +143,9 @@ function weightOf(graph: Graph, node: Node): InspectWeightOp {
   for (let step = 0; step < 8; step++) {
     // Codes quantkit packed several to a byte are unpacked by integer ops; storedCodes reads them back.
     const stored =
-      graph.initializers.get(name) ?? graph.getConstant(name) ?? (via === 'dequantize' ? storedCodes(graph, name) : undefined);
+      graph.initializers.get(name) ??
+      graph.getConstant(name) ??
+      (via === 'dequantize' ? storedCodes(graph, name) : undefined);
     if (stored !== undefined) {
       const packedBits = 'packedBits' in stored ? (stored.packedBits as number | undefined) : undefined;
       const bits = node.opType === 'MatMulNBits' ? nBits(node) : (packedBits ?? dtypeInfo(stored.dtype).bits);
@@ -175,8 +178,7 @@ function weightOf(graph: Graph, node: Node): InspectWeightOp {
 
 // MatMulNBits stores its codes packed in uint8; the code width is the `bits` attribute (4 by default).
 function nBits(node: Node): number {
-  const bits = node.attributes.get('bits');
-  return bits?.type === 'int' ? bits.value : 4;
+  return intAttribute(node, 'bits', 4);
 }
 
 /** Every node of a graph and of the If/Loop/Scan bodies inside it. */

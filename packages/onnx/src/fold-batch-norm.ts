@@ -1,17 +1,7 @@
 import type { Tensor } from '@quantkit/core';
+import { floatAttribute, intAttribute } from './attributes.js';
 import { isDefaultDomain } from './domain.js';
 import { type Graph, type Node, isConstantNode } from './graph.js';
-
-
-function intAttribute(node: Node, name: string, fallback: number): number {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'int' ? attribute.value : fallback;
-}
-
-function floatAttribute(node: Node, name: string, fallback: number): number {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'float' ? attribute.value : fallback;
-}
 
 function float32Constant(graph: Graph, name: string | undefined): Float32Array | undefined {
   if (!name) return undefined;

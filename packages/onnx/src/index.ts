@@ -1,3 +1,10 @@
+export {
+  floatAttribute,
+  floatsAttribute,
+  intAttribute,
+  intsAttribute,
+  stringAttribute,
+} from './attributes.js';
 export { exposeOutputs } from './expose-outputs.js';
 export { foldBatchNorm } from './fold-batch-norm.js';
 export {

@@ -1,3 +1,4 @@
+import { floatAttribute, intAttribute } from '@quantkit/onnx';
 import {
   type QuantizedTensor,
   type QuantizerPlugin,
@@ -43,11 +44,6 @@ export function requireLinearCodes(
   return quantized;
 }
 
-function floatAttribute(node: Node, name: string, fallback: number): number {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'float' ? attribute.value : fallback;
-}
-
 /**
  * MatMul and Gemm become com.microsoft DynamicQuantizeMatMul: the activation is quantized to uint8 at run time,
  * the weight is int8 per column, and onnxruntime runs the u8 x s8 product in one kernel.
@@ -65,7 +61,7 @@ function emitMatMul(
   const { graph } = emitter;
   const { node } = use;
   const isGemm = node.opType === 'Gemm';
-  const transB = isGemm && node.attributes.get('transB')?.value === 1;
+  const transB = isGemm && intAttribute(node, 'transB', 0) === 1;
   const weight = transB ? transpose2d(use.tensor) : use.tensor;
   const axis = use.axis === undefined ? undefined : weight.shape.length - 1;
   const options = weightOptions(recipe, { ...use, tensor: weight, axis });

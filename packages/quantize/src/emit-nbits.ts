@@ -1,3 +1,4 @@
+import { floatAttribute, intAttribute } from '@quantkit/onnx';
 import { type QuantizerPlugin, type Tensor, QuantError, createTensor, paramShape } from '@quantkit/core';
 import type { Attribute, Node } from '@quantkit/onnx';
 import { MS_DOMAIN, type QdqEmitter } from './emitter.js';
@@ -10,11 +11,6 @@ function transpose2d(tensor: Tensor<'float32'>): Tensor<'float32'> {
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c]!;
   return createTensor('float32', [cols, rows], out);
-}
-
-function floatAttribute(node: Node, name: string, fallback: number): number {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'float' ? attribute.value : fallback;
 }
 
 /**
@@ -73,7 +69,7 @@ export function emitMatMulNBits(
   const { graph } = emitter;
   const { node } = use;
   const isGemm = node.opType === 'Gemm';
-  const weight = isGemm && node.attributes.get('transB')?.value === 1 ? transpose2d(use.tensor) : use.tensor;
+  const weight = isGemm && intAttribute(node, 'transB', 0) === 1 ? transpose2d(use.tensor) : use.tensor;
   const [k, n] = weight.shape as [number, number];
   const blockSize = recipe.blockSize!;
   const symmetric = use.override?.symmetric ?? recipe.symmetric;

@@ -1,5 +1,5 @@
 import type { DType } from '@quantkit/core';
-import { type Graph, type Node, subgraphsOf } from '@quantkit/onnx';
+import { type Graph, type Node, intAttribute, subgraphsOf } from '@quantkit/onnx';
 
 // ONNX TensorProto.DataType numbers for Cast's `to` attribute; only the ones a float model routes through.
 const castTargets: Record<number, DType> = {
@@ -31,11 +31,6 @@ const alwaysBool = new Set([
   'IsInf',
 ]);
 
-function attributeInt(node: Node, name: string): number | undefined {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'int' ? attribute.value : undefined;
-}
-
 /** The element types of a subgraph's outputs, inferred with the enclosing graph's types in scope. */
 function bodyOutputTypes(body: Graph, outer: ReadonlyMap<string, DType>): (DType | undefined)[] {
   const types = inferDTypes(body, outer);
@@ -62,7 +57,7 @@ function outputDTypes(
   if (alwaysBool.has(opType)) return ['bool'];
   switch (opType) {
     case 'Cast': {
-      const to = attributeInt(node, 'to');
+      const to = intAttribute(node, 'to');
       return [to === undefined ? undefined : castTargets[to]];
     }
     case 'Constant': {

@@ -1,5 +1,13 @@
 import { type DType, type Granularity, QuantError, type Tensor } from '@quantkit/core';
-import { type Graph, type Node, isDefaultDomain, subgraphsOf } from '@quantkit/onnx';
+import {
+  type Graph,
+  type Node,
+  floatAttribute,
+  intAttribute,
+  isDefaultDomain,
+  stringAttribute,
+  subgraphsOf,
+} from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
 import { inferDTypes } from './infer-dtypes.js';
 import { STATIC_OPS, WEIGHT_ONLY_OPS, positiveOnlySlots, weightSlot, weightSlots } from './op-roles.js';
@@ -64,11 +72,6 @@ interface PlanContext {
   readonly opset: number;
   readonly dtypes: Map<string, DType>;
   readonly overrides: OverrideLookup;
-}
-
-function intAttribute(node: Node, name: string, fallback: number): number {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'int' ? attribute.value : fallback;
 }
 
 function floatConstant(graph: Graph, name: string | undefined): Tensor<'float32'> | undefined {
@@ -164,8 +167,8 @@ function minimumOpsetBlocker(context: PlanContext): string | undefined {
 function isClampAtZero(graph: Graph, node: Node): boolean {
   if (node.opType === 'Relu') return true;
   if (node.opType !== 'Clip') return false;
-  const minAttribute = node.attributes.get('min');
-  if (minAttribute?.type === 'float') return minAttribute.value === 0;
+  const minAttribute = floatAttribute(node, 'min');
+  if (minAttribute !== undefined) return minAttribute === 0;
   const min = floatConstant(graph, node.inputs[1]);
   return min !== undefined && min.data.length === 1 && min.data[0] === 0;
 }
@@ -351,7 +354,7 @@ function planFor(
     // A compute op read only by ops that need positive values keeps a float output (MatMul -> Log).
     if (onlyGuarded(fusedInto.get(node) ?? node) === undefined) addActivation(output);
     if (role.shareParams && node.opType !== 'Resize') sharedParams.set(output, node.inputs[0]!);
-    if (node.opType === 'Resize' && (node.attributes.get('mode')?.value ?? 'nearest') !== 'cubic') {
+    if (node.opType === 'Resize' && stringAttribute(node, 'mode', 'nearest') !== 'cubic') {
       sharedParams.set(output, node.inputs[0]!);
     }
     const bias = plannedBias(graph, node, constants);

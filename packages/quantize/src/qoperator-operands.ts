@@ -1,3 +1,4 @@
+import { intAttribute } from '@quantkit/onnx';
 import type { DType, Tensor } from '@quantkit/core';
 import type { Graph, Node } from '@quantkit/onnx';
 
@@ -34,11 +35,6 @@ export function isQdqNode(node: Node, opType: 'QuantizeLinear' | 'DequantizeLine
 
 export function isInt8(dtype: DType): dtype is Int8Type {
   return dtype === 'int8' || dtype === 'uint8';
-}
-
-function intAttribute(node: Node, name: string): number | undefined {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'int' ? attribute.value : undefined;
 }
 
 function numbers(tensor: Tensor): number[] {

@@ -1,3 +1,4 @@
+import { floatAttribute, intAttribute, intsAttribute, stringAttribute } from '@quantkit/onnx';
 // One rule per float op: how a DequantizeLinear -> op -> QuantizeLinear group becomes a QLinear op. Input orders
 // and attribute names follow the ONNX operator spec (QLinearConv-10, QLinearMatMul-10, MatMulInteger-10) and
 // onnxruntime's contrib schemas (onnxruntime/core/graph/contrib_ops/quantization_defs.cc and
@@ -38,16 +39,6 @@ export type Rule = (context: RuleContext, node: Node) => Rewrite | string;
 
 /** Relative tolerance for "bias scale = input scale x weight scale": both sides are float32 products. */
 const SCALE_TOLERANCE = 1e-5;
-
-function intAttribute(node: Node, name: string, fallback: number): number {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'int' ? attribute.value : fallback;
-}
-
-function floatAttribute(node: Node, name: string, fallback: number): number {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'float' ? attribute.value : fallback;
-}
 
 function makeNode(
   template: Node,
@@ -375,8 +366,7 @@ function copyAttributes(node: Node, names: readonly string[]): Map<string, Attri
 }
 
 const averagePool = unary('QLinearAveragePool', (node) => {
-  const dilations = node.attributes.get('dilations');
-  if (dilations?.type === 'ints' && dilations.value.some((d) => d !== 1)) {
+  if (intsAttribute(node, 'dilations')?.some((d) => d !== 1)) {
     return 'AveragePool with dilations has no QLinearAveragePool form';
   }
   const attributes = copyAttributes(node, [
@@ -414,8 +404,8 @@ const concat: Rule = ({ graph }, node) => {
   if (typeof y === 'string') return y;
   const mixed = sameType([...inputs, y], 'inputs and output');
   if (mixed !== undefined) return mixed;
-  const axis = node.attributes.get('axis');
-  if (axis?.type !== 'int') return 'Concat has no axis attribute';
+  const axis = intAttribute(node, 'axis');
+  if (axis === undefined) return 'Concat has no axis attribute';
   // QLinearConcat: Y_scale, Y_zero_point, then (tensor, scale, zero point) for each input.
   return {
     to: 'QLinearConcat',
@@ -427,7 +417,7 @@ const concat: Rule = ({ graph }, node) => {
         MS_DOMAIN,
         [y.scale, y.zeroPoint, ...inputs.flatMap(operand)],
         [y.codes],
-        new Map([['axis', axis]]),
+        new Map([['axis', { type: 'int', value: axis }]]),
       ),
     ],
     initializers: [],
@@ -468,11 +458,6 @@ function onCodes(check?: (node: Node, context: RuleContext) => string | undefine
       initializers: [],
     };
   };
-}
-
-function stringAttribute(node: Node, name: string, fallback: string): string {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'string' ? attribute.value : fallback;
 }
 
 export const RULES: Readonly<Record<string, Rule>> = {

@@ -1,10 +1,15 @@
 import { QuantError, createTensor } from '@quantkit/core';
-import { type Graph, type Model, type Node, isDefaultDomain, numberToInt64, setOpsetVersion, subgraphsOf } from '@quantkit/onnx';
-
-function intsAttribute(node: Node, name: string): number[] | undefined {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'ints' ? attribute.value : undefined;
-}
+import {
+  type Graph,
+  type Model,
+  type Node,
+  intAttribute,
+  intsAttribute,
+  isDefaultDomain,
+  numberToInt64,
+  setOpsetVersion,
+  subgraphsOf,
+} from '@quantkit/onnx';
 
 /**
  * Moves an opset-9 model to opset 10, the first with QuantizeLinear/DequantizeLinear. onnxruntime fuses Q/DQ
@@ -56,11 +61,10 @@ export function upgradeOpset9To10(model: Model): void {
       node.inputs = inputs;
       graph.addNode(node);
     } else if (node.opType === 'TopK') {
-      const k = node.attributes.get('k');
       const name = graph.uniqueName(`${node.name || node.outputs[0]}_k`);
       graph.addInitializer(
         name,
-        createTensor('int64', [1], BigInt64Array.of(numberToInt64(k?.type === 'int' ? k.value : 1))),
+        createTensor('int64', [1], BigInt64Array.of(numberToInt64(intAttribute(node, 'k', 1)))),
       );
       node.attributes.delete('k');
       graph.removeNode(node);

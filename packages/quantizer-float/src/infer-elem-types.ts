@@ -1,20 +1,16 @@
 import type { DType } from '@quantkit/core';
 import {
-  isDefaultDomain,
   type Graph,
   type Node,
   constantNodeValue,
   dtypeFromOnnx,
+  intAttribute,
   isConstantNode,
+  isDefaultDomain,
   isSupportedOnnxDataType,
 } from '@quantkit/onnx';
 
 export { isDefaultDomain };
-
-function intAttribute(node: Node, name: string): number | undefined {
-  const attribute = node.attributes.get(name);
-  return attribute?.type === 'int' ? attribute.value : undefined;
-}
 
 /** The dtype an attribute holding a TensorProto.DataType number names, if quantkit models it. */
 function dtypeAttribute(node: Node, name: string): DType | undefined {

@@ -1,5 +1,5 @@
 import { QuantError, type Tensor, axisLayout, listChoices } from '@quantkit/core';
-import { type Model, type Node, createNode, opsetVersion } from '@quantkit/onnx';
+import { type Model, type Node, createNode, intAttribute, opsetVersion } from '@quantkit/onnx';
 import { float8Scale } from './float8-activation-params.js';
 import { FLOAT8_DTYPES, FLOAT8_FORMATS, type Float8Format, float32ToFloat8 } from './float32-to-float8.js';
 import { isDefaultDomain } from './infer-elem-types.js';
@@ -23,15 +23,13 @@ function channelAxis(node: Node, weight: Tensor): number | undefined {
     case 'MatMul':
       return rank - 1; // [..., K, N]
     case 'Gemm': {
-      const transB = node.attributes.get('transB');
-      return transB?.type === 'int' && transB.value !== 0 ? 0 : 1;
+      return intAttribute(node, 'transB', 0) !== 0 ? 0 : 1;
     }
     case 'Conv':
       return 0; // [M, C/group, kH, kW]
     default: {
       // ConvTranspose [C, M/group, kH, kW]: output channels are spread over groups, so only group 1 has one axis.
-      const group = node.attributes.get('group');
-      return group === undefined || (group.type === 'int' && group.value === 1) ? 1 : undefined;
+      return intAttribute(node, 'group', 1) === 1 ? 1 : undefined;
     }
   }
 }

@@ -6,6 +6,7 @@ import {
   type Node,
   describeNode,
   dtypeFromOnnx,
+  intAttribute,
   isDefaultDomain,
   isSupportedOnnxDataType,
 } from '@quantkit/onnx';
@@ -50,8 +51,8 @@ export function elementType(graph: Graph, name: string): DType | undefined {
   if (isQuantizeLinear(producer) && producer.outputs[0] === name) return codeType(graph, producer);
   if (producer.opType === 'DynamicQuantizeLinear' && producer.outputs[0] === name) return 'uint8';
   if (producer.opType === 'Cast') {
-    const to = producer.attributes.get('to');
-    if (to?.type === 'int' && isSupportedOnnxDataType(to.value)) return dtypeFromOnnx(to.value);
+    const to = intAttribute(producer, 'to');
+    if (to !== undefined && isSupportedOnnxDataType(to)) return dtypeFromOnnx(to);
   }
   return undefined;
 }
@@ -67,9 +68,9 @@ export function codeType(graph: Graph, node: Node): DType | undefined {
     if (dtype !== undefined) return dtype;
   }
   if (isQuantizeLinear(node)) {
-    const outputDtype = node.attributes.get('output_dtype');
-    if (outputDtype?.type === 'int' && outputDtype.value !== 0 && isSupportedOnnxDataType(outputDtype.value)) {
-      return dtypeFromOnnx(outputDtype.value);
+    const outputDtype = intAttribute(node, 'output_dtype', 0);
+    if (outputDtype !== 0 && isSupportedOnnxDataType(outputDtype)) {
+      return dtypeFromOnnx(outputDtype);
     }
     return zeroPoint === undefined ? 'uint8' : undefined;
   }
@@ -122,7 +123,10 @@ export function weightConsumers(graph: Graph, dequantize: Node): Node[] {
   if (output === undefined || output === '') return [];
   return graph
     .consumers(output)
-    .filter((consumer) => isOnnxDomain(consumer) && COMPUTE_OPS.has(consumer.opType) && consumer.inputs[1] === output);
+    .filter(
+      (consumer) =>
+        isOnnxDomain(consumer) && COMPUTE_OPS.has(consumer.opType) && consumer.inputs[1] === output,
+    );
 }
 
 /** 'QuantizeLinear/DequantizeLinear' nodes as the rule messages name them. */
