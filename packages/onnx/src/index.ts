@@ -50,6 +50,7 @@ export {
   validateModel,
 } from './model.js';
 export { isDefaultDomain } from './domain.js';
+export { inferElementTypes } from './infer-element-types.js';
 export {
   type AttributeInit,
   type CreateModelOptions,

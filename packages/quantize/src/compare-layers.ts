@@ -1,8 +1,7 @@
 import { checkSample, splitSampleBatches } from '@quantkit/calibration';
 import { type ExecutorPlugin, QuantError } from '@quantkit/core';
-import { type Model, encodeModel, exposeOutputs } from '@quantkit/onnx';
+import { type Model, encodeModel, exposeOutputs, inferElementTypes } from '@quantkit/onnx';
 import { feedInputs } from './calibrate.js';
-import { inferDTypes } from './infer-dtypes.js';
 import { type OutputMetrics, createMetricsAccumulator } from './metrics.js';
 import type { CalibrationSample, CalibrationSource } from './options.js';
 import type { Histogram } from './report.js';
@@ -143,7 +142,7 @@ export async function compareLayers(
  * every layer, since quantkit keeps each value's name through quantization.
  */
 export function commonValues(reference: Model, candidate: Model): string[] {
-  const dtypes = inferDTypes(reference.graph);
+  const dtypes = inferElementTypes(reference.graph);
   const referenceValues = new Set(reference.graph.nodes.flatMap((node) => node.outputs));
   const names: string[] = [];
   for (const node of candidate.graph.nodes) {

@@ -1,7 +1,6 @@
 import type { DType, Registry } from '@quantkit/core';
-import { type Graph, type Model, type Node, isDefaultDomain } from '@quantkit/onnx';
+import { type Graph, type Model, type Node, inferElementTypes, isDefaultDomain } from '@quantkit/onnx';
 import { calibrate } from './calibrate.js';
-import { inferDTypes } from './infer-dtypes.js';
 import type { QuantizeOptions } from './options.js';
 import type { QuantPlan } from './plan.js';
 import type { ScopedDecision } from './subgraphs.js';
@@ -29,7 +28,7 @@ function branchNodes(
       const attribute = node.attributes.get(label);
       if (attribute?.type !== 'graph') continue;
       const body = attribute.value;
-      const bodyTypes = inferDTypes(body, types);
+      const bodyTypes = inferElementTypes(body, types);
       const scope = `${path}${node.name}/${label}`;
       for (const inner of body.nodes) into.push({ node: inner, graph: body, scope, types: bodyTypes });
       branchNodes(body, bodyTypes, `${scope}/`, into);
@@ -72,7 +71,7 @@ export async function keepOverflowingNodesFp32(
   options: QuantizeOptions & Required<Pick<QuantizeOptions, 'executor' | 'calibrationData'>>,
 ): Promise<FloatRangeCheck> {
   const { graph } = model;
-  const dtypes = inferDTypes(graph);
+  const dtypes = inferElementTypes(graph);
   const converted = new Set(
     plan.decisions.filter((decision) => decision.quantized).map((decision) => decision.name),
   );

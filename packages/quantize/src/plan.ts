@@ -3,13 +3,13 @@ import {
   type Graph,
   type Node,
   floatAttribute,
+  inferElementTypes,
   intAttribute,
   isDefaultDomain,
   stringAttribute,
   subgraphsOf,
 } from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
-import { inferDTypes } from './infer-dtypes.js';
 import { STATIC_OPS, WEIGHT_ONLY_OPS, positiveOnlySlots, weightSlot, weightSlots } from './op-roles.js';
 import { floatBlocker } from './float-precision.js';
 import type { Recipe } from './options.js';
@@ -233,7 +233,13 @@ function planFor(
   outerTypes?: ReadonlyMap<string, DType>,
 ): QuantPlan {
   const overrides = createOverrideLookup(recipe.overrides);
-  const context: PlanContext = { graph, recipe, opset, dtypes: inferDTypes(graph, outerTypes), overrides };
+  const context: PlanContext = {
+    graph,
+    recipe,
+    opset,
+    dtypes: inferElementTypes(graph, outerTypes),
+    overrides,
+  };
   const excludePatterns = recipe.exclude.map(globToRegExp);
   const reasons = new Map<Node, string>();
   const excluded = (node: Node) => firstMatch(excludePatterns, recipe.exclude, node.name, node.opType);

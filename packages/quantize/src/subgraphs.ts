@@ -1,10 +1,9 @@
 import type { DType } from '@quantkit/core';
-import { type Graph, type Model, type Node, subgraphsOf } from '@quantkit/onnx';
+import { type Graph, type Model, type Node, inferElementTypes, subgraphsOf } from '@quantkit/onnx';
 import { emitDynamic } from './emit-dynamic.js';
 import type { QuantizerFor } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
 import { QdqEmitter } from './emitter.js';
-import { inferDTypes } from './infer-dtypes.js';
 import type { Recipe, WeightRange } from './options.js';
 import { type NodeDecision, planQuantization } from './plan.js';
 
@@ -58,7 +57,7 @@ export function quantizeSubgraphs(
         }
         body.reserveNames(namesIn(model.graph));
         const borrowed = borrowWeights(body, enclosing);
-        const bodyTypes = inferDTypes(body, types);
+        const bodyTypes = inferElementTypes(body, types);
         const plan = planQuantization(body, recipe, settings.opset, false, types);
         const emitter = new QdqEmitter({ ...model, graph: body }, settings.opset, {
           weightRange: settings.weightRange ?? 'minmax',
@@ -91,7 +90,7 @@ export function quantizeSubgraphs(
       }
     }
   };
-  visit(model.graph, [], inferDTypes(model.graph), '');
+  visit(model.graph, [], inferElementTypes(model.graph), '');
   return decisions;
 }
 

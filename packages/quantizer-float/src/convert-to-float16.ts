@@ -6,13 +6,15 @@ import {
   type Node,
   constantNodeValue,
   createNode,
+  inferElementTypes,
   isConstantNode,
+  isDefaultDomain,
   onnxFromDtype,
   opsetVersion,
   subgraphsOf,
 } from '@quantkit/onnx';
 import { float32ToBfloat16Bits } from './float32-to-bfloat16-bits.js';
-import { inferElemTypes, isDefaultDomain } from './infer-elem-types.js';
+
 import { toFloat16Bits } from './to-float16-bits.js';
 
 /**
@@ -163,7 +165,7 @@ function planConversion(
   { blockList, nodeBlockList }: Lists,
   outer: ReadonlyMap<string, DType>,
 ): Plan {
-  const types = inferElemTypes(graph, outer);
+  const types = inferElementTypes(graph, outer);
   const shapeDerived = shapeDerivedValues(graph);
   const customOps = new Set(FLOAT16_CUSTOM_OPS);
   const converted = new Set<Node>();

@@ -1,8 +1,14 @@
 import { QuantError, type Tensor, axisLayout, listChoices } from '@quantkit/core';
-import { type Model, type Node, createNode, intAttribute, opsetVersion } from '@quantkit/onnx';
+import {
+  type Model,
+  type Node,
+  createNode,
+  intAttribute,
+  isDefaultDomain,
+  opsetVersion,
+} from '@quantkit/onnx';
 import { float8Scale } from './float8-activation-params.js';
 import { FLOAT8_DTYPES, FLOAT8_FORMATS, type Float8Format, float32ToFloat8 } from './float32-to-float8.js';
-import { isDefaultDomain } from './infer-elem-types.js';
 
 /** Operators whose weight (input 1) {@link quantizeWeightsFloat8} can quantize. */
 export const FLOAT8_WEIGHT_OPS: readonly string[] = ['MatMul', 'Gemm', 'Conv', 'ConvTranspose'];

@@ -1,8 +1,9 @@
-import { Graph, createModel, createNode } from '@quantkit/onnx';
+import { createModel, createNode } from './model-builder.js';
+import { Graph } from './graph.js';
 import { describe, expect, it } from 'vitest';
-import { inferElemTypes } from './infer-elem-types.js';
+import { inferElementTypes } from './infer-element-types.js';
 
-describe('inferElemTypes', () => {
+describe('inferElementTypes', () => {
   it('follows the operators type rules, declarations first', () => {
     const body = new Graph({
       name: 'body',
@@ -40,7 +41,7 @@ describe('inferElemTypes', () => {
       extraOpsets: [{ domain: 'example', version: 1 }],
     });
     model.graph.addNode(createNode({ opType: 'Relu', inputs: ['custom'], outputs: ['after_custom'] }));
-    const types = inferElemTypes(model.graph);
+    const types = inferElementTypes(model.graph);
     expect(Object.fromEntries(types)).toEqual({
       x: 'float32',
       flag: 'bool',
@@ -59,5 +60,54 @@ describe('inferElemTypes', () => {
       branch: 'float16',
       y: 'float32',
     });
+  });
+
+  it('infers through If, Loop and Scan bodies whose outputs are not declared', () => {
+    // The branch computes Shape -> Cast(float) from an outer value; its output declares no type.
+    const branch = new Graph({
+      name: 'branch',
+      nodes: [
+        createNode({ opType: 'Shape', inputs: ['x'], outputs: ['s'] }),
+        createNode({ opType: 'Cast', inputs: ['s'], outputs: ['f'], attributes: { to: 1 } }),
+      ],
+      outputs: [{ name: 'f' }, { name: 's' }],
+    });
+    const loopBody = new Graph({
+      name: 'loop_body',
+      inputs: [{ name: 'i', dtype: 'int64' }, { name: 'cond_in', dtype: 'bool' }, { name: 'acc' }],
+      nodes: [
+        createNode({ opType: 'Identity', inputs: ['cond_in'], outputs: ['cond_out'] }),
+        createNode({ opType: 'Add', inputs: ['x', 'x'], outputs: ['acc_out'] }),
+      ],
+      outputs: [{ name: 'cond_out' }, { name: 'acc_out' }],
+    });
+    const model = createModel({
+      opset: 17,
+      inputs: [
+        ['x', 'float16', [2]],
+        ['flag', 'bool', []],
+      ],
+      outputs: [['y', 'float16', [2]]],
+      initializers: { trips: { dtype: 'int64', shape: [], data: BigInt64Array.of(2n) } },
+      nodes: [
+        {
+          opType: 'If',
+          inputs: ['flag'],
+          outputs: ['branch_f', 'branch_s'],
+          attributes: { then_branch: branch, else_branch: branch },
+        },
+        {
+          opType: 'Loop',
+          inputs: ['trips', 'flag', 'x'],
+          outputs: ['looped'],
+          attributes: { body: loopBody },
+        },
+        { opType: 'Identity', inputs: ['x'], outputs: ['y'] },
+      ],
+    });
+    const types = inferElementTypes(model.graph);
+    expect(types.get('branch_f')).toBe('float32');
+    expect(types.get('branch_s')).toBe('int64');
+    expect(types.get('looped')).toBe('float16');
   });
 });

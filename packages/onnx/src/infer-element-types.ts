@@ -1,16 +1,8 @@
 import type { DType } from '@quantkit/core';
-import {
-  type Graph,
-  type Node,
-  constantNodeValue,
-  dtypeFromOnnx,
-  intAttribute,
-  isConstantNode,
-  isDefaultDomain,
-  isSupportedOnnxDataType,
-} from '@quantkit/onnx';
-
-export { isDefaultDomain };
+import { intAttribute } from './attributes.js';
+import { isDefaultDomain } from './domain.js';
+import { type Graph, type Node, constantNodeValue, isConstantNode } from './graph.js';
+import { dtypeFromOnnx, isSupportedOnnxDataType } from './tensor-proto.js';
 
 /** The dtype an attribute holding a TensorProto.DataType number names, if quantkit models it. */
 function dtypeAttribute(node: Node, name: string): DType | undefined {
@@ -50,11 +42,31 @@ const NON_TENSOR_OPS = new Set([
 /** Ops whose second output holds int64 indices while the first follows the data type. */
 const INDEX_SECOND_OUTPUT_OPS = new Set(['TopK', 'MaxPool']);
 
+/** Custom-domain operators whose outputs follow the type of their first input, keyed `domain:opType`. */
+const FIRST_INPUT_CUSTOM_OPS = new Set(['com.microsoft:MatMulNBits']);
+/** Custom-domain operators with fixed output types (quantkit's own dynamic and integer forms). */
+const FIXED_CUSTOM_OPS: Readonly<Record<string, readonly DType[]>> = {
+  'com.microsoft:DynamicQuantizeMatMul': ['float32'],
+  'com.microsoft:MatMulIntegerToFloat': ['float32'],
+};
+
+/**
+ * The element types of a body's outputs: declared, or else inferred with the enclosing graphs' types in scope.
+ */
+function bodyOutputTypes(body: Graph, scope: ReadonlyMap<string, DType>): (DType | undefined)[] {
+  const inner = inferElementTypes(body, scope);
+  return body.outputs.map((output) => output.dtype ?? inner.get(output.name));
+}
+
 /**
  * Element types of the outputs of a default-domain node, from the operator's type rules; undefined where the rule
- * is not known. `typeOf` gives the types of its inputs.
+ * is not known. `typeOf` gives the types of its inputs, `scope` every type known so far (for bodies).
  */
-function outputTypes(node: Node, typeOf: (name: string) => DType | undefined): (DType | undefined)[] {
+function outputTypes(
+  node: Node,
+  typeOf: (name: string) => DType | undefined,
+  scope: ReadonlyMap<string, DType>,
+): (DType | undefined)[] {
   const input = (i: number): DType | undefined => {
     const name = node.inputs[i];
     return name === undefined || name === '' ? undefined : typeOf(name);
@@ -91,29 +103,35 @@ function outputTypes(node: Node, typeOf: (name: string) => DType | undefined): (
     case 'Unique':
       return node.outputs.map((_, i) => (i === 0 ? input(0) : 'int64'));
     case 'DequantizeLinear':
-      return all(input(1));
+      // float32 unless the scale says otherwise (fp16 scales at opset 19+).
+      return all(input(1) ?? 'float32');
     case 'QuantizeLinear':
       return all(
         input(2) ?? (node.attributes.has('output_dtype') ? dtypeAttribute(node, 'output_dtype') : 'uint8'),
       );
     case 'DynamicQuantizeLinear':
       return ['uint8', 'float32', 'uint8'];
+    case 'MatMulInteger':
+    case 'ConvInteger':
+      return all('int32');
     case 'Where':
       return all(input(1));
     case 'OneHot':
       return all(input(2));
     case 'If': {
+      // Both branches produce the outputs; the then branch says which types.
       const branch = graphAttribute(node, 'then_branch');
-      return node.outputs.map((_, i) => branch?.outputs[i]?.dtype);
+      return branch === undefined ? all(undefined) : bodyOutputTypes(branch, scope);
     }
     case 'Loop': {
-      // Body outputs are (condition, loop-carried..., scan outputs...), the node's outputs skip the condition.
+      // Body outputs are (condition, loop-carried..., scan outputs...); the node's outputs skip the condition.
       const body = graphAttribute(node, 'body');
-      return node.outputs.map((_, i) => body?.outputs[i + 1]?.dtype);
+      return body === undefined ? all(undefined) : bodyOutputTypes(body, scope).slice(1);
     }
     case 'Scan': {
+      // State outputs, then scan outputs, as the body's.
       const body = graphAttribute(node, 'body');
-      return node.outputs.map((_, i) => body?.outputs[i]?.dtype);
+      return body === undefined ? all(undefined) : bodyOutputTypes(body, scope);
     }
     default: {
       // Most operators have one type variable T shared by the first input and the outputs.
@@ -123,16 +141,21 @@ function outputTypes(node: Node, typeOf: (name: string) => DType | undefined): (
   }
 }
 
-/** Custom-domain operators whose outputs follow the type of their first input, keyed `domain:opType`. */
-const FIRST_INPUT_CUSTOM_OPS = new Set(['com.microsoft:MatMulNBits']);
-
 /**
- * Element type of every value of `graph` (not of its subgraphs) that can be known: graph inputs, initializers and
- * value_info declarations, then node outputs by the operators' type rules, in node order (sort the graph first).
- * Declarations win over inference. Values of unknown type are absent from the map. For a subgraph, `outer` holds the
- * types of the enclosing graphs' values it may read.
+ * Element type of every value of `graph` (not of values inside its subgraphs) that can be known without running
+ * it: graph inputs, initializers and value_info declarations, then node outputs by the operators' type rules, in
+ * node order (sort the graph first); If, Loop and Scan take their bodies' output types, inferred inside the body
+ * where not declared. Declarations win over inference. Values of unknown type (a custom operator's outputs) are
+ * absent from the map. For a subgraph, `outer` holds the types of the enclosing graphs' values it may read.
+ *
+ * The planner needs this because shape arithmetic (Shape -> Gather -> Concat -> Reshape) runs through the same op
+ * types as float data, and int64 tensors must never get float Q/DQ; the fp16 converter, to cast only float values.
+ *
+ * @example
+ * const types = inferElementTypes(model.graph);
+ * types.get('shape_out'); // 'int64'
  */
-export function inferElemTypes(
+export function inferElementTypes(
   graph: Graph,
   outer: ReadonlyMap<string, DType> = new Map(),
 ): Map<string, DType> {
@@ -146,12 +169,13 @@ export function inferElemTypes(
   for (const [name, tensor] of graph.initializers) if (!types.has(name)) types.set(name, tensor.dtype);
   const typeOf = (name: string): DType | undefined => types.get(name) ?? declared.get(name);
   for (const node of graph.nodes) {
-    let inferred: (DType | undefined)[];
-    if (isDefaultDomain(node.domain)) inferred = outputTypes(node, typeOf);
-    else if (FIRST_INPUT_CUSTOM_OPS.has(`${node.domain}:${node.opType}`)) {
+    const key = `${node.domain}:${node.opType}`;
+    let inferred: readonly (DType | undefined)[];
+    if (isDefaultDomain(node.domain)) inferred = outputTypes(node, typeOf, types);
+    else if (FIRST_INPUT_CUSTOM_OPS.has(key)) {
       const first = node.inputs[0];
       inferred = node.outputs.map(() => (first ? typeOf(first) : undefined));
-    } else inferred = [];
+    } else inferred = FIXED_CUSTOM_OPS[key] ?? [];
     node.outputs.forEach((output, i) => {
       if (output === '') return;
       const dtype = declared.get(output) ?? inferred[i];
