@@ -1,31 +1,24 @@
 import { type DType, dtypeInfo, sizeOf } from '@quantkit/core';
-import { type Graph, type Model, type Node, type ValueInfo, intAttribute, subgraphsOf } from '@quantkit/onnx';
+import {
+  BUILTIN_OPS,
+  type Graph,
+  type Model,
+  type Node,
+  type ValueInfo,
+  intAttribute,
+  subgraphsOf,
+} from '@quantkit/onnx';
 import { storedCodes, weightTensors } from '@quantkit/quantize';
 
-/** Op types that only appear in quantized graphs. */
-const QUANTIZED_OP =
-  /^(QuantizeLinear|DequantizeLinear|QLinear.*|MatMulInteger|ConvInteger|DynamicQuantize.*|MatMulNBits)$/;
+/** True for ops that only appear in quantized graphs (Q/DQ pairs, QOperator ops, integer and n-bit MatMuls). */
+export function isQuantizedOp(node: Pick<Node, 'opType' | 'domain'>): boolean {
+  return BUILTIN_OPS.get(node.opType, node.domain)?.quantizedForm === true;
+}
 
-/** Ops whose weight precision `inspect` reports, and which input holds the weight. */
-const WEIGHT_INPUT: Readonly<Record<string, number>> = {
-  Conv: 1,
-  ConvTranspose: 1,
-  Gemm: 1,
-  MatMul: 1,
-  ConvInteger: 1,
-  MatMulInteger: 1,
-  DynamicQuantizeMatMul: 1,
-  MatMulNBits: 1,
-  QLinearConv: 3,
-  QLinearMatMul: 3,
-};
-
-/** Ops that pass a weight through unchanged in value precision; a QDQ weight may be transposed or reshaped. */
-const PASS_THROUGH = new Set(['Identity', 'Transpose', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
-
-/** True for op types that only appear in quantized graphs (QDQ pairs, QOperator ops, integer and n-bit MatMuls). */
-export function isQuantizedOp(opType: string): boolean {
-  return QUANTIZED_OP.test(opType);
+/** Ops that only move or reshape a value: a weight read through them is still that weight. */
+function isLayoutOp(node: Node): boolean {
+  const descriptor = BUILTIN_OPS.of(node);
+  return descriptor?.movesData === true && descriptor.sharesParams?.(node) === true;
 }
 
 export interface InspectValue {
@@ -135,7 +128,7 @@ function quantkitOf(metadata: Record<string, string>): InspectReport['quantkit']
 }
 
 function weightOf(graph: Graph, node: Node): InspectWeightOp {
-  const index = WEIGHT_INPUT[node.opType] ?? 1;
+  const index = BUILTIN_OPS.of(node)?.weight?.slots[0] ?? 1;
   let name = node.inputs[index] ?? '';
   let via: InspectWeightOp['via'] = 'initializer';
   // Follow DequantizeLinear and layout-only ops back to the stored tensor; a few steps suffice for real graphs and
@@ -162,7 +155,7 @@ function weightOf(graph: Graph, node: Node): InspectWeightOp {
     const producer = graph.producer(name);
     if (producer === undefined) break;
     if (producer.opType === 'DequantizeLinear') via = 'dequantize';
-    else if (!PASS_THROUGH.has(producer.opType)) break;
+    else if (!isLayoutOp(producer)) break;
     name = producer.inputs[0] ?? '';
   }
   return {
@@ -208,7 +201,7 @@ export function inspectModel(model: Model): InspectReport {
       opType: node.opType,
       domain,
       count: (previous?.count ?? 0) + 1,
-      quantized: isQuantizedOp(node.opType),
+      quantized: isQuantizedOp(node),
     });
   }
   const ops = [...counts.values()].sort((a, b) => b.count - a.count || a.opType.localeCompare(b.opType));
@@ -232,7 +225,7 @@ export function inspectModel(model: Model): InspectReport {
     inputs: graph.inputs.filter((input) => !graph.initializers.has(input.name)).map(describeValue),
     outputs: graph.outputs.map(describeValue),
     nodeCount: graph.nodes.length,
-    quantizedNodeCount: graph.nodes.filter((node) => isQuantizedOp(node.opType)).length,
+    quantizedNodeCount: graph.nodes.filter((node) => isQuantizedOp(node)).length,
     ops,
     initializers,
     weightBytes,
@@ -241,7 +234,7 @@ export function inspectModel(model: Model): InspectReport {
     provenance: provenanceOf(metadata),
     quantkit: quantkitOf(metadata),
     weightOps: graph.nodes
-      .filter((node) => WEIGHT_INPUT[node.opType] !== undefined)
+      .filter((node) => BUILTIN_OPS.of(node)?.weight !== undefined)
       .map((node) => weightOf(graph, node)),
   };
 }

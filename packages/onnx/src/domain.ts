@@ -5,3 +5,8 @@
 export function isDefaultDomain(domain: string): boolean {
   return domain === '' || domain === 'ai.onnx';
 }
+
+/** The domain as quantkit keys it: '' for the default ONNX domain however it is spelled, else unchanged. */
+export function normalizeDomain(domain: string): string {
+  return isDefaultDomain(domain) ? '' : domain;
+}

@@ -49,7 +49,9 @@ export {
   setOpsetVersion,
   validateModel,
 } from './model.js';
-export { isDefaultDomain } from './domain.js';
+export { isDefaultDomain, normalizeDomain } from './domain.js';
+export { BUILTIN_OP_DESCRIPTORS, type DataInputs, type OpDescriptor } from './op-descriptors.js';
+export { BUILTIN_OPS, type OpRegistry, createOpRegistry, weightChannelAxis } from './op-registry.js';
 export { inferElementTypes } from './infer-element-types.js';
 export {
   type AttributeInit,

@@ -6,7 +6,7 @@ import {
   graphFromProto,
   graphToProto,
 } from './graph-proto.js';
-import { isDefaultDomain } from './domain.js';
+import { normalizeDomain } from './domain.js';
 import { int64ToNumber, int64ToWire } from './int64.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
 import { type ExternalDataLoader, describe } from './tensor-proto.js';
@@ -50,10 +50,6 @@ export interface EncodeModelOptions {
 /** Protobuf messages cannot exceed 2 GiB; bigger models need external data. */
 const MAX_PROTO_BYTES = 2 ** 31 - 1;
 const MAX_IR_VERSION = 100;
-
-function normalizeDomain(domain: string): string {
-  return isDefaultDomain(domain) ? '' : domain;
-}
 
 /**
  * The opset version the model imports for `domain` ('' or 'ai.onnx' for the default ONNX domain).

@@ -31,6 +31,9 @@ export function applyFloatPrecision(model: Model, recipe: Recipe, keepFp32: read
     return quantizeWeightsFloat8(model, {
       format: precision === 'fp8-e4m3fn' ? 'e4m3fn' : 'e5m2',
       perChannel: recipe.granularity !== 'tensor',
+      // The plan decides: every op whose fp8 form it planned, except the nodes it keeps float.
+      ops: FLOAT8_WEIGHT_OPS,
+      keepNodes: keepFp32,
     });
   }
   return convertToFloat16(model, {

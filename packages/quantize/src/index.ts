@@ -48,7 +48,7 @@ export {
 } from './overrides.js';
 export { PROVENANCE_KEYS } from './provenance.js';
 export type { ActivationRange, Histogram, LayerReport, QuantizeReport, WeightError } from './report.js';
-export { QUANTIZATION_OPS, type QuantizeResult, quantizeModel } from './quantize-model.js';
+export { type QuantizeResult, quantizeModel } from './quantize-model.js';
 export {
   type QOperatorConversion,
   type QOperatorKept,

@@ -1,16 +1,15 @@
 import { type DType, type Granularity, QuantError, type Tensor } from '@quantkit/core';
 import {
+  BUILTIN_OPS,
   type Graph,
   type Node,
   floatAttribute,
   inferElementTypes,
   intAttribute,
-  isDefaultDomain,
-  stringAttribute,
   subgraphsOf,
+  weightChannelAxis,
 } from '@quantkit/onnx';
 import { firstMatch, globToRegExp } from './glob.js';
-import { STATIC_OPS, WEIGHT_ONLY_OPS, positiveOnlySlots, weightSlot, weightSlots } from './op-roles.js';
 import { floatBlocker } from './float-precision.js';
 import type { Recipe } from './options.js';
 import { type NodeOverride, type OverrideLookup, createOverrideLookup } from './overrides.js';
@@ -86,26 +85,7 @@ function floatConstant(graph: Graph, name: string | undefined): Tensor<'float32'
  */
 export function weightAxis(node: Node, weight: Tensor, granularity: Granularity): number | undefined {
   if (granularity === 'tensor') return undefined;
-  switch (node.opType) {
-    case 'Conv':
-      return 0;
-    case 'ConvTranspose':
-      return intAttribute(node, 'group', 1) === 1 ? 1 : undefined;
-    case 'Gemm':
-      return intAttribute(node, 'transB', 0) === 1 ? 0 : 1;
-    case 'MatMul':
-      return weight.shape.length >= 2 ? weight.shape.length - 1 : undefined;
-    case 'Gather':
-      return weight.shape.length >= 2 ? 0 : undefined;
-    case 'LSTM':
-    case 'GRU':
-    case 'RNN':
-      // [directions, gates x hidden, input or hidden]: one scale per gate row; a 2-D source that Slice/Concat/
-      // Unsqueeze reorder into that shape has its gate rows on axis 0.
-      return weight.shape.length === 3 ? 1 : weight.shape.length === 2 ? 0 : undefined;
-    default:
-      return undefined;
-  }
+  return weightChannelAxis(BUILTIN_OPS.of(node), node, weight.shape);
 }
 
 function dataSlots(node: Node, dataInputs: readonly number[] | 'all'): number[] {
@@ -115,9 +95,8 @@ function dataSlots(node: Node, dataInputs: readonly number[] | 'all'): number[] 
 
 /** Why a node cannot be quantized in static mode, or undefined when it can. */
 function staticBlocker(context: PlanContext, node: Node): string | undefined {
-  const role = STATIC_OPS[node.opType];
-  if (role === undefined || !isDefaultDomain(node.domain))
-    return `${node.opType} has no quantized form; it stays float`;
+  const role = BUILTIN_OPS.of(node);
+  if (role?.staticRole === undefined) return `${node.opType} has no quantized form; it stays float`;
   const { quantizedOps, target } = context.recipe;
   if (quantizedOps.length > 0 && !quantizedOps.includes(node.opType)) {
     return `${node.opType} does not run quantized on target "${target}"`;
@@ -126,13 +105,13 @@ function staticBlocker(context: PlanContext, node: Node): string | undefined {
   for (const slot of dataSlots(node, role.dataInputs)) {
     const input = node.inputs[slot]!;
     const dtype = dtypes.get(input);
-    if (dtype === undefined && role.role === 'passthrough')
+    if (dtype === undefined && role.staticRole === 'passthrough')
       return `element type of input "${input}" is unknown`;
     if (dtype !== undefined && dtype !== 'float32') return `input "${input}" is ${dtype}, not float32`;
   }
   const output = node.outputs[0];
   if (output === undefined || output === '') return 'it has no output';
-  if (role.role === 'passthrough' && dtypes.get(output) !== 'float32') {
+  if (role.staticRole === 'passthrough' && dtypes.get(output) !== 'float32') {
     return `element type of output "${output}" is not known to be float32`;
   }
   if (node.outputs.slice(1).some((extra) => extra !== '' && graph.consumers(extra).length > 0)) {
@@ -283,10 +262,10 @@ function planFor(
       node,
       (n) =>
         staticBlocker(context, n) ??
-        (STATIC_OPS[n.opType]?.role === 'passthrough' ? onlyGuarded(n) : undefined),
+        (BUILTIN_OPS.of(n)?.staticRole === 'passthrough' ? onlyGuarded(n) : undefined),
     );
     if (blocker !== undefined) reasons.set(node, blocker);
-    else if (STATIC_OPS[node.opType]!.role === 'compute') quantized.add(node);
+    else if (BUILTIN_OPS.of(node)!.staticRole === 'compute') quantized.add(node);
     else candidates.push(node);
   }
   const touchesRegion = (node: Node) =>
@@ -316,7 +295,11 @@ function planFor(
     if (overrides.tensor(node.outputs[0]!)?.symmetric ?? recipe.activationSymmetric) continue;
     const input = node.inputs[0]!;
     const producer = graph.producer(input);
-    if (producer === undefined || !quantized.has(producer) || STATIC_OPS[producer.opType]?.role !== 'compute')
+    if (
+      producer === undefined ||
+      !quantized.has(producer) ||
+      BUILTIN_OPS.of(producer)?.staticRole !== 'compute'
+    )
       continue;
     if (graph.consumers(input).length !== 1 || graph.outputs.some((output) => output.name === input))
       continue;
@@ -343,14 +326,14 @@ function planFor(
 
   for (const node of graph.nodes) {
     if (!quantized.has(node) || fused.has(node)) continue;
-    const role = STATIC_OPS[node.opType]!;
+    const role = BUILTIN_OPS.of(node)!;
     for (const slot of dataSlots(node, role.dataInputs)) {
       const input = node.inputs[slot]!;
       const constant = floatConstant(graph, input);
       if (constant === undefined) {
         // An input a fused Relu produced keeps its name: the producer before the Relu writes it after fusion.
         addActivation(input);
-      } else if (role.role === 'compute' && slot === weightSlot(node.opType)) {
+      } else if (role.staticRole === 'compute' && role.weight?.slots.includes(slot)) {
         constants.push(weightUse(node, slot, constant));
       } else {
         constants.push({ node, name: input, slot, tensor: constant, axis: undefined, kind: 'operand' });
@@ -359,10 +342,7 @@ function planFor(
     const output = fusedInto.get(node)?.outputs[0] ?? node.outputs[0]!;
     // A compute op read only by ops that need positive values keeps a float output (MatMul -> Log).
     if (onlyGuarded(fusedInto.get(node) ?? node) === undefined) addActivation(output);
-    if (role.shareParams && node.opType !== 'Resize') sharedParams.set(output, node.inputs[0]!);
-    if (node.opType === 'Resize' && stringAttribute(node, 'mode', 'nearest') !== 'cubic') {
-      sharedParams.set(output, node.inputs[0]!);
-    }
+    if (role.sharesParams?.(node)) sharedParams.set(output, node.inputs[0]!);
     const bias = plannedBias(graph, node, constants);
     if (bias !== undefined) biases.push(bias);
   }
@@ -388,11 +368,9 @@ function planFor(
 function positiveOnlyReaders(graph: Graph): Map<string, Node[]> {
   const readers = new Map<string, Node[]>();
   for (const node of graph.nodes) {
-    const slots = positiveOnlySlots(
-      node.opType,
-      node.domain,
-      () => floatConstant(graph, node.inputs[1])?.data,
-    );
+    const slots =
+      BUILTIN_OPS.of(node)?.positiveInputs?.(node, (slot) => floatConstant(graph, node.inputs[slot])?.data) ??
+      [];
     for (const slot of slots) {
       const input = node.inputs[slot];
       if (input === undefined || input === '') continue;
@@ -403,14 +381,15 @@ function positiveOnlyReaders(graph: Graph): Map<string, Node[]> {
 }
 
 function plannedBias(graph: Graph, node: Node, constants: readonly ConstantUse[]): BiasUse | undefined {
-  if (node.opType !== 'Conv' && node.opType !== 'ConvTranspose' && node.opType !== 'Gemm') return undefined;
-  const bias = floatConstant(graph, node.inputs[2]);
+  const biasSlot = BUILTIN_OPS.of(node)?.biasSlot;
+  if (biasSlot === undefined) return undefined;
+  const bias = floatConstant(graph, node.inputs[biasSlot]);
   const weight = constants.find((use) => use.node === node && use.kind === 'weight');
   if (bias === undefined || weight === undefined || bias.shape.length !== 1) return undefined;
   // Gemm's alpha and beta stay on the node: int32 codes at input scale x weight scale still dequantize to the bias.
   const channels = weight.axis === undefined ? bias.shape[0] : weight.tensor.shape[weight.axis];
   if (bias.shape[0] !== channels) return undefined;
-  return { node, slot: 2, tensor: bias, input: node.inputs[0]!, weight };
+  return { node, slot: biasSlot, tensor: bias, input: node.inputs[0]!, weight };
 }
 
 function decisions(
@@ -479,20 +458,6 @@ function nbitsBlocker(node: Node, weight: Tensor<'float32'>): string | undefined
   return undefined;
 }
 
-/** Ops that only move values (their data input slots; 'all' for Concat): a weight read through them is still a weight. */
-const MOVEMENT_OPS: Readonly<Record<string, readonly number[] | 'all'>> = {
-  Identity: [0],
-  Unsqueeze: [0],
-  Squeeze: [0],
-  Reshape: [0],
-  Flatten: [0],
-  Transpose: [0],
-  Slice: [0],
-  Gather: [0],
-  Split: [0],
-  Concat: 'all',
-};
-
 /**
  * The float constants a value is made of when it is computed from them by data movement only (PyTorch exports an
  * LSTM's W as Slice -> Concat -> Unsqueeze of weight_ih, reordering the gates), each as the node and slot reading
@@ -504,9 +469,9 @@ function movedConstants(
   depth = 0,
 ): { node: Node; slot: number; tensor: Tensor<'float32'> }[] | undefined {
   const producer = graph.producer(name);
-  const data = producer === undefined ? undefined : MOVEMENT_OPS[producer.opType];
-  if (producer === undefined || data === undefined || !isDefaultDomain(producer.domain) || depth > 16)
-    return undefined;
+  const descriptor = producer === undefined ? undefined : BUILTIN_OPS.of(producer);
+  if (producer === undefined || descriptor?.movesData !== true || depth > 16) return undefined;
+  const data = descriptor.dataInputs;
   const found: { node: Node; slot: number; tensor: Tensor<'float32'> }[] = [];
   for (const [slot, input] of producer.inputs.entries()) {
     if (input === '') continue;
@@ -533,7 +498,7 @@ function movedConstants(
  */
 function weightUses(context: PlanContext, node: Node, weightUse: WeightUse): ConstantUse[] {
   const { graph, recipe } = context;
-  const slots = weightSlots(node.opType);
+  const slots = BUILTIN_OPS.of(node)?.weight?.slots ?? [];
   return slots.flatMap((slot) => {
     const tensor = floatConstant(graph, node.inputs[slot]);
     if (tensor !== undefined) return [weightUse(node, slot, tensor)];
@@ -563,7 +528,7 @@ function storeRecurrentWeights(
 ): Set<Node> {
   const stored = new Set<Node>();
   for (const node of context.graph.nodes) {
-    if (weightSlots(node.opType).length < 2 || !isDefaultDomain(node.domain)) continue;
+    if ((BUILTIN_OPS.of(node)?.weight?.slots.length ?? 0) < 2) continue;
     const uses = weightUses(context, node, weightUse);
     if (
       decide(node, () => (uses.length === 0 ? 'its weights are not float32 constants' : undefined)) !==
@@ -587,10 +552,10 @@ function planWeightOnly(context: PlanContext, decide: Decide, weightUse: WeightU
   const constants: ConstantUse[] = [];
   const nbitsNodes: ConstantUse[] = [];
   for (const node of graph.nodes) {
-    const uses = WEIGHT_ONLY_OPS.has(node.opType) ? weightUses(context, node, weightUse) : [];
+    const weightOnly = BUILTIN_OPS.of(node)?.weightOnly === true;
+    const uses = weightOnly ? weightUses(context, node, weightUse) : [];
     const blocker = decide(node, (n) => {
-      if (!WEIGHT_ONLY_OPS.has(n.opType) || !isDefaultDomain(n.domain))
-        return `${n.opType} has no weight to quantize`;
+      if (!weightOnly) return `${n.opType} has no weight to quantize`;
       if (uses.length === 0) return 'its weight is not a float32 constant';
       return undefined;
     });
@@ -640,7 +605,7 @@ function planDynamic(context: PlanContext, decide: Decide, weightUse: WeightUse)
   const constants: ConstantUse[] = [];
   for (const node of graph.nodes) {
     const blocker = decide(node, (n) => {
-      if (!isDefaultDomain(n.domain) || !['MatMul', 'Gemm', 'Conv'].includes(n.opType)) {
+      if (BUILTIN_OPS.of(n)?.dynamic !== true) {
         return `${n.opType} has no dynamically quantized form; it stays float`;
       }
       const bits = context.overrides.node(n.name, n.opType)?.bits;

@@ -106,6 +106,28 @@ describe('float precisions', () => {
     );
   });
 
+  it('fp8 follows the plan: an excluded Conv keeps its float32 weight, the others are fp8', async () => {
+    const test = cnnModel(107, 19);
+    const convs = test.model.graph.nodes.filter((node) => node.opType === 'Conv');
+    expect(convs.length).toBeGreaterThan(1);
+    const excluded = convs[0]!;
+    const { sqnr, result } = await sqnrOf(test, {
+      mode: 'float',
+      floatPrecision: 'fp8-e4m3fn',
+      exclude: [excluded.name],
+    });
+    expect(sqnr).toBeGreaterThanOrEqual(22);
+    const { graph } = result.model;
+    const weightOf = (name: string) => {
+      const node = graph.nodes.find((n) => n.name === name)!;
+      return graph.initializers.get(node.inputs[1]!)?.dtype ?? graph.producer(node.inputs[1]!)?.opType;
+    };
+    expect(weightOf(excluded.name)).toBe('float32');
+    for (const conv of convs.slice(1)) expect(weightOf(conv.name)).toBe('DequantizeLinear');
+    const decision = result.summary.nodes.find((node) => node.name === excluded.name)!;
+    expect(decision.quantized).toBe(false);
+  });
+
   it('q4f16: 4-bit MatMulNBits weights with fp16 for the rest cost under 0.5 dB over q4', async () => {
     const test = attentionModel(106, 64, 8);
     const q4 = await sqnrOf(test, { mode: 'weight-only', granularity: 'block', bits: 4, accuracyLevel: 0 });

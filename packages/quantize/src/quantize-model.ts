@@ -6,6 +6,7 @@ import {
   validatePlugin,
 } from '@quantkit/core';
 import {
+  BUILTIN_OPS,
   type Graph,
   type Model,
   decodeModel,
@@ -64,20 +65,6 @@ function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
   }
 }
 
-/** Ops only a quantized model holds: finding one means the input was quantized already. */
-export const QUANTIZATION_OPS: ReadonlySet<string> = new Set([
-  'QuantizeLinear',
-  'DequantizeLinear',
-  'DynamicQuantizeLinear',
-  'QLinearConv',
-  'QLinearMatMul',
-  'MatMulInteger',
-  'ConvInteger',
-  'MatMulNBits',
-  'DynamicQuantizeMatMul',
-  'QGemm',
-]);
-
 /**
  * A model that already holds quantization ops (a quantization-aware-trained export, or quantkit's own output) would
  * be quantized a second time around its Q/DQ pairs, stacking grids. Until quantkit imports such scales, it says so.
@@ -87,7 +74,7 @@ function refuseQuantizedInput(graph: Graph): void {
   const counts = new Map<string, number>();
   const visit = (g: Graph) => {
     for (const node of g.nodes) {
-      if (QUANTIZATION_OPS.has(node.opType)) counts.set(node.opType, (counts.get(node.opType) ?? 0) + 1);
+      if (BUILTIN_OPS.of(node)?.quantizedForm) counts.set(node.opType, (counts.get(node.opType) ?? 0) + 1);
       for (const body of subgraphsOf(node)) visit(body);
     }
   };

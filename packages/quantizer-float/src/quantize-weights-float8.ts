@@ -1,11 +1,12 @@
 import { QuantError, type Tensor, axisLayout, listChoices } from '@quantkit/core';
 import {
+  BUILTIN_OPS,
   type Model,
-  type Node,
   createNode,
   intAttribute,
   isDefaultDomain,
   opsetVersion,
+  weightChannelAxis,
 } from '@quantkit/onnx';
 import { float8Scale } from './float8-activation-params.js';
 import { FLOAT8_DTYPES, FLOAT8_FORMATS, type Float8Format, float32ToFloat8 } from './float32-to-float8.js';
@@ -19,25 +20,8 @@ export interface QuantizeWeightsFloat8Options {
   ops?: readonly string[];
   /** One scale per output channel (default false: one per tensor). */
   perChannel?: boolean;
-}
-
-/** The output-channel axis of a weight, or undefined when there is none to split (rank < 2, grouped ConvTranspose). */
-function channelAxis(node: Node, weight: Tensor): number | undefined {
-  const rank = weight.shape.length;
-  if (rank < 2) return undefined;
-  switch (node.opType) {
-    case 'MatMul':
-      return rank - 1; // [..., K, N]
-    case 'Gemm': {
-      return intAttribute(node, 'transB', 0) !== 0 ? 0 : 1;
-    }
-    case 'Conv':
-      return 0; // [M, C/group, kH, kW]
-    default: {
-      // ConvTranspose [C, M/group, kH, kW]: output channels are spread over groups, so only group 1 has one axis.
-      return intAttribute(node, 'group', 1) === 1 ? 1 : undefined;
-    }
-  }
+  /** Names of nodes whose weights stay float32 (excluded or overridden by the plan). */
+  keepNodes?: readonly string[];
 }
 
 function nonFinite(name: string): QuantError {
@@ -110,6 +94,7 @@ export function quantizeWeightsFloat8(model: Model, options: QuantizeWeightsFloa
     );
   }
   const ops = new Set(options.ops ?? ['MatMul', 'Gemm', 'Conv']);
+  const keep = new Set(options.keepNodes ?? []);
   for (const op of ops) {
     if (!FLOAT8_WEIGHT_OPS.includes(op)) {
       throw new QuantError(
@@ -139,12 +124,12 @@ export function quantizeWeightsFloat8(model: Model, options: QuantizeWeightsFloa
   const dequantized = new Map<string, string>();
   const touched = new Set<string>();
   for (const node of [...graph.nodes]) {
-    if (!isDefaultDomain(node.domain) || !ops.has(node.opType)) continue;
+    if (!isDefaultDomain(node.domain) || !ops.has(node.opType) || keep.has(node.name)) continue;
     const name = node.inputs[1];
     if (!name) continue;
     const weight = graph.initializers.get(name);
     if (weight === undefined || weight.dtype !== 'float32' || graph.isInput(name)) continue;
-    const axis = options.perChannel ? channelAxis(node, weight) : undefined;
+    const axis = options.perChannel ? weightChannelAxis(BUILTIN_OPS.of(node), node, weight.shape) : undefined;
     const key = `${axis ?? 'tensor'}:${name}`;
     let output = dequantized.get(key);
     if (output === undefined) {

@@ -1,4 +1,5 @@
 import type { QuantDType, TargetPrecision, TargetTypePair } from '@quantkit/core';
+import { BUILTIN_OP_DESCRIPTORS } from '@quantkit/onnx';
 
 /**
  * Facts about onnxruntime's CPU execution provider, which onnxruntime-web compiles to WebAssembly with the same
@@ -10,35 +11,11 @@ import type { QuantDType, TargetPrecision, TargetTypePair } from '@quantkit/core
  * Op types onnxruntime runs on quantized data when they sit between DequantizeLinear and QuantizeLinear: its QDQ
  * transformers fuse them into QLinear*, QGemm, QLinearAveragePool..., or drop the Q/DQ around data-movement ops
  * (Reshape, Transpose, MaxPool, ...) and run those on the 8-bit codes. Gather is here because weight-only models
- * dequantize embedding tables in front of it.
+ * dequantize embedding tables in front of it. The op descriptors say which (`ortQuantized`).
  */
-export const ORT_QUANTIZED_OPS: readonly string[] = [
-  'Conv',
-  'ConvTranspose',
-  'Gemm',
-  'MatMul',
-  'Add',
-  'Mul',
-  'Concat',
-  'Relu',
-  'Clip',
-  'Sigmoid',
-  'LeakyRelu',
-  'Softmax',
-  'MaxPool',
-  'AveragePool',
-  'GlobalAveragePool',
-  'Reshape',
-  'Transpose',
-  'Flatten',
-  'Squeeze',
-  'Unsqueeze',
-  'Resize',
-  'Gather',
-  'Split',
-  'Slice',
-  'ArgMax',
-];
+export const ORT_QUANTIZED_OPS: readonly string[] = BUILTIN_OP_DESCRIPTORS.filter(
+  (descriptor) => descriptor.ortQuantized === true && descriptor.domain === '',
+).map((descriptor) => descriptor.opType);
 
 /** The kernels those ops end up in after onnxruntime's QDQ fusion, plus the dynamic and 4-bit forms. */
 export const ORT_KERNELS: readonly string[] = [

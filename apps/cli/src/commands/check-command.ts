@@ -1,7 +1,13 @@
 import type { CalibrationInput } from '@quantkit/calibration';
-import { type ExecutorPlugin, type ExecutorSession, QuantError, type Registry, type Tensor } from '@quantkit/core';
-import type { Model } from '@quantkit/onnx';
-import { DEFAULT_SEED, QUANTIZATION_OPS, createDefaultRegistry, randomSamples } from '@quantkit/quantize';
+import {
+  type ExecutorPlugin,
+  type ExecutorSession,
+  QuantError,
+  type Registry,
+  type Tensor,
+} from '@quantkit/core';
+import { BUILTIN_OPS, type Model } from '@quantkit/onnx';
+import { DEFAULT_SEED, createDefaultRegistry, randomSamples } from '@quantkit/quantize';
 import { type CompatibilityIssue, checkModel, formatIssues } from '@quantkit/targets';
 import { Command } from 'commander';
 import { type CliIo, writeJson } from '../cli-io.js';
@@ -45,7 +51,10 @@ export async function checkModelFile(
   const { model, bytes, inputs } = await readModelFile(file);
   const found = [...checkModel(model, target.target)];
   if (executor !== undefined) found.push(...(await runtimeIssues(executor, model, bytes, inputs)));
-  const issues = [...found.filter((issue) => issue.severity === 'error'), ...found.filter((issue) => issue.severity !== 'error')];
+  const issues = [
+    ...found.filter((issue) => issue.severity === 'error'),
+    ...found.filter((issue) => issue.severity !== 'error'),
+  ];
   const errors = issues.filter((issue) => issue.severity === 'error').length;
   return { file, target, issues, errors, warnings: issues.length - errors };
 }
@@ -93,7 +102,7 @@ async function runtimeIssues(
         },
       ];
     }
-    const quantized = model.graph.nodes.some((node) => QUANTIZATION_OPS.has(node.opType));
+    const quantized = model.graph.nodes.some((node) => BUILTIN_OPS.of(node)?.quantizedForm === true);
     return Object.entries(outputs)
       .filter(([, tensor]) => !allFinite(tensor))
       .map(([name]) => ({
@@ -135,40 +144,47 @@ export function checkCommand(io: CliIo): Command {
     )
     .argument('<model>', 'the ONNX model to check (any model, quantized by quantkit or not)')
     .option('--target <name>', targetHelp(createDefaultRegistry()))
-    .option('--plugin <path-or-package>', 'also load target plugins from an ES module (repeatable)', collectRepeated)
-    .option('--no-runtime', 'only apply the target\'s rules; do not load and run the model in onnxruntime-node')
+    .option(
+      '--plugin <path-or-package>',
+      'also load target plugins from an ES module (repeatable)',
+      collectRepeated,
+    )
+    .option(
+      '--no-runtime',
+      "only apply the target's rules; do not load and run the model in onnxruntime-node",
+    )
     .option('--json', 'print one JSON object on stdout instead of text')
     .action(
       async (
         modelArgument: string,
         flags: { target?: string; plugin?: string[]; runtime?: boolean; json?: boolean },
       ) => {
-      const { registry, executor } = await createCliRegistry(flags.plugin ?? [], io.cwd);
-      const report = await checkModelFile(
-        userPath(io, modelArgument),
-        registry,
-        flags.target ?? AUTO_TARGET,
-        flags.runtime === false ? undefined : executor,
-      );
-      const summary = formatCheckSummary(report);
-      if (flags.json === true) {
-        writeJson(io, {
-          ok: report.errors === 0,
-          command: 'check',
-          file: report.file,
-          target: chosenTargetJson(report.target),
-          issues: report.issues,
-          errors: report.errors,
-          warnings: report.warnings,
-          ...(report.errors > 0 && { error: { code: 'UNSUPPORTED', message: summary } }),
-        });
-        if (report.errors > 0) throw new ReportedFailure(EXIT_CODES.UNSUPPORTED);
-        return;
-      }
-      if (report.issues.length > 0) io.stdout.write(`${formatIssues(report.issues)}\n`);
-      // A failed check ends like every failed command: one line on stderr (main prints it) and the exit status.
-      if (report.errors > 0) throw new QuantError('UNSUPPORTED', `${summary} (listed above)`);
-      io.stdout.write(`${summary}\n`);
+        const { registry, executor } = await createCliRegistry(flags.plugin ?? [], io.cwd);
+        const report = await checkModelFile(
+          userPath(io, modelArgument),
+          registry,
+          flags.target ?? AUTO_TARGET,
+          flags.runtime === false ? undefined : executor,
+        );
+        const summary = formatCheckSummary(report);
+        if (flags.json === true) {
+          writeJson(io, {
+            ok: report.errors === 0,
+            command: 'check',
+            file: report.file,
+            target: chosenTargetJson(report.target),
+            issues: report.issues,
+            errors: report.errors,
+            warnings: report.warnings,
+            ...(report.errors > 0 && { error: { code: 'UNSUPPORTED', message: summary } }),
+          });
+          if (report.errors > 0) throw new ReportedFailure(EXIT_CODES.UNSUPPORTED);
+          return;
+        }
+        if (report.issues.length > 0) io.stdout.write(`${formatIssues(report.issues)}\n`);
+        // A failed check ends like every failed command: one line on stderr (main prints it) and the exit status.
+        if (report.errors > 0) throw new QuantError('UNSUPPORTED', `${summary} (listed above)`);
+        io.stdout.write(`${summary}\n`);
       },
     );
 }

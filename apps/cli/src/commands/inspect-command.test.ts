@@ -23,10 +23,16 @@ describe('isQuantizedOp', () => {
     'MatMulInteger',
     'ConvInteger',
     'DynamicQuantizeLinear',
+  ])('%s is a quantized op', (op) => expect(isQuantizedOp({ opType: op, domain: '' })).toBe(true));
+  it.each([
     'MatMulNBits',
-  ])('%s is a quantized op', (op) => expect(isQuantizedOp(op)).toBe(true));
+    'QGemm',
+    'QLinearAdd',
+    'DynamicQuantizeMatMul',
+  ])('com.microsoft %s is a quantized op', (op) =>
+    expect(isQuantizedOp({ opType: op, domain: 'com.microsoft' })).toBe(true));
   it.each(['Conv', 'MatMul', 'Gemm', 'Relu', 'Quantize'])('%s is not', (op) =>
-    expect(isQuantizedOp(op)).toBe(false));
+    expect(isQuantizedOp({ opType: op, domain: '' })).toBe(false));
 });
 
 describe('inspectModel', () => {
