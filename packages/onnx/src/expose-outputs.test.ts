@@ -1,6 +1,6 @@
 import { QuantError } from '@quantkit/core';
 import { describe, expect, it } from 'vitest';
-import { exposeOutputs } from './expose-outputs.js';
+import { exposeOutputs, exposeOutputsInBytes } from './expose-outputs.js';
 import { decodeModel, encodeModel } from './model.js';
 import { Graph } from './graph.js';
 import { createModel, createNode } from './model-builder.js';
@@ -131,5 +131,26 @@ describe('exposeOutputs', () => {
     expect(Array.from(taken[aliases.get('else_out')!]!.data as Float32Array)).toEqual([0]);
     const other = await runOrt(encodeModel(exposed), { x, c1: bool(false), c2: bool(true) });
     expect(Array.from(other[aliases.get('deep')!]!.data as Float32Array)).toEqual([0]);
+  });
+
+  it('exposeOutputsInBytes appends the outputs to the encoding: onnxruntime returns what exposeOutputs gives', async () => {
+    for (const withValueInfo of [true, false]) {
+      const model = mlp(withValueInfo);
+      const bytes = encodeModel(model);
+      const probe = exposeOutputsInBytes(bytes, model, ['h', 'r', 'y', 'x']);
+      // The weights are not encoded again: the probe is the model's bytes plus a short tail.
+      expect(probe.subarray(0, bytes.length)).toEqual(bytes);
+      expect(probe.length - bytes.length).toBeLessThan(64);
+      const x = floatTensor([2, 4], 6);
+      const viaBytes = await runOrt(probe, { x });
+      const viaModel = await runOrt(encodeModel(exposeOutputs(model, ['h', 'r', 'y', 'x'])), { x });
+      for (const name of ['h', 'r', 'y', 'x']) {
+        expect(viaBytes[name]!.dims).toEqual(viaModel[name]!.dims);
+        expect(maxAbsDiff(viaBytes[name]!.data, viaModel[name]!.data)).toBe(0);
+      }
+    }
+    const model = mlp(false);
+    expect(exposeOutputsInBytes(encodeModel(model), model, ['y'])).toEqual(encodeModel(model));
+    expect(() => exposeOutputsInBytes(encodeModel(model), model, ['nope'])).toThrowError(/"nope"/);
   });
 });

@@ -2,7 +2,9 @@ import { QuantError, allocate } from '@quantkit/core';
 import { isDefaultDomain } from './domain.js';
 import type { Graph, ValueInfo } from './graph.js';
 import type { Model } from './model.js';
+import { valueInfoToProto } from './graph-proto.js';
 import { createNode } from './model-builder.js';
+import { onnxTypes } from './onnx-schema.js';
 
 /**
  * Makes `name`, a value computed inside a branch of an If node of `graph` (at any depth), an extra output of that
@@ -94,4 +96,41 @@ export function exposeOutputs(model: Model, names: readonly string[], aliases?: 
     metadata: new Map(model.metadata),
     graph,
   };
+}
+
+/**
+ * The encoding of a model whose main graph also outputs the named values, made from `bytes` (the model's
+ * encoding) without encoding the model again: protobuf merges a repeated message field, so a short ModelProto
+ * holding only the extra graph outputs, appended to the bytes, adds them (see exposeOutputs for what an added
+ * output declares). `model` gives the element types; it must be the model `bytes` encode, or one whose main graph
+ * computes every named value under the same name. The weights are copied once, never re-encoded.
+ *
+ * @example
+ * const probe = exposeOutputsInBytes(bytes, model, ['conv1_out']);
+ * @throws QuantError INVALID_ARGUMENT when a name is not a value of the model's main graph.
+ */
+export function exposeOutputsInBytes(bytes: Uint8Array, model: Model, names: readonly string[]): Uint8Array {
+  const { graph } = model;
+  const present = new Set(graph.outputs.map((output) => output.name));
+  const added: ValueInfo[] = [];
+  for (const name of names) {
+    if (present.has(name)) continue;
+    if (graph.producer(name) === undefined && !graph.isInput(name) && !graph.isInitializer(name)) {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `cannot expose "${name}": no node, input or initializer of graph "${graph.name}" provides it`,
+      );
+    }
+    const info: ValueInfo = { name };
+    const dtype = graph.valueType(name)?.dtype;
+    if (dtype !== undefined) info.dtype = dtype;
+    added.push(info);
+    present.add(name);
+  }
+  if (added.length === 0) return bytes;
+  const tail = onnxTypes.ModelProto.encode({ graph: { output: added.map(valueInfoToProto) } }).finish();
+  const probe = new Uint8Array(bytes.length + tail.length);
+  probe.set(bytes);
+  probe.set(tail, bytes.length);
+  return probe;
 }

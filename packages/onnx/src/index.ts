@@ -5,7 +5,7 @@ export {
   intsAttribute,
   stringAttribute,
 } from './attributes.js';
-export { exposeOutputs } from './expose-outputs.js';
+export { exposeOutputs, exposeOutputsInBytes } from './expose-outputs.js';
 export { foldBatchNorm } from './fold-batch-norm.js';
 export {
   type Attribute,

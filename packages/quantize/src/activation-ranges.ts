@@ -1,6 +1,6 @@
 import { type Observer, QuantError, type Registry, type ValueRange } from '@quantkit/core';
 import type { Model } from '@quantkit/onnx';
-import { type ObservationRequest, calibrate } from './calibrate.js';
+import { type ObservationRequest, calibrate, type FloatModelBytes } from './calibrate.js';
 import { type CalibrationCache, type CachedRange, cachedRange } from './calibration-cache.js';
 import type { QuantizeOptions, Recipe } from './options.js';
 import { createOverrideLookup } from './overrides.js';
@@ -34,6 +34,7 @@ export async function activationRanges(
   registry: Registry,
   fingerprint: string,
   options: QuantizeOptions,
+  source?: () => FloatModelBytes,
 ): Promise<ActivationRanges> {
   const overrides = createOverrideLookup(recipe.overrides);
   const symmetric = (name: string) => overrides.tensor(name)?.symmetric ?? recipe.activationSymmetric;
@@ -93,6 +94,7 @@ export async function activationRanges(
       maxTensorsPerPass: options.maxTensorsPerPass,
       total: options.calibrationTotal,
       onProgress: options.onProgress,
+      source: source?.(),
     });
     for (const [name, range] of calibration.ranges) ranges.set(name, range);
     observers = calibration.observers;

@@ -8,7 +8,7 @@ import {
   QuantError,
   type ValueRange,
 } from '@quantkit/core';
-import { type Model, encodeModel, exposeOutputs } from '@quantkit/onnx';
+import { type Model, encodeModel, exposeOutputs, exposeOutputsInBytes } from '@quantkit/onnx';
 import type { CalibrationSample, CalibrationSource, ProgressEvent } from './options.js';
 
 /** What to observe for one activation. */
@@ -32,6 +32,27 @@ export interface CalibrateOptions {
   readonly onProgress?: ((event: ProgressEvent) => void) | undefined;
   /** Options for the executor's sessions (e.g. threads). */
   readonly sessionOptions?: ExecutorSessionOptions | undefined;
+  /**
+   * Encoded bytes of the float model the executor may run instead of `model`, and the main-graph values they
+   * compute. A pass whose values are all among them runs these bytes with the values appended as outputs, so
+   * the model is not encoded again (see exposeOutputsInBytes). Give them only when they compute what `model`
+   * does: the same model, or the one it was made from by quantkit's own float rewrites (BatchNorm folding).
+   */
+  readonly source?: FloatModelBytes | undefined;
+}
+
+/** Encoded float model bytes and the names of the main-graph values they compute (CalibrateOptions.source). */
+export interface FloatModelBytes {
+  readonly bytes: Uint8Array;
+  readonly values: ReadonlySet<string>;
+}
+
+/** The names of every value a graph's main scope computes or reads: inputs, initializers and node outputs. */
+export function graphValueNames(model: Model): Set<string> {
+  const { graph } = model;
+  const names = new Set<string>([...graph.inputs.map((input) => input.name), ...graph.initializers.keys()]);
+  for (const node of graph.nodes) for (const output of node.outputs) if (output !== '') names.add(output);
+  return names;
 }
 
 export interface CalibrationResult {
@@ -121,9 +142,13 @@ export async function calibrate(
     const names = group.map((request) => request.name);
     // Values inside If branches come out under an extra output of their If (aliases maps them).
     const aliases = new Map<string, string>();
-    const probe = exposeOutputs(model, names, aliases);
+    const source = options.source;
+    const bytes =
+      source !== undefined && names.every((name) => source.values.has(name))
+        ? exposeOutputsInBytes(source.bytes, model, names)
+        : encodeModel(exposeOutputs(model, names, aliases));
     const fetched = names.map((name) => aliases.get(name) ?? name);
-    const session = await options.executor.createSession(encodeModel(probe), options.sessionOptions);
+    const session = await options.executor.createSession(bytes, options.sessionOptions);
     let index = 0;
     try {
       for await (const sample of openSource(options.samples, pass)) {

@@ -8,7 +8,7 @@ import { createOrtNodeExecutor } from '@quantkit/executor-ort';
 import { decodeModel } from '@quantkit/onnx';
 import { batchSamples } from './batch-samples.js';
 import { createDefaultRegistry } from './builtins.js';
-import { calibrate, feedInputs } from './calibrate.js';
+import { calibrate, feedInputs, graphValueNames } from './calibrate.js';
 import type { CalibrationSample } from './options.js';
 
 export interface CalibrationJob {
@@ -51,6 +51,8 @@ async function run(job: CalibrationJob): Promise<CalibrationWorkerMessage> {
       maxTensorsPerPass: job.maxTensorsPerPass,
       onProgress: () => parentPort?.postMessage({ type: 'progress' } satisfies CalibrationWorkerMessage),
       sessionOptions: { threads: 1 },
+      // The job's bytes are this very model: each pass appends its outputs to them instead of encoding.
+      source: { bytes: job.model, values: graphValueNames(model) },
     },
   );
   const states: Record<string, ObserverState> = {};

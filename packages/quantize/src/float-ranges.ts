@@ -1,6 +1,6 @@
 import type { DType, Registry } from '@quantkit/core';
 import { type Graph, type Model, type Node, inferElementTypes, isDefaultDomain } from '@quantkit/onnx';
-import { calibrate } from './calibrate.js';
+import { calibrate, type FloatModelBytes } from './calibrate.js';
 import type { QuantizeOptions } from './options.js';
 import type { QuantPlan } from './plan.js';
 import type { ScopedDecision } from './subgraphs.js';
@@ -69,6 +69,7 @@ export async function keepOverflowingNodesFp32(
   plan: QuantPlan,
   registry: Registry,
   options: QuantizeOptions & Required<Pick<QuantizeOptions, 'executor' | 'calibrationData'>>,
+  source?: () => FloatModelBytes,
 ): Promise<FloatRangeCheck> {
   const { graph } = model;
   const dtypes = inferElementTypes(graph);
@@ -102,6 +103,7 @@ export async function keepOverflowingNodesFp32(
       maxTensorsPerPass: options.maxTensorsPerPass,
       total: options.calibrationTotal,
       onProgress: options.onProgress,
+      source: source?.(),
     },
   );
   const peaks = new Map<string, number>();

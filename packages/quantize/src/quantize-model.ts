@@ -24,6 +24,7 @@ import { applyFloatPrecision } from './float-precision.js';
 import { keepOverflowingNodesFp32 } from './float-ranges.js';
 import { type QOperatorResult, qdqToQOperator } from './qoperator.js';
 import type { QuantizeReport } from './report.js';
+import { type FloatModelBytes, graphValueNames } from './calibrate.js';
 import { type CalibrationCache, modelFingerprint } from './calibration-cache.js';
 import { emitDynamic } from './emit-dynamic.js';
 import { emitStatic } from './emit-static.js';
@@ -161,6 +162,7 @@ export async function quantizeModel(
   const inputBytes = input instanceof Uint8Array ? input : encodeModel(input);
   let model = decodeModel(inputBytes);
   const { graph } = model;
+  const inputValues = graphValueNames(model);
   const fingerprint = modelFingerprint(model);
   // Names key the plan, overrides and the report; older exporters leave them empty. Give each a unique one.
   for (const [index, node] of graph.nodes.entries())
@@ -177,8 +179,20 @@ export async function quantizeModel(
   refuseQuantizedInput(graph);
   // Initializers that are not graph inputs need IR version 4; older models list every weight as an input.
   if (model.irVersion < 4) model.irVersion = 4;
-  foldBatchNorm(graph);
+  const folded = foldBatchNorm(graph);
   graph.topologicalSort();
+  // Calibration runs the float model with the values it observes appended as outputs to its encoding (see
+  // exposeOutputsInBytes), so a run with many passes does not encode the model for each. That encoding is the
+  // input's when nothing was folded; after BatchNorm folding it is the folded graph's, encoded once, so the
+  // observed values are exactly those of the graph that gets quantized.
+  let floatBytes: FloatModelBytes | undefined;
+  const floatSource = (): FloatModelBytes => {
+    floatBytes ??=
+      folded === 0
+        ? { bytes: inputBytes, values: inputValues }
+        : { bytes: encodeModel(model), values: graphValueNames(model) };
+    return floatBytes;
+  };
 
   if (target?.minOpset !== undefined && opset < target.minOpset) {
     throw new QuantError(
@@ -222,18 +236,20 @@ export async function quantizeModel(
     options.executor !== undefined &&
     rangeData !== undefined
   ) {
-    const checked = await keepOverflowingNodesFp32(model, plan, registry, {
-      ...options,
-      executor: options.executor,
-      calibrationData: rangeData,
-    });
+    const checked = await keepOverflowingNodesFp32(
+      model,
+      plan,
+      registry,
+      { ...options, executor: options.executor, calibrationData: rangeData },
+      floatSource,
+    );
     plan = checked.plan;
     floatCalibration = checked;
     floatBodyDecisions = checked.bodyDecisions;
   }
   let activationParams = new Map<string, LinearQuantParams>();
   if (recipe.mode === 'static') {
-    activations = await activationRanges(model, plan, recipe, registry, fingerprint, options);
+    activations = await activationRanges(model, plan, recipe, registry, fingerprint, options, floatSource);
     activationParams = emitStatic(emitter, {
       plan,
       recipe,

@@ -64,7 +64,13 @@ export function createWorkerCalibrationRunner(settings: WorkerCalibrationSetting
     );
     if (workers < 2 || !splittable) return calibrate(model, requests, options);
 
-    const bytes = encodeModel(model);
+    // The float bytes the caller gave, when they compute every requested value: no encode, and the workers
+    // calibrate the very model the main thread would have.
+    const { source } = options;
+    const bytes =
+      source !== undefined && requests.every((request) => source.values.has(request.name))
+        ? source.bytes
+        : encodeModel(model);
     let done = 0;
     const progress = () => options.onProgress?.({ phase: 'calibrate', done: ++done, total: options.total });
     const started: Worker[] = [];
