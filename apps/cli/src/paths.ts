@@ -81,15 +81,3 @@ export async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
-
-/**
- * Library errors tell API callers to "pass force (--force)"; on the command line only the flag means anything.
- * Other errors pass through unchanged.
- */
-export function withForceFlag(error: unknown): unknown {
-  if (!QuantError.is(error)) return error;
-  const message = error.message.replace('pass force (--force)', 'pass --force');
-  return message === error.message
-    ? error
-    : new QuantError(error.code, message, { cause: error.cause, details: error.details });
-}

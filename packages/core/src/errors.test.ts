@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { QUANT_ERROR_CODES, QuantError, invariant, listChoices } from './errors.js';
+import { QUANT_ERROR_CODES, QuantError, invariant, listChoices, renderMessage } from './errors.js';
 
 describe('QuantError', () => {
   it('carries code, message, cause and details, and is an Error', () => {
@@ -81,5 +81,41 @@ describe('listChoices', () => {
     expect(listChoices(['a'])).toBe('"a"');
     expect(listChoices(['a', 'b'])).toBe('"a" or "b"');
     expect(listChoices(['a', 'b', 'c'])).toBe('"a", "b" or "c"');
+  });
+});
+
+describe('message parts', () => {
+  const parts = [
+    { option: 'format', value: 'qoperator' },
+    ' needs ',
+    { option: 'mode', value: ['static', 'dynamic'] },
+    ', ',
+    { option: 'bits', value: 4 },
+    ', ',
+    { option: 'force', value: true },
+    ' and ',
+    { file: 'report', path: 'r.json' },
+    ' or ',
+    { file: 'output' },
+  ] as const;
+
+  it('render in the API words by default, and keep the parts on the error', () => {
+    const text =
+      'format "qoperator" needs mode "static" or "dynamic", bits 4, force: true and report "r.json" or output';
+    expect(renderMessage(parts)).toBe(text);
+    const error = new QuantError('INVALID_ARGUMENT', parts, { details: { option: 'format' } });
+    expect(error.message).toBe(text);
+    expect(error.parts).toEqual(parts);
+    expect(new QuantError('INVALID_ARGUMENT', 'plain').parts).toBeUndefined();
+  });
+
+  it('render with other names for options and files', () => {
+    const names = {
+      option: ({ option }: { option: string }) => `<${option}>`,
+      file: ({ file }: { file: string }) => `[${file}]`,
+    };
+    expect(renderMessage(parts, names)).toBe(
+      '<format> needs <mode>, <bits>, <force> and [report] or [output]',
+    );
   });
 });

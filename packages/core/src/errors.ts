@@ -53,22 +53,85 @@ export interface QuantErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/** An option of the API named in a message, with the value given or asked for (several: "a" or "b"). */
+export interface OptionRef {
+  readonly option: string;
+  readonly value?: string | number | boolean | readonly (string | number)[];
+}
+
+/** A file named in a message by the role it plays in the run ('output', 'report', 'overrides file'), with its path. */
+export interface FileRef {
+  readonly file: string;
+  readonly path?: string;
+}
+
+/**
+ * A message as text with the options and files it names kept apart, so that a caller who names them its own way
+ * (the CLI names options by flag) can word it again without parsing text.
+ */
+export type MessagePart = string | OptionRef | FileRef;
+
+/** How a message names options and files. */
+export interface MessageNames {
+  option(ref: OptionRef): string;
+  file(ref: FileRef): string;
+}
+
+/** The API's own words: `mode "static" or "dynamic"`, `bits 4`, `force: true`, `report "r.json"`. */
+export const API_NAMES: MessageNames = {
+  option: ({ option, value }) => {
+    if (value === undefined) return option;
+    if (typeof value === 'boolean') return `${option}: ${value}`;
+    const values = Array.isArray(value) ? value : [value];
+    return `${option} ${values.map((v) => (typeof v === 'number' ? `${v}` : `"${v}"`)).join(' or ')}`;
+  },
+  file: ({ file, path }) => (path === undefined ? file : `${file} "${path}"`),
+};
+
+/**
+ * Renders message parts with the given names (default the API's).
+ * @example renderMessage([{ option: 'format', value: 'qoperator' }, ' needs integer compute']) // 'format "qoperator" needs integer compute'
+ */
+export function renderMessage(parts: readonly MessagePart[], names: MessageNames = API_NAMES): string {
+  return parts
+    .map((part) =>
+      typeof part === 'string' ? part : 'option' in part ? names.option(part) : names.file(part),
+    )
+    .join('');
+}
+
 /**
  * The one error class of quantkit.
  *
  * @example
- * throw new QuantError('INVALID_ARGUMENT', `--bits must be an integer from 2 to 16, got "${value}"`);
+ * throw new QuantError('INVALID_ARGUMENT', `bits must be an integer from 2 to 16, got "${value}"`);
+ * @example
+ * throw new QuantError('INVALID_ARGUMENT', [{ option: 'format', value: 'packed' }, ' stores weights only: use ',
+ *   { option: 'mode', value: 'weight-only' }], { details: { option: 'format', value: 'packed' } });
  */
 export class QuantError extends Error {
   readonly code: QuantErrorCode;
   readonly details: Record<string, unknown> | undefined;
+  /** The message as parts, when it names options or files (see {@link MessagePart}). */
+  readonly parts: readonly MessagePart[] | undefined;
   readonly [marker] = true;
 
-  constructor(code: QuantErrorCode, message: string, options: QuantErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  /**
+   * @param message the text, or its parts: `['pass ', { option: 'force', value: true }, ' to replace it']`.
+   */
+  constructor(
+    code: QuantErrorCode,
+    message: string | readonly MessagePart[],
+    options: QuantErrorOptions = {},
+  ) {
+    super(
+      typeof message === 'string' ? message : renderMessage(message),
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'QuantError';
     this.code = code;
     this.details = options.details;
+    this.parts = typeof message === 'string' ? undefined : [...message];
   }
 
   /** True for a QuantError from any copy of @quantkit/core, optionally with one of the given codes. */

@@ -13,10 +13,16 @@ export {
   storageDTypeFor,
 } from './dtype.js';
 export {
+  type FileRef,
+  type MessageNames,
+  type MessagePart,
+  type OptionRef,
   type QuantErrorCode,
   type QuantErrorOptions,
+  API_NAMES,
   QUANT_ERROR_CODES,
   QuantError,
+  renderMessage,
   invariant,
   listChoices,
 } from './errors.js';

@@ -120,7 +120,7 @@ describe('checkWrites', () => {
     const existing = await refusal(checkWrites([], [{ role: 'report', path: join(folder, 'old.json') }], {}));
     expect([existing.code, existing.message]).toEqual([
       'OUTPUT_CONFLICT',
-      `report "${join(folder, 'old.json')}" already exists; pass force (--force) to replace it`,
+      `report "${join(folder, 'old.json')}" already exists; pass force: true to replace it`,
     ]);
     await checkWrites([], [{ role: 'report', path: join(folder, 'old.json') }], { force: true });
     expect((await refusal(checkWrites([], [{ role: 'output', path: folder }], { force: true }))).code).toBe(

@@ -70,19 +70,28 @@ export async function checkWrites(
     if (read !== undefined) {
       throw new QuantError(
         'OUTPUT_CONFLICT',
-        `${role} "${path}" would replace the ${read.role} "${read.path}", which this run reads; choose another path`,
+        [
+          { file: role, path },
+          ' would replace the ',
+          { file: read.role, path: read.path },
+          ', which this run reads; choose another path',
+        ],
         { details: { role, path, reads: read.path } },
       );
     }
     const clash = identity.keys.map((key) => written.get(key)).find((use) => use !== undefined);
     if (clash !== undefined) {
-      throw new QuantError('OUTPUT_CONFLICT', `${role} and ${clash.role} are the same file "${path}"`, {
-        details: { role, path },
-      });
+      throw new QuantError(
+        'OUTPUT_CONFLICT',
+        [{ file: role }, ' and ', { file: clash.role }, ` are the same file "${path}"`],
+        {
+          details: { role, path },
+        },
+      );
     }
     for (const key of identity.keys) written.set(key, write);
     if (identity.isFolder || path.endsWith('/') || path.endsWith(sep)) {
-      throw new QuantError('INVALID_ARGUMENT', `${role} "${path}" is a folder; give a file name`, {
+      throw new QuantError('INVALID_ARGUMENT', [{ file: role, path }, ' is a folder; give a file name'], {
         details: { role, path },
       });
     }
@@ -90,13 +99,14 @@ export async function checkWrites(
     if ((await stat(folder).catch(() => undefined))?.isDirectory() !== true) {
       throw new QuantError(
         'IO_ERROR',
-        `cannot write ${role} "${path}": "${folder}" is not an existing folder`,
+        ['cannot write ', { file: role, path }, `: "${folder}" is not an existing folder`],
+        { details: { role, path } },
       );
     }
     if (identity.taken && options.force !== true) {
       throw new QuantError(
         'OUTPUT_CONFLICT',
-        `${role} "${path}" already exists; pass force (--force) to replace it`,
+        [{ file: role, path }, ' already exists; pass ', { option: 'force', value: true }, ' to replace it'],
         {
           details: { role, path },
         },

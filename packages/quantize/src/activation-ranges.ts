@@ -1,7 +1,7 @@
 import { type Observer, QuantError, type Registry, type ValueRange } from '@quantkit/core';
 import type { Model } from '@quantkit/onnx';
 import { type ObservationRequest, calibrate, type FloatModelBytes } from './calibrate.js';
-import { type CalibrationCache, type CachedRange, cachedRange } from './calibration-cache.js';
+import { type CachedRange, type CalibrationCache, cacheRef, cachedRange } from './calibration-cache.js';
 import type { QuantizeOptions, Recipe } from './options.js';
 import { createOverrideLookup } from './overrides.js';
 import type { QuantPlan } from './plan.js';
@@ -59,11 +59,11 @@ export async function activationRanges(
   if (cache !== undefined) {
     const source = options.calibrationCacheSource ?? '(inline)';
     if (cache.model !== fingerprint) {
-      throw new QuantError(
-        'CALIBRATION_DATA',
-        `calibration cache ${source} was made for a different model (graph fingerprint ${cache.model.slice(0, 12)}…, ` +
+      throw new QuantError('CALIBRATION_DATA', [
+        cacheRef(source),
+        ` was made for a different model (graph fingerprint ${cache.model.slice(0, 12)}…, ` +
           `this model's is ${fingerprint.slice(0, 12)}…)`,
-      );
+      ]);
     }
     for (const name of toCalibrate)
       ranges.set(name, cachedRange(cache, source, name, observerOf(name), symmetric(name)));

@@ -56,8 +56,11 @@ export function batchSamples(
     if (typeof first === 'number' && first > 0) {
       throw new QuantError(
         'INVALID_ARGUMENT',
-        `--calib-batch ${batchSize} needs a symbolic batch dimension, but input "${input.name}" has a fixed first ` +
-          `dimension of ${first}`,
+        [
+          { option: 'calibrationBatch', value: batchSize },
+          ` needs a symbolic batch dimension, but input "${input.name}" has a fixed first dimension of ${first}`,
+        ],
+        { details: { option: 'calibrationBatch', value: batchSize } },
       );
     }
   }

@@ -48,7 +48,7 @@ describe('calibration cache', () => {
     ).rejects.toSatisfy(
       (error) =>
         QuantError.is(error, 'CALIBRATION_DATA') &&
-        /mlp\.json was made for a different model/.test(String(error)),
+        /calibration cache "mlp\.json" was made for a different model/.test(String(error)),
     );
   });
 

@@ -1,4 +1,4 @@
-import { QuantError, type ValueRange } from '@quantkit/core';
+import { type MessagePart, QuantError, type ValueRange } from '@quantkit/core';
 import type { Model } from '@quantkit/onnx';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -42,8 +42,15 @@ export function modelFingerprint(model: Model): string {
   return bytesToHex(sha256(new TextEncoder().encode(text)));
 }
 
+/** A calibration cache named in a message: its file, or "(inline)" for one passed as a value. */
+export function cacheRef(source: string): MessagePart {
+  return source === '(inline)'
+    ? 'calibration cache (inline)'
+    : { file: 'loaded calibration cache', path: source };
+}
+
 function invalid(source: string, what: string): never {
-  throw new QuantError('CALIBRATION_DATA', `calibration cache ${source} is not usable: ${what}`);
+  throw new QuantError('CALIBRATION_DATA', [cacheRef(source), ` is not usable: ${what}`]);
 }
 
 /**

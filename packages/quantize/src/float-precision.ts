@@ -1,3 +1,4 @@
+import { QuantError } from '@quantkit/core';
 import type { Model, Node } from '@quantkit/onnx';
 import {
   DEFAULT_FLOAT16_BLOCK_LIST,
@@ -27,6 +28,24 @@ export function floatBlocker(node: Node, precision: FloatPrecision): string | un
 export function applyFloatPrecision(model: Model, recipe: Recipe, keepFp32: readonly string[]): Model {
   const precision = recipe.floatPrecision;
   if (precision === undefined) return model;
+  try {
+    return convert(model, recipe, precision, keepFp32);
+  } catch (error) {
+    // The conversion's own words ("float8 DequantizeLinear needs opset 19") say what; the option says why.
+    if (!QuantError.is(error)) throw error;
+    throw new QuantError(error.code, [{ option: 'floatPrecision', value: precision }, `: ${error.message}`], {
+      cause: error,
+      details: { ...error.details, option: 'floatPrecision', value: precision },
+    });
+  }
+}
+
+function convert(
+  model: Model,
+  recipe: Recipe,
+  precision: FloatPrecision,
+  keepFp32: readonly string[],
+): Model {
   if (precision === 'fp8-e4m3fn' || precision === 'fp8-e5m2') {
     return quantizeWeightsFloat8(model, {
       format: precision === 'fp8-e4m3fn' ? 'e4m3fn' : 'e5m2',

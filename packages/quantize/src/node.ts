@@ -80,15 +80,15 @@ async function readJson(path: string, what: string): Promise<unknown> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR';
-    throw new QuantError(code, `cannot read ${what} "${path}"`, { cause: error });
+    throw new QuantError(code, ['cannot read ', { file: what, path }], { cause: error });
   }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new QuantError(
-      'INVALID_ARGUMENT',
-      `${what} "${path}" is not valid JSON: ${(error as Error).message}`,
-    );
+    throw new QuantError('INVALID_ARGUMENT', [
+      { file: what, path },
+      ` is not valid JSON: ${(error as Error).message}`,
+    ]);
   }
 }
 
@@ -164,7 +164,7 @@ export async function quantizeFile(
   let calibrationCache: CalibrationCache | undefined;
   if (options.loadCalibration !== undefined) {
     calibrationCache = parseCalibrationCache(
-      await readJson(options.loadCalibration, 'calibration cache'),
+      await readJson(options.loadCalibration, 'loaded calibration cache'),
       options.loadCalibration,
     );
   }

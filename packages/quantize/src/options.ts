@@ -181,12 +181,13 @@ export interface Recipe {
   readonly overrides: QuantOverrides;
 }
 
-function choice<T extends string>(flag: string, value: unknown, choices: readonly T[], fallback: T): T {
+function choice<T extends string>(option: string, value: unknown, choices: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
     throw new QuantError(
       'INVALID_ARGUMENT',
-      `${flag} must be ${listChoices(choices)}, got ${JSON.stringify(value)}`,
+      [{ option }, ` must be ${listChoices(choices)}, got ${JSON.stringify(value)}`],
+      { details: { option, value, allowed: choices } },
     );
   }
   return value as T;
@@ -231,13 +232,25 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     if (mode !== 'weight-only' || bits !== 4) {
       throw new QuantError(
         'UNSUPPORTED',
-        `granularity "block" is for 4-bit weight-only quantization (MatMulNBits); got mode "${mode}" with ${bits} bits`,
+        [
+          { option: 'granularity', value: 'block' },
+          ' is for 4-bit weight-only quantization (MatMulNBits); got ',
+          { option: 'mode', value: mode },
+          ' with ',
+          { option: 'bits', value: bits },
+        ],
+        { details: { option: 'granularity', value: 'block' } },
       );
     }
     if (options.weightRange === 'mse') {
       throw new QuantError(
         'INVALID_ARGUMENT',
-        'weight range "mse" chooses per-channel ranges; it does not apply to granularity "block"',
+        [
+          { option: 'weightRange', value: 'mse' },
+          ' chooses per-channel ranges; it does not apply to ',
+          { option: 'granularity', value: 'block' },
+        ],
+        { details: { option: 'weightRange', value: 'mse' } },
       );
     }
     const blockSize = options.blockSize ?? 32;
@@ -253,7 +266,15 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
       );
     }
   } else if (mode === 'dynamic' && bits !== 8) {
-    throw new QuantError('INVALID_ARGUMENT', `dynamic mode quantizes weights to 8 bits; got bits ${bits}`);
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      [
+        { option: 'mode', value: 'dynamic' },
+        ' quantizes weights to 8 bits; got ',
+        { option: 'bits', value: bits },
+      ],
+      { details: { option: 'bits', value: bits, allowed: [8] } },
+    );
   }
   const preferred = target?.formats.find((format): format is OutputFormat =>
     (OUTPUT_FORMATS as readonly string[]).includes(format),
@@ -261,7 +282,11 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
   if (target !== undefined && preferred === undefined) {
     throw new QuantError(
       'UNSUPPORTED',
-      `target "${target.name}" runs ${listChoices(target.formats)} models, which quantkit cannot write yet`,
+      [
+        { option: 'target', value: target.name },
+        ` runs ${listChoices(target.formats)} models, which quantkit cannot write yet`,
+      ],
+      { details: { option: 'target', value: target.name } },
     );
   }
   if (
@@ -271,7 +296,11 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
   ) {
     throw new QuantError(
       'UNSUPPORTED',
-      `target "${target.name}" runs ${target.method}-domain codes; the linear quantizer cannot produce them`,
+      [
+        { option: 'target', value: target.name },
+        ` runs ${target.method}-domain codes; the linear quantizer cannot produce them`,
+      ],
+      { details: { option: 'quantizer', value: 'linear' } },
     );
   }
   const format = choice('format', options.format, OUTPUT_FORMATS, preferred ?? 'qdq');
@@ -279,7 +308,13 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     // Dynamic quantization writes integer operators (DynamicQuantizeMatMul, ConvInteger), not QDQ.
     throw new QuantError(
       'UNSUPPORTED',
-      `target "${target.name}" runs ${listChoices(target.formats)} models only; use mode "static" for it, not "dynamic"`,
+      [
+        { option: 'target', value: target.name },
+        ` runs ${listChoices(target.formats)} models only; use `,
+        { option: 'mode', value: 'static' },
+        ' for it, not "dynamic"',
+      ],
+      { details: { option: 'mode', value: 'dynamic', allowed: ['static'] } },
     );
   }
   const floatPrecision =
@@ -291,22 +326,45 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
   if (floatPrecision?.startsWith('fp8') && mode !== 'float') {
     throw new QuantError(
       'INVALID_ARGUMENT',
-      `floatPrecision "${floatPrecision}" stores weights in fp8: use mode "float"`,
+      [
+        { option: 'floatPrecision', value: floatPrecision },
+        ' stores weights in fp8: use ',
+        { option: 'mode', value: 'float' },
+      ],
+      { details: { option: 'mode', value: mode, allowed: ['float'] } },
     );
   }
   if (mode === 'float' && format === 'qoperator') {
     throw new QuantError(
       'INVALID_ARGUMENT',
-      'format "qoperator" needs integer compute: use mode "static" or "dynamic"',
+      [
+        { option: 'format', value: 'qoperator' },
+        ' needs integer compute: use ',
+        { option: 'mode', value: ['static', 'dynamic'] },
+      ],
+      { details: { option: 'mode', value: mode, allowed: ['static', 'dynamic'] } },
     );
   }
   if (format === 'packed' && mode !== 'weight-only') {
-    throw new QuantError('INVALID_ARGUMENT', 'format "packed" stores weights only: use mode "weight-only"');
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      [
+        { option: 'format', value: 'packed' },
+        ' stores weights only: use ',
+        { option: 'mode', value: 'weight-only' },
+      ],
+      { details: { option: 'mode', value: mode, allowed: ['weight-only'] } },
+    );
   }
   if (format === 'qoperator' && mode === 'weight-only') {
     throw new QuantError(
       'INVALID_ARGUMENT',
-      'format "qoperator" needs integer compute: use mode "static" or "dynamic"',
+      [
+        { option: 'format', value: 'qoperator' },
+        ' needs integer compute: use ',
+        { option: 'mode', value: ['static', 'dynamic'] },
+      ],
+      { details: { option: 'mode', value: mode, allowed: ['static', 'dynamic'] } },
     );
   }
   const exclude = options.exclude ?? [];

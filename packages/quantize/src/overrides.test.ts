@@ -71,7 +71,7 @@ describe('overrides', () => {
 
   it('rejects malformed files, naming the key', () => {
     expect(() => parseOverrides({ nodes: { conv: { bits: 99 } } }, 'o.json')).toThrow(
-      /o\.json: nodes\["conv"\]\.bits/,
+      /overrides file "o\.json": nodes\["conv"\]\.bits/,
     );
     expect(() => parseOverrides({ tensors: { x: { range: [1, 2] } } }, 'o.json')).toThrow(/min <= 0 <= max/);
     expect(() => parseOverrides({ layers: {} }, 'o.json')).toThrow(/unknown section "layers"/);

@@ -40,7 +40,8 @@ const nodeKeys = ['float', 'quantizer', 'bits', 'symmetric', 'granularity'];
 const tensorKeys = ['observer', 'symmetric', 'range'];
 
 function fail(source: string, message: string): never {
-  throw new QuantError('INVALID_ARGUMENT', `overrides ${source}: ${message}`);
+  const subject = source === '(inline)' ? 'overrides (inline)' : { file: 'overrides file', path: source };
+  throw new QuantError('INVALID_ARGUMENT', [subject, `: ${message}`], { details: { option: 'overrides' } });
 }
 
 function checkEntry(

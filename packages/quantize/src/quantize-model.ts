@@ -1,5 +1,6 @@
 import {
   type LinearQuantParams,
+  type MessagePart,
   QuantError,
   type QuantizerPlugin,
   type TargetPlugin,
@@ -53,15 +54,22 @@ export interface QuantizeResult {
 
 function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
   const { bits, granularities, symmetric } = quantizer.capabilities;
-  const problems: string[] = [];
-  if (!bits.includes(recipe.bits)) problems.push(`bits ${recipe.bits} (it takes ${bits.join(', ')})`);
-  if (!granularities.includes(recipe.granularity)) problems.push(`granularity "${recipe.granularity}"`);
+  const problems: MessagePart[][] = [];
+  if (!bits.includes(recipe.bits))
+    problems.push([{ option: 'bits', value: recipe.bits }, ` (it takes ${bits.join(', ')})`]);
+  if (!granularities.includes(recipe.granularity))
+    problems.push([{ option: 'granularity', value: recipe.granularity }]);
   if (!symmetric.includes(recipe.symmetric))
-    problems.push(recipe.symmetric ? 'symmetric weights' : 'asymmetric weights');
+    problems.push([recipe.symmetric ? 'symmetric weights' : 'asymmetric weights']);
   if (problems.length > 0) {
     throw new QuantError(
       'INVALID_ARGUMENT',
-      `quantizer "${quantizer.name}" does not support ${problems.join(', ')}`,
+      [
+        { option: 'quantizer', value: quantizer.name },
+        ' does not support ',
+        ...problems.flatMap((problem, index) => (index === 0 ? problem : [', ', ...problem])),
+      ],
+      { details: { option: 'quantizer', value: quantizer.name } },
     );
   }
 }
@@ -154,7 +162,13 @@ export async function quantizeModel(
   if (recipe.format === 'packed' && weightQuantizer.packing === undefined) {
     throw new QuantError(
       'UNSUPPORTED',
-      `quantizer "${weightQuantizer.name}" has no packed form; --format packed is for quantizers that pack (binary, log)`,
+      [
+        { option: 'quantizer', value: weightQuantizer.name },
+        ' has no packed form; ',
+        { option: 'format', value: 'packed' },
+        ' is for quantizers that pack (binary, log)',
+      ],
+      { details: { option: 'format', value: 'packed' } },
     );
   }
 
@@ -325,8 +339,14 @@ export async function quantizeModel(
             ...(recipe.mode === 'float' && {
               advice:
                 floatCalibration === undefined
-                  ? 'pass calibration data (--calib) so that nodes whose values overflow fp16 stay fp32, or keep them float (--exclude)'
-                  : 'keep the nodes that feed it fp32 (--exclude)',
+                  ? [
+                      'pass calibration data (',
+                      { option: 'calibrationData' },
+                      ') so that nodes whose values overflow fp16 stay fp32, or keep them float (',
+                      { option: 'exclude' },
+                      ')',
+                    ]
+                  : ['keep the nodes that feed it fp32 (', { option: 'exclude' }, ')'],
             }),
           });
   }

@@ -1,4 +1,10 @@
-import { type ExecutorPlugin, type ExecutorSession, QuantError, type Tensor } from '@quantkit/core';
+import {
+  type ExecutorPlugin,
+  type ExecutorSession,
+  type MessagePart,
+  QuantError,
+  type Tensor,
+} from '@quantkit/core';
 import { type Graph, type Model, encodeModel, exposeOutputs, subgraphsOf } from '@quantkit/onnx';
 import { compareTensors } from './metrics.js';
 import type { CalibrationSample } from './options.js';
@@ -135,7 +141,7 @@ export interface VerifyInputs {
   readonly samples: readonly CalibrationSample[];
   readonly sampleOrigin: VerificationSample;
   /** What the error tells the user to do when an output goes non-finite (default: keep nodes float). */
-  readonly advice?: string;
+  readonly advice?: readonly MessagePart[];
 }
 
 /**
@@ -214,8 +220,11 @@ export async function verifyQuantized(inputs: VerifyInputs): Promise<Verificatio
             `${origin.opType} node "${origin.node}"`;
       throw new QuantError(
         'UNSUPPORTED',
-        `the quantized model gives NaN or infinity in output "${name}" ${on} where the float model's values are ` +
-          `finite${where}; ${inputs.advice ?? 'keep the nodes that feed it float (--exclude)'}`,
+        [
+          `the quantized model gives NaN or infinity in output "${name}" ${on} where the float model's values are ` +
+            `finite${where}; `,
+          ...(inputs.advice ?? ['keep the nodes that feed it float (', { option: 'exclude' }, ')']),
+        ],
         { details: { output: name, ...(origin !== undefined && { origin }) } },
       );
     }

@@ -22,7 +22,8 @@ import { type CliIo, toJson, writeJson } from '../cli-io.js';
 import { parseIntegerFlag } from '../flags.js';
 import { formatMetric, formatTable } from '../format.js';
 import { type ModelFile, modelFileUses, readModelFile } from '../model-file.js';
-import { exists, requireExisting, requireFilePath, userPath, withForceFlag } from '../paths.js';
+import { inFlagTerms } from '../flag-terms.js';
+import { exists, requireExisting, requireFilePath, userPath } from '../paths.js';
 
 import { type SampleOrigin, sampleSource } from '../sample-source.js';
 
@@ -442,7 +443,7 @@ export function compareCommand(io: CliIo): Command {
           [{ role: '--report', path: reportPath }],
           { force: flags.force === true },
         ).catch((error: unknown) => {
-          throw withForceFlag(error);
+          throw inFlagTerms(error);
         });
       }
 

@@ -11,12 +11,7 @@ import { selectHostTarget } from '@quantkit/targets/node';
 import { readModelFile } from '@quantkit/onnx/node';
 import { listDir, makeTempDir, runCli, sha256, wakeWordModelPath } from '../testing/cli-harness.js';
 import { MLP_FEATURES, mlpModelBytes, writeNpyFolder } from '../testing/test-models.js';
-import {
-  calibrationRunsPerPass,
-  formatQuantizeSummary,
-  parseQuantizeFlags,
-  withFlagNames,
-} from './quantize-command.js';
+import { calibrationRunsPerPass, formatQuantizeSummary, parseQuantizeFlags } from './quantize-command.js';
 
 // hello_deepa.onnx takes one float32 input of shape [1, 25, 96].
 
@@ -172,92 +167,6 @@ describe('parseQuantizeFlags', () => {
     expect(
       parseQuantizeFlags({ output: 'o', mode: 'dynamic', float: 'fp8-e5m2' }).options.floatPrecision,
     ).toBe('fp8-e5m2');
-  });
-});
-
-describe('withFlagNames', () => {
-  it.each([
-    [
-      'OUTPUT_CONFLICT',
-      'report "r.json" already exists; pass force (--force) to replace it',
-      '--report "r.json" already exists; pass --force to replace it',
-    ],
-    [
-      'OUTPUT_CONFLICT',
-      'calibration cache "m.onnx" would replace the input model "m.onnx", which this run reads; choose another path',
-      '--save-calib "m.onnx" would replace the input model "m.onnx", which this run reads; choose another path',
-    ],
-    [
-      'OUTPUT_CONFLICT',
-      'output "c/a.pb" would replace the calibration file "c/a.pb", which this run reads; choose another path',
-      '--output "c/a.pb" would replace the --calib file "c/a.pb", which this run reads; choose another path',
-    ],
-    [
-      'OUTPUT_CONFLICT',
-      'external data of the output "m.onnx.data" already exists; pass force (--force) to replace it',
-      'external data of --output "m.onnx.data" already exists; pass --force to replace it',
-    ],
-    [
-      'OUTPUT_CONFLICT',
-      'report and output are the same file "q.onnx"',
-      '--report and --output are the same file "q.onnx"',
-    ],
-    ['NOT_FOUND', 'cannot read overrides file "ov.json"', 'cannot read --overrides file "ov.json"'],
-    [
-      'INVALID_ARGUMENT',
-      'overrides ov.json: must be a JSON object',
-      '--overrides ov.json: must be a JSON object',
-    ],
-    [
-      'CALIBRATION_DATA',
-      'calibration cache r.json was made for a different model',
-      '--load-calib file r.json was made for a different model',
-    ],
-    [
-      'INVALID_ARGUMENT',
-      'floatPrecision "fp8-e5m2" stores weights in fp8: use mode "float"',
-      '--float fp8-e5m2 stores weights in fp8: use --mode float',
-    ],
-    [
-      'INVALID_ARGUMENT',
-      'format "qoperator" needs integer compute: use mode "static" or "dynamic"',
-      '--format qoperator needs integer compute: use --mode static or --mode dynamic',
-    ],
-    [
-      'UNSUPPORTED',
-      'target "hisilicon-log" runs "packed" models, which quantkit cannot write yet',
-      '--target hisilicon-log runs "packed" models, which quantkit cannot write yet',
-    ],
-  ] as const)('rewords %s "%s"', (code, message, expected) => {
-    const reworded = withFlagNames(new QuantError(code, message));
-    expect(reworded).toMatchObject({ code, message: expected });
-  });
-
-  it('puts --float in front of an opset error from the float conversion, and only there', () => {
-    const opset = new QuantError(
-      'UNSUPPORTED',
-      'float8 DequantizeLinear needs opset 19 or newer, but the model imports opset 13',
-    );
-    expect(withFlagNames(opset, { float: 'fp8-e4m3fn' })).toMatchObject({
-      code: 'UNSUPPORTED',
-      message:
-        '--float fp8-e4m3fn: float8 DequantizeLinear needs opset 19 or newer, but the model imports opset 13',
-    });
-    // Without --float the message cannot have come from it.
-    expect(withFlagNames(opset)).toBe(opset);
-    // "mode" inside another word is not the option.
-    const other = new QuantError('INVALID_ARGUMENT', 'submode "x" is odd');
-    expect(withFlagNames(other, { float: 'fp16' })).toBe(other);
-  });
-
-  it('leaves other errors alone', () => {
-    const error = new QuantError(
-      'CALIBRATION_DATA',
-      'output "y" is not float32; the report needs float outputs',
-    );
-    expect(withFlagNames(error)).toBe(error);
-    const plain = new Error('report "x"');
-    expect(withFlagNames(plain)).toBe(plain);
   });
 });
 
@@ -871,7 +780,7 @@ describe('quantkit quantize: calibration caches, batching, overrides and reports
   });
 
   it.each([
-    ['{"nodes": {"fc2": {"flaot": true}}}', /--overrides bad\.json: .*"flaot"/],
+    ['{"nodes": {"fc2": {"flaot": true}}}', /--overrides file "bad\.json": .*"flaot"/],
     ['{"nodes": ', /--overrides file "bad\.json" is not valid JSON/],
   ])('refuses a malformed overrides file %s with exit 2, naming the file', async (text, pattern) => {
     await writeFile(join(dir, 'bad.json'), text);

@@ -25,6 +25,7 @@ import { createCliRegistry } from '../cli-registry.js';
 import { readModelFile } from '../model-file.js';
 import { createProgressReporter } from '../progress.js';
 import { requireExisting, requireFilePath, userPath } from '../paths.js';
+import { inFlagTerms } from '../flag-terms.js';
 
 import {
   AUTO_TARGET,
@@ -104,7 +105,7 @@ export interface QuantizeRequest {
  * Checks every quantize flag that can be checked without reading files, and turns the flags into QuantizeOptions.
  *
  * The --target name and the combinations of --float with a mode or opset are checked later, by resolveTarget
- * and the pipeline (see withFlagNames).
+ * and the pipeline, whose errors name options by flag through inFlagTerms.
  *
  * @example parseQuantizeFlags({ output: 'out.onnx', mode: 'dynamic' }).options.mode // 'dynamic'
  * @throws QuantError INVALID_ARGUMENT naming the flag and the valid values.
@@ -230,79 +231,6 @@ function checkPluginNames(registry: Registry, options: FlagOptions): void {
       { details: { kind, name, available: names } },
     );
   }
-}
-
-/** The files quantizeFile reads or writes, by the word its messages use, and the flag that names each here. */
-const FILE_FLAGS = {
-  write: [
-    ['external data of the output', 'external data of --output'],
-    ['calibration cache', '--save-calib'],
-    ['report', '--report'],
-    ['output', '--output'],
-  ],
-  read: [
-    ['overrides file', '--overrides file'],
-    ['overrides', '--overrides'],
-    ['calibration cache', '--load-calib file'],
-  ],
-  /** Files named inside a message ('would replace the loaded calibration cache "r.json"'). */
-  named: [
-    ['loaded calibration cache', '--load-calib file'],
-    ['overrides file', '--overrides file'],
-    ['calibration file', '--calib file'],
-  ],
-} as const;
-
-/**
- * The pipeline's option names and the flags that set them: resolveRecipe names a bad combination by option
- * (`floatPrecision "fp8-e4m3fn" stores weights in fp8: use mode "float"`).
- */
-const OPTION_FLAGS = [
-  ['floatPrecision', '--float'],
-  ['mode', '--mode'],
-  ['format', '--format'],
-  ['granularity', '--granularity'],
-  ['target', '--target'],
-] as const;
-
-/** Float conversions that need a newer opset say so in words that start like this (see @quantkit/quantizer-float). */
-const FLOAT_CONVERSION_ERROR = /^(float8|bfloat16) /;
-
-/**
- * quantizeFile checks and reads its files itself and names them in its own words ("report", "calibration cache"),
- * and the pipeline names options ('mode "float"'); on the command line the user knows them by their flags, so the
- * message is reworded to name the flag. An opset error from the --float conversion gets the flag put in front.
- * Errors from anywhere else pass through unchanged.
- *
- * @example withFlagNames(new QuantError('INVALID_ARGUMENT', 'format "qoperator" needs ...')) // '--format qoperator needs ...'
- */
-export function withFlagNames(error: unknown, flags: { readonly float?: string | undefined } = {}): unknown {
-  if (!QuantError.is(error)) return error;
-  const names = error.code === 'OUTPUT_CONFLICT' ? FILE_FLAGS.write : FILE_FLAGS.read;
-  let message = error.message.replace('pass force (--force)', 'pass --force');
-  for (const [word, flag] of names) {
-    // Only where a message starts with the word, or names it as a file ("cannot read ...", "x and y are ...").
-    message = message.replace(new RegExp(`(^|^cannot read | and )${word}(?= )`), `$1${flag}`);
-  }
-  for (const [word, flag] of FILE_FLAGS.named)
-    message = message.replace(`replace the ${word} "`, `replace the ${flag} "`);
-  for (const [option, flag] of OPTION_FLAGS) {
-    // 'mode "static" or "dynamic"' becomes '--mode static or --mode dynamic'; the option must be a whole word.
-    message = message.replace(
-      new RegExp(`(?<![\\w.-])${option} "([^"]*)"((?: or "[^"]*")*)`, 'g'),
-      (_match, first: string, rest: string) =>
-        [first, ...[...rest.matchAll(/"([^"]*)"/g)].map((choice) => choice[1])]
-          .map((value) => `${flag} ${value}`)
-          .join(' or '),
-    );
-  }
-  if (flags.float !== undefined && FLOAT_CONVERSION_ERROR.test(message))
-    message = `--float ${flags.float}: ${message}`;
-  if (message === error.message) return error;
-  return new QuantError(error.code, message, {
-    cause: error,
-    ...(error.details && { details: error.details }),
-  });
 }
 
 function describeRecipe(summary: QuantizeSummary): string {
@@ -701,7 +629,7 @@ export function quantizeCommand(io: CliIo): Command {
           verify: flags.verify !== false,
         });
       } catch (error) {
-        throw withFlagNames(error, { float: request.options.floatPrecision });
+        throw inFlagTerms(error);
       } finally {
         progress.stop();
       }
