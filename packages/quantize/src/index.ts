@@ -50,6 +50,12 @@ export { PROVENANCE_KEYS } from './provenance.js';
 export type { ActivationRange, Histogram, LayerReport, QuantizeReport, WeightError } from './report.js';
 export { type QuantizeResult, quantizeModel } from './quantize-model.js';
 export {
+  BUILTIN_TRANSFORMS,
+  type ModelTransform,
+  applyTransforms,
+  batchNormFolding,
+} from './model-transforms.js';
+export {
   type QOperatorConversion,
   type QOperatorKept,
   type QOperatorResult,

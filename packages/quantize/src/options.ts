@@ -1,5 +1,6 @@
 import type { CalibrationRunner } from './calibrate.js';
 import type { CalibrationCache } from './calibration-cache.js';
+import type { ModelTransform } from './model-transforms.js';
 import { type QuantOverrides, parseOverrides } from './overrides.js';
 import {
   type Granularity,
@@ -142,6 +143,11 @@ export interface QuantizeOptions {
     /** The model's name in the report (a file name). */
     readonly modelName?: string;
   };
+  /**
+   * Rewrites of the float model to run before planning, after the built-in ones (BatchNorm folding), in order.
+   * A transform from outside quantkit plugs in here without touching the pipeline.
+   */
+  readonly transforms?: readonly ModelTransform[];
   /**
    * Load the quantized model in the executor and run it and the float model once before returning (default true
    * when an executor is given), so a model the runtime refuses, or one whose outputs go NaN or infinite where the
