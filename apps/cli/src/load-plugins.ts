@@ -1,12 +1,14 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Plugin, QuantError, validatePlugin } from '@quantkit/core';
+import { type Plugin, QuantError, pluginsOfModule } from '@quantkit/core';
 
 /** A plugin loaded from --plugin, with the spec the user typed so listings and errors can name it. */
 export interface LoadedPlugin {
   readonly plugin: Plugin;
   readonly source: string;
+  /** The module file it came from (absolute), for worker threads to load it again. */
+  readonly module: string;
 }
 
 // Anything that reads as a path is a path, even when the file is missing, so the error says "no such file" rather
@@ -45,7 +47,10 @@ function resolvePackage(spec: string, cwd: string): string | undefined {
 
 /** The ES entry of a package folder for a subpath ('' for the package itself), per its package.json. */
 function packageEntry(packageDir: string, subpath: string): string | undefined {
-  const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<string, unknown>;
+  const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   const exportsField = manifest['exports'];
   const key = subpath === '' ? '.' : `./${subpath}`;
   let target: string | undefined;
@@ -60,22 +65,10 @@ function packageEntry(packageDir: string, subpath: string): string | undefined {
   } else if (subpath !== '') {
     target = subpath;
   } else {
-    target = (manifest['module'] as string | undefined) ?? (manifest['main'] as string | undefined) ?? 'index.js';
+    target =
+      (manifest['module'] as string | undefined) ?? (manifest['main'] as string | undefined) ?? 'index.js';
   }
   return target === undefined ? undefined : join(packageDir, target);
-}
-
-function pluginValues(module: Record<string, unknown>): unknown[] {
-  const values: unknown[] = [];
-  for (const key of ['default', 'plugins', 'plugin']) {
-    const value = module[key];
-    if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) {
-      // The same plugin is often exported both as default and by name; register it once.
-      if (!values.includes(item)) values.push(item);
-    }
-  }
-  return values;
 }
 
 /**
@@ -97,9 +90,13 @@ export async function loadPlugins(specs: readonly string[], cwd: string): Promis
       try {
         entry = packageEntry(asFile, '');
       } catch (error) {
-        throw new QuantError('PLUGIN_INVALID', `--plugin ${spec}: cannot read its package.json: ${messageOf(error)}`, {
-          cause: error,
-        });
+        throw new QuantError(
+          'PLUGIN_INVALID',
+          `--plugin ${spec}: cannot read its package.json: ${messageOf(error)}`,
+          {
+            cause: error,
+          },
+        );
       }
       if (entry === undefined || !existsSync(entry)) {
         throw new QuantError(
@@ -139,16 +136,8 @@ export async function loadPlugins(specs: readonly string[], cwd: string): Promis
         cause: error,
       });
     }
-    const values = pluginValues(module);
-    if (values.length === 0) {
-      throw new QuantError(
-        'PLUGIN_INVALID',
-        `--plugin ${spec}: exports no plugin; expected a default export or a named export "plugins" or "plugin"`,
-      );
-    }
-    for (const value of values) {
-      loaded.push({ plugin: validatePlugin(value, `--plugin ${spec}`), source: spec });
-    }
+    for (const plugin of pluginsOfModule(module, `--plugin ${spec}`))
+      loaded.push({ plugin, source: spec, module: entry });
   }
   return loaded;
 }

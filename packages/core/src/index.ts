@@ -72,6 +72,6 @@ export {
   quantizeValue,
   roundHalfToEven,
 } from './quantize-linear.js';
-export { type Registry, createRegistry, validatePlugin } from './registry.js';
+export { type Registry, createRegistry, pluginsOfModule, validatePlugin } from './registry.js';
 export { type Tensor, axisLayout, createTensor, sameShape, sizeOf } from './tensor.js';
 export { createSeededRandom } from './seeded-random.js';

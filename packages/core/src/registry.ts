@@ -37,7 +37,10 @@ export interface Registry {
  */
 export function validatePlugin(value: unknown, source = 'plugin'): Plugin {
   if (typeof value !== 'object' || value === null) {
-    throw new QuantError('PLUGIN_INVALID', `${source} is not a plugin object (got ${value === null ? 'null' : typeof value})`);
+    throw new QuantError(
+      'PLUGIN_INVALID',
+      `${source} is not a plugin object (got ${value === null ? 'null' : typeof value})`,
+    );
   }
   const candidate = value as Partial<Plugin> & Record<string, unknown>;
   const label = typeof candidate.name === 'string' ? `${source} ("${candidate.name}")` : source;
@@ -65,7 +68,11 @@ export function validatePlugin(value: unknown, source = 'plugin'): Plugin {
   if (candidate.kind === 'quantizer') {
     const capabilities = candidate['capabilities'] as Partial<QuantizerCapabilities> | undefined;
     const lists = ['bits', 'granularities', 'symmetric'] as const;
-    if (typeof capabilities !== 'object' || capabilities === null || lists.some((key) => !Array.isArray(capabilities[key]))) {
+    if (
+      typeof capabilities !== 'object' ||
+      capabilities === null ||
+      lists.some((key) => !Array.isArray(capabilities[key]))
+    ) {
       throw new QuantError(
         'PLUGIN_INVALID',
         `${label} is a quantizer without capabilities { bits, granularities, symmetric, activations }`,
@@ -125,4 +132,28 @@ export function createRegistry(plugins: readonly unknown[] = []): Registry {
     },
   };
   return registry;
+}
+
+/**
+ * The plugins an imported ES module offers: its default export and its named exports `plugins` and `plugin`, each
+ * a plugin or an array of plugins (one exported under two names counts once), validated.
+ *
+ * @example const plugins = pluginsOfModule(await import('./ternary.mjs'), './ternary.mjs');
+ * @param source the module's path or package name, for error messages.
+ * @throws QuantError PLUGIN_INVALID when the module exports no plugin, or a malformed one.
+ */
+export function pluginsOfModule(module: Record<string, unknown>, source: string): Plugin[] {
+  const values: unknown[] = [];
+  for (const key of ['default', 'plugins', 'plugin']) {
+    const value = module[key];
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) if (!values.includes(item)) values.push(item);
+  }
+  if (values.length === 0) {
+    throw new QuantError(
+      'PLUGIN_INVALID',
+      `${source}: exports no plugin; expected a default export or a named export "plugins" or "plugin"`,
+    );
+  }
+  return values.map((value) => validatePlugin(value, source));
 }

@@ -1,15 +1,15 @@
 // Worker-thread side of calibration on several threads: calibrates one shard of the samples (a run of whole
-// batches, in folder order) with the built-in observers and posts their saved state back; the main thread merges
-// the states in shard order.
+// batches, in folder order) with the run's observers and executor, found by name in a registry of the built-ins
+// and the run's plugin modules, and posts the observers' saved state back; the main thread merges the states in
+// shard order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { readCalibrationDir } from '@quantkit/calibration/node';
 import { QuantError, type ObserverOptions, type ObserverState } from '@quantkit/core';
-import { createOrtNodeExecutor } from '@quantkit/executor-ort';
 import { decodeModel } from '@quantkit/onnx';
 import { batchSamples } from './batch-samples.js';
-import { createDefaultRegistry } from './builtins.js';
 import { calibrate, feedInputs, graphValueNames } from './calibrate.js';
 import type { CalibrationSample } from './options.js';
+import { workerRegistry } from './worker-calibration.js';
 
 export interface CalibrationJob {
   readonly model: Uint8Array;
@@ -24,6 +24,10 @@ export interface CalibrationJob {
   readonly end: number;
   readonly batch: number;
   readonly maxTensorsPerPass: number | undefined;
+  /** Modules whose plugins join the worker's registry (see WorkerCalibrationSettings.pluginModules). */
+  readonly pluginModules: readonly string[];
+  /** The run's executor, by name in that registry. */
+  readonly executor: string;
 }
 
 export type CalibrationWorkerMessage =
@@ -34,7 +38,7 @@ export type CalibrationWorkerMessage =
 async function run(job: CalibrationJob): Promise<CalibrationWorkerMessage> {
   const model = decodeModel(job.model);
   const inputs = feedInputs(model);
-  const registry = createDefaultRegistry();
+  const registry = await workerRegistry(job.pluginModules);
   const shard = async function* (): AsyncGenerator<CalibrationSample> {
     let index = 0;
     for await (const { sample } of readCalibrationDir(job.dir, inputs, { limit: job.end })) {
@@ -46,7 +50,7 @@ async function run(job: CalibrationJob): Promise<CalibrationWorkerMessage> {
     job.requests.map((request) => ({ ...request, observer: registry.get('observer', request.observer) })),
     {
       // One intra-op thread per worker: the workers are the parallelism.
-      executor: createOrtNodeExecutor(),
+      executor: registry.get('executor', job.executor),
       samples: batchSamples(shard, job.batch, inputs),
       maxTensorsPerPass: job.maxTensorsPerPass,
       onProgress: () => parentPort?.postMessage({ type: 'progress' } satisfies CalibrationWorkerMessage),

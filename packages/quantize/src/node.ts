@@ -61,6 +61,11 @@ export interface QuantizeFileOptions
    * 1 calibrates in this thread).
    */
   readonly calibrationWorkers?: number;
+  /**
+   * ES modules (absolute paths) that the registry's plugins came from (the CLI's --plugin), so calibration workers
+   * can load the same observers and executor; without them, a run with a plugin observer calibrates on one thread.
+   */
+  readonly pluginModules?: readonly string[];
   /** Replace existing output, cache and report files. */
   readonly force?: boolean;
 }
@@ -195,6 +200,7 @@ export async function quantizeFile(
         count,
         batch,
         workers: options.calibrationWorkers,
+        pluginModules: options.pluginModules,
       }),
     };
   }
@@ -212,6 +218,7 @@ export async function quantizeFile(
     reportLimit: _reportLimit,
     calibrationDir: _calibrationDir,
     calibrationWorkers: _calibrationWorkers,
+    pluginModules: _pluginModules,
     loadCalibration: _loadCalibration,
     saveCalibration: _saveCalibration,
     force: _force,

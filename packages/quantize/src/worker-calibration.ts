@@ -1,6 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type Observer, QuantError, type QuantErrorCode, type ValueRange } from '@quantkit/core';
+import { pathToFileURL } from 'node:url';
+import {
+  type Observer,
+  type Plugin,
+  QuantError,
+  type QuantErrorCode,
+  type Registry,
+  type ValueRange,
+  pluginsOfModule,
+} from '@quantkit/core';
+import { createOrtNodeExecutor } from '@quantkit/executor-ort';
 import { encodeModel } from '@quantkit/onnx';
 import { createDefaultRegistry } from './builtins.js';
 import { type CalibrationResult, type CalibrationRunner, calibrate } from './calibrate.js';
@@ -14,6 +24,25 @@ export interface WorkerCalibrationSettings {
   readonly batch: number;
   /** Threads to use; default: one per core beyond the first, at most one per sample. */
   readonly workers?: number | undefined;
+  /**
+   * ES modules (absolute paths) whose plugins the run's registry holds, as the CLI's --plugin loads them: each
+   * worker imports them too, so their observers and executors calibrate there as on the main thread.
+   */
+  readonly pluginModules?: readonly string[] | undefined;
+}
+
+/**
+ * The registry a worker builds: the built-ins, the onnxruntime-node executor and the plugins of the modules.
+ * The main thread builds it too, to check that each observer and the executor of a run is what a worker would
+ * get under the same name (module imports are cached, so a module's plugins are the very same values).
+ */
+export async function workerRegistry(pluginModules: readonly string[]): Promise<Registry> {
+  const plugins: Plugin[] = [];
+  for (const path of pluginModules) {
+    const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    plugins.push(...pluginsOfModule(module, path));
+  }
+  return createDefaultRegistry([createOrtNodeExecutor(), ...plugins]);
 }
 
 /** Worker threads worth starting: one per core beyond the one the main thread uses, at most one per sample. */
@@ -53,16 +82,21 @@ function runWorker(
  */
 export function createWorkerCalibrationRunner(settings: WorkerCalibrationSettings): CalibrationRunner {
   return async (model, requests, options): Promise<CalibrationResult> => {
-    const builtins = createDefaultRegistry();
     const batches = Math.ceil(settings.count / settings.batch);
     const workers = Math.min(settings.workers ?? defaultWorkerCount(batches), batches);
-    const splittable = requests.every(
-      (request) =>
-        builtins.find('observer', request.observer.name) === request.observer &&
-        request.observer.restore !== undefined &&
-        typeof request.observer.create(request.options).merge === 'function',
-    );
-    if (workers < 2 || !splittable) return calibrate(model, requests, options);
+    if (workers < 2) return calibrate(model, requests, options);
+    const pluginModules = settings.pluginModules ?? [];
+    const registry = await workerRegistry(pluginModules);
+    // A worker finds each plugin by name in the registry it builds: the run's observers must be those very
+    // plugins (and save and merge state), and its executor one of that name there; otherwise this thread does it.
+    const splittable =
+      requests.every(
+        (request) =>
+          registry.find('observer', request.observer.name) === request.observer &&
+          request.observer.restore !== undefined &&
+          typeof request.observer.create(request.options).merge === 'function',
+      ) && registry.find('executor', options.executor.name) !== undefined;
+    if (!splittable) return calibrate(model, requests, options);
 
     // The float bytes the caller gave, when they compute every requested value: no encode, and the workers
     // calibrate the very model the main thread would have.
@@ -93,6 +127,8 @@ export function createWorkerCalibrationRunner(settings: WorkerCalibrationSetting
             end: Math.min(firstBatch(shard + 1) * settings.batch, settings.count),
             batch: settings.batch,
             maxTensorsPerPass: options.maxTensorsPerPass,
+            pluginModules,
+            executor: options.executor.name,
           },
           progress,
           started,

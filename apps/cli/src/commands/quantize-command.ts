@@ -573,7 +573,7 @@ export function quantizeCommand(io: CliIo): Command {
       const loadCalibration = path(request.loadCalibration);
       const saveCalibration = path(request.saveCalibration);
 
-      const { registry, executor } = await createCliRegistry(flags.plugin ?? [], io.cwd);
+      const { registry, executor, loaded } = await createCliRegistry(flags.plugin ?? [], io.cwd);
       checkPluginNames(registry, request.options);
       const target = await resolveTarget(registry, request.target);
       await requireExisting(input, 'input model', 'file');
@@ -625,6 +625,8 @@ export function quantizeCommand(io: CliIo): Command {
           ...(report !== undefined && { report, reportLimit: request.reportSamples }),
           ...(reportSamples !== undefined && { reportSamples }),
           onProgress: (event) => progress.update(event),
+          // Calibration workers load the same plugins, so a plugin observer runs on every thread.
+          pluginModules: [...new Set(loaded.map((entry) => entry.module))],
           force: flags.force === true,
           verify: flags.verify !== false,
         });
