@@ -1,10 +1,10 @@
 import { QuantError } from '@quantkit/core';
+import { floatTensor, maxAbsDiff, runOrt } from '@quantkit/test-kit';
 import { describe, expect, it } from 'vitest';
 import { exposeOutputs, exposeOutputsInBytes } from './expose-outputs.js';
-import { decodeModel, encodeModel } from './model.js';
 import { Graph } from './graph.js';
+import { decodeModel, encodeModel } from './model.js';
 import { createModel, createNode } from './model-builder.js';
-import { floatTensor, maxAbsDiff, runOrt } from './test-helpers.js';
 
 function mlp(withValueInfo: boolean) {
   return createModel({

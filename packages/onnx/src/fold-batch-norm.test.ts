@@ -1,9 +1,9 @@
 import type { Tensor } from '@quantkit/core';
+import { floatTensor, maxAbsDiff, runOrt } from '@quantkit/test-kit';
 import { describe, expect, it } from 'vitest';
 import { foldBatchNorm } from './fold-batch-norm.js';
 import { decodeModel, encodeModel, type Model } from './model.js';
-import { type CreateModelOptions, type NodeInit, createModel } from './model-builder.js';
-import { floatTensor, maxAbsDiff, runOrt } from './test-helpers.js';
+import { type CreateModelOptions, createModel, type NodeInit } from './model-builder.js';
 
 function bnParams(channels: number, seed: number, prefix = 'bn'): Record<string, Tensor> {
   return {

@@ -1,9 +1,9 @@
 import { QuantError } from '@quantkit/core';
+import { floatTensor, runOrt } from '@quantkit/test-kit';
 import { describe, expect, it } from 'vitest';
 import { Graph } from './graph.js';
 import { encodeModel, validateModel } from './model.js';
 import { createModel, createNode, createValueInfo, irVersionForOpset, toAttribute } from './model-builder.js';
-import { floatTensor, runOrt } from './test-helpers.js';
 
 describe('createModel', () => {
   it('picks the IR version from the ONNX versioning table', () => {

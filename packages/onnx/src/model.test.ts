@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { QuantError, type Tensor } from '@quantkit/core';
+import { floatTensor, maxAbsDiff, openWakeWordModel, runOrt } from '@quantkit/test-kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Graph } from './graph.js';
@@ -15,7 +16,6 @@ import {
 } from './model.js';
 import { createModel, createNode } from './model-builder.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
-import { floatTensor, maxAbsDiff, runOrt } from './test-helpers.js';
 
 const f32 = (values: number[], shape = [values.length]): Tensor => ({
   dtype: 'float32',
@@ -309,14 +309,7 @@ describe('corrupted input', () => {
 });
 
 describe('third-party model', () => {
-  const require = createRequire(import.meta.url);
-  // openwakeword-js (a devDependency) hides package.json behind its exports map and its "require" entry is
-  // missing, so find its folder along Node's module search paths instead of require.resolve.
-  const packageRoot = (require.resolve.paths('openwakeword-js') ?? [])
-    .map((folder) => join(folder, 'openwakeword-js'))
-    .find((folder) => existsSync(join(folder, 'package.json')));
-  if (packageRoot === undefined) throw new Error('openwakeword-js is not installed');
-  const modelPath = join(packageRoot, 'models', 'hello_deepa.onnx');
+  const modelPath = openWakeWordModel('hello_deepa.onnx');
   const original = new Uint8Array(readFileSync(modelPath));
 
   it('round-trips hello_deepa.onnx with identical outputs in onnxruntime', async () => {

@@ -2,13 +2,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QuantError } from '@quantkit/core';
+import { floatTensor, maxAbsDiff, runOrt } from '@quantkit/test-kit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeModel, encodeModel } from './model.js';
 import { createModel } from './model-builder.js';
 import { readModelFile, readTensorFile, writeFileAtomic, writeModelFile } from './node.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
 import { encodeTensor } from './tensor-proto.js';
-import { floatTensor, maxAbsDiff, runOrt } from './test-helpers.js';
 
 let folder: string;
 beforeEach(async () => {

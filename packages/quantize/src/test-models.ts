@@ -1,15 +1,12 @@
 // Models the tests build for themselves: small, seeded, and shaped like the layers real models have.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import {
-  type QuantizerPlugin,
-  type Tensor,
   createRegistry,
   createSeededRandom,
   createTensor,
+  type QuantizerPlugin,
+  type Tensor,
 } from '@quantkit/core';
-import { type Attribute, type Model, type Node, createModel } from '@quantkit/onnx';
+import { type Attribute, createModel, type Model, type Node } from '@quantkit/onnx';
 import { createDefaultRegistry } from './builtins.js';
 
 /** A seeded PRNG so every test model and sample is the same on every run. */
@@ -189,18 +186,7 @@ export function constantWeightsModel(seed = 4): TestModel {
   return { model, sample: (random) => ({ x: randomTensor([2, 48], random) }) };
 }
 
-/**
- * Path of a model shipped in the npm package openwakeword-js (a devDependency). Its `exports` hides package.json
- * and its `require` entry is missing, so look the package folder up the way Node searches node_modules.
- */
-export function openWakeWordModel(file: string): string {
-  const require = createRequire(import.meta.url);
-  for (const dir of require.resolve.paths('openwakeword-js') ?? []) {
-    const candidate = join(dir, 'openwakeword-js', 'models', file);
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error(`openwakeword-js/models/${file} is not installed; run pnpm install`);
-}
+export { openWakeWordModel } from '@quantkit/test-kit';
 
 /** `count` seeded samples of a test model's inputs. */
 export function drawSamples(model: TestModel, count: number, seed: number): Record<string, Tensor>[] {

@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openWakeWordModel } from '@quantkit/test-kit';
 
 /** The built command; tests run it the way users do (run `pnpm build` first; turbo's test task does). */
 export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
@@ -49,11 +50,5 @@ export async function sha256(path: string): Promise<string> {
 
 /** The third-party model the end-to-end tests quantize: a small openWakeWord classifier (Gemm/MatMul, float32). */
 export function wakeWordModelPath(): string {
-  // The package's "exports" hide package.json and its require entry is not shipped, so neither require.resolve
-  // form works; look the package folder up the way Node does, through node_modules folders upward.
-  for (let folder = dirname(fileURLToPath(import.meta.url)); ; folder = dirname(folder)) {
-    const candidate = join(folder, 'node_modules', 'openwakeword-js');
-    if (existsSync(join(candidate, 'package.json'))) return join(candidate, 'models', 'hello_deepa.onnx');
-    if (dirname(folder) === folder) throw new Error('openwakeword-js is not installed');
-  }
+  return openWakeWordModel('hello_deepa.onnx');
 }
