@@ -8,6 +8,17 @@ export {
   splitSampleBatches,
 } from './calibration-sample.js';
 export { builtinObservers } from './builtin-observers.js';
+export {
+  type CollectActivationsOptions,
+  type CollectedActivations,
+  type EncodedModel,
+  type ObservedModel,
+  type ObservedValues,
+  type SampleSource,
+  collectActivations,
+  feedInputs,
+  samplesIn,
+} from './collect-activations.js';
 export { encodeNpy } from './encode-npy.js';
 export {
   type EntropyObserverOptions,

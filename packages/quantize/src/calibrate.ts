@@ -1,4 +1,10 @@
-import { checkSample, splitSampleBatches } from '@quantkit/calibration';
+import {
+  type EncodedModel,
+  type SampleSource,
+  collectActivations,
+  feedInputs,
+  samplesIn,
+} from '@quantkit/calibration';
 import {
   type ExecutorPlugin,
   type ExecutorSessionOptions,
@@ -8,8 +14,16 @@ import {
   QuantError,
   type ValueRange,
 } from '@quantkit/core';
-import { type Model, encodeModel, exposeOutputs, exposeOutputsInBytes } from '@quantkit/onnx';
-import type { CalibrationSample, CalibrationSource, ProgressEvent } from './options.js';
+import type { Model } from '@quantkit/onnx';
+
+export { feedInputs, samplesIn };
+
+export interface ProgressEvent {
+  readonly phase: 'calibrate';
+  /** Samples done and (when known) in total. */
+  readonly done: number;
+  readonly total: number | undefined;
+}
 
 /** What to observe for one activation. */
 export interface ObservationRequest {
@@ -20,7 +34,7 @@ export interface ObservationRequest {
 
 export interface CalibrateOptions {
   readonly executor: ExecutorPlugin;
-  readonly samples: CalibrationSource;
+  readonly samples: SampleSource;
   /** Stop after this many samples. */
   readonly limit?: number | undefined;
   /**
@@ -42,10 +56,7 @@ export interface CalibrateOptions {
 }
 
 /** Encoded float model bytes and the names of the main-graph values they compute (CalibrateOptions.source). */
-export interface FloatModelBytes {
-  readonly bytes: Uint8Array;
-  readonly values: ReadonlySet<string>;
-}
+export type FloatModelBytes = EncodedModel;
 
 /** The names of every value a graph's main scope computes or reads: inputs, initializers and node outputs. */
 export function graphValueNames(model: Model): Set<string> {
@@ -73,45 +84,6 @@ export type CalibrationRunner = (
   options: CalibrateOptions,
 ) => Promise<CalibrationResult>;
 
-/** The model's real inputs: graph inputs that are not initializers (IR < 4 lists weights as inputs too). */
-export function feedInputs(model: Model) {
-  return model.graph.inputs.filter((input) => !model.graph.initializers.has(input.name));
-}
-
-/**
- * Samples in one model run: the leading dimension of the first input when the model's batch dimension is
- * symbolic (a batch of files, or a file holding a batch), otherwise one.
- */
-export function samplesIn(feeds: CalibrationSample, inputs: ReturnType<typeof feedInputs>): number {
-  const first = inputs[0];
-  if (first === undefined) return 1;
-  const declared = first.shape?.[0];
-  if (typeof declared === 'number' && declared > 0) return 1;
-  return feeds[first.name]?.shape[0] ?? 1;
-}
-
-/** Opens the source for one pass. Arrays and factories can be read again; other iterables only once. */
-function openSource(
-  source: CalibrationSource,
-  pass: number,
-): Iterable<CalibrationSample> | AsyncIterable<CalibrationSample> {
-  if (typeof source === 'function') return source();
-  if (pass > 0 && !Array.isArray(source)) {
-    throw new QuantError(
-      'INVALID_ARGUMENT',
-      'calibration needs several passes over the samples (more tensors than maxTensorsPerPass), but they came ' +
-        'from a one-shot iterable; pass an array or a function that returns a fresh iterable',
-    );
-  }
-  return source;
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
-
 /**
  * Runs the float model over the samples with the requested intermediate values exposed, folding each into its
  * observer. Only observer state is kept between samples, and at most `maxTensorsPerPass` tensors are fetched per
@@ -123,62 +95,33 @@ export async function calibrate(
   requests: readonly ObservationRequest[],
   options: CalibrateOptions,
 ): Promise<CalibrationResult> {
-  const perPass = options.maxTensorsPerPass ?? 64;
-  if (!Number.isInteger(perPass) || perPass < 1) {
-    throw new QuantError('INVALID_ARGUMENT', `maxTensorsPerPass must be a positive integer, got ${perPass}`);
-  }
   const observers = new Map<string, Observer>();
   for (const request of requests) observers.set(request.name, request.observer.create(request.options));
-  const passes = chunk(requests, perPass);
-  const inputs = feedInputs(model);
-  const limit = options.limit ?? Infinity;
+  const names = requests.map((request) => request.name);
+  const passes = Math.ceil(names.length / (options.maxTensorsPerPass ?? 64));
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const totalWork =
-    options.total === undefined ? undefined : Math.min(options.total, limit) * Math.max(passes.length, 1);
-  let samples = 0;
-  let rows = 0;
+    options.total === undefined ? undefined : Math.min(options.total, limit) * Math.max(passes, 1);
   let done = 0;
-
-  for (const [pass, group] of passes.entries()) {
-    const names = group.map((request) => request.name);
-    // Values inside If branches come out under an extra output of their If (aliases maps them).
-    const aliases = new Map<string, string>();
-    const source = options.source;
-    const bytes =
-      source !== undefined && names.every((name) => source.values.has(name))
-        ? exposeOutputsInBytes(source.bytes, model, names)
-        : encodeModel(exposeOutputs(model, names, aliases));
-    const fetched = names.map((name) => aliases.get(name) ?? name);
-    const session = await options.executor.createSession(bytes, options.sessionOptions);
-    let index = 0;
-    try {
-      for await (const sample of openSource(options.samples, pass)) {
-        if (index >= limit) break;
-        const source = `calibration sample ${index++}`;
-        // A file may hold a batch larger than the model's fixed batch size: feed it in model-sized pieces.
-        for (const feeds of splitSampleBatches(checkSample(sample, inputs, source), inputs, source)) {
-          if (pass === 0) rows += samplesIn(feeds, inputs);
-          const outputs = await session.run(feeds, fetched);
-          for (const name of names) {
-            const value = outputs[aliases.get(name) ?? name];
-            if (value === undefined)
-              throw new QuantError('EXECUTOR', `the executor did not return "${name}"`);
-            observers.get(name)!.observe(value.data as Float32Array, value.shape);
-          }
-        }
-        options.onProgress?.({ phase: 'calibrate', done: ++done, total: totalWork });
+  const collected = await collectActivations(
+    [{ model, encoded: options.source }],
+    names,
+    {
+      executor: options.executor,
+      samples: options.samples,
+      limit: options.limit,
+      maxTensorsPerPass: options.maxTensorsPerPass,
+      sessionOptions: options.sessionOptions,
+      onSample: () => options.onProgress?.({ phase: 'calibrate', done: ++done, total: totalWork }),
+    },
+    (pass, [values]) => {
+      for (const name of pass) {
+        const value = values![name]!;
+        observers.get(name)!.observe(value.data as Float32Array, value.shape);
       }
-    } finally {
-      await session.dispose();
-    }
-    if (pass === 0) samples = index;
-    else if (index !== samples) {
-      throw new QuantError(
-        'CALIBRATION_DATA',
-        `calibration pass ${pass + 1} read ${index} samples, pass 1 read ${samples}`,
-      );
-    }
-  }
-  if (requests.length > 0 && samples === 0) {
+    },
+  );
+  if (requests.length > 0 && collected.samples === 0) {
     throw new QuantError(
       'CALIBRATION_DATA',
       'static quantization needs at least one calibration sample; got none',
@@ -186,5 +129,5 @@ export async function calibrate(
   }
   const ranges = new Map<string, ValueRange>();
   for (const [name, observer] of observers) ranges.set(name, observer.range());
-  return { ranges, observers, samples: rows, passes: passes.length, threads: 1 };
+  return { ranges, observers, samples: collected.rows, passes: collected.passes, threads: 1 };
 }

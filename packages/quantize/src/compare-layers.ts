@@ -1,9 +1,8 @@
-import { checkSample, splitSampleBatches } from '@quantkit/calibration';
+import { collectActivations } from '@quantkit/calibration';
 import { type ExecutorPlugin, QuantError } from '@quantkit/core';
-import { type Model, encodeModel, exposeOutputs, inferElementTypes } from '@quantkit/onnx';
-import { feedInputs } from './calibrate.js';
+import { type Model, inferElementTypes } from '@quantkit/onnx';
 import { type OutputMetrics, createMetricsAccumulator } from './metrics.js';
-import type { CalibrationSample, CalibrationSource } from './options.js';
+import type { CalibrationSource } from './options.js';
 import type { Histogram } from './report.js';
 
 /** A value to compare, and optionally the range it was quantized to (for clipping and a histogram). */
@@ -66,12 +65,6 @@ class RangeStats {
   }
 }
 
-function openSource(
-  source: CalibrationSource,
-): Iterable<CalibrationSample> | AsyncIterable<CalibrationSample> {
-  return typeof source === 'function' ? source() : source;
-}
-
 /**
  * Runs a reference and a candidate model (say, float and quantized) on the same samples with the probed values
  * exposed in both, and measures how far the candidate's values are from the reference's at each one.
@@ -84,56 +77,42 @@ export async function compareLayers(
   probes: readonly LayerProbe[],
   options: CompareLayersOptions,
 ): Promise<LayerComparison[]> {
-  const perPass = options.maxTensorsPerPass ?? 64;
-  const limit = options.limit ?? 8;
-  const inputs = feedInputs(reference);
-  const results: LayerComparison[] = [];
-  for (let start = 0; start < probes.length; start += perPass) {
-    const group = probes.slice(start, start + perPass);
-    const names = group.map((probe) => probe.name);
-    const metrics = names.map(() => createMetricsAccumulator());
-    const stats = group.map((probe) =>
+  const metrics = new Map(probes.map((probe) => [probe.name, createMetricsAccumulator()]));
+  const stats = new Map(
+    probes.map((probe) => [
+      probe.name,
       probe.range ? new RangeStats(probe.range, options.bins ?? HISTOGRAM_BINS) : undefined,
-    );
-    const referenceSession = await options.executor.createSession(
-      encodeModel(exposeOutputs(reference, names)),
-    );
-    const candidateSession = await options.executor.createSession(
-      encodeModel(exposeOutputs(candidate, names)),
-    );
-    try {
-      let index = 0;
-      for await (const sample of openSource(options.samples)) {
-        if (index >= limit) break;
-        const source = `sample ${index++}`;
-        for (const feeds of splitSampleBatches(checkSample(sample, inputs, source), inputs, source)) {
-          const expected = await referenceSession.run(feeds, names);
-          const actual = await candidateSession.run(feeds, names);
-          names.forEach((name, i) => {
-            metrics[i]!.add(expected[name]!, actual[name]!, name);
-            stats[i]?.add(expected[name]!.data as Float32Array);
-          });
-        }
+    ]),
+  );
+  const collected = await collectActivations(
+    [{ model: reference }, { model: candidate }],
+    [...new Set(probes.map((probe) => probe.name))],
+    {
+      executor: options.executor,
+      samples: options.samples,
+      limit: options.limit ?? 8,
+      maxTensorsPerPass: options.maxTensorsPerPass,
+    },
+    (names, [expected, actual]) => {
+      for (const name of names) {
+        metrics.get(name)!.add(expected![name]!, actual![name]!, name);
+        stats.get(name)?.add(expected![name]!.data as Float32Array);
       }
-      if (index === 0)
-        throw new QuantError('CALIBRATION_DATA', 'comparing layers needs at least one sample; got none');
-    } finally {
-      await referenceSession.dispose();
-      await candidateSession.dispose();
-    }
-    group.forEach((probe, i) => {
-      const stat = stats[i];
-      results.push({
-        name: probe.name,
-        ...metrics[i]!.result(),
-        ...(stat && {
-          clippedShare: stat.total === 0 ? 0 : stat.clipped / stat.total,
-          histogram: { min: stat.low, max: stat.high, counts: Array.from(stat.counts) },
-        }),
-      });
-    });
-  }
-  return results;
+    },
+  );
+  if (probes.length > 0 && collected.samples === 0)
+    throw new QuantError('CALIBRATION_DATA', 'comparing layers needs at least one sample; got none');
+  return probes.map((probe) => {
+    const stat = stats.get(probe.name);
+    return {
+      name: probe.name,
+      ...metrics.get(probe.name)!.result(),
+      ...(stat && {
+        clippedShare: stat.total === 0 ? 0 : stat.clipped / stat.total,
+        histogram: { min: stat.low, max: stat.high, counts: Array.from(stat.counts) },
+      }),
+    };
+  });
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { CalibrationRunner } from './calibrate.js';
+import type { CalibrationRunner, ProgressEvent } from './calibrate.js';
 import type { CalibrationCache } from './calibration-cache.js';
 import type { ModelTransform } from './model-transforms.js';
 import { type QuantOverrides, parseOverrides } from './overrides.js';
@@ -53,12 +53,7 @@ export type CalibrationSource =
   | AsyncIterable<CalibrationSample>
   | (() => Iterable<CalibrationSample> | AsyncIterable<CalibrationSample>);
 
-export interface ProgressEvent {
-  readonly phase: 'calibrate';
-  /** Samples done and (when known) in total. */
-  readonly done: number;
-  readonly total: number | undefined;
-}
+export type { ProgressEvent } from './calibrate.js';
 
 /**
  * Everything a quantization run can be told. Only `mode` is required; the rest default to what a user of an

@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { type ExecutorSession, QuantError, listChoices } from '@quantkit/core';
+import { QuantError, listChoices } from '@quantkit/core';
 import { createOrtNodeExecutor } from '@quantkit/executor-ort';
 import {
   type LayerReport,
@@ -14,6 +14,7 @@ import {
   DEFAULT_SEED,
   RANDOM_DATA_TEXT,
 } from '@quantkit/quantize';
+import { collectActivations } from '@quantkit/calibration';
 import { calibrationFiles } from '@quantkit/calibration/node';
 import { checkWrites, writeFileAtomic } from '@quantkit/onnx/node';
 import { writeReportHtml } from '@quantkit/quantize/node';
@@ -126,55 +127,48 @@ export async function compareModelFiles(
   );
 
   const executor = createOrtNodeExecutor();
-  const sessions: ExecutorSession[] = [];
-  let outputs: OutputComparison[];
-  let samples = 0;
-  try {
-    const sessionA = await executor.createSession(a.bytes);
-    sessions.push(sessionA);
-    const sessionB = await executor.createSession(b.bytes);
-    sessions.push(sessionB);
-    const missing = sessionA.outputNames.filter((name) => !sessionB.outputNames.includes(name));
-    if (missing.length > 0) {
-      throw new QuantError(
-        'INVALID_ARGUMENT',
-        `${candidate} has no output ${listChoices(missing)}; its outputs are ${listChoices(sessionB.outputNames)}`,
-      );
-    }
-    const accumulators = new Map(sessionA.outputNames.map((name) => [name, createMetricsAccumulator()]));
-    for await (const sample of samplesOf()) {
-      const outputsA = await sessionA.run(sample);
-      const outputsB = await sessionB.run(sample, sessionA.outputNames);
-      for (const [name, accumulator] of accumulators) {
-        const expected = outputsA[name];
-        const actual = outputsB[name];
-        if (expected === undefined || actual === undefined) {
-          throw new QuantError('EXECUTOR', `output "${name}" was not returned by the runtime`);
-        }
-        accumulator.add(expected, actual, `output "${name}"`);
-      }
-      samples++;
-    }
-    if (samples === 0) {
-      throw new QuantError(
-        'CALIBRATION_DATA',
-        `no samples to compare on${options.dataDir ? ` in ${options.dataDir}` : ''}`,
-      );
-    }
-    outputs = [...accumulators].map(([output, accumulator]) => {
-      const result = accumulator.result();
-      return {
-        output,
-        sqnr: result.sqnr,
-        cosine: result.cosine,
-        maxAbsError: result.maxAbsError,
-        top1Agreement: result.top1Agreement ?? null,
-        samples: result.samples,
-      };
-    });
-  } finally {
-    for (const session of sessions) await session.dispose();
+  const outputNames = a.model.graph.outputs.map((output) => output.name);
+  const candidateOutputs = b.model.graph.outputs.map((output) => output.name);
+  const missing = outputNames.filter((name) => !candidateOutputs.includes(name));
+  if (missing.length > 0) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `${candidate} has no output ${listChoices(missing)}; its outputs are ${listChoices(candidateOutputs)}`,
+    );
   }
+  const accumulators = new Map(outputNames.map((name) => [name, createMetricsAccumulator()]));
+  // The outputs are outputs already: each model runs as the bytes read from its file, encoded by no one.
+  const asRead = (file: ModelFile) => ({
+    model: file.model,
+    encoded: { bytes: file.bytes, values: new Set(outputNames) },
+  });
+  const collected = await collectActivations(
+    [asRead(a), asRead(b)],
+    outputNames,
+    { executor, samples: samplesOf },
+    (names, [expected, actual]) => {
+      for (const name of names)
+        accumulators.get(name)!.add(expected![name]!, actual![name]!, `output "${name}"`);
+    },
+  );
+  if (collected.samples === 0) {
+    throw new QuantError(
+      'CALIBRATION_DATA',
+      `no samples to compare on${options.dataDir ? ` in ${options.dataDir}` : ''}`,
+    );
+  }
+  const outputs: OutputComparison[] = [...accumulators].map(([output, accumulator]) => {
+    const result = accumulator.result();
+    return {
+      output,
+      sqnr: result.sqnr,
+      cosine: result.cosine,
+      maxAbsError: result.maxAbsError,
+      top1Agreement: result.top1Agreement ?? null,
+      samples: result.samples,
+    };
+  });
+  const samples = collected.samples;
 
   let layers: LayerComparisonRow[] | undefined;
   if (options.perLayer === true) {
