@@ -50,7 +50,19 @@ describe('per-layer report', () => {
     });
     const flagged = result.report!.layers.filter((layer) => layer.flagged);
     expect(flagged.map((layer) => layer.node)).toContain('Conv_c2');
-    expect(flagged.find((layer) => layer.node === 'Conv_c2')!.suggestion).toMatch(/"bits": 8/);
+    const suggestion = flagged.find((layer) => layer.node === 'Conv_c2')!.suggestion!;
+    expect(suggestion.override).toEqual({ nodes: { Conv_c2: { bits: 8, granularity: 'channel' } } });
+    // The suggestion is an overrides document the pipeline takes as it is; applied, the layer is fine again.
+    const fixed = await quantizeModel(encodeModel(test.model), {
+      mode: 'static',
+      executor,
+      calibrationData: samples,
+      overrides: suggestion.override,
+      report: {},
+    });
+    const layer = fixed.report!.layers.find((row) => row.node === 'Conv_c2')!;
+    expect(layer.weight!.bits).toBe(8);
+    expect(layer.weight!.sqnr).toBeGreaterThan(35);
   });
 
   it('reports dynamic and weight-only runs on the samples given', async () => {

@@ -5,7 +5,7 @@ import type { WeightRecord } from './emitter.js';
 import { compareTensors } from './metrics.js';
 import type { CalibrationSource } from './options.js';
 import type { QuantPlan } from './plan.js';
-import type { Histogram, LayerReport, QuantizeReport, WeightError } from './report.js';
+import type { Histogram, LayerReport, LayerSuggestion, QuantizeReport, WeightError } from './report.js';
 import type { QuantizeSummary } from './summary.js';
 import { QUANTKIT_VERSION } from './version.js';
 
@@ -65,21 +65,26 @@ function representable(params: LinearQuantParams): [number, number] {
   return [(params.qmin - zeroPoint) * scale, (params.qmax - zeroPoint) * scale];
 }
 
-function suggestionFor(layer: Omit<LayerReport, 'flagged' | 'suggestion'>): string {
+/** Keep a node float: the fix when nothing narrower is known. */
+export function keepFloatSuggestion(node: string): LayerSuggestion {
+  return { why: 'keep it float', override: { nodes: { [node]: { float: true } } } };
+}
+
+function suggestionFor(layer: Omit<LayerReport, 'flagged' | 'suggestion'>): LayerSuggestion {
   if (layer.activation !== undefined && layer.activation.clippedShare > 1e-3) {
     const percent = (layer.activation.clippedShare * 100).toPrecision(2);
-    return (
-      `its range clips ${percent}% of "${layer.activation.tensor}": calibrate with --calib-method minmax, or ` +
-      `widen it with an override {"tensors": {"${layer.activation.tensor}": {"observer": "minmax"}}}`
-    );
+    return {
+      why: `its range clips ${percent}% of "${layer.activation.tensor}": calibrate it with min-max`,
+      override: { tensors: { [layer.activation.tensor]: { observer: 'minmax' } } },
+    };
   }
   if (layer.weight !== undefined && layer.weight.sqnr < 35) {
-    return (
-      `its weight loses ${layer.weight.sqnr.toFixed(1)} dB: use per-channel 8-bit weights ` +
-      `{"nodes": {"${layer.node}": {"bits": 8, "granularity": "channel"}}}`
-    );
+    return {
+      why: `its weight loses ${layer.weight.sqnr.toFixed(1)} dB: use per-channel 8-bit weights`,
+      override: { nodes: { [layer.node]: { bits: 8, granularity: 'channel' } } },
+    };
   }
-  return `keep it float: {"nodes": {"${layer.node}": {"float": true}}} or --exclude "${layer.node}"`;
+  return keepFloatSuggestion(layer.node);
 }
 
 /**

@@ -47,7 +47,15 @@ export {
   parseOverrides,
 } from './overrides.js';
 export { PROVENANCE_KEYS } from './provenance.js';
-export type { ActivationRange, Histogram, LayerReport, QuantizeReport, WeightError } from './report.js';
+export {
+  type ActivationRange,
+  type Histogram,
+  type LayerReport,
+  type LayerSuggestion,
+  type QuantizeReport,
+  type WeightError,
+  formatSuggestion,
+} from './report.js';
 export { type QuantizeResult, quantizeModel } from './quantize-model.js';
 export {
   BUILTIN_TRANSFORMS,
@@ -63,7 +71,7 @@ export {
 } from './qoperator.js';
 export { type RenderReportHtmlOptions, parseReportHtml, renderReportHtml } from './report-html.js';
 export { batchSamples } from './batch-samples.js';
-export { buildQuantizeReport, flagLayers, type ReportInputs } from './build-report.js';
+export { buildQuantizeReport, flagLayers, keepFloatSuggestion, type ReportInputs } from './build-report.js';
 export {
   type CompareLayersOptions,
   type LayerComparison,

@@ -81,7 +81,12 @@ function sampleReport(layerCount = 20, seed = 7): QuantizeReport {
         histogram: observed,
       },
       flagged,
-      suggestion: flagged ? 'keep in float (--exclude) or use the percentile observer' : undefined,
+      suggestion: flagged
+        ? {
+            why: 'keep it float',
+            override: { nodes: { [`/block${i >> 2}/${opType.toLowerCase()}_${i}`]: { float: true } } },
+          }
+        : undefined,
     });
   }
   const recipe = resolveRecipe({ mode: 'static' });

@@ -1,5 +1,5 @@
 import { QuantError } from '@quantkit/core';
-import type { Histogram, LayerReport, QuantizeReport } from './report.js';
+import { type Histogram, type LayerReport, type QuantizeReport, formatSuggestion } from './report.js';
 
 export interface RenderReportHtmlOptions {
   /**
@@ -469,7 +469,7 @@ function layerTableHtml(report: QuantizeReport, order: readonly number[]): strin
 <td class="num">${fixed(layer.cosine, 6)}</td><td class="num">${magnitude(layer.maxAbsError)}</td>
 <td class="num">${layer.weight === undefined ? '–' : fixed(layer.weight.sqnr, 2)}</td>
 <td class="num">${percent(layer.activation?.clippedShare)}</td>
-<td class="suggestion">${escapeHtml(layer.suggestion ?? '')}</td></tr>`;
+<td class="suggestion">${escapeHtml(layer.suggestion === undefined ? '' : formatSuggestion(layer.suggestion))}</td></tr>`;
     })
     .join('\n');
   const flagged = report.layers.filter((layer) => layer.flagged).length;
@@ -505,7 +505,7 @@ ${histogramCaption('float values', weight.histogram)}</figcaption>
   const suggestion =
     layer.suggestion === undefined
       ? ''
-      : `<p class="suggestion">Suggestion: ${escapeHtml(layer.suggestion)}</p>`;
+      : `<p class="suggestion">Suggestion: ${escapeHtml(layer.suggestion.why)}; pass this as overrides: <code>${escapeHtml(JSON.stringify(layer.suggestion.override))}</code></p>`;
   return `<details class="layer${layer.flagged ? ' flagged' : ''}" id="layer-${index}"${open ? ' open' : ''}>
 <summary><span class="name">${escapeHtml(layer.node)}</span> <span class="meta">${escapeHtml(layer.opType)},
 SQNR ${fixed(layer.sqnr, 2)} dB</span></summary>

@@ -1,3 +1,4 @@
+import type { QuantOverrides } from './overrides.js';
 import type { OutputMetrics } from './metrics.js';
 import type { Recipe } from './options.js';
 import type { QuantizeSummary } from './summary.js';
@@ -46,7 +47,21 @@ export interface LayerReport {
   readonly activation?: ActivationRange | undefined;
   /** Among the worst layers, with a suggested override. */
   readonly flagged: boolean;
-  readonly suggestion?: string | undefined;
+  readonly suggestion?: LayerSuggestion | undefined;
+}
+
+/** A fix for a flagged layer: why, and an overrides document (options.overrides, --overrides) that applies it. */
+export interface LayerSuggestion {
+  readonly why: string;
+  readonly override: QuantOverrides;
+}
+
+/**
+ * A suggestion in one line: its reason and the override as JSON.
+ * @example formatSuggestion(layer.suggestion) // 'keep it float: {"nodes":{"conv1":{"float":true}}}'
+ */
+export function formatSuggestion(suggestion: LayerSuggestion): string {
+  return `${suggestion.why}: ${JSON.stringify(suggestion.override)}`;
 }
 
 /**

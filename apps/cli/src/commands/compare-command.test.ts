@@ -208,7 +208,12 @@ describe('quantkit compare --per-layer', () => {
     expect(below.length).toBeGreaterThan(0);
     for (const layer of report.layers) {
       expect(layer.flagged).toBe(below.includes(layer));
-      if (layer.flagged) expect(layer.suggestion).toContain(`{"nodes": {"${layer.node}": {"float": true}}}`);
+      if (layer.flagged) {
+        expect(layer.suggestion).toEqual({
+          why: 'keep it float',
+          override: { nodes: { [layer.node]: { float: true } } },
+        });
+      }
     }
   });
 

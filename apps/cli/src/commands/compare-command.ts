@@ -9,6 +9,7 @@ import {
   commonValues,
   compareLayers,
   createMetricsAccumulator,
+  keepFloatSuggestion,
   weightBytes,
   DEFAULT_RANDOM_SAMPLES,
   DEFAULT_SEED,
@@ -262,7 +263,7 @@ function flagLayers(
     return {
       ...layer,
       flagged: true,
-      suggestion: `keep it float: {"nodes": {"${node}": {"float": true}}} or --exclude "${node}"`,
+      suggestion: keepFloatSuggestion(node),
     };
   });
 }

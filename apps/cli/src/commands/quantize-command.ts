@@ -11,6 +11,7 @@ import {
   type QuantizeReport,
   type QuantizeSummary,
   createDefaultRegistry,
+  formatSuggestion,
   DEFAULT_RANDOM_SAMPLES,
   DEFAULT_SEED,
   RANDOM_DATA_TEXT,
@@ -406,7 +407,7 @@ export function formatReportSummary(path: string, report: QuantizeReport, data: 
   const rows = worst.map((layer) => [
     layer.node,
     `${formatMetric(layer.sqnr, 2)} dB`,
-    layer.suggestion === undefined ? '' : `suggestion: ${layer.suggestion}`,
+    layer.suggestion === undefined ? '' : `suggestion: ${formatSuggestion(layer.suggestion)}`,
   ]);
   formatTable(rows, [1]).forEach((row, index) => {
     lines.push(`  ${index === 0 ? 'worst layers' : ''.padEnd(12)}  ${row}`);
