@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from './corpus.mjs';
-import { MODES, floatBaseline, runCell } from './run-corpus.mjs';
+import { MODES, floatBaseline, planSnapshot, runCell } from './run-corpus.mjs';
 
 type Mode = keyof typeof MODES;
 
@@ -119,6 +119,10 @@ const corpus = loadCorpus();
 const recorded: Record<string, Record<string, string>> = JSON.parse(
   readFileSync(new URL('./outputs.json', import.meta.url), 'utf8'),
 ).cells;
+/** What the planner decided for each cell when plans.json was recorded (record-outputs.mjs writes both files). */
+const recordedPlans: Record<string, Record<string, unknown>> = JSON.parse(
+  readFileSync(new URL('./plans.json', import.meta.url), 'utf8'),
+).cells;
 
 describe.each(corpus)('$id ($package@$version)', (entry) => {
   let baseline: Awaited<ReturnType<typeof floatBaseline>> | undefined;
@@ -143,6 +147,10 @@ describe.each(corpus)('$id ($package@$version)', (entry) => {
     expect(cell.sizeRatio).toBeLessThanOrEqual(limit?.size ?? MAX_SIZE[mode]);
     const floor = limit?.sqnr ?? MODES[mode].floor;
     if (floor !== undefined) expect(cell.sqnr, JSON.stringify(cell.outputs)).toBeGreaterThanOrEqual(floor);
+    expect(
+      planSnapshot(cell.summary.nodes),
+      'the plan differs from plans.json; if the change is meant to alter it, run node record-outputs.mjs',
+    ).toEqual(recordedPlans[entry.id]?.[mode]);
     expect(
       cell.sha256,
       'the written model differs from outputs.json; if the change is meant to alter it, run node record-outputs.mjs',

@@ -158,3 +158,22 @@ export async function runCell(entry, modeName, baseline) {
   cell.bytes = result.bytes;
   return cell;
 }
+
+/**
+ * A compact, name-free picture of a plan for regression checks: how many nodes of each op type were quantized and
+ * how many kept float, each with its reason (quoted names replaced by "…"), body nodes counted apart.
+ * @param {readonly { opType: string, quantized: boolean, reason: string, scope?: string }[]} nodes summary.nodes
+ * @returns {{ quantized: Record<string, number>, float: Record<string, number> }}
+ */
+export function planSnapshot(nodes) {
+  const quantized = {};
+  const float = {};
+  for (const node of nodes) {
+    const key = `${node.scope ? 'body ' : ''}${node.opType}: ${node.reason.replace(/"[^"]*"/g, '"…"')}`;
+    const counts = node.quantized ? quantized : float;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  const sorted = (counts) =>
+    Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
+  return { quantized: sorted(quantized), float: sorted(float) };
+}
