@@ -1,6 +1,5 @@
-import { floatAttribute, intAttribute } from '@quantkit/onnx';
 import { type QuantizerPlugin, type Tensor, QuantError, createTensor, paramShape } from '@quantkit/core';
-import type { Attribute, Node } from '@quantkit/onnx';
+import { type Attribute, floatAttribute, intAttribute } from '@quantkit/onnx';
 import { MS_DOMAIN, type QdqEmitter } from './emitter.js';
 import type { Recipe } from './options.js';
 import type { ConstantUse } from './plan.js';

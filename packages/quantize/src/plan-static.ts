@@ -1,0 +1,227 @@
+// Static mode's planner: which nodes run on integer codes between Q/DQ pairs, the activations to calibrate, the
+// constants and biases to store, and the values that must stay float for the ops that read them.
+import { BUILTIN_OPS, floatAttribute, type Graph, intAttribute, type Node } from '@quantkit/onnx';
+import {
+  type BiasUse,
+  type ConstantUse,
+  type Decide,
+  decisions,
+  floatConstant,
+  type PlanContext,
+  type QuantPlan,
+  type WeightUse,
+} from './plan-context.js';
+import { storeRecurrentWeights } from './plan-weights.js';
+
+function dataSlots(node: Node, dataInputs: readonly number[] | 'all'): number[] {
+  const slots = dataInputs === 'all' ? node.inputs.map((_, i) => i) : dataInputs;
+  return slots.filter((slot) => node.inputs[slot] !== undefined && node.inputs[slot] !== '');
+}
+
+/** Why a node cannot be quantized in static mode, or undefined when it can. */
+function staticBlocker(context: PlanContext, node: Node): string | undefined {
+  const role = BUILTIN_OPS.of(node);
+  if (role?.staticRole === undefined) return `${node.opType} has no quantized form; it stays float`;
+  const { quantizedOps, target } = context.recipe;
+  if (quantizedOps.length > 0 && !quantizedOps.includes(node.opType)) {
+    return `${node.opType} does not run quantized on target "${target}"`;
+  }
+  const { graph, dtypes } = context;
+  for (const slot of dataSlots(node, role.dataInputs)) {
+    const input = node.inputs[slot]!;
+    const dtype = dtypes.get(input);
+    if (dtype === undefined && role.staticRole === 'passthrough')
+      return `element type of input "${input}" is unknown`;
+    if (dtype !== undefined && dtype !== 'float32') return `input "${input}" is ${dtype}, not float32`;
+  }
+  const output = node.outputs[0];
+  if (output === undefined || output === '') return 'it has no output';
+  if (role.staticRole === 'passthrough' && dtypes.get(output) !== 'float32') {
+    return `element type of output "${output}" is not known to be float32`;
+  }
+  if (node.outputs.slice(1).some((extra) => extra !== '' && graph.consumers(extra).length > 0)) {
+    return 'its second output is used';
+  }
+  for (const slot of dataSlots(node, role.dataInputs)) {
+    const constant = floatConstant(graph, node.inputs[slot]);
+    // An attention mask of -Infinity has no quantized form; the node stays float rather than failing the run.
+    if (constant !== undefined && !constant.data.every(Number.isFinite)) {
+      return `constant "${node.inputs[slot]}" holds non-finite values`;
+    }
+  }
+  if ((node.opType === 'Conv' || node.opType === 'ConvTranspose') && !floatConstant(graph, node.inputs[1])) {
+    return 'its weight is computed at run time';
+  }
+  if (
+    node.opType === 'Gemm' &&
+    intAttribute(node, 'transA', 0) !== 0 &&
+    !floatConstant(graph, node.inputs[1])
+  ) {
+    return 'transposed activation inputs are kept float';
+  }
+  return undefined;
+}
+
+/** Relu, or Clip(min = 0): with an asymmetric range starting at 0, saturation clamps exactly like them. */
+function isClampAtZero(graph: Graph, node: Node): boolean {
+  if (node.opType === 'Relu') return true;
+  if (node.opType !== 'Clip') return false;
+  const minAttribute = floatAttribute(node, 'min');
+  if (minAttribute !== undefined) return minAttribute === 0;
+  const min = floatConstant(graph, node.inputs[1]);
+  return min !== undefined && min.data.length === 1 && min.data[0] === 0;
+}
+
+/** Static mode: compute ops seed the quantized region; passthrough ops join when they touch it. */
+export function planStatic(context: PlanContext, decide: Decide, weightUse: WeightUse): QuantPlan {
+  const { graph, recipe, overrides } = context;
+  const reasons = new Map<Node, string>();
+  const guarded = positiveOnlyReaders(graph);
+  // A passthrough op whose every reader needs its values above 0 (Clip(min = 1e-10) before a Log) stays float:
+  // its Q/DQ would serve nobody, and the clamp must keep its floor.
+  const onlyGuarded = (node: Node) => {
+    const output = node.outputs[0];
+    if (output === undefined || output === '' || graph.isOutput(output)) return undefined;
+    const readers = graph.consumers(output);
+    const safe = guarded.get(output);
+    if (readers.length === 0 || safe === undefined || !readers.every((reader) => safe.includes(reader)))
+      return undefined;
+    const reader = readers[0]!;
+    return `its output feeds ${reader.opType} "${reader.name}", which needs values above 0 that 8-bit codes would round to 0`;
+  };
+  const quantized = new Set<Node>();
+  const candidates: Node[] = [];
+  for (const node of graph.nodes) {
+    const blocker = decide(
+      node,
+      (n) =>
+        staticBlocker(context, n) ??
+        (BUILTIN_OPS.of(n)?.staticRole === 'passthrough' ? onlyGuarded(n) : undefined),
+    );
+    if (blocker !== undefined) reasons.set(node, blocker);
+    else if (BUILTIN_OPS.of(node)!.staticRole === 'compute') quantized.add(node);
+    else candidates.push(node);
+  }
+  const touchesRegion = (node: Node) =>
+    node.inputs.some((input) => {
+      const producer = input === '' ? undefined : graph.producer(input);
+      return producer !== undefined && quantized.has(producer);
+    }) || node.outputs.some((output) => graph.consumers(output).some((consumer) => quantized.has(consumer)));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const node of candidates) {
+      if (!quantized.has(node) && touchesRegion(node)) {
+        quantized.add(node);
+        grew = true;
+      }
+    }
+  }
+  for (const node of candidates) {
+    if (!quantized.has(node))
+      reasons.set(node, 'no quantized neighbour: Q/DQ here would cost more than it saves');
+  }
+
+  const fusedActivations: { activation: Node; producer: Node }[] = [];
+  const fusedInto = new Map<Node, Node>();
+  for (const node of graph.nodes) {
+    if (!quantized.has(node) || !isClampAtZero(graph, node)) continue;
+    // Saturation clamps at 0 only when the zero point is the lowest code: an asymmetric range.
+    if (overrides.tensor(node.outputs[0]!)?.symmetric ?? recipe.activationSymmetric) continue;
+    const input = node.inputs[0]!;
+    const producer = graph.producer(input);
+    if (
+      producer === undefined ||
+      !quantized.has(producer) ||
+      BUILTIN_OPS.of(producer)?.staticRole !== 'compute'
+    )
+      continue;
+    if (graph.consumers(input).length !== 1 || graph.outputs.some((output) => output.name === input))
+      continue;
+    fusedActivations.push({ activation: node, producer });
+    fusedInto.set(producer, node);
+    reasons.set(
+      node,
+      `fused into ${producer.opType} "${producer.name}": its quantized output saturates at 0`,
+    );
+  }
+  const fused = new Set(fusedActivations.map((pair) => pair.activation));
+
+  const activations: string[] = [];
+  const seen = new Set<string>();
+  const addActivation = (name: string) => {
+    if (!seen.has(name)) {
+      seen.add(name);
+      activations.push(name);
+    }
+  };
+  const constants: ConstantUse[] = [];
+  const biases: BiasUse[] = [];
+  const sharedParams = new Map<string, string>();
+
+  for (const node of graph.nodes) {
+    if (!quantized.has(node) || fused.has(node)) continue;
+    const role = BUILTIN_OPS.of(node)!;
+    for (const slot of dataSlots(node, role.dataInputs)) {
+      const input = node.inputs[slot]!;
+      const constant = floatConstant(graph, input);
+      if (constant === undefined) {
+        // An input a fused Relu produced keeps its name: the producer before the Relu writes it after fusion.
+        addActivation(input);
+      } else if (role.staticRole === 'compute' && role.weight?.slots.includes(slot)) {
+        constants.push(weightUse(node, slot, constant));
+      } else {
+        constants.push({ node, name: input, slot, tensor: constant, axis: undefined, kind: 'operand' });
+      }
+    }
+    const output = fusedInto.get(node)?.outputs[0] ?? node.outputs[0]!;
+    // A compute op read only by ops that need positive values keeps a float output (MatMul -> Log).
+    if (onlyGuarded(fusedInto.get(node) ?? node) === undefined) addActivation(output);
+    if (role.sharesParams?.(node)) sharedParams.set(output, node.inputs[0]!);
+    const bias = plannedBias(graph, node, constants);
+    if (bias !== undefined) biases.push(bias);
+  }
+  // A shared-params output whose source is not quantized (a graph input feeding Reshape) keeps its own range.
+  for (const [output, source] of sharedParams) if (!seen.has(source)) sharedParams.delete(output);
+  const floatReaders = new Map([...guarded].filter(([name]) => seen.has(name)));
+  const stored = storeRecurrentWeights(context, decide, weightUse, constants, reasons);
+
+  return {
+    decisions: decisions(graph, new Set([...quantized, ...stored]), reasons, 'static'),
+    activations,
+    sharedParams,
+    constants,
+    biases,
+    fusedActivations,
+    dynamicNodes: [],
+    nbitsNodes: [],
+    floatReaders,
+  };
+}
+
+/** Value -> the readers that need it strictly positive or non-zero (Log, Sqrt, Reciprocal, a divisor, Pow < 0). */
+function positiveOnlyReaders(graph: Graph): Map<string, Node[]> {
+  const readers = new Map<string, Node[]>();
+  for (const node of graph.nodes) {
+    const slots =
+      BUILTIN_OPS.of(node)?.positiveInputs?.(node, (slot) => floatConstant(graph, node.inputs[slot])?.data) ??
+      [];
+    for (const slot of slots) {
+      const input = node.inputs[slot];
+      if (input === undefined || input === '') continue;
+      readers.set(input, [...(readers.get(input) ?? []), node]);
+    }
+  }
+  return readers;
+}
+
+function plannedBias(graph: Graph, node: Node, constants: readonly ConstantUse[]): BiasUse | undefined {
+  const biasSlot = BUILTIN_OPS.of(node)?.biasSlot;
+  if (biasSlot === undefined) return undefined;
+  const bias = floatConstant(graph, node.inputs[biasSlot]);
+  const weight = constants.find((use) => use.node === node && use.kind === 'weight');
+  if (bias === undefined || weight === undefined || bias.shape.length !== 1) return undefined;
+  // Gemm's alpha and beta stay on the node: int32 codes at input scale x weight scale still dequantize to the bias.
+  const channels = weight.axis === undefined ? bias.shape[0] : weight.tensor.shape[weight.axis];
+  if (bias.shape[0] !== channels) return undefined;
+  return { node, slot: biasSlot, tensor: bias, input: node.inputs[0]!, weight };
+}
