@@ -2,7 +2,7 @@
 // checked against the target, stamped with provenance, encoded once and verified in the executor.
 import { QuantError } from '@quantkit/core';
 import { type Graph, type Model, decodeModel, encodeModel } from '@quantkit/onnx';
-import { type CompatibilityIssue, checkModel, formatIssues } from '@quantkit/targets';
+import { type CompatibilityIssue, checkModel, issueParts } from '@quantkit/targets';
 import { applyFloatPrecision } from './float-precision.js';
 import type { PlannedRun, Statistics } from './mode-stages.js';
 import type { CalibrationSample, QuantizeOptions } from './options.js';
@@ -97,7 +97,12 @@ export async function finishModel(
   if (errors.length > 0) {
     throw new QuantError(
       'UNSUPPORTED',
-      `the quantized model does not fit target "${target!.name}": ${formatIssues(errors)}`,
+      [
+        'the quantized model does not fit ',
+        { option: 'target', value: target!.name },
+        ': ',
+        ...issueParts(errors),
+      ],
       { details: { issues: errors } },
     );
   }

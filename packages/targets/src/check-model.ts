@@ -1,4 +1,4 @@
-import type { TargetPlugin } from '@quantkit/core';
+import { type TargetPlugin, renderMessage } from '@quantkit/core';
 import type { Model } from '@quantkit/onnx';
 import { builtinRules } from './builtin-rules.js';
 import { type CompatibilityIssue, type CompatibilityRule, createRuleContext } from './compatibility-rule.js';
@@ -25,7 +25,13 @@ export function checkModel(
   const context = createRuleContext(model, target);
   const issues: CompatibilityIssue[] = [];
   for (const rule of options.rules ?? builtinRules) {
-    for (const finding of rule.check(context)) issues.push({ ...finding, rule: rule.name });
+    for (const { fix, ...finding } of rule.check(context)) {
+      issues.push(
+        typeof fix === 'string'
+          ? { ...finding, fix, rule: rule.name }
+          : { ...finding, fix: renderMessage(fix), fixParts: fix, rule: rule.name },
+      );
+    }
   }
   // Array.prototype.sort is stable, so rule and graph order survive within each severity.
   return issues.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));

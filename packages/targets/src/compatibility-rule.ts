@@ -1,4 +1,4 @@
-import type { TargetPlugin } from '@quantkit/core';
+import type { MessagePart, TargetPlugin } from '@quantkit/core';
 import { type Graph, type Model, type Node, opsetVersion, subgraphsOf } from '@quantkit/onnx';
 
 /** One thing a target cannot run (error) or runs poorly (warning), with what to do about it. */
@@ -10,12 +10,16 @@ export interface CompatibilityIssue {
   readonly node?: string;
   /** What is wrong, naming the node. */
   readonly message: string;
-  /** What to do about it. */
+  /** What to do about it, in the API's words. */
   readonly fix: string;
+  /** The fix as message parts, naming options apart (the CLI words them as flags). */
+  readonly fixParts?: readonly MessagePart[];
 }
 
-/** An issue as a rule reports it; checkModel fills in the rule name. */
-export type RuleFinding = Omit<CompatibilityIssue, 'rule'>;
+/** An issue as a rule reports it (its fix as text or parts); checkModel fills in the rule name. */
+export type RuleFinding = Omit<CompatibilityIssue, 'rule' | 'fix' | 'fixParts'> & {
+  readonly fix: string | readonly MessagePart[];
+};
 
 /** A node together with the graph (main graph or subgraph) that holds it, for producer/consumer lookups. */
 export interface GraphNode {

@@ -10,9 +10,14 @@ export {
   createRuleContext,
 } from './compatibility-rule.js';
 export { type DetectTargetOptions, detectTarget, probeHost } from './detect-target.js';
-export { formatIssues } from './format-issues.js';
+export { formatIssues, issueParts } from './format-issues.js';
 export { WASM_SIMD_PROBE, hasWasmSimd } from './has-wasm-simd.js';
-export { ORT_INTEGER_KERNELS, ORT_KERNELS, ORT_PRECISIONS, ORT_QUANTIZED_OPS } from './onnxruntime-kernels.js';
+export {
+  ORT_INTEGER_KERNELS,
+  ORT_KERNELS,
+  ORT_PRECISIONS,
+  ORT_QUANTIZED_OPS,
+} from './onnxruntime-kernels.js';
 export { parseCpuFlags } from './parse-cpu-flags.js';
 export { arm64Target } from './profiles/arm64.js';
 export { gpuTensorrtTarget } from './profiles/gpu-tensorrt.js';

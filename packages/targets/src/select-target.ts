@@ -42,7 +42,12 @@ export async function selectTarget(
   if (fallback === undefined) {
     throw new QuantError(
       'UNSUPPORTED',
-      `no target profile matches the host (${seen}); choose one with --target (${targets.map((t) => t.name).join(', ') || 'none registered'})`,
+      [
+        `no target profile matches the host (${seen}); choose one with `,
+        { option: 'target' },
+        ` (${targets.map((t) => t.name).join(', ') || 'none registered'})`,
+      ],
+      { details: { option: 'target', allowed: targets.map((t) => t.name) } },
     );
   }
   return {

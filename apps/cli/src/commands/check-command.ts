@@ -14,6 +14,7 @@ import { type CliIo, writeJson } from '../cli-io.js';
 import { createCliRegistry } from '../cli-registry.js';
 import { EXIT_CODES, ReportedFailure } from '../exit-codes.js';
 import { collectRepeated } from '../flags.js';
+import { FLAG_NAMES } from '../flag-terms.js';
 import { readModelFile } from '../model-file.js';
 import { userPath } from '../paths.js';
 import {
@@ -181,7 +182,7 @@ export function checkCommand(io: CliIo): Command {
           if (report.errors > 0) throw new ReportedFailure(EXIT_CODES.UNSUPPORTED);
           return;
         }
-        if (report.issues.length > 0) io.stdout.write(`${formatIssues(report.issues)}\n`);
+        if (report.issues.length > 0) io.stdout.write(`${formatIssues(report.issues, FLAG_NAMES)}\n`);
         // A failed check ends like every failed command: one line on stderr (main prints it) and the exit status.
         if (report.errors > 0) throw new QuantError('UNSUPPORTED', `${summary} (listed above)`);
         io.stdout.write(`${summary}\n`);

@@ -26,7 +26,7 @@ import { createCliRegistry } from '../cli-registry.js';
 import { readModelFile } from '../model-file.js';
 import { createProgressReporter } from '../progress.js';
 import { requireExisting, requireFilePath, userPath } from '../paths.js';
-import { inFlagTerms } from '../flag-terms.js';
+import { FLAG_NAMES, inFlagTerms } from '../flag-terms.js';
 
 import {
   AUTO_TARGET,
@@ -666,7 +666,7 @@ export function quantizeCommand(io: CliIo): Command {
           lines.push(...formatReportSummary(report, result.report, reportData));
         }
         // Errors stop the run in the pipeline; warnings (what the target runs slower) come last, one line each.
-        if (summary.warnings.length > 0) lines.push(formatIssues(summary.warnings));
+        if (summary.warnings.length > 0) lines.push(formatIssues(summary.warnings, FLAG_NAMES));
         io.stdout.write(`${lines.join('\n')}\n`);
       }
     });

@@ -25,7 +25,11 @@ export const activationTypesRule: CompatibilityRule = {
           severity: context.mismatchSeverity,
           node: node.name,
           message: `${label(node)} quantizes activation "${node.inputs[0]}" to ${dtype}; ${target.name} runs ${accepted.join(' or ')} activations`,
-          fix: `re-quantize with --target ${target.name} (activations become ${target.activation.dtype})`,
+          fix: [
+            're-quantize with ',
+            { option: 'target', value: target.name },
+            ` (activations become ${target.activation.dtype})`,
+          ],
         });
         continue;
       }
@@ -37,10 +41,13 @@ export const activationTypesRule: CompatibilityRule = {
         severity: 'error',
         node: node.name,
         message: `${label(node)} quantizes activation "${node.inputs[0]}" with zero point ${off}; ${target.name} takes symmetric activations only (zero point ${middle})`,
-        fix: `re-quantize with --target ${target.name}, which plans symmetric activations`,
+        fix: [
+          're-quantize with ',
+          { option: 'target', value: target.name },
+          ', which plans symmetric activations',
+        ],
       });
     }
     return findings;
   },
 };
-

@@ -34,7 +34,11 @@ export const floatConsumersRule: CompatibilityRule = {
         severity: 'warning',
         node: node.name,
         message: `${label(node)} reads dequantized "${fed}", but ${target.name} does not run ${key} quantized; it computes in float behind the Q/DQ`,
-        fix: `keep it float (--exclude "${node.name || key}"), or choose a target that runs ${key} quantized`,
+        fix: [
+          'keep it float (',
+          { option: 'exclude', value: node.name || key },
+          `), or choose a target that runs ${key} quantized`,
+        ],
       });
     }
     return findings;

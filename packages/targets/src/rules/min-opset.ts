@@ -13,7 +13,11 @@ export const minOpsetRule: CompatibilityRule = {
       {
         severity: context.mismatchSeverity,
         message: `the model imports opset ${opset}; ${target.name} needs opset ${target.minOpset} or later for its quantized models`,
-        fix: `re-quantize with --target ${target.name}, which raises the opset to ${target.minOpset}`,
+        fix: [
+          're-quantize with ',
+          { option: 'target', value: target.name },
+          `, which raises the opset to ${target.minOpset}`,
+        ],
       },
     ];
   },

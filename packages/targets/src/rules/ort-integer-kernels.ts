@@ -11,7 +11,8 @@ const short = (dtype: string) => (dtype === 'uint8' ? 'u8' : dtype === 'int8' ? 
  */
 export const ortIntegerKernelsRule: CompatibilityRule = {
   name: 'ort-integer-kernels',
-  description: 'integer ops (ConvInteger, MatMulInteger, QLinearConv, QLinearMatMul) need a type pair onnxruntime has a kernel for',
+  description:
+    'integer ops (ConvInteger, MatMulInteger, QLinearConv, QLinearMatMul) need a type pair onnxruntime has a kernel for',
   check(context) {
     if (!isOnnxRuntime(context.target.runtime)) return [];
     const findings: RuleFinding[] = [];
@@ -35,7 +36,11 @@ export const ortIntegerKernelsRule: CompatibilityRule = {
           node.opType === 'ConvInteger'
             ? 'store the weight as uint8 (zero point 128 keeps it symmetric) with uint8 activations, as ' +
               'DynamicQuantizeLinear produces, or quantize the Conv as QDQ (QLinearConv runs u8 x s8)'
-            : `re-quantize with --target ${context.target.name} so it uses ${accepted.split(', ')[0]}`,
+            : [
+                're-quantize with ',
+                { option: 'target', value: context.target.name },
+                ` so it uses ${accepted.split(', ')[0]}`,
+              ],
       });
     }
     return findings;

@@ -38,7 +38,12 @@ export const outputFormatRule: CompatibilityRule = {
         severity: context.mismatchSeverity,
         node: node.name,
         message: `${label(node)} is a QOperator-format op; ${target.name} runs ${target.formats.join(', ')} models`,
-        fix: `re-quantize with --target ${target.name} --format ${target.formats[0] ?? 'qdq'}`,
+        fix: [
+          're-quantize with ',
+          { option: 'target', value: target.name },
+          ' ',
+          { option: 'format', value: target.formats[0] ?? 'qdq' },
+        ],
       });
     }
     return findings;

@@ -27,7 +27,13 @@ export const precisionsRule: CompatibilityRule = {
         severity: context.mismatchSeverity,
         node: nodeName,
         message: `${what}; ${target.name} does not run ${precision} (it runs ${[...supported].join(', ') || 'only its 8-bit types'})`,
-        fix: `re-quantize with --target ${target.name} at 8 bits, or choose a target that runs ${precision}`,
+        fix: [
+          're-quantize with ',
+          { option: 'target', value: target.name },
+          ' at ',
+          { option: 'bits', value: 8 },
+          `, or choose a target that runs ${precision}`,
+        ],
       });
     };
     for (const { node, graph } of context.nodes) {
@@ -40,7 +46,9 @@ export const precisionsRule: CompatibilityRule = {
       } else if (node.opType === 'MatMulNBits' && !isOnnxDomain(node) && !supported.has('int4-weight')) {
         report(node.name, `${label(node)} holds 4-bit block-quantized weights`, 'int4-weight');
       } else if (!supported.has('fp16')) {
-        const half = node.inputs.find((input) => input !== '' && graph.getConstant(input)?.dtype === 'float16');
+        const half = node.inputs.find(
+          (input) => input !== '' && graph.getConstant(input)?.dtype === 'float16',
+        );
         if (half !== undefined) report(node.name, `${label(node)} reads fp16 constant "${half}"`, 'fp16');
       }
     }

@@ -6,12 +6,20 @@ import { qdqPerConsumerRule } from './qdq-per-consumer.js';
 
 describe('qdq-per-consumer', () => {
   it('warns on gpu-tensorrt about a Q/DQ pair shared by several consumers', () => {
-    const findings = runRule(qdqPerConsumerRule, qdqConvModel({ activation: 'int8', extraConsumers: 2 }), gpuTensorrtTarget);
+    const findings = runRule(
+      qdqPerConsumerRule,
+      qdqConvModel({ activation: 'int8', extraConsumers: 2 }),
+      gpuTensorrtTarget,
+    );
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({
       severity: 'warning',
       node: 'dq_in',
-      fix: 're-quantize with --target gpu-tensorrt so each consumer gets its own pair',
+      fix: [
+        're-quantize with ',
+        { option: 'target', value: 'gpu-tensorrt' },
+        ' so each consumer gets its own pair',
+      ],
     });
     expect(findings[0]!.message).toContain('feeds 3 consumers');
   });

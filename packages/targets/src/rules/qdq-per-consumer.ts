@@ -22,7 +22,11 @@ export const qdqPerConsumerRule: CompatibilityRule = {
         severity: 'warning',
         node: node.name,
         message: `${label(node)} feeds ${consumers.length} consumers (${consumers.map(label).join(', ')}); ${context.target.name} wants a dedicated Q/DQ pair per consumer`,
-        fix: `re-quantize with --target ${context.target.name} so each consumer gets its own pair`,
+        fix: [
+          're-quantize with ',
+          { option: 'target', value: context.target.name },
+          ' so each consumer gets its own pair',
+        ],
       });
     }
     return findings;

@@ -15,7 +15,11 @@ export const quantizationMethodRule: CompatibilityRule = {
         severity: 'error',
         node: node.name,
         message: `${label(node)} holds linear (scale and zero point) codes; ${target.name} runs ${target.method}-domain codes only`,
-        fix: `re-quantize with --target ${target.name} and a ${target.method} quantizer`,
+        fix: [
+          're-quantize with ',
+          { option: 'target', value: target.name },
+          ` and a ${target.method} quantizer`,
+        ],
       });
     }
     return findings;

@@ -35,7 +35,11 @@ export const reduceRangeRule: CompatibilityRule = {
         message:
           `${label(node)} stores weight "${node.inputs[0]}" of ${label(readers[0]!)} with ${outside} of ${codes.length} codes outside ` +
           `[${REDUCED_MIN}, ${REDUCED_MAX}] (e.g. ${extreme}); ${context.target.name} multiplies u8 x s8 with VPMADDUBSW, whose 16-bit pair sums can saturate`,
-        fix: `re-quantize with --target ${context.target.name} (7-bit weights, reduce_range), or use uint8 weights (u8 x u8)`,
+        fix: [
+          're-quantize with ',
+          { option: 'target', value: context.target.name },
+          ' (7-bit weights, reduce_range), or use uint8 weights (u8 x u8)',
+        ],
       });
     }
     return findings;

@@ -1,5 +1,11 @@
 import type { CompatibilityRule, RuleFinding } from '../compatibility-rule.js';
-import { codeType, isConstantDequantize, isDequantizeLinear, label, weightConsumers } from '../quant-nodes.js';
+import {
+  codeType,
+  isConstantDequantize,
+  isDequantizeLinear,
+  label,
+  weightConsumers,
+} from '../quant-nodes.js';
 import { acceptedTypes, formatPairs, targetTypePairs } from '../target-types.js';
 
 /**
@@ -29,7 +35,11 @@ export const typePairsRule: CompatibilityRule = {
           severity: context.mismatchSeverity,
           node: consumer.name,
           message: `${label(consumer)} multiplies ${activation} activations by ${weight} weights; ${target.name} runs ${formatPairs(pairs)}`,
-          fix: `re-quantize with --target ${target.name} (${formatPairs(pairs.slice(0, 1))})`,
+          fix: [
+            're-quantize with ',
+            { option: 'target', value: target.name },
+            ` (${formatPairs(pairs.slice(0, 1))})`,
+          ],
         });
       }
     }

@@ -37,7 +37,11 @@ export const weightTypesRule: CompatibilityRule = {
           severity: context.mismatchSeverity,
           node: node.name,
           message: `${label(node)} stores weight "${weight}" of ${reader} in ${dtype}; ${target.name} runs ${accepted.join(' or ')} weights`,
-          fix: `re-quantize with --target ${target.name} (weights become ${target.weight.dtype})`,
+          fix: [
+            're-quantize with ',
+            { option: 'target', value: target.name },
+            ` (weights become ${target.weight.dtype})`,
+          ],
         });
         continue;
       }
@@ -46,7 +50,12 @@ export const weightTypesRule: CompatibilityRule = {
           severity: context.mismatchSeverity,
           node: node.name,
           message: `${label(node)} stores weight "${weight}" of ${reader} with per-channel scales; ${target.name} takes one scale per tensor`,
-          fix: `re-quantize with --target ${target.name} --granularity tensor`,
+          fix: [
+            're-quantize with ',
+            { option: 'target', value: target.name },
+            ' ',
+            { option: 'granularity', value: 'tensor' },
+          ],
         });
         continue;
       }
@@ -58,7 +67,12 @@ export const weightTypesRule: CompatibilityRule = {
         severity: 'error',
         node: node.name,
         message: `${label(node)} stores weight "${weight}" of ${reader} with zero point ${off}; ${target.name} takes symmetric weights only (zero point ${middle})`,
-        fix: `re-quantize with --target ${target.name} --symmetric`,
+        fix: [
+          're-quantize with ',
+          { option: 'target', value: target.name },
+          ' ',
+          { option: 'symmetric', value: true },
+        ],
       });
     }
     return findings;
