@@ -1,6 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { QuantError, type Tensor } from '@quantkit/core';
 import { floatTensor, maxAbsDiff, openWakeWordModel, runOrt } from '@quantkit/test-kit';
 import fc from 'fast-check';

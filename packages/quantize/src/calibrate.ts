@@ -1,13 +1,11 @@
 import {
-  type EncodedModel,
-  type SampleSource,
+  type CollectActivationsOptions,
   collectActivations,
+  type EncodedModel,
   feedInputs,
   samplesIn,
 } from '@quantkit/calibration';
 import {
-  type ExecutorPlugin,
-  type ExecutorSessionOptions,
   type Observer,
   type ObserverOptions,
   type ObserverPlugin,
@@ -32,20 +30,11 @@ export interface ObservationRequest {
   readonly options: ObserverOptions;
 }
 
-export interface CalibrateOptions {
-  readonly executor: ExecutorPlugin;
-  readonly samples: SampleSource;
-  /** Stop after this many samples. */
-  readonly limit?: number | undefined;
-  /**
-   * At most this many intermediate tensors are exposed and fetched per pass over the data (default 64); more
-   * tensors mean more passes, so the memory of one run stays bounded on models with thousands of activations.
-   */
-  readonly maxTensorsPerPass?: number | undefined;
+/** How to calibrate: collectActivations' options (executor, samples, limit, values per pass, session options). */
+export interface CalibrateOptions extends Omit<CollectActivationsOptions, 'onSample'> {
+  /** Samples in the source, when known, for progress. */
   readonly total?: number | undefined;
   readonly onProgress?: ((event: ProgressEvent) => void) | undefined;
-  /** Options for the executor's sessions (e.g. threads). */
-  readonly sessionOptions?: ExecutorSessionOptions | undefined;
   /**
    * Encoded bytes of the float model the executor may run instead of `model`, and the main-graph values they
    * compute. A pass whose values are all among them runs these bytes with the values appended as outputs, so

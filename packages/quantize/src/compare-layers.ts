@@ -1,8 +1,7 @@
-import { collectActivations } from '@quantkit/calibration';
-import { type ExecutorPlugin, QuantError } from '@quantkit/core';
-import { type Model, inferElementTypes } from '@quantkit/onnx';
-import { type OutputMetrics, createMetricsAccumulator } from './metrics.js';
-import type { CalibrationSource } from './options.js';
+import { type CollectActivationsOptions, collectActivations } from '@quantkit/calibration';
+import { QuantError } from '@quantkit/core';
+import { inferElementTypes, type Model } from '@quantkit/onnx';
+import { createMetricsAccumulator, type OutputMetrics } from './metrics.js';
 import type { Histogram } from './report.js';
 
 /** A value to compare, and optionally the range it was quantized to (for clipping and a histogram). */
@@ -22,13 +21,8 @@ export interface LayerComparison extends OutputMetrics {
   readonly histogram?: Histogram | undefined;
 }
 
-export interface CompareLayersOptions {
-  readonly executor: ExecutorPlugin;
-  readonly samples: CalibrationSource;
-  /** Compare on at most this many samples (default 8). */
-  readonly limit?: number | undefined;
-  /** At most this many values are exposed per pass (default 64). */
-  readonly maxTensorsPerPass?: number | undefined;
+/** collectActivations' options (limit defaults to 8 samples here), and the histogram's bin count. */
+export interface CompareLayersOptions extends Omit<CollectActivationsOptions, 'onSample'> {
   readonly bins?: number | undefined;
 }
 

@@ -3,7 +3,6 @@ import {
   BUILTIN_OPS,
   type Model,
   createNode,
-  intAttribute,
   isDefaultDomain,
   opsetVersion,
   weightChannelAxis,

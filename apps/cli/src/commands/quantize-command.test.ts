@@ -1,7 +1,7 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeNpy } from '@quantkit/calibration';
-import { QuantError, createTensor } from '@quantkit/core';
+import { createTensor } from '@quantkit/core';
 import { createModel, encodeModel } from '@quantkit/onnx';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../exit-codes.js';
