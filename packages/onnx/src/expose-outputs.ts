@@ -1,7 +1,7 @@
 import { QuantError, allocate } from '@quantkit/core';
 import { isDefaultDomain } from './domain.js';
 import type { Graph, ValueInfo } from './graph.js';
-import type { Model } from './model.js';
+import { type Model, cloneModel } from './model.js';
 import { valueInfoToProto } from './graph-proto.js';
 import { createNode } from './model-builder.js';
 import { onnxTypes } from './onnx-schema.js';
@@ -90,12 +90,7 @@ export function exposeOutputs(model: Model, names: readonly string[], aliases?: 
     graph.outputs.push(info);
     present.add(name);
   }
-  return {
-    ...model,
-    opsetImports: model.opsetImports.map((entry) => ({ ...entry })),
-    metadata: new Map(model.metadata),
-    graph,
-  };
+  return cloneModel(model, graph);
 }
 
 /**

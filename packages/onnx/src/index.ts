@@ -43,6 +43,7 @@ export {
   type EncodeModelOptions,
   type Model,
   type OpsetImport,
+  cloneModel,
   decodeModel,
   encodeModel,
   opsetVersion,

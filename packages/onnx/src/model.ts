@@ -293,3 +293,22 @@ export function encodeModel(model: Model, options: EncodeModelOptions = {}): Uin
   }
   return bytes;
 }
+
+/**
+ * A copy of a model whose graph, opset imports and metadata can be edited without touching the original. Tensors
+ * are shared, not copied: quantkit's rewrites replace tensors rather than write into them, so a copy costs no
+ * weight memory. `graph` replaces the cloned graph when the caller has already made one.
+ *
+ * @example const copy = cloneModel(model); copy.graph.removeNode(copy.graph.nodes[0]!);
+ */
+export function cloneModel(model: Model, graph: Graph = model.graph.clone()): Model {
+  return {
+    ...model,
+    opsetImports: model.opsetImports.map((entry) => ({ ...entry })),
+    metadata: new Map(model.metadata),
+    graph,
+    functions: [...model.functions],
+    trainingInfo: [...model.trainingInfo],
+    configuration: [...model.configuration],
+  };
+}

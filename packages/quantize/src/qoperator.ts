@@ -1,5 +1,5 @@
 import { QuantError } from '@quantkit/core';
-import { type Graph, type Model, type Node, isDefaultDomain, opsetVersion } from '@quantkit/onnx';
+import { type Graph, type Model, type Node, cloneModel, isDefaultDomain, opsetVersion } from '@quantkit/onnx';
 import { isQdqNode } from './qoperator-operands.js';
 import { MS_DOMAIN } from './emitter.js';
 import { RULES, type Rewrite, type RuleContext } from './qoperator-rules.js';
@@ -23,16 +23,6 @@ export interface QOperatorResult {
   readonly model: Model;
   readonly converted: readonly QOperatorConversion[];
   readonly kept: readonly QOperatorKept[];
-}
-
-/** A copy of the model whose graph can be edited; tensors are shared (they are never written to). */
-function copyModel(model: Model): Model {
-  return {
-    ...model,
-    opsetImports: model.opsetImports.map((entry) => ({ ...entry })),
-    metadata: new Map(model.metadata),
-    graph: model.graph.clone(),
-  };
 }
 
 /** True when a node reads a DequantizeLinear output or feeds a QuantizeLinear: it belongs to the QDQ form. */
@@ -116,7 +106,7 @@ export function qdqToQOperator(model: Model): QOperatorResult {
       'the model imports no default ONNX opset; QOperator ops need ai.onnx opset 10 or newer',
     );
   }
-  const result = copyModel(model);
+  const result = cloneModel(model);
   const { graph } = result;
   const context: RuleContext = { graph, opset };
   const converted: QOperatorConversion[] = [];

@@ -1,5 +1,5 @@
 import { QuantError } from '@quantkit/core';
-import type { Model } from '@quantkit/onnx';
+import { type Model, cloneModel } from '@quantkit/onnx';
 import { buildQuantizeReport } from './build-report.js';
 import type { CalibrationCache } from './calibration-cache.js';
 import { QdqEmitter } from './emitter.js';
@@ -61,15 +61,7 @@ export async function quantizeModel(
   };
   // The report compares against the float graph as planned (BatchNorm folded), so every value name lines up.
   // graph.clone() shares tensors, which quantization replaces rather than changes, so the copy costs no weights.
-  const reference =
-    options.report === undefined
-      ? undefined
-      : {
-          ...model,
-          opsetImports: model.opsetImports.map((entry) => ({ ...entry })),
-          metadata: new Map(model.metadata),
-          graph: model.graph.clone(),
-        };
+  const reference = options.report === undefined ? undefined : cloneModel(model);
 
   const statistics = await stages.collectStatistics(run);
 

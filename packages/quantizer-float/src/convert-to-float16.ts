@@ -4,6 +4,7 @@ import {
   type Graph,
   type Model,
   type Node,
+  cloneModel,
   constantNodeValue,
   createNode,
   inferElementTypes,
@@ -93,18 +94,6 @@ export interface ConvertToFloat16Options {
 const DTYPES = ['float16', 'bfloat16'] as const;
 
 type Precision = 'float32' | 'float16';
-
-function cloneModel(model: Model): Model {
-  return {
-    ...model,
-    opsetImports: model.opsetImports.map((entry) => ({ ...entry })),
-    metadata: new Map(model.metadata),
-    graph: model.graph.clone(),
-    functions: [...model.functions],
-    trainingInfo: [...model.trainingInfo],
-    configuration: [...model.configuration],
-  };
-}
 
 function checkStrings(value: unknown, flag: string): readonly string[] | undefined {
   if (value === undefined) return undefined;

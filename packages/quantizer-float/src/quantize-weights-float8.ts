@@ -2,6 +2,7 @@ import { QuantError, type Tensor, axisLayout, listChoices } from '@quantkit/core
 import {
   BUILTIN_OPS,
   type Model,
+  cloneModel,
   createNode,
   isDefaultDomain,
   opsetVersion,
@@ -111,13 +112,8 @@ export function quantizeWeightsFloat8(model: Model, options: QuantizeWeightsFloa
         'or use integer weight quantization',
     );
   }
-  const result: Model = {
-    ...model,
-    irVersion: Math.max(model.irVersion, 9),
-    opsetImports: model.opsetImports.map((entry) => ({ ...entry })),
-    metadata: new Map(model.metadata),
-    graph: model.graph.clone(),
-  };
+  const result = cloneModel(model);
+  result.irVersion = Math.max(model.irVersion, 9);
   const graph = result.graph;
   const dtype = FLOAT8_DTYPES[format];
   const dequantized = new Map<string, string>();
