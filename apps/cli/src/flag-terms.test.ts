@@ -97,5 +97,14 @@ describe('inFlagTerms', () => {
     expect(inFlagTerms(other)).toBe(other);
     const unknown = new QuantError('INVALID_ARGUMENT', [{ option: 'somethingNew', value: 'v' }, ' is odd']);
     expect((inFlagTerms(unknown) as Error).message).toBe('somethingNew v is odd');
+    // Booleans name the flag that sets them: --symmetric for true, --asymmetric and --no-verify for false.
+    const booleans = new QuantError('INVALID_ARGUMENT', [
+      { option: 'symmetric', value: true },
+      ', ',
+      { option: 'symmetric', value: false },
+      ', ',
+      { option: 'verify', value: false },
+    ]);
+    expect((inFlagTerms(booleans) as Error).message).toBe('--symmetric, --asymmetric, --no-verify');
   });
 });

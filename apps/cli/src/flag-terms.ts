@@ -22,10 +22,15 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   weightRange: '--weight-range',
   floatPrecision: '--float',
   accuracyLevel: '--accuracy-level',
-  keepHigherPrecision: '--no-keep-first-last',
   exclude: '--exclude',
   overrides: '--overrides',
   force: '--force',
+};
+
+/** Boolean options set to false by a flag of their own. */
+export const NEGATED_FLAGS: Readonly<Record<string, string>> = {
+  symmetric: '--asymmetric',
+  keepHigherPrecision: '--no-keep-first-last',
   verify: '--no-verify',
 };
 
@@ -43,8 +48,9 @@ export const FILE_FLAGS: Readonly<Record<string, string>> = {
 /** Options and files as the command line names them: `--mode static or --mode dynamic`, `--force`. */
 export const FLAG_NAMES: MessageNames = {
   option: ({ option, value }: OptionRef) => {
+    if (value === false) return NEGATED_FLAGS[option] ?? `${OPTION_FLAGS[option] ?? option} false`;
     const flag = OPTION_FLAGS[option] ?? option;
-    if (value === undefined || typeof value === 'boolean') return flag;
+    if (value === undefined || value === true) return flag;
     const values = Array.isArray(value) ? value : [value];
     return values.map((v) => `${flag} ${v}`).join(' or ');
   },

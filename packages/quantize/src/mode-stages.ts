@@ -82,25 +82,23 @@ const staticStages: ModeStages = {
   quantizesBodies: true,
 };
 
-/** Dynamic: no statistics; integer MatMul/Conv with activations quantized at run time. */
-const dynamicStages: ModeStages = {
-  collectStatistics: noStatistics,
-  emit(emitter, run, statistics, quantizerFor) {
-    emitDynamic(emitter, statistics.plan, run.setup.recipe, quantizerFor);
-    return new Map();
-  },
-  quantizesBodies: true,
-};
+/** A mode that runs nothing on the float model and emits weights only, with no activation parameters. */
+function weightsOnly(emitWeights: typeof emitWeightOnly): ModeStages {
+  return {
+    collectStatistics: noStatistics,
+    emit(emitter, run, statistics, quantizerFor) {
+      emitWeights(emitter, statistics.plan, run.setup.recipe, quantizerFor);
+      return new Map();
+    },
+    quantizesBodies: true,
+  };
+}
 
-/** Weight-only: no statistics; low-bit weights dequantized in front of float ops (or MatMulNBits). */
-const weightOnlyStages: ModeStages = {
-  collectStatistics: noStatistics,
-  emit(emitter, run, statistics, quantizerFor) {
-    emitWeightOnly(emitter, statistics.plan, run.setup.recipe, quantizerFor);
-    return new Map();
-  },
-  quantizesBodies: true,
-};
+/** Dynamic: integer MatMul/Conv with activations quantized at run time. */
+const dynamicStages = weightsOnly(emitDynamic);
+
+/** Weight-only: low-bit weights dequantized in front of float ops (or MatMulNBits). */
+const weightOnlyStages = weightsOnly(emitWeightOnly);
 
 /**
  * Float: fp16 overflows beyond 65504, so with an executor and data (the calibration samples, or failing that the

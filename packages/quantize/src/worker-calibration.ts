@@ -39,7 +39,14 @@ export interface WorkerCalibrationSettings {
 export async function workerRegistry(pluginModules: readonly string[]): Promise<Registry> {
   const plugins: Plugin[] = [];
   for (const path of pluginModules) {
-    const module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    let module: Record<string, unknown>;
+    try {
+      module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    } catch (error) {
+      throw new QuantError('PLUGIN_INVALID', `plugin module ${path} failed to load for calibration workers`, {
+        cause: error,
+      });
+    }
     plugins.push(...pluginsOfModule(module, path));
   }
   return createDefaultRegistry([createOrtNodeExecutor(), ...plugins]);
