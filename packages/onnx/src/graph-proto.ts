@@ -1,4 +1,4 @@
-import { type DType, type Tensor, QuantError } from '@quantkit/core';
+import { type DType, type Tensor, QuantError, sizeOf } from '@quantkit/core';
 import { type Attribute, type Dim, Graph, type Node, type ValueInfo } from './graph.js';
 import { int64ToNumber, int64ToWire } from './int64.js';
 import {
@@ -11,30 +11,33 @@ import {
   type ValueInfoProto,
 } from './onnx-schema.js';
 import {
-  type ExternalDataLoader,
   type ExternalDataRef,
+  type TensorFromProtoOptions,
   dtypeFromOnnx,
   externalDataRef,
   isOnnxDataType,
   isSupportedOnnxDataType,
   onnxFromDtype,
+  rawByteLength,
   tensorFromProto,
+  tensorBytes,
+  tensorHeaderProto,
   tensorToProto,
 } from './tensor-proto.js';
 
-/** Options for turning decoded protobuf messages into the IR. */
-export interface ProtoDecodeContext {
-  externalData?: ExternalDataLoader | undefined;
-}
+/** Options for turning decoded protobuf messages into the IR: how external data is read. */
+export type ProtoDecodeContext = TensorFromProtoOptions;
 
 /**
  * Decides where an initializer's bytes go when encoding: return a reference to store it outside the model file,
- * or undefined to keep it inline. Called once per initializer, in file order.
+ * or undefined to keep it inline. Called once per initializer, in file order, with the number of bytes its data
+ * takes; the writer reads the data itself (tensorBytes) when it writes the file, so encoding loads no tensor
+ * stored outside.
  */
 export type ExternalDataWriter = (
   name: string,
   tensor: Tensor,
-  bytes: Uint8Array,
+  byteLength: number,
 ) => ExternalDataRef | undefined;
 
 export interface ProtoEncodeContext {
@@ -358,19 +361,20 @@ export function nodeToProto(node: Node, context: ProtoEncodeContext): NodeProto 
 }
 
 function initializerToProto(name: string, tensor: Tensor, context: ProtoEncodeContext): TensorProto {
-  const proto = tensorToProto(name, tensor);
-  const bytes = proto.raw_data!;
-  const ref = context.externalData?.(name, tensor, bytes);
+  const header = tensorHeaderProto(name, tensor);
+  const byteLength = rawByteLength(tensor.dtype, sizeOf(tensor.shape));
+  const ref = context.externalData?.(name, tensor, byteLength);
   if (ref === undefined) {
-    context.inlineBytes += bytes.length;
-    return proto;
+    const raw_data = tensorBytes(tensor, name);
+    context.inlineBytes += raw_data.length;
+    return { ...header, raw_data };
   }
   const external_data = [
     { key: 'location', value: ref.location },
     { key: 'offset', value: String(ref.offset) },
-    { key: 'length', value: String(ref.length ?? bytes.length) },
+    { key: 'length', value: String(ref.length ?? byteLength) },
   ];
-  return { name, dims: proto.dims ?? [], data_type: proto.data_type ?? 0, data_location: 1, external_data };
+  return { ...header, data_location: 1, external_data };
 }
 
 /** Converts a {@link Graph} to a GraphProto (plain object for protobufjs). */

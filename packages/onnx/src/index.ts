@@ -46,6 +46,8 @@ export {
   cloneModel,
   decodeModel,
   encodeModel,
+  encodedSize,
+  hasPagedTensors,
   opsetVersion,
   setOpsetVersion,
   validateModel,
@@ -82,8 +84,10 @@ export {
   onnxRoot,
   onnxTypes,
 } from './onnx-schema.js';
+export { isPagedTensor, pagedTensor, setPagedTensorBudget } from './paged-tensor.js';
 export {
   type ExternalDataLoader,
+  type ExternalDataPager,
   type ExternalDataRef,
   type TensorFromProtoOptions,
   decodeTensor,
@@ -98,5 +102,6 @@ export {
   shapeFromProto,
   tensorBytes,
   tensorFromProto,
+  tensorHeaderProto,
   tensorToProto,
 } from './tensor-proto.js';

@@ -1,4 +1,4 @@
-import { QuantError, sizeOf } from '@quantkit/core';
+import { QuantError, type Tensor, sizeOf } from '@quantkit/core';
 import { type Graph, describeNode, subgraphsOf } from './graph.js';
 import {
   type ExternalDataWriter,
@@ -9,7 +9,8 @@ import {
 import { normalizeDomain } from './domain.js';
 import { int64ToNumber, int64ToWire } from './int64.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
-import { type ExternalDataLoader, describe } from './tensor-proto.js';
+import { isPagedTensor } from './paged-tensor.js';
+import { type ExternalDataLoader, type ExternalDataPager, describe } from './tensor-proto.js';
 
 /** One entry of ModelProto.opset_import. `domain` '' is the default ONNX domain. */
 export interface OpsetImport {
@@ -40,6 +41,8 @@ export interface Model {
 export interface DecodeModelOptions {
   /** Reads tensors stored outside the model file; readModelFile passes one that reads beside the model. */
   externalData?: ExternalDataLoader | undefined;
+  /** Leaves external tensors in their file until used (see TensorFromProtoOptions.pageExternalData). */
+  pageExternalData?: ExternalDataPager | undefined;
 }
 
 export interface EncodeModelOptions {
@@ -123,7 +126,10 @@ export function decodeModel(bytes: Uint8Array, source = 'model', options: Decode
       modelVersion: int64ToNumber(proto.model_version),
       docString: proto.doc_string ?? '',
       metadata: new Map((proto.metadata_props ?? []).map((entry) => [entry.key ?? '', entry.value ?? ''])),
-      graph: graphFromProto(proto.graph, { externalData: options.externalData }),
+      graph: graphFromProto(proto.graph, {
+        externalData: options.externalData,
+        pageExternalData: options.pageExternalData,
+      }),
       functions: proto.functions ?? [],
       trainingInfo: proto.training_info ?? [],
       configuration: proto.configuration ?? [],
@@ -156,7 +162,8 @@ function validateGraph(
   for (const input of graph.inputs) define(input.name, 'an input');
   for (const [name, tensor] of graph.initializers) {
     const size = sizeOf(tensor.shape);
-    if (tensor.data.length !== size) {
+    // A paged tensor's length was checked against its file when it was decoded; reading it here would load it.
+    if (!isPagedTensor(tensor) && tensor.data.length !== size) {
       fail(
         source,
         `initializer "${name}" has ${tensor.data.length} elements but shape [${tensor.shape}] needs ${size}`,
@@ -292,6 +299,43 @@ export function encodeModel(model: Model, options: EncodeModelOptions = {}): Uin
     );
   }
   return bytes;
+}
+
+/** Every tensor a graph holds: initializers and tensor attributes (Constant values), in bodies too. */
+function* graphTensors(graph: Graph): Generator<Tensor> {
+  yield* graph.initializers.values();
+  for (const node of graph.nodes) {
+    for (const attribute of node.attributes.values()) {
+      if (attribute.type === 'tensor') yield attribute.value;
+      else if (attribute.type === 'tensors') yield* attribute.value;
+    }
+    for (const body of subgraphsOf(node)) yield* graphTensors(body);
+  }
+}
+
+/** True when some tensor of the model still waits in its external data file (see pagedTensor). */
+export function hasPagedTensors(model: Model): boolean {
+  for (const tensor of graphTensors(model.graph)) if (isPagedTensor(tensor)) return true;
+  return false;
+}
+
+/**
+ * About the size of the model's encoding, without reading or copying any large tensor: initializers of 1 KiB or
+ * more count at the length of their data plus the framing of a reference to it, a few bytes off the framing
+ * inline data takes. For summaries of models too big to encode (encodeModel(model).length is exact).
+ *
+ * @example encodedSize(await readModelFile('llm.onnx')); // about the size of model file + data file
+ */
+export function encodedSize(model: Model): number {
+  let outside = 0;
+  const bytes = encodeModel(model, {
+    externalData: (_name, _tensor, byteLength) => {
+      if (byteLength < 1024) return undefined;
+      outside += byteLength;
+      return { location: '', offset: 0, length: byteLength };
+    },
+  });
+  return bytes.length + outside;
 }
 
 /**

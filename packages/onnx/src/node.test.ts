@@ -8,6 +8,7 @@ import { decodeModel, encodeModel } from './model.js';
 import { createModel } from './model-builder.js';
 import { readModelFile, readTensorFile, writeFileAtomic, writeModelFile } from './node.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
+import { isPagedTensor } from './paged-tensor.js';
 import { encodeTensor } from './tensor-proto.js';
 
 let folder: string;
@@ -98,6 +99,41 @@ describe('readModelFile / writeModelFile', () => {
     const fromFile = await runOrt(path, feeds);
     const inline = await runOrt(encodeModel(model), feeds);
     expect(maxAbsDiff(fromFile['y']!.data, inline['y']!.data)).toBe(0);
+  });
+
+  it('leaves tensors of 1 MiB or more in the data file until used, and writes them from it', async () => {
+    const model = mlp(512); // w1: 1 MiB, w2: 16 KiB, b: inline
+    const path = join(folder, 'big.onnx');
+    await writeModelFile(path, model, { externalData: true });
+    const read = await readModelFile(path);
+    const paged = [...read.graph.initializers].filter(([, t]) => isPagedTensor(t)).map(([name]) => name);
+    expect(paged).toEqual(['w1']);
+    const eager = await readModelFile(path, { eager: true });
+    expect([...eager.graph.initializers.values()].some(isPagedTensor)).toBe(false);
+    expect(
+      maxAbsDiff(read.graph.initializers.get('w1')!.data, model.graph.initializers.get('w1')!.data),
+    ).toBe(0);
+
+    // Written again (with or without external data) it gives the bytes of the model it came from.
+    const copy = join(folder, 'copy.onnx');
+    await writeModelFile(copy, read, { externalData: true });
+    expect(Buffer.compare(await readFile(`${copy}.data`), await readFile(`${path}.data`))).toBe(0);
+    expect(Buffer.compare(encodeModel(read), encodeModel(model))).toBe(0);
+
+    // The data file must stay as it is while the model is in use: a shrunk one is an error naming it.
+    await writeFile(`${path}.data`, new Uint8Array(16));
+    const again = await readModelFile(copy);
+    expect(isPagedTensor(again.graph.initializers.get('w1')!)).toBe(true);
+    await writeFile(`${copy}.data`, new Uint8Array(16));
+    let error: unknown;
+    try {
+      void again.graph.initializers.get('w1')!.data;
+    } catch (caught) {
+      error = caught;
+    }
+    expect(
+      QuantError.is(error) && error.code === 'IO_ERROR' && error.message.includes('copy.onnx.data'),
+    ).toBe(true);
   });
 
   it('honours a custom location and threshold, aligning large tensors', async () => {

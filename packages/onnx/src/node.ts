@@ -3,7 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { type Tensor, QuantError } from '@quantkit/core';
 import { type Model, decodeModel, encodeModel } from './model.js';
-import { type ExternalDataLoader, type ExternalDataRef, decodeTensor } from './tensor-proto.js';
+import {
+  type ExternalDataLoader,
+  type ExternalDataPager,
+  type ExternalDataRef,
+  decodeTensor,
+  tensorBytes,
+} from './tensor-proto.js';
 import {
   commitTemp,
   discardTemp,
@@ -40,14 +46,33 @@ function resolveLocation(folder: string, location: string, modelPath: string): s
   return resolve(folder, normalized);
 }
 
-/** An external data loader reading files beside the model; `close()` releases the open files. */
+/** External tensors at least this big stay in their file until used (see pagedTensor); smaller ones are read now. */
+const PAGE_MIN_BYTES = 1024 * 1024;
+
+/** Reads `size` bytes at `offset` of an open file into a fresh buffer; positional reads work past 2 GiB. */
+function readRange(fd: number, path: string, offset: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let done = 0;
+  while (done < size) {
+    const read = readSync(fd, bytes, done, size - done, offset + done);
+    if (read === 0) throw new QuantError('IO_ERROR', `${path} ended early while reading external data`);
+    done += read;
+  }
+  return bytes;
+}
+
+/**
+ * External data loaders reading files beside the model: `load` reads a tensor's bytes now, `page` checks that they
+ * are there and returns a reader for later (it opens the file for each read, so it outlives `close()`), and
+ * `close()` releases the files `load` opened.
+ */
 function fileLoader(
   modelPath: string,
   onFile?: (path: string) => void,
-): { load: ExternalDataLoader; close: () => void } {
+): { load: ExternalDataLoader; page: ExternalDataPager; close: () => void } {
   const folder = dirname(modelPath);
   const files = new Map<string, { fd: number; size: number }>();
-  const load: ExternalDataLoader = (location, offset, length) => {
+  const open = (location: string, offset: number, length: number | undefined) => {
     const path = resolveLocation(folder, location, modelPath);
     let file = files.get(path);
     if (file === undefined) {
@@ -72,22 +97,41 @@ function fileLoader(
         `${modelPath}: external data ${location} has ${file.size} bytes, a tensor needs bytes ${offset}..${offset + size}`,
       );
     }
-    // Sync reads because tensor decoding is synchronous; positional reads work past 2 GiB and read only the
-    // slice each tensor needs, never the whole file.
-    const bytes = new Uint8Array(size);
-    let done = 0;
-    while (done < size) {
-      const read = readSync(file.fd, bytes, done, size - done, offset + done);
-      if (read === 0) throw new QuantError('IO_ERROR', `${path} ended early while reading external data`);
-      done += read;
-    }
-    return bytes;
+    return { path, fd: file.fd, size };
+  };
+  // Sync reads because tensor decoding is synchronous; each reads only the slice its tensor needs.
+  const load: ExternalDataLoader = (location, offset, length) => {
+    const { path, fd, size } = open(location, offset, length);
+    return readRange(fd, path, offset, size);
+  };
+  const page: ExternalDataPager = (location, offset, length) => {
+    if (length < PAGE_MIN_BYTES) return undefined;
+    const { path } = open(location, offset, length);
+    return () => {
+      let fd: number;
+      try {
+        fd = openSync(path, 'r');
+      } catch (error) {
+        throw ioError('read', path, error);
+      }
+      try {
+        if (fstatSync(fd).size < offset + length) {
+          throw new QuantError(
+            'IO_ERROR',
+            `${path} (external data of ${modelPath}) shrank while it was in use`,
+          );
+        }
+        return readRange(fd, path, offset, length);
+      } finally {
+        closeSync(fd);
+      }
+    };
   };
   const close = (): void => {
     for (const { fd } of files.values()) closeSync(fd);
     files.clear();
   };
-  return { load, close };
+  return { load, page, close };
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
@@ -102,6 +146,13 @@ async function readBytes(path: string): Promise<Uint8Array> {
 export interface ReadModelOptions {
   /** Called once with the path of each external data file the model's tensors are read from. */
   readonly onDataFile?: (path: string) => void;
+  /**
+   * Read every external tensor now (default false): by default tensors of 1 MiB or more stay in their data file
+   * and are read each time their data is used after the garbage collector dropped it (see pagedTensor), so a
+   * model of many gigabytes never sits in memory whole. The data file must then stay as it is while the model is
+   * in use.
+   */
+  readonly eager?: boolean;
 }
 
 /**
@@ -117,7 +168,10 @@ export async function readModelFile(path: string, options: ReadModelOptions = {}
   const bytes = await readBytes(path);
   const loader = fileLoader(path, options.onDataFile);
   try {
-    return decodeModel(bytes, path, { externalData: loader.load });
+    return decodeModel(bytes, path, {
+      externalData: loader.load,
+      ...(options.eager !== true && { pageExternalData: loader.page }),
+    });
   } finally {
     loader.close();
   }
@@ -194,15 +248,16 @@ export async function writeModelFile(
       `external data location "${location}" must be a plain file name in the model's folder`,
     );
   }
-  const chunks: { offset: number; bytes: Uint8Array }[] = [];
+  // Tensors, not their bytes: each is read (a paged one from its file) only when its turn to be written comes.
+  const chunks: { offset: number; name: string; tensor: Tensor }[] = [];
   let end = 0;
   const bytes = encodeModel(model, {
-    externalData: (_name, _tensor, data): ExternalDataRef | undefined => {
-      if (data.length < threshold) return undefined;
-      const offset = data.length >= ALIGN_THRESHOLD ? Math.ceil(end / ALIGNMENT) * ALIGNMENT : end;
-      chunks.push({ offset, bytes: data });
-      end = offset + data.length;
-      return { location, offset, length: data.length };
+    externalData: (name, tensor, byteLength): ExternalDataRef | undefined => {
+      if (byteLength < threshold) return undefined;
+      const offset = byteLength >= ALIGN_THRESHOLD ? Math.ceil(end / ALIGNMENT) * ALIGNMENT : end;
+      chunks.push({ offset, name, tensor });
+      end = offset + byteLength;
+      return { location, offset, length: byteLength };
     },
   });
   const dataPath = externalDataPath(path, location);
@@ -218,8 +273,9 @@ export async function writeModelFile(
       let position = 0;
       for (const chunk of chunks) {
         if (chunk.offset > position) await write(new Uint8Array(chunk.offset - position));
-        await write(chunk.bytes);
-        position = chunk.offset + chunk.bytes.length;
+        const data = tensorBytes(chunk.tensor, chunk.name);
+        await write(data);
+        position = chunk.offset + data.length;
       }
     });
     await writeTemp(modelTemp, bytes);

@@ -11,6 +11,7 @@ import {
 } from '@quantkit/core';
 import { int64ToBigInt, int64ToNumber } from './int64.js';
 import { ONNX_DATA_TYPES, type TensorProto, onnxTypes } from './onnx-schema.js';
+import { pagedTensor } from './paged-tensor.js';
 
 /**
  * Reads `length` bytes at `offset` of an external data file named by a tensor's `location` (relative to the model's
@@ -18,9 +19,24 @@ import { ONNX_DATA_TYPES, type TensorProto, onnxTypes } from './onnx-schema.js';
  */
 export type ExternalDataLoader = (location: string, offset: number, length: number | undefined) => Uint8Array;
 
+/**
+ * Defers reading external data: checks now that `length` bytes at `offset` of `location` exist, and returns a
+ * function that reads them later (it must stay usable after decoding ends), or undefined to read them now.
+ */
+export type ExternalDataPager = (
+  location: string,
+  offset: number,
+  length: number,
+) => (() => Uint8Array) | undefined;
+
 export interface TensorFromProtoOptions {
   /** Resolves tensors stored outside the model file (data_location = EXTERNAL). */
   externalData?: ExternalDataLoader | undefined;
+  /**
+   * Leaves external tensors in their file until their data is used ({@link pagedTensor}) where it returns a
+   * reader; readModelFile passes one for large tensors, so big models never sit in memory whole.
+   */
+  pageExternalData?: ExternalDataPager | undefined;
 }
 
 const DTYPE_TO_ONNX: Record<DType, number> = {
@@ -149,22 +165,33 @@ export function rawByteLength(dtype: DType, size: number): number {
   return dtype === 'int4' || dtype === 'uint4' ? Math.ceil(size / 2) : size * BYTES_PER_ELEMENT[dtype];
 }
 
-function fromRaw(bytes: Uint8Array, dtype: DType, size: number, label: string): TypedArray {
+function lengthMismatch(label: string, bytes: number, dtype: DType, size: number): QuantError {
   const expected = rawByteLength(dtype, size);
-  if (bytes.length !== expected) {
-    throw invalid(
-      label,
-      `has ${bytes.length} bytes of data but ${dtype} with ${size} elements needs ${expected}`,
-    );
-  }
+  return invalid(label, `has ${bytes} bytes of data but ${dtype} with ${size} elements needs ${expected}`);
+}
+
+/**
+ * The elements of raw little-endian bytes. `owned` bytes (a fresh buffer nobody else holds, starting at offset 0)
+ * become the typed array's storage; others are copied first.
+ */
+function fromRaw(bytes: Uint8Array, dtype: DType, size: number, label: string, owned = false): TypedArray {
+  const expected = rawByteLength(dtype, size);
+  if (bytes.length !== expected) throw lengthMismatch(label, bytes.length, dtype, size);
   if (dtype === 'int4' || dtype === 'uint4') return unpackNibbles(bytes, size, dtype === 'int4');
   // Copy so the typed array is aligned (raw_data sits at arbitrary offsets of the file buffer) and owns its data.
   // ONNX stores little-endian, the byte order of every platform JS engines ship on.
-  const copy = new Uint8Array(expected);
-  copy.set(bytes);
+  let storageBytes = bytes;
+  if (!owned || bytes.byteOffset !== 0) {
+    storageBytes = new Uint8Array(expected);
+    storageBytes.set(bytes);
+  }
   const storage = allocate(dtype, 0);
-  const Ctor = storage.constructor as new (buffer: ArrayBuffer, offset: number, length: number) => TypedArray;
-  return new Ctor(copy.buffer, 0, size);
+  const Ctor = storage.constructor as new (
+    buffer: ArrayBufferLike,
+    offset: number,
+    length: number,
+  ) => TypedArray;
+  return new Ctor(storageBytes.buffer, 0, size);
 }
 
 function fromTyped(proto: TensorProto, dtype: DType, size: number, label: string): TypedArray {
@@ -283,7 +310,14 @@ export function tensorFromProto(proto: TensorProto, options: TensorFromProtoOpti
       );
     }
     const expected = rawByteLength(dtype, size);
-    const bytes = options.externalData(external.location, external.offset, external.length ?? expected);
+    if (external.length !== undefined && external.length !== expected) {
+      throw lengthMismatch(label, external.length, dtype, size);
+    }
+    const pageIn = options.pageExternalData?.(external.location, external.offset, expected);
+    if (pageIn !== undefined) {
+      return pagedTensor(dtype, shape, () => fromRaw(pageIn(), dtype, size, label, true)) as Tensor;
+    }
+    const bytes = options.externalData(external.location, external.offset, expected);
     data = fromRaw(bytes, dtype, size, label);
   } else if (proto.raw_data !== undefined && proto.raw_data !== null && proto.raw_data.length > 0) {
     data = fromRaw(proto.raw_data, dtype, size, label);
@@ -320,6 +354,18 @@ export function tensorBytes(tensor: Tensor, name = ''): Uint8Array {
  * @throws QuantError INVALID_ARGUMENT for an unknown dtype or a data length that disagrees with the shape.
  */
 export function tensorToProto(name: string, tensor: Tensor): TensorProto {
+  return { ...tensorHeaderProto(name, tensor), raw_data: tensorBytes(tensor, name) };
+}
+
+/**
+ * A TensorProto's name, dims and data type, without data (an external tensor adds where its bytes are). Does not
+ * read the tensor's data.
+ * @throws QuantError INVALID_ARGUMENT for an unknown dtype or an invalid dimension.
+ */
+export function tensorHeaderProto(
+  name: string,
+  tensor: Tensor,
+): { name: string; dims: number[]; data_type: number } {
   const dataType = onnxFromDtype(tensor.dtype);
   for (const dim of tensor.shape) {
     if (!Number.isSafeInteger(dim) || dim < 0) {
@@ -329,7 +375,7 @@ export function tensorToProto(name: string, tensor: Tensor): TensorProto {
       );
     }
   }
-  return { name, dims: [...tensor.shape], data_type: dataType, raw_data: tensorBytes(tensor, name) };
+  return { name, dims: [...tensor.shape], data_type: dataType };
 }
 
 /**

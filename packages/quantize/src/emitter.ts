@@ -48,6 +48,7 @@ export class QdqEmitter {
   private readonly weightRange: WeightRange;
   private readonly perConsumer: boolean;
   private readonly packCodes: boolean;
+  private readonly recordWeights: boolean;
 
   /**
    * `packCodes`: store codes narrower than their 8-bit container (1 to 4 bits) several to a byte, unpacked by
@@ -61,8 +62,11 @@ export class QdqEmitter {
       readonly weightRange?: WeightRange;
       readonly perConsumer?: boolean;
       readonly packCodes?: boolean;
+      /** Keep each weight's float values and codes in `weights` (for the report; they cost its memory). */
+      readonly recordWeights?: boolean;
     } = {},
   ) {
+    this.recordWeights = settings.recordWeights ?? true;
     this.weightRange = settings.weightRange ?? 'minmax';
     this.perConsumer = settings.perConsumer ?? false;
     this.packCodes = settings.packCodes ?? false;
@@ -221,7 +225,7 @@ export class QdqEmitter {
     return attributes;
   }
 
-  /** Every weight quantized into the graph, for reports. */
+  /** Every weight quantized into the graph, for reports (empty unless the emitter records weights). */
   readonly weights: WeightRecord[] = [];
   private readonly sharedConstants = new Map<string, string>();
   private readonly cache = new Map<string, unknown>();
@@ -250,7 +254,7 @@ export class QdqEmitter {
         ? this.quantizeWithMseRange(quantizer, weight, options)
         : quantizer.quantizeWeight(weight, options);
     const quantized = minScale === undefined ? chosen : floorWeightScales(chosen, weight.data, minScale);
-    this.weights.push({ node: node.name, tensor, float: weight, quantized });
+    if (this.recordWeights) this.weights.push({ node: node.name, tensor, float: weight, quantized });
     return quantized;
   }
 

@@ -1,12 +1,17 @@
-// A static run encodes the model it writes and nothing else: calibration appends the values it observes to the
+// A static run encodes the model it writes and nothing else (a weight-only run of a model in external data not even that): calibration appends the values it observes to the
 // input's encoding (or, after BatchNorm folding, to one encoding of the folded graph), however many passes it needs.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { minMaxObserver } from '@quantkit/calibration';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import * as onnx from '@quantkit/onnx';
+import { writeModelFile } from '@quantkit/onnx/node';
 import * as ort from 'onnxruntime-node';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { calibrate, graphValueNames } from './calibrate.js';
+import { quantizeFile } from './node.js';
 import { quantizeModel } from './quantize-model.js';
 import { cnnModel, drawSamples, mlpModel } from './test-models.js';
 
@@ -52,6 +57,24 @@ describe('encodes per static run', () => {
     encodeModel.mockClear();
     await quantizeModel(mlp.model, { mode: 'static', executor, calibrationData: drawSamples(mlp, 4, 46) });
     expect(encodeModel).toHaveBeenCalledTimes(2);
+  });
+
+  it('never, for a weight-only run of a model read with its weights left in the data file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quantkit-encodes-'));
+    try {
+      const input = join(dir, 'model.onnx');
+      await writeModelFile(input, mlpModel(49, 512).model, { externalData: true });
+      encodeModel.mockClear();
+      const result = await quantizeFile(input, join(dir, 'model.int8.onnx'), {
+        mode: 'weight-only',
+        verify: false,
+      });
+      expect(result.summary.nodes.some((node) => node.quantized)).toBe(true);
+      // Written tensor by tensor with external data; the model is never encoded whole.
+      expect(encodeModel).toHaveBeenCalledTimes(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('observes the same ranges through the appended encoding as through a fresh encoding of each pass', async () => {

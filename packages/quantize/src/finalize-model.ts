@@ -15,7 +15,8 @@ import { type Verification, type VerificationSample, verifyQuantized } from './v
 /** The written model and what finishing it found. */
 export interface FinishedModel {
   readonly model: Model;
-  readonly bytes: Uint8Array;
+  /** The model's encoding, made on first call and kept (a model written with external data never needs it). */
+  readonly encode: () => Uint8Array;
   /** The target's warnings (its errors are thrown). */
   readonly warnings: readonly CompatibilityIssue[];
   readonly formatConversion: QOperatorResult | undefined;
@@ -50,6 +51,21 @@ function verificationSamples(
     };
   } catch (error) {
     return { reason: `no sample to run: ${(error as Error).message}` };
+  }
+}
+
+/**
+ * The float model's encoding for the executor, or why there is none: executors take a model as one protobuf
+ * message, which cannot hold more than 2 GiB of weights.
+ */
+function runnableEncoding(encode: () => Uint8Array): { bytes: Uint8Array } | { reason: string } {
+  try {
+    return { bytes: encode() };
+  } catch (error) {
+    if (QuantError.is(error) && error.code === 'INVALID_ARGUMENT') {
+      return { reason: `the float model cannot be run from memory: ${error.message}` };
+    }
+    throw error;
   }
 }
 
@@ -112,38 +128,44 @@ export async function finishModel(
     recipe.target,
     statistics.activations?.calibrationHash ?? options.calibrationHash,
   );
-  const bytes = encodeModel(model);
+  let bytes: Uint8Array | undefined;
+  const encode = (): Uint8Array => {
+    bytes ??= encodeModel(model);
+    return bytes;
+  };
   let verification: Verification | undefined;
   if (options.executor !== undefined && options.verify !== false) {
     const sample = verificationSamples(model.graph, options);
-    const { inputBytes } = run.prepared;
+    const floatBytes = runnableEncoding(run.prepared.inputBytes);
     verification =
       'reason' in sample
         ? { verified: false, reason: sample.reason }
-        : await verifyQuantized({
-            executor: options.executor,
-            float: () => decodeModel(inputBytes),
-            floatBytes: inputBytes,
-            quantized: model,
-            quantizedBytes: bytes,
-            ...sample,
-            ...(recipe.mode === 'float' && {
-              advice:
-                statistics.floatCheck === undefined
-                  ? [
-                      'pass calibration data (',
-                      { option: 'calibrationData' },
-                      ') so that nodes whose values overflow fp16 stay fp32, or keep them float (',
-                      { option: 'exclude' },
-                      ')',
-                    ]
-                  : ['keep the nodes that feed it fp32 (', { option: 'exclude' }, ')'],
-            }),
-          });
+        : 'reason' in floatBytes
+          ? { verified: false, reason: floatBytes.reason }
+          : await verifyQuantized({
+              executor: options.executor,
+              float: () => decodeModel(floatBytes.bytes),
+              floatBytes: floatBytes.bytes,
+              quantized: model,
+              quantizedBytes: encode(),
+              ...sample,
+              ...(recipe.mode === 'float' && {
+                advice:
+                  statistics.floatCheck === undefined
+                    ? [
+                        'pass calibration data (',
+                        { option: 'calibrationData' },
+                        ') so that nodes whose values overflow fp16 stay fp32, or keep them float (',
+                        { option: 'exclude' },
+                        ')',
+                      ]
+                    : ['keep the nodes that feed it fp32 (', { option: 'exclude' }, ')'],
+              }),
+            });
   }
   return {
     model,
-    bytes,
+    encode,
     warnings: issues.filter((issue) => issue.severity === 'warning'),
     formatConversion,
     verification,

@@ -266,5 +266,32 @@ export async function quantizeFile(
     await Promise.all(written.map((path) => rm(path, { force: true })));
     throw error;
   }
-  return { ...result, outputPath };
+  // With external data the sizes are those of the files: model plus data, before and after.
+  const summary = externalData
+    ? {
+        ...result.summary,
+        sizeBefore: await filesSize(
+          reads.filter((use) => use.role.endsWith('input model')).map((use) => use.path),
+        ),
+        sizeAfter: await filesSize([outputPath, externalDataPath(outputPath)]),
+      }
+    : result.summary;
+  // Not spread: `bytes` encodes the model when read, which a run written with external data never needs.
+  return {
+    model: result.model,
+    get bytes() {
+      return result.bytes;
+    },
+    plan: result.plan,
+    summary,
+    calibrationCache: result.calibrationCache,
+    report: result.report,
+    outputPath,
+  };
+}
+
+async function filesSize(paths: readonly string[]): Promise<number> {
+  let total = 0;
+  for (const path of new Set(paths)) total += (await stat(path)).size;
+  return total;
 }

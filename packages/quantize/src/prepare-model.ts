@@ -12,10 +12,14 @@ import {
   BUILTIN_OPS,
   type Graph,
   type Model,
+  cloneModel,
   decodeModel,
   encodeModel,
+  encodedSize,
+  hasPagedTensors,
   opsetVersion,
   subgraphsOf,
+  validateModel,
 } from '@quantkit/onnx';
 import { DEFAULT_TARGET, createDefaultRegistry } from './builtins.js';
 import { type FloatModelBytes, graphValueNames } from './calibrate.js';
@@ -36,7 +40,15 @@ export interface RunSetup {
 export interface PreparedModel {
   /** quantkit's private copy: transformed, nodes named, topologically sorted. */
   readonly model: Model;
-  readonly inputBytes: Uint8Array;
+  /**
+   * The input's encoding: the bytes given, or the given model encoded on first use (verification runs it in the
+   * executor). A model whose data waits in external files is thus not read whole unless something runs it.
+   */
+  readonly inputBytes: () => Uint8Array;
+  /** The input's size in bytes: its encoding's, counted without reading tensors still in their file. */
+  readonly inputSize: () => number;
+  /** True when the input holds tensors still in their external data file (see pagedTensor in @quantkit/onnx). */
+  readonly paged: boolean;
   /** The input graph's fingerprint (calibration caches are keyed by it). */
   readonly fingerprint: string;
   readonly opset: number;
@@ -142,8 +154,22 @@ export async function prepareModel(
   setup: RunSetup,
   options: QuantizeOptions,
 ): Promise<PreparedModel> {
-  const inputBytes = input instanceof Uint8Array ? input : encodeModel(input);
-  const model = decodeModel(inputBytes);
+  // Bytes are decoded into the private copy; a decoded model is cloned (tensors shared: quantkit replaces tensors,
+  // never writes into them), so the input is decoded once and its weights are never copied.
+  let encoded = input instanceof Uint8Array ? input : undefined;
+  const inputBytes = (): Uint8Array => {
+    encoded ??= encodeModel(input as Model);
+    return encoded;
+  };
+  let model: Model;
+  if (input instanceof Uint8Array) {
+    model = decodeModel(input);
+  } else {
+    validateModel(input);
+    model = cloneModel(input);
+  }
+  const paged = !(input instanceof Uint8Array) && hasPagedTensors(input);
+  const inputSize = (): number => (paged ? encodedSize(input as Model) : inputBytes().length);
   const { graph } = model;
   const inputValues = graphValueNames(model);
   const fingerprint = modelFingerprint(model);
@@ -167,7 +193,7 @@ export async function prepareModel(
   const floatSource = (): FloatModelBytes => {
     floatBytes ??=
       changes === 0
-        ? { bytes: inputBytes, values: inputValues }
+        ? { bytes: inputBytes(), values: inputValues }
         : { bytes: encodeModel(model), values: graphValueNames(model) };
     return floatBytes;
   };
@@ -182,5 +208,5 @@ export async function prepareModel(
       { details: { option: 'target', value: target.name } },
     );
   }
-  return { model, inputBytes, fingerprint, opset, weightBytesBefore, floatSource };
+  return { model, inputBytes, inputSize, paged, fingerprint, opset, weightBytesBefore, floatSource };
 }

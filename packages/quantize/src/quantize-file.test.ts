@@ -1,14 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QuantError } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
-import { encodeModel } from '@quantkit/onnx';
+import { encodeModel, isPagedTensor } from '@quantkit/onnx';
 import { readModelFile, writeModelFile } from '@quantkit/onnx/node';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compareTensors } from './metrics.js';
 import { quantizeFile } from './node.js';
+import { quantizeModel } from './quantize-model.js';
 import { createRandom, mlpModel } from './test-models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'quantkit-file-'));
@@ -39,6 +40,28 @@ describe('quantizeFile', () => {
       data: got.data as Float32Array,
     });
     expect(metrics.sqnr).toBeGreaterThan(30);
+  });
+
+  it('quantizes a model whose weights stay in their data file into the model a fully read one gives', async () => {
+    const test = mlpModel(153, 512); // w2 (1 MiB) stays in the data file until quantized
+    const input = join(dir, 'paged.onnx');
+    await writeModelFile(input, test.model, { externalData: true });
+    const inputFiles = [readFileSync(input), readFileSync(`${input}.data`)];
+    const paged = await readModelFile(input);
+    expect(isPagedTensor(paged.graph.initializers.get('w2')!)).toBe(true);
+    for (const mode of ['weight-only', 'dynamic'] as const) {
+      const output = join(dir, `paged.${mode}.onnx`);
+      const result = await quantizeFile(input, output, { mode, executor, force: true });
+      expect(result.summary.verification?.verified, mode).toBe(true);
+      const expected = await quantizeModel(await readModelFile(input, { eager: true }), { mode, executor });
+      const written = await readModelFile(output, { eager: true });
+      expect(Buffer.compare(encodeModel(written), expected.bytes), mode).toBe(0);
+      // Sizes are the files': model plus data file.
+      const size = (path: string) => statSync(path).size + statSync(`${path}.data`).size;
+      expect(result.summary.sizeBefore).toBe(size(input));
+      expect(result.summary.sizeAfter).toBe(size(output));
+    }
+    expect([readFileSync(input), readFileSync(`${input}.data`)]).toEqual(inputFiles);
   });
 
   it('never writes over a file the run reads, and checks output folders before any work', async () => {

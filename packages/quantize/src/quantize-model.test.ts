@@ -305,3 +305,27 @@ describe('format qoperator', () => {
     );
   });
 });
+
+describe('a model given decoded', () => {
+  it('is cloned, never changed, and quantizes as its encoding does, in every mode', async () => {
+    for (const test of [cnnModel(61), mlpModel(62, 64), attentionModel(63)]) {
+      const before = encodeModel(test.model);
+      const calibrationData = samples(test, 3, 64);
+      const cases = [
+        { mode: 'static', calibrationData },
+        { mode: 'static', calibrationData, format: 'qoperator' },
+        { mode: 'dynamic' },
+        { mode: 'weight-only' },
+        { mode: 'weight-only', bits: 4, granularity: 'block' },
+        { mode: 'float', calibrationData },
+      ] as const;
+      for (const options of cases) {
+        const fromModel = await quantizeModel(test.model, { ...options, executor });
+        const fromBytes = await quantizeModel(before, { ...options, executor });
+        const label = `${test.model.graph.name} ${JSON.stringify({ ...options, calibrationData: undefined })}`;
+        expect(Buffer.compare(fromModel.bytes, fromBytes.bytes), label).toBe(0);
+        expect(Buffer.compare(encodeModel(test.model), before), label).toBe(0);
+      }
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { QuantError } from '@quantkit/core';
-import { type Model, cloneModel } from '@quantkit/onnx';
+import { type Model, cloneModel, encodedSize } from '@quantkit/onnx';
 import { buildQuantizeReport } from './build-report.js';
 import type { CalibrationCache } from './calibration-cache.js';
 import { QdqEmitter } from './emitter.js';
@@ -14,8 +14,12 @@ import { type QuantizeSummary, weightBytes } from './summary.js';
 import { ensureQdqOpset } from './upgrade-opset.js';
 
 export interface QuantizeResult {
-  /** The quantized model (IR); `bytes` is its encoding. */
+  /** The quantized model (IR). */
   readonly model: Model;
+  /**
+   * Its encoding, made on first use. A model holding weights still in an external data file (read by
+   * readModelFile) is better written with writeModelFile and external data, which never holds it whole.
+   */
   readonly bytes: Uint8Array;
   readonly plan: QuantPlan;
   readonly summary: QuantizeSummary;
@@ -73,6 +77,7 @@ export async function quantizeModel(
     weightRange: recipe.weightRange,
     perConsumer: recipe.qdqPerConsumer,
     packCodes: recipe.mode === 'weight-only',
+    recordWeights: options.report !== undefined,
   });
   const activationParams = stages.emit(emitter, run, statistics, quantizerFor);
   emitter.finish();
@@ -93,8 +98,9 @@ export async function quantizeModel(
   const summary: QuantizeSummary = {
     mode: recipe.mode,
     recipe,
-    sizeBefore: prepared.inputBytes.length,
-    sizeAfter: finished.bytes.length,
+    sizeBefore: prepared.inputSize(),
+    // A model read with its weights left in their data file is written with external data, never encoded whole.
+    sizeAfter: prepared.paged ? encodedSize(finished.model) : finished.encode().length,
     weightBytesBefore: prepared.weightBytesBefore,
     weightBytesAfter: weightBytes(finished.model.graph),
     nodes: [...plan.decisions, ...bodyDecisions],
@@ -135,7 +141,9 @@ export async function quantizeModel(
   }
   return {
     model: finished.model,
-    bytes: finished.bytes,
+    get bytes() {
+      return finished.encode();
+    },
     plan,
     summary,
     calibrationCache: activations?.cache,

@@ -62,6 +62,8 @@ export function quantizeSubgraphs(
         const emitter = new QdqEmitter({ ...model, graph: body }, settings.opset, {
           weightRange: settings.weightRange ?? 'minmax',
           packCodes: recipe.mode === 'weight-only',
+          // The report reads the main graph's weights only.
+          recordWeights: false,
         });
         emitters.set(body, emitter);
         // A weight read from an enclosing graph is stored once, by that graph's emitter.
