@@ -54,7 +54,7 @@ export {
   type LayerSuggestion,
   type QuantizeReport,
   type WeightError,
-  formatSuggestion,
+  parseReportHtml,
 } from './report.js';
 export { type QuantizeResult, quantizeModel } from './quantize-model.js';
 export {
@@ -69,7 +69,8 @@ export {
   type QOperatorResult,
   qdqToQOperator,
 } from './qoperator.js';
-export { type RenderReportHtmlOptions, parseReportHtml, renderReportHtml } from './report-html.js';
+// The page lives in @quantkit/report; these stay here so code written against @quantkit/quantize keeps working.
+export { type RenderReportHtmlOptions, formatSuggestion, renderReportHtml } from '@quantkit/report';
 export { batchSamples } from './batch-samples.js';
 export { buildQuantizeReport, flagLayers, keepFloatSuggestion, type ReportInputs } from './build-report.js';
 export {

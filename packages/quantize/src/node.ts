@@ -15,10 +15,10 @@ import {
   writeFileAtomic,
   writeModelFile,
 } from '@quantkit/onnx/node';
+import { writeReportHtml } from '@quantkit/report/node';
 import { batchSamples } from './batch-samples.js';
 import { feedInputs } from './calibrate.js';
 import { type CalibrationCache, parseCalibrationCache } from './calibration-cache.js';
-import { writeReportHtml } from './chart-script.js';
 import type { CalibrationSample, CalibrationSource, QuantizeOptions } from './options.js';
 import { type QuantOverrides, parseOverrides } from './overrides.js';
 import { type QuantizeResult, quantizeModel } from './quantize-model.js';
@@ -26,7 +26,7 @@ import { weightBytes } from './summary.js';
 import type { QuantizeReport } from './report.js';
 import { createWorkerCalibrationRunner } from './worker-calibration.js';
 
-export { loadChartScript, writeReportHtml } from './chart-script.js';
+export { loadChartScript, writeReportHtml } from '@quantkit/report/node';
 export {
   type WorkerCalibrationSettings,
   createWorkerCalibrationRunner,

@@ -1,82 +1,47 @@
-import type { QuantOverrides } from './overrides.js';
+// The report document as this pipeline writes it: @quantkit/report's ReportData with the pipeline's own recipe,
+// summary, output metrics and overrides types, so a reader of `result.report` gets them typed.
+import {
+  type LayerReport as BaseLayerReport,
+  type LayerSuggestion as BaseLayerSuggestion,
+  type ReportData,
+  parseReportHtml as parseReportData,
+} from '@quantkit/report';
 import type { OutputMetrics } from './metrics.js';
 import type { Recipe } from './options.js';
+import type { QuantOverrides } from './overrides.js';
 import type { QuantizeSummary } from './summary.js';
 
-/** Equal-width bins over [min, max]. */
-export interface Histogram {
-  readonly min: number;
-  readonly max: number;
-  readonly counts: readonly number[];
-}
-
-/** How a quantized weight differs from its float values. */
-export interface WeightError {
-  readonly tensor: string;
-  readonly sqnr: number;
-  readonly maxAbsError: number;
-  readonly bits: number;
-  readonly granularity: string;
-  /** Histogram of the float weight values. */
-  readonly histogram: Histogram;
-}
-
-/** The quantization range chosen for a node's output activation, and how much of the data it clips. */
-export interface ActivationRange {
-  readonly tensor: string;
-  readonly observer: string;
-  /** The representable range [ (qmin - zp) * scale, (qmax - zp) * scale ]. */
-  readonly min: number;
-  readonly max: number;
-  /** Share of the report samples' values more than half a step outside [min, max] (saturated, not rounded). */
-  readonly clippedShare: number;
-  /** Histogram of the float activation over its observed extremes. */
-  readonly histogram: Histogram;
-}
-
-/** One quantized node: its output compared between the quantized and the float graph. */
-export interface LayerReport {
-  readonly node: string;
-  readonly opType: string;
-  /** The output value compared (the node's output in the float graph). */
-  readonly output: string;
-  readonly sqnr: number;
-  readonly cosine: number;
-  readonly maxAbsError: number;
-  readonly weight?: WeightError | undefined;
-  readonly activation?: ActivationRange | undefined;
-  /** Among the worst layers, with a suggested override. */
-  readonly flagged: boolean;
-  readonly suggestion?: LayerSuggestion | undefined;
-}
+export type { ActivationRange, Histogram, WeightError } from '@quantkit/report';
 
 /** A fix for a flagged layer: why, and an overrides document (options.overrides, --overrides) that applies it. */
-export interface LayerSuggestion {
-  readonly why: string;
+export interface LayerSuggestion extends BaseLayerSuggestion {
   readonly override: QuantOverrides;
 }
 
-/**
- * A suggestion in one line: its reason and the override as JSON.
- * @example formatSuggestion(layer.suggestion) // 'keep it float: {"nodes":{"conv1":{"float":true}}}'
- */
-export function formatSuggestion(suggestion: LayerSuggestion): string {
-  return `${suggestion.why}: ${JSON.stringify(suggestion.override)}`;
+/** One quantized node: its output compared between the quantized and the float graph. */
+export interface LayerReport extends BaseLayerReport {
+  readonly suggestion?: LayerSuggestion | undefined;
 }
 
 /**
  * Everything `--report` writes: the run's summary, output metrics and per-layer errors. JSON for machines;
- * renderReportHtml turns it into a self-contained page.
+ * renderReportHtml (@quantkit/report) turns it into a self-contained page.
  */
-export interface QuantizeReport {
-  readonly kind: 'quantkit-report';
-  readonly version: 1;
-  readonly model: string;
-  readonly quantkitVersion: string;
+export interface QuantizeReport extends ReportData {
   readonly recipe: Recipe;
   readonly summary: Omit<QuantizeSummary, 'recipe'>;
-  /** Samples the per-layer comparison ran on. */
-  readonly samples: number;
   readonly outputs: readonly (OutputMetrics & { readonly name: string })[];
   readonly layers: readonly LayerReport[];
+}
+
+/**
+ * Reads the report back out of a page written by renderReportHtml, typed as this pipeline's report. Like
+ * @quantkit/report's parseReportHtml, it checks the document's kind, version and arrays, not every field.
+ *
+ * @example
+ * const report = parseReportHtml(await readFile('report.html', 'utf8'));
+ * @throws QuantError INVALID_ARGUMENT when the page holds no quantkit report data.
+ */
+export function parseReportHtml(html: string): QuantizeReport {
+  return parseReportData(html) as QuantizeReport;
 }

@@ -1,6 +1,6 @@
-// core, onnx, the quantizers, calibration and quantize must run in a browser: their main entries may not reach
-// Node built-ins. Bundling each for the browser proves no import of one remains; running the quantize bundle in a
-// fresh V8 context with no `process`, `require` or `Buffer` proves it works without them.
+// core, onnx, the quantizers, calibration, report and quantize must run in a browser: their main entries may not
+// reach Node built-ins. Bundling each for the browser proves no import of one remains; running the quantize bundle
+// in a fresh V8 context with no `process`, `require` or `Buffer` proves it works without them.
 import { dirname, join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const browserPackages = ['core', 'onnx', 'quantizer-linear', 'quantizer-float', 'quantizer-binary', 'quantizer-log', 'calibration', 'targets', 'quantize'];
+const browserPackages = ['core', 'onnx', 'quantizer-linear', 'quantizer-float', 'quantizer-binary', 'quantizer-log', 'calibration', 'targets', 'report', 'quantize'];
 
 async function bundle(contents: string) {
   const result = await build({

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const packages = ['core', 'onnx', 'quantizer-linear', 'quantizer-float', 'quantizer-binary', 'quantizer-log', 'calibration', 'targets', 'executor-ort', 'quantize'];
+const packages = ['core', 'onnx', 'quantizer-linear', 'quantizer-float', 'quantizer-binary', 'quantizer-log', 'calibration', 'targets', 'executor-ort', 'report', 'quantize'];
 const work = mkdtempSync(join(tmpdir(), 'quantkit-pack-'));
 const tarballs: Record<string, string> = {};
 

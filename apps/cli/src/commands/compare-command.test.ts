@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { encodeNpy } from '@quantkit/calibration';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../exit-codes.js';
-import { createPrng, parseReportHtml } from '@quantkit/quantize';
+import { createPrng } from '@quantkit/quantize';
+import { parseReportHtml } from '@quantkit/report';
 import { listDir, makeTempDir, runCli, sha256, wakeWordModelPath } from '../testing/cli-harness.js';
 import { mlpModelBytes } from '../testing/test-models.js';
 

@@ -5,7 +5,6 @@ import {
   type LayerReport,
   PROVENANCE_KEYS,
   QUANTKIT_VERSION,
-  type QuantizeReport,
   commonValues,
   compareLayers,
   createMetricsAccumulator,
@@ -18,7 +17,8 @@ import {
 import { collectActivations } from '@quantkit/calibration';
 import { calibrationFiles } from '@quantkit/calibration/node';
 import { checkWrites, writeFileAtomic } from '@quantkit/onnx/node';
-import { writeReportHtml } from '@quantkit/quantize/node';
+import type { ReportData } from '@quantkit/report';
+import { writeReportHtml } from '@quantkit/report/node';
 import { Command } from 'commander';
 import { type CliIo, toJson, writeJson } from '../cli-io.js';
 import { parseIntegerFlag } from '../flags.js';
@@ -268,13 +268,22 @@ function flagLayers(
   });
 }
 
+/** A comparison as a report document, and the reference model it was compared with. */
+export interface CompareReportFile extends ReportData {
+  readonly reference: string;
+}
+
 /**
- * A comparison in the shape of a quantization report (QuantizeReport), so the same HTML page and tools read it.
+ * A comparison as a report document (ReportData), so the same HTML page and tools read it.
  * Layers are in the candidate's graph order, as the page's chart expects. A comparison knows no plan: the recipe
  * is whatever quantkit recorded in the candidate (empty for other models), there is no node list, and layers carry
  * no weight or activation details.
  */
-export function compareReportFile(report: CompareReport, reference: ModelFile, candidate: ModelFile) {
+export function compareReportFile(
+  report: CompareReport,
+  reference: ModelFile,
+  candidate: ModelFile,
+): CompareReportFile {
   const recipe = recordedRecipe(candidate);
   const referenceProducers = new Map(
     reference.model.graph.nodes.flatMap((node) => node.outputs.map((value) => [value, node.name])),
@@ -324,11 +333,10 @@ export function compareReportFile(report: CompareReport, reference: ModelFile, c
 }
 
 /** Writes the report file: the HTML page for .html/.htm, JSON otherwise (as `quantize --report` does). */
-async function writeCompareReport(path: string, report: ReturnType<typeof compareReportFile>): Promise<void> {
+async function writeCompareReport(path: string, report: CompareReportFile): Promise<void> {
   const extension = extname(path).toLowerCase();
   if (extension === '.html' || extension === '.htm') {
-    // The page reads only what both kinds of report have; the recipe and mode are free-form for a comparison.
-    await writeReportHtml(path, report as unknown as QuantizeReport);
+    await writeReportHtml(path, report);
   } else {
     await writeFileAtomic(path, new TextEncoder().encode(`${toJson(report, 2)}\n`));
   }

@@ -11,12 +11,12 @@ import {
   type QuantizeReport,
   type QuantizeSummary,
   createDefaultRegistry,
-  formatSuggestion,
   DEFAULT_RANDOM_SAMPLES,
   DEFAULT_SEED,
   RANDOM_DATA_TEXT,
 } from '@quantkit/quantize';
 import { quantizeFile } from '@quantkit/quantize/node';
+import { formatSuggestion } from '@quantkit/report';
 import { formatIssues } from '@quantkit/targets';
 import { Command } from 'commander';
 import { type CliIo, writeJson } from '../cli-io.js';

@@ -3,9 +3,6 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QuantError } from '@quantkit/core';
-import { writeFileAtomic } from '@quantkit/onnx/node';
-import { type RenderReportHtmlOptions, renderReportHtml } from './report-html.js';
-import type { QuantizeReport } from './report.js';
 
 const UMD_FILE = 'chart.umd.min.js';
 
@@ -38,7 +35,7 @@ async function chartScriptPath(): Promise<string> {
   throw new QuantError(
     'NOT_FOUND',
     `cannot find chart.js/dist/${UMD_FILE} in node_modules above ${dirname(fileURLToPath(import.meta.url))}; ` +
-      'install chart.js 4 (a dependency of @quantkit/quantize)',
+      'install chart.js 4 (a dependency of @quantkit/report)',
   );
 }
 
@@ -75,22 +72,4 @@ export async function loadChartScript(): Promise<string> {
   } catch (error) {
     throw new QuantError('IO_ERROR', `cannot read ${path}`, { cause: error });
   }
-}
-
-/**
- * Renders a report as a self-contained HTML page (see renderReportHtml) and writes it atomically: a temporary file
- * renamed into place, so a failure leaves no partial page.
- *
- * @example
- * await writeReportHtml('model.report.html', result.report);
- * @throws QuantError NOT_FOUND when the folder or chart.js is missing, IO_ERROR for other file-system failures,
- *   INVALID_ARGUMENT for a value that is not a quantkit report.
- */
-export async function writeReportHtml(
-  path: string,
-  report: QuantizeReport,
-  options: Omit<RenderReportHtmlOptions, 'chartScript'> = {},
-): Promise<void> {
-  const html = renderReportHtml(report, { ...options, chartScript: await loadChartScript() });
-  await writeFileAtomic(path, new TextEncoder().encode(html));
 }

@@ -1,0 +1,2 @@
+export { loadChartScript } from './load-chart-script.js';
+export { writeReportHtml } from './write-report-html.js';

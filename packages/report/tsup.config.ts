@@ -1,0 +1,6 @@
+import { packageConfig } from '@quantkit/tooling-build/tsup';
+
+export default packageConfig({
+  index: 'src/index.ts',
+  node: 'src/node.ts',
+});
