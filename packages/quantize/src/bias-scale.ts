@@ -1,4 +1,13 @@
-import { type LinearQuantParams, type QuantizedTensor, forEachParamRun, quantizeValue } from '@quantkit/core';
+import {
+  type LinearQuantParams,
+  type QuantizedTensor,
+  createTensor,
+  dtypeInfo,
+  forEachParamRun,
+  quantizeLinear,
+  quantizeValue,
+} from '@quantkit/core';
+import type { ConstantUse, QuantPlan } from './plan.js';
 
 /**
  * Largest int32 bias code quantkit writes. Half the int32 range: the accumulator adds the input x weight products
@@ -67,4 +76,58 @@ export function floorWeightScales(
     }
   });
   return { ...quantized, codes: { ...quantized.codes, data }, params: next };
+}
+
+/**
+ * Per shared weight (by key): the smallest scale each of its groups may take so that every int32 bias read beside
+ * it fits. A bias is never left float beside a quantized input and weight: onnxruntime's load-time BiasQuantization
+ * pass would rewrite it with Round and a per-axis DequantizeLinear whatever the model's opset.
+ */
+export function biasScaleFloors(
+  plan: QuantPlan,
+  params: ReadonlyMap<string, LinearQuantParams>,
+  keyOf: (use: ConstantUse) => string,
+): Map<string, Float32Array> {
+  const floors = new Map<string, Float32Array>();
+  for (const bias of plan.biases) {
+    const input = params.get(bias.input);
+    if (input === undefined) continue;
+    const groups = bias.weight.axis === undefined ? 1 : bias.weight.tensor.shape[bias.weight.axis]!;
+    const floor = minWeightScales(bias.tensor.data, input.scale[0]!, groups);
+    const key = keyOf(bias.weight);
+    const known = floors.get(key);
+    if (known !== undefined) for (let g = 0; g < groups; g++) floor[g] = Math.max(floor[g]!, known[g]!);
+    floors.set(key, floor);
+  }
+  return floors;
+}
+
+/**
+ * A bias as int32 codes with scale = input scale x weight scale (per weight channel), or undefined when a value
+ * is too large for int32 at that scale and would saturate: such a bias stays float rather than change the result.
+ */
+export function quantizeBias(
+  values: Float32Array,
+  inputScale: number,
+  weight: LinearQuantParams,
+): QuantizedTensor | undefined {
+  const scale = Float32Array.from(weight.scale, (s) => Math.fround(inputScale * s));
+  const int32 = dtypeInfo('int32');
+  const params: LinearQuantParams = {
+    scale,
+    zeroPoint: new Int32Array(scale.length),
+    granularity: weight.granularity === 'tensor' ? 'tensor' : 'channel',
+    axis: weight.granularity === 'tensor' ? undefined : 0,
+    bits: 32,
+    dtype: 'int32',
+    qmin: int32.min,
+    qmax: int32.max,
+  };
+  const shape = [values.length];
+  for (let i = 0; i < values.length; i++) {
+    const s = scale[weight.granularity === 'tensor' ? 0 : i]!;
+    if (Math.abs(values[i]! / s) > int32.max) return undefined;
+  }
+  const codes = quantizeLinear(values, shape, params);
+  return { codes: createTensor('int32', shape, codes.data as Int32Array), params };
 }

@@ -1,7 +1,7 @@
 import { type ExecutorPlugin, type LinearQuantParams, dequantizeQuantized } from '@quantkit/core';
 import type { Model } from '@quantkit/onnx';
 import { type LayerComparison, compareLayers } from './compare-layers.js';
-import type { WeightRecord } from './emitter.js';
+import type { WeightRecord } from './compute-quantization.js';
 import { compareTensors } from './metrics.js';
 import type { CalibrationSource } from './options.js';
 import type { QuantPlan } from './plan.js';

@@ -1,43 +1,25 @@
-import { floatAttribute, intAttribute } from '@quantkit/onnx';
-import {
-  type QuantizedTensor,
-  type QuantizerPlugin,
-  type Tensor,
-  createTensor,
-  QuantError,
-} from '@quantkit/core';
-import type { Attribute, Node } from '@quantkit/onnx';
+import { type QuantizedTensor, QuantError, createTensor } from '@quantkit/core';
+import { type Attribute, type Node, floatAttribute } from '@quantkit/onnx';
+import type { ComputedQuantization, WeightQuantization } from './compute-quantization.js';
 import { MS_DOMAIN, type QdqEmitter } from './emitter.js';
-import { type QuantizerFor, weightOptions } from './emit-static.js';
-import { emitWeightOnly } from './emit-weight-only.js';
+import { type WeightOwner, emitWeightOnly } from './emit-weight-only.js';
 import type { Recipe } from './options.js';
 import type { ConstantUse, QuantPlan } from './plan.js';
-
-function transpose2d(tensor: Tensor<'float32'>): Tensor<'float32'> {
-  const [rows, cols] = tensor.shape as [number, number];
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c]!;
-  return createTensor('float32', [cols, rows], out);
-}
 
 /**
  * Integer operators read linear codes: a quantizer that answers with table indices (log codes with many exponent
  * steps) or another width cannot feed them.
  * @throws QuantError UNSUPPORTED naming the quantizer and the node.
  */
-export function requireLinearCodes(
-  quantized: QuantizedTensor,
-  quantizer: QuantizerPlugin,
-  node: Node,
-): QuantizedTensor {
+export function requireLinearCodes(weight: WeightQuantization, node: Node): QuantizedTensor {
+  const { quantized } = weight;
   if (
     quantized.lookup !== undefined ||
     (quantized.codes.dtype !== 'int8' && quantized.codes.dtype !== 'uint8')
   ) {
     throw new QuantError(
       'UNSUPPORTED',
-      `${node.opType} "${node.name}": quantizer "${quantizer.name}" gave ${quantized.lookup ? 'table-indexed' : quantized.codes.dtype} codes, ` +
+      `${node.opType} "${node.name}": quantizer "${weight.quantizer}" gave ${quantized.lookup ? 'table-indexed' : quantized.codes.dtype} codes, ` +
         'but integer operators need linear 8-bit codes; use mode "weight-only" for it',
     );
   }
@@ -46,30 +28,19 @@ export function requireLinearCodes(
 
 /**
  * MatMul and Gemm become com.microsoft DynamicQuantizeMatMul: the activation is quantized to uint8 at run time,
- * the weight is int8 per column, and onnxruntime runs the u8 x s8 product in one kernel.
+ * the weight is int8 per column ([K, N], a transB Gemm's transposed), and onnxruntime runs the u8 x s8 product in
+ * one kernel.
  */
-/** Finds the emitter of the enclosing graph that holds a weight a body reads, to store its codes there once. */
-export type WeightOwner = (name: string) => QdqEmitter | undefined;
-
 function emitMatMul(
   emitter: QdqEmitter,
   use: ConstantUse,
-  recipe: Recipe,
-  quantizer: QuantizerPlugin,
+  weight: WeightQuantization,
   ownerOf: WeightOwner,
 ): void {
   const { graph } = emitter;
   const { node } = use;
   const isGemm = node.opType === 'Gemm';
-  const transB = isGemm && intAttribute(node, 'transB', 0) === 1;
-  const weight = transB ? transpose2d(use.tensor) : use.tensor;
-  const axis = use.axis === undefined ? undefined : weight.shape.length - 1;
-  const options = weightOptions(recipe, { ...use, tensor: weight, axis });
-  const quantized = requireLinearCodes(
-    emitter.quantizeWeight(quantizer, node, node.inputs[1]!, weight, options),
-    quantizer,
-    node,
-  );
+  const quantized = requireLinearCodes(weight, node);
   const alpha = isGemm ? floatAttribute(node, 'alpha', 1) : 1;
   const beta = isGemm ? floatAttribute(node, 'beta', 1) : 1;
   // alpha scales the whole product, so it folds into the weight scales exactly.
@@ -81,19 +52,16 @@ function emitMatMul(
   // A weight shared by several MatMuls (tied layers, or bodies reading one weight of an enclosing graph) is stored
   // once, where it lives, when they quantize it alike.
   const store = ownerOf(base) ?? emitter;
-  const { codes, scale, zeroPoint } = store.cached(
-    JSON.stringify(['dynamic', base, transB, alpha, quantizer.name, options]),
-    () => ({
-      codes: store.constant(`${base}_quantized`, quantized.codes),
-      ...store.paramConstants(base, quantized.codes.shape, params),
-    }),
-  );
+  const { codes, scale, zeroPoint } = store.cached(JSON.stringify([weight.key, alpha]), () => ({
+    codes: store.constant(`${base}_quantized`, quantized.codes),
+    ...store.paramConstants(base, quantized.codes.shape, params),
+  }));
   const output = node.outputs[0]!;
   const inputs = [node.inputs[0]!, codes, scale, zeroPoint];
 
   const biasName = isGemm ? node.inputs[2] : undefined;
   const bias = biasName ? graph.getConstant(biasName) : undefined;
-  const columns = weight.shape[1]!;
+  const columns = weight.tensor.shape[1]!;
   let extraAdd: string | undefined;
   if (biasName && bias?.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === columns) {
     inputs.push(
@@ -133,21 +101,14 @@ const convAttributes = ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads'
 function emitConv(
   emitter: QdqEmitter,
   use: ConstantUse,
-  recipe: Recipe,
-  quantizer: QuantizerPlugin,
+  weight: WeightQuantization,
   ownerOf: WeightOwner,
 ): void {
   const { graph } = emitter;
   const { node } = use;
-  // onnxruntime's ConvInteger takes uint8 weights with a single zero point, so weights are symmetric uint8
-  // (zero point 128 for every channel) with per-channel scales applied after the integer convolution.
-  // Symmetric even when asked otherwise: one zero point (128) serves every channel, as ConvInteger requires.
-  const options = { ...weightOptions(recipe, use), symmetric: true, restrictedRange: true, signed: false };
-  const quantized = requireLinearCodes(
-    emitter.quantizeWeight(quantizer, node, node.inputs[1]!, use.tensor, options),
-    quantizer,
-    node,
-  );
+  // computeWeightQuantization made the weights symmetric uint8 (zero point 128 for every channel), as onnxruntime's
+  // ConvInteger takes a single weight zero point; per-channel scales apply after the integer convolution.
+  const quantized = requireLinearCodes(weight, node);
   const base = node.inputs[1]!;
   const channels = use.tensor.shape[0]!;
   const spatial = use.tensor.shape.length - 2;
@@ -162,20 +123,17 @@ function emitConv(
   const perChannel = quantized.params.scale.length > 1;
   const scaleShape = perChannel ? [channels, ...new Array<number>(spatial).fill(1)] : [];
   const store = ownerOf(base) ?? emitter;
-  const { codes, weightZero, weightScale } = store.cached(
-    JSON.stringify(['dynamic-conv', base, quantizer.name, options]),
-    () => ({
-      codes: store.constant(`${base}_quantized`, quantized.codes),
-      weightZero: store.constant(
-        `${base}_zero_point`,
-        createTensor(quantized.codes.dtype, [], Uint8Array.of(zeroPoint)),
-      ),
-      weightScale: store.constant(
-        `${base}_scale`,
-        createTensor('float32', scaleShape, Float32Array.from(quantized.params.scale)),
-      ),
-    }),
-  );
+  const { codes, weightZero, weightScale } = store.cached(weight.key, () => ({
+    codes: store.constant(`${base}_quantized`, quantized.codes),
+    weightZero: store.constant(
+      `${base}_zero_point`,
+      createTensor(quantized.codes.dtype, [], Uint8Array.of(zeroPoint)),
+    ),
+    weightScale: store.constant(
+      `${base}_scale`,
+      createTensor('float32', scaleShape, Float32Array.from(quantized.params.scale)),
+    ),
+  }));
 
   const x = node.inputs[0]!;
   const output = node.outputs[0]!;
@@ -224,12 +182,13 @@ export function emitDynamic(
   emitter: QdqEmitter,
   plan: QuantPlan,
   recipe: Recipe,
-  quantizerFor: QuantizerFor,
+  computed: ComputedQuantization,
   ownerOf: WeightOwner = () => undefined,
 ): void {
-  emitWeightOnly(emitter, plan, recipe, quantizerFor, ownerOf);
+  emitWeightOnly(emitter, plan, recipe, computed, ownerOf);
   for (const use of plan.dynamicNodes) {
-    if (use.node.opType === 'Conv') emitConv(emitter, use, recipe, quantizerFor(use), ownerOf);
-    else emitMatMul(emitter, use, recipe, quantizerFor(use), ownerOf);
+    const weight = computed.weights.get(use)!;
+    if (use.node.opType === 'Conv') emitConv(emitter, use, weight, ownerOf);
+    else emitMatMul(emitter, use, weight, ownerOf);
   }
 }

@@ -1,16 +1,9 @@
-import { type QuantizerPlugin, type Tensor, QuantError, createTensor, paramShape } from '@quantkit/core';
-import { type Attribute, floatAttribute, intAttribute } from '@quantkit/onnx';
+import { QuantError, createTensor, paramShape } from '@quantkit/core';
+import { type Attribute, floatAttribute } from '@quantkit/onnx';
+import type { WeightQuantization } from './compute-quantization.js';
 import { MS_DOMAIN, type QdqEmitter } from './emitter.js';
 import type { Recipe } from './options.js';
 import type { ConstantUse } from './plan.js';
-
-function transpose2d(tensor: Tensor<'float32'>): Tensor<'float32'> {
-  const [rows, cols] = tensor.shape as [number, number];
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++)
-    for (let c = 0; c < cols; c++) out[c * rows + r] = tensor.data[r * cols + c]!;
-  return createTensor('float32', [cols, rows], out);
-}
 
 /**
  * The MatMulNBits layout of 4-bit block codes: B is uint8 [N, blocks, blockSize / 2] with codes packed two per
@@ -63,32 +56,24 @@ export function emitMatMulNBits(
   emitter: QdqEmitter,
   use: ConstantUse,
   recipe: Recipe,
-  quantizer: QuantizerPlugin,
+  weight: WeightQuantization,
 ): void {
   const { graph } = emitter;
   const { node } = use;
   const isGemm = node.opType === 'Gemm';
-  const weight = isGemm && intAttribute(node, 'transB', 0) === 1 ? transpose2d(use.tensor) : use.tensor;
-  const [k, n] = weight.shape as [number, number];
+  // computeWeightQuantization quantized B as [K, N] (a transB Gemm's transposed).
+  const [k, n] = weight.tensor.shape as [number, number];
   const blockSize = recipe.blockSize!;
-  const symmetric = use.override?.symmetric ?? recipe.symmetric;
-  const options = {
-    bits: 4,
-    symmetric,
-    restrictedRange: symmetric,
-    granularity: 'block' as const,
-    axis: 0,
-    blockSize,
-  };
-  const quantized = emitter.quantizeWeight(quantizer, node, node.inputs[1]!, weight, options);
+  const symmetric = weight.options.symmetric;
+  const { quantized } = weight;
   const { params } = quantized;
   if (quantized.lookup !== undefined) {
     throw new QuantError(
       'UNSUPPORTED',
-      `MatMulNBits "${node.name}": quantizer "${quantizer.name}" gave table-indexed codes; MatMulNBits needs linear 4-bit codes`,
+      `MatMulNBits "${node.name}": quantizer "${weight.quantizer}" gave table-indexed codes; MatMulNBits needs linear 4-bit codes`,
     );
   }
-  const expected = paramShape(weight.shape, params);
+  const expected = paramShape(weight.tensor.shape, params);
   if (
     expected[0] !== Math.ceil(k / blockSize) ||
     expected[1] !== n ||

@@ -1,37 +1,35 @@
+import type { ComputedQuantization } from './compute-quantization.js';
 import { emitMatMulNBits } from './emit-nbits.js';
 import type { QdqEmitter } from './emitter.js';
-import { type QuantizerFor, sharedWeightKey, weightOptions } from './emit-static.js';
 import type { Recipe } from './options.js';
 import type { QuantPlan } from './plan.js';
 
+/** Finds the emitter of the enclosing graph that holds a weight a body reads, to store its codes there once. */
+export type WeightOwner = (name: string) => QdqEmitter | undefined;
+
 /**
- * Weight-only: each planned weight is stored in int8 and dequantized in front of its float op; with block
- * granularity, MatMul and Gemm become 4-bit MatMulNBits instead. `ownerOf` names the emitter of the enclosing
- * graph that holds a weight an If/Loop/Scan body reads from outside: the weight is stored and dequantized once
- * there, and every body reads the one copy.
+ * Weight-only: each planned weight is stored in int8 (or narrower, packed) and dequantized in front of its float
+ * op; with block granularity, MatMul and Gemm become 4-bit MatMulNBits instead; with format "packed", the node
+ * becomes a custom op reading the packed codes. `ownerOf` names the emitter of the enclosing graph that holds a
+ * weight an If/Loop/Scan body reads from outside: the weight is stored and dequantized once there, and every body
+ * reads the one copy.
  */
 export function emitWeightOnly(
   emitter: QdqEmitter,
   plan: QuantPlan,
   recipe: Recipe,
-  quantizerFor: QuantizerFor,
-  ownerOf: (name: string) => QdqEmitter | undefined = () => undefined,
+  computed: ComputedQuantization,
+  ownerOf: WeightOwner = () => undefined,
 ): void {
-  for (const use of plan.nbitsNodes) emitMatMulNBits(emitter, use, recipe, quantizerFor(use));
+  for (const use of plan.nbitsNodes) emitMatMulNBits(emitter, use, recipe, computed.weights.get(use)!);
   for (const use of plan.constants) {
-    const original = use.name;
-    const quantizer = quantizerFor(use);
-    const options = weightOptions(recipe, use);
-    if (recipe.format === 'packed' && quantizer.packing !== undefined) {
-      const quantized = emitter.quantizeWeight(quantizer, use.node, original, use.tensor, options);
-      emitter.packWeight(use.node, use.slot, quantizer.packing.pack(quantized));
+    const weight = computed.weights.get(use)!;
+    if (weight.packed !== undefined) {
+      emitter.packWeight(use.node, use.slot, weight.packed);
       continue;
     }
-    const key = sharedWeightKey(use, quantizer.name, options);
-    const owner = ownerOf(original) ?? emitter;
-    const dequantized = owner.sharedDequantizedConstant(key, original, () =>
-      owner.quantizeWeight(quantizer, use.node, original, use.tensor, options),
-    );
-    emitter.graph.replaceInput(use.node, original, dequantized);
+    const owner = ownerOf(use.name) ?? emitter;
+    const dequantized = owner.sharedDequantizedConstant(weight.key, use.name, () => weight.quantized);
+    emitter.graph.replaceInput(use.node, use.name, dequantized);
   }
 }

@@ -4,19 +4,13 @@ import {
   type QuantDType,
   type PackedWeight,
   type QuantizedTensor,
-  type QuantizerOptions,
-  type QuantizerPlugin,
   type Tensor,
   createTensor,
   paramShape,
-  quantizeLinear,
   sizeOf,
 } from '@quantkit/core';
-import { mseWeightRange } from '@quantkit/calibration';
 import type { Attribute, Graph, Model, Node } from '@quantkit/onnx';
-import { floorWeightScales } from './bias-scale.js';
 import { packCodes, unpackConstants } from './packed-codes.js';
-import type { WeightRange } from './options.js';
 
 export const MS_DOMAIN = 'com.microsoft';
 // TensorProto.DataType numbers for Cast's `to`.
@@ -26,14 +20,6 @@ const ONNX_INT32 = 6;
 
 /** quantkit's own operator domain: packed weights the kernel runtime reads. */
 export const QUANTKIT_DOMAIN = 'ai.quantkit';
-
-/** A weight as quantized: the node that reads it, its float values and its codes. */
-export interface WeightRecord {
-  readonly node: string;
-  readonly tensor: string;
-  readonly float: Tensor<'float32'>;
-  readonly quantized: { readonly codes: Tensor<QuantDType>; readonly params: LinearQuantParams };
-}
 
 /**
  * Writes quantization nodes into a graph, choosing the operator domain each needs at the model's opset:
@@ -45,10 +31,8 @@ export class QdqEmitter {
   readonly opset: number;
   private usesMsDomain = false;
 
-  private readonly weightRange: WeightRange;
   private readonly perConsumer: boolean;
   private readonly packCodes: boolean;
-  private readonly recordWeights: boolean;
 
   /**
    * `packCodes`: store codes narrower than their 8-bit container (1 to 4 bits) several to a byte, unpacked by
@@ -59,15 +43,10 @@ export class QdqEmitter {
     private readonly model: Model,
     opset: number,
     settings: {
-      readonly weightRange?: WeightRange;
       readonly perConsumer?: boolean;
       readonly packCodes?: boolean;
-      /** Keep each weight's float values and codes in `weights` (for the report; they cost its memory). */
-      readonly recordWeights?: boolean;
     } = {},
   ) {
-    this.recordWeights = settings.recordWeights ?? true;
-    this.weightRange = settings.weightRange ?? 'minmax';
     this.perConsumer = settings.perConsumer ?? false;
     this.packCodes = settings.packCodes ?? false;
     this.graph = model.graph;
@@ -225,8 +204,6 @@ export class QdqEmitter {
     return attributes;
   }
 
-  /** Every weight quantized into the graph, for reports (empty unless the emitter records weights). */
-  readonly weights: WeightRecord[] = [];
   private readonly sharedConstants = new Map<string, string>();
   private readonly cache = new Map<string, unknown>();
 
@@ -236,48 +213,6 @@ export class QdqEmitter {
     return this.cache.get(key) as T;
   }
   private readonly constantParams = new Map<string, LinearQuantParams>();
-
-  /**
-   * Quantizes a node's weight with a quantizer plugin and records it for reports. `minScale` (one entry per
-   * weight scale) raises scales that are smaller, so the int32 bias read beside the weight fits.
-   */
-  quantizeWeight(
-    quantizer: QuantizerPlugin,
-    node: Node,
-    tensor: string,
-    weight: Tensor<'float32'>,
-    options: QuantizerOptions,
-    minScale?: Float32Array,
-  ): QuantizedTensor {
-    const chosen =
-      this.weightRange === 'mse'
-        ? this.quantizeWithMseRange(quantizer, weight, options)
-        : quantizer.quantizeWeight(weight, options);
-    const quantized = minScale === undefined ? chosen : floorWeightScales(chosen, weight.data, minScale);
-    if (this.recordWeights) this.weights.push({ node: node.name, tensor, float: weight, quantized });
-    return quantized;
-  }
-
-  /** Clips the weight to the range with the least quantization MSE (per channel), then quantizes it. */
-  private quantizeWithMseRange(
-    quantizer: QuantizerPlugin,
-    weight: Tensor<'float32'>,
-    options: QuantizerOptions,
-  ): QuantizedTensor {
-    if (quantizer.paramsForRange === undefined) {
-      throw new QuantError(
-        'INVALID_ARGUMENT',
-        `weight range "mse" needs a quantizer that takes a range; "${quantizer.name}" has no paramsForRange`,
-      );
-    }
-    const range = mseWeightRange(weight, {
-      bits: options.bits,
-      symmetric: options.symmetric,
-      ...(options.granularity === 'channel' && options.axis !== undefined && { axis: options.axis }),
-    });
-    const params = quantizer.paramsForRange(range, options);
-    return { codes: quantizeLinear(weight.data, weight.shape, params), params };
-  }
 
   /** The parameters behind a value written by dequantizedConstant. */
   paramsOf(dequantized: string): LinearQuantParams {

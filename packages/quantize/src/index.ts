@@ -60,9 +60,20 @@ export { type QuantizeResult, quantizeModel } from './quantize-model.js';
 export {
   BUILTIN_TRANSFORMS,
   type ModelTransform,
+  type QuantizationContext,
+  type QuantizationTransform,
+  applyQuantizationTransforms,
   applyTransforms,
   batchNormFolding,
 } from './model-transforms.js';
+export {
+  type ComputedQuantization,
+  type WeightQuantization,
+  type WeightRecord,
+  computeStaticQuantization,
+  computeWeightQuantization,
+  weightRecords,
+} from './compute-quantization.js';
 export {
   type QOperatorConversion,
   type QOperatorKept,

@@ -1,15 +1,22 @@
-// A mode is a recipe of stages: what statistics it collects from the float model and how it emits the plan.
-// The pipeline (quantizeModel) runs the same sequence for every mode and asks the mode's recipe for these two.
-import type { LinearQuantParams, QuantizerPlugin } from '@quantkit/core';
+// A mode is a recipe of stages: what statistics it collects from the float model, how it computes the plan's
+// quantization from them, and how it writes that into the graph.
+// The pipeline (quantizeModel) runs the same sequence for every mode and asks the mode's recipe for these three.
+import type { QuantizerPlugin } from '@quantkit/core';
 import { linearQuantizer } from '@quantkit/quantizer-linear';
 import { type ActivationRanges, activationRanges } from './activation-ranges.js';
+import {
+  type ComputedQuantization,
+  type QuantizerFor,
+  computeStaticQuantization,
+  computeWeightQuantization,
+} from './compute-quantization.js';
 import { emitDynamic } from './emit-dynamic.js';
 import { emitStatic } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
 import type { QdqEmitter } from './emitter.js';
 import { keepOverflowingNodesFp32 } from './float-ranges.js';
 import type { QuantizeMode, QuantizeOptions } from './options.js';
-import type { ConstantUse, QuantPlan } from './plan.js';
+import type { QuantPlan } from './plan.js';
 import type { PreparedModel, RunSetup } from './prepare-model.js';
 import type { ScopedDecision } from './subgraphs.js';
 
@@ -33,22 +40,23 @@ export interface Statistics {
   readonly bodyDecisions: readonly ScopedDecision[];
 }
 
-/** The quantizer for one constant: the override's, else the run's. */
-export type QuantizerFor = (use: ConstantUse) => QuantizerPlugin;
-
 /** One mode's recipe. */
 export interface ModeStages {
   collectStatistics(run: PlannedRun): Promise<Statistics>;
-  /** Writes the plan's quantized main graph; returns the activation parameters it chose (static mode). */
-  emit(
-    emitter: QdqEmitter,
-    run: PlannedRun,
-    statistics: Statistics,
-    quantizerFor: QuantizerFor,
-  ): Map<string, LinearQuantParams>;
+  /** Computes every number the main graph's quantization needs (codes, parameters) without touching the graph. */
+  compute(run: PlannedRun, statistics: Statistics, quantizerFor: QuantizerFor): ComputedQuantization;
+  /** Writes the plan's quantized main graph from the computed value. */
+  emit(emitter: QdqEmitter, run: PlannedRun, statistics: Statistics, computed: ComputedQuantization): void;
   /** Whether the weights inside If/Loop/Scan bodies are quantized (fp16 converts bodies in its own pass). */
   readonly quantizesBodies: boolean;
 }
+
+/** Nothing to compute: float mode's conversion is the finishing float-precision pass. */
+const nothingComputed = (): ComputedQuantization => ({
+  activations: new Map(),
+  weights: new Map(),
+  biases: new Map(),
+});
 
 const noStatistics = async (run: PlannedRun): Promise<Statistics> => ({ plan: run.plan, bodyDecisions: [] });
 
@@ -70,35 +78,45 @@ const staticStages: ModeStages = {
     );
     return { plan, activations, bodyDecisions: [] };
   },
-  emit: (emitter, run, statistics, quantizerFor) =>
-    emitStatic(emitter, {
+  compute: (run, statistics, quantizerFor) =>
+    computeStaticQuantization({
       plan: statistics.plan,
       recipe: run.setup.recipe,
       quantizerFor,
+      weightRange: run.setup.recipe.weightRange,
       activationQuantizer,
       ranges: statistics.activations!.ranges,
       symmetric: statistics.activations!.symmetric,
     }),
+  emit: (emitter, _run, statistics, computed) => emitStatic(emitter, statistics.plan, computed),
   quantizesBodies: true,
 };
 
 /** A mode that runs nothing on the float model and emits weights only, with no activation parameters. */
-function weightsOnly(emitWeights: typeof emitWeightOnly): ModeStages {
+function weightsOnly(dynamic: boolean): ModeStages {
+  const emitWeights = dynamic ? emitDynamic : emitWeightOnly;
   return {
     collectStatistics: noStatistics,
-    emit(emitter, run, statistics, quantizerFor) {
-      emitWeights(emitter, statistics.plan, run.setup.recipe, quantizerFor);
-      return new Map();
+    compute: (run, statistics, quantizerFor) =>
+      computeWeightQuantization({
+        plan: statistics.plan,
+        recipe: run.setup.recipe,
+        quantizerFor,
+        weightRange: run.setup.recipe.weightRange,
+        dynamic,
+      }),
+    emit(emitter, run, statistics, computed) {
+      emitWeights(emitter, statistics.plan, run.setup.recipe, computed);
     },
     quantizesBodies: true,
   };
 }
 
 /** Dynamic: integer MatMul/Conv with activations quantized at run time. */
-const dynamicStages = weightsOnly(emitDynamic);
+const dynamicStages = weightsOnly(true);
 
 /** Weight-only: low-bit weights dequantized in front of float ops (or MatMulNBits). */
-const weightOnlyStages = weightsOnly(emitWeightOnly);
+const weightOnlyStages = weightsOnly(false);
 
 /**
  * Float: fp16 overflows beyond 65504, so with an executor and data (the calibration samples, or failing that the
@@ -121,7 +139,8 @@ const floatStages: ModeStages = {
     );
     return { plan: checked.plan, floatCheck: checked, bodyDecisions: checked.bodyDecisions };
   },
-  emit: () => new Map(),
+  compute: nothingComputed,
+  emit: () => {},
   quantizesBodies: false,
 };
 

@@ -1,5 +1,8 @@
 import { QuantError } from '@quantkit/core';
 import { type Model, foldBatchNorm } from '@quantkit/onnx';
+import type { ComputedQuantization } from './compute-quantization.js';
+import type { Recipe } from './options.js';
+import type { QuantPlan } from './plan.js';
 
 /**
  * A rewrite of the float model that runs before planning, in order with the others: BatchNorm folding today,
@@ -25,22 +28,63 @@ export const batchNormFolding: ModelTransform = {
 /** The transforms every run applies before the caller's own. */
 export const BUILTIN_TRANSFORMS: readonly ModelTransform[] = [batchNormFolding];
 
+/** What a quantization transform may read beside the value it refines. */
+export interface QuantizationContext {
+  /** The float model as planned (after the model transforms); read it, do not change it. */
+  readonly model: Model;
+  readonly plan: QuantPlan;
+  readonly recipe: Recipe;
+}
+
+/**
+ * A refinement of the computed quantization, run in order with the others after the codes and parameters are
+ * computed and before they are written: bias correction and rounding optimisation (AdaRound) work here. It
+ * replaces entries of `computed` (a weight's codes and parameters, a bias's codes, an activation's parameters;
+ * the plan stays as it is) and returns how many it changed. It sees the main graph; weights inside If/Loop/Scan
+ * bodies are computed and written on their own.
+ *
+ * @example
+ * const zeroSmall: QuantizationTransform = { name: 'zero-small', apply: (computed) => { ...; return changed; } };
+ * await quantizeModel(bytes, { mode: 'weight-only', quantizationTransforms: [zeroSmall] });
+ */
+export interface QuantizationTransform {
+  readonly name: string;
+  apply(computed: ComputedQuantization, context: QuantizationContext): number | Promise<number>;
+}
+
+function checkCount(name: string, changed: unknown): number {
+  if (!Number.isInteger(changed) || (changed as number) < 0) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `transform "${name}" must return the number of changes it made, got ${JSON.stringify(changed)}`,
+    );
+  }
+  return changed as number;
+}
+
 /**
  * Runs the transforms in order and returns the number of changes they made; the graph is sorted again after.
  * @throws QuantError INVALID_ARGUMENT when a transform returns something other than a count, with its name.
  */
 export async function applyTransforms(model: Model, transforms: readonly ModelTransform[]): Promise<number> {
   let changes = 0;
-  for (const transform of transforms) {
-    const changed = await transform.apply(model);
-    if (!Number.isInteger(changed) || changed < 0) {
-      throw new QuantError(
-        'INVALID_ARGUMENT',
-        `transform "${transform.name}" must return the number of changes it made, got ${JSON.stringify(changed)}`,
-      );
-    }
-    changes += changed;
-  }
+  for (const transform of transforms) changes += checkCount(transform.name, await transform.apply(model));
   model.graph.topologicalSort();
+  return changes;
+}
+
+/**
+ * Runs the quantization transforms in order over the computed value and returns the number of changes.
+ * @throws QuantError INVALID_ARGUMENT when a transform returns something other than a count, with its name.
+ */
+export async function applyQuantizationTransforms(
+  computed: ComputedQuantization,
+  context: QuantizationContext,
+  transforms: readonly QuantizationTransform[],
+): Promise<number> {
+  let changes = 0;
+  for (const transform of transforms) {
+    changes += checkCount(transform.name, await transform.apply(computed, context));
+  }
   return changes;
 }

@@ -1,6 +1,6 @@
 import type { CalibrationRunner, ProgressEvent } from './calibrate.js';
 import type { CalibrationCache } from './calibration-cache.js';
-import type { ModelTransform } from './model-transforms.js';
+import type { ModelTransform, QuantizationTransform } from './model-transforms.js';
 import { type QuantOverrides, parseOverrides } from './overrides.js';
 import {
   type Granularity,
@@ -143,6 +143,11 @@ export interface QuantizeOptions {
    * A transform from outside quantkit plugs in here without touching the pipeline.
    */
   readonly transforms?: readonly ModelTransform[];
+  /**
+   * Refinements of the computed quantization (codes, parameters) to run, in order, after it is computed and
+   * before it is written: where bias correction and rounding optimisation plug in.
+   */
+  readonly quantizationTransforms?: readonly QuantizationTransform[];
   /**
    * Load the quantized model in the executor and run it and the float model once before returning (default true
    * when an executor is given), so a model the runtime refuses, or one whose outputs go NaN or infinite where the

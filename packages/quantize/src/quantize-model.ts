@@ -1,10 +1,12 @@
-import { QuantError } from '@quantkit/core';
+import { type LinearQuantParams, QuantError } from '@quantkit/core';
 import { type Model, cloneModel, encodedSize } from '@quantkit/onnx';
 import { buildQuantizeReport } from './build-report.js';
 import type { CalibrationCache } from './calibration-cache.js';
 import { QdqEmitter } from './emitter.js';
 import { finishModel, tidyGraph } from './finalize-model.js';
-import { MODE_STAGES, type PlannedRun } from './mode-stages.js';
+import { type QuantizerFor, type WeightRecord, weightRecords } from './compute-quantization.js';
+import { applyQuantizationTransforms } from './model-transforms.js';
+import { MODE_STAGES, type PlannedRun, type Statistics } from './mode-stages.js';
 import type { QuantizeOptions } from './options.js';
 import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
 import { prepareModel, resolveRun } from './prepare-model.js';
@@ -27,6 +29,27 @@ export interface QuantizeResult {
   readonly calibrationCache: CalibrationCache | undefined;
   /** The per-layer error report, when options.report asked for it. */
   readonly report: QuantizeReport | undefined;
+}
+
+/**
+ * Computes the main graph's quantization (pure: codes and parameters), lets the quantization transforms refine it,
+ * and writes it: the emitters read only the plan and this value. Only what the report needs outlives the call, so
+ * transposed copies of weights made for integer kernels are not held for the rest of the run.
+ */
+async function computeAndEmit(
+  emitter: QdqEmitter,
+  run: PlannedRun,
+  statistics: Statistics,
+  quantizerFor: QuantizerFor,
+  forReport: boolean,
+): Promise<{ activationParams: Map<string, LinearQuantParams>; weights: WeightRecord[] }> {
+  const stages = MODE_STAGES[run.setup.recipe.mode];
+  const computed = stages.compute(run, statistics, quantizerFor);
+  const context = { model: run.prepared.model, plan: statistics.plan, recipe: run.setup.recipe };
+  await applyQuantizationTransforms(computed, context, run.options.quantizationTransforms ?? []);
+  stages.emit(emitter, run, statistics, computed);
+  emitter.finish();
+  return { activationParams: computed.activations, weights: forReport ? weightRecords(computed) : [] };
 }
 
 /**
@@ -74,13 +97,16 @@ export async function quantizeModel(
       ? weightQuantizer
       : registry.get('quantizer', use.override.quantizer);
   const emitter = new QdqEmitter(model, planOpset, {
-    weightRange: recipe.weightRange,
     perConsumer: recipe.qdqPerConsumer,
     packCodes: recipe.mode === 'weight-only',
-    recordWeights: options.report !== undefined,
   });
-  const activationParams = stages.emit(emitter, run, statistics, quantizerFor);
-  emitter.finish();
+  const { activationParams, weights } = await computeAndEmit(
+    emitter,
+    run,
+    statistics,
+    quantizerFor,
+    options.report !== undefined,
+  );
   // Weights inside If/Loop/Scan bodies (a voice-activity model's whole network can live in If branches).
   const bodyDecisions =
     !stages.quantizesBodies || !hasSubgraphs(graph)
@@ -130,7 +156,7 @@ export async function quantizeModel(
       quantized: finished.model,
       plan,
       summary,
-      weights: emitter.weights,
+      weights,
       activationParams,
       observerOf: activations?.observerOf ?? (() => 'none'),
       executor: options.executor,

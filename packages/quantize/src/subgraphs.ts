@@ -1,7 +1,7 @@
 import type { DType } from '@quantkit/core';
 import { type Graph, type Model, type Node, inferElementTypes, subgraphsOf } from '@quantkit/onnx';
 import { emitDynamic } from './emit-dynamic.js';
-import type { QuantizerFor } from './emit-static.js';
+import { type QuantizerFor, computeWeightQuantization } from './compute-quantization.js';
 import { emitWeightOnly } from './emit-weight-only.js';
 import { QdqEmitter } from './emitter.js';
 import type { Recipe, WeightRange } from './options.js';
@@ -60,10 +60,14 @@ export function quantizeSubgraphs(
         const bodyTypes = inferElementTypes(body, types);
         const plan = planQuantization(body, recipe, settings.opset, false, types);
         const emitter = new QdqEmitter({ ...model, graph: body }, settings.opset, {
-          weightRange: settings.weightRange ?? 'minmax',
           packCodes: recipe.mode === 'weight-only',
-          // The report reads the main graph's weights only.
-          recordWeights: false,
+        });
+        const computed = computeWeightQuantization({
+          plan,
+          recipe,
+          quantizerFor: settings.quantizerFor,
+          weightRange: settings.weightRange ?? 'minmax',
+          dynamic: recipe.mode === 'dynamic',
         });
         emitters.set(body, emitter);
         // A weight read from an enclosing graph is stored once, by that graph's emitter.
@@ -71,9 +75,8 @@ export function quantizeSubgraphs(
           const owner = borrowed.get(name);
           return owner === undefined ? undefined : emitters.get(owner);
         };
-        if (recipe.mode === 'dynamic') emitDynamic(emitter, plan, recipe, settings.quantizerFor, ownerOf);
-        else if (recipe.mode === 'weight-only')
-          emitWeightOnly(emitter, plan, recipe, settings.quantizerFor, ownerOf);
+        if (recipe.mode === 'dynamic') emitDynamic(emitter, plan, recipe, computed, ownerOf);
+        else if (recipe.mode === 'weight-only') emitWeightOnly(emitter, plan, recipe, computed, ownerOf);
         emitter.finish();
         // Borrowed weights go back to being read from the enclosing graph where they are still read as floats.
         for (const name of borrowed.keys()) body.initializers.delete(name);
