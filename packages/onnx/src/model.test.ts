@@ -7,12 +7,15 @@ import { Graph } from './graph.js';
 import {
   decodeModel,
   encodeModel,
+  encodedSize,
+  hasPagedTensors,
   type Model,
   opsetVersion,
   setOpsetVersion,
   validateModel,
 } from './model.js';
 import { createModel, createNode } from './model-builder.js';
+import { pagedTensor } from './paged-tensor.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
 
 const f32 = (values: number[], shape = [values.length]): Tensor => ({
@@ -340,5 +343,34 @@ describe('third-party model', () => {
         'invalid',
       );
     }
+  });
+});
+
+describe('models beyond 2 GiB', () => {
+  it('are refused by encodeModel before any weight is read, and sized by encodedSize without reading', () => {
+    let reads = 0;
+    const huge = pagedTensor('float32', [2 ** 29 + 1], () => {
+      reads++;
+      throw new Error('read');
+    });
+    const model = createModel({
+      opset: 13,
+      inputs: [['x', 'float32', [2 ** 29 + 1]]],
+      outputs: [['y', 'float32', [2 ** 29 + 1]]],
+      initializers: { w: huge },
+      nodes: [{ opType: 'Add', inputs: ['x', 'w'], outputs: ['y'] }],
+    });
+    expect(hasPagedTensors(model)).toBe(true);
+    let error: unknown;
+    try {
+      encodeModel(model);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(QuantError.is(error) && error.code === 'INVALID_ARGUMENT' && /2 GiB/.test(error.message)).toBe(true);
+    const size = encodedSize(model);
+    expect(size).toBeGreaterThan(2 ** 31);
+    expect(size).toBeLessThan(2 ** 31 + 200);
+    expect(reads).toBe(0);
   });
 });

@@ -10,7 +10,7 @@ import { normalizeDomain } from './domain.js';
 import { int64ToNumber, int64ToWire } from './int64.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
 import { isPagedTensor } from './paged-tensor.js';
-import { type ExternalDataLoader, type ExternalDataPager, describe } from './tensor-proto.js';
+import { type ExternalDataLoader, type ExternalDataPager, describe, rawByteLength } from './tensor-proto.js';
 
 /** One entry of ModelProto.opset_import. `domain` '' is the default ONNX domain. */
 export interface OpsetImport {
@@ -264,6 +264,14 @@ function modelToProto(model: Model, context: ProtoEncodeContext): ModelProto {
   return proto;
 }
 
+function tooLargeInline(bytes: number): QuantError {
+  return new QuantError(
+    'INVALID_ARGUMENT',
+    `the model holds ${bytes} bytes of tensor data, more than the 2 GiB a protobuf file can hold; ` +
+      'write it with external data (writeModelFile(path, model, { externalData: true }))',
+  );
+}
+
 /**
  * Serializes a model. The same model always gives the same bytes (fields in field-number order, initializers,
  * attributes and metadata in insertion order).
@@ -274,15 +282,15 @@ function modelToProto(model: Model, context: ProtoEncodeContext): ModelProto {
  *   data) or a tensor's data disagrees with its shape.
  */
 export function encodeModel(model: Model, options: EncodeModelOptions = {}): Uint8Array {
+  // Counted from shapes first, so a model whose weights wait in their data file is refused before any is read.
+  if (options.externalData === undefined) {
+    let inline = 0;
+    for (const tensor of graphTensors(model.graph)) inline += rawByteLength(tensor.dtype, sizeOf(tensor.shape));
+    if (inline > MAX_PROTO_BYTES) throw tooLargeInline(inline);
+  }
   const context: ProtoEncodeContext = { externalData: options.externalData, inlineBytes: 0 };
   const proto = modelToProto(model, context);
-  if (context.inlineBytes > MAX_PROTO_BYTES) {
-    throw new QuantError(
-      'INVALID_ARGUMENT',
-      `the model holds ${context.inlineBytes} bytes of tensor data, more than the 2 GiB a protobuf file can hold; ` +
-        'write it with external data (writeModelFile(path, model, { externalData: true }))',
-    );
-  }
+  if (context.inlineBytes > MAX_PROTO_BYTES) throw tooLargeInline(context.inlineBytes);
   // opset_import goes last (protobuf allows any field order and merges repeated fields): a file cut short at
   // a field boundary then lacks its opset imports and fails validation instead of silently losing its tail.
   const opsets = proto.opset_import;

@@ -63,7 +63,11 @@ function runnableEncoding(encode: () => Uint8Array): { bytes: Uint8Array } | { r
     return { bytes: encode() };
   } catch (error) {
     if (QuantError.is(error) && error.code === 'INVALID_ARGUMENT') {
-      return { reason: `the float model cannot be run from memory: ${error.message}` };
+      return {
+        reason:
+          'the float model holds more than the 2 GiB of weights an executor loads from one buffer, so it cannot ' +
+          'run beside the output',
+      };
     }
     throw error;
   }
