@@ -46,7 +46,16 @@ export {
   createOverrideLookup,
   parseOverrides,
 } from './overrides.js';
-export { PROVENANCE_KEYS } from './provenance.js';
+export { PROVENANCE_KEYS, type Provenance, readProvenance } from './provenance.js';
+export {
+  type InspectInitializer,
+  type InspectOpCount,
+  type InspectReport,
+  type InspectValue,
+  type InspectWeightOp,
+  inspectModel,
+  isQuantizedOp,
+} from './inspect-model.js';
 export {
   type ActivationRange,
   type Histogram,
