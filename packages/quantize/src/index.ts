@@ -99,6 +99,8 @@ export {
   SYMBOLIC_DIM,
   concreteShape,
   createPrng,
+  type SampleFactory,
+  randomSampleSource,
   randomSamples,
 } from './random-samples.js';
 export { storedCodes } from './packed-codes.js';

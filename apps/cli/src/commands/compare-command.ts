@@ -16,6 +16,7 @@ import {
 } from '@quantkit/quantize';
 import { collectActivations } from '@quantkit/calibration';
 import { calibrationFiles } from '@quantkit/calibration/node';
+import { type SampleOrigin, sampleSource } from '@quantkit/quantize/node';
 import { checkWrites, writeFileAtomic } from '@quantkit/onnx/node';
 import type { ReportData } from '@quantkit/report';
 import { writeReportHtml } from '@quantkit/report/node';
@@ -26,8 +27,6 @@ import { formatMetric, formatTable } from '../format.js';
 import { type ModelFile, modelFileUses, readModelFile } from '../model-file.js';
 import { inFlagTerms } from '../flag-terms.js';
 import { exists, requireExisting, requireFilePath, userPath } from '../paths.js';
-
-import { type SampleOrigin, sampleSource } from '../sample-source.js';
 
 export { DEFAULT_RANDOM_SAMPLES, DEFAULT_SEED };
 
@@ -121,11 +120,11 @@ export async function compareModelFiles(
   const data: SampleOrigin =
     options.dataDir === undefined ? { kind: 'random', seed } : { kind: 'folder', dir: options.dataDir };
   // A factory, so the per-layer comparison can read the same samples again in as many passes as it needs.
-  const samplesOf = sampleSource(
-    data,
-    a.inputs,
-    options.samples ?? (data.kind === 'random' ? DEFAULT_RANDOM_SAMPLES : undefined),
-  );
+  // Random data that cannot be made asks for dataDir, which the command words as --data.
+  const samplesOf = sampleSource(data, a.inputs, {
+    limit: options.samples ?? (data.kind === 'random' ? DEFAULT_RANDOM_SAMPLES : undefined),
+    dataOption: 'dataDir',
+  });
 
   const executor = createOrtNodeExecutor();
   const outputNames = a.model.graph.outputs.map((output) => output.name);
@@ -455,6 +454,8 @@ export function compareCommand(io: CliIo): Command {
         samples,
         perLayer,
         ...(seed !== undefined && { seed }),
+      }).catch((error: unknown) => {
+        throw inFlagTerms(error);
       });
       if (reportPath !== undefined) {
         await writeCompareReport(reportPath, compareReportFile(report, reference, candidate));

@@ -10,12 +10,13 @@ import {
   type QuantizeOptions,
   type QuantizeReport,
   type QuantizeSummary,
+  type SampleFactory,
   createDefaultRegistry,
   DEFAULT_RANDOM_SAMPLES,
   DEFAULT_SEED,
   RANDOM_DATA_TEXT,
 } from '@quantkit/quantize';
-import { quantizeFile } from '@quantkit/quantize/node';
+import { type SampleOrigin, quantizeFile, sampleSource } from '@quantkit/quantize/node';
 import { formatSuggestion } from '@quantkit/report';
 import { formatIssues } from '@quantkit/targets';
 import { Command } from 'commander';
@@ -36,7 +37,6 @@ import {
   resolveTarget,
   targetHelp,
 } from '../resolve-target.js';
-import { type SampleFactory, type SampleOrigin, sampleSource } from '../sample-source.js';
 
 const GRANULARITY_CHOICES = ['tensor', 'channel', 'block'] as const;
 
@@ -437,7 +437,7 @@ function lazyReportSamples(input: string, data: SampleOrigin, count: number): Sa
   let inputs: Promise<CalibrationInput[]> | undefined;
   return async function* () {
     inputs ??= readModelFile(input, 'input model').then((file) => file.inputs);
-    yield* sampleSource(data, await inputs, count)();
+    yield* sampleSource(data, await inputs, { limit: count })();
   };
 }
 
