@@ -81,7 +81,18 @@ export {
 // The page lives in @quantkit/report; these stay here so code written against @quantkit/quantize keeps working.
 export { type RenderReportHtmlOptions, formatSuggestion, renderReportHtml } from '@quantkit/report';
 export { batchSamples } from './batch-samples.js';
-export { buildQuantizeReport, flagLayers, keepFloatSuggestion, type ReportInputs } from './build-report.js';
+export { buildQuantizeReport, type ReportInputs } from './build-report.js';
+export {
+  COMPARE_FLAG_RULE,
+  type FlagLayersOptions,
+  type FlagRule,
+  type MeasuredLayer,
+  REPORT_FLAG_RULE,
+  flagLayers,
+  keepFloatSuggestion,
+  suggestionFor,
+  worstFirst,
+} from './flag-layers.js';
 export {
   type CompareLayersOptions,
   type LayerComparison,
@@ -89,6 +100,15 @@ export {
   commonValues,
   compareLayers,
 } from './compare-layers.js';
+export {
+  type ComparedModel,
+  type CompareModelsOptions,
+  type ModelComparison,
+  type OutputComparison,
+  type ValueComparison,
+  compareModels,
+} from './compare-models.js';
+export { type CompareReport, buildCompareReport } from './compare-report.js';
 export { type QuantizeSummary, weightBytes, weightTensors } from './summary.js';
 export { QUANTKIT_VERSION } from './version.js';
 export {
