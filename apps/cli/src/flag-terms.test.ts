@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QuantError } from '@quantkit/core';
 import { checkWrites } from '@quantkit/onnx/node';
-import { resolveRecipe } from '@quantkit/quantize';
+import { SYMBOLIC_DIM, randomSamples, resolveRecipe } from '@quantkit/quantize';
 import { describe, expect, it } from 'vitest';
 import { inFlagTerms } from './flag-terms.js';
 
@@ -45,6 +45,15 @@ describe('inFlagTerms', () => {
     expect(worded.code).toBe((error as QuantError).code);
     expect(worded.details).toEqual((error as QuantError).details);
     expect(worded.cause).toBe(error);
+  });
+
+  it('names the data flag of the command when random inputs cannot be made', () => {
+    const half = [{ name: 'h', dtype: 'float16', shape: [1] }];
+    // quantize's --report and verification take real inputs from --calib, compare from --data.
+    const quantize = thrown(() => randomSamples(half, 1, 1));
+    expect((inFlagTerms(quantize) as Error).message).toMatch(/; pass --calib with real inputs$/);
+    const compare = thrown(() => randomSamples(half, 1, 1, SYMBOLIC_DIM, 'dataDir'));
+    expect((inFlagTerms(compare) as Error).message).toMatch(/; pass --data with real inputs$/);
   });
 
   it('names the files a run reads and writes by their flags', async () => {

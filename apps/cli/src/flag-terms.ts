@@ -3,7 +3,7 @@
 // user reads `--mode float`, not `mode "float"`, and no message text is parsed.
 import { type FileRef, type MessageNames, type OptionRef, QuantError, renderMessage } from '@quantkit/core';
 
-/** QuantizeOptions keys and the flags that set them. */
+/** QuantizeOptions keys (and the few options of other calls the commands make) and the flags that set them. */
 export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   mode: '--mode',
   bits: '--bits',
@@ -25,6 +25,8 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   exclude: '--exclude',
   overrides: '--overrides',
   force: '--force',
+  // compare's folder of inputs, which a sample source asks for when random data cannot be made.
+  dataDir: '--data',
 };
 
 /** Boolean options set to false by a flag of their own. */

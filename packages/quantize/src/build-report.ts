@@ -5,7 +5,8 @@ import type { WeightRecord } from './compute-quantization.js';
 import { compareTensors } from './metrics.js';
 import type { CalibrationSource } from './options.js';
 import type { QuantPlan } from './plan.js';
-import type { Histogram, LayerReport, LayerSuggestion, QuantizeReport, WeightError } from './report.js';
+import { flagLayers } from './flag-layers.js';
+import type { Histogram, QuantizeReport, WeightError } from './report.js';
 import type { QuantizeSummary } from './summary.js';
 import { QUANTKIT_VERSION } from './version.js';
 
@@ -24,12 +25,6 @@ export interface ReportInputs {
   readonly limit?: number | undefined;
   readonly maxTensorsPerPass?: number | undefined;
 }
-
-/** Below this output SQNR (dB) a layer is flagged whatever the others do. */
-const ABSOLUTE_FLAG_DB = 20;
-/** A layer this far (dB) below the median is flagged too, up to MAX_FLAGGED of the worst. */
-const RELATIVE_FLAG_DB = 10;
-const MAX_FLAGGED = 5;
 
 function histogramOf(values: Float32Array, bins = 64): Histogram {
   let min = Infinity;
@@ -65,54 +60,14 @@ function representable(params: LinearQuantParams): [number, number] {
   return [(params.qmin - zeroPoint) * scale, (params.qmax - zeroPoint) * scale];
 }
 
-/** Keep a node float: the fix when nothing narrower is known. */
-export function keepFloatSuggestion(node: string): LayerSuggestion {
-  return { why: 'keep it float', override: { nodes: { [node]: { float: true } } } };
-}
-
-function suggestionFor(layer: Omit<LayerReport, 'flagged' | 'suggestion'>): LayerSuggestion {
-  if (layer.activation !== undefined && layer.activation.clippedShare > 1e-3) {
-    const percent = (layer.activation.clippedShare * 100).toPrecision(2);
-    return {
-      why: `its range clips ${percent}% of "${layer.activation.tensor}": calibrate it with min-max`,
-      override: { tensors: { [layer.activation.tensor]: { observer: 'minmax' } } },
-    };
-  }
-  if (layer.weight !== undefined && layer.weight.sqnr < 35) {
-    return {
-      why: `its weight loses ${layer.weight.sqnr.toFixed(1)} dB: use per-channel 8-bit weights`,
-      override: { nodes: { [layer.node]: { bits: 8, granularity: 'channel' } } },
-    };
-  }
-  return keepFloatSuggestion(layer.node);
-}
-
-/**
- * Flags the worst layers: below 20 dB, or 10 dB under the median layer, at most 5, each with a suggested fix.
- * @example flagLayers(rows).filter((layer) => layer.flagged)
- */
-export function flagLayers(layers: readonly Omit<LayerReport, 'flagged' | 'suggestion'>[]): LayerReport[] {
-  const finite = layers
-    .map((layer) => layer.sqnr)
-    .filter(Number.isFinite)
-    .sort((a, b) => a - b);
-  const median = finite.length === 0 ? Infinity : finite[Math.floor(finite.length / 2)]!;
-  const worst = [...layers]
-    .filter((layer) => layer.sqnr < ABSOLUTE_FLAG_DB || layer.sqnr < median - RELATIVE_FLAG_DB)
-    .sort((a, b) => a.sqnr - b.sqnr)
-    .slice(0, MAX_FLAGGED);
-  const flagged = new Set(worst);
-  return layers.map((layer) =>
-    flagged.has(layer)
-      ? { ...layer, flagged: true, suggestion: suggestionFor(layer) }
-      : { ...layer, flagged: false },
-  );
-}
-
 /**
  * The per-layer error report of a quantization run: for every quantized node, its output compared between the
  * quantized and the float graph on the same samples, its weight's quantization error, its activation range and
- * the share of values that range clips; the worst layers flagged with a suggested override.
+ * the share of values that range clips; the worst layers flagged with a suggested override (REPORT_FLAG_RULE).
+ *
+ * @example const report = await buildQuantizeReport({ modelName: 'model.onnx', reference, quantized, ...run });
+ * @throws QuantError CALIBRATION_DATA when there is no sample to compare on, INVALID_ARGUMENT when a layer's output
+ *   is missing from either model.
  */
 export async function buildQuantizeReport(inputs: ReportInputs): Promise<QuantizeReport> {
   const { plan, reference, quantized, activationParams, summary } = inputs;

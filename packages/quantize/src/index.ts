@@ -46,7 +46,16 @@ export {
   createOverrideLookup,
   parseOverrides,
 } from './overrides.js';
-export { PROVENANCE_KEYS } from './provenance.js';
+export { PROVENANCE_KEYS, type Provenance, readProvenance } from './provenance.js';
+export {
+  type InspectInitializer,
+  type InspectOpCount,
+  type InspectReport,
+  type InspectValue,
+  type InspectWeightOp,
+  inspectModel,
+  isQuantizedOp,
+} from './inspect-model.js';
 export {
   type ActivationRange,
   type Histogram,
@@ -83,7 +92,18 @@ export {
 // The page lives in @quantkit/report; these stay here so code written against @quantkit/quantize keeps working.
 export { type RenderReportHtmlOptions, formatSuggestion, renderReportHtml } from '@quantkit/report';
 export { batchSamples } from './batch-samples.js';
-export { buildQuantizeReport, flagLayers, keepFloatSuggestion, type ReportInputs } from './build-report.js';
+export { buildQuantizeReport, type ReportInputs } from './build-report.js';
+export {
+  COMPARE_FLAG_RULE,
+  type FlagLayersOptions,
+  type FlagRule,
+  type MeasuredLayer,
+  REPORT_FLAG_RULE,
+  flagLayers,
+  keepFloatSuggestion,
+  suggestionFor,
+  worstFirst,
+} from './flag-layers.js';
 export {
   type CompareLayersOptions,
   type LayerComparison,
@@ -91,6 +111,15 @@ export {
   commonValues,
   compareLayers,
 } from './compare-layers.js';
+export {
+  type ComparedModel,
+  type CompareModelsOptions,
+  type ModelComparison,
+  type OutputComparison,
+  type ValueComparison,
+  compareModels,
+} from './compare-models.js';
+export { type CompareReport, buildCompareReport } from './compare-report.js';
 export { type QuantizeSummary, weightBytes, weightTensors } from './summary.js';
 export { QUANTKIT_VERSION } from './version.js';
 export {
@@ -101,6 +130,8 @@ export {
   SYMBOLIC_DIM,
   concreteShape,
   createPrng,
+  type SampleFactory,
+  randomSampleSource,
   randomSamples,
 } from './random-samples.js';
 export { storedCodes } from './packed-codes.js';

@@ -27,6 +27,7 @@ import type { QuantizeReport } from './report.js';
 import { createWorkerCalibrationRunner } from './worker-calibration.js';
 
 export { loadChartScript, writeReportHtml } from '@quantkit/report/node';
+export { type SampleOrigin, type SampleSourceOptions, sampleSource } from './sample-source.js';
 export {
   type WorkerCalibrationSettings,
   createWorkerCalibrationRunner,

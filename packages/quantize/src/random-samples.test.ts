@@ -1,5 +1,12 @@
+import { QuantError } from '@quantkit/core';
 import { describe, expect, it } from 'vitest';
-import { SYMBOLIC_DIM, concreteShape, createPrng, randomSamples } from './random-samples.js';
+import {
+  SYMBOLIC_DIM,
+  concreteShape,
+  createPrng,
+  randomSampleSource,
+  randomSamples,
+} from './random-samples.js';
 
 describe('createPrng', () => {
   it('repeats for a seed, differs across seeds, stays in [0, 1)', () => {
@@ -33,7 +40,30 @@ describe('randomSamples', () => {
     expect([...(sample!['ids']!.data as BigInt64Array)].every((v) => v >= 0n && v < 10n)).toBe(true);
   });
 
-  it('refuses dtypes it cannot make data for', () => {
-    expect(() => randomSamples([{ name: 'h', dtype: 'float16', shape: [1] }], 1, 1)).toThrow(/pass --data/);
+  it('refuses dtypes it cannot make data for, naming the option for real data as a message part', () => {
+    const half = [{ name: 'h', dtype: 'float16', shape: [1] }];
+    expect(() => randomSamples(half, 1, 1)).toThrow(
+      /^input "h" is float16; random data can be made for .*; pass calibrationData with real inputs$/,
+    );
+    try {
+      randomSamples(half, 1, 1, SYMBOLIC_DIM, 'dataDir');
+      expect.unreachable();
+    } catch (error) {
+      expect(QuantError.is(error, 'UNSUPPORTED')).toBe(true);
+      expect((error as QuantError).parts).toContainEqual({ option: 'dataDir' });
+      expect((error as QuantError).message).not.toMatch(/--/);
+    }
+  });
+
+  it('gives the same samples on every read of randomSampleSource', async () => {
+    const source = randomSampleSource([{ name: 'x', dtype: 'float32', shape: [3] }], 2, 9);
+    const read = async () => {
+      const samples = [];
+      for await (const sample of source()) samples.push(sample);
+      return samples;
+    };
+    const first = await read();
+    expect(first).toEqual(randomSamples([{ name: 'x', dtype: 'float32', shape: [3] }], 2, 9));
+    expect(await read()).toEqual(first);
   });
 });

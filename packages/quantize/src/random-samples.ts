@@ -64,6 +64,8 @@ function fill(dtype: DType, size: number, next: () => number): Tensor['data'] {
  * Generates `count` samples of random data for a model's inputs: floats uniform in [-1, 1), integers in [0, 10),
  * a symbolic batch dim set to 1 and other symbolic dims to `symbolicDim` (default SYMBOLIC_DIM).
  *
+ * @param dataOption the caller's option for real data, which the error for an input random data cannot be made for
+ *   names as a message part (default "calibrationData"; the CLI words it as its flag).
  * @example randomSamples([{ name: 'x', dtype: 'float32', shape: ['batch', 4] }], 2, 42) // two { x: [1, 4] } samples
  * @throws QuantError UNSUPPORTED for an input dtype random data cannot be made for (float16, strings...).
  */
@@ -72,6 +74,7 @@ export function randomSamples(
   count: number,
   seed: number,
   symbolicDim = SYMBOLIC_DIM,
+  dataOption = 'calibrationData',
 ): Record<string, Tensor>[] {
   const next = createPrng(seed);
   const samples: Record<string, Tensor>[] = [];
@@ -82,7 +85,12 @@ export function randomSamples(
       if (!(RANDOM_DTYPES as readonly string[]).includes(dtype)) {
         throw new QuantError(
           'UNSUPPORTED',
-          `input "${input.name}" is ${dtype}; random data can be made for ${listChoices(RANDOM_DTYPES)}; pass --data <dir>`,
+          [
+            `input "${input.name}" is ${dtype}; random data can be made for ${listChoices(RANDOM_DTYPES)}; pass `,
+            { option: dataOption },
+            ' with real inputs',
+          ],
+          { details: { input: input.name, dtype, allowed: [...RANDOM_DTYPES] } },
         );
       }
       const shape = concreteShape(input.shape, symbolicDim);
@@ -95,4 +103,25 @@ export function randomSamples(
     samples.push(sample);
   }
   return samples;
+}
+
+/** A function returning a fresh iterable of model-sized samples each call, so consumers can read them in passes. */
+export type SampleFactory = () => AsyncIterable<Record<string, Tensor>>;
+
+/**
+ * randomSamples as a source read in several passes: each call makes the same `count` samples again, so the samples
+ * of one pass line up with those of the last and nothing is kept between passes.
+ *
+ * @example for await (const sample of randomSampleSource(inputs, 8, DEFAULT_SEED)()) await session.run(sample);
+ * @throws QuantError (while iterating) UNSUPPORTED as randomSamples, naming `dataOption`.
+ */
+export function randomSampleSource(
+  inputs: readonly RandomInput[],
+  count: number,
+  seed: number,
+  dataOption?: string,
+): SampleFactory {
+  return async function* () {
+    yield* randomSamples(inputs, count, seed, SYMBOLIC_DIM, dataOption);
+  };
 }

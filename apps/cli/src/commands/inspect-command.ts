@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { readModelFile } from '@quantkit/onnx/node';
+import { type InspectReport, inspectModel } from '@quantkit/quantize';
 import { Command } from 'commander';
 import { type CliIo, writeJson } from '../cli-io.js';
 import { formatBytes, formatShape, formatTable } from '../format.js';
-import { type InspectReport, inspectModel } from '../inspect-model.js';
 import { requireExisting, userPath } from '../paths.js';
 
 /** Long lists (initializers of a large model) are cut in text output; --json always has everything. */

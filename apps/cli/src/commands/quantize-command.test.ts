@@ -5,20 +5,17 @@ import { createTensor } from '@quantkit/core';
 import { createModel, encodeModel } from '@quantkit/onnx';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '../exit-codes.js';
-import { createDefaultRegistry, createPrng, resolveRecipe } from '@quantkit/quantize';
+import { createDefaultRegistry, createPrng } from '@quantkit/quantize';
 import { parseReportHtml } from '@quantkit/report';
-import { builtinTargets, wasmTarget } from '@quantkit/targets';
+import { builtinTargets } from '@quantkit/targets';
 import { selectHostTarget } from '@quantkit/targets/node';
 import { readModelFile } from '@quantkit/onnx/node';
 import { listDir, makeTempDir, runCli, sha256, wakeWordModelPath } from '../testing/cli-harness.js';
 import { MLP_FEATURES, mlpModelBytes, writeNpyFolder } from '../testing/test-models.js';
-import { calibrationRunsPerPass, formatQuantizeSummary, parseQuantizeFlags } from './quantize-command.js';
+import { calibrationRunsPerPass } from './quantize-command.js';
 
 // hello_deepa.onnx takes one float32 input of shape [1, 25, 96].
 
-/** What the plan says of a Conv that dynamic mode stores weight-only below opset 11 (see planDynamic). */
-const WEIGHT_ONLY_CONV =
-  'weights stored in int8 (DynamicQuantizeLinear needs opset 11; the model has opset 9)';
 const INPUT_SHAPE = [1, 25, 96];
 
 let dir: string;
@@ -73,104 +70,6 @@ async function expectFailure(args: string[], code: number, pattern: RegExp, inpu
   return run;
 }
 
-describe('parseQuantizeFlags', () => {
-  it('maps flags to options and leaves unset ones to the pipeline defaults', () => {
-    const request = parseQuantizeFlags({
-      output: 'out.onnx',
-      mode: 'static',
-      calib: 'calib',
-      bits: '4',
-      granularity: 'tensor',
-      asymmetric: true,
-      exclude: ['Conv', '*head*'],
-      calibSamples: '3',
-    });
-    expect(request.options).toEqual({
-      mode: 'static',
-      bits: 4,
-      granularity: 'tensor',
-      symmetric: false,
-      exclude: ['Conv', '*head*'],
-    });
-    expect(request.calibrationDir).toBe('calib');
-    expect(request.calibrationLimit).toBe(3);
-    expect(request.reportSamples).toBe(8);
-    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic' }).options).toEqual({ mode: 'dynamic' });
-  });
-
-  it.each([
-    [{ mode: 'fast' }, /--mode must be "static", "dynamic", "weight-only" or "float", got "fast"/],
-    [
-      { mode: 'float', float: 'fp32' },
-      /--float must be "fp16", "bf16", "fp8-e4m3fn" or "fp8-e5m2", got "fp32"/,
-    ],
-    [{ mode: 'dynamic', bits: '99' }, /--bits must be an integer from 1 to 16, got "99"/],
-    [{ mode: 'dynamic', bits: '8.5' }, /--bits must be an integer/],
-    [{ mode: 'dynamic', granularity: 'row' }, /--granularity must be "tensor", "channel" or "block"/],
-    [{ mode: 'dynamic', blockSize: '32' }, /--block-size needs --granularity block/],
-    [{ mode: 'dynamic', symmetric: true, asymmetric: true }, /not both/],
-    [
-      { mode: 'static' },
-      /pass --calib <dir> or --load-calib <file>, or use --mode dynamic or --mode weight-only/,
-    ],
-    [
-      { mode: 'dynamic', calib: 'x', calibSamples: '3' },
-      /--calib-samples is used only with --mode static, not --mode dynamic/,
-    ],
-    [{ calib: 'c', loadCalib: 'r.json' }, /--calib <dir> or --load-calib <file>, not both: choose one/],
-    [{ loadCalib: 'r.json', calibBatch: '4' }, /--calib-batch applies to --calib <dir>, not --load-calib/],
-    [{ mode: 'dynamic', saveCalib: 'r.json' }, /--save-calib is used only with --mode static/],
-    [{ mode: 'weight-only', loadCalib: 'r.json' }, /--load-calib is used only with --mode static/],
-    [{ mode: 'dynamic', calibBatch: '2' }, /--calib-batch is used only with --mode static/],
-    [{ calib: 'c', calibBatch: '0' }, /--calib-batch must be an integer >= 1, got "0"/],
-    [{ mode: 'dynamic', reportSamples: '4' }, /--report-samples needs --report/],
-    [{ mode: 'dynamic', report: 'r.json', reportSamples: 'x' }, /--report-samples must be an integer >= 1/],
-    [{ mode: 'dynamic', format: 'onnx' }, /--format must be "qdq"/],
-  ])('rejects %o', (flags, pattern) => {
-    expect(() => parseQuantizeFlags({ output: 'o', ...flags })).toThrow(pattern);
-  });
-
-  it('takes --load-calib instead of --calib in static mode, and --calib as report data in the other modes', () => {
-    const loaded = parseQuantizeFlags({
-      output: 'o',
-      loadCalib: 'r.json',
-      saveCalib: 's.json',
-      overrides: 'ov.json',
-    });
-    expect(loaded.options.mode).toBe('static');
-    expect([loaded.loadCalibration, loaded.saveCalibration, loaded.overrides]).toEqual([
-      'r.json',
-      's.json',
-      'ov.json',
-    ]);
-    expect(loaded.calibrationDir).toBeUndefined();
-    const dynamic = parseQuantizeFlags({
-      output: 'o',
-      mode: 'dynamic',
-      calib: 'c',
-      report: 'r.html',
-      reportSamples: '3',
-    });
-    expect([dynamic.calibrationDir, dynamic.report, dynamic.reportSamples]).toEqual(['c', 'r.html', 3]);
-    expect(parseQuantizeFlags({ output: 'o', calib: 'c', calibBatch: '4' }).calibrationBatch).toBe(4);
-  });
-
-  it('passes --target through for the registry to check ("auto" when not given) and maps --float', () => {
-    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic', target: 'gpu-tensorrt' }).target).toBe(
-      'gpu-tensorrt',
-    );
-    expect(parseQuantizeFlags({ output: 'o', mode: 'dynamic' }).target).toBe('auto');
-    // The pipeline decides which modes take which precision; the flag is only mapped here.
-    expect(parseQuantizeFlags({ output: 'o', mode: 'weight-only', float: 'fp16' }).options).toEqual({
-      mode: 'weight-only',
-      floatPrecision: 'fp16',
-    });
-    expect(
-      parseQuantizeFlags({ output: 'o', mode: 'dynamic', float: 'fp8-e5m2' }).options.floatPrecision,
-    ).toBe('fp8-e5m2');
-  });
-});
-
 describe('calibrationRunsPerPass', () => {
   it('counts the model runs of one pass over a folder: samples up to --calib-samples, in --calib-batch batches', async () => {
     const calib = await writeNpyFolder(join(dir, 'runs'), 10, [1, MLP_FEATURES]);
@@ -180,101 +79,6 @@ describe('calibrationRunsPerPass', () => {
     expect(await calibrationRunsPerPass(calib, 50, 3)).toBe(4);
     // A folder that is no calibration data: quantizeFile refuses it with the reason, the bar just counts runs.
     expect(await calibrationRunsPerPass(join(dir, 'missing'), undefined, 1)).toBeUndefined();
-  });
-});
-
-describe('formatQuantizeSummary', () => {
-  it('prints sizes with ratios and groups float ops by reason', () => {
-    const recipe = resolveRecipe({ mode: 'dynamic' });
-    const lines = formatQuantizeSummary('in.onnx', 'out.onnx', {
-      mode: 'dynamic',
-      recipe,
-      sizeBefore: 1000,
-      sizeAfter: 250,
-      weightBytesBefore: 800,
-      weightBytesAfter: 1600,
-      calibrationSamples: 0,
-      calibrationThreads: 0,
-      warnings: [],
-      nodes: [
-        { name: 'a', opType: 'MatMul', quantized: true, reason: '' },
-        { name: 'b', opType: 'MatMul', quantized: true, reason: '' },
-        { name: 'c', opType: 'Relu', quantized: false, reason: 'Relu has no quantized form' },
-        { name: 'd', opType: 'Add', quantized: false, reason: 'Add has no quantized form' },
-        { name: 'e', opType: 'Gemm', quantized: false, reason: 'excluded by "Gemm"' },
-      ],
-    });
-    expect(lines).toEqual([
-      'quantized in.onnx -> out.onnx (dynamic, linear int8 per-channel symmetric weights)',
-      '  model size    1000 B -> 250 B (4.00x smaller)',
-      '  weight bytes  800 B -> 1.6 KiB (2.00x larger)',
-      '  quantized     MatMul x2',
-      '  kept float    Relu x1, Add x1: has no quantized form',
-      '                Gemm x1: excluded by "Gemm"',
-    ]);
-  });
-
-  it('says plainly which nodes dynamic or static mode ran as weight-only, from their decisions', () => {
-    const summary = (mode: 'dynamic' | 'static' | 'weight-only') => ({
-      mode,
-      recipe: resolveRecipe({ mode }),
-      sizeBefore: 1000,
-      sizeAfter: 500,
-      weightBytesBefore: 800,
-      weightBytesAfter: 200,
-      calibrationSamples: 0,
-      calibrationThreads: 0,
-      warnings: [],
-      nodes: [
-        { name: 'conv', opType: 'Conv', quantized: true, reason: WEIGHT_ONLY_CONV },
-        { name: 'conv2', opType: 'Conv', quantized: true, reason: WEIGHT_ONLY_CONV },
-        {
-          name: 'fc',
-          opType: 'MatMul',
-          quantized: true,
-          reason: 'int8 compute, activations quantized at run time',
-        },
-        { name: 'relu', opType: 'Relu', quantized: false, reason: 'Relu has no dynamically quantized form' },
-      ],
-    });
-    const lines = formatQuantizeSummary('in.onnx', 'out.onnx', summary('dynamic'));
-    expect(lines).toContain(`  note          Conv x2 ran as weight-only, not dynamic: ${WEIGHT_ONLY_CONV}`);
-    expect(lines.filter((line) => line.includes('weight-only'))).toHaveLength(1);
-    expect(formatQuantizeSummary('in.onnx', 'out.onnx', summary('static'))).toContain(
-      `  note          Conv x2 ran as weight-only, not static: ${WEIGHT_ONLY_CONV}`,
-    );
-    // In weight-only mode that is what was asked for: no note.
-    expect(formatQuantizeSummary('in.onnx', 'out.onnx', summary('weight-only')).join('\n')).not.toMatch(
-      /note/,
-    );
-  });
-
-  it('names the target and why, and says "converted" in float mode', () => {
-    const recipe = resolveRecipe({ mode: 'float', floatPrecision: 'bf16' });
-    const summary = {
-      mode: 'float' as const,
-      recipe,
-      sizeBefore: 400,
-      sizeAfter: 200,
-      weightBytesBefore: 400,
-      weightBytesAfter: 200,
-      calibrationSamples: 0,
-      calibrationThreads: 0,
-      warnings: [],
-      nodes: [{ name: 'a', opType: 'MatMul', quantized: true, reason: '' }],
-    };
-    const detected = formatQuantizeSummary('in.onnx', 'out.onnx', summary, {
-      target: { target: wasmTarget, detected: true, reason: 'wasm matches the host (browser, WASM SIMD)' },
-    });
-    expect(detected.slice(0, 2)).toEqual([
-      'quantized in.onnx -> out.onnx (float, bf16 weights)',
-      '  target        wasm (detected: matches the host (browser, WASM SIMD))',
-    ]);
-    expect(detected).toContain('  converted     MatMul x1');
-    const named = formatQuantizeSummary('in.onnx', 'out.onnx', summary, {
-      target: { target: wasmTarget, detected: false, reason: 'named with --target' },
-    });
-    expect(named[1]).toBe('  target        wasm (named with --target)');
   });
 });
 

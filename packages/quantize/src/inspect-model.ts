@@ -8,9 +8,15 @@ import {
   intAttribute,
   subgraphsOf,
 } from '@quantkit/onnx';
-import { storedCodes, weightTensors } from '@quantkit/quantize';
+import { storedCodes } from './packed-codes.js';
+import { type Provenance, readProvenance } from './provenance.js';
+import { weightTensors } from './summary.js';
 
-/** True for ops that only appear in quantized graphs (Q/DQ pairs, QOperator ops, integer and n-bit MatMuls). */
+/**
+ * True for ops that only appear in quantized graphs (Q/DQ pairs, QOperator ops, integer and n-bit MatMuls).
+ *
+ * @example isQuantizedOp({ opType: 'QLinearConv', domain: '' }) // true
+ */
 export function isQuantizedOp(node: Pick<Node, 'opType' | 'domain'>): boolean {
   return BUILTIN_OPS.get(node.opType, node.domain)?.quantizedForm === true;
 }
@@ -57,7 +63,7 @@ export interface InspectWeightOp {
   readonly lowBit: boolean;
 }
 
-/** Everything `quantkit inspect` reports about a model. */
+/** What a model holds, as inspectModel reports it (and `quantkit inspect` prints it). */
 export interface InspectReport {
   readonly irVersion: number;
   readonly producer: string;
@@ -96,33 +102,11 @@ function describeValue(value: ValueInfo): InspectValue {
   };
 }
 
-function provenanceOf(metadata: Record<string, string>): Record<string, unknown> | null {
-  const entries = Object.entries(metadata).filter(([key]) => key.toLowerCase().startsWith('quantkit'));
-  if (entries.length === 0) return null;
-  return Object.fromEntries(
-    entries.map(([key, value]) => {
-      try {
-        return [key, JSON.parse(value) as unknown];
-      } catch {
-        return [key, value];
-      }
-    }),
-  );
-}
-
 /** The version, target and mode quantkit recorded, each null when that entry is missing or malformed. */
-function quantkitOf(metadata: Record<string, string>): InspectReport['quantkit'] {
-  const version = metadata['quantkit.version'] ?? null;
-  const target = metadata['quantkit.target'] ?? null;
-  let mode: string | null = null;
-  try {
-    const recipe: unknown = JSON.parse(metadata['quantkit.recipe'] ?? 'null');
-    const recorded =
-      typeof recipe === 'object' && recipe !== null ? (recipe as { mode?: unknown }).mode : undefined;
-    if (typeof recorded === 'string') mode = recorded;
-  } catch {
-    // A recipe that is not JSON was not written by quantkit; the raw text still shows under metadata.
-  }
+function quantkitOf(provenance: Provenance | undefined): InspectReport['quantkit'] {
+  const version = provenance?.version ?? null;
+  const target = provenance?.target ?? null;
+  const mode = provenance?.mode ?? null;
   if (version === null && target === null && mode === null) return null;
   return { version, target, mode };
 }
@@ -183,14 +167,17 @@ function* nodesWithin(graph: Graph): Generator<Node> {
 }
 
 /**
- * Summarizes a decoded model for `quantkit inspect`: opsets, inputs and outputs, op counts (and which are quantized
- * ops, bodies of If/Loop/Scan included), weights (initializers, Constant-node tensors, bodies) and bytes by dtype, metadata_props including quantkit's provenance, and the weight
- * precision of every Conv/Gemm/MatMul.
+ * Summarizes a decoded model: opsets, inputs and outputs, op counts (and which are quantized ops, bodies of
+ * If/Loop/Scan included), weights (initializers, Constant-node tensors, bodies) and bytes by dtype, metadata_props
+ * including quantkit's provenance (readProvenance), and the weight precision of every Conv/Gemm/MatMul.
+ * It reads the model only; nothing is run.
  *
  * @example inspectModel(await readModelFile('model.onnx')).weightBytesByDtype // { float32: 1234 }
+ * @throws never for a decoded model: a weight it cannot trace to a tensor is reported as computed.
  */
 export function inspectModel(model: Model): InspectReport {
   const graph = model.graph;
+  const provenance = readProvenance(model);
 
   const counts = new Map<string, InspectOpCount>();
   for (const node of nodesWithin(graph)) {
@@ -231,8 +218,8 @@ export function inspectModel(model: Model): InspectReport {
     weightBytes,
     weightBytesByDtype,
     metadata,
-    provenance: provenanceOf(metadata),
-    quantkit: quantkitOf(metadata),
+    provenance: provenance?.entries ?? null,
+    quantkit: quantkitOf(provenance),
     weightOps: graph.nodes
       .filter((node) => BUILTIN_OPS.of(node)?.weight !== undefined)
       .map((node) => weightOf(graph, node)),

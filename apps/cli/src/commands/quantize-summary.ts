@@ -1,0 +1,200 @@
+// What `quantkit quantize` prints: the human summary of a run and of its report.
+import {
+  type LayerReport,
+  type QuantizeReport,
+  type QuantizeSummary,
+  RANDOM_DATA_TEXT,
+  worstFirst,
+} from '@quantkit/quantize';
+import type { SampleOrigin } from '@quantkit/quantize/node';
+import { formatSuggestion } from '@quantkit/report';
+import { formatBytes, formatMetric, formatTable } from '../format.js';
+import { type ChosenTarget, describeTarget } from '../resolve-target.js';
+
+function describeRecipe(summary: QuantizeSummary): string {
+  const recipe = summary.recipe;
+  if (recipe.mode === 'float') return `float, ${recipe.floatPrecision ?? 'fp16'} weights`;
+  const granularity =
+    recipe.granularity === 'tensor'
+      ? 'per-tensor'
+      : recipe.granularity === 'block'
+        ? `per-block (${recipe.blockSize})`
+        : `per-${recipe.granularity}`;
+  const weights = `${recipe.quantizer} int${recipe.bits} ${granularity} ${recipe.symmetric ? 'symmetric' : 'asymmetric'} weights`;
+  // q4f16 and friends: what stays float is converted too.
+  const float = recipe.floatPrecision === undefined ? '' : `, ${recipe.floatPrecision} for the rest`;
+  return `${recipe.mode}, ${weights}${float}`;
+}
+
+function ratio(before: number, after: number): string {
+  if (before === 0 || after === 0) return '';
+  // Tiny models can grow (Q/DQ nodes and scales outweigh the saved bytes); say so rather than print "0.2x smaller".
+  return after <= before
+    ? ` (${(before / after).toFixed(2)}x smaller)`
+    : ` (${(after / before).toFixed(2)}x larger)`;
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return [...counts.entries()];
+}
+
+/**
+ * The plan words a node that is stored in int8 but computes in float as "weights stored in ..." (the weight-only
+ * form). In a mode that promises integer compute that is a fallback worth saying, not a detail for --json only.
+ */
+const WEIGHT_ONLY_REASON = 'weights stored in ';
+
+/**
+ * Note lines for nodes that static or dynamic mode quantized only as weight-only (dynamic mode below opset 11
+ * for Conv, static mode inside If/Loop bodies), grouped by the plan's reason.
+ *
+ * @example weightOnlyNotes(summary) // ['  note          Conv x1 ran as weight-only, not dynamic: weights stored in int8 (...)']
+ */
+function weightOnlyNotes(summary: QuantizeSummary): string[] {
+  if (summary.mode !== 'static' && summary.mode !== 'dynamic') return [];
+  const byReason = new Map<string, Map<string, number>>();
+  for (const node of summary.nodes) {
+    if (!node.quantized || !node.reason.startsWith(WEIGHT_ONLY_REASON)) continue;
+    const ops = byReason.get(node.reason) ?? new Map<string, number>();
+    ops.set(node.opType, (ops.get(node.opType) ?? 0) + 1);
+    byReason.set(node.reason, ops);
+  }
+  return [...byReason].map(([reason, ops], index) => {
+    const list = [...ops].map(([op, count]) => `${op} x${count}`).join(', ');
+    return `  ${index === 0 ? 'note' : ''.padEnd(4)}          ${list} ran as weight-only, not ${summary.mode}: ${reason}`;
+  });
+}
+
+/** What the human summary says besides the pipeline's summary. */
+export interface SummaryContext {
+  /** The --load-calib file the ranges came from. */
+  readonly loadedCache?: string | undefined;
+  /** The target the run planned for, and why. */
+  readonly target?: ChosenTarget | undefined;
+}
+
+/**
+ * The human summary: the target, sizes, which op types were quantized and which stayed float and why. The
+ * compatibility warnings are not part of it; the command prints them after everything else (formatIssues).
+ */
+export function formatQuantizeSummary(
+  input: string,
+  output: string,
+  summary: QuantizeSummary,
+  context: SummaryContext = {},
+): string[] {
+  const quantized = summary.nodes.filter((node) => node.quantized);
+  const kept = summary.nodes.filter((node) => !node.quantized);
+  const lines = [`quantized ${input} -> ${output} (${describeRecipe(summary)})`];
+  if (context.target !== undefined) lines.push(`  target        ${describeTarget(context.target)}`);
+  lines.push(
+    `  model size    ${formatBytes(summary.sizeBefore)} -> ${formatBytes(summary.sizeAfter)}${ratio(summary.sizeBefore, summary.sizeAfter)}`,
+    `  weight bytes  ${formatBytes(summary.weightBytesBefore)} -> ${formatBytes(summary.weightBytesAfter)}${ratio(summary.weightBytesBefore, summary.weightBytesAfter)}`,
+  );
+  const quantizedOps = countBy(quantized, (node) => node.opType).map(([op, count]) => `${op} x${count}`);
+  // Float mode converts rather than quantizes; the decisions are the same shape.
+  const done = summary.mode === 'float' ? 'converted' : 'quantized';
+  lines.push(`  ${done}     ${quantizedOps.length === 0 ? 'nothing' : quantizedOps.join(', ')}`);
+  // Reasons usually start with the op type ("Relu has no quantized form; ..."); dropping it lets ops that stay
+  // float for the same reason share one line.
+  const byReason = new Map<string, Map<string, number>>();
+  for (const node of kept) {
+    const reason =
+      (node.reason.startsWith(`${node.opType} `) ? node.reason.slice(node.opType.length + 1) : node.reason) ||
+      'no reason given';
+    const ops = byReason.get(reason) ?? new Map<string, number>();
+    ops.set(node.opType, (ops.get(node.opType) ?? 0) + 1);
+    byReason.set(reason, ops);
+  }
+  if (byReason.size === 0) lines.push('  kept float    nothing');
+  [...byReason].forEach(([reason, ops], index) => {
+    const list = [...ops].map(([op, count]) => `${op} x${count}`).join(', ');
+    lines.push(`  ${index === 0 ? 'kept float' : ''.padEnd(10)}    ${list}: ${reason}`);
+  });
+  lines.push(...weightOnlyNotes(summary));
+  if (summary.qoperator !== undefined) {
+    const keptQdq = countBy([...summary.qoperator.kept], (node) => node.opType).map(
+      ([op, count]) => `${op} x${count}`,
+    );
+    lines.push(
+      `  qoperator     ${summary.qoperator.converted} nodes became integer operators` +
+        (keptQdq.length === 0 ? '' : `; kept as QDQ: ${keptQdq.join(', ')}`),
+    );
+  }
+  if (summary.mode === 'static' || summary.calibrationSamples > 0) {
+    const from = context.loadedCache === undefined ? '' : ` (ranges from ${context.loadedCache})`;
+    lines.push(`  calibration   ${summary.calibrationSamples} samples${from}`);
+  }
+  if (
+    summary.mode === 'float' &&
+    summary.recipe.floatPrecision === 'fp16' &&
+    summary.calibrationSamples === 0
+  ) {
+    lines.push("  range check   none: pass --calib <dir> so that values beyond fp16's 65504 stay fp32");
+  }
+  const verification = summary.verification;
+  if (verification !== undefined) {
+    lines.push(
+      verification.verified
+        ? `  verified      ${verification.runtime} loads it and runs it on a ${verification.sample} sample: outputs ` +
+            `finite` +
+            (verification.outputs.length === 0
+              ? ''
+              : `, SQNR ${verification.outputs.map((o) => `${o.name} ${formatSqnr(o.sqnr)}`).join(', ')}`)
+        : `  not verified  ${verification.reason}`,
+    );
+  }
+  return lines;
+}
+
+function formatSqnr(sqnr: number): string {
+  return Number.isFinite(sqnr) ? `${sqnr.toFixed(1)} dB` : sqnr > 0 ? 'inf dB (exact)' : `${sqnr} dB`;
+}
+
+/** How many of the worst layers the human summary lists. */
+export const WORST_LAYERS_SHOWN = 3;
+
+/** The report lines of the human summary: where it went, what it compared on, and the worst layers. */
+export function formatReportSummary(path: string, report: QuantizeReport, data: SampleOrigin): string[] {
+  // Static runs get here without data only with --load-calib, where --calib is not allowed as well.
+  const advice =
+    report.summary.mode === 'static'
+      ? 'ranges from --load-calib are judged on them, so clipping may differ on real data'
+      : 'pass --calib <dir> to compare on real data';
+  const flagged = report.layers.filter((layer) => layer.flagged).length;
+  const lines = [
+    `  report        ${path} (${report.layers.length} layers compared on ${report.samples} samples, ${flagged} flagged)`,
+  ];
+  if (data.kind === 'random') {
+    lines.push(`  report data   random inputs (seed ${data.seed}; ${RANDOM_DATA_TEXT}); ` + advice);
+  }
+  const worst = worstFirst(report.layers).slice(0, WORST_LAYERS_SHOWN);
+  if (worst.length === 0) {
+    lines.push('  worst layers  none (no quantized layer to compare)');
+    return lines;
+  }
+  const rows = worst.map((layer) => [
+    layer.node,
+    `${formatMetric(layer.sqnr, 2)} dB`,
+    layer.suggestion === undefined ? '' : `suggestion: ${formatSuggestion(layer.suggestion)}`,
+  ]);
+  formatTable(rows, [1]).forEach((row, index) => {
+    lines.push(`  ${index === 0 ? 'worst layers' : ''.padEnd(12)}  ${row}`);
+  });
+  return lines;
+}
+
+/** A flagged layer as --json prints it: the numbers and the suggestion, without the histograms. */
+export function flaggedLayerJson(layer: LayerReport) {
+  return {
+    node: layer.node,
+    opType: layer.opType,
+    output: layer.output,
+    sqnr: layer.sqnr,
+    cosine: layer.cosine,
+    maxAbsError: layer.maxAbsError,
+    suggestion: layer.suggestion ?? null,
+  };
+}
