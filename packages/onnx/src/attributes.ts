@@ -1,4 +1,4 @@
-import type { Node } from './graph.js';
+import type { Node } from './graph-node.js';
 
 /**
  * Typed attribute readers: the value when the node has the attribute with that type, else the fallback (or

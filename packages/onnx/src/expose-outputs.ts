@@ -1,6 +1,7 @@
 import { QuantError, allocate } from '@quantkit/core';
 import { isDefaultDomain } from './domain.js';
-import type { Graph, ValueInfo } from './graph.js';
+import type { Graph } from './graph.js';
+import type { ValueInfo } from './value-info.js';
 import { type Model, cloneModel } from './model.js';
 import { valueInfoToProto } from './graph-proto.js';
 import { createNode } from './model-builder.js';

@@ -1,7 +1,9 @@
 import type { Tensor } from '@quantkit/core';
 import { floatAttribute, intAttribute } from './attributes.js';
 import { isDefaultDomain } from './domain.js';
-import { type Graph, type Node, isConstantNode } from './graph.js';
+import { isConstantNode } from './constant-node.js';
+import type { Graph } from './graph.js';
+import type { Node } from './graph-node.js';
 
 function float32Constant(graph: Graph, name: string | undefined): Float32Array | undefined {
   if (!name) return undefined;

@@ -1,67 +1,21 @@
-import { type DType, type Tensor, QuantError } from '@quantkit/core';
-import type { AttributeProto, StringStringEntryProto, TensorProto, TypeProto } from './onnx-schema.js';
-import { isDefaultDomain } from './domain.js';
-import { numberToInt64 } from './int64.js';
-
-/**
- * A node attribute. `raw` keeps attributes quantkit does not model (sparse tensors, type protos, references to
- * function attributes, tensors of unsupported dtypes, non-UTF-8 strings) as the decoded AttributeProto, written
- * back unchanged.
- */
-export type Attribute =
-  | { type: 'float'; value: number }
-  | { type: 'int'; value: number }
-  | { type: 'string'; value: string }
-  | { type: 'tensor'; value: Tensor }
-  | { type: 'graph'; value: Graph }
-  | { type: 'floats'; value: number[] }
-  | { type: 'ints'; value: number[] }
-  | { type: 'strings'; value: string[] }
-  | { type: 'tensors'; value: Tensor[] }
-  | { type: 'graphs'; value: Graph[] }
-  | { type: 'raw'; value: AttributeProto };
-
-export type AttributeType = Attribute['type'];
-
-/** One operator application. Edit nodes that are in a graph through the Graph methods so its indexes stay right. */
-export interface Node {
-  name: string;
-  opType: string;
-  /** Operator set domain; '' is the default ONNX domain. */
-  domain: string;
-  /** Value names; '' marks an omitted optional input. */
-  inputs: string[];
-  outputs: string[];
-  attributes: Map<string, Attribute>;
-  docString?: string | undefined;
-  /** NodeProto.overload (calls of overloaded model-local functions). */
-  overload?: string | undefined;
-  metadataProps?: StringStringEntryProto[] | undefined;
-}
-
-/** A dimension: a size, a symbolic name (e.g. "batch"), or undefined when unknown. */
-export type Dim = number | string | undefined;
-
-/**
- * Name and (when it is a tensor) type of a graph input, output or intermediate value.
- * `dtype` is undefined for non-tensor values and unknown element types; `shape` undefined for unknown rank.
- * `raw` is the decoded TypeProto; it is written back unchanged while it agrees with dtype and shape (or when dtype
- * is undefined), so sequence/map/optional types and dimension denotations survive a round trip.
- */
-export interface ValueInfo {
-  name: string;
-  dtype?: DType | undefined;
-  shape?: Dim[] | undefined;
-  docString?: string | undefined;
-  metadataProps?: StringStringEntryProto[] | undefined;
-  raw?: TypeProto | undefined;
-}
-
-/** Known type of a value. */
-export interface ValueType {
-  dtype: DType | undefined;
-  shape: Dim[] | undefined;
-}
+import { type Tensor, QuantError } from '@quantkit/core';
+import type { StringStringEntryProto, TensorProto } from './onnx-schema.js';
+import { constantNodeValue, isConstantNode } from './constant-node.js';
+import { executionOrder } from './execution-order.js';
+import {
+  type GraphIndex,
+  createGraphIndex,
+  isIndexStale,
+  outerScopeNamesOf,
+  registerNode,
+  unregisterNode,
+} from './graph-index.js';
+import { type Node, cloneNode, describeNode } from './graph-node.js';
+import { removeUnused } from './remove-unused.js';
+import { renameOuterScopeUse, replaceAllUses } from './replace-all-uses.js';
+import { type IndexUpkeep, replaceNodeInput, replaceNodeOutput, setNodeInput } from './rewire-node.js';
+import { UniqueNames } from './unique-names.js';
+import type { ValueInfo, ValueType } from './value-info.js';
 
 export interface GraphInit {
   name?: string;
@@ -75,46 +29,6 @@ export interface GraphInit {
   sparseInitializers?: unknown[];
   quantizationAnnotations?: unknown[];
   metadataProps?: StringStringEntryProto[];
-}
-
-/** The subgraphs held by a node's attributes (If branches, Loop/Scan bodies). */
-export function subgraphsOf(node: Node): Graph[] {
-  const graphs: Graph[] = [];
-  for (const attribute of node.attributes.values()) {
-    if (attribute.type === 'graph') graphs.push(attribute.value);
-    else if (attribute.type === 'graphs') graphs.push(...attribute.value);
-  }
-  return graphs;
-}
-
-/** A readable label for a node in error messages. */
-export function describeNode(node: Node): string {
-  const name = node.name ? ` "${node.name}"` : '';
-  return `${node.opType} node${name} (outputs ${node.outputs.map((o) => `"${o}"`).join(', ') || 'none'})`;
-}
-
-
-interface Index {
-  nodesRef: Node[];
-  nodesLength: number;
-  inputsRef: ValueInfo[];
-  inputsLength: number;
-  outputsRef: ValueInfo[];
-  outputsLength: number;
-  valueInfoRef: ValueInfo[];
-  valueInfoLength: number;
-  producers: Map<string, Node>;
-  consumers: Map<string, Set<Node>>;
-  /** The names each node was registered as a consumer of (its inputs plus its subgraphs' outer-scope names). */
-  uses: Map<Node, string[]>;
-  /** Subgraphs of each node with their revision when indexed, to notice edits made inside them. */
-  subgraphs: Map<Node, { graph: Graph; revision: number }[]>;
-  /** Every value and node name here and in subgraphs, for uniqueName. */
-  names: Set<string>;
-  /** name -> declared type, from inputs, outputs and value_info (first declaration wins). */
-  declared: Map<string, ValueInfo>;
-  /** True when two nodes produce one name; incremental upkeep then gives way to rebuilds. */
-  duplicateProducers: boolean;
 }
 
 /**
@@ -144,10 +58,13 @@ export class Graph {
   metadataProps: StringStringEntryProto[];
 
   #nodes: Node[];
-  #index: Index | undefined;
+  #index: GraphIndex | undefined;
   #version = 0;
-  #reserved = new Set<string>();
-  #nameCounters = new Map<string, number>();
+  readonly #names = new UniqueNames();
+  readonly #upkeep: IndexUpkeep = {
+    ensureIndex: () => this.#ensureIndex(),
+    edited: (index) => this.#edited(index),
+  };
   #outerScopeCache: { revision: number; names: string[] } | undefined;
 
   constructor(init: GraphInit = {}) {
@@ -194,110 +111,18 @@ export class Graph {
     return revision;
   }
 
-  #isStale(index: Index): boolean {
-    if (
-      index.nodesRef !== this.#nodes ||
-      index.nodesLength !== this.#nodes.length ||
-      index.inputsRef !== this.inputs ||
-      index.inputsLength !== this.inputs.length ||
-      index.outputsRef !== this.outputs ||
-      index.outputsLength !== this.outputs.length ||
-      index.valueInfoRef !== this.valueInfo ||
-      index.valueInfoLength !== this.valueInfo.length
-    ) {
-      return true;
-    }
-    for (const list of index.subgraphs.values()) {
-      for (const entry of list) if (entry.graph.revision() !== entry.revision) return true;
-    }
-    return false;
-  }
-
-  #ensureIndex(): Index {
+  #ensureIndex(): GraphIndex {
     const current = this.#index;
-    if (current !== undefined && !this.#isStale(current)) return current;
+    if (current !== undefined && !isIndexStale(current, this)) return current;
     if (current !== undefined) this.#version++;
-    const index: Index = {
-      nodesRef: this.#nodes,
-      nodesLength: this.#nodes.length,
-      inputsRef: this.inputs,
-      inputsLength: this.inputs.length,
-      outputsRef: this.outputs,
-      outputsLength: this.outputs.length,
-      valueInfoRef: this.valueInfo,
-      valueInfoLength: this.valueInfo.length,
-      producers: new Map(),
-      consumers: new Map(),
-      uses: new Map(),
-      subgraphs: new Map(),
-      names: new Set(),
-      declared: new Map(),
-      duplicateProducers: false,
-    };
-    for (const list of [this.inputs, this.outputs, this.valueInfo]) {
-      for (const info of list) {
-        index.names.add(info.name);
-        const known = index.declared.get(info.name);
-        if (known === undefined || (known.dtype === undefined && info.dtype !== undefined)) {
-          index.declared.set(info.name, info);
-        }
-      }
-    }
+    const index = createGraphIndex(this);
     this.#index = index;
-    for (const node of this.#nodes) this.#register(index, node);
+    for (const node of this.#nodes) registerNode(index, node);
     return index;
   }
 
-  #register(index: Index, node: Node): void {
-    for (const output of node.outputs) {
-      if (output === '') continue;
-      const existing = index.producers.get(output);
-      if (existing === undefined) index.producers.set(output, node);
-      else if (existing !== node) index.duplicateProducers = true;
-      index.names.add(output);
-    }
-    if (node.name) index.names.add(node.name);
-    const uses = new Set<string>();
-    for (const input of node.inputs) {
-      if (input === '') continue;
-      uses.add(input);
-      index.names.add(input);
-    }
-    const subgraphs = subgraphsOf(node);
-    if (subgraphs.length > 0) {
-      const entries: { graph: Graph; revision: number }[] = [];
-      for (const graph of subgraphs) {
-        for (const name of graph.outerScopeNames()) uses.add(name);
-        for (const name of graph.allNames()) index.names.add(name);
-        entries.push({ graph, revision: graph.revision() });
-      }
-      index.subgraphs.set(node, entries);
-    }
-    const useList = [...uses];
-    index.uses.set(node, useList);
-    for (const name of useList) {
-      let set = index.consumers.get(name);
-      if (set === undefined) index.consumers.set(name, (set = new Set()));
-      set.add(node);
-    }
-  }
-
-  #unregister(index: Index, node: Node): void {
-    for (const output of node.outputs) {
-      if (index.producers.get(output) === node) index.producers.delete(output);
-    }
-    for (const name of index.uses.get(node) ?? []) {
-      const set = index.consumers.get(name);
-      if (set === undefined) continue;
-      set.delete(node);
-      if (set.size === 0) index.consumers.delete(name);
-    }
-    index.uses.delete(node);
-    index.subgraphs.delete(node);
-  }
-
   /** Records an edit made through a method: bumps the version and re-syncs the array bookkeeping. */
-  #edited(index: Index | undefined): void {
+  #edited(index: GraphIndex | undefined): void {
     this.#version++;
     this.#outerScopeCache = undefined;
     if (index === undefined) return;
@@ -368,18 +193,7 @@ export class Graph {
   outerScopeNames(): string[] {
     const revision = this.revision();
     if (this.#outerScopeCache?.revision === revision) return this.#outerScopeCache.names;
-    const defined = new Set<string>(['']);
-    for (const input of this.inputs) defined.add(input.name);
-    for (const name of this.initializers.keys()) defined.add(name);
-    for (const name of this.opaqueInitializers.keys()) defined.add(name);
-    for (const node of this.#nodes) for (const output of node.outputs) defined.add(output);
-    const outer = new Set<string>();
-    const index = this.#ensureIndex();
-    for (const node of this.#nodes) {
-      for (const name of index.uses.get(node) ?? []) if (!defined.has(name)) outer.add(name);
-    }
-    for (const output of this.outputs) if (!defined.has(output.name)) outer.add(output.name);
-    const names = [...outer];
+    const names = outerScopeNamesOf(this, this.#ensureIndex());
     this.#outerScopeCache = { revision, names };
     return names;
   }
@@ -389,7 +203,7 @@ export class Graph {
    * define again (ONNX forbids shadowing an outer-scope name).
    */
   reserveNames(names: Iterable<string>): void {
-    for (const name of names) this.#reserved.add(name);
+    this.#names.reserve(names);
   }
 
   /** Every value and node name used in this graph and its subgraphs. */
@@ -420,7 +234,7 @@ export class Graph {
       throw new QuantError('INVALID_ARGUMENT', `${describeNode(node)} is already in graph "${this.name}"`);
     }
     this.#nodes.splice(index, 0, node);
-    this.#register(graphIndex, node);
+    registerNode(graphIndex, node);
     this.#edited(graphIndex);
     return node;
   }
@@ -454,7 +268,7 @@ export class Graph {
     const index = this.#ensureIndex();
     const position = this.#position(node);
     this.#nodes.splice(position, 1);
-    this.#unregister(index, node);
+    unregisterNode(index, node);
     this.#edited(index);
   }
 
@@ -463,21 +277,7 @@ export class Graph {
    * @returns how many references changed.
    */
   replaceInput(node: Node, oldName: string, newName: string): number {
-    const index = this.#ensureIndex();
-    let changed = 0;
-    for (let i = 0; i < node.inputs.length; i++) {
-      if (node.inputs[i] === oldName) {
-        node.inputs[i] = newName;
-        changed++;
-      }
-    }
-    for (const graph of subgraphsOf(node)) changed += graph.renameOuterScopeUse(oldName, newName);
-    if (changed > 0 && index.uses.has(node)) {
-      this.#unregister(index, node);
-      this.#register(index, node);
-      this.#edited(index);
-    }
-    return changed;
+    return replaceNodeInput(this.#upkeep, node, oldName, newName);
   }
 
   /**
@@ -485,19 +285,7 @@ export class Graph {
    * @throws QuantError INVALID_ARGUMENT for a negative or non-integer position.
    */
   setInput(node: Node, position: number, name: string): void {
-    if (!Number.isInteger(position) || position < 0) {
-      throw new QuantError(
-        'INVALID_ARGUMENT',
-        `input position ${position} of ${describeNode(node)} is invalid`,
-      );
-    }
-    const index = this.#ensureIndex();
-    const registered = index.uses.has(node);
-    if (registered) this.#unregister(index, node);
-    while (node.inputs.length < position) node.inputs.push('');
-    node.inputs[position] = name;
-    if (registered) this.#register(index, node);
-    this.#edited(index);
+    setNodeInput(this.#upkeep, node, position, name);
   }
 
   /**
@@ -505,16 +293,7 @@ export class Graph {
    * @throws QuantError INVALID_ARGUMENT when the node has no such output.
    */
   replaceOutput(node: Node, oldName: string, newName: string): void {
-    const index = this.#ensureIndex();
-    const position = node.outputs.indexOf(oldName);
-    if (position < 0) {
-      throw new QuantError('INVALID_ARGUMENT', `${describeNode(node)} has no output "${oldName}"`);
-    }
-    const registered = index.uses.has(node);
-    if (registered) this.#unregister(index, node);
-    node.outputs[position] = newName;
-    if (registered) this.#register(index, node);
-    this.#edited(index);
+    replaceNodeOutput(this.#upkeep, node, oldName, newName);
   }
 
   /**
@@ -522,23 +301,7 @@ export class Graph {
    * defines itself are left alone.
    */
   renameOuterScopeUse(oldName: string, newName: string): number {
-    if (!this.outerScopeNames().includes(oldName)) return 0;
-    let changed = 0;
-    for (const node of [...this.consumers(oldName)]) changed += this.replaceInput(node, oldName, newName);
-    return changed + this.#renameOutputs(oldName, newName);
-  }
-
-  #renameOutputs(oldName: string, newName: string): number {
-    let changed = 0;
-    for (const output of this.outputs) {
-      if (output.name === oldName) {
-        output.name = newName;
-        changed++;
-      }
-    }
-    // Renaming in place is invisible to the staleness check, and the declared-type map is keyed by name.
-    if (changed > 0) this.invalidate();
-    return changed;
+    return renameOuterScopeUse(this, oldName, newName);
   }
 
   /**
@@ -555,13 +318,7 @@ export class Graph {
     newName: string,
     options: { except?: Node[]; outputs?: boolean } = {},
   ): number {
-    const except = new Set(options.except ?? []);
-    let changed = 0;
-    for (const node of this.consumers(oldName)) {
-      if (!except.has(node)) changed += this.replaceInput(node, oldName, newName);
-    }
-    if (options.outputs ?? true) changed += this.#renameOutputs(oldName, newName);
-    return changed;
+    return replaceAllUses(this, oldName, newName, options);
   }
 
   /**
@@ -597,20 +354,10 @@ export class Graph {
    */
   uniqueName(base: string): string {
     const index = this.#ensureIndex();
-    const taken = (name: string): boolean =>
-      index.names.has(name) ||
-      this.#reserved.has(name) ||
-      this.initializers.has(name) ||
-      this.opaqueInitializers.has(name);
-    let counter = this.#nameCounters.get(base) ?? 0;
-    let candidate = counter === 0 ? base : `${base}_${counter}`;
-    while (taken(candidate)) {
-      counter++;
-      candidate = `${base}_${counter}`;
-    }
-    this.#nameCounters.set(base, counter);
-    this.#reserved.add(candidate);
-    return candidate;
+    return this.#names.next(
+      base,
+      (name) => index.names.has(name) || this.initializers.has(name) || this.opaqueInitializers.has(name),
+    );
   }
 
   /**
@@ -621,7 +368,7 @@ export class Graph {
    */
   topologicalSort(): void {
     const index = this.#ensureIndex();
-    const { order, stuck } = this.#executionOrder(index);
+    const { order, stuck } = executionOrder(this.#nodes, index);
     if (stuck !== undefined) {
       throw new QuantError(
         'INVALID_MODEL',
@@ -639,50 +386,7 @@ export class Graph {
 
   /** A node on a dependency cycle, or undefined when the graph is acyclic. */
   findCycle(): Node | undefined {
-    return this.#executionOrder(this.#ensureIndex()).stuck;
-  }
-
-  #executionOrder(index: Index): { order: Node[]; stuck: Node | undefined } {
-    const nodes = this.#nodes;
-    const position = new Map<Node, number>();
-    for (const [i, node] of nodes.entries()) position.set(node, i);
-    const pending = new Int32Array(nodes.length);
-    const dependents: number[][] = nodes.map(() => []);
-    nodes.forEach((node, i) => {
-      const producers = new Set<number>();
-      for (const name of index.uses.get(node) ?? []) {
-        const producer = index.producers.get(name);
-        if (producer !== undefined) producers.add(position.get(producer)!);
-      }
-      pending[i] = producers.size;
-      for (const p of producers) dependents[p]!.push(i);
-    });
-    const heap = new MinHeap();
-    pending.forEach((count, i) => {
-      if (count === 0) heap.push(i);
-    });
-    const order: Node[] = [];
-    while (heap.size > 0) {
-      const i = heap.pop();
-      order.push(nodes[i]!);
-      for (const d of dependents[i]!) if (--pending[d]! === 0) heap.push(d);
-    }
-    if (order.length === nodes.length) return { order, stuck: undefined };
-    // Some node still waits: walk back through waiting producers until one repeats; that one is on a cycle
-    // (the first waiting node may merely sit downstream of it).
-    let current = nodes.find((_, i) => pending[i]! > 0)!;
-    const seen = new Set<Node>();
-    while (!seen.has(current)) {
-      seen.add(current);
-      for (const name of index.uses.get(current) ?? []) {
-        const producer = index.producers.get(name);
-        if (producer !== undefined && pending[position.get(producer)!]! > 0) {
-          current = producer;
-          break;
-        }
-      }
-    }
-    return { order, stuck: current };
+    return executionOrder(this.#nodes, this.#ensureIndex()).stuck;
   }
 
   /**
@@ -692,33 +396,7 @@ export class Graph {
    * @returns the number of initializers and nodes removed.
    */
   removeUnused(options: { deadNodes?: boolean } = {}): number {
-    let removed = 0;
-    const removedNames: string[] = [];
-    const isUsed = (name: string): boolean =>
-      name !== '' && (this.consumers(name).length > 0 || this.isOutput(name));
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (let i = this.#nodes.length - 1; i >= 0; i--) {
-        const node = this.#nodes[i]!;
-        const candidate = options.deadNodes || (isConstantNode(node) && isDefaultDomain(node.domain));
-        if (!candidate || node.outputs.some(isUsed)) continue;
-        this.removeNode(node);
-        removedNames.push(...node.outputs);
-        removed++;
-        changed = true;
-      }
-    }
-    for (const name of [...this.initializers.keys(), ...this.opaqueInitializers.keys()]) {
-      if (isUsed(name) || this.isInput(name)) continue;
-      this.removeInitializer(name);
-      removedNames.push(name);
-      removed++;
-    }
-    if (removedNames.length > 0) {
-      const gone = new Set(removedNames);
-      this.valueInfo = this.valueInfo.filter((info) => !gone.has(info.name));
-    }
-    return removed;
+    return removeUnused(this, options);
   }
 
   /**
@@ -739,110 +417,5 @@ export class Graph {
       quantizationAnnotations: this.quantizationAnnotations,
       metadataProps: this.metadataProps.map((entry) => ({ ...entry })),
     });
-  }
-}
-
-/** A deep copy of a node (tensors shared, subgraphs cloned). */
-export function cloneNode(node: Node): Node {
-  const attributes = new Map<string, Attribute>();
-  for (const [name, attribute] of node.attributes) {
-    switch (attribute.type) {
-      case 'graph':
-        attributes.set(name, { type: 'graph', value: attribute.value.clone() });
-        break;
-      case 'graphs':
-        attributes.set(name, { type: 'graphs', value: attribute.value.map((g) => g.clone()) });
-        break;
-      case 'floats':
-      case 'ints':
-      case 'strings':
-        attributes.set(name, { type: attribute.type, value: [...attribute.value] } as Attribute);
-        break;
-      case 'tensors':
-        attributes.set(name, { type: 'tensors', value: [...attribute.value] });
-        break;
-      default:
-        attributes.set(name, { ...attribute });
-    }
-  }
-  return { ...node, inputs: [...node.inputs], outputs: [...node.outputs], attributes };
-}
-
-/** True for an ONNX `Constant` node. */
-export function isConstantNode(node: Node): boolean {
-  return node.opType === 'Constant' && isDefaultDomain(node.domain);
-}
-
-/** The tensor a Constant node produces, or undefined for sparse/string values. */
-export function constantNodeValue(node: Node): Tensor | undefined {
-  for (const [name, attribute] of node.attributes) {
-    switch (name) {
-      case 'value':
-        return attribute.type === 'tensor' ? attribute.value : undefined;
-      case 'value_float':
-        return attribute.type === 'float'
-          ? { dtype: 'float32', shape: [], data: Float32Array.of(attribute.value) }
-          : undefined;
-      case 'value_floats':
-        return attribute.type === 'floats'
-          ? { dtype: 'float32', shape: [attribute.value.length], data: Float32Array.from(attribute.value) }
-          : undefined;
-      case 'value_int':
-        return attribute.type === 'int'
-          ? { dtype: 'int64', shape: [], data: BigInt64Array.of(numberToInt64(attribute.value)) }
-          : undefined;
-      case 'value_ints':
-        return attribute.type === 'ints'
-          ? {
-              dtype: 'int64',
-              shape: [attribute.value.length],
-              data: BigInt64Array.from(attribute.value, numberToInt64),
-            }
-          : undefined;
-      default:
-    }
-  }
-  return undefined;
-}
-
-/** A binary min-heap of integers (node positions) for the stable topological sort. */
-class MinHeap {
-  readonly #items: number[] = [];
-
-  get size(): number {
-    return this.#items.length;
-  }
-
-  push(value: number): void {
-    const items = this.#items;
-    items.push(value);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (items[parent]! <= value) break;
-      items[i] = items[parent]!;
-      i = parent;
-    }
-    items[i] = value;
-  }
-
-  pop(): number {
-    const items = this.#items;
-    const top = items[0]!;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= items.length) break;
-        const right = left + 1;
-        const child = right < items.length && items[right]! < items[left]! ? right : left;
-        if (items[child]! >= last) break;
-        items[i] = items[child]!;
-        i = child;
-      }
-      items[i] = last;
-    }
-    return top;
   }
 }

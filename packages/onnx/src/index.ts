@@ -7,21 +7,17 @@ export {
 } from './attributes.js';
 export { exposeOutputs, exposeOutputsInBytes } from './expose-outputs.js';
 export { foldBatchNorm } from './fold-batch-norm.js';
+export { type GraphInit, Graph } from './graph.js';
 export {
   type Attribute,
   type AttributeType,
-  type Dim,
-  type GraphInit,
   type Node,
-  type ValueInfo,
-  type ValueType,
-  Graph,
   cloneNode,
-  constantNodeValue,
   describeNode,
-  isConstantNode,
   subgraphsOf,
-} from './graph.js';
+} from './graph-node.js';
+export { constantNodeValue, isConstantNode } from './constant-node.js';
+export type { Dim, ValueInfo, ValueType } from './value-info.js';
 export {
   type ExternalDataWriter,
   type ProtoDecodeContext,

@@ -1,7 +1,9 @@
 import type { DType } from '@quantkit/core';
 import { intAttribute } from './attributes.js';
 import { isDefaultDomain } from './domain.js';
-import { type Graph, type Node, constantNodeValue, isConstantNode } from './graph.js';
+import { constantNodeValue, isConstantNode } from './constant-node.js';
+import type { Graph } from './graph.js';
+import type { Node } from './graph-node.js';
 import { dtypeFromOnnx, isSupportedOnnxDataType } from './tensor-proto.js';
 
 /** The dtype an attribute holding a TensorProto.DataType number names, if quantkit models it. */

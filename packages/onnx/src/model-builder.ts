@@ -1,5 +1,7 @@
 import { type DType, type Tensor, QuantError } from '@quantkit/core';
-import { type Attribute, type Dim, Graph, type Node, type ValueInfo } from './graph.js';
+import { Graph } from './graph.js';
+import type { Attribute, Node } from './graph-node.js';
+import type { Dim, ValueInfo } from './value-info.js';
 import type { Model, OpsetImport } from './model.js';
 
 /**

@@ -1,5 +1,6 @@
 import { QuantError, type Tensor, sizeOf } from '@quantkit/core';
-import { type Graph, describeNode, subgraphsOf } from './graph.js';
+import type { Graph } from './graph.js';
+import { describeNode, subgraphsOf } from './graph-node.js';
 import {
   type ExternalDataWriter,
   type ProtoEncodeContext,

@@ -1,5 +1,5 @@
 import { intAttribute, stringAttribute } from './attributes.js';
-import type { Node } from './graph.js';
+import type { Node } from './graph-node.js';
 
 /** The input slots of an op that carry float data (the others hold shapes, axes, indices or scalars). */
 export type DataInputs = readonly number[] | 'all';

@@ -1,6 +1,6 @@
 import { QuantError } from '@quantkit/core';
 import { normalizeDomain } from './domain.js';
-import type { Node } from './graph.js';
+import type { Node } from './graph-node.js';
 import { BUILTIN_OP_DESCRIPTORS, type OpDescriptor } from './op-descriptors.js';
 
 /** Operator descriptors looked up by op type and domain ('' and 'ai.onnx' are the same domain). */

@@ -30,8 +30,8 @@ export {
   OUTPUT_FORMATS,
   WEIGHT_RANGES,
   QUANTIZE_MODES,
-  resolveRecipe,
 } from './options.js';
+export { resolveRecipe } from './resolve-recipe.js';
 export {
   type BiasUse,
   type ConstantUse,

@@ -25,7 +25,8 @@ import { DEFAULT_TARGET, createDefaultRegistry } from './builtins.js';
 import { type FloatModelBytes, graphValueNames } from './calibrate.js';
 import { modelFingerprint } from './calibration-cache.js';
 import { BUILTIN_TRANSFORMS, applyTransforms } from './model-transforms.js';
-import { type QuantizeOptions, type Recipe, resolveRecipe } from './options.js';
+import type { QuantizeOptions, Recipe } from './options.js';
+import { resolveRecipe } from './resolve-recipe.js';
 import { weightBytes } from './summary.js';
 
 /** What a run uses: its registry, target, weight quantizer and the checked recipe. */

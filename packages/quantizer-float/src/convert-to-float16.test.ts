@@ -11,7 +11,8 @@ import {
 } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_FLOAT16_BLOCK_LIST, convertToFloat16 } from './convert-to-float16.js';
+import { convertToFloat16 } from './convert-to-float16.js';
+import { DEFAULT_FLOAT16_BLOCK_LIST } from './float16-op-rules.js';
 import { fromFloat16Bits, toFloat16Bits } from './to-float16-bits.js';
 import { feed, floatTensor, runOrt, sqnr } from './test-helpers.js';
 

@@ -1,9 +1,5 @@
-export {
-  type ConvertToFloat16Options,
-  DEFAULT_FLOAT16_BLOCK_LIST,
-  FLOAT16_CUSTOM_OPS,
-  convertToFloat16,
-} from './convert-to-float16.js';
+export { type ConvertToFloat16Options, convertToFloat16 } from './convert-to-float16.js';
+export { DEFAULT_FLOAT16_BLOCK_LIST, FLOAT16_CUSTOM_OPS } from './float16-op-rules.js';
 export { type Float8QuantParams, float8ActivationParams, float8Scale } from './float8-activation-params.js';
 export {
   bfloat16BitsOf,

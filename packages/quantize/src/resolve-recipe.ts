@@ -1,0 +1,237 @@
+import { type TargetPlugin, QuantError, listChoices } from '@quantkit/core';
+import {
+  type OutputFormat,
+  type QuantizeOptions,
+  type Recipe,
+  FLOAT_PRECISIONS,
+  OUTPUT_FORMATS,
+  QUANTIZE_MODES,
+  WEIGHT_RANGES,
+} from './options.js';
+import { parseOverrides } from './overrides.js';
+
+function choice<T extends string>(option: string, value: unknown, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      [{ option }, ` must be ${listChoices(choices)}, got ${JSON.stringify(value)}`],
+      { details: { option, value, allowed: choices } },
+    );
+  }
+  return value as T;
+}
+
+function accuracyLevelOf(value: unknown): 0 | 1 | 2 | 3 | 4 {
+  if (value === undefined) return 4;
+  if (value === 0 || value === 1 || value === 2 || value === 3 || value === 4) return value;
+  throw new QuantError(
+    'INVALID_ARGUMENT',
+    `accuracy level must be 0, 1, 2, 3 or 4, got ${JSON.stringify(value)}`,
+  );
+}
+
+function activationBitsOf(value: unknown): 8 | 16 {
+  if (value === undefined || value === 8 || value === 16) return value ?? 8;
+  throw new QuantError('INVALID_ARGUMENT', `activation bits must be 8 or 16, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * Applies defaults and checks every option, so later stages can trust them. The target's profile supplies the
+ * defaults it has (per-channel weights, symmetry, reduce-range, format, quantized ops); explicit options win.
+ *
+ * @example
+ * const recipe = resolveRecipe({ mode: 'weight-only', bits: 4, granularity: 'block' });
+ * recipe.blockSize; // 32
+ * @throws QuantError INVALID_ARGUMENT naming the option and the accepted values; UNSUPPORTED for combinations
+ *   quantkit cannot write (block granularity outside 4-bit weight-only, a target whose formats or codes it cannot
+ *   produce).
+ */
+export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): Recipe {
+  const mode = choice('mode', options.mode, QUANTIZE_MODES, 'static');
+  const bits = options.bits ?? 8;
+  // 1 bit is for binary quantizers; each quantizer's capabilities say which widths it takes.
+  if (!Number.isInteger(bits) || bits < 1 || bits > 16) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `bits must be an integer from 1 to 16, got ${JSON.stringify(options.bits)}`,
+    );
+  }
+  const granularity = choice(
+    'granularity',
+    options.granularity,
+    ['tensor', 'channel', 'block'] as const,
+    target?.weight.perChannel === false ? 'tensor' : 'channel',
+  );
+  if (granularity === 'block') {
+    // Block-wise weights are what com.microsoft MatMulNBits runs: 4-bit codes in blocks of 16..256 along K.
+    if (mode !== 'weight-only' || bits !== 4) {
+      throw new QuantError(
+        'UNSUPPORTED',
+        [
+          { option: 'granularity', value: 'block' },
+          ' is for 4-bit weight-only quantization (MatMulNBits); got ',
+          { option: 'mode', value: mode },
+          ' with ',
+          { option: 'bits', value: bits },
+        ],
+        { details: { option: 'granularity', value: 'block' } },
+      );
+    }
+    if (options.weightRange === 'mse') {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        [
+          { option: 'weightRange', value: 'mse' },
+          ' chooses per-channel ranges; it does not apply to ',
+          { option: 'granularity', value: 'block' },
+        ],
+        { details: { option: 'weightRange', value: 'mse' } },
+      );
+    }
+    const blockSize = options.blockSize ?? 32;
+    if (
+      !Number.isInteger(blockSize) ||
+      blockSize < 16 ||
+      blockSize > 256 ||
+      (blockSize & (blockSize - 1)) !== 0
+    ) {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `block size must be a power of two from 16 to 256 (MatMulNBits), got ${JSON.stringify(options.blockSize)}`,
+      );
+    }
+  } else if (mode === 'dynamic' && bits !== 8) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      [
+        { option: 'mode', value: 'dynamic' },
+        ' quantizes weights to 8 bits; got ',
+        { option: 'bits', value: bits },
+      ],
+      { details: { option: 'bits', value: bits, allowed: [8] } },
+    );
+  }
+  const preferred = target?.formats.find((format): format is OutputFormat =>
+    (OUTPUT_FORMATS as readonly string[]).includes(format),
+  );
+  if (target !== undefined && preferred === undefined) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      [
+        { option: 'target', value: target.name },
+        ` runs ${listChoices(target.formats)} models, which quantkit cannot write yet`,
+      ],
+      { details: { option: 'target', value: target.name } },
+    );
+  }
+  if (
+    target?.method !== undefined &&
+    target.method !== 'linear' &&
+    (options.quantizer ?? 'linear') === 'linear'
+  ) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      [
+        { option: 'target', value: target.name },
+        ` runs ${target.method}-domain codes; the linear quantizer cannot produce them`,
+      ],
+      { details: { option: 'quantizer', value: 'linear' } },
+    );
+  }
+  const format = choice('format', options.format, OUTPUT_FORMATS, preferred ?? 'qdq');
+  if (mode === 'dynamic' && target !== undefined && !target.formats.includes('qoperator')) {
+    // Dynamic quantization writes integer operators (DynamicQuantizeMatMul, ConvInteger), not QDQ.
+    throw new QuantError(
+      'UNSUPPORTED',
+      [
+        { option: 'target', value: target.name },
+        ` runs ${listChoices(target.formats)} models only; use `,
+        { option: 'mode', value: 'static' },
+        ' for it, not "dynamic"',
+      ],
+      { details: { option: 'mode', value: 'dynamic', allowed: ['static'] } },
+    );
+  }
+  const floatPrecision =
+    options.floatPrecision === undefined && mode === 'float'
+      ? 'fp16'
+      : options.floatPrecision === undefined
+        ? undefined
+        : choice('floatPrecision', options.floatPrecision, FLOAT_PRECISIONS, 'fp16');
+  if (floatPrecision?.startsWith('fp8') && mode !== 'float') {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      [
+        { option: 'floatPrecision', value: floatPrecision },
+        ' stores weights in fp8: use ',
+        { option: 'mode', value: 'float' },
+      ],
+      { details: { option: 'mode', value: mode, allowed: ['float'] } },
+    );
+  }
+  if (mode === 'float' && format === 'qoperator') {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      [
+        { option: 'format', value: 'qoperator' },
+        ' needs integer compute: use ',
+        { option: 'mode', value: ['static', 'dynamic'] },
+      ],
+      { details: { option: 'mode', value: mode, allowed: ['static', 'dynamic'] } },
+    );
+  }
+  if (format === 'packed' && mode !== 'weight-only') {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      [
+        { option: 'format', value: 'packed' },
+        ' stores weights only: use ',
+        { option: 'mode', value: 'weight-only' },
+      ],
+      { details: { option: 'mode', value: mode, allowed: ['weight-only'] } },
+    );
+  }
+  if (format === 'qoperator' && mode === 'weight-only') {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      [
+        { option: 'format', value: 'qoperator' },
+        ' needs integer compute: use ',
+        { option: 'mode', value: ['static', 'dynamic'] },
+      ],
+      { details: { option: 'mode', value: mode, allowed: ['static', 'dynamic'] } },
+    );
+  }
+  const exclude = options.exclude ?? [];
+  for (const pattern of exclude) {
+    if (typeof pattern !== 'string' || pattern.length === 0) {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `exclude patterns must be non-empty strings, got ${JSON.stringify(pattern)}`,
+      );
+    }
+  }
+  return {
+    mode,
+    target: target?.name ?? 'none',
+    reduceRange: target?.weight.reduceRange ?? false,
+    qdqPerConsumer: target?.qdqPerConsumer ?? false,
+    quantizedOps: target?.quantizedOps ?? [],
+    quantizer: options.quantizer ?? 'linear',
+    bits,
+    granularity,
+    blockSize: granularity === 'block' ? (options.blockSize ?? 32) : undefined,
+    weightRange: choice('weightRange', options.weightRange, WEIGHT_RANGES, 'minmax'),
+    accuracyLevel: accuracyLevelOf(options.accuracyLevel),
+    keepHigherPrecision: options.keepHigherPrecision ?? true,
+    symmetric: options.symmetric ?? target?.weight.symmetric ?? true,
+    activationSymmetric: options.activationSymmetric ?? target?.activation.symmetric ?? false,
+    activationBits: activationBitsOf(options.activationBits),
+    floatPrecision,
+    calibrationMethod: options.calibrationMethod ?? 'minmax',
+    format,
+    exclude: [...exclude],
+    overrides: parseOverrides(options.overrides ?? {}),
+  };
+}
