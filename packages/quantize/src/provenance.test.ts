@@ -1,7 +1,7 @@
 import { createTensor } from '@quantkit/core';
 import { createModel, decodeModel, encodeModel } from '@quantkit/onnx';
 import { describe, expect, it } from 'vitest';
-import { resolveRecipe } from './options.js';
+import { resolveRecipe } from './resolve-recipe.js';
 import { PROVENANCE_KEYS, readProvenance, writeProvenance } from './provenance.js';
 import { QUANTKIT_VERSION } from './version.js';
 
