@@ -13,14 +13,16 @@ import {
   type ValueInfoProto,
 } from './onnx-schema.js';
 import {
-  type ExternalDataRef,
-  type TensorFromProtoOptions,
   dtypeFromOnnx,
-  externalDataRef,
   isOnnxDataType,
   isSupportedOnnxDataType,
   onnxFromDtype,
   rawByteLength,
+} from './onnx-data-types.js';
+import {
+  type ExternalDataRef,
+  type TensorFromProtoOptions,
+  externalDataRef,
   tensorFromProto,
   tensorBytes,
   tensorHeaderProto,

@@ -82,19 +82,21 @@ export {
 } from './onnx-schema.js';
 export { isPagedTensor, pagedTensor, setPagedTensorBudget } from './paged-tensor.js';
 export {
-  type ExternalDataLoader,
-  type ExternalDataPager,
-  type ExternalDataRef,
-  type TensorFromProtoOptions,
-  decodeTensor,
   dtypeFromOnnx,
-  encodeTensor,
-  externalDataRef,
   isOnnxDataType,
   isSupportedOnnxDataType,
   onnxDataTypeName,
   onnxFromDtype,
   rawByteLength,
+} from './onnx-data-types.js';
+export {
+  type ExternalDataLoader,
+  type ExternalDataPager,
+  type ExternalDataRef,
+  type TensorFromProtoOptions,
+  decodeTensor,
+  encodeTensor,
+  externalDataRef,
   shapeFromProto,
   tensorBytes,
   tensorFromProto,

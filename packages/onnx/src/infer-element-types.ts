@@ -4,7 +4,7 @@ import { isDefaultDomain } from './domain.js';
 import { constantNodeValue, isConstantNode } from './constant-node.js';
 import type { Graph } from './graph.js';
 import type { Node } from './graph-node.js';
-import { dtypeFromOnnx, isSupportedOnnxDataType } from './tensor-proto.js';
+import { dtypeFromOnnx, isSupportedOnnxDataType } from './onnx-data-types.js';
 
 /** The dtype an attribute holding a TensorProto.DataType number names, if quantkit models it. */
 function dtypeAttribute(node: Node, name: string): DType | undefined {

@@ -11,7 +11,8 @@ import { normalizeDomain } from './domain.js';
 import { int64ToNumber, int64ToWire } from './int64.js';
 import { type ModelProto, onnxTypes } from './onnx-schema.js';
 import { isPagedTensor } from './paged-tensor.js';
-import { type ExternalDataLoader, type ExternalDataPager, describe, rawByteLength } from './tensor-proto.js';
+import { rawByteLength } from './onnx-data-types.js';
+import { type ExternalDataLoader, type ExternalDataPager, describe } from './tensor-proto.js';
 
 /** One entry of ModelProto.opset_import. `domain` '' is the default ONNX domain. */
 export interface OpsetImport {
@@ -286,7 +287,8 @@ export function encodeModel(model: Model, options: EncodeModelOptions = {}): Uin
   // Counted from shapes first, so a model whose weights wait in their data file is refused before any is read.
   if (options.externalData === undefined) {
     let inline = 0;
-    for (const tensor of graphTensors(model.graph)) inline += rawByteLength(tensor.dtype, sizeOf(tensor.shape));
+    for (const tensor of graphTensors(model.graph))
+      inline += rawByteLength(tensor.dtype, sizeOf(tensor.shape));
     if (inline > MAX_PROTO_BYTES) throw tooLargeInline(inline);
   }
   const context: ProtoEncodeContext = { externalData: options.externalData, inlineBytes: 0 };

@@ -2,14 +2,8 @@ import { DTYPES, type DType, QuantError, type Tensor, allocate, dtypeInfo } from
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ONNX_DATA_TYPES, type TensorProto, onnxTypes } from './onnx-schema.js';
-import {
-  decodeTensor,
-  dtypeFromOnnx,
-  encodeTensor,
-  onnxFromDtype,
-  tensorFromProto,
-  tensorToProto,
-} from './tensor-proto.js';
+import { dtypeFromOnnx, onnxFromDtype } from './onnx-data-types.js';
+import { decodeTensor, encodeTensor, tensorFromProto, tensorToProto } from './tensor-proto.js';
 
 function expectQuantError(fn: () => unknown, code: string, text?: string): void {
   try {
