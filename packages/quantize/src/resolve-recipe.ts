@@ -1,6 +1,7 @@
-import { type TargetPlugin, QuantError, listChoices } from '@quantkit/core';
+import { type MessagePart, type TargetPlugin, QuantError, listChoices } from '@quantkit/core';
 import {
   type OutputFormat,
+  type QuantizeMode,
   type QuantizeOptions,
   type Recipe,
   FLOAT_PRECISIONS,
@@ -34,6 +35,15 @@ function accuracyLevelOf(value: unknown): 0 | 1 | 2 | 3 | 4 {
 function activationBitsOf(value: unknown): 8 | 16 {
   if (value === undefined || value === 8 || value === 16) return value ?? 8;
   throw new QuantError('INVALID_ARGUMENT', `activation bits must be 8 or 16, got ${JSON.stringify(value)}`);
+}
+
+/** An option that only some modes take, named with the modes that do. */
+function needsMode(mode: string, option: MessagePart, what: string, allowed: QuantizeMode[]): QuantError {
+  return new QuantError(
+    'INVALID_ARGUMENT',
+    [option, `${what}: use `, { option: 'mode', value: allowed.length === 1 ? allowed[0]! : allowed }],
+    { details: { option: 'mode', value: mode, allowed } },
+  );
 }
 
 /**
@@ -160,48 +170,18 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
         ? undefined
         : choice('floatPrecision', options.floatPrecision, FLOAT_PRECISIONS, 'fp16');
   if (floatPrecision?.startsWith('fp8') && mode !== 'float') {
-    throw new QuantError(
-      'INVALID_ARGUMENT',
-      [
-        { option: 'floatPrecision', value: floatPrecision },
-        ' stores weights in fp8: use ',
-        { option: 'mode', value: 'float' },
-      ],
-      { details: { option: 'mode', value: mode, allowed: ['float'] } },
-    );
+    throw needsMode(mode, { option: 'floatPrecision', value: floatPrecision }, ' stores weights in fp8', [
+      'float',
+    ]);
   }
-  if (mode === 'float' && format === 'qoperator') {
-    throw new QuantError(
-      'INVALID_ARGUMENT',
-      [
-        { option: 'format', value: 'qoperator' },
-        ' needs integer compute: use ',
-        { option: 'mode', value: ['static', 'dynamic'] },
-      ],
-      { details: { option: 'mode', value: mode, allowed: ['static', 'dynamic'] } },
-    );
+  if (format === 'qoperator' && (mode === 'float' || mode === 'weight-only')) {
+    throw needsMode(mode, { option: 'format', value: 'qoperator' }, ' needs integer compute', [
+      'static',
+      'dynamic',
+    ]);
   }
   if (format === 'packed' && mode !== 'weight-only') {
-    throw new QuantError(
-      'INVALID_ARGUMENT',
-      [
-        { option: 'format', value: 'packed' },
-        ' stores weights only: use ',
-        { option: 'mode', value: 'weight-only' },
-      ],
-      { details: { option: 'mode', value: mode, allowed: ['weight-only'] } },
-    );
-  }
-  if (format === 'qoperator' && mode === 'weight-only') {
-    throw new QuantError(
-      'INVALID_ARGUMENT',
-      [
-        { option: 'format', value: 'qoperator' },
-        ' needs integer compute: use ',
-        { option: 'mode', value: ['static', 'dynamic'] },
-      ],
-      { details: { option: 'mode', value: mode, allowed: ['static', 'dynamic'] } },
-    );
+    throw needsMode(mode, { option: 'format', value: 'packed' }, ' stores weights only', ['weight-only']);
   }
   const exclude = options.exclude ?? [];
   for (const pattern of exclude) {
