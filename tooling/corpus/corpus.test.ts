@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadCorpus } from './corpus.mjs';
-import { MODES, floatBaseline, planSnapshot, runCell } from './run-corpus.mjs';
+import { MODES, floatBaseline, mainGraphSnapshot, planCell, planSnapshot, runCell } from './run-corpus.mjs';
 
 type Mode = keyof typeof MODES;
 
@@ -133,6 +133,14 @@ describe.each(corpus)('$id ($package@$version)', (entry) => {
 
   it('is in the corpus cache (node fetch-corpus.mjs fetches it)', () => {
     expect(entry.present, `${entry.file} is missing`).toBe(true);
+  });
+
+  it('the planner alone decides what plans.json records, in every mode but float (its fp16 check revises the plan)', async () => {
+    for (const mode of Object.keys(MODES) as Mode[]) {
+      if (MODES[mode].options.mode === 'float') continue;
+      const recordedPlan = recordedPlans[entry.id]?.[mode] as Parameters<typeof mainGraphSnapshot>[0];
+      expect(await planCell(entry, mode), mode).toEqual(mainGraphSnapshot(recordedPlan));
+    }
   });
 
   it.each(

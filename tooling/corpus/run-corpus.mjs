@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { QuantError } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { createOrtWebExecutor } from '@quantkit/executor-ort/web';
-import { createMetricsAccumulator, quantizeModel } from '@quantkit/quantize';
+import { createMetricsAccumulator, planModel, quantizeModel } from '@quantkit/quantize';
 import * as ortNode from 'onnxruntime-node';
 import { synthesizeInputs } from './corpus.mjs';
 
@@ -165,6 +165,27 @@ export async function runCell(entry, modeName, baseline) {
  * @param {readonly { opType: string, quantized: boolean, reason: string, scope?: string }[]} nodes summary.nodes
  * @returns {{ quantized: Record<string, number>, float: Record<string, number> }}
  */
+/**
+ * The planner alone on one cell (planModel: no calibration, no emission): the snapshot of its main-graph decisions,
+ * or `{ status: 'refused', code }` when quantkit refuses the options or the model.
+ */
+export async function planCell(entry, modeName) {
+  try {
+    const { plan } = await planModel(readFileSync(entry.file), MODES[modeName].options);
+    return planSnapshot(plan.decisions);
+  } catch (error) {
+    if (QuantError.is(error)) return { status: 'refused', code: error.code };
+    throw error;
+  }
+}
+
+/** A plan snapshot without the entries of nodes inside If/Loop/Scan bodies (planned while their weights are written). */
+export function mainGraphSnapshot(snapshot) {
+  const main = (counts) =>
+    Object.fromEntries(Object.entries(counts).filter(([key]) => !key.startsWith('body ')));
+  return { quantized: main(snapshot.quantized), float: main(snapshot.float) };
+}
+
 export function planSnapshot(nodes) {
   const quantized = {};
   const float = {};

@@ -65,7 +65,7 @@ export {
   type WeightError,
   parseReportHtml,
 } from './report.js';
-export { type QuantizeResult, quantizeModel } from './quantize-model.js';
+export { type PlannedModel, type QuantizeResult, planModel, quantizeModel } from './quantize-model.js';
 export {
   BUILTIN_TRANSFORMS,
   type ModelTransform,

@@ -25,6 +25,8 @@ export interface PlannedRun {
   readonly setup: RunSetup;
   readonly prepared: PreparedModel;
   readonly options: QuantizeOptions;
+  /** The opset the plan was made for (static mode lifts opset 9 to 10, where QuantizeLinear exists). */
+  readonly opset: number;
   readonly plan: QuantPlan;
 }
 

@@ -7,7 +7,7 @@ import { finishModel, tidyGraph } from './finalize-model.js';
 import { type QuantizerFor, type WeightRecord, weightRecords } from './compute-quantization.js';
 import { applyQuantizationTransforms } from './model-transforms.js';
 import { MODE_STAGES, type PlannedRun, type Statistics } from './mode-stages.js';
-import type { QuantizeOptions } from './options.js';
+import type { QuantizeOptions, Recipe } from './options.js';
 import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
 import { prepareModel, resolveRun } from './prepare-model.js';
 import type { QuantizeReport } from './report.js';
@@ -52,6 +52,45 @@ async function computeAndEmit(
   return { activationParams: computed.activations, weights: forReport ? weightRecords(computed) : [] };
 }
 
+/** Resolves the run, prepares quantkit's copy of the model and plans it: the stages before any data is seen. */
+async function planRun(input: Uint8Array | Model, options: QuantizeOptions): Promise<PlannedRun> {
+  const setup = resolveRun(options);
+  const { recipe, weightQuantizer } = setup;
+  const prepared = await prepareModel(input, setup, options);
+  // Static mode needs QuantizeLinear, which opset 9 lacks: such a model moves to opset 10 first.
+  const opset = recipe.mode === 'static' ? ensureQdqOpset(prepared.model, prepared.opset) : prepared.opset;
+  const keepFirstLast = recipe.keepHigherPrecision && weightQuantizer.keepHigherPrecision === 'first-last';
+  const plan = planQuantization(prepared.model.graph, recipe, opset, keepFirstLast);
+  return { setup, prepared, options, opset, plan };
+}
+
+/** What planModel returns: the plan and the model it was made for. */
+export interface PlannedModel {
+  /** Per node of the main graph: quantized or kept float, how, and why; what each stage after it works from. */
+  readonly plan: QuantPlan;
+  /** quantkit's copy of the input as planned: float transforms applied (BatchNorm folded), nodes named. */
+  readonly model: Model;
+  /** The options resolved against the target. */
+  readonly recipe: Recipe;
+}
+
+/**
+ * Plans a quantization without running it: resolves the options, prepares quantkit's copy of the model and decides,
+ * per node, what is quantized, how and why. Nothing runs and nothing is written, so it is cheap enough to try many
+ * recipes. It is the plan a quantizeModel run with the same options starts from; in float mode the fp16 range
+ * check may then keep more nodes fp32, and nodes inside If/Loop/Scan bodies are planned as their weights are
+ * written.
+ *
+ * @example
+ * const { plan } = await planModel(modelBytes, { mode: 'static', target: 'x86-vnni' });
+ * const kept = plan.decisions.filter((decision) => !decision.quantized);
+ * @throws QuantError as quantizeModel does for bad options and models.
+ */
+export async function planModel(input: Uint8Array | Model, options: QuantizeOptions): Promise<PlannedModel> {
+  const { prepared, plan, setup } = await planRun(input, options);
+  return { plan, model: prepared.model, recipe: setup.recipe };
+}
+
 /**
  * Quantizes an ONNX model. Every mode runs the same stages; the mode's recipe (MODE_STAGES) says what each does:
  * prepare (decode a private copy, float transforms such as BatchNorm folding) -> plan (per node: what, how, why)
@@ -70,22 +109,12 @@ export async function quantizeModel(
   input: Uint8Array | Model,
   options: QuantizeOptions,
 ): Promise<QuantizeResult> {
-  const setup = resolveRun(options);
+  const run = await planRun(input, options);
+  const { setup, prepared, opset: planOpset } = run;
   const { recipe, registry, weightQuantizer } = setup;
   const stages = MODE_STAGES[recipe.mode];
-  const prepared = await prepareModel(input, setup, options);
   const { model } = prepared;
   const { graph } = model;
-
-  // Static mode needs QuantizeLinear, which opset 9 lacks: such a model moves to opset 10 first.
-  const planOpset = recipe.mode === 'static' ? ensureQdqOpset(model, prepared.opset) : prepared.opset;
-  const keepFirstLast = recipe.keepHigherPrecision && weightQuantizer.keepHigherPrecision === 'first-last';
-  const run: PlannedRun = {
-    setup,
-    prepared,
-    options,
-    plan: planQuantization(graph, recipe, planOpset, keepFirstLast),
-  };
   // The report compares against the float graph as planned (BatchNorm folded), so every value name lines up.
   // graph.clone() shares tensors, which quantization replaces rather than changes, so the copy costs no weights.
   const reference = options.report === undefined ? undefined : cloneModel(model);
