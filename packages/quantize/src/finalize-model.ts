@@ -1,6 +1,6 @@
 // The last stages of a run: the emitted graph tidied, written in the recipe's format and float precision,
 // checked against the target, stamped with provenance, encoded once and verified in the executor.
-import { QuantError } from '@quantkit/core';
+import { type MessagePart, QuantError } from '@quantkit/core';
 import { type Graph, type Model, decodeModel, encodeModel } from '@quantkit/onnx';
 import { type CompatibilityIssue, checkModel, issueParts } from '@quantkit/targets';
 import { applyFloatPrecision } from './float-precision.js';
@@ -34,7 +34,9 @@ const VERIFY_SYMBOLIC_DIMS = [64, 512, 16_000];
 function verificationSamples(
   graph: Graph,
   options: QuantizeOptions,
-): { samples: CalibrationSample[]; sampleOrigin: VerificationSample } | { reason: string } {
+):
+  | { samples: CalibrationSample[]; sampleOrigin: VerificationSample }
+  | { reason: string; reasonParts?: readonly MessagePart[] } {
   if (options.verifySample !== undefined) return { samples: [options.verifySample], sampleOrigin: 'given' };
   const data = options.calibrationData;
   if (Array.isArray(data) && data.length > 0) {
@@ -50,7 +52,11 @@ function verificationSamples(
       sampleOrigin: 'random',
     };
   } catch (error) {
-    return { reason: `no sample to run: ${(error as Error).message}` };
+    const parts = QuantError.is(error) ? error.parts : undefined;
+    return {
+      reason: `no sample to run: ${(error as Error).message}`,
+      ...(parts !== undefined && { reasonParts: ['no sample to run: ', ...parts] }),
+    };
   }
 }
 
@@ -143,7 +149,7 @@ export async function finishModel(
     const floatBytes = runnableEncoding(run.prepared.inputBytes);
     verification =
       'reason' in sample
-        ? { verified: false, reason: sample.reason }
+        ? { verified: false, ...sample }
         : 'reason' in floatBytes
           ? { verified: false, reason: floatBytes.reason }
           : await verifyQuantized({

@@ -26,6 +26,8 @@ export type Verification =
       readonly verified: false;
       /** Why nothing was run (the float model itself does not load or run on the sample). */
       readonly reason: string;
+      /** The reason as message parts, when it names options (a CLI words them as its flags). */
+      readonly reasonParts?: readonly MessagePart[];
     };
 
 /** Operator domains stock onnxruntime runs; a model importing others (ai.quantkit packed ops) is not run. */

@@ -38,6 +38,27 @@ describe('formatQuantizeSummary', () => {
     ]);
   });
 
+  it('words a verification reason that names an option with its flag', () => {
+    const lines = formatQuantizeSummary('in.onnx', 'out.onnx', {
+      mode: 'dynamic',
+      recipe: resolveRecipe({ mode: 'dynamic' }),
+      sizeBefore: 1000,
+      sizeAfter: 250,
+      weightBytesBefore: 800,
+      weightBytesAfter: 200,
+      calibrationSamples: 0,
+      calibrationThreads: 0,
+      warnings: [],
+      nodes: [],
+      verification: {
+        verified: false,
+        reason: 'no sample to run: pass calibrationData with real inputs',
+        reasonParts: ['no sample to run: pass ', { option: 'calibrationData' }, ' with real inputs'],
+      },
+    });
+    expect(lines.at(-1)).toBe('  not verified  no sample to run: pass --calib with real inputs');
+  });
+
   it('says plainly which nodes dynamic or static mode ran as weight-only, from their decisions', () => {
     const summary = (mode: 'dynamic' | 'static' | 'weight-only') => ({
       mode,

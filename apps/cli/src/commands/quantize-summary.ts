@@ -7,6 +7,8 @@ import {
   worstFirst,
 } from '@quantkit/quantize';
 import type { SampleOrigin } from '@quantkit/quantize/node';
+import { renderMessage } from '@quantkit/core';
+import { FLAG_NAMES } from '../flag-terms.js';
 import { formatSuggestion } from '@quantkit/report';
 import { formatBytes, formatMetric, formatTable } from '../format.js';
 import { type ChosenTarget, describeTarget } from '../resolve-target.js';
@@ -143,7 +145,7 @@ export function formatQuantizeSummary(
             (verification.outputs.length === 0
               ? ''
               : `, SQNR ${verification.outputs.map((o) => `${o.name} ${formatSqnr(o.sqnr)}`).join(', ')}`)
-        : `  not verified  ${verification.reason}`,
+        : `  not verified  ${verification.reasonParts === undefined ? verification.reason : renderMessage(verification.reasonParts, FLAG_NAMES)}`,
     );
   }
   return lines;
