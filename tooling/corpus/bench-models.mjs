@@ -1,7 +1,7 @@
 // `pnpm bench:models`: every corpus model in every mode, as a table: does quantkit write it, does it load in
 // onnxruntime-node (optimization level all) and onnxruntime-web, are its outputs finite, how small, how close
-// (worst output's SQNR against the float model on held-out inputs) and how fast (median latency in
-// onnxruntime-node against the float model, measured in the same run).
+// (worst output's SQNR against the float model on held-out inputs) and how fast (latency in onnxruntime-node on
+// one thread against the float model, the two timed in turns).
 // Usage: node bench-models.mjs [--models id,id] [--modes mode,mode] [--json file]
 import { writeFileSync } from 'node:fs';
 import { loadCorpus } from './corpus.mjs';
@@ -19,18 +19,23 @@ const jsonPath = option('--json');
 const entries = loadCorpus().filter((entry) => onlyModels === undefined || onlyModels.includes(entry.id));
 const missing = entries.filter((entry) => !entry.present);
 if (missing.length > 0) {
-  console.error(`missing from the corpus cache: ${missing.map((e) => e.id).join(', ')} (run node fetch-corpus.mjs)`);
+  console.error(
+    `missing from the corpus cache: ${missing.map((e) => e.id).join(', ')} (run node fetch-corpus.mjs)`,
+  );
   process.exit(1);
 }
 
-const fmt = (value, digits = 1) => (value === undefined ? '-' : Number.isFinite(value) ? value.toFixed(digits) : 'inf');
+const fmt = (value, digits = 1) =>
+  value === undefined ? '-' : Number.isFinite(value) ? value.toFixed(digits) : 'inf';
 const rows = [];
-console.log('| model | mode | written | loads node | loads web | finite | size | SQNR dB | floor | latency x |');
+console.log(
+  '| model | mode | written | loads node | loads web | finite | size | SQNR dB | floor | latency x |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const entry of entries) {
   const baseline = await floatBaseline(entry);
   for (const mode of modes) {
-    const cell = await runCell(entry, mode, baseline);
+    const cell = await runCell(entry, mode, baseline, { latency: true });
     const floor = MODES[mode].floor;
     const row =
       cell.status === 'refused'
@@ -52,9 +57,15 @@ for (const entry of entries) {
       `| ${row.model} | ${mode} | ${row.written} | ${row.loadsNode ?? '-'} | ${row.loadsWeb ?? '-'} | ${row.finite ?? '-'} | ` +
         `${fmt(row.size, 3)} | ${fmt(row.sqnr)} | ${floor ?? '-'} | ${fmt(row.latency, 2)} |`,
     );
-    if (row.message !== undefined) console.log(`|  | | ${row.message.replace(/\|/g, '/').slice(0, 300)} | | | | | | | |`);
+    if (row.message !== undefined)
+      console.log(`|  | | ${row.message.replace(/\|/g, '/').slice(0, 300)} | | | | | | | |`);
   }
 }
-console.log('\nsize: output bytes / input bytes; SQNR: worst float output over 2 held-out inputs; latency: quantized / float,');
-console.log('median of 5 runs in onnxruntime-node on this machine (same run). Floors: the test suite\'s per-mode minimum.');
+console.log(
+  '\nsize: output bytes / input bytes; SQNR: worst float output over 2 held-out inputs; latency: quantized / float,',
+);
+console.log(
+  'medians of float and quantized runs taken in turns in onnxruntime-node, one thread, level all (at least 9 rounds,',
+);
+console.log("more up to 2 s per cell). Floors: the test suite's per-mode minimum.");
 if (jsonPath !== undefined) writeFileSync(jsonPath, `${JSON.stringify(rows, null, 2)}\n`);

@@ -20,6 +20,12 @@ export const MODES = {
   'static-qoperator': { options: { mode: 'static', format: 'qoperator' }, calibrate: true, floor: 25 },
   dynamic: { options: { mode: 'dynamic' }, floor: 35 },
   'weight-only-int8': { options: { mode: 'weight-only' }, floor: 35 },
+  // The same codes as weight-only-int8 in the form onnxruntime folds to fp32 at load: its limits apply.
+  'weight-only-fold': {
+    options: { mode: 'weight-only', weightOnlyForm: 'fold' },
+    floor: 35,
+    sameValuesAs: 'weight-only-int8',
+  },
   'block-q4': { options: { mode: 'weight-only', granularity: 'block', bits: 4 }, floor: undefined },
   fp16: { options: { mode: 'float' }, calibrate: true, floor: 60 },
   binary: { options: { mode: 'weight-only', quantizer: 'binary' }, floor: undefined },
@@ -63,26 +69,51 @@ function nonFiniteCount(tensor, reference) {
 }
 
 /** Median wall time of `runs` runs of a session on one sample, after one warm-up run. */
-async function latency(session, sample, runs = 5) {
-  await session.run(sample);
-  const times = [];
-  for (let i = 0; i < runs; i++) {
-    const start = performance.now();
-    await session.run(sample);
-    times.push(performance.now() - start);
+/**
+ * Quantized / float latency in onnxruntime-node (optimization level all, one thread), measured in turns (a float
+ * run, a quantized run, ...) so that a change in machine load hits both alike: the ratio of the two medians over at
+ * least `minRounds` rounds, more while the runs took less than `budgetMs`.
+ */
+export async function latencyRatio(
+  floatBytes,
+  quantizedBytes,
+  sample,
+  { minRounds = 9, budgetMs = 2000 } = {},
+) {
+  const float = await nodeExecutor.createSession(floatBytes, { threads: 1 });
+  const quantized = await nodeExecutor.createSession(quantizedBytes, { threads: 1 });
+  try {
+    const timed = async (session) => {
+      const start = performance.now();
+      await session.run(sample);
+      return performance.now() - start;
+    };
+    await timed(float);
+    await timed(quantized);
+    const floatTimes = [];
+    const quantizedTimes = [];
+    let spent = 0;
+    while (floatTimes.length < minRounds || (spent < budgetMs && floatTimes.length < 200)) {
+      floatTimes.push(await timed(float));
+      quantizedTimes.push(await timed(quantized));
+      spent += floatTimes.at(-1) + quantizedTimes.at(-1);
+    }
+    const median = (times) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+    return { ratio: median(quantizedTimes) / median(floatTimes), floatMs: median(floatTimes) };
+  } finally {
+    await float.dispose();
+    await quantized.dispose();
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
 }
 
-/** The float model's outputs on every evaluation sample and its latency, computed once per model. */
+/** The float model's outputs on every evaluation sample, computed once per model. */
 export async function floatBaseline(entry) {
   const bytes = readFileSync(entry.file);
   const samples = EVALUATION_SEEDS.map((seed) => synthesizeInputs(entry, seed));
   return withSession(nodeExecutor, bytes, async (session) => {
     const outputs = [];
     for (const sample of samples) outputs.push(await session.run(sample));
-    return { bytes, samples, outputs, latencyMs: await latency(session, samples[0]) };
+    return { bytes, samples, outputs };
   });
 }
 
@@ -112,10 +143,11 @@ export async function quantizeCell(entry, modeName, baseline) {
 /**
  * Runs one model x mode cell. Never throws for quantkit's own refusals: a QuantError becomes
  * `{ status: 'refused', code, message }`; anything else (a crash, a model the runtime refuses) is rethrown.
+ * With `latency`, also the quantized / float latency ratio (latencyRatio) and the float model's median (floatMs).
  * @returns {Promise<object>} loadsNode, loadsWeb, finite, sizeRatio, sqnr (worst float output, dB), latencyRatio,
  *   sha256 of the written model
  */
-export async function runCell(entry, modeName, baseline) {
+export async function runCell(entry, modeName, baseline, { latency = false } = {}) {
   const quantized = await quantizeCell(entry, modeName, baseline);
   if (quantized.status === 'refused') return quantized;
   const { result, sha256 } = quantized;
@@ -127,7 +159,7 @@ export async function runCell(entry, modeName, baseline) {
   };
   const metrics = new Map();
   let nonFinite = 0;
-  cell.latencyRatio = await withSession(nodeExecutor, result.bytes, async (session) => {
+  await withSession(nodeExecutor, result.bytes, async (session) => {
     for (const [index, sample] of baseline.samples.entries()) {
       const outputs = await session.run(sample);
       for (const [name, reference] of Object.entries(baseline.outputs[index])) {
@@ -138,8 +170,12 @@ export async function runCell(entry, modeName, baseline) {
         if (nonFiniteCount(test, reference) === 0) metrics.get(name).add(reference, test, name);
       }
     }
-    return (await latency(session, baseline.samples[0])) / baseline.latencyMs;
   });
+  if (latency) {
+    const measured = await latencyRatio(baseline.bytes, result.bytes, baseline.samples[0]);
+    cell.latencyRatio = measured.ratio;
+    cell.floatMs = measured.floatMs;
+  }
   cell.loadsNode = true;
   cell.finite = nonFinite === 0;
   const sqnrs = [...metrics].map(([name, accumulator]) => ({ name, sqnr: accumulator.result().sqnr }));

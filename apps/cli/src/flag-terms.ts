@@ -20,6 +20,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   calibrationLimit: '--calib-samples',
   calibrationBatch: '--calib-batch',
   weightRange: '--weight-range',
+  weightOnlyForm: '--weight-only-form',
   floatPrecision: '--float',
   accuracyLevel: '--accuracy-level',
   exclude: '--exclude',

@@ -17,6 +17,7 @@ export const MS_DOMAIN = 'com.microsoft';
 const ONNX_UINT8 = 2;
 const ONNX_INT8 = 3;
 const ONNX_INT32 = 6;
+const ONNX_FLOAT = 1;
 
 /** quantkit's own operator domain: packed weights the kernel runtime reads. */
 export const QUANTKIT_DOMAIN = 'ai.quantkit';
@@ -33,6 +34,7 @@ export class QdqEmitter {
 
   private readonly perConsumer: boolean;
   private readonly packCodes: boolean;
+  private readonly foldDequantize: boolean;
 
   /**
    * `packCodes`: store codes narrower than their 8-bit container (1 to 4 bits) several to a byte, unpacked by
@@ -45,8 +47,11 @@ export class QdqEmitter {
     settings: {
       readonly perConsumer?: boolean;
       readonly packCodes?: boolean;
+      /** Weight-only form 'fold': codes become float by Cast/Sub/Mul, which onnxruntime folds at load. */
+      readonly foldDequantize?: boolean;
     } = {},
   ) {
+    this.foldDequantize = settings.foldDequantize ?? false;
     this.perConsumer = settings.perConsumer ?? false;
     this.packCodes = settings.packCodes ?? false;
     this.graph = model.graph;
@@ -63,15 +68,23 @@ export class QdqEmitter {
     return '';
   }
 
+  /** Sub-byte codes in an 8-bit container, at any opset. */
+  private storable8(
+    codes: Tensor<QuantDType>,
+    params: LinearQuantParams,
+  ): { codes: Tensor<QuantDType>; params: LinearQuantParams } {
+    if (codes.dtype !== 'int4' && codes.dtype !== 'uint4') return { codes, params };
+    const dtype = codes.dtype === 'int4' ? 'int8' : 'uint8';
+    const data = dtype === 'int8' ? Int8Array.from(codes.data) : Uint8Array.from(codes.data);
+    return { codes: createTensor(dtype, codes.shape, data), params: { ...params, dtype } };
+  }
+
   /** Sub-byte codes are stored in an 8-bit container below opset 21, where ONNX has no int4 type. */
   storable(
     codes: Tensor<QuantDType>,
     params: LinearQuantParams,
   ): { codes: Tensor<QuantDType>; params: LinearQuantParams } {
-    if (this.opset >= 21 || (codes.dtype !== 'int4' && codes.dtype !== 'uint4')) return { codes, params };
-    const dtype = codes.dtype === 'int4' ? 'int8' : 'uint8';
-    const data = dtype === 'int8' ? Int8Array.from(codes.data) : Uint8Array.from(codes.data);
-    return { codes: createTensor(dtype, codes.shape, data), params: { ...params, dtype } };
+    return this.opset >= 21 ? { codes, params } : this.storable8(codes, params);
   }
 
   /** Adds an initializer under a fresh name derived from `base` and returns the name. */
@@ -244,6 +257,8 @@ export class QdqEmitter {
    */
   dequantizedConstant(base: string, quantized: QuantizedTensor): string {
     if (quantized.lookup !== undefined) return this.lookedUpConstant(base, quantized, quantized.lookup.table);
+    if (this.foldDequantize && quantized.params.granularity !== 'block')
+      return this.foldedConstant(base, quantized);
     const { codes, params } = this.storable(quantized.codes, quantized.params);
     const codesName = this.codesConstant(`${base}_quantized`, codes, params.qmin, params.qmax);
     const { scale, zeroPoint } = this.paramConstants(base, codes.shape, params);
@@ -252,6 +267,46 @@ export class QdqEmitter {
       domain: this.domainFor(params.dtype, params.granularity !== 'tensor'),
       attributes: this.axisAttributes(params),
     });
+    this.constantParams.set(output, params);
+    return output;
+  }
+
+  /**
+   * Codes made float by Cast, Sub (the zero points, when any is not 0) and Mul (the scales, shaped to broadcast
+   * along the channel axis) over constants only: onnxruntime's constant folding turns the chain into an fp32
+   * initializer when it loads the model, so the model runs at fp32 speed from a file of int8 codes. Codes are kept
+   * in an 8-bit container at every opset (Cast from int4 is not needed).
+   */
+  private foldedConstant(base: string, quantized: QuantizedTensor): string {
+    const { codes, params } = this.storable8(quantized.codes, quantized.params);
+    const codesName = this.codesConstant(`${base}_quantized`, codes, params.qmin, params.qmax);
+    const dims =
+      params.granularity === 'tensor'
+        ? []
+        : codes.shape.map((dim, axis) => (axis === (params.axis ?? 0) ? dim : 1));
+    const step = (
+      opType: string,
+      inputs: string[],
+      suffix: string,
+      attributes: Record<string, Attribute> = {},
+    ) => {
+      const output = this.graph.uniqueName(`${base}_${suffix}`);
+      this.node(opType, inputs, [output], { attributes });
+      return output;
+    };
+    let value = step('Cast', [codesName], 'float_codes', { to: { type: 'int', value: ONNX_FLOAT } });
+    if (params.zeroPoint.some((zero) => zero !== 0)) {
+      // Stored in the codes' 8-bit type like DequantizeLinear's, made float by a Cast that folds as well.
+      const zeroPoint = createTensor(codes.dtype, dims);
+      (zeroPoint.data as Int8Array | Uint8Array).set(params.zeroPoint);
+      const zeroName = this.constant(`${base}_zero_point`, zeroPoint);
+      const floatZero = step('Cast', [zeroName], 'float_zero_point', {
+        to: { type: 'int', value: ONNX_FLOAT },
+      });
+      value = step('Sub', [value, floatZero], 'centered');
+    }
+    const scale = createTensor('float32', dims, Float32Array.from(params.scale));
+    const output = step('Mul', [value, this.constant(`${base}_scale`, scale)], 'dequantized');
     this.constantParams.set(output, params);
     return output;
   }

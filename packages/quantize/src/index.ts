@@ -26,8 +26,10 @@ export {
   type QuantizeMode,
   type QuantizeOptions,
   type Recipe,
+  type WeightOnlyForm,
   type WeightRange,
   OUTPUT_FORMATS,
+  WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
   QUANTIZE_MODES,
 } from './options.js';

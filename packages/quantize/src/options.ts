@@ -21,6 +21,13 @@ export const FLOAT_PRECISIONS: readonly FloatPrecision[] = ['fp16', 'bf16', 'fp8
 /** How weight ranges are chosen: the weights' extremes, or the clip range with the least quantization MSE. */
 export type WeightRange = 'minmax' | 'mse';
 export const WEIGHT_RANGES: readonly WeightRange[] = ['minmax', 'mse'];
+/**
+ * How weight-only codes become float in front of their op: 'dequantize' (DequantizeLinear, which onnxruntime runs on
+ * every inference: the smallest memory, slower than fp32) or 'fold' (Cast and Mul over constants, which onnxruntime
+ * folds into fp32 weights when it loads the model: fp32 speed and memory, the same small file).
+ */
+export type WeightOnlyForm = 'dequantize' | 'fold';
+export const WEIGHT_ONLY_FORMS: readonly WeightOnlyForm[] = ['dequantize', 'fold'];
 
 /**
  * 'qdq': QuantizeLinear/DequantizeLinear around float ops, which onnxruntime fuses; 'qoperator': the integer
@@ -79,6 +86,8 @@ export interface QuantizeOptions {
   readonly accuracyLevel?: 0 | 1 | 2 | 3 | 4;
   /** Weight ranges from the extremes ('minmax', default) or MSE-optimal clipping per channel ('mse'). */
   readonly weightRange?: WeightRange;
+  /** Weight-only mode: how the codes become float (see WeightOnlyForm; default 'dequantize'). */
+  readonly weightOnlyForm?: WeightOnlyForm;
   /**
    * Keep the layers a quantizer asks to keep at higher precision (binary networks: the first and last weight
    * layers) in int8 with the linear quantizer (default true).
@@ -167,6 +176,8 @@ export interface Recipe {
   readonly granularity: Granularity;
   readonly blockSize: number | undefined;
   readonly weightRange: WeightRange;
+  /** Set only for 'fold' (absent means 'dequantize'), so recipes written before it existed read the same. */
+  readonly weightOnlyForm?: 'fold';
   readonly keepHigherPrecision: boolean;
   readonly accuracyLevel: 0 | 1 | 2 | 3 | 4;
   readonly symmetric: boolean;

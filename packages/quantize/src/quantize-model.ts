@@ -128,6 +128,7 @@ export async function quantizeModel(
   const emitter = new QdqEmitter(model, planOpset, {
     perConsumer: recipe.qdqPerConsumer,
     packCodes: recipe.mode === 'weight-only',
+    foldDequantize: recipe.weightOnlyForm === 'fold',
   });
   const { activationParams, weights } = await computeAndEmit(
     emitter,

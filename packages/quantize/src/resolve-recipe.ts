@@ -7,6 +7,7 @@ import {
   FLOAT_PRECISIONS,
   OUTPUT_FORMATS,
   QUANTIZE_MODES,
+  WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
 } from './options.js';
 import { parseOverrides } from './overrides.js';
@@ -180,6 +181,12 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
       'dynamic',
     ]);
   }
+  const weightOnlyForm = choice('weightOnlyForm', options.weightOnlyForm, WEIGHT_ONLY_FORMS, 'dequantize');
+  if (weightOnlyForm === 'fold' && mode !== 'weight-only') {
+    throw needsMode(mode, { option: 'weightOnlyForm', value: 'fold' }, ' is a form of weight-only codes', [
+      'weight-only',
+    ]);
+  }
   if (format === 'packed' && mode !== 'weight-only') {
     throw needsMode(mode, { option: 'format', value: 'packed' }, ' stores weights only', ['weight-only']);
   }
@@ -203,6 +210,7 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     granularity,
     blockSize: granularity === 'block' ? (options.blockSize ?? 32) : undefined,
     weightRange: choice('weightRange', options.weightRange, WEIGHT_RANGES, 'minmax'),
+    ...(weightOnlyForm === 'fold' && { weightOnlyForm }),
     accuracyLevel: accuracyLevelOf(options.accuracyLevel),
     keepHigherPrecision: options.keepHigherPrecision ?? true,
     symmetric: options.symmetric ?? target?.weight.symmetric ?? true,

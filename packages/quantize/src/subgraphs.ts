@@ -61,6 +61,7 @@ export function quantizeSubgraphs(
         const plan = planQuantization(body, recipe, settings.opset, false, types);
         const emitter = new QdqEmitter({ ...model, graph: body }, settings.opset, {
           packCodes: recipe.mode === 'weight-only',
+          foldDequantize: recipe.weightOnlyForm === 'fold',
         });
         const computed = computeWeightQuantization({
           plan,

@@ -253,6 +253,33 @@ describe('quantkit quantize: bad input', () => {
     );
   });
 
+  it('says weight-only int8 runs slower in onnxruntime, and --weight-only-form fold writes the form it folds', async () => {
+    const plain = await runCli(['quantize', 'model.onnx', '-o', 'w8.onnx', '--mode', 'weight-only'], {
+      cwd: dir,
+    });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/speed +onnxruntime dequantizes these weights on every run/);
+    const fold = await runCli(
+      ['quantize', 'model.onnx', '-o', 'fold.onnx', '--mode', 'weight-only', '--weight-only-form', 'fold'],
+      { cwd: dir },
+    );
+    expect(fold.code, fold.stderr).toBe(0);
+    expect(fold.stdout).not.toMatch(/dequantizes these weights/);
+    expect(fold.stdout).toMatch(/verified +ort-node loads it/);
+    const inspect = JSON.parse((await runCli(['inspect', 'fold.onnx', '--json'], { cwd: dir })).stdout);
+    expect(JSON.stringify(inspect)).not.toContain('DequantizeLinear');
+    await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'x.onnx', '--mode', 'dynamic', '--weight-only-form', 'fold'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--weight-only-form fold is a form of weight-only codes: use --mode weight-only/,
+    );
+    await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'x.onnx', '--mode', 'weight-only', '--weight-only-form', 'cast'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--weight-only-form/,
+    );
+  });
+
   it('refuses an existing output without --force, and replaces it with --force', async () => {
     await writeFile(join(dir, 'out.onnx'), 'precious');
     await expectFailure(

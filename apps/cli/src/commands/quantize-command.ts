@@ -8,6 +8,7 @@ import {
   OUTPUT_FORMATS,
   QUANTIZE_MODES,
   type SampleFactory,
+  WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
   createDefaultRegistry,
   worstFirst,
@@ -119,6 +120,11 @@ export function quantizeCommand(io: CliIo): Command {
     )
     .option('--activation-bits <n>', 'activation bits in static mode: "8" (default) or "16"')
     .option('--weight-range <method>', `weight ranges: ${listChoices(WEIGHT_RANGES)} (default "minmax")`)
+    .option(
+      '--weight-only-form <form>',
+      `weight-only codes as ${listChoices(WEIGHT_ONLY_FORMS)}: dequantize runs DequantizeLinear every run (smallest memory, ` +
+        'slower than fp32 in onnxruntime); fold writes Cast/Mul that onnxruntime folds at load (fp32 speed and memory)',
+    )
     .option('--accuracy-level <n>', 'MatMulNBits compute: 4 int8 activations (default, faster) ... 0 float')
     .option(
       '--float <precision>',

@@ -6,6 +6,7 @@ import {
   OUTPUT_FORMATS,
   QUANTIZE_MODES,
   type QuantizeOptions,
+  WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
 } from '@quantkit/quantize';
 import { parseChoiceFlag, parseIntegerFlag } from '../flags.js';
@@ -30,6 +31,7 @@ export interface QuantizeFlags {
   readonly keepFirstLast?: boolean;
   readonly float?: string;
   readonly weightRange?: string;
+  readonly weightOnlyForm?: string;
   readonly accuracyLevel?: string;
   readonly calib?: string;
   readonly calibMethod?: string;
@@ -103,6 +105,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     throw new QuantError('INVALID_ARGUMENT', '--activation-bits applies to --mode static only');
   }
   const weightRange = parseChoiceFlag('--weight-range', flags.weightRange, WEIGHT_RANGES);
+  const weightOnlyForm = parseChoiceFlag('--weight-only-form', flags.weightOnlyForm, WEIGHT_ONLY_FORMS);
   const floatPrecision = parseChoiceFlag('--float', flags.float, FLOAT_PRECISIONS);
   const accuracyLevel = parseIntegerFlag('--accuracy-level', flags.accuracyLevel, { min: 0, max: 4 });
   const calibrationLimit = parseIntegerFlag('--calib-samples', flags.calibSamples, { min: 1 });
@@ -170,6 +173,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     ...(flags.activationSymmetric === true && { activationSymmetric: true }),
     ...(activationBits !== undefined && { activationBits: Number(activationBits) as 8 | 16 }),
     ...(weightRange !== undefined && { weightRange }),
+    ...(weightOnlyForm !== undefined && { weightOnlyForm }),
     ...(floatPrecision !== undefined && { floatPrecision }),
     ...(accuracyLevel !== undefined && { accuracyLevel: accuracyLevel as 0 | 1 | 2 | 3 | 4 }),
     ...(flags.keepFirstLast === false && { keepHigherPrecision: false }),

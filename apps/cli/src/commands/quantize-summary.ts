@@ -25,7 +25,8 @@ function describeRecipe(summary: QuantizeSummary): string {
   const weights = `${recipe.quantizer} int${recipe.bits} ${granularity} ${recipe.symmetric ? 'symmetric' : 'asymmetric'} weights`;
   // q4f16 and friends: what stays float is converted too.
   const float = recipe.floatPrecision === undefined ? '' : `, ${recipe.floatPrecision} for the rest`;
-  return `${recipe.mode}, ${weights}${float}`;
+  const folded = recipe.weightOnlyForm === 'fold' ? ', folded to fp32 at load' : '';
+  return `${recipe.mode}, ${weights}${folded}${float}`;
 }
 
 function ratio(before: number, after: number): string {
@@ -67,6 +68,20 @@ function weightOnlyNotes(summary: QuantizeSummary): string[] {
     const list = [...ops].map(([op, count]) => `${op} x${count}`).join(', ');
     return `  ${index === 0 ? 'note' : ''.padEnd(4)}          ${list} ran as weight-only, not ${summary.mode}: ${reason}`;
   });
+}
+
+/**
+ * Weight-only codes behind DequantizeLinear (the default form, not MatMulNBits blocks or packed custom ops):
+ * onnxruntime keeps the DequantizeLinear and runs it on every inference.
+ */
+function dequantizesEveryRun(summary: QuantizeSummary): boolean {
+  const { recipe } = summary;
+  return (
+    summary.mode === 'weight-only' &&
+    recipe.weightOnlyForm !== 'fold' &&
+    recipe.format === 'qdq' &&
+    recipe.granularity !== 'block'
+  );
 }
 
 /** What the human summary says besides the pipeline's summary. */
@@ -116,6 +131,12 @@ export function formatQuantizeSummary(
     lines.push(`  ${index === 0 ? 'kept float' : ''.padEnd(10)}    ${list}: ${reason}`);
   });
   lines.push(...weightOnlyNotes(summary));
+  if (dequantizesEveryRun(summary) && quantized.length > 0) {
+    lines.push(
+      '  speed         onnxruntime dequantizes these weights on every run: a smaller file that runs slower than',
+      '                fp32 (1.1-2.3x on the corpus); --weight-only-form fold runs at fp32 speed from the same file',
+    );
+  }
   if (summary.qoperator !== undefined) {
     const keptQdq = countBy([...summary.qoperator.kept], (node) => node.opType).map(
       ([op, count]) => `${op} x${count}`,
