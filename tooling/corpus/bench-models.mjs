@@ -29,9 +29,10 @@ const fmt = (value, digits = 1) =>
   value === undefined ? '-' : Number.isFinite(value) ? value.toFixed(digits) : 'inf';
 const rows = [];
 console.log(
-  '| model | mode | written | loads node | loads web | finite | size | SQNR dB | floor | latency x |',
+  '| model | mode | written | loads node | loads web | finite | size | SQNR dB | floor | latency x | fp32 ms | ' +
+    'quantized ops in onnxruntime |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const entry of entries) {
   const baseline = await floatBaseline(entry);
   for (const mode of modes) {
@@ -51,14 +52,21 @@ for (const entry of entries) {
             sqnr: cell.sqnr,
             floor,
             latency: cell.latencyRatio,
+            floatMs: cell.floatMs,
+            fusedOps: cell.fusedOps,
           };
     rows.push(row);
     console.log(
       `| ${row.model} | ${mode} | ${row.written} | ${row.loadsNode ?? '-'} | ${row.loadsWeb ?? '-'} | ${row.finite ?? '-'} | ` +
-        `${fmt(row.size, 3)} | ${fmt(row.sqnr)} | ${floor ?? '-'} | ${fmt(row.latency, 2)} |`,
+        `${fmt(row.size, 3)} | ${fmt(row.sqnr)} | ${floor ?? '-'} | ${fmt(row.latency, 2)} | ${fmt(row.floatMs, 2)} | ` +
+        `${
+          Object.entries(row.fusedOps ?? {})
+            .map(([op, count]) => `${op} ${count}`)
+            .join(', ') || '-'
+        } |`,
     );
     if (row.message !== undefined)
-      console.log(`|  | | ${row.message.replace(/\|/g, '/').slice(0, 300)} | | | | | | | |`);
+      console.log(`|  | | ${row.message.replace(/\|/g, '/').slice(0, 300)} | | | | | | | | | |`);
   }
 }
 console.log(

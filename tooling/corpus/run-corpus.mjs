@@ -2,7 +2,10 @@
 // named error, the output loads in onnxruntime-node (optimization level all) and onnxruntime-web (wasm), its
 // outputs are finite where the float model's are, and how close and how small it is.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeModel } from '@quantkit/onnx';
 import { QuantError } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { createOrtWebExecutor } from '@quantkit/executor-ort/web';
@@ -69,6 +72,37 @@ function nonFiniteCount(tensor, reference) {
 }
 
 /** Median wall time of `runs` runs of a session on one sample, after one warm-up run. */
+/**
+ * The op types onnxruntime-node runs after its level-all optimizations (the model it writes to
+ * optimizedModelFilePath), counted, with quantization ops only: QLinear*, *Integer*, Q/DQ and com.microsoft's
+ * quantized kernels. What survives as QuantizeLinear/DequantizeLinear is where Q/DQ pairs were not fused.
+ */
+export async function fusedOps(bytes) {
+  const folder = mkdtempSync(join(tmpdir(), 'quantkit-fused-'));
+  try {
+    const path = join(folder, 'optimized.onnx');
+    const session = await ortNode.InferenceSession.create(bytes, {
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: 1,
+      optimizedModelFilePath: path,
+    });
+    await session.release();
+    const counts = {};
+    for (const node of decodeModel(readFileSync(path)).graph.nodes) {
+      if (
+        !/QLinear|Integer|QuantizeLinear|DequantizeLinear|QGemm|QAttention|NBits|QuantizeMatMul/.test(
+          node.opType,
+        )
+      )
+        continue;
+      counts[node.opType] = (counts[node.opType] ?? 0) + 1;
+    }
+    return counts;
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
 /**
  * Quantized / float latency in onnxruntime-node (optimization level all, one thread), measured in turns (a float
  * run, a quantized run, ...) so that a change in machine load hits both alike: the ratio of the two medians over at
@@ -175,6 +209,7 @@ export async function runCell(entry, modeName, baseline, { latency = false } = {
     const measured = await latencyRatio(baseline.bytes, result.bytes, baseline.samples[0]);
     cell.latencyRatio = measured.ratio;
     cell.floatMs = measured.floatMs;
+    cell.fusedOps = await fusedOps(result.bytes);
   }
   cell.loadsNode = true;
   cell.finite = nonFinite === 0;
