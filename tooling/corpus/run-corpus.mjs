@@ -9,7 +9,7 @@ import { decodeModel } from '@quantkit/onnx';
 import { QuantError } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { createOrtWebExecutor } from '@quantkit/executor-ort/web';
-import { createMetricsAccumulator, planModel, quantizeModel } from '@quantkit/quantize';
+import { createMetricsAccumulator, measureLatency, planModel, quantizeModel } from '@quantkit/quantize';
 import * as ortNode from 'onnxruntime-node';
 import { synthesizeInputs } from './corpus.mjs';
 
@@ -103,43 +103,6 @@ export async function fusedOps(bytes) {
   }
 }
 
-/**
- * Quantized / float latency in onnxruntime-node (optimization level all, one thread), measured in turns (a float
- * run, a quantized run, ...) so that a change in machine load hits both alike: the ratio of the two medians over at
- * least `minRounds` rounds, more while the runs took less than `budgetMs`.
- */
-export async function latencyRatio(
-  floatBytes,
-  quantizedBytes,
-  sample,
-  { minRounds = 9, budgetMs = 2000 } = {},
-) {
-  const float = await nodeExecutor.createSession(floatBytes, { threads: 1 });
-  const quantized = await nodeExecutor.createSession(quantizedBytes, { threads: 1 });
-  try {
-    const timed = async (session) => {
-      const start = performance.now();
-      await session.run(sample);
-      return performance.now() - start;
-    };
-    await timed(float);
-    await timed(quantized);
-    const floatTimes = [];
-    const quantizedTimes = [];
-    let spent = 0;
-    while (floatTimes.length < minRounds || (spent < budgetMs && floatTimes.length < 200)) {
-      floatTimes.push(await timed(float));
-      quantizedTimes.push(await timed(quantized));
-      spent += floatTimes.at(-1) + quantizedTimes.at(-1);
-    }
-    const median = (times) => times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
-    return { ratio: median(quantizedTimes) / median(floatTimes), floatMs: median(floatTimes) };
-  } finally {
-    await float.dispose();
-    await quantized.dispose();
-  }
-}
-
 /** The float model's outputs on every evaluation sample, computed once per model. */
 export async function floatBaseline(entry) {
   const bytes = readFileSync(entry.file);
@@ -206,7 +169,7 @@ export async function runCell(entry, modeName, baseline, { latency = false } = {
     }
   });
   if (latency) {
-    const measured = await latencyRatio(baseline.bytes, result.bytes, baseline.samples[0]);
+    const measured = await measureLatency(nodeExecutor, baseline.bytes, result.bytes, baseline.samples[0]);
     cell.latencyRatio = measured.ratio;
     cell.floatMs = measured.floatMs;
     cell.fusedOps = await fusedOps(result.bytes);

@@ -35,6 +35,7 @@ export const NEGATED_FLAGS: Readonly<Record<string, string>> = {
   symmetric: '--asymmetric',
   keepHigherPrecision: '--no-keep-first-last',
   verify: '--no-verify',
+  measureLatency: '--no-latency',
 };
 
 /** The roles quantizeFile gives the files it reads and writes, and how the command line names each. */

@@ -158,6 +158,7 @@ export async function finishModel(
               floatBytes: floatBytes.bytes,
               quantized: model,
               quantizedBytes: encode(),
+              measureLatency: options.measureLatency === true,
               ...sample,
               ...(recipe.mode === 'float' && {
                 advice:

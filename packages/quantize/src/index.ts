@@ -67,6 +67,11 @@ export {
   type WeightError,
   parseReportHtml,
 } from './report.js';
+export {
+  type LatencyComparison,
+  type MeasureLatencyOptions,
+  measureLatency,
+} from './measure-latency.js';
 export { type PlannedModel, type QuantizeResult, planModel, quantizeModel } from './quantize-model.js';
 export {
   BUILTIN_TRANSFORMS,

@@ -155,6 +155,11 @@ export interface QuantizeOptions {
    * float model's do not, is an error instead of a file.
    */
   readonly verify?: boolean;
+  /**
+   * After verifying, time the float and the written model in the executor in turns on one thread (at least 9
+   * rounds, up to 2 s), reported as summary.verification.latency (default false).
+   */
+  readonly measureLatency?: boolean;
   /** The sample verification runs on: default the first calibration sample of an array, else seeded random data. */
   readonly verifySample?: CalibrationSample;
   /** Samples expected, for progress reporting. */

@@ -6,6 +6,7 @@ import {
   type Tensor,
 } from '@quantkit/core';
 import { type Graph, type Model, encodeModel, exposeOutputs, subgraphsOf } from '@quantkit/onnx';
+import { type LatencyComparison, measureLatency } from './measure-latency.js';
 import { compareTensors } from './metrics.js';
 import type { CalibrationSample } from './options.js';
 
@@ -21,6 +22,8 @@ export type Verification =
       readonly sample: VerificationSample;
       /** Each float output's SQNR in dB against the float model on that sample (Infinity when identical). */
       readonly outputs: readonly { readonly name: string; readonly sqnr: number }[];
+      /** With measureLatency: the two models timed in turns on that sample. */
+      readonly latency?: LatencyComparison;
     }
   | {
       readonly verified: false;
@@ -142,6 +145,8 @@ export interface VerifyInputs {
   /** Samples to try, best first: verification runs on the first one the float model runs on. */
   readonly samples: readonly CalibrationSample[];
   readonly sampleOrigin: VerificationSample;
+  /** Also time both models in turns on the sample the check ran on (see measureLatency). */
+  readonly measureLatency?: boolean;
   /** What the error tells the user to do when an output goes non-finite (default: keep nodes float). */
   readonly advice?: readonly MessagePart[];
 }
@@ -235,5 +240,15 @@ export async function verifyQuantized(inputs: VerifyInputs): Promise<Verificatio
       outputs.push({ name, sqnr: compareTensors(reference, test, `output "${name}"`).sqnr });
     }
   }
-  return { verified: true, runtime: executor.name, sample: sampleOrigin, outputs };
+  const latency =
+    inputs.measureLatency === true
+      ? await measureLatency(executor, inputs.floatBytes, inputs.quantizedBytes, sample)
+      : undefined;
+  return {
+    verified: true,
+    runtime: executor.name,
+    sample: sampleOrigin,
+    outputs,
+    ...(latency !== undefined && { latency }),
+  };
 }

@@ -280,6 +280,29 @@ describe('quantkit quantize: bad input', () => {
     );
   });
 
+  it('times the written model against the float one after verifying, unless --no-latency', async () => {
+    const timed = await runCli(['quantize', 'model.onnx', '-o', 'a.onnx', '--mode', 'dynamic', '--json'], {
+      cwd: dir,
+    });
+    expect(timed.code, timed.stderr).toBe(0);
+    const latency = JSON.parse(timed.stdout).summary.verification.latency;
+    expect(latency.rounds).toBeGreaterThanOrEqual(9);
+    expect(latency.threads).toBe(1);
+    expect(latency.ratio).toBeCloseTo(latency.quantizedMs / latency.floatMs, 10);
+    const text = await runCli(['quantize', 'model.onnx', '-o', 'b.onnx', '--mode', 'dynamic'], { cwd: dir });
+    expect(text.stdout).toMatch(
+      /\n {2}latency {7}\d[\d.]* ms -> \d[\d.]* ms \(.*; 1 thread, \d+ rounds in turns\)/,
+    );
+    const untimed = await runCli(
+      ['quantize', 'model.onnx', '-o', 'c.onnx', '--mode', 'dynamic', '--no-latency'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(untimed.code, untimed.stderr).toBe(0);
+    expect(untimed.stdout).not.toMatch(/latency/);
+  });
+
   it('refuses an existing output without --force, and replaces it with --force', async () => {
     await writeFile(join(dir, 'out.onnx'), 'precious');
     await expectFailure(

@@ -170,6 +170,10 @@ export function quantizeCommand(io: CliIo): Command {
       '--no-verify',
       'do not load the written model in onnxruntime-node and run it once (on the first --calib sample, else random data)',
     )
+    .option(
+      '--no-latency',
+      'do not time the float and the written model in turns on one thread after verifying (about 2 s at most)',
+    )
     .option('--json', 'print one JSON object on stdout instead of text')
     .addHelpText('after', `${RECIPE_EXAMPLES}\n${OVERRIDES_EXAMPLE}`)
     .action(async (inputArgument: string, flags: QuantizeFlags) => {
@@ -239,6 +243,7 @@ export function quantizeCommand(io: CliIo): Command {
           pluginModules: [...new Set(loaded.map((entry) => entry.module))],
           force: flags.force === true,
           verify: flags.verify !== false,
+          measureLatency: flags.latency !== false,
         });
       } catch (error) {
         throw inFlagTerms(error);

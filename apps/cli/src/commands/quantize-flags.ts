@@ -46,6 +46,8 @@ export interface QuantizeFlags {
   readonly force?: boolean;
   /** False with --no-verify. */
   readonly verify?: boolean;
+  /** False with --no-latency. */
+  readonly latency?: boolean;
   readonly json?: boolean;
   readonly target?: string;
   readonly report?: string;

@@ -168,8 +168,30 @@ export function formatQuantizeSummary(
               : `, SQNR ${verification.outputs.map((o) => `${o.name} ${formatSqnr(o.sqnr)}`).join(', ')}`)
         : `  not verified  ${verification.reasonParts === undefined ? verification.reason : renderMessage(verification.reasonParts, FLAG_NAMES)}`,
     );
+    if (verification.verified && verification.latency !== undefined) lines.push(latencyLine(verification));
   }
   return lines;
+}
+
+/**
+ * The timing line: how the written model's latency compares with the float model's in the runtime that verified
+ * it, and, where it is slower, what that means.
+ */
+function latencyLine(verification: Extract<QuantizeSummary['verification'], { verified: true }>): string {
+  const { latency, runtime } = verification;
+  if (latency === undefined) return '';
+  const ms = (value: number) => `${value < 1 ? value.toFixed(3) : value.toFixed(2)} ms`;
+  // Timing on a shared machine wanders by a few percent; closer than that is a tie.
+  const how =
+    Math.abs(latency.ratio - 1) < 0.03
+      ? "about the float model's speed"
+      : latency.ratio < 1
+        ? `${(1 / latency.ratio).toFixed(2)}x faster`
+        : `${latency.ratio.toFixed(2)}x slower: the float model runs faster in ${runtime}`;
+  return (
+    `  latency       ${ms(latency.floatMs)} -> ${ms(latency.quantizedMs)} (${how}; ` +
+    `${latency.threads} thread, ${latency.rounds} rounds in turns)`
+  );
 }
 
 function formatSqnr(sqnr: number): string {
