@@ -17,7 +17,7 @@ function isUnused(graph: Graph, name: string): boolean {
 }
 
 /** Removes the initializer or Constant node behind `name` once nothing reads it. */
-function dropIfUnused(graph: Graph, name: string): void {
+export function dropIfUnused(graph: Graph, name: string): void {
   if (!isUnused(graph, name) || graph.isInput(name)) return;
   if (graph.isInitializer(name)) {
     graph.removeInitializer(name);

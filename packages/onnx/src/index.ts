@@ -6,6 +6,7 @@ export {
   stringAttribute,
 } from './attributes.js';
 export { exposeOutputs, exposeOutputsInBytes } from './expose-outputs.js';
+export { divideByConstantAsMul } from './divide-by-constant.js';
 export { foldBatchNorm } from './fold-batch-norm.js';
 export { type GraphInit, Graph } from './graph.js';
 export {

@@ -81,6 +81,7 @@ export {
   applyQuantizationTransforms,
   applyTransforms,
   batchNormFolding,
+  divisionAsMultiplication,
 } from './model-transforms.js';
 export {
   type ComputedQuantization,

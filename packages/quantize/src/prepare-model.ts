@@ -189,7 +189,11 @@ export async function prepareModel(
   refuseQuantizedInput(graph);
   // Initializers that are not graph inputs need IR version 4; older models list every weight as an input.
   if (model.irVersion < 4) model.irVersion = 4;
-  const changes = await applyTransforms(model, [...BUILTIN_TRANSFORMS, ...(options.transforms ?? [])]);
+  const changes = await applyTransforms(
+    model,
+    [...BUILTIN_TRANSFORMS, ...(options.transforms ?? [])],
+    setup.recipe.mode,
+  );
   let floatBytes: FloatModelBytes | undefined;
   const floatSource = (): FloatModelBytes => {
     floatBytes ??=
