@@ -65,6 +65,7 @@ describe('divideByConstantAsMul', () => {
       expect(maxAbsDiff(got[name]!.data, reference) / peak, name).toBeLessThan(2e-7);
     }
     // Left as they were: the same values, infinities of x / 0 included.
-    for (const name of ['d', 'e', 'f']) expect([...got[name]!.data], name).toEqual([...expected[name]!.data]);
+    for (const name of ['d', 'e', 'f'])
+      expect(Array.from(got[name]!.data), name).toEqual(Array.from(expected[name]!.data));
   });
 });
