@@ -72,6 +72,22 @@ function isClampAtZero(graph: Graph, node: Node): boolean {
   return min !== undefined && min.data.length === 1 && min.data[0] === 0;
 }
 
+/**
+ * An op whose quantized output takes a scale of its own, which a clamp after it can set: compute ops, and the
+ * elementwise ops onnxruntime runs as QLinearAdd/QLinearMul (hard-swish's Add(x, 3) before Clip(0, 6)). Not ops
+ * that pass their input's scale through (MaxPool, Reshape), whose scale belongs to their input.
+ */
+function writesOwnScale(node: Node): boolean {
+  const role = BUILTIN_OPS.of(node);
+  if (role === undefined) return false;
+  if (role.staticRole === 'compute') return true;
+  return (
+    role.ortQuantized === true &&
+    role.sharesParams === undefined &&
+    (node.opType === 'Add' || node.opType === 'Mul')
+  );
+}
+
 /** Static mode: compute ops seed the quantized region; passthrough ops join when they touch it. */
 export function planStatic(context: PlanContext, decide: Decide, weightUse: WeightUse): QuantPlan {
   const { graph, recipe, overrides } = context;
@@ -129,12 +145,7 @@ export function planStatic(context: PlanContext, decide: Decide, weightUse: Weig
     if (overrides.tensor(node.outputs[0]!)?.symmetric ?? recipe.activationSymmetric) continue;
     const input = node.inputs[0]!;
     const producer = graph.producer(input);
-    if (
-      producer === undefined ||
-      !quantized.has(producer) ||
-      BUILTIN_OPS.of(producer)?.staticRole !== 'compute'
-    )
-      continue;
+    if (producer === undefined || !quantized.has(producer) || !writesOwnScale(producer)) continue;
     if (graph.consumers(input).length !== 1 || graph.outputs.some((output) => output.name === input))
       continue;
     fusedActivations.push({ activation: node, producer });

@@ -1,0 +1,81 @@
+// A clamp from 0 (Relu, Clip(0, 6)) after a quantized op with a scale of its own is fused into that op's output
+// quantization: saturation does the clamping. Hard-swish's Add(x, 3) -> Clip(0, 6) is the case that matters on
+// real models: unfused, onnxruntime keeps a DequantizeLinear -> QuantizeLinear pair per hard-swish.
+import { createOrtExecutor } from '@quantkit/executor-ort';
+import { type Model, createModel, decodeModel, encodeModel } from '@quantkit/onnx';
+import { sqnr } from '@quantkit/test-kit';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { quantizeModel } from './quantize-model.js';
+import { createRandom, randomTensor } from './test-models.js';
+
+const executor = createOrtExecutor(ort, { name: 'ort-node' });
+const dir = mkdtempSync(join(tmpdir(), 'quantkit-clamp-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Conv -> hard-swish (x * Clip(x + 3, 0, 6) / 6) -> Conv, as PaddleOCR exports it; opset 13. */
+function hardSwishNet(): Model {
+  const random = createRandom(91);
+  const scalar = (value: number) => ({ dtype: 'float32' as const, shape: [], data: Float32Array.of(value) });
+  return createModel({
+    opset: 13,
+    inputs: [['image', 'float32', [1, 4, 8, 8]]],
+    outputs: [['y', 'float32', [1, 4, 8, 8]]],
+    initializers: {
+      w1: randomTensor([8, 4, 3, 3], random, 0.4),
+      w2: randomTensor([4, 8, 1, 1], random, 0.4),
+      three: scalar(3),
+      zero: scalar(0),
+      six: scalar(6),
+    },
+    nodes: [
+      { opType: 'Conv', inputs: ['image', 'w1'], outputs: ['x'], attributes: { pads: [1, 1, 1, 1] } },
+      { opType: 'Add', inputs: ['x', 'three'], outputs: ['shifted'] },
+      { opType: 'Clip', inputs: ['shifted', 'zero', 'six'], outputs: ['gate'] },
+      { opType: 'Mul', inputs: ['x', 'gate'], outputs: ['gated'] },
+      { opType: 'Div', inputs: ['gated', 'six'], outputs: ['swish'] },
+      { opType: 'Conv', inputs: ['swish', 'w2'], outputs: ['y'] },
+    ],
+  });
+}
+
+async function optimizedOps(bytes: Uint8Array): Promise<string[]> {
+  const path = join(dir, 'optimized.onnx');
+  const session = await ort.InferenceSession.create(bytes, {
+    graphOptimizationLevel: 'all',
+    optimizedModelFilePath: path,
+  });
+  await session.release();
+  return decodeModel(readFileSync(path)).graph.nodes.map((node) => node.opType);
+}
+
+describe('clamp fusion', () => {
+  it("fuses hard-swish's Clip(0, 6) into the Add before it: no Q/DQ left between integer ops, output close", async () => {
+    const model = hardSwishNet();
+    const bytes = encodeModel(model);
+    const samples = Array.from({ length: 6 }, (_, i) => ({
+      image: randomTensor([1, 4, 8, 8], createRandom(100 + i), 2),
+    }));
+    const result = await quantizeModel(bytes, { mode: 'static', executor, calibrationData: samples });
+    const clip = result.summary.nodes.find((node) => node.opType === 'Clip')!;
+    expect(clip.reason).toMatch(/^fused into Add /);
+    expect(result.model.graph.nodes.map((node) => node.opType)).not.toContain('Clip');
+    // onnxruntime runs the whole block on integers: Q at the input, DQ at the output, nothing in between.
+    const ops = await optimizedOps(result.bytes);
+    expect(ops.filter((op) => op === 'QuantizeLinear')).toHaveLength(1);
+    expect(ops.filter((op) => op === 'DequantizeLinear')).toHaveLength(1);
+    expect(ops).toEqual(expect.arrayContaining(['QLinearConv', 'QLinearAdd', 'QLinearMul']));
+    const run = async (modelBytes: Uint8Array) => {
+      const session = await executor.createSession(modelBytes);
+      try {
+        return (await session.run(samples[0]!))['y']!.data as Float32Array;
+      } finally {
+        await session.dispose();
+      }
+    };
+    expect(sqnr(await run(bytes), await run(result.bytes))).toBeGreaterThan(25);
+  });
+});
