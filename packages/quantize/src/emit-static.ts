@@ -13,7 +13,12 @@ export function emitStatic(emitter: QdqEmitter, plan: QuantPlan, computed: Compu
   const { graph } = emitter;
   for (const use of plan.constants) {
     const weight = computed.weights.get(use)!;
-    const dequantized = emitter.sharedDequantizedConstant(weight.key, use.name, () => weight.quantized);
+    const dequantized = emitter.sharedDequantizedConstant(
+      weight.key,
+      use.name,
+      () => weight.quantized,
+      use.floatReader === true,
+    );
     graph.replaceInput(use.node, use.name, dequantized);
   }
 

@@ -29,7 +29,13 @@ export function emitWeightOnly(
       continue;
     }
     const owner = ownerOf(use.name) ?? emitter;
-    const dequantized = owner.sharedDequantizedConstant(weight.key, use.name, () => weight.quantized);
+    // Stored where it lives, in the form of the graph that reads it (a static run's bodies fold theirs).
+    const dequantized = owner.sharedDequantizedConstant(
+      weight.key,
+      use.name,
+      () => weight.quantized,
+      emitter.foldDequantize,
+    );
     emitter.graph.replaceInput(use.node, use.name, dequantized);
   }
 }

@@ -34,7 +34,8 @@ export class QdqEmitter {
 
   private readonly perConsumer: boolean;
   private readonly packCodes: boolean;
-  private readonly foldDequantize: boolean;
+  /** Whether dequantizedConstant writes the Cast/Mul form onnxruntime folds at load (see foldedConstant). */
+  readonly foldDequantize: boolean;
 
   /**
    * `packCodes`: store codes narrower than their 8-bit container (1 to 4 bits) several to a byte, unpacked by
@@ -243,24 +244,50 @@ export class QdqEmitter {
     key: string,
     base: string,
     quantize: () => { codes: Tensor<QuantDType>; params: LinearQuantParams },
+    fold = this.foldDequantize,
   ): string {
-    let output = this.sharedConstants.get(key);
+    const stored = fold === this.foldDequantize ? key : `${key} ${fold ? 'folded' : 'dequantized'}`;
+    let output = this.sharedConstants.get(stored);
     if (output === undefined) {
-      output = this.dequantizedConstant(base, quantize());
-      this.sharedConstants.set(key, output);
+      output = this.dequantizedConstant(base, quantize(), fold, key);
+      this.sharedConstants.set(stored, output);
     }
     return output;
   }
 
+  /** Codes stored once per key and container type, whichever form (dequantized or folded) reads them. */
+  private readonly sharedCodes = new Map<string, string>();
+
+  private storedCodes(
+    base: string,
+    codes: Tensor<QuantDType>,
+    params: LinearQuantParams,
+    codesKey: string | undefined,
+  ): string {
+    const key = codesKey === undefined ? undefined : `${codesKey} ${codes.dtype}`;
+    let name = key === undefined ? undefined : this.sharedCodes.get(key);
+    if (name === undefined) {
+      name = this.codesConstant(`${base}_quantized`, codes, params.qmin, params.qmax);
+      if (key !== undefined) this.sharedCodes.set(key, name);
+    }
+    return name;
+  }
+
   /**
-   * Stores codes as an initializer followed by a DequantizeLinear; returns the float output's name.
+   * Stores codes as an initializer followed by a DequantizeLinear (or, with `fold`, the Cast/Mul form onnxruntime
+   * folds at load); returns the float output's name.
    */
-  dequantizedConstant(base: string, quantized: QuantizedTensor): string {
+  dequantizedConstant(
+    base: string,
+    quantized: QuantizedTensor,
+    fold = this.foldDequantize,
+    codesKey?: string,
+  ): string {
     if (quantized.lookup !== undefined) return this.lookedUpConstant(base, quantized, quantized.lookup.table);
-    if (this.foldDequantize && quantized.params.granularity !== 'block')
-      return this.foldedConstant(base, quantized);
+    if (fold && quantized.params.granularity !== 'block')
+      return this.foldedConstant(base, quantized, codesKey);
     const { codes, params } = this.storable(quantized.codes, quantized.params);
-    const codesName = this.codesConstant(`${base}_quantized`, codes, params.qmin, params.qmax);
+    const codesName = this.storedCodes(base, codes, params, codesKey);
     const { scale, zeroPoint } = this.paramConstants(base, codes.shape, params);
     const output = this.graph.uniqueName(`${base}_dequantized`);
     this.node('DequantizeLinear', [codesName, scale, zeroPoint], [output], {
@@ -277,9 +304,9 @@ export class QdqEmitter {
    * initializer when it loads the model, so the model runs at fp32 speed from a file of int8 codes. Codes are kept
    * in an 8-bit container at every opset (Cast from int4 is not needed).
    */
-  private foldedConstant(base: string, quantized: QuantizedTensor): string {
+  private foldedConstant(base: string, quantized: QuantizedTensor, codesKey: string | undefined): string {
     const { codes, params } = this.storable8(quantized.codes, quantized.params);
-    const codesName = this.codesConstant(`${base}_quantized`, codes, params.qmin, params.qmax);
+    const codesName = this.storedCodes(base, codes, params, codesKey);
     const dims =
       params.granularity === 'tensor'
         ? []

@@ -27,6 +27,11 @@ export interface ConstantUse {
   readonly kind: 'weight' | 'operand';
   /** Per-node weight settings from the overrides. */
   readonly override?: NodeOverride | undefined;
+  /**
+   * The reader computes in float (an LSTM in static mode): the codes are storage only, and no integer kernel
+   * fuses their dequantization, so they are written in the form onnxruntime folds at load.
+   */
+  readonly floatReader?: boolean;
 }
 
 /** A Conv/ConvTranspose/Gemm bias stored in int32 with scale = input scale x weight scale. */

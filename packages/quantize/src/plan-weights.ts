@@ -135,7 +135,7 @@ export function storeRecurrentWeights(
       undefined
     )
       continue;
-    constants.push(...uses);
+    constants.push(...uses.map((use) => ({ ...use, floatReader: true })));
     stored.add(node);
     reasons.set(
       node,

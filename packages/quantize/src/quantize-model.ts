@@ -128,7 +128,9 @@ export async function quantizeModel(
   const emitter = new QdqEmitter(model, planOpset, {
     perConsumer: recipe.qdqPerConsumer,
     packCodes: recipe.mode === 'weight-only',
-    foldDequantize: recipe.weightOnlyForm === 'fold',
+    // Dynamic mode dequantizes only weights of ops that compute in float (its integer ops read codes directly):
+    // folded at load, they cost no time per run.
+    foldDequantize: recipe.weightOnlyForm === 'fold' || recipe.mode === 'dynamic',
   });
   const { activationParams, weights } = await computeAndEmit(
     emitter,

@@ -61,7 +61,8 @@ export function quantizeSubgraphs(
         const plan = planQuantization(body, recipe, settings.opset, false, types);
         const emitter = new QdqEmitter({ ...model, graph: body }, settings.opset, {
           packCodes: recipe.mode === 'weight-only',
-          foldDequantize: recipe.weightOnlyForm === 'fold',
+          // Static and dynamic runs want speed: body weights, which compute in float there, fold at load.
+          foldDequantize: recipe.weightOnlyForm === 'fold' || settings.recipe.mode !== 'weight-only',
         });
         const computed = computeWeightQuantization({
           plan,
