@@ -3,18 +3,13 @@
 // real models: unfused, onnxruntime keeps a DequantizeLinear -> QuantizeLinear pair per hard-swish.
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type Model, createModel, decodeModel, encodeModel } from '@quantkit/onnx';
-import { sqnr } from '@quantkit/test-kit';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { ortOptimizedModel, sqnr } from '@quantkit/test-kit';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { quantizeModel } from './quantize-model.js';
 import { createRandom, randomTensor } from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
-const dir = mkdtempSync(join(tmpdir(), 'quantkit-clamp-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Conv -> hard-swish (x * Clip(x + 3, 0, 6) / 6) -> Conv, as PaddleOCR exports it; opset 13. */
 function hardSwishNet(): Model {
@@ -43,13 +38,7 @@ function hardSwishNet(): Model {
 }
 
 async function optimizedOps(bytes: Uint8Array): Promise<string[]> {
-  const path = join(dir, 'optimized.onnx');
-  const session = await ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: 'all',
-    optimizedModelFilePath: path,
-  });
-  await session.release();
-  return decodeModel(readFileSync(path)).graph.nodes.map((node) => node.opType);
+  return decodeModel(await ortOptimizedModel(bytes)).graph.nodes.map((node) => node.opType);
 }
 
 describe('clamp fusion', () => {

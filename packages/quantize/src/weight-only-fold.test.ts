@@ -1,32 +1,21 @@
 // Weight-only form 'fold': codes become float through Cast/Sub/Mul over constants, which onnxruntime folds into
 // fp32 weights when it loads the model, so the int8 file runs at fp32 speed. Checked against the DequantizeLinear
 // form (same values) and against what onnxruntime's optimizer leaves of the chain (nothing).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { QuantError } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type Model, decodeModel, encodeModel } from '@quantkit/onnx';
-import { maxAbsDiff } from '@quantkit/test-kit';
+import { maxAbsDiff, ortOptimizedModel } from '@quantkit/test-kit';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { QuantizeOptions } from './options.js';
 import { quantizeModel } from './quantize-model.js';
 import { type TestModel, attentionModel, cnnModel, createRandom, mlpModel } from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
-const dir = mkdtempSync(join(tmpdir(), 'quantkit-fold-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Op types of the model onnxruntime runs after its level-all optimizations. */
 async function optimizedOps(bytes: Uint8Array): Promise<string[]> {
-  const path = join(dir, 'optimized.onnx');
-  const session = await ort.InferenceSession.create(bytes, {
-    graphOptimizationLevel: 'all',
-    optimizedModelFilePath: path,
-  });
-  await session.release();
-  return decodeModel(readFileSync(path)).graph.nodes.map((node) => node.opType);
+  return decodeModel(await ortOptimizedModel(bytes)).graph.nodes.map((node) => node.opType);
 }
 
 async function outputs(bytes: Uint8Array, test: TestModel): Promise<Float32Array[]> {

@@ -2,7 +2,8 @@
 // onnxruntime-node, error measures, and the path of a model shipped in an npm package. Test-only: no package
 // depends on it at run time. It takes encoded models (bytes or a path), never a Model, so that @quantkit/onnx can
 // use it without a dependency cycle.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createSeededRandom, type DType, type Tensor } from '@quantkit/core';
@@ -130,4 +131,24 @@ export function openWakeWordModel(file: string): string {
   const path = join(packageFolder('openwakeword-js'), 'models', file);
   if (!existsSync(path)) throw new Error(`openwakeword-js ships no models/${file}`);
   return path;
+}
+
+/**
+ * The model onnxruntime-node runs after its level-all optimizations (fusions, constant folding, layout changes),
+ * as it writes it to optimizedModelFilePath: what a test checks to see which Q/DQ pairs fused.
+ * @example decodeModel(await ortOptimizedModel(bytes)).graph.nodes.map((node) => node.opType)
+ */
+export async function ortOptimizedModel(model: Uint8Array): Promise<Uint8Array> {
+  const folder = mkdtempSync(join(tmpdir(), 'quantkit-optimized-'));
+  try {
+    const path = join(folder, 'optimized.onnx');
+    const session = await ort.InferenceSession.create(model, {
+      graphOptimizationLevel: 'all',
+      optimizedModelFilePath: path,
+    });
+    await session.release();
+    return new Uint8Array(readFileSync(path));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 }
