@@ -1,6 +1,6 @@
 import { createTensor } from '@quantkit/core';
 import { isDefaultDomain } from './domain.js';
-import { dropIfUnused } from './fold-batch-norm.js';
+import { dropIfUnused } from './remove-unused.js';
 import type { Graph } from './graph.js';
 
 /**

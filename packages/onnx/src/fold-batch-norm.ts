@@ -1,30 +1,14 @@
 import type { Tensor } from '@quantkit/core';
 import { floatAttribute, intAttribute } from './attributes.js';
 import { isDefaultDomain } from './domain.js';
-import { isConstantNode } from './constant-node.js';
 import type { Graph } from './graph.js';
 import type { Node } from './graph-node.js';
+import { dropIfUnused, isUnused } from './remove-unused.js';
 
 function float32Constant(graph: Graph, name: string | undefined): Float32Array | undefined {
   if (!name) return undefined;
   const tensor = graph.getConstant(name);
   return tensor?.dtype === 'float32' ? (tensor.data as Float32Array) : undefined;
-}
-
-/** True when the value is used by nothing: no node, no graph output. */
-function isUnused(graph: Graph, name: string): boolean {
-  return name === '' || (graph.consumers(name).length === 0 && !graph.isOutput(name));
-}
-
-/** Removes the initializer or Constant node behind `name` once nothing reads it. */
-export function dropIfUnused(graph: Graph, name: string): void {
-  if (!isUnused(graph, name) || graph.isInput(name)) return;
-  if (graph.isInitializer(name)) {
-    graph.removeInitializer(name);
-    return;
-  }
-  const producer = graph.producer(name);
-  if (producer !== undefined && isConstantNode(producer)) graph.removeNode(producer);
 }
 
 interface Folded {

@@ -367,7 +367,10 @@ describe('models beyond 2 GiB', () => {
     } catch (caught) {
       error = caught;
     }
-    expect(QuantError.is(error) && error.code === 'INVALID_ARGUMENT' && /2 GiB/.test(error.message)).toBe(true);
+    expect(QuantError.is(error) && error.code === 'INVALID_ARGUMENT' && /2 GiB/.test(error.message)).toBe(
+      true,
+    );
+    expect((error as QuantError).details).toEqual({ inlineBytes: (2 ** 29 + 1) * 4, limit: 2 ** 31 - 1 });
     const size = encodedSize(model);
     expect(size).toBeGreaterThan(2 ** 31);
     expect(size).toBeLessThan(2 ** 31 + 200);

@@ -271,6 +271,7 @@ function tooLargeInline(bytes: number): QuantError {
     'INVALID_ARGUMENT',
     `the model holds ${bytes} bytes of tensor data, more than the 2 GiB a protobuf file can hold; ` +
       'write it with external data (writeModelFile(path, model, { externalData: true }))',
+    { details: { inlineBytes: bytes, limit: MAX_PROTO_BYTES } },
   );
 }
 

@@ -52,6 +52,11 @@ export interface OpDescriptor {
   ) => readonly number[];
   /** onnxruntime runs it on quantized data between DequantizeLinear and QuantizeLinear (fused or on the codes). */
   readonly ortQuantized?: boolean;
+  /**
+   * Its integer kernel writes the output at a scale of its own (QLinearAdd, QLinearMul), as compute ops do, so a
+   * clamp from 0 after it can be folded into that scale.
+   */
+  readonly ownOutputScale?: boolean;
   /** It exists only in quantized graphs (Q/DQ, QOperator, integer and n-bit ops). */
   readonly quantizedForm?: boolean;
 }
@@ -138,8 +143,8 @@ export const BUILTIN_OP_DESCRIPTORS: readonly OpDescriptor[] = [
     dynamic: true,
     ortQuantized: true,
   }),
-  op('Add', { dataInputs: [0, 1], staticRole: 'passthrough', ortQuantized: true }),
-  op('Mul', { dataInputs: [0, 1], staticRole: 'passthrough', ortQuantized: true }),
+  op('Add', { dataInputs: [0, 1], staticRole: 'passthrough', ortQuantized: true, ownOutputScale: true }),
+  op('Mul', { dataInputs: [0, 1], staticRole: 'passthrough', ortQuantized: true, ownOutputScale: true }),
   op('Concat', { dataInputs: 'all', staticRole: 'passthrough', movesData: true, ortQuantized: true }),
   op('Relu', { dataInputs: [0], staticRole: 'passthrough', ortQuantized: true }),
   op('Clip', { dataInputs: [0], staticRole: 'passthrough', ortQuantized: true }),

@@ -2,6 +2,22 @@ import { isConstantNode } from './constant-node.js';
 import { isDefaultDomain } from './domain.js';
 import type { Graph } from './graph.js';
 
+/** True when the value is used by nothing: no node, no graph output (the empty name is never used). */
+export function isUnused(graph: Graph, name: string): boolean {
+  return name === '' || (graph.consumers(name).length === 0 && !graph.isOutput(name));
+}
+
+/** Removes the initializer or Constant node behind `name` once nothing reads it (a graph input stays). */
+export function dropIfUnused(graph: Graph, name: string): void {
+  if (!isUnused(graph, name) || graph.isInput(name)) return;
+  if (graph.isInitializer(name)) {
+    graph.removeInitializer(name);
+    return;
+  }
+  const producer = graph.producer(name);
+  if (producer !== undefined && isConstantNode(producer)) graph.removeNode(producer);
+}
+
 /**
  * Removes initializers and Constant nodes nothing uses (graph inputs and outputs count as uses), and with
  * `deadNodes` every node whose outputs are all unused, repeating until nothing changes. Also drops value_info
@@ -14,8 +30,7 @@ import type { Graph } from './graph.js';
 export function removeUnused(graph: Graph, options: { deadNodes?: boolean } = {}): number {
   let removed = 0;
   const removedNames: string[] = [];
-  const isUsed = (name: string): boolean =>
-    name !== '' && (graph.consumers(name).length > 0 || graph.isOutput(name));
+  const isUsed = (name: string): boolean => !isUnused(graph, name);
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = graph.nodes.length - 1; i >= 0; i--) {

@@ -63,7 +63,7 @@ export interface ComputedQuantization {
 export function weightRecords(computed: ComputedQuantization): WeightRecord[] {
   const records: WeightRecord[] = [];
   for (const [use, weight] of computed.weights) {
-    if (weight.quantizer === ACTIVATION) continue;
+    if (use.kind === 'operand') continue;
     records.push({
       node: use.node.name,
       tensor: use.name,

@@ -68,7 +68,8 @@ function runnableEncoding(encode: () => Uint8Array): { bytes: Uint8Array } | { r
   try {
     return { bytes: encode() };
   } catch (error) {
-    if (QuantError.is(error) && error.code === 'INVALID_ARGUMENT') {
+    // Only the one refusal: any other encoding failure is a real error.
+    if (QuantError.is(error) && error.details?.['inlineBytes'] !== undefined) {
       return {
         reason:
           'the float model holds more than the 2 GiB of weights an executor loads from one buffer, so it cannot ' +

@@ -15,7 +15,7 @@ import { emitStatic } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
 import type { QdqEmitter } from './emitter.js';
 import { keepOverflowingNodesFp32 } from './float-ranges.js';
-import type { QuantizeMode, QuantizeOptions } from './options.js';
+import type { QuantizeMode, QuantizeOptions, Recipe } from './options.js';
 import type { QuantPlan } from './plan.js';
 import type { PreparedModel, RunSetup } from './prepare-model.js';
 import type { ScopedDecision } from './subgraphs.js';
@@ -145,6 +145,18 @@ const floatStages: ModeStages = {
   emit: () => {},
   quantizesBodies: false,
 };
+
+/**
+ * Whether a graph's dequantized weights are written in the form onnxruntime folds to fp32 at load (Cast/Mul)
+ * rather than behind DequantizeLinear: when asked for (weight-only form 'fold'), and wherever a static or dynamic
+ * run, which wants speed, dequantizes weights that only float ops read: every weight in dynamic mode (its integer
+ * ops read codes directly) and in If/Loop/Scan bodies. A static main graph keeps DequantizeLinear, which
+ * onnxruntime fuses into its integer kernels.
+ */
+export function foldsDequantize(recipe: Recipe, graph: 'main' | 'body'): boolean {
+  if (recipe.weightOnlyForm === 'fold' || recipe.mode === 'dynamic') return true;
+  return graph === 'body' && recipe.mode === 'static';
+}
 
 /** Each mode's recipe of stages. */
 export const MODE_STAGES: Readonly<Record<QuantizeMode, ModeStages>> = {

@@ -79,13 +79,7 @@ function isClampAtZero(graph: Graph, node: Node): boolean {
  */
 function writesOwnScale(node: Node): boolean {
   const role = BUILTIN_OPS.of(node);
-  if (role === undefined) return false;
-  if (role.staticRole === 'compute') return true;
-  return (
-    role.ortQuantized === true &&
-    role.sharesParams === undefined &&
-    (node.opType === 'Add' || node.opType === 'Mul')
-  );
+  return role?.staticRole === 'compute' || role?.ownOutputScale === true;
 }
 
 /** Static mode: compute ops seed the quantized region; passthrough ops join when they touch it. */

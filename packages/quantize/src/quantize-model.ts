@@ -6,7 +6,7 @@ import { QdqEmitter } from './emitter.js';
 import { finishModel, tidyGraph } from './finalize-model.js';
 import { type QuantizerFor, type WeightRecord, weightRecords } from './compute-quantization.js';
 import { applyQuantizationTransforms } from './model-transforms.js';
-import { MODE_STAGES, type PlannedRun, type Statistics } from './mode-stages.js';
+import { MODE_STAGES, type PlannedRun, type Statistics, foldsDequantize } from './mode-stages.js';
 import type { QuantizeOptions, Recipe } from './options.js';
 import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
 import { prepareModel, resolveRun } from './prepare-model.js';
@@ -128,9 +128,7 @@ export async function quantizeModel(
   const emitter = new QdqEmitter(model, planOpset, {
     perConsumer: recipe.qdqPerConsumer,
     packCodes: recipe.mode === 'weight-only',
-    // Dynamic mode dequantizes only weights of ops that compute in float (its integer ops read codes directly):
-    // folded at load, they cost no time per run.
-    foldDequantize: recipe.weightOnlyForm === 'fold' || recipe.mode === 'dynamic',
+    foldDequantize: foldsDequantize(recipe, 'main'),
   });
   const { activationParams, weights } = await computeAndEmit(
     emitter,

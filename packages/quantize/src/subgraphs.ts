@@ -4,6 +4,7 @@ import { emitDynamic } from './emit-dynamic.js';
 import { type QuantizerFor, computeWeightQuantization } from './compute-quantization.js';
 import { emitWeightOnly } from './emit-weight-only.js';
 import { QdqEmitter } from './emitter.js';
+import { foldsDequantize } from './mode-stages.js';
 import type { Recipe, WeightRange } from './options.js';
 import { type NodeDecision, planQuantization } from './plan.js';
 
@@ -61,8 +62,7 @@ export function quantizeSubgraphs(
         const plan = planQuantization(body, recipe, settings.opset, false, types);
         const emitter = new QdqEmitter({ ...model, graph: body }, settings.opset, {
           packCodes: recipe.mode === 'weight-only',
-          // Static and dynamic runs want speed: body weights, which compute in float there, fold at load.
-          foldDequantize: recipe.weightOnlyForm === 'fold' || settings.recipe.mode !== 'weight-only',
+          foldDequantize: foldsDequantize(settings.recipe, 'body'),
         });
         const computed = computeWeightQuantization({
           plan,
