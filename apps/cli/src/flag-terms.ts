@@ -36,6 +36,7 @@ export const NEGATED_FLAGS: Readonly<Record<string, string>> = {
   keepHigherPrecision: '--no-keep-first-last',
   verify: '--no-verify',
   measureLatency: '--no-latency',
+  latencyGuard: '--no-latency-guard',
 };
 
 /** The roles quantizeFile gives the files it reads and writes, and how the command line names each. */

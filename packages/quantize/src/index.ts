@@ -24,6 +24,7 @@ export {
   type OutputFormat,
   type ProgressEvent,
   type QuantizeMode,
+  type KeptFloat,
   type QuantizeOptions,
   type Recipe,
   type WeightOnlyForm,
@@ -34,6 +35,13 @@ export {
   QUANTIZE_MODES,
 } from './options.js';
 export { resolveRecipe } from './resolve-recipe.js';
+export {
+  type LatencyGuardOptions,
+  type LatencyGuardResult,
+  type LatencyTrial,
+  type QuantizedRegion,
+  quantizedRegions,
+} from './latency-guard.js';
 export {
   type BiasUse,
   type ConstantUse,

@@ -1,5 +1,6 @@
 import type { CalibrationRunner, ProgressEvent } from './calibrate.js';
 import type { CalibrationCache } from './calibration-cache.js';
+import type { LatencyGuardOptions } from './latency-guard.js';
 import type { ModelTransform, QuantizationTransform } from './model-transforms.js';
 import type { QuantOverrides } from './overrides.js';
 import type { ExecutorPlugin, Granularity, Registry, TargetPlugin, Tensor } from '@quantkit/core';
@@ -109,6 +110,11 @@ export interface QuantizeOptions {
   readonly exclude?: readonly string[];
   /** Per-node and per-tensor settings (keep float, bits, symmetry, observer, fixed range). */
   readonly overrides?: QuantOverrides;
+  /**
+   * Nodes to keep float by exact name, each with the reason the plan gives: what a measurement decided (the latency
+   * guard's reverted regions), recorded in the recipe so a run from it writes the same model.
+   */
+  readonly keepFloat?: readonly KeptFloat[];
   /** Plugins to choose from; the built-ins when omitted. */
   readonly registry?: Registry;
   /** Runs the float model during calibration; required for static mode. */
@@ -160,10 +166,24 @@ export interface QuantizeOptions {
    * rounds, up to 2 s), reported as summary.verification.latency (default false).
    */
   readonly measureLatency?: boolean;
+  /**
+   * The never-slower guard, static and dynamic modes (default false; the CLI turns it on): time the written model
+   * against the float one as measureLatency does and, while it is slower (ratio above maxRatio, default 1), keep
+   * quantized regions float, those estimated to gain least first, found by a binary search over how many. The
+   * result depends on this machine's timings; the regions it kept float are recorded in the recipe (keepFloat) and
+   * in summary.latencyGuard. Needs an executor and verification.
+   */
+  readonly latencyGuard?: boolean | LatencyGuardOptions;
   /** The sample verification runs on: default the first calibration sample of an array, else seeded random data. */
   readonly verifySample?: CalibrationSample;
   /** Samples expected, for progress reporting. */
   readonly calibrationTotal?: number;
+}
+
+/** A node kept float by exact name, and why (see QuantizeOptions.keepFloat). */
+export interface KeptFloat {
+  readonly node: string;
+  readonly reason: string;
 }
 
 /** Options after defaults and validation; this is the recipe written into the output's metadata. */
@@ -193,4 +213,6 @@ export interface Recipe {
   readonly format: OutputFormat;
   readonly exclude: readonly string[];
   readonly overrides: QuantOverrides;
+  /** Set only when nodes are kept float by name (absent means none), so earlier recipes read the same. */
+  readonly keepFloat?: readonly KeptFloat[];
 }

@@ -1,6 +1,13 @@
 // Static mode's planner: which nodes run on integer codes between Q/DQ pairs, the activations to calibrate, the
 // constants and biases to store, and the values that must stay float for the ops that read them.
-import { BUILTIN_OPS, floatAttribute, type Graph, intAttribute, type Node } from '@quantkit/onnx';
+import {
+  BUILTIN_OPS,
+  floatAttribute,
+  type Graph,
+  intAttribute,
+  isDefaultDomain,
+  type Node,
+} from '@quantkit/onnx';
 import {
   type BiasUse,
   type ConstantUse,
@@ -99,7 +106,7 @@ export function planStatic(context: PlanContext, decide: Decide, weightUse: Weig
     const reader = readers[0]!;
     return `its output feeds ${reader.opType} "${reader.name}", which needs values above 0 that 8-bit codes would round to 0`;
   };
-  const quantized = new Set<Node>();
+  const seeds: Node[] = [];
   const candidates: Node[] = [];
   for (const node of graph.nodes) {
     const blocker = decide(
@@ -109,22 +116,25 @@ export function planStatic(context: PlanContext, decide: Decide, weightUse: Weig
         (BUILTIN_OPS.of(n)?.staticRole === 'passthrough' ? onlyGuarded(n) : undefined),
     );
     if (blocker !== undefined) reasons.set(node, blocker);
-    else if (BUILTIN_OPS.of(node)!.staticRole === 'compute') quantized.add(node);
+    else if (BUILTIN_OPS.of(node)!.staticRole === 'compute') seeds.push(node);
     else candidates.push(node);
   }
-  const touchesRegion = (node: Node) =>
-    node.inputs.some((input) => {
-      const producer = input === '' ? undefined : graph.producer(input);
-      return producer !== undefined && quantized.has(producer);
-    }) || node.outputs.some((output) => graph.consumers(output).some((consumer) => quantized.has(consumer)));
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const node of candidates) {
-      if (!quantized.has(node) && touchesRegion(node)) {
-        quantized.add(node);
-        grew = true;
-      }
+  // Grow the region from the compute ops; where that leaves a float compute op between Q/DQ pairs, keep its
+  // quantized readers float and grow again, until none is left.
+  let quantized = growRegion(graph, seeds, candidates);
+  for (let sandwiches = sandwichedFloatCompute(graph, quantized); sandwiches.size > 0; ) {
+    for (const [reader, floatNode] of sandwiches) {
+      reasons.set(
+        reader,
+        `it reads the output of ${floatNode.opType} "${floatNode.name}", which stays float: a Q/DQ pair around ` +
+          'that node would make onnxruntime quantize it when loading, with weight scales of its own',
+      );
     }
+    const kept = (node: Node) => !sandwiches.has(node);
+    seeds.splice(0, seeds.length, ...seeds.filter(kept));
+    candidates.splice(0, candidates.length, ...candidates.filter(kept));
+    quantized = growRegion(graph, seeds, candidates);
+    sandwiches = sandwichedFloatCompute(graph, quantized);
   }
   for (const node of candidates) {
     if (!quantized.has(node))
@@ -201,6 +211,65 @@ export function planStatic(context: PlanContext, decide: Decide, weightUse: Weig
     nbitsNodes: [],
     floatReaders,
   };
+}
+
+/** Compute ops seed the quantized region; passthrough candidates join while they touch it. */
+function growRegion(graph: Graph, seeds: readonly Node[], candidates: readonly Node[]): Set<Node> {
+  const quantized = new Set<Node>(seeds);
+  const touchesRegion = (node: Node) =>
+    node.inputs.some((input) => {
+      const producer = input === '' ? undefined : graph.producer(input);
+      return producer !== undefined && quantized.has(producer);
+    }) || node.outputs.some((output) => graph.consumers(output).some((consumer) => quantized.has(consumer)));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const node of candidates) {
+      if (!quantized.has(node) && touchesRegion(node)) {
+        quantized.add(node);
+        grew = true;
+      }
+    }
+  }
+  return quantized;
+}
+
+/** Ops with a constant weight that onnxruntime quantizes itself when a float one sits between DQ and Q. */
+const LOAD_QUANTIZED_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm']);
+
+/**
+ * Float compute nodes that would sit between a DequantizeLinear and a QuantizeLinear, as quantized reader -> the
+ * float node. onnxruntime (1.20 and later) quantizes such a node when it loads the model, weight and bias with
+ * scales of its own, so the node is not float at all; below opset 11 the Round it writes for the bias does not
+ * exist and the model fails to load. A MatMul counts with a bias Add after it, which onnxruntime fuses into Gemm
+ * first. The fix keeps the readers float, so the value after the node is never quantized.
+ */
+function sandwichedFloatCompute(graph: Graph, quantized: ReadonlySet<Node>): Map<Node, Node> {
+  const quantizedValue = (name: string) =>
+    (graph.producer(name) !== undefined && quantized.has(graph.producer(name)!)) ||
+    graph.consumers(name).some((reader) => quantized.has(reader));
+  const sandwiches = new Map<Node, Node>();
+  for (const node of graph.nodes) {
+    if (
+      quantized.has(node) ||
+      !isDefaultDomain(node.domain) ||
+      floatConstant(graph, node.inputs[1]) === undefined
+    )
+      continue;
+    let output = node.outputs[0];
+    if (node.opType === 'MatMul') {
+      const readers = output === undefined ? [] : graph.consumers(output);
+      const add = readers.length === 1 && readers[0]!.opType === 'Add' ? readers[0]! : undefined;
+      const bias = add?.inputs.find((input) => input !== output);
+      if (add === undefined || quantized.has(add) || floatConstant(graph, bias) === undefined) continue;
+      output = add.outputs[0];
+    } else if (!LOAD_QUANTIZED_OPS.has(node.opType)) {
+      continue;
+    }
+    const input = node.inputs[0];
+    if (output === undefined || input === undefined || input === '' || !quantizedValue(input)) continue;
+    for (const reader of graph.consumers(output)) if (quantized.has(reader)) sandwiches.set(reader, node);
+  }
+  return sandwiches;
 }
 
 /** Value -> the readers that need it strictly positive or non-zero (Log, Sqrt, Reciprocal, a divisor, Pow < 0). */

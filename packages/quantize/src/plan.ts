@@ -86,10 +86,13 @@ function planFor(
   const excludePatterns = recipe.exclude.map(globToRegExp);
   const excluded = (node: Node) => firstMatch(excludePatterns, recipe.exclude, node.name, node.opType);
   const opsetBlocker = minimumOpsetBlocker(context);
+  const keptFloat = new Map((recipe.keepFloat ?? []).map((entry) => [entry.node, entry.reason]));
 
   const decide = (node: Node, eligible: (node: Node) => string | undefined): string | undefined => {
     const pattern = excluded(node);
     if (pattern !== undefined) return `excluded by "${pattern}"`;
+    const kept = keptFloat.get(node.name);
+    if (kept !== undefined) return kept;
     const override = overrides.node(node.name, node.opType);
     if (override?.float) return `kept float by override "${override.pattern}"`;
     return opsetBlocker ?? eligible(node);

@@ -1,5 +1,6 @@
 import { type MessagePart, type TargetPlugin, QuantError, listChoices } from '@quantkit/core';
 import {
+  type KeptFloat,
   type OutputFormat,
   type QuantizeMode,
   type QuantizeOptions,
@@ -199,6 +200,7 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
       );
     }
   }
+  const keepFloat = keptFloatOf(options.keepFloat);
   return {
     mode,
     target: target?.name ?? 'none',
@@ -221,5 +223,26 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     format,
     exclude: [...exclude],
     overrides: parseOverrides(options.overrides ?? {}),
+    ...(keepFloat.length > 0 && { keepFloat }),
   };
+}
+
+function keptFloatOf(entries: QuantizeOptions['keepFloat']): KeptFloat[] {
+  const kept: KeptFloat[] = [];
+  for (const entry of entries ?? []) {
+    const valid =
+      typeof entry === 'object' &&
+      entry !== null &&
+      typeof entry.node === 'string' &&
+      entry.node.length > 0 &&
+      typeof entry.reason === 'string';
+    if (!valid) {
+      throw new QuantError('INVALID_ARGUMENT', [
+        { option: 'keepFloat' },
+        ` entries must be { node, reason } with a node name, got ${JSON.stringify(entry)}`,
+      ]);
+    }
+    kept.push({ node: entry.node, reason: entry.reason });
+  }
+  return kept;
 }

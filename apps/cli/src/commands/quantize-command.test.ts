@@ -303,6 +303,39 @@ describe('quantkit quantize: bad input', () => {
     expect(untimed.stdout).not.toMatch(/latency/);
   });
 
+  it('runs the latency guard by default: what it keeps float is in the plan, the recipe and the summary', async () => {
+    // What the guard keeps float depends on this machine's timings (latency-guard.test.ts pins it with a cost
+    // model); here every outcome must be told consistently.
+    const run = await runCli(['quantize', 'model.onnx', '-o', 'g.onnx', '--mode', 'dynamic', '--json'], {
+      cwd: dir,
+      latencyGuard: true,
+    });
+    expect(run.code, run.stderr).toBe(0);
+    const { summary } = JSON.parse(run.stdout);
+    const guard = summary.latencyGuard;
+    expect(guard.ran).toBe(true);
+    expect(guard.maxRatio).toBe(1);
+    expect(guard.trials[0].reverted).toBe(0);
+    expect(guard.trials[0].ratio).toBeGreaterThan(0);
+    const reverted = guard.reverted.flatMap((region: { nodes: string[] }) => region.nodes);
+    const keptByGuard = summary.nodes.filter((node: { reason: string }) =>
+      node.reason.startsWith('kept float by the latency guard'),
+    );
+    expect(keptByGuard.map((node: { name: string }) => node.name).sort()).toEqual([...reverted].sort());
+    expect((summary.recipe.keepFloat ?? []).map((entry: { node: string }) => entry.node)).toEqual(reverted);
+    if (reverted.length > 0) expect(guard.trials.length).toBeGreaterThan(1);
+    else expect(guard.trials).toHaveLength(1);
+    // The written model records the same recipe.
+    const inspect = await readModelFile(join(dir, 'g.onnx'));
+    const recorded = JSON.parse(inspect.metadata.get('quantkit.recipe')!);
+    expect(recorded.keepFloat ?? []).toEqual(summary.recipe.keepFloat ?? []);
+
+    const off = await runCli(['quantize', 'model.onnx', '-o', 'h.onnx', '--mode', 'dynamic', '--json'], {
+      cwd: dir,
+    });
+    expect(JSON.parse(off.stdout).summary.latencyGuard).toBeUndefined();
+  });
+
   it('refuses an existing output without --force, and replaces it with --force', async () => {
     await writeFile(join(dir, 'out.onnx'), 'precious');
     await expectFailure(

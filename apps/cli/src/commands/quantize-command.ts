@@ -172,7 +172,13 @@ export function quantizeCommand(io: CliIo): Command {
     )
     .option(
       '--no-latency',
-      'do not time the float and the written model in turns on one thread after verifying (about 2 s at most)',
+      'do not time the float and the written model in turns on one thread after verifying (about 2 s at most); ' +
+        'also turns off the latency guard',
+    )
+    .option(
+      '--no-latency-guard',
+      'static and dynamic modes: keep every planned region quantized even where the written model times slower ' +
+        'than the float one (by default regions that do not pay are kept float, found by timing a few variants)',
     )
     .option('--json', 'print one JSON object on stdout instead of text')
     .addHelpText('after', `${RECIPE_EXAMPLES}\n${OVERRIDES_EXAMPLE}`)
@@ -244,6 +250,7 @@ export function quantizeCommand(io: CliIo): Command {
           force: flags.force === true,
           verify: flags.verify !== false,
           measureLatency: flags.latency !== false,
+          latencyGuard: flags.latency !== false && flags.latencyGuard !== false,
         });
       } catch (error) {
         throw inFlagTerms(error);

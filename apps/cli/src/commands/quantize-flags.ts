@@ -48,6 +48,8 @@ export interface QuantizeFlags {
   readonly verify?: boolean;
   /** False with --no-latency. */
   readonly latency?: boolean;
+  /** False with --no-latency-guard. */
+  readonly latencyGuard?: boolean;
   readonly json?: boolean;
   readonly target?: string;
   readonly report?: string;

@@ -170,7 +170,32 @@ export function formatQuantizeSummary(
     );
     if (verification.verified && verification.latency !== undefined) lines.push(latencyLine(verification));
   }
+  const guard = guardLine(summary);
+  if (guard !== undefined) lines.push(guard);
   return lines;
+}
+
+/** What the latency guard kept float and why; nothing when it had nothing to do. */
+function guardLine(summary: QuantizeSummary): string | undefined {
+  const guard = summary.latencyGuard;
+  if (guard === undefined) return undefined;
+  if (!guard.ran) return `  latency guard not run: ${guard.reason}`;
+  if (guard.reverted.length === 0) return undefined;
+  const nodes = guard.reverted.reduce((count, region) => count + region.nodes.length, 0);
+  const first = guard.trials[0]!.ratio;
+  const timings = `${guard.trials.length} timings`;
+  if (guard.reverted.length === guard.regions) {
+    return (
+      `  latency guard every quantized region ran slower than float (${first.toFixed(2)}x the float latency), so ` +
+      `the model is written float (${nodes} nodes kept float, ${timings}); --mode weight-only makes it smaller, ` +
+      '--no-latency-guard keeps it quantized'
+    );
+  }
+  return (
+    `  latency guard ${guard.reverted.length} of ${guard.regions} quantized regions kept float (${nodes} nodes): ` +
+    `${first.toFixed(2)}x -> ${guard.ratio.toFixed(2)}x the float latency, ${timings}; --no-latency-guard keeps ` +
+    'them quantized'
+  );
 }
 
 /**

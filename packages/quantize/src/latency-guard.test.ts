@@ -1,0 +1,219 @@
+import type { ExecutorPlugin } from '@quantkit/core';
+import { createOrtExecutor } from '@quantkit/executor-ort';
+import { createModel, decodeModel } from '@quantkit/onnx';
+import fc from 'fast-check';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { type QuantizedRegion, quantizedRegions, searchRevertedRegions } from './latency-guard.js';
+import { planModel, quantizeModel } from './quantize-model.js';
+import { createRandom, drawSamples, gaussianTensor, node, randomTensor } from './test-models.js';
+
+/**
+ * Two quantizable regions with a float op between them: a wide Gemm (64 -> 256) and a narrow one (256 -> 8), each
+ * followed by Relu, joined by Erf, which no target runs quantized.
+ */
+function twoRegionModel() {
+  const r = createRandom(11);
+  const model = createModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 64] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 8] }],
+    initializers: {
+      w1: gaussianTensor([64, 256], r, 0.15),
+      b1: randomTensor([256], r, 0.1),
+      w2: gaussianTensor([256, 8], r, 0.1),
+      b2: randomTensor([8], r, 0.1),
+    },
+    nodes: [
+      node('Gemm', ['x', 'w1', 'b1'], ['h1'], {}, 'wide'),
+      node('Relu', ['h1'], ['r1'], {}, 'wide_relu'),
+      node('Erf', ['r1'], ['e1'], {}, 'float_between'),
+      node('Gemm', ['e1', 'w2', 'b2'], ['h2'], {}, 'narrow'),
+      node('Relu', ['h2'], ['y'], {}, 'narrow_relu'),
+    ],
+  });
+  return { model, sample: (random: () => number) => ({ x: randomTensor([1, 64], random) }) };
+}
+
+function busyWait(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    // Spin: a timer would round to whole milliseconds and let the event loop decide.
+  }
+}
+
+/** The graph of a model the guard times; calibration's copies (outputs added in the bytes) are not timed. */
+function modelGraph(bytes: Uint8Array) {
+  try {
+    return decodeModel(bytes).graph;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * onnxruntime-node with a cost model on top, so the guard's decisions do not hang on this machine's timing: each
+ * run also spins 1 ms, plus 0.5 ms per QuantizeLinear (a conversion each run), minus 0.1 ms per thousand weight
+ * elements of a Gemm whose weight is dequantized (what its integer kernel saves). Quantized as planned, the model
+ * costs more than float (the narrow Gemm saves less than its conversions cost); with the narrow region float it
+ * costs less.
+ */
+function costModelExecutor(): ExecutorPlugin {
+  const inner = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
+  return {
+    ...inner,
+    name: 'cost-model',
+    async createSession(bytes, options) {
+      const graph = modelGraph(bytes);
+      let cost = 1;
+      for (const n of graph?.nodes ?? []) {
+        if (n.opType === 'QuantizeLinear') cost += 0.5;
+        const weight = n.opType === 'Gemm' ? graph!.producer(n.inputs[1]!) : undefined;
+        if (weight?.opType === 'DequantizeLinear') {
+          const codes = graph!.getConstant(weight.inputs[0]!);
+          cost -= (codes === undefined ? 0 : codes.data.length / 1000) * 0.1;
+        }
+      }
+      const session = await inner.createSession(bytes, options);
+      return {
+        ...session,
+        inputs: session.inputs,
+        outputs: session.outputs,
+        async run(sample, fetch) {
+          busyWait(Math.max(0.05, cost));
+          return session.run(sample, fetch);
+        },
+        dispose: () => session.dispose(),
+      };
+    },
+  };
+}
+
+describe('quantizedRegions', () => {
+  it('groups quantized nodes joined by values and puts the region with the least compute per boundary first', async () => {
+    const { model } = twoRegionModel();
+    const { plan, model: planned } = await planModel(model, { mode: 'static' });
+    const regions = quantizedRegions(planned.graph, plan.decisions);
+    expect(regions.map((region) => region.nodes)).toEqual([
+      ['narrow', 'narrow_relu'],
+      ['wide', 'wide_relu'],
+    ]);
+    // 256 x 8 weights over 2 boundary values (e1 in, y out) against 64 x 256 over 2 (x in, r1 out).
+    expect(regions.map((region) => region.score)).toEqual([1024, 8192]);
+  });
+
+  it('finds no region in a plan that quantizes nothing', async () => {
+    const { model } = twoRegionModel();
+    const { plan, model: planned } = await planModel(model, { mode: 'static', exclude: ['*'] });
+    expect(quantizedRegions(planned.graph, plan.decisions)).toEqual([]);
+  });
+});
+
+describe('searchRevertedRegions', () => {
+  const regions = (count: number): QuantizedRegion[] =>
+    Array.from({ length: count }, (_, i) => ({ nodes: [`n${i}`], score: i }));
+
+  it('finds the fewest regions to revert when the ratio falls as regions go float', async () => {
+    const seed = 20261207;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(fc.double({ min: 0, max: 0.5, noNaN: true }), { minLength: 40, maxLength: 40 }),
+        fc.double({ min: 0.5, max: 1.5, noNaN: true }),
+        async (count, drops, start) => {
+          // ratio(k) = start + 0.3 - (sum of the first k drops): falling in k, like reverting regions.
+          const ratio = (k: number) => start + 0.3 - drops.slice(0, k).reduce((a, b) => a + b, 0);
+          fc.pre(ratio(0) > 1);
+          const timed: number[] = [];
+          const found = await searchRevertedRegions(
+            regions(count),
+            1,
+            { result: 0, ratio: ratio(0) },
+            async (k) => {
+              timed.push(k);
+              return { result: k, ratio: ratio(k) };
+            },
+          );
+          const fewest = Array.from({ length: count + 1 }, (_, k) => k).find((k) => ratio(k) <= 1) ?? count;
+          expect(found.count).toBe(fewest);
+          expect(found.result).toBe(fewest);
+          expect(found.trials[0]).toEqual({ reverted: 0, ratio: ratio(0) });
+          // A binary search: about log2(count) timings, never the same count twice.
+          expect(new Set(timed).size).toBe(timed.length);
+          expect(timed.length).toBeLessThanOrEqual(Math.ceil(Math.log2(count + 1)) + 1);
+        },
+      ),
+      { seed, numRuns: 200 },
+    );
+  });
+
+  it('treats a configuration it could not time as still too slow', async () => {
+    const found = await searchRevertedRegions(regions(4), 1, { result: -1, ratio: 2 }, async (k) => ({
+      result: k,
+      ratio: k < 4 ? undefined : 0.9,
+    }));
+    expect(found.count).toBe(4);
+    expect(found.ratio).toBe(0.9);
+  });
+});
+
+describe('quantizeModel with latencyGuard', () => {
+  const { model, sample } = twoRegionModel();
+  const calibrationData = drawSamples({ model, sample }, 4, 5);
+
+  it('keeps the region that does not pay float, records it in the recipe, and a run from the recipe writes the same model', async () => {
+    const executor = costModelExecutor();
+    const result = await quantizeModel(model, {
+      mode: 'static',
+      executor,
+      calibrationData,
+      latencyGuard: true,
+    });
+    const guard = result.summary.latencyGuard;
+    expect(guard?.ran).toBe(true);
+    if (guard?.ran !== true) return;
+    expect(guard.regions).toBe(2);
+    expect(guard.trials[0]!.ratio).toBeGreaterThan(1);
+    expect(guard.reverted.map((region) => region.nodes)).toEqual([['narrow', 'narrow_relu']]);
+    expect(guard.ratio).toBeLessThanOrEqual(1);
+    const decision = (name: string) => result.plan.decisions.find((d) => d.name === name)!;
+    expect(decision('wide').quantized).toBe(true);
+    expect(decision('narrow').quantized).toBe(false);
+    expect(decision('narrow').reason).toMatch(
+      /^kept float by the latency guard: quantized, the model ran \d\.\d\dx/,
+    );
+    expect(result.summary.recipe.keepFloat?.map((entry) => entry.node)).toEqual(['narrow', 'narrow_relu']);
+    // The written model runs and keeps the narrow Gemm float: no DequantizeLinear feeds it.
+    const written = decodeModel(result.bytes).graph;
+    const narrow = written.nodes.find((n) => n.name === 'narrow')!;
+    expect(written.producer(narrow.inputs[1]!)?.opType).not.toBe('DequantizeLinear');
+
+    const again = await quantizeModel(model, {
+      mode: 'static',
+      executor,
+      calibrationCache: result.calibrationCache!,
+      keepFloat: result.summary.recipe.keepFloat!,
+      calibrationData,
+    });
+    expect(again.bytes).toEqual(result.bytes);
+  });
+
+  it('leaves a model that is not slower as planned, and says why it could not time one', async () => {
+    const executor = costModelExecutor();
+    const fast = await quantizeModel(model, {
+      mode: 'static',
+      executor,
+      calibrationData,
+      exclude: ['narrow*'],
+      latencyGuard: true,
+    });
+    expect(fast.summary.latencyGuard).toMatchObject({ ran: true, reverted: [] });
+    expect(fast.summary.recipe.keepFloat).toBeUndefined();
+
+    const untimed = await quantizeModel(model, { mode: 'dynamic', latencyGuard: true });
+    expect(untimed.summary.latencyGuard).toEqual({ ran: false, reason: 'no executor to time the models in' });
+    await expect(quantizeModel(model, { mode: 'dynamic', latencyGuard: { maxRatio: 0 } })).rejects.toThrow(
+      /latencyGuard\.maxRatio.* must be a positive number, got 0/,
+    );
+  });
+});

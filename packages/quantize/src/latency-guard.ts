@@ -1,0 +1,189 @@
+// The never-slower guard. A quantized model is not automatically faster: Q/DQ pairs around ops that stay float,
+// or an integer kernel too small to repay the conversions into and out of it, can cost more than the int8 compute
+// saves. The guard times the written model against the float one in the executor and, while it is slower, keeps
+// quantized regions float, those estimated to gain least first, until it is not. Its decisions go into the recipe
+// (keepFloat), so a run from the recorded recipe writes the same model without timing anything.
+import { QuantError } from '@quantkit/core';
+import { type Graph, type Node, isDefaultDomain } from '@quantkit/onnx';
+import type { KeptFloat, QuantizeOptions } from './options.js';
+import type { NodeDecision } from './plan.js';
+
+/** Settings of the latency guard (QuantizeOptions.latencyGuard). */
+export interface LatencyGuardOptions {
+  /** The quantized / float latency ratio the written model must not exceed (default 1: never slower). */
+  readonly maxRatio?: number;
+}
+
+/** Main-graph nodes the latency guard keeps quantized or float together (see quantizedRegions). */
+export interface QuantizedRegion {
+  /** Its nodes, in graph order. */
+  readonly nodes: readonly string[];
+  /**
+   * The estimated gain: weight elements of its integer compute per value that crosses its boundary (where the
+   * integer work stops or, kept float, a QuantizeLinear or DequantizeLinear runs). The guard keeps the lowest float
+   * first.
+   */
+  readonly score: number;
+}
+
+/** One configuration the guard timed: how many regions were kept float, and the latency ratio it measured. */
+export interface LatencyTrial {
+  readonly reverted: number;
+  readonly ratio: number;
+}
+
+/** What the latency guard did (QuantizeSummary.latencyGuard). */
+export type LatencyGuardResult =
+  | {
+      readonly ran: true;
+      readonly maxRatio: number;
+      /** Quantized regions of the main graph as first planned (counted only when the first timing failed). */
+      readonly regions?: number;
+      /** The regions kept float, in the order the guard reverted them. */
+      readonly reverted: readonly QuantizedRegion[];
+      /** Every configuration timed, in the order they were tried; the first is the plan as made. */
+      readonly trials: readonly LatencyTrial[];
+      /** The written model's ratio (measured, or 1 when every region went float and nothing was left to time). */
+      readonly ratio: number;
+    }
+  | { readonly ran: false; readonly reason: string };
+
+/** The ops whose integer kernels are what quantization is for; the rest of a region is conversion overhead. */
+const COMPUTE_OPS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
+function elementCount(shape: readonly number[]): number {
+  return shape.reduce((product, dim) => product * dim, 1);
+}
+
+function isComputeNode(node: Node): boolean {
+  return isDefaultDomain(node.domain) && COMPUTE_OPS.has(node.opType);
+}
+
+/** Weight elements of a compute node's constant weight (0 for other nodes, or two activations multiplied). */
+function computeWork(graph: Graph, node: Node): number {
+  if (!isComputeNode(node)) return 0;
+  const weight = graph.getConstant(node.inputs[1] ?? '');
+  return weight === undefined ? 0 : elementCount(weight.shape);
+}
+
+/**
+ * The main graph's quantized regions, the units the guard keeps float: each compute node (Conv, ConvTranspose,
+ * Gemm, MatMul) with the quantized nodes after it up to the next compute node, a node reading several regions
+ * joining the first; quantized nodes with no compute before them form regions of their own. A whole connected
+ * quantized area would be too coarse: in a network quantized end to end it is one region, and keeping it float
+ * means keeping the model float, where keeping its depthwise convolutions float may be what pays. Sorted by
+ * score, lowest first (ties by position in the graph), the order the guard reverts them.
+ */
+export function quantizedRegions(graph: Graph, decisions: readonly NodeDecision[]): QuantizedRegion[] {
+  const quantized = new Set(decisions.filter((d) => d.quantized && d.scope === undefined).map((d) => d.name));
+  const regionOf = new Map<Node, Node[]>();
+  const regions: Node[][] = [];
+  for (const node of graph.nodes) {
+    if (!quantized.has(node.name)) continue;
+    const upstream = isComputeNode(node) ? undefined : firstRegion(node);
+    const region = upstream ?? [];
+    if (upstream === undefined) regions.push(region);
+    region.push(node);
+    regionOf.set(node, region);
+  }
+  function firstRegion(node: Node): Node[] | undefined {
+    for (const input of node.inputs) {
+      const producer = input === '' ? undefined : graph.producer(input);
+      const region = producer === undefined ? undefined : regionOf.get(producer);
+      if (region !== undefined) return region;
+    }
+    return undefined;
+  }
+  const scored = regions.map((members, first) => {
+    const inside = new Set(members);
+    const boundary = new Set<string>();
+    let work = 0;
+    for (const node of members) {
+      work += computeWork(graph, node);
+      for (const input of node.inputs) {
+        if (input === '' || graph.getConstant(input) !== undefined) continue;
+        const producer = graph.producer(input);
+        if (producer === undefined || !inside.has(producer)) boundary.add(input);
+      }
+      for (const output of node.outputs) {
+        const leaves = graph.isOutput(output) || graph.consumers(output).some((c) => !inside.has(c));
+        if (output !== '' && leaves) boundary.add(output);
+      }
+    }
+    return {
+      first,
+      region: { nodes: members.map((node) => node.name), score: work / Math.max(1, boundary.size) },
+    };
+  });
+  scored.sort((a, b) => a.region.score - b.region.score || a.first - b.first);
+  return scored.map(({ region }) => region);
+}
+
+/** The maximum ratio from the option, checked. */
+export function guardMaxRatio(option: QuantizeOptions['latencyGuard']): number {
+  const maxRatio = typeof option === 'object' ? (option.maxRatio ?? 1) : 1;
+  if (!(Number.isFinite(maxRatio) && maxRatio > 0)) {
+    throw new QuantError('INVALID_ARGUMENT', [
+      { option: 'latencyGuard.maxRatio' },
+      ` must be a positive number, got ${String(maxRatio)}`,
+    ]);
+  }
+  return maxRatio;
+}
+
+/** What one trial run gives the search: the measured ratio, or why there is none. */
+export type TrialOutcome<T> = { readonly result: T; readonly ratio: number | undefined };
+
+/**
+ * Finds the fewest regions, taken lowest score first, to keep float so the model is not slower than maxRatio:
+ * a binary search over that count, assuming that keeping more float does not make it slower. Keeping every region
+ * float writes the float model's graph, which is taken to pass without timing (there is nothing quantized left).
+ * @param run quantizes with the first `count` regions kept float and times the result.
+ */
+export async function searchRevertedRegions<T>(
+  regions: readonly QuantizedRegion[],
+  maxRatio: number,
+  first: TrialOutcome<T> & { readonly ratio: number },
+  run: (count: number) => Promise<TrialOutcome<T>>,
+): Promise<{ result: T; count: number; ratio: number; trials: LatencyTrial[] }> {
+  const trials: LatencyTrial[] = [{ reverted: 0, ratio: first.ratio }];
+  let failing = 0;
+  let passing: { count: number; outcome: TrialOutcome<T> } | undefined;
+  let high = regions.length;
+  while (high - failing > 1) {
+    const middle = Math.floor((failing + high) / 2);
+    const outcome = await run(middle);
+    // A trial the executor could not time says nothing about speed: treat it as not passing.
+    const ratio = outcome.ratio ?? Number.POSITIVE_INFINITY;
+    trials.push({ reverted: middle, ratio });
+    if (ratio <= maxRatio) {
+      high = middle;
+      passing = { count: middle, outcome };
+    } else {
+      failing = middle;
+    }
+  }
+  if (passing === undefined || passing.count !== high) {
+    const outcome = await run(high);
+    if (outcome.ratio !== undefined) trials.push({ reverted: high, ratio: outcome.ratio });
+    passing = { count: high, outcome };
+  }
+  const ratio = passing.outcome.ratio ?? 1;
+  return { result: passing.outcome.result, count: passing.count, ratio, trials };
+}
+
+/** The keepFloat entries that revert the given regions, with the reason each node's decision will give. */
+export function revertedNodes(
+  regions: readonly QuantizedRegion[],
+  firstRatio: number,
+  runtime: string,
+): KeptFloat[] {
+  return regions.flatMap((region) =>
+    region.nodes.map((node) => ({
+      node,
+      reason:
+        `kept float by the latency guard: quantized, the model ran ${firstRatio.toFixed(2)}x the float ` +
+        `latency in ${runtime}, and its region (${region.nodes.length} nodes) is among those estimated to gain least`,
+    })),
+  );
+}
