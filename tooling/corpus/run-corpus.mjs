@@ -148,15 +148,23 @@ export async function runCell(entry, modeName, baseline, { latency = false } = {
   const quantized = await quantizeCell(entry, modeName, baseline);
   if (quantized.status === 'refused') return quantized;
   const { result, sha256 } = quantized;
-  const cell = {
-    status: 'written',
-    sha256,
-    sizeRatio: result.bytes.length / baseline.bytes.length,
-    summary: result.summary,
-  };
+  const measured = await measureBytes(result.bytes, baseline, { latency });
+  return { status: 'written', sha256, summary: result.summary, ...measured, bytes: result.bytes };
+}
+
+/**
+ * Measures a quantized model's bytes against the float baseline the way every cell is measured, whoever wrote
+ * them (quantkit in runCell, the reference quantizer in bench-models.mjs): size, loads in onnxruntime-node and
+ * -web, finite outputs, worst output's SQNR on the evaluation samples and, with `latency`, latency against the
+ * float model and the quantization ops onnxruntime keeps after its optimizations.
+ * @returns {Promise<object>} sizeRatio, loadsNode, finite, outputs, sqnr, loadsWeb (webError), and with latency
+ *   latencyRatio, floatMs, fusedOps
+ */
+export async function measureBytes(bytes, baseline, { latency = false } = {}) {
+  const cell = { sizeRatio: bytes.length / baseline.bytes.length };
   const metrics = new Map();
   let nonFinite = 0;
-  await withSession(nodeExecutor, result.bytes, async (session) => {
+  await withSession(nodeExecutor, bytes, async (session) => {
     for (const [index, sample] of baseline.samples.entries()) {
       const outputs = await session.run(sample);
       for (const [name, reference] of Object.entries(baseline.outputs[index])) {
@@ -169,17 +177,17 @@ export async function runCell(entry, modeName, baseline, { latency = false } = {
     }
   });
   if (latency) {
-    const measured = await measureLatency(nodeExecutor, baseline.bytes, result.bytes, baseline.samples[0]);
+    const measured = await measureLatency(nodeExecutor, baseline.bytes, bytes, baseline.samples[0]);
     cell.latencyRatio = measured.ratio;
     cell.floatMs = measured.floatMs;
-    cell.fusedOps = await fusedOps(result.bytes);
+    cell.fusedOps = await fusedOps(bytes);
   }
   cell.loadsNode = true;
   cell.finite = nonFinite === 0;
   const sqnrs = [...metrics].map(([name, accumulator]) => ({ name, sqnr: accumulator.result().sqnr }));
   cell.outputs = sqnrs;
   cell.sqnr = sqnrs.length === 0 ? undefined : Math.min(...sqnrs.map((entry) => entry.sqnr));
-  cell.loadsWeb = await withSession(webExecutor, result.bytes, async (session) => {
+  cell.loadsWeb = await withSession(webExecutor, bytes, async (session) => {
     const outputs = await session.run(baseline.samples[0]);
     return Object.values(outputs).every((tensor) => nonFiniteCount(tensor) === 0 || !isFloat(tensor));
   }).then(
@@ -189,7 +197,6 @@ export async function runCell(entry, modeName, baseline, { latency = false } = {
       return false;
     },
   );
-  cell.bytes = result.bytes;
   return cell;
 }
 
