@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { loadCorpus, synthesizeInputs } from './corpus.mjs';
 import { referenceQuantizeWithSummary } from './reference-quantizer.mjs';
-import { CALIBRATION_SEEDS, floatBaseline, MODES, measureBytes, runCell } from './run-corpus.mjs';
+import { BENCH_MODES, CALIBRATION_SEEDS, floatBaseline, MODES, measureBytes, runCell } from './run-corpus.mjs';
 
 function option(name) {
   const index = process.argv.indexOf(name);
@@ -26,13 +26,18 @@ const REFERENCE_MODES = {
 };
 
 const onlyModels = option('--models')?.split(',');
-const modes = (option('--modes')?.split(',') ?? [...Object.keys(MODES), 'reference']).flatMap((mode) =>
+const QUANTKIT_MODES = { ...MODES, ...BENCH_MODES };
+const modes = (
+  option('--modes')?.split(',') ?? [...Object.keys(MODES), ...Object.keys(BENCH_MODES), 'reference']
+).flatMap((mode) =>
   mode === 'reference' ? Object.keys(REFERENCE_MODES) : [mode],
 );
-const unknownModes = modes.filter((mode) => MODES[mode] === undefined && REFERENCE_MODES[mode] === undefined);
+const unknownModes = modes.filter(
+  (mode) => QUANTKIT_MODES[mode] === undefined && REFERENCE_MODES[mode] === undefined,
+);
 if (unknownModes.length > 0) {
   console.error(
-    `unknown mode ${unknownModes.join(', ')}; valid: ${[...Object.keys(MODES), ...Object.keys(REFERENCE_MODES), 'reference'].join(', ')}`,
+    `unknown mode ${unknownModes.join(', ')}; valid: ${[...Object.keys(QUANTKIT_MODES), ...Object.keys(REFERENCE_MODES), 'reference'].join(', ')}`,
   );
   process.exit(1);
 }
@@ -59,6 +64,15 @@ async function referenceCell(entry, modeName, baseline) {
   return { status: 'written', ...measured, quantizedNodes: nodes, note: notes.join('; ') || undefined };
 }
 
+/** The latency guard's outcome in a few words: regions kept float of all, and the ratio it started from. */
+function guardText(guard) {
+  if (guard === undefined) return undefined;
+  if (!guard.ran) return `not run: ${guard.reason}`;
+  const first = guard.trials[0].ratio.toFixed(2);
+  if (guard.reverted.length === 0) return `none kept float (${first}x)`;
+  return `${guard.reverted.length}/${guard.regions} regions float (${first}x first, ${guard.trials.length} timings)`;
+}
+
 const entries = loadCorpus().filter((entry) => onlyModels === undefined || onlyModels.includes(entry.id));
 const missing = entries.filter((entry) => !entry.present);
 if (missing.length > 0) {
@@ -79,9 +93,9 @@ const fmt = (value, digits = 1) =>
 const rows = [];
 console.log(
   '| model | mode | written | loads node | loads web | finite | size | SQNR dB | floor | latency x | fp32 ms | ' +
-    'quantized ops in onnxruntime |',
+    'quantize s | latency guard | quantized ops in onnxruntime |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const entry of entries) {
   const baseline = await floatBaseline(entry);
   for (const mode of modes) {
@@ -89,7 +103,7 @@ for (const entry of entries) {
     const cell = isReference
       ? await referenceCell(entry, mode, baseline)
       : await runCell(entry, mode, baseline, { latency: true });
-    const floor = MODES[mode]?.floor;
+    const floor = QUANTKIT_MODES[mode]?.floor;
     const row =
       cell.status === 'refused' || cell.status === 'failed'
         ? {
@@ -111,12 +125,15 @@ for (const entry of entries) {
             latency: cell.latencyRatio,
             floatMs: cell.floatMs,
             fusedOps: cell.fusedOps,
+            seconds: cell.seconds,
+            guard: guardText(cell.summary?.latencyGuard),
             ...(isReference && { quantizedNodes: cell.quantizedNodes, message: cell.note }),
           };
     rows.push(row);
     console.log(
       `| ${row.model} | ${mode} | ${row.written} | ${row.loadsNode ?? '-'} | ${row.loadsWeb ?? '-'} | ${row.finite ?? '-'} | ` +
         `${fmt(row.size, 3)} | ${fmt(row.sqnr)} | ${floor ?? '-'} | ${fmt(row.latency, 2)} | ${fmt(row.floatMs, 2)} | ` +
+        `${fmt(row.seconds)} | ${row.guard ?? '-'} | ` +
         `${
           Object.entries(row.fusedOps ?? {})
             .map(([op, count]) => `${op} ${count}`)
@@ -124,7 +141,7 @@ for (const entry of entries) {
         } |`,
     );
     if (row.message !== undefined)
-      console.log(`|  | | ${row.message.replace(/\|/g, '/').slice(0, 300)} | | | | | | | | | |`);
+      console.log(`|  | | ${row.message.replace(/\|/g, '/').slice(0, 300)} | | | | | | | | | | | |`);
   }
 }
 console.log(

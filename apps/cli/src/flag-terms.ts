@@ -23,6 +23,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   weightOnlyForm: '--weight-only-form',
   floatPrecision: '--float',
   accuracyLevel: '--accuracy-level',
+  minSqnr: '--min-sqnr',
   exclude: '--exclude',
   overrides: '--overrides',
   force: '--force',

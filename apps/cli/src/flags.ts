@@ -24,6 +24,25 @@ export function parseIntegerFlag(
 }
 
 /**
+ * Parses a flag value that must be a finite decimal number.
+ *
+ * @example parseNumberFlag('--min-sqnr', '32.5') // 32.5
+ * @throws QuantError INVALID_ARGUMENT naming the flag and what it got.
+ */
+export function parseNumberFlag(flag: string, value: string | undefined, unit: string): number | undefined {
+  if (value === undefined) return undefined;
+  // Number('') is 0 and Number('0x10') is 16; only a plain decimal is a number a user meant to type.
+  const number = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(number)) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `${flag} must be a number of ${unit}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return number;
+}
+
+/**
  * Parses a flag value that must be one of a fixed set.
  *
  * @example parseChoiceFlag('--mode', 'dynamic', ['static', 'dynamic']) // 'dynamic'

@@ -40,8 +40,10 @@ export {
   type LatencyGuardResult,
   type LatencyTrial,
   type QuantizedRegion,
+  type SearchTrial,
   quantizedRegions,
 } from './latency-guard.js';
+export type { FidelityResult, RegionSensitivity } from './min-sqnr.js';
 export {
   type BiasUse,
   type ConstantUse,

@@ -1,39 +1,12 @@
 import type { ExecutorPlugin } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
-import { createModel, decodeModel } from '@quantkit/onnx';
+import { decodeModel } from '@quantkit/onnx';
 import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { type QuantizedRegion, quantizedRegions, searchRevertedRegions } from './latency-guard.js';
+import { quantizedRegions, searchKeptFloat } from './latency-guard.js';
 import { planModel, quantizeModel } from './quantize-model.js';
-import { createRandom, drawSamples, gaussianTensor, node, randomTensor } from './test-models.js';
-
-/**
- * Two quantizable regions with a float op between them: a wide Gemm (64 -> 256) and a narrow one (256 -> 8), each
- * followed by Relu, joined by Erf, which no target runs quantized.
- */
-function twoRegionModel() {
-  const r = createRandom(11);
-  const model = createModel({
-    opset: 13,
-    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 64] }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 8] }],
-    initializers: {
-      w1: gaussianTensor([64, 256], r, 0.15),
-      b1: randomTensor([256], r, 0.1),
-      w2: gaussianTensor([256, 8], r, 0.1),
-      b2: randomTensor([8], r, 0.1),
-    },
-    nodes: [
-      node('Gemm', ['x', 'w1', 'b1'], ['h1'], {}, 'wide'),
-      node('Relu', ['h1'], ['r1'], {}, 'wide_relu'),
-      node('Erf', ['r1'], ['e1'], {}, 'float_between'),
-      node('Gemm', ['e1', 'w2', 'b2'], ['h2'], {}, 'narrow'),
-      node('Relu', ['h2'], ['y'], {}, 'narrow_relu'),
-    ],
-  });
-  return { model, sample: (random: () => number) => ({ x: randomTensor([1, 64], random) }) };
-}
+import { drawSamples, twoRegionModel } from './test-models.js';
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -109,11 +82,8 @@ describe('quantizedRegions', () => {
   });
 });
 
-describe('searchRevertedRegions', () => {
-  const regions = (count: number): QuantizedRegion[] =>
-    Array.from({ length: count }, (_, i) => ({ nodes: [`n${i}`], score: i }));
-
-  it('finds the fewest regions to revert when the ratio falls as regions go float', async () => {
+describe('searchKeptFloat', () => {
+  it('finds the fewest regions to keep float when the ratio falls as regions go float', async () => {
     const seed = 20261207;
     await fc.assert(
       fc.asyncProperty(
@@ -125,19 +95,19 @@ describe('searchRevertedRegions', () => {
           const ratio = (k: number) => start + 0.3 - drops.slice(0, k).reduce((a, b) => a + b, 0);
           fc.pre(ratio(0) > 1);
           const timed: number[] = [];
-          const found = await searchRevertedRegions(
-            regions(count),
-            1,
-            { result: 0, ratio: ratio(0) },
+          const found = await searchKeptFloat(
+            count,
+            (value) => value <= 1,
+            { result: 0, value: ratio(0) },
             async (k) => {
               timed.push(k);
-              return { result: k, ratio: ratio(k) };
+              return { result: k, value: ratio(k) };
             },
           );
           const fewest = Array.from({ length: count + 1 }, (_, k) => k).find((k) => ratio(k) <= 1) ?? count;
           expect(found.count).toBe(fewest);
           expect(found.result).toBe(fewest);
-          expect(found.trials[0]).toEqual({ reverted: 0, ratio: ratio(0) });
+          expect(found.trials[0]).toEqual({ reverted: 0, value: ratio(0) });
           // A binary search: about log2(count) timings, never the same count twice.
           expect(new Set(timed).size).toBe(timed.length);
           expect(timed.length).toBeLessThanOrEqual(Math.ceil(Math.log2(count + 1)) + 1);
@@ -147,13 +117,16 @@ describe('searchRevertedRegions', () => {
     );
   });
 
-  it('treats a configuration it could not time as still too slow', async () => {
-    const found = await searchRevertedRegions(regions(4), 1, { result: -1, ratio: 2 }, async (k) => ({
-      result: k,
-      ratio: k < 4 ? undefined : 0.9,
-    }));
+  it('treats a configuration it could not measure as not passing', async () => {
+    const found = await searchKeptFloat(
+      4,
+      (value) => value <= 1,
+      { result: -1, value: 2 },
+      async (k) => ({ result: k, value: k < 4 ? undefined : 0.9 }),
+    );
     expect(found.count).toBe(4);
-    expect(found.ratio).toBe(0.9);
+    expect(found.value).toBe(0.9);
+    expect(found.trials.map((trial) => trial.reverted)).toEqual([0, 4]);
   });
 });
 

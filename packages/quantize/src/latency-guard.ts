@@ -131,45 +131,46 @@ export function guardMaxRatio(option: QuantizeOptions['latencyGuard']): number {
   return maxRatio;
 }
 
-/** What one trial run gives the search: the measured ratio, or why there is none. */
-export type TrialOutcome<T> = { readonly result: T; readonly ratio: number | undefined };
+/** One configuration a search measured: how many regions were kept float, and the value measured. */
+export interface SearchTrial {
+  readonly reverted: number;
+  readonly value: number;
+}
 
 /**
- * Finds the fewest regions, taken lowest score first, to keep float so the model is not slower than maxRatio:
- * a binary search over that count, assuming that keeping more float does not make it slower. Keeping every region
- * float writes the float model's graph, which is taken to pass without timing (there is nothing quantized left).
- * @param run quantizes with the first `count` regions kept float and times the result.
+ * Finds the fewest regions, taken in order, to keep float so a measured value passes: a binary search over that
+ * count, assuming that keeping more float does not make it worse. Keeping every region float writes the float
+ * model's graph, taken as the answer when nothing less passes. A trial that could not be measured (value
+ * undefined) does not pass.
+ * @param count the regions in order; `run(k)` quantizes with the first k kept float and measures the result.
  */
-export async function searchRevertedRegions<T>(
-  regions: readonly QuantizedRegion[],
-  maxRatio: number,
-  first: TrialOutcome<T> & { readonly ratio: number },
-  run: (count: number) => Promise<TrialOutcome<T>>,
-): Promise<{ result: T; count: number; ratio: number; trials: LatencyTrial[] }> {
-  const trials: LatencyTrial[] = [{ reverted: 0, ratio: first.ratio }];
+export async function searchKeptFloat<T>(
+  count: number,
+  passes: (value: number) => boolean,
+  first: { readonly result: T; readonly value: number },
+  run: (count: number) => Promise<{ result: T; value: number | undefined }>,
+): Promise<{ result: T; count: number; value: number | undefined; trials: SearchTrial[] }> {
+  const trials: SearchTrial[] = [{ reverted: 0, value: first.value }];
   let failing = 0;
-  let passing: { count: number; outcome: TrialOutcome<T> } | undefined;
-  let high = regions.length;
+  let passing: { count: number; result: T; value: number | undefined } | undefined;
+  let high = count;
   while (high - failing > 1) {
     const middle = Math.floor((failing + high) / 2);
     const outcome = await run(middle);
-    // A trial the executor could not time says nothing about speed: treat it as not passing.
-    const ratio = outcome.ratio ?? Number.POSITIVE_INFINITY;
-    trials.push({ reverted: middle, ratio });
-    if (ratio <= maxRatio) {
+    if (outcome.value !== undefined) trials.push({ reverted: middle, value: outcome.value });
+    if (outcome.value !== undefined && passes(outcome.value)) {
       high = middle;
-      passing = { count: middle, outcome };
+      passing = { count: middle, ...outcome };
     } else {
       failing = middle;
     }
   }
   if (passing === undefined || passing.count !== high) {
     const outcome = await run(high);
-    if (outcome.ratio !== undefined) trials.push({ reverted: high, ratio: outcome.ratio });
-    passing = { count: high, outcome };
+    if (outcome.value !== undefined) trials.push({ reverted: high, value: outcome.value });
+    passing = { count: high, ...outcome };
   }
-  const ratio = passing.outcome.ratio ?? 1;
-  return { result: passing.outcome.result, count: passing.count, ratio, trials };
+  return { ...passing, trials };
 }
 
 /** The keepFloat entries that revert the given regions, with the reason each node's decision will give. */

@@ -174,6 +174,14 @@ export interface QuantizeOptions {
    * in summary.latencyGuard. Needs an executor and verification.
    */
   readonly latencyGuard?: boolean | LatencyGuardOptions;
+  /**
+   * The fidelity floor, in dB (static, dynamic and weight-only modes): when the worst output's SQNR against the
+   * float model falls below it (on up to 4 calibration samples, else the verify sample, else seeded random data),
+   * measure each quantized region's sensitivity (it alone quantized) and keep the most sensitive float, as few as a
+   * binary search finds, until the floor is met. Recorded in the recipe (keepFloat) and summary.fidelity. Needs an
+   * executor; costs one run per region.
+   */
+  readonly minSqnr?: number;
   /** The sample verification runs on: default the first calibration sample of an array, else seeded random data. */
   readonly verifySample?: CalibrationSample;
   /** Samples expected, for progress reporting. */

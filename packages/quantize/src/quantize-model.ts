@@ -4,13 +4,7 @@ import { buildQuantizeReport } from './build-report.js';
 import type { CalibrationCache } from './calibration-cache.js';
 import { QdqEmitter } from './emitter.js';
 import { finishModel, tidyGraph } from './finalize-model.js';
-import {
-  type LatencyGuardResult,
-  guardMaxRatio,
-  quantizedRegions,
-  revertedNodes,
-  searchRevertedRegions,
-} from './latency-guard.js';
+import { quantizeMeasured } from './measured-runs.js';
 import { type QuantizerFor, type WeightRecord, weightRecords } from './compute-quantization.js';
 import { applyQuantizationTransforms } from './model-transforms.js';
 import { MODE_STAGES, type PlannedRun, type Statistics, foldsDequantize } from './mode-stages.js';
@@ -103,8 +97,8 @@ export async function planModel(input: Uint8Array | Model, options: QuantizeOpti
  * prepare (decode a private copy, float transforms such as BatchNorm folding) -> plan (per node: what, how, why)
  * -> collect statistics (calibration, fp16 range check) -> emit (the main graph, then If/Loop/Scan bodies) ->
  * finish (format, float precision, target check, provenance, one encode, verification) -> report.
- * The input is never modified. With options.latencyGuard, the run repeats with regions kept float while the
- * written model times slower than the float one (see quantizeWithLatencyGuard).
+ * The input is never modified. With options.minSqnr or options.latencyGuard the run repeats, keeping regions
+ * float until the output is close enough to the float model's and not slower than it (see quantizeMeasured).
  *
  * @example
  * const { bytes, summary } = await quantizeModel(modelBytes, { mode: 'dynamic' });
@@ -117,128 +111,10 @@ export async function quantizeModel(
   input: Uint8Array | Model,
   options: QuantizeOptions,
 ): Promise<QuantizeResult> {
-  if (options.latencyGuard === undefined || options.latencyGuard === false)
-    return quantizeOnce(input, options);
-  const maxRatio = guardMaxRatio(options.latencyGuard);
-  if (!GUARDED_MODES.has(options.mode)) return quantizeOnce(input, options);
-  return quantizeWithLatencyGuard(input, options, maxRatio);
+  return quantizeMeasured(input, options, { quantizeOnce, planModel });
 }
 
-/** Modes whose point is speed; weight-only is for size and float mode for the narrower float's own sake. */
-const GUARDED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic']);
-
-/** The result with the guard's account in its summary (bytes stay lazy: spreading would encode them). */
-function withGuard(
-  result: QuantizeResult,
-  latencyGuard: LatencyGuardResult,
-  calibrationCache = result.calibrationCache,
-): QuantizeResult {
-  const summary = { ...result.summary, latencyGuard };
-  return {
-    model: result.model,
-    get bytes() {
-      return result.bytes;
-    },
-    plan: result.plan,
-    summary,
-    calibrationCache,
-    report: result.report,
-  };
-}
-
-/**
- * The never-slower guard around one run: quantize and time the result against the float model; while it is slower
- * than maxRatio, search (searchRevertedRegions) for the fewest quantized regions, lowest estimated gain first, to
- * keep float. Later runs reuse the first run's calibrated ranges, so calibration runs once.
- */
-async function quantizeWithLatencyGuard(
-  input: Uint8Array | Model,
-  options: QuantizeOptions,
-  maxRatio: number,
-): Promise<QuantizeResult> {
-  const timed: QuantizeOptions = { ...options, latencyGuard: false, measureLatency: true };
-  const first = await quantizeOnce(input, timed);
-  const verification = first.summary.verification;
-  const latency = verification?.verified === true ? verification.latency : undefined;
-  if (verification?.verified !== true || latency === undefined) {
-    const reason =
-      options.executor === undefined
-        ? 'no executor to time the models in'
-        : verification === undefined
-          ? 'verification is off, and the guard times the models verification loads'
-          : verification.verified
-            ? 'the models were not timed'
-            : `the models could not be timed: ${verification.reason}`;
-    return withGuard(first, { ran: false, reason });
-  }
-  const passed = {
-    ran: true,
-    maxRatio,
-    reverted: [],
-    trials: [{ reverted: 0, ratio: latency.ratio }],
-  } as const;
-  if (latency.ratio <= maxRatio) return withGuard(first, { ...passed, ratio: latency.ratio });
-  const planned = await planModel(input, timed);
-  const regions = quantizedRegions(planned.model.graph, first.plan.decisions);
-  if (regions.length === 0) return withGuard(first, { ...passed, regions: 0, ratio: latency.ratio });
-
-  let cache = first.calibrationCache ?? options.calibrationCache;
-  const keeping = (count: number): QuantizeOptions => ({
-    ...timed,
-    keepFloat: [
-      ...(options.keepFloat ?? []),
-      ...revertedNodes(regions.slice(0, count), latency.ratio, verification.runtime),
-    ],
-  });
-  const runKeeping = async (count: number, extra: Partial<QuantizeOptions>): Promise<QuantizeResult> => {
-    const settings = { ...keeping(count), ...extra };
-    try {
-      return await quantizeOnce(input, {
-        ...settings,
-        ...(cache !== undefined && { calibrationCache: cache }),
-      });
-    } catch (error) {
-      // Keeping a region float can quantize a value the first plan did not (a graph input that now meets a
-      // quantized node): calibrate once more on the user's data and keep every range for the trials after.
-      const rangeMissing = QuantError.is(error) && error.code === 'CALIBRATION_DATA';
-      if (!rangeMissing || options.calibrationCache !== undefined || options.calibrationData === undefined) {
-        throw error;
-      }
-      const result = await quantizeOnce(input, settings);
-      const fresh = result.calibrationCache;
-      if (fresh !== undefined) cache = { ...fresh, tensors: { ...cache?.tensors, ...fresh.tensors } };
-      return result;
-    }
-  };
-  const found = await searchRevertedRegions(
-    regions,
-    maxRatio,
-    { result: first, ratio: latency.ratio },
-    async (count) => {
-      const result = await runKeeping(count, { report: undefined });
-      const check = result.summary.verification;
-      return { result, ratio: check?.verified === true ? check.latency?.ratio : undefined };
-    },
-  );
-  // The trials skip the report; the chosen configuration runs once more to build it.
-  const result =
-    options.report === undefined
-      ? found.result
-      : await runKeeping(found.count, { measureLatency: options.measureLatency });
-  return withGuard(
-    result,
-    {
-      ...passed,
-      regions: regions.length,
-      reverted: regions.slice(0, found.count),
-      trials: found.trials,
-      ratio: found.ratio,
-    },
-    first.calibrationCache,
-  );
-}
-
-/** One run of the pipeline (quantizeModel without the latency guard). */
+/** One run of the pipeline (quantizeModel without the measured searches: latency guard, fidelity floor). */
 async function quantizeOnce(input: Uint8Array | Model, options: QuantizeOptions): Promise<QuantizeResult> {
   const run = await planRun(input, options);
   const { setup, prepared, opset: planOpset } = run;

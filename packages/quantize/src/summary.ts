@@ -2,6 +2,7 @@ import { type Tensor, dtypeInfo, sizeOf } from '@quantkit/core';
 import { type Graph, isDefaultDomain, subgraphsOf } from '@quantkit/onnx';
 import type { CompatibilityIssue } from '@quantkit/targets';
 import type { LatencyGuardResult } from './latency-guard.js';
+import type { FidelityResult } from './min-sqnr.js';
 import type { Recipe } from './options.js';
 import type { NodeDecision } from './plan.js';
 import type { Verification } from './verify-model.js';
@@ -24,6 +25,8 @@ export interface QuantizeSummary {
   readonly warnings: readonly CompatibilityIssue[];
   /** The run of the written model on one sample (absent without an executor or with verify: false). */
   readonly verification?: Verification;
+  /** What the fidelity floor did, when options.minSqnr asked for it. */
+  readonly fidelity?: FidelityResult;
   /** What the latency guard did, when options.latencyGuard asked for it. */
   readonly latencyGuard?: LatencyGuardResult;
   /** With format 'qoperator': how many nodes became integer operators, and which stayed QDQ and why. */

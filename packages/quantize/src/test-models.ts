@@ -102,6 +102,33 @@ export function cnnModel(seed = 1, opset = 13): TestModel {
   return { model, sample: (random) => ({ image: randomTensor([1, 3, 16, 16], random) }) };
 }
 
+/**
+ * Two quantizable regions with a float op between them: a wide Gemm (64 -> 256) and a narrow one (256 -> 8), each
+ * followed by Relu, joined by Erf, which no target runs quantized.
+ */
+export function twoRegionModel(): TestModel {
+  const r = createRandom(11);
+  const model = createModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 64] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 8] }],
+    initializers: {
+      w1: gaussianTensor([64, 256], r, 0.15),
+      b1: randomTensor([256], r, 0.1),
+      w2: gaussianTensor([256, 8], r, 0.1),
+      b2: randomTensor([8], r, 0.1),
+    },
+    nodes: [
+      node('Gemm', ['x', 'w1', 'b1'], ['h1'], {}, 'wide'),
+      node('Relu', ['h1'], ['r1'], {}, 'wide_relu'),
+      node('Erf', ['r1'], ['e1'], {}, 'float_between'),
+      node('Gemm', ['e1', 'w2', 'b2'], ['h2'], {}, 'narrow'),
+      node('Relu', ['h2'], ['y'], {}, 'narrow_relu'),
+    ],
+  });
+  return { model, sample: (random: () => number) => ({ x: randomTensor([1, 64], random) }) };
+}
+
 /** A weight-dominated MLP: Gemm(transB) -> Relu -> Gemm -> Relu -> Gemm, opset 13 initializers. */
 export function mlpModel(seed = 2, width = 256): TestModel {
   const r = createRandom(seed);

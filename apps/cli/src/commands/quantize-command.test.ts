@@ -336,6 +336,52 @@ describe('quantkit quantize: bad input', () => {
     expect(JSON.parse(off.stdout).summary.latencyGuard).toBeUndefined();
   });
 
+  it('keeps the most sensitive layers float under --min-sqnr and says which', async () => {
+    // 2-bit weights fall far short of 30 dB: the floor keeps layers float until the output gets there.
+    const run = await runCli(
+      [
+        'quantize',
+        'model.onnx',
+        '-o',
+        'm.onnx',
+        '--mode',
+        'weight-only',
+        '--bits',
+        '2',
+        '--min-sqnr',
+        '30',
+        '--json',
+      ],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const { fidelity, recipe, nodes } = JSON.parse(run.stdout).summary;
+    expect(fidelity.minSqnr).toBe(30);
+    expect(fidelity.samples).toBe('random');
+    expect(fidelity.sqnr).toBeLessThan(30);
+    expect(fidelity.kept.length).toBeGreaterThan(0);
+    expect(fidelity.finalSqnr).toBeGreaterThanOrEqual(30);
+    const kept = fidelity.kept.flatMap((region: { nodes: string[] }) => region.nodes);
+    expect(recipe.keepFloat.map((entry: { node: string }) => entry.node)).toEqual(kept);
+    for (const name of kept) {
+      expect(nodes.find((node: { name: string }) => node.name === name).reason).toMatch(
+        /^kept float for the 30 dB/,
+      );
+    }
+    const text = await runCli(
+      ['quantize', 'model.onnx', '-o', 'n.onnx', '--mode', 'weight-only', '--bits', '2', '--min-sqnr', '30'],
+      { cwd: dir },
+    );
+    expect(text.stdout).toMatch(
+      /\n {2}min SQNR {6}output -?\d+\.\d dB < 30 dB on random samples: kept float the \d+ most/,
+    );
+    await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'x.onnx', '--mode', 'dynamic', '--min-sqnr', '30dB'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--min-sqnr must be a number of dB, got "30dB"/,
+    );
+  });
+
   it('refuses an existing output without --force, and replaces it with --force', async () => {
     await writeFile(join(dir, 'out.onnx'), 'precious');
     await expectFailure(

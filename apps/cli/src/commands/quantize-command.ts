@@ -176,6 +176,11 @@ export function quantizeCommand(io: CliIo): Command {
         'also turns off the latency guard',
     )
     .option(
+      '--min-sqnr <dB>',
+      'keep the layers the output is most sensitive to float until its SQNR against the float model (on the ' +
+        '--calib samples, else random data) reaches this many dB; measures each region alone (one run each)',
+    )
+    .option(
       '--no-latency-guard',
       'static and dynamic modes: keep every planned region quantized even where the written model times slower ' +
         'than the float one (by default regions that do not pay are kept float, found by timing a few variants)',

@@ -9,7 +9,7 @@ import {
   WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
 } from '@quantkit/quantize';
-import { parseChoiceFlag, parseIntegerFlag } from '../flags.js';
+import { parseChoiceFlag, parseIntegerFlag, parseNumberFlag } from '../flags.js';
 import { AUTO_TARGET } from '../resolve-target.js';
 
 /** The --granularity values. */
@@ -50,6 +50,7 @@ export interface QuantizeFlags {
   readonly latency?: boolean;
   /** False with --no-latency-guard. */
   readonly latencyGuard?: boolean;
+  readonly minSqnr?: string;
   readonly json?: boolean;
   readonly target?: string;
   readonly report?: string;
@@ -113,6 +114,10 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
   const floatPrecision = parseChoiceFlag('--float', flags.float, FLOAT_PRECISIONS);
   const accuracyLevel = parseIntegerFlag('--accuracy-level', flags.accuracyLevel, { min: 0, max: 4 });
   const calibrationLimit = parseIntegerFlag('--calib-samples', flags.calibSamples, { min: 1 });
+  const minSqnr = parseNumberFlag('--min-sqnr', flags.minSqnr, 'dB');
+  if (minSqnr !== undefined && mode === 'float') {
+    throw new QuantError('INVALID_ARGUMENT', '--min-sqnr applies to --mode static, dynamic or weight-only');
+  }
 
   const calibrationBatch = parseIntegerFlag('--calib-batch', flags.calibBatch, { min: 1 });
   const reportSamples = parseIntegerFlag('--report-samples', flags.reportSamples, { min: 1 });
@@ -180,6 +185,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     ...(weightOnlyForm !== undefined && { weightOnlyForm }),
     ...(floatPrecision !== undefined && { floatPrecision }),
     ...(accuracyLevel !== undefined && { accuracyLevel: accuracyLevel as 0 | 1 | 2 | 3 | 4 }),
+    ...(minSqnr !== undefined && { minSqnr }),
     ...(flags.keepFirstLast === false && { keepHigherPrecision: false }),
     ...(flags.calibMethod !== undefined && { calibrationMethod: flags.calibMethod }),
     ...(format !== undefined && { format }),

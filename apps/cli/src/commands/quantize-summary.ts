@@ -170,9 +170,31 @@ export function formatQuantizeSummary(
     );
     if (verification.verified && verification.latency !== undefined) lines.push(latencyLine(verification));
   }
+  const floor = fidelityLine(summary);
+  if (floor !== undefined) lines.push(floor);
   const guard = guardLine(summary);
   if (guard !== undefined) lines.push(guard);
   return lines;
+}
+
+/** What the --min-sqnr floor measured and kept float. */
+function fidelityLine(summary: QuantizeSummary): string | undefined {
+  const fidelity = summary.fidelity;
+  if (fidelity === undefined) return undefined;
+  const on = `${fidelity.samples} samples`;
+  if (fidelity.kept.length === 0) {
+    return `  min SQNR      output ${formatSqnr(fidelity.sqnr)} >= ${fidelity.minSqnr} dB on ${on}: nothing kept float`;
+  }
+  const nodes = fidelity.kept.reduce((count, region) => count + region.nodes.length, 0);
+  const worst = fidelity.sensitivity
+    .slice(0, 3)
+    .map((region) => `${region.nodes[0]} ${formatSqnr(region.sqnr)}`)
+    .join(', ');
+  return (
+    `  min SQNR      output ${formatSqnr(fidelity.sqnr)} < ${fidelity.minSqnr} dB on ${on}: kept float the ` +
+    `${fidelity.kept.length} most sensitive of ${fidelity.sensitivity.length} regions (${nodes} nodes) -> ` +
+    `${formatSqnr(fidelity.finalSqnr)}; most sensitive alone: ${worst}`
+  );
 }
 
 /** What the latency guard kept float and why; nothing when it had nothing to do. */

@@ -1,0 +1,279 @@
+// Runs that measure what they wrote and try again: the fidelity floor (options.minSqnr) keeps the regions the
+// output is most sensitive to float until its SQNR reaches the floor; the latency guard (options.latencyGuard)
+// then keeps the regions estimated to gain least float while the model times slower than the float one. Both
+// search over how many regions to keep float, and both record what they kept in the recipe (keepFloat).
+import { QuantError } from '@quantkit/core';
+import { type Model, encodeModel } from '@quantkit/onnx';
+import type { CalibrationCache } from './calibration-cache.js';
+import {
+  type LatencyGuardResult,
+  type QuantizedRegion,
+  guardMaxRatio,
+  quantizedRegions,
+  revertedNodes,
+  searchKeptFloat,
+} from './latency-guard.js';
+import {
+  type FidelityResult,
+  OutputComparison,
+  allBut,
+  bySensitivity,
+  checkMinSqnr,
+  fidelitySamples,
+  keptForFidelity,
+} from './min-sqnr.js';
+import type { KeptFloat, QuantizeOptions } from './options.js';
+import type { PlannedModel, QuantizeResult } from './quantize-model.js';
+
+/** The pipeline's entry points the measured runs repeat (passed in, as they live in quantize-model.ts). */
+export interface Pipeline {
+  readonly quantizeOnce: (input: Uint8Array | Model, options: QuantizeOptions) => Promise<QuantizeResult>;
+  readonly planModel: (input: Uint8Array | Model, options: QuantizeOptions) => Promise<PlannedModel>;
+}
+
+/** Modes whose point is speed, for the latency guard; weight-only is for size. */
+const GUARDED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic']);
+/** Modes with integer codes, for the fidelity floor. */
+const FLOORED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic', 'weight-only']);
+
+/** A run of the same input with other settings; the runs share calibrated ranges. */
+type Run = (settings: QuantizeOptions) => Promise<QuantizeResult>;
+
+/**
+ * Runs of one input that share calibrated ranges: the first calibrates and later ones reuse its ranges. Keeping a
+ * region float can quantize a value the first plan did not (a graph input that now meets a quantized node); such a
+ * run calibrates once more on the user's data, and its ranges join the rest.
+ */
+function sharedRanges(
+  input: Uint8Array | Model,
+  options: QuantizeOptions,
+  pipeline: Pipeline,
+): { run: Run; cache: () => CalibrationCache | undefined } {
+  let cache = options.calibrationCache;
+  const run: Run = async (settings) => {
+    try {
+      const result = await pipeline.quantizeOnce(input, {
+        ...settings,
+        ...(cache !== undefined && { calibrationCache: cache }),
+      });
+      cache ??= result.calibrationCache;
+      return result;
+    } catch (error) {
+      const rangeMissing = QuantError.is(error) && error.code === 'CALIBRATION_DATA';
+      const canCalibrate = options.calibrationCache === undefined && options.calibrationData !== undefined;
+      if (!rangeMissing || !canCalibrate || cache === undefined) throw error;
+      const result = await pipeline.quantizeOnce(input, settings);
+      const fresh = result.calibrationCache;
+      if (fresh !== undefined) cache = { ...fresh, tensors: { ...cache.tensors, ...fresh.tensors } };
+      return result;
+    }
+  };
+  return { run, cache: () => cache };
+}
+
+/** The result with more in its summary and the shared ranges as its cache (bytes stay lazy: spreading encodes). */
+function withSummary(
+  result: QuantizeResult,
+  extra: { latencyGuard?: LatencyGuardResult; fidelity?: FidelityResult },
+  calibrationCache: CalibrationCache | undefined,
+): QuantizeResult {
+  return {
+    model: result.model,
+    get bytes() {
+      return result.bytes;
+    },
+    plan: result.plan,
+    summary: { ...result.summary, ...extra },
+    calibrationCache: calibrationCache ?? result.calibrationCache,
+    report: result.report,
+  };
+}
+
+/**
+ * quantizeModel: one run of the pipeline, or, with minSqnr or latencyGuard, the measured searches around it. The
+ * searches' runs skip the report and, but for the guard's timing, verification; the chosen plan runs once more
+ * with the options as given.
+ */
+export async function quantizeMeasured(
+  input: Uint8Array | Model,
+  options: QuantizeOptions,
+  pipeline: Pipeline,
+): Promise<QuantizeResult> {
+  const guarded = options.latencyGuard !== undefined && options.latencyGuard !== false;
+  const maxRatio = guarded ? guardMaxRatio(options.latencyGuard) : undefined;
+  const minSqnr = options.minSqnr === undefined ? undefined : checkMinSqnr(options.minSqnr);
+  if (minSqnr !== undefined && !FLOORED_MODES.has(options.mode)) {
+    throw new QuantError('INVALID_ARGUMENT', [
+      { option: 'minSqnr' },
+      ` keeps quantized layers float; mode "${options.mode}" has none (use static, dynamic or weight-only)`,
+    ]);
+  }
+  const guard = maxRatio !== undefined && GUARDED_MODES.has(options.mode) ? maxRatio : undefined;
+  if (minSqnr === undefined && guard === undefined) return pipeline.quantizeOnce(input, options);
+
+  const { run, cache } = sharedRanges(input, options, pipeline);
+  let settled = options;
+  let fidelity: FidelityResult | undefined;
+  if (minSqnr !== undefined) {
+    const floor = await fidelityFloor(input, options, minSqnr, run, pipeline);
+    fidelity = floor.fidelity;
+    settled = { ...options, keepFloat: floor.keepFloat };
+  }
+  if (guard === undefined) {
+    return withSummary(await run({ ...settled, latencyGuard: false }), { fidelity }, cache());
+  }
+  const { result, latencyGuard } = await guardLatency(input, settled, guard, run, pipeline);
+  return withSummary(result, { latencyGuard, ...(fidelity !== undefined && { fidelity }) }, cache());
+}
+
+/** The regions of the plan a run made, in the graph planModel gives for the same options. */
+async function regionsOf(
+  input: Uint8Array | Model,
+  settings: QuantizeOptions,
+  result: QuantizeResult,
+  pipeline: Pipeline,
+): Promise<QuantizedRegion[]> {
+  const planned = await pipeline.planModel(input, settings);
+  return quantizedRegions(planned.model.graph, result.plan.decisions);
+}
+
+/**
+ * The fidelity floor: measure the output's SQNR as planned; when it falls short, measure each region's
+ * sensitivity (it alone quantized) and find the fewest of the most sensitive to keep float.
+ * @returns the keepFloat entries to run with (the user's and the floor's) and the account of it.
+ */
+async function fidelityFloor(
+  input: Uint8Array | Model,
+  options: QuantizeOptions,
+  minSqnr: number,
+  run: Run,
+  pipeline: Pipeline,
+): Promise<{ keepFloat: KeptFloat[]; fidelity: FidelityResult }> {
+  const { executor } = options;
+  if (executor === undefined) {
+    throw new QuantError('INVALID_ARGUMENT', [
+      { option: 'minSqnr' },
+      ' measures the quantized model against the float one and needs an executor',
+    ]);
+  }
+  const quiet: QuantizeOptions = {
+    ...options,
+    latencyGuard: false,
+    verify: false,
+    measureLatency: false,
+    report: undefined,
+  };
+  const first = await run(quiet);
+  const floatBytes = input instanceof Uint8Array ? input : encodeModel(input);
+  const { samples, origin } = fidelitySamples(first.model.graph, options);
+  const comparison = await OutputComparison.create(executor, floatBytes, samples);
+  const sqnr = await comparison.sqnr(first.bytes);
+  const given = [...(options.keepFloat ?? [])];
+  const account = { minSqnr, samples: origin, sqnr };
+  if (sqnr >= minSqnr) {
+    return {
+      keepFloat: given,
+      fidelity: { ...account, sensitivity: [], kept: [], trials: [{ reverted: 0, sqnr }], finalSqnr: sqnr },
+    };
+  }
+  const regions = await regionsOf(input, quiet, first, pipeline);
+  const probe = 'kept float while another region is measured alone';
+  const alone: number[] = [];
+  for (const region of regions) {
+    const probed = await run({ ...quiet, keepFloat: [...given, ...allBut(regions, region, probe)] });
+    alone.push(await comparison.sqnr(probed.bytes));
+  }
+  const ordered = bySensitivity(regions, alone);
+  const keeping = (count: number) => [...given, ...keptForFidelity(ordered.slice(0, count), minSqnr)];
+  const found = await searchKeptFloat(
+    ordered.length,
+    (value) => value >= minSqnr,
+    { result: undefined, value: sqnr },
+    async (count) => {
+      const result = await run({ ...quiet, keepFloat: keeping(count) });
+      return { result: undefined, value: await comparison.sqnr(result.bytes) };
+    },
+  );
+  return {
+    keepFloat: keeping(found.count),
+    fidelity: {
+      ...account,
+      sensitivity: ordered,
+      kept: ordered.slice(0, found.count),
+      trials: found.trials.map(({ reverted, value }) => ({ reverted, sqnr: value })),
+      finalSqnr: found.value ?? Number.POSITIVE_INFINITY,
+    },
+  };
+}
+
+/**
+ * The never-slower guard: quantize and time the result against the float model; while it is slower than
+ * maxRatio, search for the fewest quantized regions, lowest estimated gain first, to keep float.
+ */
+async function guardLatency(
+  input: Uint8Array | Model,
+  options: QuantizeOptions,
+  maxRatio: number,
+  run: Run,
+  pipeline: Pipeline,
+): Promise<{ result: QuantizeResult; latencyGuard: LatencyGuardResult }> {
+  const timed: QuantizeOptions = { ...options, latencyGuard: false, measureLatency: true };
+  const first = await run(timed);
+  const verification = first.summary.verification;
+  const latency = verification?.verified === true ? verification.latency : undefined;
+  if (verification?.verified !== true || latency === undefined) {
+    const reason =
+      options.executor === undefined
+        ? 'no executor to time the models in'
+        : verification === undefined
+          ? 'verification is off, and the guard times the models verification loads'
+          : verification.verified
+            ? 'the models were not timed'
+            : `the models could not be timed: ${verification.reason}`;
+    return { result: first, latencyGuard: { ran: false, reason } };
+  }
+  const passed = {
+    ran: true,
+    maxRatio,
+    reverted: [],
+    trials: [{ reverted: 0, ratio: latency.ratio }],
+  } as const;
+  if (latency.ratio <= maxRatio) return { result: first, latencyGuard: { ...passed, ratio: latency.ratio } };
+  const regions = await regionsOf(input, timed, first, pipeline);
+  if (regions.length === 0) {
+    return { result: first, latencyGuard: { ...passed, regions: 0, ratio: latency.ratio } };
+  }
+  const keeping = (count: number): QuantizeOptions => ({
+    ...timed,
+    keepFloat: [
+      ...(options.keepFloat ?? []),
+      ...revertedNodes(regions.slice(0, count), latency.ratio, verification.runtime),
+    ],
+  });
+  const found = await searchKeptFloat(
+    regions.length,
+    (ratio) => ratio <= maxRatio,
+    { result: first, value: latency.ratio },
+    async (count) => {
+      const result = await run({ ...keeping(count), report: undefined });
+      const check = result.summary.verification;
+      return { result, value: check?.verified === true ? check.latency?.ratio : undefined };
+    },
+  );
+  // The trials skip the report; the chosen configuration runs once more to build it.
+  const result =
+    options.report === undefined
+      ? found.result
+      : await run({ ...keeping(found.count), measureLatency: options.measureLatency });
+  return {
+    result,
+    latencyGuard: {
+      ...passed,
+      regions: regions.length,
+      reverted: regions.slice(0, found.count),
+      trials: found.trials.map(({ reverted, value }) => ({ reverted, ratio: value })),
+      // Every region float leaves nothing quantized to time: the float model's own speed.
+      ratio: found.value ?? 1,
+    },
+  };
+}

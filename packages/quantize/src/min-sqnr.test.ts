@@ -1,0 +1,66 @@
+import { createOrtExecutor } from '@quantkit/executor-ort';
+import { encodeModel } from '@quantkit/onnx';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { OutputComparison } from './min-sqnr.js';
+import { quantizeModel } from './quantize-model.js';
+import { drawSamples, twoRegionModel } from './test-models.js';
+
+const executor = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
+
+describe('quantizeModel with minSqnr', () => {
+  const chain = twoRegionModel();
+  const calibrationData = drawSamples(chain, 4, 9);
+
+  it('keeps the most sensitive regions float until the output reaches the floor, and records them', async () => {
+    // 2-bit weights: both regions lose a lot, and the floor sits between what one and both float give.
+    const base = { mode: 'weight-only', bits: 2, granularity: 'channel', executor, calibrationData } as const;
+    const planned = await quantizeModel(chain.model, { ...base, minSqnr: -1000 });
+    const fidelity0 = planned.summary.fidelity!;
+    expect(fidelity0.samples).toBe('calibration');
+    expect(fidelity0.kept).toEqual([]);
+    expect(fidelity0.sensitivity).toEqual([]);
+
+    const minSqnr = fidelity0.sqnr + 6;
+    const result = await quantizeModel(chain.model, { ...base, minSqnr });
+    const fidelity = result.summary.fidelity!;
+    expect(fidelity.sqnr).toBeCloseTo(fidelity0.sqnr, 6);
+    // Each region measured alone, most sensitive (lowest SQNR) first.
+    expect(fidelity.sensitivity.map((region) => region.nodes)).toHaveLength(2);
+    const sqnrs = fidelity.sensitivity.map((region) => region.sqnr);
+    expect(sqnrs).toEqual([...sqnrs].sort((a, b) => a - b));
+    // Whatever was kept is a prefix of that order, and the written model meets the floor.
+    expect(fidelity.kept.length).toBeGreaterThan(0);
+    expect(fidelity.kept).toEqual(fidelity.sensitivity.slice(0, fidelity.kept.length));
+    expect(fidelity.finalSqnr).toBeGreaterThanOrEqual(minSqnr);
+    const comparison = await OutputComparison.create(executor, encode(chain), calibrationData);
+    expect(await comparison.sqnr(result.bytes)).toBeCloseTo(fidelity.finalSqnr, 6);
+    // The plan says why, and the recipe reproduces the model without measuring.
+    const kept = fidelity.kept.flatMap((region) => region.nodes);
+    for (const name of kept) {
+      const decision = result.plan.decisions.find((d) => d.name === name)!;
+      expect(decision.quantized).toBe(false);
+      expect(decision.reason).toMatch(
+        /^kept float for the -?\d+(\.\d+)? dB output SQNR floor: quantized alone/,
+      );
+    }
+    const again = await quantizeModel(chain.model, { ...base, keepFloat: result.summary.recipe.keepFloat! });
+    expect(again.bytes).toEqual(result.bytes);
+  });
+
+  it('refuses a floor it cannot measure or apply', async () => {
+    await expect(quantizeModel(chain.model, { mode: 'dynamic', minSqnr: 30 })).rejects.toThrow(
+      /minSqnr.* needs an executor/,
+    );
+    await expect(quantizeModel(chain.model, { mode: 'float', executor, minSqnr: 30 })).rejects.toThrow(
+      /mode "float" has none/,
+    );
+    await expect(
+      quantizeModel(chain.model, { mode: 'dynamic', executor, minSqnr: Number.NaN }),
+    ).rejects.toThrow(/minSqnr.* must be a finite number of dB, got NaN/);
+  });
+});
+
+function encode(model: ReturnType<typeof twoRegionModel>): Uint8Array {
+  return encodeModel(model.model);
+}
