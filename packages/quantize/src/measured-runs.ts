@@ -165,7 +165,7 @@ async function fidelityFloor(
   };
   const first = await run(quiet);
   const floatBytes = input instanceof Uint8Array ? input : encodeModel(input);
-  const { samples, origin } = fidelitySamples(first.model.graph, options);
+  const { samples, origin } = await fidelitySamples(first.model.graph, options);
   const comparison = await OutputComparison.create(executor, floatBytes, samples);
   const sqnr = await comparison.sqnr(first.bytes);
   const given = [...(options.keepFloat ?? [])];

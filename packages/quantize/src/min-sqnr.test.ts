@@ -2,11 +2,39 @@ import { createOrtExecutor } from '@quantkit/executor-ort';
 import { encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { OutputComparison } from './min-sqnr.js';
+import { OutputComparison, fidelitySamples } from './min-sqnr.js';
 import { quantizeModel } from './quantize-model.js';
 import { drawSamples, twoRegionModel } from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
+
+describe('fidelitySamples', () => {
+  const chain = twoRegionModel();
+  const samples = drawSamples(chain, 6, 2);
+
+  it('takes the first 4 calibration samples from an array or a source read afresh, else the verify sample, else random data', async () => {
+    const { graph } = chain.model;
+    expect(await fidelitySamples(graph, { mode: 'static', calibrationData: samples })).toEqual({
+      samples: samples.slice(0, 4),
+      origin: 'calibration',
+    });
+    const source = async function* () {
+      yield* samples;
+    };
+    expect(await fidelitySamples(graph, { mode: 'static', calibrationData: source })).toEqual({
+      samples: samples.slice(0, 4),
+      origin: 'calibration',
+    });
+    expect(await fidelitySamples(graph, { mode: 'dynamic', verifySample: samples[5]! })).toEqual({
+      samples: [samples[5]],
+      origin: 'given',
+    });
+    const random = await fidelitySamples(graph, { mode: 'dynamic' });
+    expect(random.origin).toBe('random');
+    expect(random.samples).toHaveLength(4);
+    expect(random.samples[0]!['x']!.shape).toEqual([1, 64]);
+  });
+});
 
 describe('quantizeModel with minSqnr', () => {
   const chain = twoRegionModel();

@@ -37,18 +37,25 @@ export interface FidelityResult {
 /** Samples to compare outputs on, at most this many. */
 const FIDELITY_SAMPLES = 4;
 
-/** The samples the floor measures on, best first: calibration data given as an array, the verify sample, random. */
-export function fidelitySamples(
+/**
+ * The samples the floor measures on, best first: the first few calibration samples (an array, or a function that
+ * reads them afresh: a one-shot iterable is spent by calibration), the verify sample, or seeded random data.
+ */
+export async function fidelitySamples(
   graph: Graph,
   options: QuantizeOptions,
-): { samples: CalibrationSample[]; origin: FidelityResult['samples'] } {
+): Promise<{ samples: CalibrationSample[]; origin: FidelityResult['samples'] }> {
   const data = options.calibrationData;
-  if (Array.isArray(data) && data.length > 0) {
-    return {
-      samples: (data as readonly CalibrationSample[]).slice(0, FIDELITY_SAMPLES),
-      origin: 'calibration',
-    };
+  const samples: CalibrationSample[] = [];
+  if (Array.isArray(data)) {
+    samples.push(...(data as readonly CalibrationSample[]).slice(0, FIDELITY_SAMPLES));
+  } else if (typeof data === 'function') {
+    for await (const sample of data()) {
+      samples.push(sample);
+      if (samples.length === FIDELITY_SAMPLES) break;
+    }
   }
+  if (samples.length > 0) return { samples, origin: 'calibration' };
   if (options.verifySample !== undefined) return { samples: [options.verifySample], origin: 'given' };
   const inputs = graph.inputs.filter((input) => !graph.initializers.has(input.name));
   return { samples: randomSamples(inputs, FIDELITY_SAMPLES, DEFAULT_SEED), origin: 'random' };
