@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { commonValues, compareLayers } from './compare-layers.js';
 import { quantizeModel } from './quantize-model.js';
-import { cnnModel, createRandom, mlpModel } from './test-models.js';
+import { cnnModel, createRandom, drawSamples, mlpModel, twoRegionModel } from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
 
@@ -79,6 +79,106 @@ describe('per-layer report', () => {
       expect(
         result.report!.layers.every((layer) => layer.activation === undefined && layer.weight !== undefined),
       ).toBe(true);
+    }
+  });
+});
+
+describe('per-layer report of measured runs', () => {
+  const chain = twoRegionModel();
+  const calibrationData = drawSamples(chain, 4, 9);
+
+  it('gives each layer its sensitivity, the floor and the latency measured, and why nodes stayed float', async () => {
+    // 2-bit weights: both regions lose a lot, so the floor measures them alone and keeps the worst float.
+    const base = { mode: 'weight-only', bits: 2, granularity: 'channel', executor, calibrationData } as const;
+    const probe = await quantizeModel(chain.model, { ...base, minSqnr: Number.MAX_VALUE });
+    // Just below what the less sensitive region gives alone: keeping the other float meets it.
+    const lessSensitive = probe.summary.fidelity!.sensitivity[1]!.sqnr;
+    expect(lessSensitive).toBeGreaterThan(probe.summary.fidelity!.sqnr + 1);
+    const result = await quantizeModel(chain.model, {
+      ...base,
+      minSqnr: lessSensitive - 0.5,
+      measureLatency: true,
+      report: { modelName: 'chain.onnx' },
+    });
+    const report = result.report!;
+    const fidelity = result.summary.fidelity!;
+    expect(fidelity.sensitivity).toHaveLength(2);
+    expect(fidelity.kept.length).toBe(1);
+    // The report's summary is the run's: the floor's account and the latency measured.
+    expect(report.summary.fidelity).toEqual(fidelity);
+    const verification = report.summary.verification!;
+    expect(verification.verified && verification.latency).toMatchObject({
+      floatMs: expect.any(Number),
+      quantizedMs: expect.any(Number),
+    });
+    if (verification.verified) {
+      const { floatMs, quantizedMs, ratio } = verification.latency!;
+      expect(ratio).toBeCloseTo(quantizedMs / floatMs, 9);
+    }
+    // Each quantized layer carries its region's SQNR alone; the kept region's nodes are float, saying why.
+    const [keptRegion] = fidelity.kept;
+    const quantizedRegion = fidelity.sensitivity.find((region) => region !== keptRegion)!;
+    expect(report.layers.length).toBeGreaterThan(0);
+    for (const layer of report.layers) {
+      expect(quantizedRegion.nodes).toContain(layer.node);
+      expect(layer.sensitivity).toBe(quantizedRegion.sqnr);
+    }
+    for (const name of keptRegion!.nodes) {
+      const node = report.summary.nodes.find((decision) => decision.name === name)!;
+      expect(node.quantized).toBe(false);
+      expect(node.reason).toMatch(/^kept float for the -?\d+(\.\d+)? dB output SQNR floor/);
+      expect(report.layers.some((layer) => layer.node === name)).toBe(false);
+    }
+    // Scales and zero points: per channel for the 2-bit Gemm weights, the extremes of as many as it has columns.
+    const gemm = report.layers.find((layer) => layer.opType === 'Gemm')!;
+    const params = gemm.weight!.quantParams!;
+    const columns = chain.model.graph.initializers.get(gemm.node === 'wide' ? 'w1' : 'w2')!.shape[1];
+    expect(params.count).toBe(columns);
+    expect(params.minScale).toBeGreaterThan(0);
+    expect(params.maxScale).toBeGreaterThanOrEqual(params.minScale);
+    expect(params.minZeroPoint).toBeLessThanOrEqual(params.maxZeroPoint);
+  });
+
+  it('records the latency guard and the nodes it kept float', async () => {
+    // A ratio no model meets: the guard keeps every region float, and the report says so node by node.
+    const result = await quantizeModel(chain.model, {
+      mode: 'static',
+      executor,
+      calibrationData,
+      latencyGuard: { maxRatio: 1e-6 },
+      measureLatency: true,
+      report: { samples: calibrationData },
+    });
+    const guard = result.report!.summary.latencyGuard!;
+    expect(guard).toEqual(result.summary.latencyGuard);
+    expect(guard.ran).toBe(true);
+    if (!guard.ran) return;
+    expect(guard.trials[0]!.reverted).toBe(0);
+    const reverted = guard.reverted.flatMap((region) => region.nodes);
+    expect(reverted.length).toBeGreaterThan(0);
+    for (const name of reverted) {
+      const node = result.report!.summary.nodes.find((decision) => decision.name === name)!;
+      expect(node.quantized).toBe(false);
+      expect(node.reason).toMatch(/^kept float by the latency guard: quantized, the model ran/);
+    }
+  });
+
+  it('writes the activation scale and zero point of each static layer', async () => {
+    const result = await quantizeModel(chain.model, {
+      mode: 'static',
+      executor,
+      calibrationData,
+      report: {},
+    });
+    const layers = result.report!.layers.filter((layer) => layer.activation !== undefined);
+    expect(layers.length).toBeGreaterThan(0);
+    for (const { activation } of layers) {
+      const { scale, zeroPoint, min, max } = activation!;
+      expect(scale).toBeGreaterThan(0);
+      expect(Number.isInteger(zeroPoint)).toBe(true);
+      // The representable range is the codes' range through that scale and zero point (uint8 here).
+      expect(min).toBeCloseTo((0 - zeroPoint!) * scale!, 5);
+      expect(max).toBeCloseTo((255 - zeroPoint!) * scale!, 5);
     }
   });
 });

@@ -6,8 +6,10 @@ import { compareTensors } from './metrics.js';
 import type { CalibrationSource } from './options.js';
 import type { QuantPlan } from './plan.js';
 import { flagLayers } from './flag-layers.js';
-import type { Histogram, QuantizeReport, WeightError } from './report.js';
+import type { Histogram, QuantParamsRange, QuantizeReport, WeightError } from './report.js';
 import type { QuantizeSummary } from './summary.js';
+import type { LatencyGuardResult } from './latency-guard.js';
+import type { FidelityResult } from './min-sqnr.js';
 import { QUANTKIT_VERSION } from './version.js';
 
 export interface ReportInputs {
@@ -40,6 +42,23 @@ function histogramOf(values: Float32Array, bins = 64): Histogram {
   return { min, max, counts };
 }
 
+/** A tensor's scales and zero points: their count and extremes (a per-channel weight has hundreds). */
+function quantParamsRange(params: LinearQuantParams): QuantParamsRange {
+  let minScale = Infinity;
+  let maxScale = -Infinity;
+  for (const scale of params.scale) {
+    if (scale < minScale) minScale = scale;
+    if (scale > maxScale) maxScale = scale;
+  }
+  let minZeroPoint = Infinity;
+  let maxZeroPoint = -Infinity;
+  for (const zeroPoint of params.zeroPoint) {
+    if (zeroPoint < minZeroPoint) minZeroPoint = zeroPoint;
+    if (zeroPoint > maxZeroPoint) maxZeroPoint = zeroPoint;
+  }
+  return { count: params.scale.length, minScale, maxScale, minZeroPoint, maxZeroPoint };
+}
+
 function weightError(record: WeightRecord): WeightError {
   const { float, quantized } = record;
   const restored = dequantizeQuantized(quantized);
@@ -50,6 +69,7 @@ function weightError(record: WeightRecord): WeightError {
     maxAbsError: metrics.maxAbsError,
     bits: quantized.params.bits,
     granularity: quantized.params.granularity,
+    quantParams: quantParamsRange(quantized.params),
     histogram: histogramOf(float.data),
   };
 }
@@ -122,6 +142,8 @@ export async function buildQuantizeReport(inputs: ReportInputs): Promise<Quantiz
               observer: inputs.observerOf(output),
               min,
               max,
+              scale: params.scale[0]!,
+              zeroPoint: params.zeroPoint[0]!,
               clippedShare: comparison.clippedShare ?? 0,
               histogram: comparison.histogram,
             }
@@ -153,5 +175,39 @@ export async function buildQuantizeReport(inputs: ReportInputs): Promise<Quantiz
       top1Agreement,
     })),
     layers: flagLayers(rows),
+  };
+}
+
+/** What the measured runs (quantizeMeasured) learn after the report of the chosen plan was built. */
+export interface MeasuredOutcome {
+  readonly fidelity?: FidelityResult | undefined;
+  readonly latencyGuard?: LatencyGuardResult | undefined;
+}
+
+/**
+ * The report with the measured runs' outcome: the fidelity floor's and the latency guard's accounts in its summary,
+ * as in the run's, and each layer's sensitivity (the output SQNR with only its region quantized) when the floor
+ * measured it. The report is built inside the run of the chosen plan, before the searches around it finish.
+ *
+ * @example const report = withMeasuredOutcome(result.report, { fidelity, latencyGuard });
+ * @throws never.
+ */
+export function withMeasuredOutcome(report: QuantizeReport, outcome: MeasuredOutcome): QuantizeReport {
+  const { fidelity, latencyGuard } = outcome;
+  const sensitivityOf = new Map<string, number>();
+  for (const region of fidelity?.sensitivity ?? []) {
+    for (const node of region.nodes) sensitivityOf.set(node, region.sqnr);
+  }
+  return {
+    ...report,
+    summary: {
+      ...report.summary,
+      ...(fidelity !== undefined && { fidelity }),
+      ...(latencyGuard !== undefined && { latencyGuard }),
+    },
+    layers: report.layers.map((layer) => {
+      const sensitivity = sensitivityOf.get(layer.node);
+      return sensitivity === undefined ? layer : { ...layer, sensitivity };
+    }),
   };
 }

@@ -4,6 +4,7 @@
 // search over how many regions to keep float, and both record what they kept in the recipe (keepFloat).
 import { QuantError } from '@quantkit/core';
 import { type Model, encodeModel } from '@quantkit/onnx';
+import { withMeasuredOutcome } from './build-report.js';
 import type { CalibrationCache } from './calibration-cache.js';
 import {
   type LatencyGuardResult,
@@ -71,7 +72,10 @@ function sharedRanges(
   return { run, cache: () => cache };
 }
 
-/** The result with more in its summary and the shared ranges as its cache (bytes stay lazy: spreading encodes). */
+/**
+ * The result with more in its summary and in its report's, and the shared ranges as its cache (bytes stay lazy:
+ * spreading encodes).
+ */
 function withSummary(
   result: QuantizeResult,
   extra: { latencyGuard?: LatencyGuardResult; fidelity?: FidelityResult },
@@ -85,7 +89,7 @@ function withSummary(
     plan: result.plan,
     summary: { ...result.summary, ...extra },
     calibrationCache: calibrationCache ?? result.calibrationCache,
-    report: result.report,
+    report: result.report === undefined ? undefined : withMeasuredOutcome(result.report, extra),
   };
 }
 

@@ -11,7 +11,7 @@ import type { Recipe } from './options.js';
 import type { QuantOverrides } from './overrides.js';
 import type { QuantizeSummary } from './summary.js';
 
-export type { ActivationRange, Histogram, WeightError } from '@quantkit/report';
+export type { ActivationRange, Histogram, QuantParamsRange, WeightError } from '@quantkit/report';
 
 /** A fix for a flagged layer: why, and an overrides document (options.overrides, --overrides) that applies it. */
 export interface LayerSuggestion extends BaseLayerSuggestion {

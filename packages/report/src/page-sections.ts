@@ -1,7 +1,14 @@
-// The page's sections as markup, written in Node: header, outputs, the layer table, the layers' chart sections and
-// the nodes kept in float. Every name from the model goes through escapeHtml.
+// The page's sections as markup, written in Node: header, outputs, fidelity and latency, the layer table (quantized
+// layers and the nodes kept float) and the layers' chart sections. Every name from the model goes through escapeHtml.
 import { bytes, escapeHtml, fixed, magnitude, percent, ratio, recipeValue } from './html-format.js';
-import { type Histogram, type LayerReport, type ReportData, formatSuggestion } from './report-data.js';
+import type { ColumnKind } from './layer-table-order.js';
+import {
+  type Histogram,
+  type LayerReport,
+  type ReportData,
+  type ReportNode,
+  formatSuggestion,
+} from './report-data.js';
 
 /** Worst first: lowest SQNR, NaN (no comparison possible) last, graph order between ties. */
 export function worstFirst(layers: readonly LayerReport[]): number[] {
@@ -73,28 +80,134 @@ export function outputsHtml(report: ReportData): string {
 <tbody>${rows}</tbody></table>`;
 }
 
-/** The table of quantized layers in `order` (worst first), flagged rows marked, with their suggestions. */
-export function layerTableHtml(report: ReportData, order: readonly number[]): string {
-  const rows = order
-    .map((index) => {
-      const layer = report.layers[index]!;
-      const hasCharts = hasBins(layer.activation?.histogram) || hasBins(layer.weight?.histogram);
-      const name = escapeHtml(layer.node);
-      return `<tr${layer.flagged ? ' class="flagged"' : ''}><td class="name">${hasCharts ? `<a href="#layer-${index}">${name}</a>` : name}</td>
-<td>${escapeHtml(layer.opType)}</td><td class="num">${fixed(layer.sqnr, 2)}</td>
-<td class="num">${fixed(layer.cosine, 6)}</td><td class="num">${magnitude(layer.maxAbsError)}</td>
-<td class="num">${layer.weight === undefined ? '–' : fixed(layer.weight.sqnr, 2)}</td>
-<td class="num">${percent(layer.activation?.clippedShare)}</td>
+/** A column of the layer table: its header and how its cells sort. */
+interface LayerColumn {
+  readonly label: string;
+  readonly kind: ColumnKind;
+  readonly title?: string;
+}
+
+const LAYER_COLUMNS: readonly LayerColumn[] = [
+  { label: 'node', kind: 'text' },
+  { label: 'op', kind: 'text' },
+  { label: 'status', kind: 'text' },
+  { label: 'SQNR (dB)', kind: 'number', title: "this node's output, quantized graph against float graph" },
+  {
+    label: 'sensitivity (dB)',
+    kind: 'number',
+    title: "the model output's SQNR with only this node's region quantized (fidelity floor)",
+  },
+  { label: 'cosine', kind: 'number' },
+  { label: 'max abs error', kind: 'number' },
+  { label: 'weight SQNR (dB)', kind: 'number' },
+  { label: 'weight scale', kind: 'number', title: 'per channel or block: the smallest and largest' },
+  { label: 'weight zero point', kind: 'number', title: 'per channel or block: the smallest and largest' },
+  { label: 'activation scale', kind: 'number' },
+  { label: 'activation zero point', kind: 'number' },
+  { label: 'clipped', kind: 'number' },
+  { label: 'suggestion or reason', kind: 'text' },
+];
+
+/** The column the markup comes sorted by (worst first). */
+const SORTED_COLUMN = 3;
+
+/** A numeric cell: its value in data-value for sorting, written as `text`; – when there is no value. */
+function numberCell(value: number | undefined, text: string, title?: string): string {
+  if (value === undefined) return '<td class="num">–</td>';
+  const tooltip = title === undefined ? '' : ` title="${escapeHtml(title)}"`;
+  return `<td class="num" data-value="${String(value)}"${tooltip}>${text}</td>`;
+}
+
+/** A range of values as one cell, sorted by its largest (for a scale, the coarsest step). */
+function rangeCell(
+  min: number | undefined,
+  max: number | undefined,
+  count: number,
+  format: (v: number) => string,
+): string {
+  if (min === undefined || max === undefined) return numberCell(undefined, '');
+  const text = min === max ? format(min) : `${format(min)} – ${format(max)}`;
+  return numberCell(max, text, count > 1 ? `${count} values` : undefined);
+}
+
+/** Per node kept float by the fidelity floor or the latency guard: which, and the floor's measure of its region. */
+function keptFloatBy(report: ReportData): Map<string, { by: string; sensitivity?: number }> {
+  const kept = new Map<string, { by: string; sensitivity?: number }>();
+  const { fidelity, latencyGuard } = report.summary;
+  for (const region of fidelity?.kept ?? []) {
+    for (const node of region.nodes) kept.set(node, { by: 'fidelity floor', sensitivity: region.sqnr });
+  }
+  if (latencyGuard?.ran === true) {
+    for (const region of latencyGuard.reverted) {
+      for (const node of region.nodes) if (!kept.has(node)) kept.set(node, { by: 'latency guard' });
+    }
+  }
+  return kept;
+}
+
+function rowOpen(name: string, opType: string, quantized: boolean, flagged: boolean): string {
+  const status = quantized ? 'quantized' : 'float';
+  return `<tr${flagged ? ' class="flagged"' : ''} data-name="${escapeHtml(name)}" data-op="${escapeHtml(opType)}" data-status="${status}">`;
+}
+
+function layerRowHtml(layer: LayerReport, index: number): string {
+  const hasCharts = hasBins(layer.activation?.histogram) || hasBins(layer.weight?.histogram);
+  const name = escapeHtml(layer.node);
+  const { weight, activation } = layer;
+  const params = weight?.quantParams;
+  return `${rowOpen(layer.node, layer.opType, true, layer.flagged)}<td class="name">${hasCharts ? `<a href="#layer-${index}">${name}</a>` : name}</td>
+<td>${escapeHtml(layer.opType)}</td><td>quantized</td>${numberCell(layer.sqnr, fixed(layer.sqnr, 2))}
+${numberCell(layer.sensitivity, layer.sensitivity === undefined ? '' : fixed(layer.sensitivity, 2))}
+${numberCell(layer.cosine, fixed(layer.cosine, 6))}${numberCell(layer.maxAbsError, magnitude(layer.maxAbsError))}
+${numberCell(weight?.sqnr, weight === undefined ? '' : fixed(weight.sqnr, 2))}
+${rangeCell(params?.minScale, params?.maxScale, params?.count ?? 0, magnitude)}
+${rangeCell(params?.minZeroPoint, params?.maxZeroPoint, params?.count ?? 0, String)}
+${numberCell(activation?.scale, activation?.scale === undefined ? '' : magnitude(activation.scale))}
+${numberCell(activation?.zeroPoint, String(activation?.zeroPoint))}
+${numberCell(activation?.clippedShare, percent(activation?.clippedShare))}
 <td class="suggestion">${escapeHtml(layer.suggestion === undefined ? '' : formatSuggestion(layer.suggestion))}</td></tr>`;
-    })
-    .join('\n');
+}
+
+function floatRowHtml(node: ReportNode, kept: { by: string; sensitivity?: number } | undefined): string {
+  const status = kept === undefined ? 'float' : `float (${kept.by})`;
+  const sensitivity = kept?.sensitivity;
+  const empty = numberCell(undefined, '');
+  return `${rowOpen(node.name, node.opType, false, false)}<td class="name">${escapeHtml(node.name)}</td>
+<td>${escapeHtml(node.opType)}</td><td>${status}</td>${empty}
+${numberCell(sensitivity, sensitivity === undefined ? '' : fixed(sensitivity, 2))}
+${empty.repeat(LAYER_COLUMNS.length - 6)}<td class="reason">${escapeHtml(node.reason)}</td></tr>`;
+}
+
+/**
+ * The layer table: the quantized layers in `order` (worst first), flagged rows marked, with their suggestions, then
+ * the nodes kept float with the reason for each. The page's script sorts it by a header click and filters it by the
+ * controls above it.
+ */
+export function layerTableHtml(report: ReportData, order: readonly number[]): string {
+  const kept = keptFloatBy(report);
+  const floatNodes = report.summary.nodes.filter((node) => !node.quantized);
+  const rows = [
+    ...order.map((index) => layerRowHtml(report.layers[index]!, index)),
+    ...floatNodes.map((node) => floatRowHtml(node, kept.get(node.name))),
+  ].join('\n');
   const flagged = report.layers.filter((layer) => layer.flagged).length;
+  const headers = LAYER_COLUMNS.map((column, index) => {
+    const classes = column.kind === 'number' ? ' class="num"' : '';
+    const title = column.title === undefined ? '' : ` title="${escapeHtml(column.title)}"`;
+    const sorted = index === SORTED_COLUMN ? ' aria-sort="ascending"' : '';
+    return `<th${classes} data-kind="${column.kind}"${title}${sorted}><button type="button">${column.label}</button></th>`;
+  }).join('');
+  const sensitivity = report.layers.some((layer) => layer.sensitivity !== undefined)
+    ? " Sensitivity is the model output's SQNR with only the node's region quantized, the rest float."
+    : '';
   return `<h2>Layers, worst first</h2>
-<p class="note">${report.layers.length} quantized layers; ${flagged} flagged. SQNR and cosine compare each node's
-output in the quantized graph with the float graph; weight SQNR compares the stored weight with its float values.</p>
-<div class="scroll"><table><thead><tr><th>node</th><th>op</th><th class="num">SQNR (dB)</th><th class="num">cosine</th>
-<th class="num">max abs error</th><th class="num">weight SQNR (dB)</th><th class="num">clipped</th><th>suggestion</th></tr>
-</thead><tbody>${rows}</tbody></table></div>`;
+<p class="note">${report.layers.length} quantized layers; ${flagged} flagged; ${floatNodes.length} nodes kept float.
+SQNR and cosine compare each node's output in the quantized graph with the float graph; weight SQNR compares the
+stored weight with its float values.${sensitivity} Click a column's header to sort by it.</p>
+<div class="table-controls"><label>Filter <input type="search" id="layer-filter" placeholder="node name or op type"></label>
+<label>Show <select id="layer-status"><option value="all">all nodes</option><option value="quantized">quantized</option>
+<option value="float">float</option></select></label> <span id="layer-count" class="note"></span></div>
+<div class="scroll"><table id="layer-table"><thead><tr>${headers}</tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function histogramCaption(label: string, histogram: Histogram): string {
@@ -150,17 +263,69 @@ and orange bins fall outside it.</p>
 ${withCharts.map((index, rank) => layerSectionHtml(report.layers[index]!, index, rank < expanded)).join('\n')}`;
 }
 
-/** The nodes the run kept in float and why, in a closed `<details>`; empty when every node was quantized. */
-export function floatNodesHtml(report: ReportData): string {
-  const kept = report.summary.nodes.filter((node) => !node.quantized);
-  if (kept.length === 0) return '';
-  const rows = kept
+function regionText(nodes: readonly string[]): string {
+  return nodes.map(escapeHtml).join(', ');
+}
+
+function latencyHtml(report: ReportData): string {
+  const { verification } = report.summary;
+  if (verification === undefined) return '';
+  if (!verification.verified) {
+    return `<p>Latency: not measured; the written model was not run: ${escapeHtml(verification.reason)}</p>`;
+  }
+  const latency = verification.latency;
+  if (latency === undefined) return '';
+  return `<p>Latency in ${escapeHtml(verification.runtime)} (median of ${latency.rounds} rounds, ${latency.threads}
+thread${latency.threads === 1 ? '' : 's'}): float <b>${fixed(latency.floatMs, 3)} ms</b>, quantized
+<b>${fixed(latency.quantizedMs, 3)} ms</b>, ratio <b>${fixed(latency.ratio, 2)}×</b>${latency.ratio < 1 ? ' (faster)' : latency.ratio > 1 ? ' (slower)' : ''}.</p>`;
+}
+
+function latencyGuardHtml(report: ReportData): string {
+  const guard = report.summary.latencyGuard;
+  if (guard === undefined) return '';
+  if (!guard.ran) return `<p>Latency guard: did not run; ${escapeHtml(guard.reason)}.</p>`;
+  const trials = guard.trials
+    .map((trial) => `${trial.reverted} kept float: ${fixed(trial.ratio, 2)}×`)
+    .join('; ');
+  const reverted =
+    guard.reverted.length === 0
+      ? 'no region kept float'
+      : `${guard.reverted.length} region${guard.reverted.length === 1 ? '' : 's'} kept float`;
+  const regions = guard.reverted.map((region) => `<li>${regionText(region.nodes)}</li>`).join('');
+  return `<p>Latency guard (at most ${fixed(guard.maxRatio, 2)}× the float latency): ${reverted}, written model at
+<b>${fixed(guard.ratio, 2)}×</b>. Timed: ${trials}.</p>${regions === '' ? '' : `<ul class="regions">${regions}</ul>`}`;
+}
+
+function fidelityHtml(report: ReportData): string {
+  const fidelity = report.summary.fidelity;
+  if (fidelity === undefined) return '';
+  const trials = fidelity.trials
+    .map((trial) => `${trial.reverted} kept float: ${fixed(trial.sqnr, 2)} dB`)
+    .join('; ');
+  const intro = `<p>Fidelity floor ${fixed(fidelity.minSqnr, 2)} dB output SQNR (${escapeHtml(fidelity.samples)}
+samples): as planned <b>${fixed(fidelity.sqnr, 2)} dB</b>, written <b>${fixed(fidelity.finalSqnr, 2)} dB</b>,
+${fidelity.kept.length} region${fidelity.kept.length === 1 ? '' : 's'} kept float. Measured: ${trials}.</p>`;
+  if (fidelity.sensitivity.length === 0) return intro;
+  // Parsed back from JSON, kept and sensitivity no longer share objects: regions match by their nodes.
+  const kept = new Set(fidelity.kept.map((region) => region.nodes.join('\n')));
+  const rows = fidelity.sensitivity
     .map(
-      (node) =>
-        `<tr><td class="name">${escapeHtml(node.name)}</td><td>${escapeHtml(node.opType)}</td><td>${escapeHtml(node.reason)}</td></tr>`,
+      (region) =>
+        `<tr><td class="num">${fixed(region.sqnr, 2)}</td><td>${kept.has(region.nodes.join('\n')) ? 'kept float' : 'quantized'}</td><td class="name">${regionText(region.nodes)}</td></tr>`,
     )
     .join('\n');
-  return `<details><summary>${kept.length} nodes kept in float</summary>
-<div class="scroll"><table><thead><tr><th>node</th><th>op</th><th>reason</th></tr></thead><tbody>${rows}</tbody></table></div>
-</details>`;
+  return `${intro}
+<p class="note">Each region quantized alone, the rest float, most sensitive first.</p>
+<div class="scroll"><table><thead><tr><th class="num">output SQNR alone (dB)</th><th>written</th><th>nodes</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`;
+}
+
+/** The fidelity floor's and the latency guard's outcome and the latency measured; empty when the run had none. */
+export function measuredRunsHtml(report: ReportData): string {
+  const parts = [latencyHtml(report), latencyGuardHtml(report), fidelityHtml(report)].filter(
+    (part) => part !== '',
+  );
+  if (parts.length === 0) return '';
+  return `<h2>Fidelity and latency</h2>
+${parts.join('\n')}`;
 }

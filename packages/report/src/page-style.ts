@@ -34,4 +34,10 @@ tr.flagged td.name::before, .layer.flagged summary .name::before { content: "⚑
 .charts figcaption { color: var(--muted); font-size: 13px; margin-bottom: 4px; overflow-wrap: anywhere; }
 .suggestion { color: var(--flag); }
 a { color: var(--accent); }
+th button { font: inherit; color: inherit; text-align: inherit; cursor: pointer; padding: 0; border: 0; background: none; }
+th[aria-sort="ascending"] button::after { content: " ▲"; }
+th[aria-sort="descending"] button::after { content: " ▼"; }
+.table-controls { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: center; margin: 0 0 8px; }
+tr[data-status="float"] td { color: var(--muted); }
+.regions { margin: 4px 0 12px; overflow-wrap: anywhere; }
 `;

@@ -3,11 +3,11 @@ import { PAGE_SCRIPT } from './generated/page-script.js';
 import { escapeHtml } from './html-format.js';
 import { checkReport } from './parse-report-html.js';
 import {
-  floatNodesHtml,
   hasBins,
   headerHtml,
   histogramsHtml,
   layerTableHtml,
+  measuredRunsHtml,
   outputsHtml,
   worstFirst,
 } from './page-sections.js';
@@ -79,7 +79,7 @@ green bars are exact (∞ dB) and drawn just above the best finite value.</p>
  * Renders a quantization report as one self-contained HTML page that opens offline: inline CSS, Chart.js inlined
  * from `options.chartScript`, the report embedded as JSON (readable again with parseReportHtml), and the page's
  * script (compiled from src/page/) that draws a per-layer SQNR chart and activation (with the clip range marked)
- * and weight histograms. All model text (node and tensor names) is escaped. Pure and browser-safe.
+ * and weight histograms, and sorts and filters the layer table. All model text (node and tensor names) is escaped. Pure and browser-safe.
  *
  * The page sets `document.body.dataset.chartsDrawn` to the number of charts drawn so far (and
  * `data-charts-total` to the number of chart canvases), which lets tests and tools wait for the drawing.
@@ -110,12 +110,12 @@ export function renderReportHtml(report: ReportData, options: RenderReportHtmlOp
 ${headerHtml(report, title)}
 <main>
 ${outputsHtml(report)}
+${measuredRunsHtml(report)}
 <h2>Per-layer SQNR</h2>
 <p id="chart-status" class="note"></p>
 ${sqnrSectionHtml(report)}
 ${layerTableHtml(report, order)}
 ${histogramsHtml(report, order, expanded)}
-${floatNodesHtml(report)}
 </main>
 <script type="application/json" id="${DATA_ELEMENT_ID}">${embedReportJson(report)}</script>
 <script>${options.chartScript}</script>

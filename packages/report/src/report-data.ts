@@ -5,6 +5,19 @@ export interface Histogram {
   readonly counts: readonly number[];
 }
 
+/**
+ * A tensor's quantization steps. A weight quantized per channel or per block has a scale and zero point for each,
+ * too many to list for every layer, so the report keeps their count and extremes; per tensor, min equals max.
+ */
+export interface QuantParamsRange {
+  /** How many scales: 1 per tensor, else one per channel or block. */
+  readonly count: number;
+  readonly minScale: number;
+  readonly maxScale: number;
+  readonly minZeroPoint: number;
+  readonly maxZeroPoint: number;
+}
+
 /** How a quantized weight differs from its float values. */
 export interface WeightError {
   readonly tensor: string;
@@ -12,6 +25,8 @@ export interface WeightError {
   readonly maxAbsError: number;
   readonly bits: number;
   readonly granularity: string;
+  /** Its scales and zero points (absent in reports written before they were recorded). */
+  readonly quantParams?: QuantParamsRange | undefined;
   /** Histogram of the float weight values. */
   readonly histogram: Histogram;
 }
@@ -23,6 +38,9 @@ export interface ActivationRange {
   /** The representable range [ (qmin - zp) * scale, (qmax - zp) * scale ]. */
   readonly min: number;
   readonly max: number;
+  /** The step and zero point of its codes (absent in reports written before they were recorded). */
+  readonly scale?: number | undefined;
+  readonly zeroPoint?: number | undefined;
   /** Share of the report samples' values more than half a step outside [min, max] (saturated, not rounded). */
   readonly clippedShare: number;
   /** Histogram of the float activation over its observed extremes. */
@@ -49,6 +67,12 @@ export interface LayerReport {
   readonly maxAbsError: number;
   readonly weight?: WeightError | undefined;
   readonly activation?: ActivationRange | undefined;
+  /**
+   * With a fidelity floor that measured sensitivity: the model output's SQNR in dB with only this node's region
+   * (summary.fidelity.sensitivity) quantized and the rest float. Unlike `sqnr`, which carries the error of every
+   * layer before this one, it says how much this layer alone costs.
+   */
+  readonly sensitivity?: number | undefined;
   /** Among the worst layers, with a suggested override. */
   readonly flagged: boolean;
   readonly suggestion?: LayerSuggestion | undefined;
@@ -74,6 +98,65 @@ export interface ReportNode {
   readonly reason: string;
 }
 
+/** Nodes kept quantized or float together (a compute node and the quantized ops after it), and a measure of it. */
+export interface ReportRegion {
+  readonly nodes: readonly string[];
+}
+
+/** A region measured by the fidelity floor: the output's SQNR in dB with it alone quantized. */
+export interface ReportRegionSensitivity extends ReportRegion {
+  readonly sqnr: number;
+}
+
+/** What the fidelity floor (minSqnr) did, as far as the page shows it. */
+export interface ReportFidelity {
+  /** The floor, in dB of the worst output's SQNR against the float model. */
+  readonly minSqnr: number;
+  /** Where the samples it measured on came from. */
+  readonly samples: string;
+  /** The output SQNR with everything quantized as first planned. */
+  readonly sqnr: number;
+  /** Every region's sensitivity, most sensitive first (empty when the plan as made met the floor). */
+  readonly sensitivity: readonly ReportRegionSensitivity[];
+  /** The regions kept float, most sensitive first. */
+  readonly kept: readonly ReportRegionSensitivity[];
+  /** Each configuration the search measured: regions kept float and the SQNR it gave. */
+  readonly trials: readonly { readonly reverted: number; readonly sqnr: number }[];
+  /** The written model's output SQNR (Infinity when every region went float). */
+  readonly finalSqnr: number;
+}
+
+/** The float and quantized models timed in turns on one sample. */
+export interface ReportLatency {
+  /** Median milliseconds per run. */
+  readonly floatMs: number;
+  readonly quantizedMs: number;
+  /** quantizedMs / floatMs: below 1 the quantized model is faster. */
+  readonly ratio: number;
+  readonly rounds: number;
+  readonly threads: number;
+}
+
+/** The run of the written model on one sample, as far as the page shows it. */
+export type ReportVerification =
+  | { readonly verified: true; readonly runtime: string; readonly latency?: ReportLatency | undefined }
+  | { readonly verified: false; readonly reason: string };
+
+/** What the latency guard did, as far as the page shows it. */
+export type ReportLatencyGuard =
+  | {
+      readonly ran: true;
+      /** The quantized / float latency ratio the written model may not exceed. */
+      readonly maxRatio: number;
+      /** The regions kept float, in the order the guard reverted them. */
+      readonly reverted: readonly ReportRegion[];
+      /** Each configuration timed: regions kept float and the ratio measured; the first is the plan as made. */
+      readonly trials: readonly { readonly reverted: number; readonly ratio: number }[];
+      /** The written model's ratio. */
+      readonly ratio: number;
+    }
+  | { readonly ran: false; readonly reason: string };
+
 /** What the run changed, as far as the page shows it. */
 export interface ReportSummary {
   readonly mode: string;
@@ -85,6 +168,12 @@ export interface ReportSummary {
   readonly weightBytesAfter: number;
   readonly nodes: readonly ReportNode[];
   readonly calibrationSamples: number;
+  /** The written model run once against the float model, with its latency when it was timed. */
+  readonly verification?: ReportVerification | undefined;
+  /** What the fidelity floor did, when the run had one. */
+  readonly fidelity?: ReportFidelity | undefined;
+  /** What the latency guard did, when the run had one. */
+  readonly latencyGuard?: ReportLatencyGuard | undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { EVIL_NAME, chartCount, sampleReport, worstLayers } from './test-report.js';
+import { EVIL_NAME, chartCount, measuredReport, sampleReport, worstLayers } from './test-report.js';
 import { writeReportHtml } from './write-report-html.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -144,6 +144,62 @@ describe('report page in Chromium', () => {
           probe.src = 'http://192.0.2.1/probe.png';
         });
         await expect.poll(() => [...external]).toEqual(['http://192.0.2.1/probe.png']);
+      } finally {
+        await browser.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it(
+    'sorts the layer table on a header click and filters it by text and status',
+    { timeout: 30_000 },
+    async () => {
+      const report = measuredReport();
+      const dir = await mkdtemp(join(tmpdir(), 'quantkit-report-'));
+      const file = join(dir, 'report.html');
+      await writeReportHtml(file, report);
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox'],
+      });
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (error) => errors.push(error.message));
+        await page.goto(pathToFileURL(file).href);
+        await page.waitForFunction(() => document.body.dataset.chartsDrawn !== undefined);
+        const visibleNames = () =>
+          page.evaluate(() =>
+            Array.from(document.querySelectorAll<HTMLTableRowElement>('#layer-table tbody tr'))
+              .filter((row) => !row.hidden)
+              .map((row) => row.dataset.name ?? ''),
+          );
+        const total = report.layers.length + 3;
+        expect(await page.locator('#layer-count').textContent()).toBe(`${total} of ${total} rows shown`);
+
+        // SQNR comes sorted ascending; a click reverses it, exact (∞) layers first, the float rows still last.
+        const sqnrHeader = page.locator('#layer-table th', { hasText: 'SQNR (dB)' }).first();
+        await sqnrHeader.locator('button').click();
+        expect(await sqnrHeader.getAttribute('aria-sort')).toBe('descending');
+        const descending = await visibleNames();
+        expect(descending[0]).toBe(report.layers[4]!.node);
+        expect(descending.slice(-3)).toEqual(['softmax', 'dense_kept', 'dense_slow']);
+
+        // Sensitivity sorts numerically: the floor's kept node first.
+        await page.locator('#layer-table th', { hasText: 'sensitivity' }).locator('button').click();
+        expect((await visibleNames())[0]).toBe('dense_kept');
+
+        await page.locator('#layer-status').selectOption('float');
+        expect(await visibleNames()).toEqual(['dense_kept', 'softmax', 'dense_slow']);
+        await page.locator('#layer-status').selectOption('all');
+        await page.locator('#layer-filter').fill('BLOCK4 gemm');
+        const gemms = report.layers.filter((l) => l.node.startsWith('/block4/') && l.opType === 'Gemm');
+        expect(await visibleNames()).toEqual(gemms.map((l) => l.node));
+        expect(await page.locator('#layer-count').textContent()).toBe(
+          `${gemms.length} of ${total} rows shown`,
+        );
+        expect(errors).toEqual([]);
       } finally {
         await browser.close();
         await rm(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // A report shaped like a real run, for the tests of the page and its parts.
 import { createSeededRandom } from '@quantkit/core';
+import type { ColumnKind, TableRow } from './layer-table-order.js';
 import type { Histogram, LayerReport, ReportData } from './report-data.js';
 
 /** A node name that would inject markup if it were not escaped. */
@@ -139,4 +140,106 @@ export function chartCount(report: ReportData, indices: readonly number[]): numb
     const layer = report.layers[i]!;
     return sum + (layer.activation ? 1 : 0) + (layer.weight ? 1 : 0);
   }, 0);
+}
+
+/**
+ * The sample report as a run with a fidelity floor and a latency guard writes it: the floor measured two regions
+ * and kept one float (the node "dense_kept"), the guard kept another float ("dense_slow"), the models were timed,
+ * and the quantized layers of the measured region carry its sensitivity.
+ */
+export function measuredReport(): ReportData {
+  const base = sampleReport();
+  const measured = { nodes: [base.layers[0]!.node, base.layers[1]!.node], sqnr: 31.5 };
+  const kept = { nodes: ['dense_kept'], sqnr: 12.25 };
+  return {
+    ...base,
+    summary: {
+      ...base.summary,
+      nodes: [
+        ...base.summary.nodes,
+        {
+          name: 'dense_kept',
+          opType: 'Gemm',
+          quantized: false,
+          reason:
+            'kept float for the 20 dB output SQNR floor: quantized alone, its region (1 nodes) brings the output to 12.2 dB',
+        },
+        {
+          name: 'dense_slow',
+          opType: 'MatMul',
+          quantized: false,
+          reason:
+            'kept float by the latency guard: quantized, the model ran 1.30x the float latency in ort-node',
+        },
+      ],
+      verification: {
+        verified: true,
+        runtime: 'ort-node',
+        latency: { floatMs: 1.5, quantizedMs: 1.2, ratio: 0.8, rounds: 41, threads: 1 },
+      },
+      fidelity: {
+        minSqnr: 20,
+        samples: 'calibration',
+        sqnr: 11.5,
+        sensitivity: [kept, measured],
+        kept: [kept],
+        trials: [
+          { reverted: 0, sqnr: 11.5 },
+          { reverted: 1, sqnr: 24.75 },
+        ],
+        finalSqnr: 24.75,
+      },
+      latencyGuard: {
+        ran: true,
+        maxRatio: 1,
+        reverted: [{ nodes: ['dense_slow'] }],
+        trials: [
+          { reverted: 0, ratio: 1.3 },
+          { reverted: 1, ratio: 0.8 },
+        ],
+        ratio: 0.8,
+      },
+    },
+    layers: base.layers.map((layer, index) => (index < 2 ? { ...layer, sensitivity: measured.sqnr } : layer)),
+  };
+}
+
+function unescapeHtml(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
+function attribute(tag: string, name: string): string | undefined {
+  const match = new RegExp(`\\s${name}="([^"]*)"`).exec(tag);
+  return match === null ? undefined : unescapeHtml(match[1]!);
+}
+
+/**
+ * The layer table of a rendered page read as the page's script reads it (column kinds from the headers, numeric
+ * keys from data-value, text keys from the cells' text), written independently of it with regular expressions.
+ */
+export function readLayerTable(html: string): { kinds: ColumnKind[]; labels: string[]; rows: TableRow[] } {
+  const table = /<table id="layer-table">([\s\S]*?)<\/table>/.exec(html)?.[1];
+  if (table === undefined) throw new Error('no layer table in the page');
+  const [head, body] = table.split('<tbody>') as [string, string];
+  const headers = [...head.matchAll(/<th([^>]*)><button type="button">([^<]*)<\/button><\/th>/g)];
+  const kinds = headers.map((match) => (attribute(match[1]!, 'data-kind') === 'number' ? 'number' : 'text'));
+  const rows = [...body.matchAll(/<tr([^>]*)>([\s\S]*?)<\/tr>/g)].map(([, tag, cells]) => {
+    const keys = [...cells!.matchAll(/<td([^>]*)>([\s\S]*?)<\/td>/g)].map(([, cellTag, content], column) =>
+      kinds[column] === 'number'
+        ? attribute(cellTag!, 'data-value')
+        : unescapeHtml(content!.replace(/<[^>]*>/g, '')).trim() || undefined,
+    );
+    return {
+      keys,
+      name: attribute(tag!, 'data-name') ?? '',
+      opType: attribute(tag!, 'data-op') ?? '',
+      quantized: attribute(tag!, 'data-status') === 'quantized',
+    };
+  });
+  return { kinds, labels: headers.map((match) => unescapeHtml(match[2]!)), rows };
 }

@@ -1,12 +1,14 @@
 // The report page's script, compiled into src/generated/page-script.ts (scripts/build-page-script.mjs) and inlined
 // by renderReportHtml after the Chart.js UMD build. It reads the embedded report, draws the charts of open layer
 // sections, draws the others when their <details> opens, and counts what it drew in
-// `document.body.dataset.chartsDrawn` so tests and tools can wait for the drawing.
+// `document.body.dataset.chartsDrawn` so tests and tools can wait for the drawing. It also makes the layer table
+// sortable and filterable (layer-table.ts).
 import type { ReportData } from '../report-data.js';
 import { DATA_ELEMENT_ID, decodeNonFinite } from '../report-embedding.js';
 import { CHART_COLORS } from './chart-colors.js';
 import { type ChartLibrary, chartLibrary, configureCharts } from './chart-library.js';
 import { histogramChart } from './histogram-chart.js';
+import { setUpLayerTable } from './layer-table.js';
 import { sqnrChart } from './sqnr-chart.js';
 
 declare global {
@@ -47,6 +49,8 @@ function start(): void {
   let drawn = 0;
   body.dataset['chartsDrawn'] = '0';
   window.addEventListener('hashchange', openLinkedSection);
+  // The table needs no charts: it sorts and filters even when the charting library did not load.
+  setUpLayerTable();
 
   const library = chartLibrary();
   if (library === undefined) {
