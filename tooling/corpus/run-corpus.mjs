@@ -36,10 +36,12 @@ export const MODES = {
 };
 
 /**
- * Modes only the benchmark runs: what they write depends on this machine's timings (the latency guard), so the
- * corpus test cannot pin their bytes.
+ * Modes only the benchmark runs: what the guarded ones write depends on this machine's timings (the latency guard),
+ * so the corpus test cannot pin their bytes.
  */
 export const BENCH_MODES = {
+  // Deterministic, but a second calibration per model: the test suite keeps to the default observer.
+  'static-auto': { options: { mode: 'static', calibrationMethod: 'auto' }, calibrate: true, floor: 25 },
   'static-guarded': { options: { mode: 'static', latencyGuard: true }, calibrate: true, floor: 25 },
   // The calibration samples only give the guard a sample every model runs on (random data does not fit silero's
   // state inputs); dynamic mode computes nothing from them.

@@ -6,13 +6,14 @@ import { restoreObserverState, serializeObserverState } from './observer-state.j
 import { batchesOf, laplaceSamples, seededUniform } from './test-samples.js';
 
 describe('builtinObservers', () => {
-  it('holds the five built-in observers under distinct names, registrable together', () => {
+  it('holds the six built-in observers under distinct names, registrable together', () => {
     expect(builtinObservers.map((plugin) => plugin.name)).toEqual([
       'minmax',
       'moving-average',
       'percentile',
       'entropy',
       'mse',
+      'clip',
     ]);
     const registry = createRegistry([...builtinObservers]);
     expect(registry.get('observer', 'entropy')).toBe(builtinObservers[3]);

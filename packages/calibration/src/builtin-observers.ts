@@ -2,11 +2,11 @@ import type { ObserverPlugin } from '@quantkit/core';
 import { entropyObserver } from './entropy-observer.js';
 import { minMaxObserver } from './min-max-observer.js';
 import { movingAverageObserver } from './moving-average-observer.js';
-import { mseObserver } from './mse-observer.js';
+import { clipObserver, mseObserver } from './mse-observer.js';
 import { percentileObserver } from './percentile-observer.js';
 
 /**
- * Every built-in observer plugin with default options: minmax, moving-average, percentile, entropy, mse.
+ * Every built-in observer plugin with default options: minmax, moving-average, percentile, entropy, mse, clip.
  *
  * @example
  * const registry = createRegistry([...builtinObservers, myQuantizer]);
@@ -18,4 +18,5 @@ export const builtinObservers: readonly ObserverPlugin[] = [
   percentileObserver,
   entropyObserver,
   mseObserver,
+  clipObserver,
 ];

@@ -47,10 +47,16 @@ export {
   movingAverageObserver,
 } from './moving-average-observer.js';
 export {
+  type ClipObserverOptions,
+  type MseChoice,
   type MseObserverOptions,
+  clipObserver,
+  createClipObserver,
   createMseObserver,
+  mseAsymmetricChoice,
   mseAsymmetricRange,
   mseObserver,
+  mseSymmetricChoice,
   mseSymmetricThreshold,
 } from './mse-observer.js';
 export { type MseWeightRangeOptions, mseWeightRange } from './mse-weight-range.js';

@@ -41,6 +41,19 @@ function prefixMoments(counts: Float64Array): [Float64Array, Float64Array, Float
  * const t = mseSymmetricThreshold(histogramOfAbs, 8);
  */
 export function mseSymmetricThreshold(histogram: Histogram, bits: number): number {
+  return mseSymmetricChoice(histogram, bits).threshold;
+}
+
+/** What an MSE search found: the best choice, its expected error, and that of the whole observed range. */
+export interface MseChoice {
+  /** Expected squared error (in squared histogram bin widths, summed over the values) of the choice. */
+  readonly error: number;
+  /** The same for the range from the observed extremes (what min-max calibration takes). */
+  readonly fullRangeError: number;
+}
+
+/** mseSymmetricThreshold with the errors behind it. */
+export function mseSymmetricChoice(histogram: Histogram, bits: number): MseChoice & { threshold: number } {
   const counts = histogram.usedCounts();
   const n = counts.length;
   const width = histogram.binWidth;
@@ -49,6 +62,7 @@ export function mseSymmetricThreshold(histogram: Histogram, bits: number): numbe
   const [s0, s1, s2] = prefixMoments(counts);
   let best = top;
   let bestError = Infinity;
+  let fullRangeError = Infinity;
   for (let i = 1; i <= n; i++) {
     const t = i === n ? top : i;
     const step = (2 * t) / steps;
@@ -56,12 +70,13 @@ export function mseSymmetricThreshold(histogram: Histogram, bits: number): numbe
     const tail1 = s1[n]! - s1[i]!;
     const tail2 = s2[n]! - s2[i]!;
     const error = (s0[i]! * step * step) / 12 + Math.max(0, tail2 - 2 * t * tail1 + t * t * tail0);
+    if (i === n) fullRangeError = error;
     if (error < bestError) {
       bestError = error;
       best = t;
     }
   }
-  return Math.min(best * width, histogram.domainHigh);
+  return { threshold: Math.min(best * width, histogram.domainHigh), error: bestError, fullRangeError };
 }
 
 /**
@@ -74,6 +89,14 @@ export function mseSymmetricThreshold(histogram: Histogram, bits: number): numbe
  * const [a, b] = mseAsymmetricRange(histogramOfX, 8);
  */
 export function mseAsymmetricRange(histogram: Histogram, bits: number): [number, number] {
+  return mseAsymmetricChoice(histogram, bits).range;
+}
+
+/** mseAsymmetricRange with the errors behind it. */
+export function mseAsymmetricChoice(
+  histogram: Histogram,
+  bits: number,
+): MseChoice & { range: [number, number] } {
   const counts = histogram.usedCounts();
   const n = counts.length;
   const width = histogram.binWidth;
@@ -95,7 +118,8 @@ export function mseAsymmetricRange(histogram: Histogram, bits: number): [number,
   };
   let bestLo = 0;
   let bestHi = n;
-  let bestError = error(0, n);
+  const fullRangeError = error(0, n);
+  let bestError = fullRangeError;
   const consider = (lo: number, hi: number) => {
     const e = error(lo, hi);
     if (e < bestError) {
@@ -110,11 +134,12 @@ export function mseAsymmetricRange(histogram: Histogram, bits: number): [number,
   }
   const [coarseLo, coarseHi] = [bestLo, bestHi];
   for (let lo = Math.max(0, coarseLo - stride); lo <= Math.min(n - 1, coarseLo + stride); lo++) {
-    for (let hi = Math.max(lo + 1, coarseHi - stride); hi <= Math.min(n, coarseHi + stride); hi++) consider(lo, hi);
+    for (let hi = Math.max(lo + 1, coarseHi - stride); hi <= Math.min(n, coarseHi + stride); hi++)
+      consider(lo, hi);
   }
   const a = bestLo === 0 ? histogram.lowest : origin + bestLo * width;
   const b = bestHi === n ? histogram.highest : origin + bestHi * width;
-  return [a, b];
+  return { range: [a, b], error: bestError, fullRangeError };
 }
 
 /**
@@ -129,14 +154,23 @@ export function mseAsymmetricRange(histogram: Histogram, bits: number): [number,
  * @throws QuantError INVALID_ARGUMENT for bits outside 2..16, bins that are not an integer >= 2, or granularity
  *   'channel'.
  */
-export function createMseObserver(defaults?: MseObserverOptions): HistogramObserverPlugin<MseObserverOptions> {
+export function createMseObserver(
+  defaults?: MseObserverOptions,
+): HistogramObserverPlugin<MseObserverOptions> {
   return createHistogramObserverPlugin(
     {
       name: NAME,
       description: 'clip range minimising expected quantization MSE over a bounded histogram (per tensor)',
       settings: (options) => ({
         bits: bitsOption(NAME, options),
-        bins: observerOption(NAME, options, 'bins', 2048, (v) => Number.isInteger(v) && v >= 2, 'an integer >= 2'),
+        bins: observerOption(
+          NAME,
+          options,
+          'bins',
+          2048,
+          (v) => Number.isInteger(v) && v >= 2,
+          'an integer >= 2',
+        ),
       }),
       domain: (symmetric) => (symmetric ? 'abs' : 'signed'),
       choose(histogram, { bits }, symmetric) {
@@ -151,3 +185,69 @@ export function createMseObserver(defaults?: MseObserverOptions): HistogramObser
 
 /** The MSE observer plugin with default options (8 bits, 2048 bins). */
 export const mseObserver: HistogramObserverPlugin<MseObserverOptions> = createMseObserver();
+
+/** Options of the clip-where-it-pays observer. */
+export interface ClipObserverOptions extends MseObserverOptions {
+  /**
+   * How many times smaller the clipped range's expected error must be than the full range's before the observer
+   * clips, > 1. Default 1.5 (1.8 dB), the best of 1.2-8 on the real-model corpus.
+   */
+  readonly gain?: number;
+}
+
+const CLIP_NAME = 'clip';
+
+/**
+ * Creates the clip-where-it-pays observer: the observed extremes (as min-max) unless the MSE-optimal clip range
+ * cuts the tensor's expected quantization error by `gain` or more, then that range. Min-max wastes codes on a few
+ * outliers in some tensors; clipping every tensor to its MSE optimum (the mse observer) cuts error there but
+ * also clips tails that matter elsewhere: on the real-model corpus mse gained up to 6.5 dB over min-max on some
+ * models and lost up to 4 dB on others. Clipping only where the gain is large keeps both.
+ * @throws QuantError INVALID_ARGUMENT for a gain that is not a number above 1, and as createMseObserver does.
+ */
+export function createClipObserver(
+  defaults?: ClipObserverOptions,
+): HistogramObserverPlugin<ClipObserverOptions> {
+  return createHistogramObserverPlugin(
+    {
+      name: CLIP_NAME,
+      description:
+        'min-max, or the MSE-optimal clip range where it cuts the expected quantization error by `gain` (1.5) or more',
+      settings: (options) => ({
+        bits: bitsOption(CLIP_NAME, options),
+        bins: observerOption(
+          CLIP_NAME,
+          options,
+          'bins',
+          2048,
+          (v) => Number.isInteger(v) && v >= 2,
+          'an integer >= 2',
+        ),
+        gain: observerOption(
+          CLIP_NAME,
+          options,
+          'gain',
+          1.5,
+          (v) => Number.isFinite(v) && v > 1,
+          'a number above 1',
+        ),
+      }),
+      domain: (symmetric) => (symmetric ? 'abs' : 'signed'),
+      choose(histogram, { bits, gain }, symmetric) {
+        if (symmetric) {
+          const choice = mseSymmetricChoice(histogram, bits);
+          const t = choice.fullRangeError >= gain * choice.error ? choice.threshold : histogram.domainHigh;
+          return [-t, t];
+        }
+        const choice = mseAsymmetricChoice(histogram, bits);
+        return choice.fullRangeError >= gain * choice.error
+          ? choice.range
+          : [histogram.lowest, histogram.highest];
+      },
+    },
+    defaults,
+  );
+}
+
+/** The clip-where-it-pays observer with default options (8 bits, 2048 bins, gain 1.5). */
+export const clipObserver: HistogramObserverPlugin<ClipObserverOptions> = createClipObserver();

@@ -44,6 +44,7 @@ export {
   quantizedRegions,
 } from './latency-guard.js';
 export type { FidelityResult, RegionSensitivity } from './min-sqnr.js';
+export { AUTO_CALIBRATION, type CalibrationChoice } from './measured-runs.js';
 export {
   type BiasUse,
   type ConstantUse,

@@ -92,3 +92,51 @@ describe('quantizeModel with minSqnr', () => {
 function encode(model: ReturnType<typeof twoRegionModel>): Uint8Array {
   return encodeModel(model.model);
 }
+
+describe("calibrationMethod 'auto'", () => {
+  const chain = twoRegionModel();
+  const calibrationData = drawSamples(chain, 8, 4);
+
+  it('calibrates with minmax and clip, compares on the held-out last quarter, and writes what the chosen one writes', async () => {
+    const result = await quantizeModel(chain.model, {
+      mode: 'static',
+      executor,
+      calibrationData,
+      calibrationMethod: 'auto',
+    });
+    const choice = result.summary.calibrationChoice!;
+    expect(choice.heldOut).toBe(2);
+    expect(choice.candidates.map((candidate) => candidate.method)).toEqual(['minmax', 'clip']);
+    const [minmax, clip] = choice.candidates;
+    expect(choice.chosen).toBe(clip!.sqnr > minmax!.sqnr ? 'clip' : 'minmax');
+    // The comparison is the one OutputComparison makes on the held-out samples.
+    const comparison = await OutputComparison.create(
+      executor,
+      encodeModel(chain.model),
+      calibrationData.slice(6),
+    );
+    const fitted = await quantizeModel(chain.model, {
+      mode: 'static',
+      executor,
+      calibrationData: calibrationData.slice(0, 6),
+      calibrationMethod: 'minmax',
+      verify: false,
+    });
+    expect(await comparison.sqnr(fitted.bytes)).toBeCloseTo(minmax!.sqnr, 6);
+    // The chosen observer calibrates again on every sample; the recipe names it.
+    expect(result.summary.recipe.calibrationMethod).toBe(choice.chosen);
+    const direct = await quantizeModel(chain.model, {
+      mode: 'static',
+      executor,
+      calibrationData,
+      calibrationMethod: choice.chosen,
+    });
+    expect(result.bytes).toEqual(direct.bytes);
+  });
+
+  it('needs static mode and an executor', async () => {
+    await expect(
+      quantizeModel(chain.model, { mode: 'dynamic', executor, calibrationMethod: 'auto' }),
+    ).rejects.toThrow(/needs mode "static" and an executor/);
+  });
+});

@@ -103,7 +103,11 @@ export interface QuantizeOptions {
    * com.microsoft Q/DQ below it; onnxruntime runs their ops in float between Q/DQ, trading speed for accuracy.
    */
   readonly activationBits?: 8 | 16;
-  /** Calibration observer plugin name (default 'minmax'). */
+  /**
+   * Calibration observer plugin name (default 'minmax'), or 'auto' (static mode): calibrate with 'minmax' and with
+   * 'clip' (min-max, clipped where that cuts a tensor's expected error 1.5x), keep the one whose outputs come closer to the
+   * float model's (summary.calibrationChoice; the recipe records the chosen one). Costs a second calibration.
+   */
   readonly calibrationMethod?: string;
   readonly format?: OutputFormat;
   /** Node names or op types (glob patterns with * and ?) to keep in float. */

@@ -136,7 +136,8 @@ export function quantizeCommand(io: CliIo): Command {
     )
     .option(
       '--calib-method <name>',
-      `calibration observer: ${listChoices(builtinObserverNames())} (or one from --plugin; default "minmax")`,
+      `calibration observer: ${listChoices(builtinObserverNames())} (or one from --plugin; default "minmax"), or ` +
+        '"auto": minmax and clip both, keeping the one whose outputs come closer to the float model\'s',
     )
     .option('--calib-samples <n>', 'use at most this many calibration samples')
     .option('--calib-batch <n>', 'calibration samples per model run (inputs need a symbolic batch dimension)')

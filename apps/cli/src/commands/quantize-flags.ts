@@ -8,6 +8,7 @@ import {
   type QuantizeOptions,
   WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
+  AUTO_CALIBRATION,
 } from '@quantkit/quantize';
 import { parseChoiceFlag, parseIntegerFlag, parseNumberFlag } from '../flags.js';
 import { AUTO_TARGET } from '../resolve-target.js';
@@ -218,6 +219,7 @@ export function checkPluginNames(registry: Registry, options: FlagOptions): void
   ] as const;
   for (const [flag, kind, name] of checks) {
     if (name === undefined || registry.find(kind, name) !== undefined) continue;
+    if (kind === 'observer' && name === AUTO_CALIBRATION) continue;
     const names = registry.list(kind).map((plugin) => plugin.name);
     throw new QuantError(
       'PLUGIN_NOT_FOUND',

@@ -148,7 +148,13 @@ export function formatQuantizeSummary(
   }
   if (summary.mode === 'static' || summary.calibrationSamples > 0) {
     const from = context.loadedCache === undefined ? '' : ` (ranges from ${context.loadedCache})`;
-    lines.push(`  calibration   ${summary.calibrationSamples} samples${from}`);
+    const choice = summary.calibrationChoice;
+    const chose =
+      choice === undefined
+        ? ''
+        : `; auto chose ${choice.chosen} (${choice.candidates.map((c) => `${c.method} ${formatSqnr(c.sqnr)}`).join(', ')} ` +
+          `on ${choice.heldOut > 0 ? `${choice.heldOut} held-out samples` : `${choice.samples} samples`})`;
+    lines.push(`  calibration   ${summary.calibrationSamples} samples${from}${chose}`);
   }
   if (
     summary.mode === 'float' &&
