@@ -24,6 +24,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   floatPrecision: '--float',
   accuracyLevel: '--accuracy-level',
   minSqnr: '--min-sqnr',
+  biasCorrection: '--bias-correction',
   exclude: '--exclude',
   overrides: '--overrides',
   force: '--force',

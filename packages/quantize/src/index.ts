@@ -45,6 +45,7 @@ export {
 } from './latency-guard.js';
 export type { FidelityResult, RegionSensitivity } from './min-sqnr.js';
 export { AUTO_CALIBRATION, type CalibrationChoice } from './measured-runs.js';
+export type { BiasCorrectionResult } from './bias-correction.js';
 export {
   type BiasUse,
   type ConstantUse,

@@ -5,6 +5,7 @@
 import { QuantError } from '@quantkit/core';
 import { type Model, encodeModel } from '@quantkit/onnx';
 import { withMeasuredOutcome } from './build-report.js';
+import { type BiasCorrectionResult, measureBiasShift } from './bias-correction.js';
 import type { CalibrationCache } from './calibration-cache.js';
 import {
   type LatencyGuardResult,
@@ -23,6 +24,7 @@ import {
   fidelitySamples,
   keptForFidelity,
 } from './min-sqnr.js';
+import type { ModelTransform } from './model-transforms.js';
 import type { CalibrationSample, KeptFloat, QuantizeOptions } from './options.js';
 import type { PlannedModel, QuantizeResult } from './quantize-model.js';
 
@@ -119,12 +121,27 @@ export async function quantizeMeasured(
   }
   const guard = maxRatio !== undefined && GUARDED_MODES.has(options.mode) ? maxRatio : undefined;
   const auto = options.calibrationMethod === AUTO_CALIBRATION;
-  if (minSqnr === undefined && guard === undefined && !auto) return pipeline.quantizeOnce(input, options);
+  const correct = options.biasCorrection === true;
+  if (correct && options.mode !== 'static') {
+    throw new QuantError('INVALID_ARGUMENT', [
+      { option: 'biasCorrection' },
+      ` corrects the biases of static int8 layers; mode "${options.mode}" has none (use static)`,
+    ]);
+  }
+  if (minSqnr === undefined && guard === undefined && !auto && !correct) {
+    return pipeline.quantizeOnce(input, options);
+  }
 
   const chosen = auto ? await chooseCalibration(input, options, pipeline) : undefined;
-  const given = chosen?.options ?? options;
+  let given = chosen?.options ?? options;
   const { run, cache } = sharedRanges(input, given, pipeline, chosen?.cache);
   const calibrationChoice = chosen?.choice;
+  let biasCorrection: BiasCorrectionResult | undefined;
+  if (given.biasCorrection === true) {
+    const corrected = await correctBiases(input, given, run, pipeline);
+    biasCorrection = corrected.result;
+    given = { ...given, transforms: [...(given.transforms ?? []), corrected.transform] };
+  }
   let settled = given;
   let fidelity: FidelityResult | undefined;
   if (minSqnr !== undefined) {
@@ -134,6 +151,7 @@ export async function quantizeMeasured(
   }
   const measured = {
     ...(calibrationChoice !== undefined && { calibrationChoice }),
+    ...(biasCorrection !== undefined && { biasCorrection }),
     ...(fidelity !== undefined && { fidelity }),
   };
   if (guard === undefined) {
@@ -157,8 +175,16 @@ export interface CalibrationChoice {
    * 0 when the comparison ran on calibration samples themselves.
    */
   readonly heldOut: number;
-  /** Each candidate observer and the worst output's SQNR it gave against the float model. */
-  readonly candidates: readonly { readonly method: string; readonly sqnr: number }[];
+  /**
+   * Each candidate (observer, with or without bias correction) and the worst output's SQNR it gave against the
+   * float model.
+   */
+  readonly candidates: readonly {
+    readonly method: string;
+    readonly biasCorrection: boolean;
+    readonly sqnr: number;
+  }[];
+  /** The chosen observer; the recipe and summary.biasCorrection say whether biases were corrected. */
   readonly chosen: string;
 }
 
@@ -203,9 +229,11 @@ async function chooseCalibration(
   };
   let comparison: OutputComparison | undefined;
   let origin: FidelityResult['samples'] = 'calibration';
-  const tried: { method: string; sqnr: number }[] = [];
+  const tried: CalibrationChoice['candidates'][number][] = [];
+  const corrections = options.biasCorrection === undefined ? [false, true] : [options.biasCorrection];
   for (const method of AUTO_CANDIDATES) {
-    const result = await pipeline.quantizeOnce(input, { ...quiet, calibrationMethod: method });
+    const settings = { ...quiet, calibrationMethod: method };
+    const result = await pipeline.quantizeOnce(input, settings);
     if (comparison === undefined) {
       const { samples, origin: from } =
         check === undefined
@@ -215,15 +243,66 @@ async function chooseCalibration(
       const floatBytes = input instanceof Uint8Array ? input : encodeModel(input);
       comparison = await OutputComparison.create(options.executor, floatBytes, samples);
     }
-    tried.push({ method, sqnr: await comparison.sqnr(result.bytes) });
+    for (const biasCorrection of corrections) {
+      const candidate = biasCorrection
+        ? await pipeline.quantizeOnce(input, {
+            ...settings,
+            calibrationCache: result.calibrationCache,
+            transforms: [
+              ...(settings.transforms ?? []),
+              (await correctBiasesOf(input, settings, result, pipeline)).transform,
+            ],
+          })
+        : result;
+      tried.push({ method, biasCorrection, sqnr: await comparison.sqnr(candidate.bytes) });
+    }
   }
   const best = tried.reduce((winner, candidate) => (candidate.sqnr > winner.sqnr ? candidate : winner));
   // The chosen observer calibrates again on every sample (the candidates saw a part when some were held out).
   return {
-    options: { ...options, calibrationMethod: best.method },
+    options: { ...options, calibrationMethod: best.method, biasCorrection: best.biasCorrection },
     cache: undefined,
     choice: { samples: origin, heldOut: held, candidates: tried, chosen: best.method },
   };
+}
+
+/**
+ * Bias correction: quantize once and compute each biased layer's output shift from its weight rounding and the
+ * float model's input means on up to 4 calibration samples (see measureBiasShift); returns the transform that takes
+ * it out of the float biases.
+ */
+async function correctBiases(
+  input: Uint8Array | Model,
+  options: QuantizeOptions,
+  run: Run,
+  pipeline: Pipeline,
+): Promise<{ transform: ModelTransform; result: BiasCorrectionResult }> {
+  const quiet: QuantizeOptions = {
+    ...options,
+    latencyGuard: false,
+    verify: false,
+    measureLatency: false,
+    report: undefined,
+  };
+  return correctBiasesOf(input, quiet, await run(quiet), pipeline);
+}
+
+/** Bias correction's measurement on a run already made with `settings`. */
+async function correctBiasesOf(
+  input: Uint8Array | Model,
+  settings: QuantizeOptions,
+  first: QuantizeResult,
+  pipeline: Pipeline,
+): Promise<{ transform: ModelTransform; result: BiasCorrectionResult }> {
+  if (settings.executor === undefined) {
+    throw new QuantError('INVALID_ARGUMENT', [
+      { option: 'biasCorrection' },
+      " measures the float layers' inputs and needs an executor",
+    ]);
+  }
+  const planned = await pipeline.planModel(input, settings);
+  const { samples } = await fidelitySamples(first.model.graph, settings);
+  return measureBiasShift(settings.executor, planned.model, first.model, first.plan, samples);
 }
 
 /** The regions of the plan a run made, in the graph planModel gives for the same options. */

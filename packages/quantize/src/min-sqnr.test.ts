@@ -106,9 +106,14 @@ describe("calibrationMethod 'auto'", () => {
     });
     const choice = result.summary.calibrationChoice!;
     expect(choice.heldOut).toBe(2);
-    expect(choice.candidates.map((candidate) => candidate.method)).toEqual(['minmax', 'clip']);
-    const [minmax, clip] = choice.candidates;
-    expect(choice.chosen).toBe(clip!.sqnr > minmax!.sqnr ? 'clip' : 'minmax');
+    expect(choice.candidates.map((c) => [c.method, c.biasCorrection])).toEqual([
+      ['minmax', false],
+      ['minmax', true],
+      ['clip', false],
+      ['clip', true],
+    ]);
+    const best = choice.candidates.reduce((winner, c) => (c.sqnr > winner.sqnr ? c : winner));
+    expect(choice.chosen).toBe(best.method);
     // The comparison is the one OutputComparison makes on the held-out samples.
     const comparison = await OutputComparison.create(
       executor,
@@ -122,14 +127,16 @@ describe("calibrationMethod 'auto'", () => {
       calibrationMethod: 'minmax',
       verify: false,
     });
-    expect(await comparison.sqnr(fitted.bytes)).toBeCloseTo(minmax!.sqnr, 6);
-    // The chosen observer calibrates again on every sample; the recipe names it.
-    expect(result.summary.recipe.calibrationMethod).toBe(choice.chosen);
+    expect(await comparison.sqnr(fitted.bytes)).toBeCloseTo(choice.candidates[0]!.sqnr, 6);
+    // The chosen candidate calibrates again on every sample; the recipe names it.
+    expect(result.summary.recipe.calibrationMethod).toBe(best.method);
+    expect(result.summary.recipe.biasCorrection === true).toBe(best.biasCorrection);
     const direct = await quantizeModel(chain.model, {
       mode: 'static',
       executor,
       calibrationData,
-      calibrationMethod: choice.chosen,
+      calibrationMethod: best.method,
+      biasCorrection: best.biasCorrection,
     });
     expect(result.bytes).toEqual(direct.bytes);
   });

@@ -105,8 +105,10 @@ export interface QuantizeOptions {
   readonly activationBits?: 8 | 16;
   /**
    * Calibration observer plugin name (default 'minmax'), or 'auto' (static mode): calibrate with 'minmax' and with
-   * 'clip' (min-max, clipped where that cuts a tensor's expected error 1.5x), keep the one whose outputs come closer to the
-   * float model's (summary.calibrationChoice; the recipe records the chosen one). Costs a second calibration.
+   * 'clip' (min-max, clipped where that cuts a tensor's expected error 1.5x), each with and without bias
+   * correction unless biasCorrection is set, on three quarters of an array of samples; keep the candidate whose
+   * outputs come closest to the float model's on the held-out quarter (summary.calibrationChoice; the recipe
+   * records the chosen observer and biasCorrection). Costs two more calibrations.
    */
   readonly calibrationMethod?: string;
   readonly format?: OutputFormat;
@@ -186,6 +188,13 @@ export interface QuantizeOptions {
    * executor; costs one run per region.
    */
   readonly minSqnr?: number;
+  /**
+   * Static mode: empirical bias correction. Quantize once, measure each Conv/ConvTranspose/Gemm's mean output shift
+   * per channel against the float model on up to 4 calibration samples, subtract it from the float bias, and
+   * quantize again (summary.biasCorrection). Needs an executor. With calibrationMethod 'auto' left unset, auto
+   * tries both and keeps what measures closer.
+   */
+  readonly biasCorrection?: boolean;
   /** The sample verification runs on: default the first calibration sample of an array, else seeded random data. */
   readonly verifySample?: CalibrationSample;
   /** Samples expected, for progress reporting. */
@@ -225,6 +234,8 @@ export interface Recipe {
   readonly format: OutputFormat;
   readonly exclude: readonly string[];
   readonly overrides: QuantOverrides;
+  /** Set only when biases were corrected (options.biasCorrection), so earlier recipes read the same. */
+  readonly biasCorrection?: true;
   /** Set only when nodes are kept float by name (absent means none), so earlier recipes read the same. */
   readonly keepFloat?: readonly KeptFloat[];
 }

@@ -223,6 +223,7 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     format,
     exclude: [...exclude],
     overrides: parseOverrides(options.overrides ?? {}),
+    ...(options.biasCorrection === true && { biasCorrection: true as const }),
     ...(keepFloat.length > 0 && { keepFloat }),
   };
 }

@@ -2,6 +2,7 @@ import { type Tensor, dtypeInfo, sizeOf } from '@quantkit/core';
 import { type Graph, isDefaultDomain, subgraphsOf } from '@quantkit/onnx';
 import type { CompatibilityIssue } from '@quantkit/targets';
 import type { LatencyGuardResult } from './latency-guard.js';
+import type { BiasCorrectionResult } from './bias-correction.js';
 import type { CalibrationChoice } from './measured-runs.js';
 import type { FidelityResult } from './min-sqnr.js';
 import type { Recipe } from './options.js';
@@ -26,6 +27,8 @@ export interface QuantizeSummary {
   readonly warnings: readonly CompatibilityIssue[];
   /** The run of the written model on one sample (absent without an executor or with verify: false). */
   readonly verification?: Verification;
+  /** What bias correction changed, when options.biasCorrection asked for it. */
+  readonly biasCorrection?: BiasCorrectionResult;
   /** What calibrationMethod 'auto' measured and chose. */
   readonly calibrationChoice?: CalibrationChoice;
   /** What the fidelity floor did, when options.minSqnr asked for it. */

@@ -336,6 +336,25 @@ describe('quantkit quantize: bad input', () => {
     expect(JSON.parse(off.stdout).summary.latencyGuard).toBeUndefined();
   });
 
+  it('--bias-correction corrects the Gemm biases and says so, in static mode only', async () => {
+    await writeCalibration('calib', 4, INPUT_SHAPE);
+    const run = await runCli(
+      ['quantize', 'model.onnx', '-o', 'a.onnx', '--calib', 'calib', '--bias-correction'],
+      {
+        cwd: dir,
+      },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(
+      /^\s+bias {10}\d+ biases corrected for the mean shift of rounded weights \(largest \d+\.\d% of a layer's bias, 4 samples\)/m,
+    );
+    await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'x.onnx', '--mode', 'dynamic', '--bias-correction'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--bias-correction applies to --mode static only/,
+    );
+  });
+
   it('keeps the most sensitive layers float under --min-sqnr and says which', async () => {
     // 2-bit weights fall far short of 30 dB: the floor keeps layers float until the output gets there.
     const run = await runCli(
@@ -634,6 +653,24 @@ describe('quantkit quantize: calibration caches, batching, overrides and reports
       /^\s+report data\s+random inputs \(seed 1;.*ranges from --load-calib are judged on them/m,
     );
     expect(JSON.parse(await readFile(join(dir, 'r.json'), 'utf8')).samples).toBe(8);
+  });
+
+  it('--calib-method auto reports what it compared and records what it chose', async () => {
+    const auto = await quantizeOk([
+      'mlp.onnx',
+      '-o',
+      'b.onnx',
+      '--calib',
+      'calib',
+      '--calib-method',
+      'auto',
+      '--json',
+    ]);
+    const { calibrationChoice, recipe } = JSON.parse(auto.stdout).summary;
+    // A folder is read afresh, not held out: the candidates are compared on its first samples.
+    expect(calibrationChoice.heldOut).toBe(0);
+    expect(calibrationChoice.candidates).toHaveLength(4);
+    expect(recipe.calibrationMethod).toBe(calibrationChoice.chosen);
   });
 
   it('refuses a --load-calib cache made for another model, naming the cache file', async () => {

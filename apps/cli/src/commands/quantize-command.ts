@@ -177,6 +177,11 @@ export function quantizeCommand(io: CliIo): Command {
         'also turns off the latency guard',
     )
     .option(
+      '--bias-correction',
+      'static: take the mean output shift of rounded weights out of each Conv and Gemm bias (from the float ' +
+        "model's input means on the --calib samples); --calib-method auto tries it either way",
+    )
+    .option(
       '--min-sqnr <dB>',
       'keep the layers the output is most sensitive to float until its SQNR against the float model (on the ' +
         '--calib samples, else random data) reaches this many dB; measures each region alone (one run each)',

@@ -52,6 +52,7 @@ export interface QuantizeFlags {
   /** False with --no-latency-guard. */
   readonly latencyGuard?: boolean;
   readonly minSqnr?: string;
+  readonly biasCorrection?: boolean;
   readonly json?: boolean;
   readonly target?: string;
   readonly report?: string;
@@ -116,6 +117,9 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
   const accuracyLevel = parseIntegerFlag('--accuracy-level', flags.accuracyLevel, { min: 0, max: 4 });
   const calibrationLimit = parseIntegerFlag('--calib-samples', flags.calibSamples, { min: 1 });
   const minSqnr = parseNumberFlag('--min-sqnr', flags.minSqnr, 'dB');
+  if (flags.biasCorrection === true && mode !== 'static') {
+    throw new QuantError('INVALID_ARGUMENT', '--bias-correction applies to --mode static only');
+  }
   if (minSqnr !== undefined && mode === 'float') {
     throw new QuantError('INVALID_ARGUMENT', '--min-sqnr applies to --mode static, dynamic or weight-only');
   }
@@ -187,6 +191,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     ...(floatPrecision !== undefined && { floatPrecision }),
     ...(accuracyLevel !== undefined && { accuracyLevel: accuracyLevel as 0 | 1 | 2 | 3 | 4 }),
     ...(minSqnr !== undefined && { minSqnr }),
+    ...(flags.biasCorrection === true && { biasCorrection: true }),
     ...(flags.keepFirstLast === false && { keepHigherPrecision: false }),
     ...(flags.calibMethod !== undefined && { calibrationMethod: flags.calibMethod }),
     ...(format !== undefined && { format }),

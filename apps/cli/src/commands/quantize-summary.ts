@@ -152,9 +152,17 @@ export function formatQuantizeSummary(
     const chose =
       choice === undefined
         ? ''
-        : `; auto chose ${choice.chosen} (${choice.candidates.map((c) => `${c.method} ${formatSqnr(c.sqnr)}`).join(', ')} ` +
+        : `; auto chose ${choice.chosen}${summary.biasCorrection === undefined ? '' : ' with bias correction'} (` +
+          `${choice.candidates.map((c) => `${c.method}${c.biasCorrection ? '+bias' : ''} ${formatSqnr(c.sqnr)}`).join(', ')} ` +
           `on ${choice.heldOut > 0 ? `${choice.heldOut} held-out samples` : `${choice.samples} samples`})`;
     lines.push(`  calibration   ${summary.calibrationSamples} samples${from}${chose}`);
+    const corrected = summary.biasCorrection;
+    if (corrected !== undefined && corrected.corrected > 0) {
+      lines.push(
+        `  bias          ${corrected.corrected} biases corrected for the mean shift of rounded weights (largest ` +
+          `${(corrected.largestRelativeShift * 100).toFixed(1)}% of a layer's bias, ${corrected.samples} samples)`,
+      );
+    }
   }
   if (
     summary.mode === 'float' &&
