@@ -67,4 +67,34 @@ describe('clamp fusion', () => {
     };
     expect(sqnr(await run(bytes), await run(result.bytes))).toBeGreaterThan(25);
   });
+
+  it("folds hard-swish's / 6 into the scale: the Mul it became is not written and nothing dead is left", async () => {
+    const samples = Array.from({ length: 6 }, (_, i) => ({
+      image: randomTensor([1, 4, 8, 8], createRandom(200 + i), 2),
+    }));
+    const result = await quantizeModel(encodeModel(hardSwishNet()), {
+      mode: 'static',
+      executor,
+      calibrationData: samples,
+    });
+    const { graph } = result.model;
+    // Div(6) became Mul(1/6) (divisionAsMultiplication), then a scale: only x * gate is left to multiply.
+    expect(graph.nodes.filter((node) => node.opType === 'Mul')).toHaveLength(1);
+    const swish = graph.producer('swish')!;
+    expect(swish.opType).toBe('DequantizeLinear');
+    const gated = graph.producer(graph.producer(swish.inputs[0]!)!.inputs[0]!)!;
+    expect(gated.opType).toBe('Mul');
+    const scaleOf = (name: string) => (graph.getConstant(name)!.data as Float32Array)[0]!;
+    const gatedScale = scaleOf(graph.consumers(gated.outputs[0]!)[0]!.inputs[1]!);
+    expect(scaleOf(swish.inputs[1]!)).toBe(Math.fround(gatedScale * Math.fround(1 / 6)));
+    for (const node of graph.nodes) {
+      const used = node.outputs.some(
+        (output) => graph.consumers(output).length > 0 || graph.isOutput(output),
+      );
+      expect(used, `${node.opType} "${node.name}" is dead`).toBe(true);
+    }
+    const ops = await optimizedOps(result.bytes);
+    expect(ops.filter((op) => op === 'QLinearMul')).toHaveLength(1);
+    expect(ops.filter((op) => op === 'DequantizeLinear')).toHaveLength(1);
+  });
 });

@@ -290,9 +290,13 @@ export function activationParams(settings: StaticComputeSettings): Map<string, L
     const known = params.get(name);
     if (known !== undefined) return known;
     const source = plan.sharedParams.get(name);
+    const scaled = plan.scaledParams?.get(name);
     let result: LinearQuantParams;
     if (source !== undefined) {
       result = resolve(source);
+    } else if (scaled !== undefined) {
+      const base = resolve(scaled.source);
+      result = { ...base, scale: Float32Array.from(base.scale, (scale) => scale * scaled.factor) };
     } else {
       const range = ranges.get(name);
       if (range === undefined) throw new QuantError('INTERNAL', `no calibrated range for "${name}"`);

@@ -36,7 +36,25 @@ export function emitStatic(emitter: QdqEmitter, plan: QuantPlan, computed: Compu
   }
 
   for (const name of plan.activations) {
+    if (plan.scaledParams?.has(name)) continue;
     emitter.quantizeActivation(name, computed.activations.get(name)!, plan.floatReaders?.get(name));
+  }
+  for (const [name, { source }] of plan.scaledParams ?? []) {
+    const params = computed.activations.get(name)!;
+    const mul = graph.producer(name)!;
+    // The source's readers read its DequantizeLinear (per-consumer pairs read their own: those keep the Mul).
+    const dequantize = mul.inputs
+      .map((input) => graph.producer(input))
+      .find((p) => p?.opType === 'DequantizeLinear');
+    if (dequantize === undefined || emitter.perConsumer) {
+      emitter.quantizeActivation(name, params, plan.floatReaders?.get(name));
+      continue;
+    }
+    graph.removeNode(mul);
+    emitter.rescaledDequantize(dequantize, params, name, source);
+    // The source's own DequantizeLinear served only the Mul: a dead node would still run.
+    const dequantized = dequantize.outputs[0]!;
+    if (graph.consumers(dequantized).length === 0 && !graph.isOutput(dequantized)) graph.removeNode(dequantize);
   }
   assertIntegerBiases(graph);
 }

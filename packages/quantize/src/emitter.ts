@@ -32,7 +32,8 @@ export class QdqEmitter {
   readonly opset: number;
   private usesMsDomain = false;
 
-  private readonly perConsumer: boolean;
+  /** Each consumer of a quantized activation gets its own Q/DQ pair (TensorRT explicit quantization). */
+  readonly perConsumer: boolean;
   private readonly packCodes: boolean;
   /** Whether dequantizedConstant writes the Cast/Mul form onnxruntime folds at load (see foldedConstant). */
   readonly foldDequantize: boolean;
@@ -430,6 +431,19 @@ export class QdqEmitter {
     this.node('QuantizeLinear', [float, scale, zeroPoint], [quantized], { domain });
     this.node('DequantizeLinear', [quantized, scale, zeroPoint], [name], { domain });
     for (const reader of floatReaders) graph.replaceInput(reader, name, float);
+  }
+
+  /**
+   * Writes `output` as the codes `dequantize` reads, dequantized with `params` (the same zero point, a scaled
+   * scale): a Mul by a positive constant folded into the scale (QuantPlan.scaledParams).
+   */
+  rescaledDequantize(dequantize: Node, params: LinearQuantParams, output: string, source: string): void {
+    const scale = this.constant(
+      `${source}_rescaled_scale`,
+      createTensor('float32', [], Float32Array.from(params.scale)),
+    );
+    const [codes, , zeroPoint] = dequantize.inputs;
+    this.node('DequantizeLinear', [codes!, scale, zeroPoint ?? ''], [output], { domain: dequantize.domain });
   }
 
   /**

@@ -49,6 +49,12 @@ export interface QuantPlan {
   readonly activations: readonly string[];
   /** Activation -> the activation whose scale and zero point it reuses. */
   readonly sharedParams: ReadonlyMap<string, string>;
+  /**
+   * Static: the output of a Mul by a positive one-value constant -> the activation it scales and by how much. Its
+   * codes are the source's, dequantized with the scale times the factor: the Mul is not written (no QLinearMul
+   * to run, no second rounding).
+   */
+  readonly scaledParams?: ReadonlyMap<string, { readonly source: string; readonly factor: number }>;
   readonly constants: readonly ConstantUse[];
   readonly biases: readonly BiasUse[];
   /** Relu/Clip nodes folded into the quantized producer before them: saturation does their clamping. */

@@ -197,6 +197,8 @@ export function planStatic(context: PlanContext, decide: Decide, weightUse: Weig
   }
   // A shared-params output whose source is not quantized (a graph input feeding Reshape) keeps its own range.
   for (const [output, source] of sharedParams) if (!seen.has(source)) sharedParams.delete(output);
+  const scaledParams = rescaledOutputs(graph, quantized, seen, fusedInto);
+  const rescaleNodes = new Set([...scaledParams.keys()].map((output) => graph.producer(output)));
   const floatReaders = new Map([...guarded].filter(([name]) => seen.has(name)));
   const stored = storeRecurrentWeights(context, decide, weightUse, constants, reasons);
 
@@ -204,13 +206,53 @@ export function planStatic(context: PlanContext, decide: Decide, weightUse: Weig
     decisions: decisions(graph, new Set([...quantized, ...stored]), reasons, 'static'),
     activations,
     sharedParams,
-    constants,
+    ...(scaledParams.size > 0 && { scaledParams }),
+    // A folded Mul is not written, nor its constant.
+    constants: constants.filter((use) => !rescaleNodes.has(use.node)),
     biases,
     fusedActivations,
     dynamicNodes: [],
     nbitsNodes: [],
     floatReaders,
   };
+}
+
+/**
+ * Quantized Mul nodes by a positive one-value constant whose other input is a quantized activation (hard-swish's
+ * `* (1/6)`, a Div rewritten as Mul): their output is the input's codes at a scale times the constant, so they are
+ * folded into the scale instead of running as QLinearMul (4.6 ms of 23 on a text detector). A Mul a Relu was fused
+ * into keeps its Q, which does the clamping.
+ */
+function rescaledOutputs(
+  graph: Graph,
+  quantized: ReadonlySet<Node>,
+  activations: ReadonlySet<string>,
+  fusedInto: ReadonlyMap<Node, Node>,
+): Map<string, { source: string; factor: number }> {
+  const scaled = new Map<string, { source: string; factor: number }>();
+  for (const node of graph.nodes) {
+    if (
+      node.opType !== 'Mul' ||
+      !isDefaultDomain(node.domain) ||
+      !quantized.has(node) ||
+      fusedInto.has(node)
+    ) {
+      continue;
+    }
+    const [a, b] = node.inputs;
+    const output = node.outputs[0];
+    if (a === undefined || b === undefined || output === undefined || !activations.has(output)) continue;
+    const constantA = floatConstant(graph, a);
+    const constantB = floatConstant(graph, b);
+    const [source, constant] = constantB !== undefined ? [a, constantB] : [b, constantA];
+    if (constant === undefined || constant.data.length !== 1 || !activations.has(source)) continue;
+    const factor = constant.data[0]!;
+    if (!(Number.isFinite(factor) && factor > 0)) continue;
+    // A graph output keeps its own range: a user reads it.
+    if (graph.isOutput(output)) continue;
+    scaled.set(output, { source, factor });
+  }
+  return scaled;
 }
 
 /** Compute ops seed the quantized region; passthrough candidates join while they touch it. */
