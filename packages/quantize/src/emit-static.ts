@@ -42,7 +42,7 @@ export function emitStatic(emitter: QdqEmitter, plan: QuantPlan, computed: Compu
   for (const [name, { source }] of plan.scaledParams ?? []) {
     const params = computed.activations.get(name)!;
     const mul = graph.producer(name)!;
-    // The source's readers read its DequantizeLinear (per-consumer pairs read their own: those keep the Mul).
+    // The source's readers read its DequantizeLinear (the planner folds nothing for per-consumer pairs).
     const dequantize = mul.inputs
       .map((input) => graph.producer(input))
       .find((p) => p?.opType === 'DequantizeLinear');
@@ -54,7 +54,8 @@ export function emitStatic(emitter: QdqEmitter, plan: QuantPlan, computed: Compu
     emitter.rescaledDequantize(dequantize, params, name, source);
     // The source's own DequantizeLinear served only the Mul: a dead node would still run.
     const dequantized = dequantize.outputs[0]!;
-    if (graph.consumers(dequantized).length === 0 && !graph.isOutput(dequantized)) graph.removeNode(dequantize);
+    if (graph.consumers(dequantized).length === 0 && !graph.isOutput(dequantized))
+      graph.removeNode(dequantize);
   }
   assertIntegerBiases(graph);
 }

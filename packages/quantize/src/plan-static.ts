@@ -197,7 +197,10 @@ export function planStatic(context: PlanContext, decide: Decide, weightUse: Weig
   }
   // A shared-params output whose source is not quantized (a graph input feeding Reshape) keeps its own range.
   for (const [output, source] of sharedParams) if (!seen.has(source)) sharedParams.delete(output);
-  const scaledParams = rescaledOutputs(graph, quantized, seen, fusedInto);
+  // TensorRT's per-consumer pairs give each reader its own Q/DQ, which a folded scale would bypass.
+  const scaledParams = recipe.qdqPerConsumer
+    ? new Map<string, { source: string; factor: number }>()
+    : rescaledOutputs(graph, quantized, seen, fusedInto);
   const rescaleNodes = new Set([...scaledParams.keys()].map((output) => graph.producer(output)));
   const floatReaders = new Map([...guarded].filter(([name]) => seen.has(name)));
   const stored = storeRecurrentWeights(context, decide, weightUse, constants, reasons);
