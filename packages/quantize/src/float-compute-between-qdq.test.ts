@@ -8,8 +8,11 @@ import { createRandom, drawSamples, gaussianTensor, node, randomTensor } from '.
 
 const ints = (value: number[]) => ({ type: 'ints' as const, value });
 
-/** Conv -> Relu -> Conv -> Conv -> Relu, 1x1 kernels with biases, at the given opset. */
-function convChain(opset: number) {
+/**
+ * Conv -> Relu -> Conv -> Conv -> Relu, 1x1 kernels with biases, at the given opset; with `reluAfterB`, a Relu
+ * between the middle two Convs.
+ */
+function convChain(opset: number, reluAfterB = false) {
   const r = createRandom(31);
   const model = createModel({
     opset,
@@ -24,7 +27,14 @@ function convChain(opset: number) {
     nodes: [
       node('Conv', ['x', 'w_a', 'b_a'], ['ca'], { kernel_shape: ints([1, 1]) }, 'conv_a'),
       node('Relu', ['ca'], ['ra'], {}, 'relu_a'),
-      node('Conv', ['ra', 'w_b', 'b_b'], ['cb'], { kernel_shape: ints([1, 1]) }, 'conv_b'),
+      node(
+        'Conv',
+        ['ra', 'w_b', 'b_b'],
+        [reluAfterB ? 'cb0' : 'cb'],
+        { kernel_shape: ints([1, 1]) },
+        'conv_b',
+      ),
+      ...(reluAfterB ? [node('Relu', ['cb0'], ['cb'], {}, 'relu_b')] : []),
       node('Conv', ['cb', 'w_c', 'b_c'], ['cc'], { kernel_shape: ints([1, 1]) }, 'conv_c'),
       node('Relu', ['cc'], ['y'], {}, 'relu_c'),
     ],
@@ -56,6 +66,26 @@ describe('a float Conv between quantized neighbours', () => {
     const ops = optimized.nodes.map((n) => n.opType);
     expect(ops).not.toContain('Round');
     // conv_a runs as QLinearConv; conv_b and conv_c stay float convolutions in whatever form ORT fuses them to.
+    expect(ops.filter((op) => op === 'QLinearConv')).toHaveLength(1);
+  });
+
+  // onnxruntime drops a Relu before a QuantizeLinear whose range starts at 0 first, which makes Conv -> Relu -> Q a
+  // Conv between DQ and Q again.
+  it('stays float with a Relu after it, which onnxruntime would remove before a Q', async () => {
+    const chain = convChain(10, true);
+    const executor = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
+    const result = await quantizeModel(chain.model, {
+      mode: 'static',
+      executor,
+      calibrationData: drawSamples(chain, 4, 3),
+      exclude: ['conv_b'],
+    });
+    const decision = (name: string) => result.plan.decisions.find((d) => d.name === name)!;
+    expect(decision('conv_a').quantized).toBe(true);
+    expect(decision('conv_c').quantized).toBe(false);
+    expect(result.summary.verification).toMatchObject({ verified: true });
+    const ops = decodeModel(await ortOptimizedModel(result.bytes)).graph.nodes.map((n) => n.opType);
+    expect(ops).not.toContain('Round');
     expect(ops.filter((op) => op === 'QLinearConv')).toHaveLength(1);
   });
 });

@@ -31,13 +31,16 @@ function modelGraph(bytes: Uint8Array) {
  * costs more than float (the narrow Gemm saves less than its conversions cost); with the narrow region float it
  * costs less.
  */
-function costModelExecutor(): ExecutorPlugin {
+function costModelExecutor(
+  refuse?: (graph: NonNullable<ReturnType<typeof modelGraph>>) => boolean,
+): ExecutorPlugin {
   const inner = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
   return {
     ...inner,
     name: 'cost-model',
     async createSession(bytes, options) {
       const graph = modelGraph(bytes);
+      if (graph !== undefined && refuse?.(graph)) throw new Error('refused by the test executor');
       let cost = 1;
       for (const n of graph?.nodes ?? []) {
         if (n.opType === 'QuantizeLinear') cost += 0.5;
@@ -188,5 +191,30 @@ describe('quantizeModel with latencyGuard', () => {
     await expect(quantizeModel(model, { mode: 'dynamic', latencyGuard: { maxRatio: 0 } })).rejects.toThrow(
       /latencyGuard\.maxRatio.* must be a positive number, got 0/,
     );
+  });
+
+  it('skips a variant the executor refuses, says so, and goes on searching', async () => {
+    // The variant with only the narrow region float is refused, as onnxruntime refused a float Conv it rewrote.
+    const narrowFloat = (graph: NonNullable<ReturnType<typeof modelGraph>>) => {
+      const dequantized = (name: string) =>
+        graph.producer(graph.nodes.find((n) => n.name === name)!.inputs[1]!)?.opType === 'DequantizeLinear';
+      return dequantized('wide') && !dequantized('narrow');
+    };
+    const result = await quantizeModel(model, {
+      mode: 'static',
+      executor: costModelExecutor(narrowFloat),
+      calibrationData,
+      latencyGuard: true,
+    });
+    const guard = result.summary.latencyGuard;
+    if (guard?.ran !== true) throw new Error('the guard did not run');
+    expect(guard.refused).toEqual([
+      { reverted: 1, message: expect.stringMatching(/refused by the test executor/) },
+    ]);
+    // Both regions float: the only configuration left that passes.
+    expect(guard.reverted.map((region) => region.nodes)).toEqual([
+      ['narrow', 'narrow_relu'],
+      ['wide', 'wide_relu'],
+    ]);
   });
 });

@@ -45,6 +45,11 @@ export type LatencyGuardResult =
       readonly trials: readonly LatencyTrial[];
       /** The written model's ratio (measured, or 1 when every region went float and nothing was left to time). */
       readonly ratio: number;
+      /**
+       * Variants the executor refused to load or run (a quantkit bug: please report it with the model), with how
+       * many regions they kept float; the search counted them as not passing.
+       */
+      readonly refused?: readonly { readonly reverted: number; readonly message: string }[];
     }
   | { readonly ran: false; readonly reason: string };
 

@@ -1,7 +1,9 @@
-// Runs that measure what they wrote and try again: the fidelity floor (options.minSqnr) keeps the regions the
-// output is most sensitive to float until its SQNR reaches the floor; the latency guard (options.latencyGuard)
-// then keeps the regions estimated to gain least float while the model times slower than the float one. Both
-// search over how many regions to keep float, and both record what they kept in the recipe (keepFloat).
+// Runs that measure what they wrote and try again, in this order: calibrationMethod 'auto' compares observers (and
+// bias correction) on held-out samples; bias correction (options.biasCorrection) takes the mean shift of rounded
+// weights out of the biases; the fidelity floor (options.minSqnr) keeps the regions the output is most sensitive to
+// float until its SQNR reaches the floor; the latency guard (options.latencyGuard) then keeps the regions estimated
+// to gain least float while the model times slower than the float one. The floor and the guard search over how
+// many regions to keep float and record them in the recipe (keepFloat); all of them share calibrated ranges.
 import { QuantError } from '@quantkit/core';
 import { type Model, encodeModel } from '@quantkit/onnx';
 import { withMeasuredOutcome } from './build-report.js';
@@ -38,6 +40,14 @@ export interface Pipeline {
 const GUARDED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic']);
 /** Modes with integer codes, for the fidelity floor. */
 const FLOORED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic', 'weight-only']);
+
+/**
+ * The settings of a run a search measures itself: no latency guard, verification, timing or report, which only
+ * the written run needs.
+ */
+function quietly(options: QuantizeOptions): QuantizeOptions {
+  return { ...options, latencyGuard: false, verify: false, measureLatency: false, report: undefined };
+}
 
 /** A run of the same input with other settings; the runs share calibrated ranges. */
 type Run = (settings: QuantizeOptions) => Promise<QuantizeResult>;
@@ -101,9 +111,9 @@ function withSummary(
 }
 
 /**
- * quantizeModel: one run of the pipeline, or, with minSqnr or latencyGuard, the measured searches around it. The
- * searches' runs skip the report and, but for the guard's timing, verification; the chosen plan runs once more
- * with the options as given.
+ * quantizeModel: one run of the pipeline, or, with calibrationMethod 'auto', biasCorrection, minSqnr or
+ * latencyGuard, the measured runs around it. Their trial runs skip the report and, but for the guard's timing,
+ * verification; the chosen configuration runs once more with the options as given.
  */
 export async function quantizeMeasured(
   input: Uint8Array | Model,
@@ -219,14 +229,7 @@ async function chooseCalibration(
   const held = split ? Math.max(1, Math.floor(data.length / 4)) : 0;
   const fit = split ? (data as readonly CalibrationSample[]).slice(0, data.length - held) : data;
   const check = split ? (data as readonly CalibrationSample[]).slice(data.length - held) : undefined;
-  const quiet: QuantizeOptions = {
-    ...options,
-    ...(fit !== undefined && { calibrationData: fit }),
-    latencyGuard: false,
-    verify: false,
-    measureLatency: false,
-    report: undefined,
-  };
+  const quiet = quietly({ ...options, ...(fit !== undefined && { calibrationData: fit }) });
   let comparison: OutputComparison | undefined;
   let origin: FidelityResult['samples'] = 'calibration';
   const tried: CalibrationChoice['candidates'][number][] = [];
@@ -277,13 +280,7 @@ async function correctBiases(
   run: Run,
   pipeline: Pipeline,
 ): Promise<{ transform: ModelTransform; result: BiasCorrectionResult }> {
-  const quiet: QuantizeOptions = {
-    ...options,
-    latencyGuard: false,
-    verify: false,
-    measureLatency: false,
-    report: undefined,
-  };
+  const quiet = quietly(options);
   return correctBiasesOf(input, quiet, await run(quiet), pipeline);
 }
 
@@ -335,13 +332,7 @@ async function fidelityFloor(
       ' measures the quantized model against the float one and needs an executor',
     ]);
   }
-  const quiet: QuantizeOptions = {
-    ...options,
-    latencyGuard: false,
-    verify: false,
-    measureLatency: false,
-    report: undefined,
-  };
+  const quiet = quietly(options);
   const first = await run(quiet);
   const floatBytes = input instanceof Uint8Array ? input : encodeModel(input);
   const { samples, origin } = await fidelitySamples(first.model.graph, options);
@@ -429,16 +420,27 @@ async function guardLatency(
       ...revertedNodes(regions.slice(0, count), latency.ratio, verification.runtime),
     ],
   });
-  const found = await searchKeptFloat(
+  // A variant the executor refuses (a quantkit bug, reported in the result) does not pass; the search goes on.
+  const refused: { reverted: number; message: string }[] = [];
+  let refusal: unknown;
+  const found = await searchKeptFloat<QuantizeResult | undefined>(
     regions.length,
     (ratio) => ratio <= maxRatio,
     { result: first, value: latency.ratio },
     async (count) => {
-      const result = await run({ ...keeping(count), report: undefined });
-      const check = result.summary.verification;
-      return { result, value: check?.verified === true ? check.latency?.ratio : undefined };
+      try {
+        const result = await run({ ...keeping(count), report: undefined });
+        const check = result.summary.verification;
+        return { result, value: check?.verified === true ? check.latency?.ratio : undefined };
+      } catch (error) {
+        if (!(QuantError.is(error) && error.code === 'INTERNAL')) throw error;
+        refused.push({ reverted: count, message: error.message });
+        refusal = error;
+        return { result: undefined, value: undefined };
+      }
     },
   );
+  if (found.result === undefined) throw refusal;
   // The trials skip the report; the chosen configuration runs once more to build it.
   const result =
     options.report === undefined
@@ -453,6 +455,7 @@ async function guardLatency(
       trials: found.trials.map(({ reverted, value }) => ({ reverted, ratio: value })),
       // Every region float leaves nothing quantized to time: the float model's own speed.
       ratio: found.value ?? 1,
+      ...(refused.length > 0 && { refused }),
     },
   };
 }

@@ -312,9 +312,29 @@ function sandwichedFloatCompute(graph: Graph, quantized: ReadonlySet<Node>): Map
     }
     const input = node.inputs[0];
     if (output === undefined || input === undefined || input === '' || !quantizedValue(input)) continue;
-    for (const reader of graph.consumers(output)) if (quantized.has(reader)) sandwiches.set(reader, node);
+    for (const reader of readersThroughClamps(graph, output, quantized)) sandwiches.set(reader, node);
   }
   return sandwiches;
+}
+
+/**
+ * The quantized readers of a value, looking through float Relu and Clip nodes after it: onnxruntime removes a clamp
+ * before a QuantizeLinear whose range it matches (its Relu/Clip quantization fusions) before it looks for float
+ * Conv/Gemm nodes between Q/DQ, so Conv -> Relu -> Q counts as Conv -> Q.
+ */
+function readersThroughClamps(graph: Graph, value: string, quantized: ReadonlySet<Node>): Node[] {
+  const found: Node[] = [];
+  const pending = [value];
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    for (const reader of graph.consumers(name)) {
+      if (quantized.has(reader)) found.push(reader);
+      else if ((reader.opType === 'Relu' || reader.opType === 'Clip') && isDefaultDomain(reader.domain)) {
+        const next = reader.outputs[0];
+        if (next !== undefined && next !== '') pending.push(next);
+      }
+    }
+  }
+  return found;
 }
 
 /** Value -> the readers that need it strictly positive or non-zero (Log, Sqrt, Reciprocal, a divisor, Pow < 0). */

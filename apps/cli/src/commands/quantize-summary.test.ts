@@ -38,6 +38,69 @@ describe('formatQuantizeSummary', () => {
     ]);
   });
 
+  it('tells what the latency guard kept float, and when it had nothing it could keep', () => {
+    const summary = {
+      mode: 'static' as const,
+      recipe: resolveRecipe({ mode: 'static' }),
+      sizeBefore: 1000,
+      sizeAfter: 300,
+      weightBytesBefore: 800,
+      weightBytesAfter: 200,
+      calibrationSamples: 4,
+      calibrationThreads: 1,
+      warnings: [],
+      nodes: [],
+    };
+    const reverted = formatQuantizeSummary('in.onnx', 'out.onnx', {
+      ...summary,
+      latencyGuard: {
+        ran: true,
+        maxRatio: 1,
+        regions: 5,
+        reverted: [
+          { nodes: ['a', 'b'], score: 10 },
+          { nodes: ['c'], score: 20 },
+        ],
+        trials: [
+          { reverted: 0, ratio: 1.25 },
+          { reverted: 2, ratio: 0.96 },
+          { reverted: 1, ratio: 1.04 },
+        ],
+        ratio: 0.96,
+      },
+    });
+    expect(reverted.at(-1)).toBe(
+      '  latency guard 2 of 5 quantized regions kept float (3 nodes): 1.25x -> 0.96x the float latency, 3 timings; ' +
+        '--no-latency-guard keeps them quantized',
+    );
+    const bodies = formatQuantizeSummary('in.onnx', 'out.onnx', {
+      ...summary,
+      latencyGuard: {
+        ran: true,
+        maxRatio: 1,
+        regions: 0,
+        reverted: [],
+        trials: [{ reverted: 0, ratio: 1.1 }],
+        ratio: 1.1,
+      },
+    });
+    expect(bodies.at(-1)).toBe(
+      '  latency guard 1.10x the float latency, but no quantized region of the main graph to keep float (what is ' +
+        'quantized sits in If/Loop/Scan bodies)',
+    );
+    const fine = formatQuantizeSummary('in.onnx', 'out.onnx', {
+      ...summary,
+      latencyGuard: {
+        ran: true,
+        maxRatio: 1,
+        reverted: [],
+        trials: [{ reverted: 0, ratio: 0.8 }],
+        ratio: 0.8,
+      },
+    });
+    expect(fine.join('\n')).not.toMatch(/latency guard/);
+  });
+
   it('words a verification reason that names an option with its flag', () => {
     const lines = formatQuantizeSummary('in.onnx', 'out.onnx', {
       mode: 'dynamic',

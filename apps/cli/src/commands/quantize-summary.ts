@@ -216,7 +216,20 @@ function guardLine(summary: QuantizeSummary): string | undefined {
   const guard = summary.latencyGuard;
   if (guard === undefined) return undefined;
   if (!guard.ran) return `  latency guard not run: ${guard.reason}`;
-  if (guard.reverted.length === 0) return undefined;
+  const refused =
+    guard.refused === undefined
+      ? ''
+      : `; ${guard.refused.length} variant(s) the runtime refused were skipped (a quantkit bug: please report it ` +
+        `with the model): ${guard.refused[0]!.message}`;
+  if (guard.reverted.length === 0) {
+    // Slower with nothing to keep float: the quantized nodes sit inside If/Loop/Scan bodies, which it leaves alone.
+    return guard.ratio > guard.maxRatio
+      ? `  latency guard ${guard.ratio.toFixed(2)}x the float latency, but no quantized region of the main graph ` +
+          `to keep float (what is quantized sits in If/Loop/Scan bodies)${refused}`
+      : refused === ''
+        ? undefined
+        : `  latency guard${refused}`;
+  }
   const nodes = guard.reverted.reduce((count, region) => count + region.nodes.length, 0);
   const first = guard.trials[0]!.ratio;
   const timings = `${guard.trials.length} timings`;
@@ -224,13 +237,13 @@ function guardLine(summary: QuantizeSummary): string | undefined {
     return (
       `  latency guard every quantized region ran slower than float (${first.toFixed(2)}x the float latency), so ` +
       `the model is written float (${nodes} nodes kept float, ${timings}); --mode weight-only makes it smaller, ` +
-      '--no-latency-guard keeps it quantized'
+      `--no-latency-guard keeps it quantized${refused}`
     );
   }
   return (
     `  latency guard ${guard.reverted.length} of ${guard.regions} quantized regions kept float (${nodes} nodes): ` +
     `${first.toFixed(2)}x -> ${guard.ratio.toFixed(2)}x the float latency, ${timings}; --no-latency-guard keeps ` +
-    'them quantized'
+    `them quantized${refused}`
   );
 }
 
