@@ -217,4 +217,44 @@ describe('quantizeModel with latencyGuard', () => {
       ['wide', 'wide_relu'],
     ]);
   });
+
+  it('times a small slowdown again before keeping anything float', async () => {
+    // The quantized model's first two sessions (verification's run and its timing) run 5% slow, as on a busy
+    // machine; sessions after that run 5% fast.
+    const inner = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
+    let quantizedSessions = 0;
+    const wandering: ExecutorPlugin = {
+      ...inner,
+      name: 'wandering',
+      async createSession(bytes, options) {
+        const graph = modelGraph(bytes);
+        const quantized = graph?.nodes.some((n) => n.opType === 'QuantizeLinear') === true;
+        const cost = quantized ? (quantizedSessions++ < 2 ? 1.05 : 0.95) : graph === undefined ? 0 : 1;
+        const session = await inner.createSession(bytes, options);
+        return {
+          ...session,
+          inputs: session.inputs,
+          outputs: session.outputs,
+          async run(sample, fetch) {
+            busyWait(cost);
+            return session.run(sample, fetch);
+          },
+          dispose: () => session.dispose(),
+        };
+      },
+    };
+    const result = await quantizeModel(model, {
+      mode: 'static',
+      executor: wandering,
+      calibrationData,
+      latencyGuard: true,
+    });
+    const guard = result.summary.latencyGuard;
+    if (guard?.ran !== true) throw new Error('the guard did not run');
+    expect(result.summary.verification).toMatchObject({ latency: { ratio: expect.any(Number) } });
+    expect(guard.reverted).toEqual([]);
+    expect(guard.trials).toHaveLength(1);
+    expect(guard.trials[0]!.ratio).toBeLessThan(1);
+    expect(result.summary.recipe.keepFloat).toBeUndefined();
+  });
 });

@@ -9,6 +9,7 @@ import { type Model, encodeModel } from '@quantkit/onnx';
 import { withMeasuredOutcome } from './build-report.js';
 import { type BiasCorrectionResult, measureBiasShift } from './bias-correction.js';
 import type { CalibrationCache } from './calibration-cache.js';
+import { measureLatency } from './measure-latency.js';
 import {
   type LatencyGuardResult,
   type QuantizedRegion,
@@ -35,6 +36,11 @@ export interface Pipeline {
   readonly quantizeOnce: (input: Uint8Array | Model, options: QuantizeOptions) => Promise<QuantizeResult>;
   readonly planModel: (input: Uint8Array | Model, options: QuantizeOptions) => Promise<PlannedModel>;
 }
+
+/** A first timing at most this much over the limit is timed again before the guard acts (10%). */
+const CONFIRM_WITHIN = 0.1;
+/** The second timing: longer than verification's, so a few slow rounds weigh less. */
+const CONFIRM_TIMING = { minRounds: 21, budgetMs: 4000 } as const;
 
 /** Modes whose point is speed, for the latency guard; weight-only is for size. */
 const GUARDED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic']);
@@ -402,22 +408,37 @@ async function guardLatency(
             : `the models could not be timed: ${verification.reason}`;
     return { result: first, latencyGuard: { ran: false, reason } };
   }
+  let firstRatio = latency.ratio;
+  if (firstRatio > maxRatio && firstRatio <= maxRatio * (1 + CONFIRM_WITHIN)) {
+    // Timing on a shared machine wanders by a few percent: a small slowdown is timed again, longer, before
+    // regions go float for it, and the lower of the two ratios stands.
+    const floatBytes = input instanceof Uint8Array ? input : encodeModel(input);
+    const { samples } = await fidelitySamples(first.model.graph, options);
+    const again = await measureLatency(
+      options.executor!,
+      floatBytes,
+      first.bytes,
+      samples[0]!,
+      CONFIRM_TIMING,
+    );
+    firstRatio = Math.min(firstRatio, again.ratio);
+  }
   const passed = {
     ran: true,
     maxRatio,
     reverted: [],
-    trials: [{ reverted: 0, ratio: latency.ratio }],
+    trials: [{ reverted: 0, ratio: firstRatio }],
   } as const;
-  if (latency.ratio <= maxRatio) return { result: first, latencyGuard: { ...passed, ratio: latency.ratio } };
+  if (firstRatio <= maxRatio) return { result: first, latencyGuard: { ...passed, ratio: firstRatio } };
   const regions = await regionsOf(input, timed, first, pipeline);
   if (regions.length === 0) {
-    return { result: first, latencyGuard: { ...passed, regions: 0, ratio: latency.ratio } };
+    return { result: first, latencyGuard: { ...passed, regions: 0, ratio: firstRatio } };
   }
   const keeping = (count: number): QuantizeOptions => ({
     ...timed,
     keepFloat: [
       ...(options.keepFloat ?? []),
-      ...revertedNodes(regions.slice(0, count), latency.ratio, verification.runtime),
+      ...revertedNodes(regions.slice(0, count), firstRatio, verification.runtime),
     ],
   });
   // A variant the executor refuses (a quantkit bug, reported in the result) does not pass; the search goes on.
@@ -426,7 +447,7 @@ async function guardLatency(
   const found = await searchKeptFloat<QuantizeResult | undefined>(
     regions.length,
     (ratio) => ratio <= maxRatio,
-    { result: first, value: latency.ratio },
+    { result: first, value: firstRatio },
     async (count) => {
       try {
         const result = await run({ ...keeping(count), report: undefined });
