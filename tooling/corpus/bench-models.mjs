@@ -70,7 +70,7 @@ function guardText(guard) {
   if (!guard.ran) return `not run: ${guard.reason}`;
   const first = guard.trials[0].ratio.toFixed(2);
   if (guard.reverted.length === 0) {
-    return guard.ratio > guard.maxRatio ? `slower (${first}x), no main-graph region` : `none kept float (${first}x)`;
+    return guard.ratio > guard.maxRatio ? `slower (${first}x), no region to keep float` : `none kept float (${first}x)`;
   }
   return `${guard.reverted.length}/${guard.regions} regions float (${first}x first, ${guard.trials.length} timings)`;
 }

@@ -1,12 +1,19 @@
-import type { ExecutorPlugin } from '@quantkit/core';
+import { type ExecutorPlugin, createTensor } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
-import { decodeModel } from '@quantkit/onnx';
+import { createModel, decodeModel, subgraphsOf } from '@quantkit/onnx';
 import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { quantizedRegions, searchKeptFloat } from './latency-guard.js';
 import { planModel, quantizeModel } from './quantize-model.js';
-import { drawSamples, twoRegionModel } from './test-models.js';
+import {
+  createRandom,
+  drawSamples,
+  gaussianTensor,
+  node,
+  randomTensor,
+  twoRegionModel,
+} from './test-models.js';
 
 function busyWait(ms: number): void {
   const end = performance.now() + ms;
@@ -256,5 +263,89 @@ describe('quantizeModel with latencyGuard', () => {
     expect(guard.trials).toHaveLength(1);
     expect(guard.trials[0]!.ratio).toBeLessThan(1);
     expect(result.summary.recipe.keepFloat).toBeUndefined();
+  });
+
+  it('keeps a MatMul inside an If branch float in dynamic mode, where it runs integer kernels', async () => {
+    const r = createRandom(17);
+    const then = createModel({
+      opset: 13,
+      graphName: 'then',
+      inputs: [],
+      outputs: [{ name: 'then_out', dtype: 'float32' }],
+      initializers: { w_then: gaussianTensor([64, 64], r, 0.1) },
+      nodes: [node('MatMul', ['x', 'w_then'], ['then_out'], {}, 'then_mm')],
+    }).graph;
+    const otherwise = createModel({
+      opset: 13,
+      graphName: 'else',
+      inputs: [],
+      outputs: [{ name: 'else_out', dtype: 'float32' }],
+      nodes: [node('Identity', ['x'], ['else_out'], {}, 'else_id')],
+    }).graph;
+    const branchy = createModel({
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [1, 64] },
+        { name: 'cond', dtype: 'bool', shape: [] },
+      ],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 64] }],
+      nodes: [
+        node(
+          'If',
+          ['cond'],
+          ['y'],
+          { then_branch: { type: 'graph', value: then }, else_branch: { type: 'graph', value: otherwise } },
+          'branch',
+        ),
+      ],
+    });
+    // Each dynamic quantization op (DynamicQuantizeLinear, DynamicQuantizeMatMul), wherever it is, costs 2 ms a run:
+    // quantized, the model is slower than float.
+    const inner = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
+    const count = (graph: NonNullable<ReturnType<typeof modelGraph>>): number =>
+      graph.nodes.reduce(
+        (sum, n) =>
+          sum +
+          (n.opType.startsWith('DynamicQuantize') ? 1 : 0) +
+          subgraphsOf(n).reduce((s, g) => s + count(g), 0),
+        0,
+      );
+    const executor: ExecutorPlugin = {
+      ...inner,
+      name: 'cost-model',
+      async createSession(bytes, options) {
+        const graph = modelGraph(bytes);
+        const cost = 1 + 2 * (graph === undefined ? 0 : count(graph));
+        const session = await inner.createSession(bytes, options);
+        return {
+          ...session,
+          inputs: session.inputs,
+          outputs: session.outputs,
+          async run(sample, fetch) {
+            busyWait(cost);
+            return session.run(sample, fetch);
+          },
+          dispose: () => session.dispose(),
+        };
+      },
+    };
+    const sample = {
+      x: randomTensor([1, 64], createRandom(3)),
+      cond: createTensor('bool', [], Uint8Array.of(1)),
+    };
+    const result = await quantizeModel(branchy, {
+      mode: 'dynamic',
+      executor,
+      verifySample: sample,
+      latencyGuard: true,
+    });
+    const guard = result.summary.latencyGuard;
+    if (guard?.ran !== true) throw new Error(`the guard did not run: ${JSON.stringify(guard)}`);
+    expect(guard.trials[0]!.ratio).toBeGreaterThan(1.5);
+    expect(guard.reverted).toEqual([{ nodes: ['then_mm'], score: 0 }]);
+    const decision = result.summary.nodes.find((d) => d.name === 'then_mm')!;
+    expect(decision.scope).toBe('branch/then_branch');
+    expect(decision.quantized).toBe(false);
+    expect(decision.reason).toMatch(/^kept float by the latency guard/);
   });
 });

@@ -124,6 +124,21 @@ export function quantizedRegions(graph: Graph, decisions: readonly NodeDecision[
   return scored.map(({ region }) => region);
 }
 
+/**
+ * Regions inside If/Loop/Scan bodies: each quantized compute node there, by name. keepFloat matches names, and
+ * branches number their nodes alike (both branches of an If may hold a "MatMul_0"), so the nodes of one name are one
+ * region. Their weights are not known from the main graph: they score 0 and go float first.
+ */
+export function bodyRegions(decisions: readonly NodeDecision[]): QuantizedRegion[] {
+  const names = new Set<string>();
+  for (const decision of decisions) {
+    if (decision.scope !== undefined && decision.quantized && COMPUTE_OPS.has(decision.opType)) {
+      names.add(decision.name);
+    }
+  }
+  return [...names].map((name) => ({ nodes: [name], score: 0 }));
+}
+
 /** The maximum ratio from the option, checked. */
 export function guardMaxRatio(option: QuantizeOptions['latencyGuard']): number {
   const maxRatio = typeof option === 'object' ? (option.maxRatio ?? 1) : 1;

@@ -13,6 +13,7 @@ import { measureLatency } from './measure-latency.js';
 import {
   type LatencyGuardResult,
   type QuantizedRegion,
+  bodyRegions,
   guardMaxRatio,
   quantizedRegions,
   revertedNodes,
@@ -308,15 +309,20 @@ async function correctBiasesOf(
   return measureBiasShift(settings.executor, planned.model, first.model, first.plan, samples);
 }
 
-/** The regions of the plan a run made, in the graph planModel gives for the same options. */
+/**
+ * The regions of the plan a run made, in the graph planModel gives for the same options; with `bodies`, the compute
+ * nodes inside If/Loop/Scan bodies first (see bodyRegions).
+ */
 async function regionsOf(
   input: Uint8Array | Model,
   settings: QuantizeOptions,
   result: QuantizeResult,
   pipeline: Pipeline,
+  bodies: boolean,
 ): Promise<QuantizedRegion[]> {
   const planned = await pipeline.planModel(input, settings);
-  return quantizedRegions(planned.model.graph, result.plan.decisions);
+  const main = quantizedRegions(planned.model.graph, result.plan.decisions);
+  return bodies ? [...bodyRegions(result.summary.nodes), ...main] : main;
 }
 
 /**
@@ -352,7 +358,8 @@ async function fidelityFloor(
       fidelity: { ...account, sensitivity: [], kept: [], trials: [{ reverted: 0, sqnr }], finalSqnr: sqnr },
     };
   }
-  const regions = await regionsOf(input, quiet, first, pipeline);
+  // Body weights add error in every mode.
+  const regions = await regionsOf(input, quiet, first, pipeline, true);
   const probe = 'kept float while another region is measured alone';
   const alone: number[] = [];
   for (const region of regions) {
@@ -430,7 +437,9 @@ async function guardLatency(
     trials: [{ reverted: 0, ratio: firstRatio }],
   } as const;
   if (firstRatio <= maxRatio) return { result: first, latencyGuard: { ...passed, ratio: firstRatio } };
-  const regions = await regionsOf(input, timed, first, pipeline);
+  // Only dynamic mode runs integer kernels inside bodies; the other modes store body weights in the form
+  // onnxruntime folds at load, which costs no time per run.
+  const regions = await regionsOf(input, timed, first, pipeline, options.mode === 'dynamic');
   if (regions.length === 0) {
     return { result: first, latencyGuard: { ...passed, regions: 0, ratio: firstRatio } };
   }

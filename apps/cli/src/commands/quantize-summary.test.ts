@@ -85,8 +85,7 @@ describe('formatQuantizeSummary', () => {
       },
     });
     expect(bodies.at(-1)).toBe(
-      '  latency guard 1.10x the float latency, but no quantized region of the main graph to keep float (what is ' +
-        'quantized sits in If/Loop/Scan bodies)',
+      '  latency guard 1.10x the float latency, but no quantized region it could keep float',
     );
     const fine = formatQuantizeSummary('in.onnx', 'out.onnx', {
       ...summary,

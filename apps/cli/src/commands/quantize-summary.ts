@@ -222,10 +222,11 @@ function guardLine(summary: QuantizeSummary): string | undefined {
       : `; ${guard.refused.length} variant(s) the runtime refused were skipped (a quantkit bug: please report it ` +
         `with the model): ${guard.refused[0]!.message}`;
   if (guard.reverted.length === 0) {
-    // Slower with nothing to keep float: the quantized nodes sit inside If/Loop/Scan bodies, which it leaves alone.
+    // Slower with nothing to keep float: in static and weight-only runs, body weights are folded at load and cost
+    // no time, so the guard does not count them as regions.
     return guard.ratio > guard.maxRatio
-      ? `  latency guard ${guard.ratio.toFixed(2)}x the float latency, but no quantized region of the main graph ` +
-          `to keep float (what is quantized sits in If/Loop/Scan bodies)${refused}`
+      ? `  latency guard ${guard.ratio.toFixed(2)}x the float latency, but no quantized region it could keep ` +
+          `float${refused}`
       : refused === ''
         ? undefined
         : `  latency guard${refused}`;
