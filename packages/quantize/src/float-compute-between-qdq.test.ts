@@ -42,50 +42,41 @@ function convChain(opset: number, reluAfterB = false) {
   return { model, sample: (random: () => number) => ({ x: randomTensor([1, 8, 6, 6], random) }) };
 }
 
+/**
+ * Quantizes the chain with conv_b excluded; checks the decisions around it and that onnxruntime loads the result,
+ * writes no Round, and runs conv_a alone as QLinearConv (conv_b and conv_c stay float, in whatever form it fuses).
+ */
+async function quantizeExcludingB(chain: ReturnType<typeof convChain>) {
+  const executor = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
+  const result = await quantizeModel(chain.model, {
+    mode: 'static',
+    executor,
+    calibrationData: drawSamples(chain, 4, 3),
+    exclude: ['conv_b'],
+  });
+  const decision = (name: string) => result.plan.decisions.find((d) => d.name === name)!;
+  expect(decision('conv_a').quantized).toBe(true);
+  expect(decision('conv_b').reason).toBe('excluded by "conv_b"');
+  expect(decision('conv_c').quantized).toBe(false);
+  expect(decision('conv_c').reason).toMatch(/^it reads the output of Conv "conv_b", which stays float/);
+  expect(result.summary.verification).toMatchObject({ verified: true });
+  const ops = decodeModel(await ortOptimizedModel(result.bytes)).graph.nodes.map((n) => n.opType);
+  expect(ops).not.toContain('Round');
+  expect(ops.filter((op) => op === 'QLinearConv')).toHaveLength(1);
+}
+
 describe('a float Conv between quantized neighbours', () => {
   // onnxruntime quantizes a float Conv that reads a DequantizeLinear and feeds a QuantizeLinear when it loads the
   // model; below opset 11 the Round it writes for the bias does not exist and the model fails to load.
   it.each([
     10, 13,
   ])('stays float at opset %i: its readers stay float too, and onnxruntime loads and keeps it float', async (opset) => {
-    const chain = convChain(opset);
-    const executor = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
-    const result = await quantizeModel(chain.model, {
-      mode: 'static',
-      executor,
-      calibrationData: drawSamples(chain, 4, 3),
-      exclude: ['conv_b'],
-    });
-    const decision = (name: string) => result.plan.decisions.find((d) => d.name === name)!;
-    expect(decision('conv_a').quantized).toBe(true);
-    expect(decision('conv_b').reason).toBe('excluded by "conv_b"');
-    expect(decision('conv_c').quantized).toBe(false);
-    expect(decision('conv_c').reason).toMatch(/^it reads the output of Conv "conv_b", which stays float/);
-    expect(result.summary.verification).toMatchObject({ verified: true });
-    const optimized = decodeModel(await ortOptimizedModel(result.bytes)).graph;
-    const ops = optimized.nodes.map((n) => n.opType);
-    expect(ops).not.toContain('Round');
-    // conv_a runs as QLinearConv; conv_b and conv_c stay float convolutions in whatever form ORT fuses them to.
-    expect(ops.filter((op) => op === 'QLinearConv')).toHaveLength(1);
+    await quantizeExcludingB(convChain(opset));
   });
 
   // onnxruntime drops a Relu before a QuantizeLinear whose range starts at 0 first, which makes Conv -> Relu -> Q a
   // Conv between DQ and Q again.
   it('stays float with a Relu after it, which onnxruntime would remove before a Q', async () => {
-    const chain = convChain(10, true);
-    const executor = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
-    const result = await quantizeModel(chain.model, {
-      mode: 'static',
-      executor,
-      calibrationData: drawSamples(chain, 4, 3),
-      exclude: ['conv_b'],
-    });
-    const decision = (name: string) => result.plan.decisions.find((d) => d.name === name)!;
-    expect(decision('conv_a').quantized).toBe(true);
-    expect(decision('conv_c').quantized).toBe(false);
-    expect(result.summary.verification).toMatchObject({ verified: true });
-    const ops = decodeModel(await ortOptimizedModel(result.bytes)).graph.nodes.map((n) => n.opType);
-    expect(ops).not.toContain('Round');
-    expect(ops.filter((op) => op === 'QLinearConv')).toHaveLength(1);
+    await quantizeExcludingB(convChain(10, true));
   });
 });

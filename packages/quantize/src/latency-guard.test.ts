@@ -31,45 +31,55 @@ function modelGraph(bytes: Uint8Array) {
   }
 }
 
+type TestGraph = NonNullable<ReturnType<typeof modelGraph>>;
+
 /**
- * onnxruntime-node with a cost model on top, so the guard's decisions do not hang on this machine's timing: each
- * run also spins 1 ms, plus 0.5 ms per QuantizeLinear (a conversion each run), minus 0.1 ms per thousand weight
- * elements of a Gemm whose weight is dequantized (what its integer kernel saves). Quantized as planned, the model
- * costs more than float (the narrow Gemm saves less than its conversions cost); with the narrow region float it
- * costs less.
+ * onnxruntime-node, each run spinning for `costOf` milliseconds of the session's model (undefined for models that
+ * do not decode: calibration's copies with outputs added in the bytes, which are not timed).
  */
-function costModelExecutor(
-  refuse?: (graph: NonNullable<ReturnType<typeof modelGraph>>) => boolean,
-): ExecutorPlugin {
+function timedExecutor(name: string, costOf: (graph: TestGraph | undefined) => number): ExecutorPlugin {
   const inner = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
   return {
     ...inner,
-    name: 'cost-model',
+    name,
     async createSession(bytes, options) {
-      const graph = modelGraph(bytes);
-      if (graph !== undefined && refuse?.(graph)) throw new Error('refused by the test executor');
-      let cost = 1;
-      for (const n of graph?.nodes ?? []) {
-        if (n.opType === 'QuantizeLinear') cost += 0.5;
-        const weight = n.opType === 'Gemm' ? graph!.producer(n.inputs[1]!) : undefined;
-        if (weight?.opType === 'DequantizeLinear') {
-          const codes = graph!.getConstant(weight.inputs[0]!);
-          cost -= (codes === undefined ? 0 : codes.data.length / 1000) * 0.1;
-        }
-      }
+      const cost = costOf(modelGraph(bytes));
       const session = await inner.createSession(bytes, options);
       return {
         ...session,
         inputs: session.inputs,
         outputs: session.outputs,
         async run(sample, fetch) {
-          busyWait(Math.max(0.05, cost));
+          busyWait(cost);
           return session.run(sample, fetch);
         },
         dispose: () => session.dispose(),
       };
     },
   };
+}
+
+/**
+ * onnxruntime-node with a cost model on top, so the guard's decisions do not hang on this machine's timing: each
+ * run also spins 1 ms, plus 0.5 ms per QuantizeLinear (a conversion each run), minus 0.1 ms per thousand weight
+ * elements of a Gemm whose weight is dequantized (what its integer kernel saves). Quantized as planned, the model
+ * costs more than float (the narrow Gemm saves less than its conversions cost); with the narrow region float it
+ * costs less. `refuse` makes session creation fail for the models it picks.
+ */
+function costModelExecutor(refuse?: (graph: TestGraph) => boolean): ExecutorPlugin {
+  return timedExecutor('cost-model', (graph) => {
+    if (graph !== undefined && refuse?.(graph)) throw new Error('refused by the test executor');
+    let cost = 1;
+    for (const n of graph?.nodes ?? []) {
+      if (n.opType === 'QuantizeLinear') cost += 0.5;
+      const weight = n.opType === 'Gemm' ? graph!.producer(n.inputs[1]!) : undefined;
+      if (weight?.opType === 'DequantizeLinear') {
+        const codes = graph!.getConstant(weight.inputs[0]!);
+        cost -= (codes === undefined ? 0 : codes.data.length / 1000) * 0.1;
+      }
+    }
+    return Math.max(0.05, cost);
+  });
 }
 
 describe('quantizedRegions', () => {
@@ -202,7 +212,7 @@ describe('quantizeModel with latencyGuard', () => {
 
   it('skips a variant the executor refuses, says so, and goes on searching', async () => {
     // The variant with only the narrow region float is refused, as onnxruntime refused a float Conv it rewrote.
-    const narrowFloat = (graph: NonNullable<ReturnType<typeof modelGraph>>) => {
+    const narrowFloat = (graph: TestGraph) => {
       const dequantized = (name: string) =>
         graph.producer(graph.nodes.find((n) => n.name === name)!.inputs[1]!)?.opType === 'DequantizeLinear';
       return dequantized('wide') && !dequantized('narrow');
@@ -228,28 +238,11 @@ describe('quantizeModel with latencyGuard', () => {
   it('times a small slowdown again before keeping anything float', async () => {
     // The quantized model's first two sessions (verification's run and its timing) run 5% slow, as on a busy
     // machine; sessions after that run 5% fast.
-    const inner = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
     let quantizedSessions = 0;
-    const wandering: ExecutorPlugin = {
-      ...inner,
-      name: 'wandering',
-      async createSession(bytes, options) {
-        const graph = modelGraph(bytes);
-        const quantized = graph?.nodes.some((n) => n.opType === 'QuantizeLinear') === true;
-        const cost = quantized ? (quantizedSessions++ < 2 ? 1.05 : 0.95) : graph === undefined ? 0 : 1;
-        const session = await inner.createSession(bytes, options);
-        return {
-          ...session,
-          inputs: session.inputs,
-          outputs: session.outputs,
-          async run(sample, fetch) {
-            busyWait(cost);
-            return session.run(sample, fetch);
-          },
-          dispose: () => session.dispose(),
-        };
-      },
-    };
+    const wandering = timedExecutor('wandering', (graph) => {
+      const quantized = graph?.nodes.some((n) => n.opType === 'QuantizeLinear') === true;
+      return quantized ? (quantizedSessions++ < 2 ? 1.05 : 0.95) : graph === undefined ? 0 : 1;
+    });
     const result = await quantizeModel(model, {
       mode: 'static',
       executor: wandering,
@@ -301,8 +294,7 @@ describe('quantizeModel with latencyGuard', () => {
     });
     // Each dynamic quantization op (DynamicQuantizeLinear, DynamicQuantizeMatMul), wherever it is, costs 2 ms a run:
     // quantized, the model is slower than float.
-    const inner = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
-    const count = (graph: NonNullable<ReturnType<typeof modelGraph>>): number =>
+    const count = (graph: TestGraph): number =>
       graph.nodes.reduce(
         (sum, n) =>
           sum +
@@ -310,25 +302,7 @@ describe('quantizeModel with latencyGuard', () => {
           subgraphsOf(n).reduce((s, g) => s + count(g), 0),
         0,
       );
-    const executor: ExecutorPlugin = {
-      ...inner,
-      name: 'cost-model',
-      async createSession(bytes, options) {
-        const graph = modelGraph(bytes);
-        const cost = 1 + 2 * (graph === undefined ? 0 : count(graph));
-        const session = await inner.createSession(bytes, options);
-        return {
-          ...session,
-          inputs: session.inputs,
-          outputs: session.outputs,
-          async run(sample, fetch) {
-            busyWait(cost);
-            return session.run(sample, fetch);
-          },
-          dispose: () => session.dispose(),
-        };
-      },
-    };
+    const executor = timedExecutor('cost-model', (graph) => 1 + 2 * (graph === undefined ? 0 : count(graph)));
     const sample = {
       x: randomTensor([1, 64], createRandom(3)),
       cond: createTensor('bool', [], Uint8Array.of(1)),
