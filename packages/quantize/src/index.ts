@@ -41,6 +41,7 @@ export {
   type LatencyTrial,
   type QuantizedRegion,
   type SearchTrial,
+  nodeCount,
   quantizedRegions,
 } from './latency-guard.js';
 export type { FidelityResult, RegionSensitivity } from './min-sqnr.js';

@@ -320,6 +320,6 @@ describe('quantizeModel with latencyGuard', () => {
     const decision = result.summary.nodes.find((d) => d.name === 'then_mm')!;
     expect(decision.scope).toBe('branch/then_branch');
     expect(decision.quantized).toBe(false);
-    expect(decision.reason).toMatch(/^kept float by the latency guard/);
+    expect(decision.reason).toMatch(/^kept float by the latency guard: .* its region \(1 node\) is among/);
   });
 });

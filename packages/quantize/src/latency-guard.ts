@@ -204,7 +204,12 @@ export function revertedNodes(
       node,
       reason:
         `kept float by the latency guard: quantized, the model ran ${firstRatio.toFixed(2)}x the float ` +
-        `latency in ${runtime}, and its region (${region.nodes.length} nodes) is among those estimated to gain least`,
+        `latency in ${runtime}, and its region (${nodeCount(region.nodes.length)}) is among those estimated to gain least`,
     })),
   );
+}
+
+/** "1 node", "3 nodes". */
+export function nodeCount(count: number): string {
+  return `${count} node${count === 1 ? '' : 's'}`;
 }

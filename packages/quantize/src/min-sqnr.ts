@@ -7,7 +7,7 @@ import { type ExecutorPlugin, type ExecutorSession, QuantError, type Tensor } fr
 import type { Graph } from '@quantkit/onnx';
 import type { CalibrationSample, KeptFloat, QuantizeOptions } from './options.js';
 import { createMetricsAccumulator } from './metrics.js';
-import type { QuantizedRegion } from './latency-guard.js';
+import { type QuantizedRegion, nodeCount } from './latency-guard.js';
 import { DEFAULT_SEED, randomSamples } from './random-samples.js';
 
 /** One region's sensitivity: the model's output SQNR with only this region quantized. */
@@ -157,8 +157,8 @@ export function keptForFidelity(kept: readonly RegionSensitivity[], minSqnr: num
     region.nodes.map((node) => ({
       node,
       reason:
-        `kept float for the ${minSqnr} dB output SQNR floor: quantized alone, its region (${region.nodes.length} ` +
-        `nodes) brings the output to ${region.sqnr.toFixed(1)} dB`,
+        `kept float for the ${minSqnr} dB output SQNR floor: quantized alone, its region ` +
+        `(${nodeCount(region.nodes.length)}) brings the output to ${region.sqnr.toFixed(1)} dB`,
     })),
   );
 }

@@ -4,6 +4,7 @@ import {
   type QuantizeReport,
   type QuantizeSummary,
   RANDOM_DATA_TEXT,
+  nodeCount,
   worstFirst,
 } from '@quantkit/quantize';
 import type { SampleOrigin } from '@quantkit/quantize/node';
@@ -206,7 +207,7 @@ function fidelityLine(summary: QuantizeSummary): string | undefined {
     .join(', ');
   return (
     `  min SQNR      output ${formatSqnr(fidelity.sqnr)} < ${fidelity.minSqnr} dB on ${on}: kept float the ` +
-    `${fidelity.kept.length} most sensitive of ${fidelity.sensitivity.length} regions (${nodes} nodes) -> ` +
+    `${fidelity.kept.length} most sensitive of ${fidelity.sensitivity.length} regions (${nodeCount(nodes)}) -> ` +
     `${formatSqnr(fidelity.finalSqnr)}; most sensitive alone: ${worst}`
   );
 }
@@ -237,12 +238,12 @@ function guardLine(summary: QuantizeSummary): string | undefined {
   if (guard.reverted.length === guard.regions) {
     return (
       `  latency guard every quantized region ran slower than float (${first.toFixed(2)}x the float latency), so ` +
-      `the model is written float (${nodes} nodes kept float, ${timings}); --mode weight-only makes it smaller, ` +
+      `the model is written float (${nodeCount(nodes)} kept float, ${timings}); --mode weight-only makes it smaller, ` +
       `--no-latency-guard keeps it quantized${refused}`
     );
   }
   return (
-    `  latency guard ${guard.reverted.length} of ${guard.regions} quantized regions kept float (${nodes} nodes): ` +
+    `  latency guard ${guard.reverted.length} of ${guard.regions} quantized regions kept float (${nodeCount(nodes)}): ` +
     `${first.toFixed(2)}x -> ${guard.ratio.toFixed(2)}x the float latency, ${timings}; --no-latency-guard keeps ` +
     `them quantized${refused}`
   );
