@@ -18,6 +18,7 @@ import {
 } from '@quantkit/core';
 import { intAttribute } from '@quantkit/onnx';
 import { biasScaleFloors, floorWeightScales, quantizeBias } from './bias-scale.js';
+import { createOverrideLookup } from './overrides.js';
 import type { Recipe, WeightRange } from './options.js';
 import type { BiasUse, ConstantUse, QuantPlan } from './plan.js';
 
@@ -285,6 +286,7 @@ export function computeWeightQuantization(
 /** Activation params for every planned activation, following shared-params chains to their source. */
 export function activationParams(settings: StaticComputeSettings): Map<string, LinearQuantParams> {
   const { plan, activationQuantizer, ranges, symmetric } = settings;
+  const overrides = createOverrideLookup(settings.recipe.overrides);
   const params = new Map<string, LinearQuantParams>();
   const resolve = (name: string): LinearQuantParams => {
     const known = params.get(name);
@@ -301,7 +303,7 @@ export function activationParams(settings: StaticComputeSettings): Map<string, L
       const range = ranges.get(name);
       if (range === undefined) throw new QuantError('INTERNAL', `no calibrated range for "${name}"`);
       result = activationQuantizer.paramsForRange(range, {
-        bits: settings.recipe.activationBits,
+        bits: overrides.tensor(name)?.bits ?? settings.recipe.activationBits,
         symmetric: symmetric(name),
         granularity: 'tensor',
       });

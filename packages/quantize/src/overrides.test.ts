@@ -1,4 +1,4 @@
-import { QuantError, dequantizeLinear } from '@quantkit/core';
+import { dequantizeLinear, QuantError } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
@@ -74,6 +74,9 @@ describe('overrides', () => {
       /overrides file "o\.json": nodes\["conv"\]\.bits/,
     );
     expect(() => parseOverrides({ tensors: { x: { range: [1, 2] } } }, 'o.json')).toThrow(/min <= 0 <= max/);
+    expect(() => parseOverrides({ tensors: { x: { bits: 12 } } }, 'o.json')).toThrow(
+      /tensors\["x"\]\.bits must be 8 or 16/,
+    );
     expect(() => parseOverrides({ layers: {} }, 'o.json')).toThrow(/unknown section "layers"/);
     expect(() => parseOverrides({ nodes: { a: { flaot: true } } }, 'o.json')).toThrow(
       /unknown setting "flaot"/,

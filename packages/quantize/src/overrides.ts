@@ -21,6 +21,11 @@ export interface TensorOverride {
   readonly symmetric?: boolean;
   /** A fixed [min, max] range: the tensor is not calibrated. */
   readonly range?: readonly [number, number];
+  /**
+   * Static mode: this activation's bits, 8 or 16, over the run's activationBits (a wide-range value, such as a
+   * power spectrum, that 8 bits round away). The target must run 16-bit Q/DQ.
+   */
+  readonly bits?: 8 | 16;
 }
 
 /**
@@ -29,7 +34,7 @@ export interface TensorOverride {
  *
  * @example
  * { "nodes": { "Conv_0": { "float": true }, "attn_*": { "bits": 4 } },
- *   "tensors": { "logits": { "range": [-20, 20] }, "relu*": { "observer": "percentile" } } }
+ *   "tensors": { "logits": { "range": [-20, 20] }, "relu*": { "observer": "percentile" }, "power": { "bits": 16 } } }
  */
 export interface QuantOverrides {
   readonly nodes?: Readonly<Record<string, NodeOverride>>;
@@ -37,7 +42,7 @@ export interface QuantOverrides {
 }
 
 const nodeKeys = ['float', 'quantizer', 'bits', 'symmetric', 'granularity'];
-const tensorKeys = ['observer', 'symmetric', 'range'];
+const tensorKeys = ['observer', 'symmetric', 'range', 'bits'];
 
 function fail(source: string, message: string): never {
   const subject = source === '(inline)' ? 'overrides (inline)' : { file: 'overrides file', path: source };
@@ -103,6 +108,8 @@ export function parseOverrides(value: unknown, source = '(inline)'): QuantOverri
       fail(source, `${where}.observer must be a name`);
     if (settings.symmetric !== undefined && typeof settings.symmetric !== 'boolean')
       fail(source, `${where}.symmetric must be true or false`);
+    if (settings.bits !== undefined && settings.bits !== 8 && settings.bits !== 16)
+      fail(source, `${where}.bits must be 8 or 16`);
     const range = settings.range;
     if (
       range !== undefined &&

@@ -1,11 +1,20 @@
+import { createTensor } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
-import { encodeModel } from '@quantkit/onnx';
+import { createModel, encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { createMetricsAccumulator } from './metrics.js';
 import type { QuantizeOptions } from './options.js';
 import { quantizeModel } from './quantize-model.js';
-import { type TestModel, attentionModel, cnnModel, createRandom, mlpModel } from './test-models.js';
+import {
+  attentionModel,
+  cnnModel,
+  createRandom,
+  mlpModel,
+  node,
+  randomTensor,
+  type TestModel,
+} from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
 
@@ -59,6 +68,48 @@ describe('precisions beyond int8', () => {
     const a8 = await sqnrOf(cnnModel(75), { mode: 'static' });
     const a16 = await sqnrOf(cnnModel(75), { mode: 'static', activationBits: 16 });
     expect(a16.sqnr).toBeGreaterThan(a8.sqnr + 1);
+  });
+
+  it('16 bits for chosen activations only (tensor overrides): the rest stays 8-bit', async () => {
+    // x -> x * x (a power: its values span orders of magnitude) -> MatMul (a filterbank) -> y.
+    const r = createRandom(81);
+    const power: TestModel = {
+      model: createModel({
+        opset: 13,
+        inputs: [{ name: 'x', dtype: 'float32', shape: [1, 64] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [1, 16] }],
+        initializers: { w: randomTensor([64, 16], r, 1) },
+        nodes: [
+          node('Mul', ['x', 'x'], ['p'], {}, 'square'),
+          node('MatMul', ['p', 'w'], ['y'], {}, 'filterbank'),
+        ],
+      }),
+      sample: (random) => ({
+        x: createTensor(
+          'float32',
+          [1, 64],
+          Float32Array.from({ length: 64 }, () => Math.exp((random() - 0.5) * 8)),
+        ),
+      }),
+    };
+    const zeroPointTypes = (result: Awaited<ReturnType<typeof sqnrOf>>['result']) => {
+      const { graph } = result.model;
+      const types = (value: string) => {
+        const quantize = graph.nodes.find(
+          (n) => n.opType === 'QuantizeLinear' && n.inputs[0]!.startsWith(value),
+        );
+        return graph.initializers.get(quantize!.inputs[2]!)?.dtype;
+      };
+      return ['x', 'p', 'y'].map(types);
+    };
+    const partial = await sqnrOf(power, { mode: 'static', overrides: { tensors: { p: { bits: 16 } } } });
+    expect(zeroPointTypes(partial.result)).toEqual(['uint8', 'uint16', 'uint8']);
+    expect(partial.result.summary.verification).toMatchObject({ verified: true });
+    const all = await sqnrOf(power, { mode: 'static', overrides: { tensors: { '*': { bits: 16 } } } });
+    expect(zeroPointTypes(all.result)).toEqual(['uint16', 'uint16', 'uint16']);
+    // Every tensor at 16 bits by override computes what activationBits 16 does.
+    const global = await sqnrOf(power, { mode: 'static', activationBits: 16 });
+    expect(all.sqnr).toBeCloseTo(global.sqnr, 9);
   });
 
   it('4-bit weights are stored packed (int4) at opset 21 and in an 8-bit container below', async () => {
