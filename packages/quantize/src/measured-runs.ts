@@ -68,9 +68,8 @@ function sharedRanges(
   input: Uint8Array | Model,
   options: QuantizeOptions,
   pipeline: Pipeline,
-  calibrated?: CalibrationCache,
 ): { run: Run; cache: () => CalibrationCache | undefined } {
-  let cache = options.calibrationCache ?? calibrated;
+  let cache = options.calibrationCache;
   const run: Run = async (settings) => {
     try {
       const result = await pipeline.quantizeOnce(input, {
@@ -151,7 +150,7 @@ export async function quantizeMeasured(
 
   const chosen = auto ? await chooseCalibration(input, options, pipeline) : undefined;
   let given = chosen?.options ?? options;
-  const { run, cache } = sharedRanges(input, given, pipeline, chosen?.cache);
+  const { run, cache } = sharedRanges(input, given, pipeline);
   const calibrationChoice = chosen?.choice;
   let biasCorrection: BiasCorrectionResult | undefined;
   if (given.biasCorrection === true) {
@@ -211,18 +210,18 @@ export interface CalibrationChoice {
  * (the first on a tie: min-max without correction). No one observer is best: on the real-model corpus the clip
  * observer gained 1-14 dB over min-max on five models and lost 4 dB on a text recognizer. A calibration cache given
  * with 'auto' names its observer, which is taken as chosen.
- * @returns the options with the chosen method and biasCorrection, no ranges (the choice calibrates again on every
- *   sample; the candidates saw only part of them) and the account of the choice.
+ * @returns the options with the chosen method and biasCorrection (the choice then calibrates again on every sample:
+ *   the candidates saw only part of them) and the account of the choice.
  */
 async function chooseCalibration(
   input: Uint8Array | Model,
   options: QuantizeOptions,
   pipeline: Pipeline,
-): Promise<{ options: QuantizeOptions; cache: CalibrationCache | undefined; choice?: CalibrationChoice }> {
+): Promise<{ options: QuantizeOptions; choice?: CalibrationChoice }> {
   const cached = options.calibrationCache;
   if (cached !== undefined) {
     const method = Object.values(cached.tensors)[0]?.observer ?? 'minmax';
-    return { options: { ...options, calibrationMethod: method }, cache: undefined };
+    return { options: { ...options, calibrationMethod: method } };
   }
   if (options.mode !== 'static' || options.executor === undefined) {
     throw new QuantError('INVALID_ARGUMENT', [
@@ -273,7 +272,6 @@ async function chooseCalibration(
   // The chosen observer calibrates again on every sample (the candidates saw a part when some were held out).
   return {
     options: { ...options, calibrationMethod: best.method, biasCorrection: best.biasCorrection },
-    cache: undefined,
     choice: { samples: origin, heldOut: held, candidates: tried, chosen: best.method },
   };
 }
