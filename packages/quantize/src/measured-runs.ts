@@ -56,6 +56,11 @@ function quietly(options: QuantizeOptions): QuantizeOptions {
   return { ...options, latencyGuard: false, verify: false, measureLatency: false, report: undefined };
 }
 
+/** The float model as the executor takes it: the bytes given, or the encoding of the model given. */
+function floatBytesOf(input: Uint8Array | Model): Uint8Array {
+  return input instanceof Uint8Array ? input : encodeModel(input);
+}
+
 /** A run of the same input with other settings; the runs share calibrated ranges. */
 type Run = (settings: QuantizeOptions) => Promise<QuantizeResult>;
 
@@ -251,8 +256,7 @@ async function chooseCalibration(
           ? await fidelitySamples(result.model.graph, options)
           : { samples: check, origin: 'calibration' as const };
       origin = from;
-      const floatBytes = input instanceof Uint8Array ? input : encodeModel(input);
-      comparison = await OutputComparison.create(options.executor, floatBytes, samples);
+      comparison = await OutputComparison.create(options.executor, floatBytesOf(input), samples);
     }
     for (const biasCorrection of corrections) {
       const candidate = biasCorrection
@@ -346,7 +350,7 @@ async function fidelityFloor(
   }
   const quiet = quietly(options);
   const first = await run(quiet);
-  const floatBytes = input instanceof Uint8Array ? input : encodeModel(input);
+  const floatBytes = floatBytesOf(input);
   const { samples, origin } = await fidelitySamples(first.model.graph, options);
   const comparison = await OutputComparison.create(executor, floatBytes, samples);
   const sqnr = await comparison.sqnr(first.bytes);
@@ -419,7 +423,7 @@ async function guardLatency(
   if (firstRatio > maxRatio && firstRatio <= maxRatio * (1 + CONFIRM_WITHIN)) {
     // Timing on a shared machine wanders by a few percent: a small slowdown is timed again, longer, before
     // regions go float for it, and the lower of the two ratios stands.
-    const floatBytes = input instanceof Uint8Array ? input : encodeModel(input);
+    const floatBytes = floatBytesOf(input);
     const { samples } = await fidelitySamples(first.model.graph, options);
     const again = await measureLatency(
       options.executor!,
