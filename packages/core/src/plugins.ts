@@ -1,12 +1,19 @@
-import type { QuantDType } from './dtype.js';
+import type { DType, QuantDType } from './dtype.js';
 import type { Granularity, LinearQuantParams } from './quant-params.js';
 import type { Tensor } from './tensor.js';
 
 /** The plugin API version this build of @quantkit/core speaks. A plugin declares the version it was written for. */
 export const API_VERSION = 1;
 
-export type PluginKind = 'quantizer' | 'observer' | 'target' | 'kernel' | 'executor';
-export const PLUGIN_KINDS: readonly PluginKind[] = ['quantizer', 'observer', 'target', 'kernel', 'executor'];
+export type PluginKind = 'quantizer' | 'observer' | 'target' | 'kernel' | 'backend' | 'executor';
+export const PLUGIN_KINDS: readonly PluginKind[] = [
+  'quantizer',
+  'observer',
+  'target',
+  'kernel',
+  'backend',
+  'executor',
+];
 
 interface PluginBase<K extends PluginKind> {
   readonly kind: K;
@@ -311,16 +318,132 @@ export interface TargetPlugin extends PluginBase<'target'> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Kernels (runtime)
+// Kernels and backends (runtime)
 
-export interface KernelPlugin extends PluginBase<'kernel'> {
+/**
+ * A node attribute as a kernel reads it. A graph attribute (If branches, Loop bodies) is an opaque handle that only
+ * {@link KernelContext.runSubgraph} understands.
+ */
+export type KernelAttributeValue =
+  | { readonly type: 'int'; readonly value: number }
+  | { readonly type: 'float'; readonly value: number }
+  | { readonly type: 'string'; readonly value: string }
+  | { readonly type: 'ints'; readonly value: readonly number[] }
+  | { readonly type: 'floats'; readonly value: readonly number[] }
+  | { readonly type: 'strings'; readonly value: readonly string[] }
+  | { readonly type: 'tensor'; readonly value: Tensor }
+  | { readonly type: 'tensors'; readonly value: readonly Tensor[] }
+  | { readonly type: 'graph'; readonly value: KernelSubgraph };
+
+/** A subgraph held by an attribute, run through {@link KernelContext.runSubgraph}. */
+export interface KernelSubgraph {
+  /** Names of the subgraph's inputs (a Loop body's iteration count, condition and carried values). */
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+}
+
+/**
+ * Typed reads of a node's attributes. A read without a fallback of an attribute the node lacks, or of one of another
+ * type, throws QuantError INVALID_MODEL naming the node and the attribute.
+ */
+export interface KernelAttributes {
+  has(name: string): boolean;
+  get(name: string): KernelAttributeValue | undefined;
+  int(name: string, fallback?: number): number;
+  ints(name: string, fallback?: readonly number[]): readonly number[];
+  float(name: string, fallback?: number): number;
+  floats(name: string, fallback?: readonly number[]): readonly number[];
+  string(name: string, fallback?: string): string;
+  tensor(name: string): Tensor;
+  graph(name: string): KernelSubgraph;
+}
+
+/** What the runtime knows of a value before running: its type, its shape where fixed, its data for initializers. */
+export interface KernelValueInfo {
+  readonly name: string;
+  readonly dtype?: DType;
+  /** Dimensions; undefined where symbolic or unknown. Absent when the rank is unknown. */
+  readonly shape?: readonly (number | undefined)[];
+  /** The value's data when it is an initializer or a Constant's output: prepare may pack it once. */
+  readonly constant?: Tensor;
+}
+
+/** A node as its kernel sees it when the runtime plans a model (once, before any run). */
+export interface KernelNode {
+  readonly name: string;
   readonly opType: string;
+  /** '' for the default ONNX domain. */
   readonly domain: string;
-  /** e.g. 'js' or 'wasm-simd'; the runtime prefers higher priority among kernels whose init succeeded. */
-  readonly backend: string;
+  /** The opset version the model imports for the node's domain. */
+  readonly opset: number;
+  readonly attributes: KernelAttributes;
+  /** One entry per input slot; undefined for an omitted optional input. */
+  readonly inputs: readonly (KernelValueInfo | undefined)[];
+  readonly outputs: readonly KernelValueInfo[];
+  /** 'Conv node "conv1"', for error messages. */
+  readonly label: string;
+}
+
+/** What a kernel may ask of the runtime while it runs. */
+export interface KernelContext {
+  /** Runs a subgraph with its inputs in order; outer-scope values it reads come from the running graph. */
+  runSubgraph(graph: KernelSubgraph, inputs: readonly Tensor[]): Promise<Tensor[]>;
+}
+
+/**
+ * A compute backend: plain JavaScript, WebAssembly SIMD, or a user's own. The runtime initialises each backend once,
+ * the first time a model is planned, and remembers a failure (a browser without WASM SIMD) so it is not retried;
+ * kernels of a backend that failed are never chosen.
+ *
+ * @example
+ * const jsBackend: BackendPlugin<void> = { kind: 'backend', name: 'js', apiVersion: 1, priority: 0, init: async () => {} };
+ */
+export interface BackendPlugin<Handle = unknown> extends PluginBase<'backend'> {
+  /** Among the backends whose init succeeded and that have a kernel for a node, the highest priority wins. */
   readonly priority: number;
-  init?(): Promise<void>;
-  run(inputs: readonly (Tensor | undefined)[], attributes: Readonly<Record<string, unknown>>): Tensor[];
+  /**
+   * Starts the backend (compiles modules, checks and verifies features) and returns the handle its kernels get in
+   * prepare.
+   * @throws anything: the backend is then unavailable, and the runtime says why when asked.
+   */
+  init(): Promise<Handle>;
+}
+
+/**
+ * A kernel: one op (of one domain) on one backend. The runtime prepares it once per node when it plans a model
+ * (pack weights, pick a code path from the input types and attributes) and runs the prepared state on each run.
+ *
+ * @example
+ * const relu: KernelPlugin<void> = {
+ *   kind: 'kernel', name: 'js/Relu', apiVersion: 1, opType: 'Relu', domain: '', backend: 'js',
+ *   prepare: () => undefined,
+ *   run: (_state, [x]) => [{ ...x!, data: x!.data.map((v) => Math.max(0, v)) }],
+ * };
+ */
+export interface KernelPlugin<State = unknown, Handle = unknown> extends PluginBase<'kernel'> {
+  readonly opType: string;
+  /** '' for the default ONNX domain, 'com.microsoft', 'ai.quantkit', ... */
+  readonly domain: string;
+  /** The name of the backend plugin whose handle prepare receives. */
+  readonly backend: string;
+  /** Opset versions of the domain the kernel implements (all when omitted). */
+  readonly opsets?: { readonly min?: number; readonly max?: number };
+  /**
+   * Whether this kernel handles the node (its input types, attributes); when false the runtime tries the kernels
+   * of lower-priority backends. A reason string instead of false is shown when no kernel is left.
+   */
+  supports?(node: KernelNode): true | false | string;
+  /** Once per node, when the model is planned. */
+  prepare(node: KernelNode, backend: Handle): State | Promise<State>;
+  /**
+   * Computes the outputs (one per node output; a trailing optional output may be left out) from the inputs (one
+   * per input slot, undefined for an omitted optional input).
+   */
+  run(
+    state: State,
+    inputs: readonly (Tensor | undefined)[],
+    context: KernelContext,
+  ): readonly Tensor[] | Promise<readonly Tensor[]>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -350,5 +473,11 @@ export interface ExecutorPlugin extends PluginBase<'executor'> {
   createSession(model: Uint8Array, options?: ExecutorSessionOptions): Promise<ExecutorSession>;
 }
 
-export type Plugin = QuantizerPlugin | ObserverPlugin | TargetPlugin | KernelPlugin | ExecutorPlugin;
+export type Plugin =
+  | QuantizerPlugin
+  | ObserverPlugin
+  | TargetPlugin
+  | KernelPlugin
+  | BackendPlugin
+  | ExecutorPlugin;
 export type PluginOfKind<K extends PluginKind> = Extract<Plugin, { kind: K }>;

@@ -84,7 +84,7 @@ describe('createRegistry', () => {
       [{ ...minMax, create: 'yes' }, /is a observer without a create\(\) method/],
       [
         { ...linear, kind: 'quantiser' },
-        /has kind "quantiser"; expected "quantizer", "observer", "target", "kernel" or "executor"/,
+        /has kind "quantiser"; expected "quantizer", "observer", "target", "kernel", "backend" or "executor"/,
       ],
       [{ ...linear, name: '' }, /has no name/],
       [null, /is not a plugin object \(got null\)/],

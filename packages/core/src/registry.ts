@@ -13,7 +13,8 @@ const requiredMethods: Record<PluginKind, readonly string[]> = {
   quantizer: ['quantizeWeight'],
   observer: ['create'],
   target: [],
-  kernel: ['run'],
+  kernel: ['prepare', 'run'],
+  backend: ['init'],
   executor: ['createSession'],
 };
 

@@ -1,0 +1,114 @@
+import { type Plugin, type Tensor, createRegistry } from '@quantkit/core';
+import { createOrtExecutor } from '@quantkit/executor-ort';
+import { type AttributeInit, type Model, createModel, encodeModel } from '@quantkit/onnx';
+import * as ort from 'onnxruntime-node';
+import { builtinRuntimePlugins } from '../builtins.js';
+import { createRuntime } from '../runtime.js';
+
+/** onnxruntime-node with its graph optimizations off: the reference runs each op's own kernel. */
+const ortExecutor = createOrtExecutor(ort, { graphOptimizationLevel: 'disabled' });
+
+/** One node to run in onnxruntime-node and in the runtime. */
+export interface NodeCase {
+  readonly opType: string;
+  readonly domain?: string;
+  /** Default-domain opset (17 when omitted). */
+  readonly opset?: number;
+  readonly attributes?: Record<string, AttributeInit>;
+  /** Input tensors in slot order; undefined for an omitted optional input. */
+  readonly inputs: readonly (Tensor | undefined)[];
+  /** Slots given as initializers rather than fed (weights, shapes, axes). */
+  readonly constantSlots?: readonly number[];
+  /** Number of outputs (1 when omitted). */
+  readonly outputs?: number;
+}
+
+export interface Tolerance {
+  /** Allowed |runtime - onnxruntime| is abs + rel * |onnxruntime| for float outputs; integers must match. */
+  readonly abs?: number;
+  readonly rel?: number;
+}
+
+/** A single-node model of the case, its inputs fed under the names `in<slot>`. */
+export function nodeCaseModel(spec: NodeCase): { model: Model; feeds: Record<string, Tensor> } {
+  const constants = new Set(spec.constantSlots ?? []);
+  const feeds: Record<string, Tensor> = {};
+  const initializers: Record<string, Tensor> = {};
+  const inputNames = spec.inputs.map((tensor, slot) => {
+    if (tensor === undefined) return '';
+    const name = `in${slot}`;
+    if (constants.has(slot)) initializers[name] = tensor;
+    else feeds[name] = tensor;
+    return name;
+  });
+  const outputNames = Array.from({ length: spec.outputs ?? 1 }, (_, index) => `out${index}`);
+  const domain = spec.domain ?? '';
+  const model = createModel({
+    opset: spec.opset ?? 17,
+    ...(domain !== '' && { extraOpsets: [{ domain, version: 1 }] }),
+    nodes: [
+      {
+        opType: spec.opType,
+        domain,
+        inputs: inputNames,
+        outputs: outputNames,
+        ...(spec.attributes !== undefined && { attributes: spec.attributes }),
+      },
+    ],
+    inputs: Object.entries(feeds).map(([name, tensor]) => [name, tensor.dtype, tensor.shape] as const),
+    outputs: outputNames.map((name) => [name] as const),
+    initializers,
+  });
+  return { model, feeds };
+}
+
+/**
+ * Runs one node in onnxruntime-node (optimizations off, one thread) and in the runtime with `plugins`, and returns
+ * both outputs for comparison.
+ */
+export async function runBoth(
+  spec: NodeCase,
+  plugins: readonly Plugin[] = builtinRuntimePlugins,
+): Promise<{ expected: Tensor[]; actual: Tensor[] }> {
+  const { model, feeds } = nodeCaseModel(spec);
+  const bytes = encodeModel(model);
+  const session = await ortExecutor.createSession(bytes, { threads: 1 });
+  let expected: Tensor[];
+  try {
+    const results = await session.run(feeds);
+    expected = session.outputNames.map((name) => results[name]!);
+  } finally {
+    await session.dispose();
+  }
+  const runtime = createRuntime(createRegistry(plugins));
+  const loaded = await runtime.load(model);
+  const outputs = await loaded.run(feeds);
+  return { expected, actual: loaded.outputNames.map((name) => outputs[name]!) };
+}
+
+/**
+ * The first difference between two tensors beyond the tolerance, described; undefined when they agree. NaN agrees
+ * with NaN, and infinities with themselves.
+ */
+export function tensorMismatch(
+  actual: Tensor,
+  expected: Tensor,
+  tolerance: Tolerance = {},
+): string | undefined {
+  if (actual.dtype !== expected.dtype) return `dtype ${actual.dtype}, expected ${expected.dtype}`;
+  if (actual.shape.join() !== expected.shape.join()) {
+    return `shape [${actual.shape.join(', ')}], expected [${expected.shape.join(', ')}]`;
+  }
+  const abs = tolerance.abs ?? 1e-5;
+  const rel = tolerance.rel ?? 1e-5;
+  const float = actual.dtype === 'float32' || actual.dtype === 'float64';
+  for (let i = 0; i < expected.data.length; i++) {
+    const a = Number(actual.data[i]);
+    const e = Number(expected.data[i]);
+    if (Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e))) continue;
+    if (float && Math.abs(a - e) <= abs + rel * Math.abs(e)) continue;
+    if (!float && a === e) continue;
+    return `element ${i} is ${a}, expected ${e}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,3 @@
+import { packageConfig } from '@quantkit/tooling-build/tsup';
+
+export default packageConfig({ index: 'src/index.ts' });
