@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { builtinRuntimePlugins } from './builtins.js';
 import { jsKernel } from './js/backend.js';
 import { createRuntime } from './runtime.js';
-import { randomFloat } from './testing/random-tensors.js';
+import { randomFloat } from './conformance/random-tensors.js';
 
 const chain = () =>
   createModel({

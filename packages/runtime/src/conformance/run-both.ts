@@ -3,6 +3,7 @@ import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type AttributeInit, type Model, createModel, encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { builtinRuntimePlugins } from '../builtins.js';
+import type { KernelAssignment } from '../planned-graph.js';
 import { createRuntime } from '../runtime.js';
 
 /** onnxruntime-node with its graph optimizations off: the reference runs each op's own kernel. */
@@ -69,7 +70,7 @@ export function nodeCaseModel(spec: NodeCase): { model: Model; feeds: Record<str
 export async function runBoth(
   spec: NodeCase,
   plugins: readonly Plugin[] = builtinRuntimePlugins,
-): Promise<{ expected: Tensor[]; actual: Tensor[] }> {
+): Promise<{ expected: Tensor[]; actual: Tensor[]; assignments: KernelAssignment[] }> {
   const { model, feeds } = nodeCaseModel(spec);
   const bytes = encodeModel(model);
   const session = await ortExecutor.createSession(bytes, { threads: 1 });
@@ -83,7 +84,11 @@ export async function runBoth(
   const runtime = createRuntime(createRegistry(plugins));
   const loaded = await runtime.load(model);
   const outputs = await loaded.run(feeds);
-  return { expected, actual: loaded.outputNames.map((name) => outputs[name]!) };
+  return {
+    expected,
+    actual: loaded.outputNames.map((name) => outputs[name]!),
+    assignments: loaded.assignments(),
+  };
 }
 
 /**
