@@ -5,6 +5,7 @@ import { exposeOutputs, exposeOutputsInBytes } from './expose-outputs.js';
 import { Graph } from './graph.js';
 import { decodeModel, encodeModel } from './model.js';
 import { createModel, createNode } from './model-builder.js';
+import type { ValueInfo } from './value-info.js';
 
 function mlp(withValueInfo: boolean) {
   return createModel({
@@ -151,6 +152,18 @@ describe('exposeOutputs', () => {
     }
     const model = mlp(false);
     expect(exposeOutputsInBytes(encodeModel(model), model, ['y'])).toEqual(encodeModel(model));
+  });
+
+  it("exposeOutputsInBytes' encoding decodes to the model with the outputs added (the graph fields merge)", () => {
+    const model = mlp(true);
+    const decoded = decodeModel(exposeOutputsInBytes(encodeModel(model), model, ['h', 'r']));
+    const expected = exposeOutputs(model, ['h', 'r']);
+    expect(decoded.graph.outputs.map((output) => output.name)).toEqual(['y', 'h', 'r']);
+    const typeOf = ({ name, dtype, shape }: ValueInfo) => ({ name, dtype, shape });
+    expect(decoded.graph.outputs.map(typeOf)).toEqual(expected.graph.outputs.map(typeOf));
+    expect(decoded.graph.nodes.map((node) => node.name)).toEqual(model.graph.nodes.map((node) => node.name));
+    expect([...decoded.graph.initializers.keys()]).toEqual([...model.graph.initializers.keys()]);
+    expect(decoded.graph.name).toBe(model.graph.name);
     expect(() => exposeOutputsInBytes(encodeModel(model), model, ['nope'])).toThrowError(/"nope"/);
   });
 });

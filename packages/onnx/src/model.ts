@@ -1,4 +1,5 @@
 import { QuantError, type Tensor, sizeOf } from '@quantkit/core';
+import protobuf from 'protobufjs/light.js';
 import type { Graph } from './graph.js';
 import { describeNode, subgraphsOf } from './graph-node.js';
 import {
@@ -9,7 +10,7 @@ import {
 } from './graph-proto.js';
 import { normalizeDomain } from './domain.js';
 import { int64ToNumber, int64ToWire } from './int64.js';
-import { type ModelProto, onnxTypes } from './onnx-schema.js';
+import { type GraphProto, type ModelProto, onnxTypes } from './onnx-schema.js';
 import { isPagedTensor } from './paged-tensor.js';
 import { rawByteLength } from './onnx-data-types.js';
 import { type ExternalDataLoader, type ExternalDataPager, describe } from './tensor-proto.js';
@@ -107,6 +108,8 @@ export function decodeModel(bytes: Uint8Array, source = 'model', options: Decode
   let proto: ModelProto;
   try {
     proto = onnxTypes.ModelProto.decode(bytes) as unknown as ModelProto;
+    const graphs = repeatedGraphFields(bytes);
+    if (graphs.length > 1) proto.graph = mergeGraphProtos(graphs.map((range) => bytes.subarray(...range)));
   } catch (error) {
     throw new QuantError(
       'INVALID_MODEL',
@@ -367,4 +370,48 @@ export function cloneModel(model: Model, graph: Graph = model.graph.clone()): Mo
     trainingInfo: [...model.trainingInfo],
     configuration: [...model.configuration],
   };
+}
+
+/** ModelProto's field number of `graph`. */
+const MODEL_GRAPH_FIELD = 7;
+const LENGTH_DELIMITED = 2;
+
+/**
+ * The byte ranges of every `graph` field at the top level of a ModelProto. Protobuf parsers must merge a singular
+ * message field that occurs more than once (exposeOutputsInBytes relies on it, as onnxruntime does); protobufjs
+ * keeps only the last, so decodeModel merges them itself.
+ */
+function repeatedGraphFields(bytes: Uint8Array): [number, number][] {
+  const reader = protobuf.Reader.create(bytes);
+  const ranges: [number, number][] = [];
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === MODEL_GRAPH_FIELD && (tag & 7) === LENGTH_DELIMITED) {
+      const length = reader.uint32();
+      ranges.push([reader.pos, reader.pos + length]);
+      reader.skip(length);
+    } else {
+      reader.skipType(tag & 7);
+    }
+  }
+  return ranges;
+}
+
+/** GraphProto fields that are singular (the rest are repeated): the last occurrence wins when merging. */
+const SINGULAR_GRAPH_FIELDS = new Set(['name', 'doc_string']);
+
+/** The protobuf merge of GraphProto encodings: repeated fields concatenated in order, singular ones last-wins. */
+function mergeGraphProtos(encodings: readonly Uint8Array[]): GraphProto {
+  const merged: Record<string, unknown> = {};
+  for (const encoding of encodings) {
+    const part = onnxTypes.GraphProto.decode(encoding) as unknown as Record<string, unknown>;
+    for (const [field, value] of Object.entries(part)) {
+      if (SINGULAR_GRAPH_FIELDS.has(field) || !Array.isArray(value)) {
+        if (value !== undefined && value !== '') merged[field] = value;
+      } else {
+        merged[field] = [...((merged[field] as unknown[] | undefined) ?? []), ...value];
+      }
+    }
+  }
+  return merged as GraphProto;
 }
