@@ -2,10 +2,12 @@ import { createRequire } from 'node:module';
 import { QuantError } from '@quantkit/core';
 import { Command, CommanderError } from 'commander';
 import { type CliIo, processIo, writeJson } from './cli-io.js';
+import { benchCommand } from './commands/bench-command.js';
 import { compareCommand } from './commands/compare-command.js';
 import { inspectCommand } from './commands/inspect-command.js';
 import { pluginsCommand } from './commands/plugins-command.js';
 import { quantizeCommand } from './commands/quantize-command.js';
+import { runCommand } from './commands/run-command.js';
 import { checkCommand } from './commands/check-command.js';
 import { targetsCommand } from './commands/targets-command.js';
 import { EXIT_CODES, ReportedFailure, UNEXPECTED_EXIT_CODE, exitCodeFor } from './exit-codes.js';
@@ -61,6 +63,8 @@ export function createProgram(io: CliIo): Command {
     inspectCommand(io),
     compareCommand(io),
     checkCommand(io),
+    runCommand(io),
+    benchCommand(io),
     targetsCommand(io),
     pluginsCommand(io),
   ];
