@@ -8,11 +8,23 @@ import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const browserPackages = ['core', 'onnx', 'quantizer-linear', 'quantizer-float', 'quantizer-binary', 'quantizer-log', 'calibration', 'targets', 'report', 'quantize'];
+const browserPackages = [
+  'core',
+  'onnx',
+  'quantizer-linear',
+  'quantizer-float',
+  'quantizer-binary',
+  'quantizer-log',
+  'calibration',
+  'targets',
+  'report',
+  'quantize',
+  'runtime',
+];
 
-async function bundle(contents: string) {
+async function bundle(contents: string, from = 'packages/quantize') {
   const result = await build({
-    stdin: { contents, resolveDir: join(root, 'packages/quantize'), loader: 'js' },
+    stdin: { contents, resolveDir: join(root, from), loader: 'js' },
     bundle: true,
     platform: 'browser',
     format: 'iife',
@@ -53,5 +65,34 @@ describe('browser-safe main entries', () => {
     const result = (await context.result) as { nodes: string[]; dtypes: string[] };
     expect(result.nodes).toEqual(['DequantizeLinear', 'MatMul']);
     expect(result.dtypes).toContain('int8');
+  });
+
+  it("runs a model on quantkit's runtime inside a context that has no Node globals", async () => {
+    const code = await bundle(
+      `
+      import { createRegistry, createTensor } from '@quantkit/core';
+      import { createModel } from '@quantkit/onnx';
+      import { builtinRuntimePlugins, createRuntime } from '@quantkit/runtime';
+      const model = createModel({
+        opset: 13,
+        inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2] }],
+        initializers: { w: createTensor('float32', [2, 2], Float32Array.of(1, 2, 3, 4)) },
+        nodes: [
+          { name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'w'], outputs: ['h'], attributes: new Map() },
+          { name: 'relu', opType: 'Relu', domain: '', inputs: ['h'], outputs: ['y'], attributes: new Map() },
+        ],
+      });
+      globalThis.result = createRuntime(createRegistry(builtinRuntimePlugins))
+        .load(model)
+        .then((session) => session.run({ x: createTensor('float32', [1, 2], Float32Array.of(1, 0.5)) }))
+        .then((outputs) => Array.from(outputs.y.data));
+    `,
+      'packages/runtime',
+    );
+    const context: Record<string, unknown> = { console, TextEncoder, TextDecoder };
+    runInNewContext(code, context);
+    expect(context.process).toBeUndefined();
+    expect(await context.result).toEqual([2.5, 4]);
   });
 });

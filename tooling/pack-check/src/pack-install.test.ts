@@ -8,7 +8,20 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const packages = ['core', 'onnx', 'quantizer-linear', 'quantizer-float', 'quantizer-binary', 'quantizer-log', 'calibration', 'targets', 'executor-ort', 'report', 'quantize'];
+const packages = [
+  'core',
+  'onnx',
+  'quantizer-linear',
+  'quantizer-float',
+  'quantizer-binary',
+  'quantizer-log',
+  'calibration',
+  'targets',
+  'executor-ort',
+  'report',
+  'quantize',
+  'runtime',
+];
 const work = mkdtempSync(join(tmpdir(), 'quantkit-pack-'));
 const tarballs: Record<string, string> = {};
 
@@ -38,11 +51,18 @@ beforeAll(() => {
   }
   const project = join(work, 'project');
   execFileSync('mkdir', ['-p', project]);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...Object.values(tarballs)], {
-    cwd: project,
-    stdio: 'pipe',
-  });
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+  execFileSync(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...Object.values(tarballs)],
+    {
+      cwd: project,
+      stdio: 'pipe',
+    },
+  );
 });
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -82,7 +102,9 @@ describe('published packages', () => {
     writeFileSync(join(project, 'check.mjs'), script);
     const output = execFileSync(process.execPath, ['check.mjs'], { cwd: project, encoding: 'utf8' });
     expect(JSON.parse(output)).toEqual({ int8: true, nodes: ['DequantizeLinear', 'MatMul'] });
-    const installed = JSON.parse(readFileSync(join(project, 'node_modules/@quantkit/quantize/package.json'), 'utf8'));
+    const installed = JSON.parse(
+      readFileSync(join(project, 'node_modules/@quantkit/quantize/package.json'), 'utf8'),
+    );
     expect(installed.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 });
