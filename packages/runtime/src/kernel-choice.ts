@@ -70,6 +70,14 @@ export class KernelIndex {
     for (const kernel of kernels) {
       const key = opKey(kernel.domain, kernel.opType);
       const list = this.#byOp.get(key) ?? [];
+      const twin = list.find((other) => other.backend === kernel.backend);
+      if (twin !== undefined) {
+        throw new QuantError(
+          'PLUGIN_CONFLICT',
+          `kernels "${twin.name}" and "${kernel.name}" both run ${kernel.opType} on backend "${kernel.backend}"; ` +
+            'leave one out of the registry, or give yours a backend of its own with a higher priority',
+        );
+      }
       list.push(kernel);
       this.#byOp.set(key, list);
     }

@@ -106,6 +106,14 @@ describe('createRuntime', () => {
     expect(statuses[0]).toMatchObject({ reason: 'no SIMD here' });
   });
 
+  it('refuses two kernels of one op on one backend, naming both', () => {
+    const twin = { ...jsKernel('Relu', { run: (_, [x]) => [x!] }), name: 'mine/Relu' } as Plugin;
+    expect(() => createRuntime(createRegistry([...builtinRuntimePlugins, twin]))).toThrowError(
+      'kernels "js/Relu" and "mine/Relu" both run Relu on backend "js"; leave one out of the registry, or give ' +
+        'yours a backend of its own with a higher priority',
+    );
+  });
+
   it('refuses feeds that do not fit the model, naming the input', async () => {
     const session = await createRuntime(createRegistry(builtinRuntimePlugins)).load(chain());
     expect((await errorOf(session.run({}))).message).toBe('model input "x" has no feed');

@@ -29,6 +29,7 @@ export interface Runtime {
 
 /**
  * A runtime over the kernels and backends of a registry.
+ * @throws QuantError PLUGIN_CONFLICT when two kernels run the same op on the same backend.
  *
  * @example
  * const runtime = createRuntime(createRegistry([...builtinBackends, ...builtinKernels]));
