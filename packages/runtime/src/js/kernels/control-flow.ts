@@ -1,4 +1,4 @@
-import { QuantError, type Tensor, allocate, sizeOf } from '@quantkit/core';
+import { type DType, QuantError, type Tensor, allocate, sizeOf } from '@quantkit/core';
 import { jsKernel } from '../backend.js';
 import { required, tensorOf } from '../tensor-utils.js';
 
@@ -21,10 +21,19 @@ const ifKernel = jsKernel('If', {
     context.runSubgraph(truth(required(condition, 'cond'), 'cond') ? thenBranch : elseBranch, []),
 });
 
-/** The per-iteration values of a scan output stacked along a new first axis. */
-function stack(parts: readonly Tensor[], what: string): Tensor {
+/** What a scan output is when the loop ran no iteration: its dtype and the dims after the first, where known. */
+interface EmptyScan {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+/**
+ * The per-iteration values of a scan output stacked along a new first axis; `empty` when there are none (the
+ * runtime does not tell a kernel the body's output types, so the Loop output's declared type is used).
+ */
+function stack(parts: readonly Tensor[], what: string, empty: EmptyScan): Tensor {
   const first = parts[0];
-  if (first === undefined) return tensorOf('float32', [0], new Float32Array(0));
+  if (first === undefined) return tensorOf(empty.dtype, [0, ...empty.shape], allocate(empty.dtype, 0));
   const size = sizeOf(first.shape);
   const out = allocate(first.dtype, size * parts.length);
   parts.forEach((part, index) => {
@@ -63,9 +72,14 @@ const loop = jsKernel('Loop', {
         `the body returns ${body.outputNames.length} values; expected at least 1 + ${carried} carried values`,
       );
     }
-    return { body, carried, scans };
+    const empty = node.outputs.slice(carried, carried + scans).map((output): EmptyScan => {
+      const dims = output.shape?.slice(1);
+      const known = dims?.every((dim) => dim !== undefined) === true;
+      return { dtype: output.dtype ?? 'float32', shape: known ? (dims as number[]) : [] };
+    });
+    return { body, carried, scans, empty };
   },
-  run: async ({ body, carried: carriedCount, scans }, [tripCount, condition, ...initial], context) => {
+  run: async ({ body, carried: carriedCount, scans, empty }, [tripCount, condition, ...initial], context) => {
     const maxTrips = tripCount === undefined ? Infinity : Number(tripCount.data[0]);
     let keepGoing = condition === undefined || truth(condition, 'cond');
     let carried = initial.map((value, index) => required(value, `v_initial ${index}`));
@@ -80,7 +94,10 @@ const loop = jsKernel('Loop', {
       carried = outputs.slice(1, 1 + carriedCount);
       for (let index = 0; index < scans; index++) scanned[index]!.push(outputs[1 + carriedCount + index]!);
     }
-    return [...carried, ...scanned.map((parts, index) => stack(parts, `scan output ${index}`))];
+    return [
+      ...carried,
+      ...scanned.map((parts, index) => stack(parts, `scan output ${index}`, empty[index]!)),
+    ];
   },
 });
 
