@@ -1138,6 +1138,131 @@ const castCases: ConformanceCase[] = [
   },
 ];
 
+// ---------------------------------------------------------------------------------------------------------------
+// The ops of the models quantkit targets at opset 9, where several took attributes that later became inputs
+
+const opset9Cases: ConformanceCase[] = [
+  {
+    name: 'opset 9 Squeeze axes attribute',
+    opType: 'Squeeze',
+    opset: 9,
+    attributes: { axes: [1] },
+    inputs: [randomFloat([2, 1, 3], 700)],
+  },
+  {
+    name: 'opset 9 Unsqueeze axes attribute',
+    opType: 'Unsqueeze',
+    opset: 9,
+    attributes: { axes: [0, 3] },
+    inputs: [int64Tensor([1, 2, 3, 4], [2, 2])],
+  },
+  {
+    name: 'opset 9 Split split attribute',
+    opType: 'Split',
+    opset: 9,
+    attributes: { axis: 1, split: [2, 1] },
+    inputs: [randomFloat([2, 3], 701)],
+    outputs: 2,
+  },
+  {
+    name: 'opset 9 Gather',
+    opType: 'Gather',
+    opset: 9,
+    inputs: [randomFloat([4, 3], 702), int64Tensor([3, 1])],
+  },
+  { name: 'opset 9 Flatten', opType: 'Flatten', opset: 9, inputs: [randomFloat([2, 3, 4], 703)] },
+  {
+    name: 'opset 9 Equal int64',
+    opType: 'Equal',
+    opset: 9,
+    inputs: [int64Tensor([1, 2, 3]), int64Tensor([2], [])],
+  },
+  {
+    name: 'opset 9 Max of two',
+    opType: 'Max',
+    opset: 9,
+    inputs: [randomFloat([2, 3], 704), randomFloat([3], 705)],
+  },
+  {
+    name: 'opset 9 Pow',
+    opType: 'Pow',
+    opset: 9,
+    inputs: [randomFloat([2, 3], 706, 0, 2), scalar('float32', 3)],
+  },
+  {
+    name: 'opset 9 ReduceMean',
+    opType: 'ReduceMean',
+    opset: 9,
+    attributes: { axes: [2, 3], keepdims: 1 },
+    inputs: [randomFloat([1, 3, 4, 4], 707)],
+  },
+  {
+    name: 'opset 9 ReduceMax',
+    opType: 'ReduceMax',
+    opset: 9,
+    attributes: { axes: [1], keepdims: 0 },
+    inputs: [randomFloat([2, 5], 708)],
+  },
+  {
+    name: 'opset 9 ConstantOfShape',
+    opType: 'ConstantOfShape',
+    opset: 9,
+    attributes: { value: tensor('float32', [1], [1]) },
+    inputs: [int64Tensor([2, 2])],
+  },
+  { name: 'opset 9 Not', opType: 'Not', opset: 9, inputs: [randomBools([4], 709)] },
+  { name: 'opset 9 HardSigmoid', opType: 'HardSigmoid', opset: 9, inputs: [randomFloat([8], 710, -4, 4)] },
+  { name: 'opset 9 LeakyRelu', opType: 'LeakyRelu', opset: 9, inputs: [randomFloat([8], 711)] },
+  {
+    name: 'opset 9 Transpose',
+    opType: 'Transpose',
+    opset: 9,
+    attributes: { perm: [0, 2, 1] },
+    inputs: [randomFloat([2, 3, 4], 712)],
+  },
+  {
+    name: 'opset 9 Concat',
+    opType: 'Concat',
+    opset: 9,
+    attributes: { axis: 1 },
+    inputs: [randomFloat([1, 2], 713), randomFloat([1, 3], 714)],
+  },
+  {
+    name: 'opset 9 Clip',
+    opType: 'Clip',
+    opset: 9,
+    attributes: { min: float(0), max: float(6) },
+    inputs: [randomFloat([10], 715, -3, 9)],
+  },
+  {
+    name: 'opset 9 Pad reflect',
+    opType: 'Pad',
+    opset: 9,
+    attributes: { pads: [0, 1, 0, 2], mode: 'reflect' },
+    inputs: [randomFloat([2, 4], 716)],
+  },
+  { name: 'opset 9 Size', opType: 'Size', opset: 9, inputs: [randomFloat([2, 3], 717)] },
+  {
+    name: 'opset 12 GreaterOrEqual',
+    opType: 'GreaterOrEqual',
+    opset: 12,
+    inputs: [gridFloat([6], 718), gridFloat([6], 719)],
+  },
+  {
+    name: 'opset 9 Where',
+    opType: 'Where',
+    opset: 9,
+    inputs: [randomBools([3], 720), randomFloat([3], 721), randomFloat([3], 722)],
+  },
+  { name: 'Transpose of a scalar', opType: 'Transpose', inputs: [scalar('float32', 3)] },
+  {
+    name: 'Squeeze opset 13 empty axes input drops every 1',
+    opType: 'Squeeze',
+    opset: 13,
+    inputs: [randomFloat([1, 3, 1], 723), int64Tensor([])],
+  },
+];
+
 export const tensorCases: readonly ConformanceCase[] = [
   ...activationCases,
   ...mathCases,
@@ -1148,4 +1273,5 @@ export const tensorCases: readonly ConformanceCase[] = [
   ...layoutCases,
   ...generatorCases,
   ...castCases,
+  ...opset9Cases,
 ];

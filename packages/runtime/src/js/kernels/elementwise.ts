@@ -21,6 +21,10 @@ function applyBinary(
   if (left.dtype !== right.dtype) {
     throw new QuantError('INVALID_MODEL', `inputs are ${left.dtype} and ${right.dtype}; they must match`);
   }
+  if (left.dtype === 'float16' || left.dtype === 'bfloat16') {
+    // Their typed arrays hold raw bits, which arithmetic would treat as integers.
+    throw new QuantError('UNSUPPORTED', `${opType} on ${left.dtype} is not implemented`);
+  }
   const shape = broadcastShape(left.shape, right.shape);
   const size = sizeOf(shape);
   const out = allocate(left.dtype, size);

@@ -68,7 +68,8 @@ const squeeze = jsKernel('Squeeze', {
     const x = required(data, 'data');
     const rank = x.shape.length;
     const axes = readAxes(state, axesInput);
-    if (axes === undefined) return [{ ...x, shape: x.shape.filter((dim) => dim !== 1) }];
+    // An empty axes input means none were given, as in onnxruntime.
+    if (axes === undefined || axes.length === 0) return [{ ...x, shape: x.shape.filter((dim) => dim !== 1) }];
     const dropped = new Set(axes.map((axis) => normalizeAxis(axis, rank)));
     for (const axis of dropped) {
       if (x.shape[axis] !== 1) {
