@@ -72,6 +72,12 @@ const activationCases: ConformanceCase[] = [
     inputs: [tensor('float64', [6], [-2, -0.5, 0, 0.5, 6, 7]), scalar('float64', 0)],
   },
   {
+    name: 'Clip opset 13 keeps NaN',
+    opType: 'Clip',
+    opset: 13,
+    inputs: [tensor('float32', [4], [Number.NaN, -5, 5, 0.5]), scalar('float32', 0), scalar('float32', 1)],
+  },
+  {
     name: 'Clip opset 13 no bounds',
     opType: 'Clip',
     opset: 13,
