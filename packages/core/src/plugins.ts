@@ -340,6 +340,8 @@ export interface KernelSubgraph {
   /** Names of the subgraph's inputs (a Loop body's iteration count, condition and carried values). */
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** The subgraph's declared outputs (element type and shape where the model gives them). */
+  readonly outputs: readonly KernelValueInfo[];
 }
 
 /**

@@ -99,6 +99,7 @@ export class PlannedGraph {
         const handle: KernelSubgraph = {
           inputNames: body.inputs.map((input) => input.name),
           outputNames: body.outputs.map((output) => output.name),
+          outputs: body.outputs.map((output) => valueInfo(body, output.name, new Map())),
         };
         handles.set(body, handle);
         pending.push(

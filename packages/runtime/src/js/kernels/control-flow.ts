@@ -28,8 +28,8 @@ interface EmptyScan {
 }
 
 /**
- * The per-iteration values of a scan output stacked along a new first axis; `empty` when there are none (the
- * runtime does not tell a kernel the body's output types, so the Loop output's declared type is used).
+ * The per-iteration values of a scan output stacked along a new first axis; `empty` gives the type when there are
+ * none.
  */
 function stack(parts: readonly Tensor[], what: string, empty: EmptyScan): Tensor {
   const first = parts[0];
@@ -72,10 +72,13 @@ const loop = jsKernel('Loop', {
         `the body returns ${body.outputNames.length} values; expected at least 1 + ${carried} carried values`,
       );
     }
-    const empty = node.outputs.slice(carried, carried + scans).map((output): EmptyScan => {
-      const dims = output.shape?.slice(1);
-      const known = dims?.every((dim) => dim !== undefined) === true;
-      return { dtype: output.dtype ?? 'float32', shape: known ? (dims as number[]) : [] };
+    // With no iteration a scan output still has a type: the body's declared output's, else the node's.
+    const empty = node.outputs.slice(carried, carried + scans).map((output, index): EmptyScan => {
+      const declared = body.outputs[1 + carried + index];
+      const bodyShape = declared?.shape;
+      const shape = bodyShape ?? output.shape?.slice(1);
+      const known = shape?.every((dim) => dim !== undefined) === true;
+      return { dtype: declared?.dtype ?? output.dtype ?? 'float32', shape: known ? (shape as number[]) : [] };
     });
     return { body, carried, scans, empty };
   },
