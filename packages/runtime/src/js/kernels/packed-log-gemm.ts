@@ -10,17 +10,14 @@ import type { GemmOutput } from './packed-binary-gemm.js';
 export const LOG_TABLE_SIZE = 256;
 
 /**
- * How integer activations are accumulated by shifts (see {@link logShiftAddGemm}). Per table entry: the shift,
- * and two masks that make `((x << shift) & keep ^ negate) - negate` the signed term without a branch or a multiply
- * (keep 0 for the zero level, negate -1 for negative levels); the accumulator (bucket) the term goes to; and per
- * bucket the float factor the bucket's integer sum is worth.
+ * How integer activations are accumulated by shifts (see {@link logShiftAddGemm}). One int32 per table entry packs
+ * everything the inner loop needs, so it reads one value per weight: bits 0-4 the shift, bit 5 set unless the entry
+ * is the zero level, bit 6 set for a negative level, bits 7 and up the accumulator (bucket) the term goes to. Per
+ * bucket, the float factor its integer sum is worth.
  */
 export interface LogShiftPlan {
-  readonly shift: Uint8Array;
-  readonly keep: Int32Array;
-  readonly negate: Int32Array;
-  /** Bucket of each entry, counted from its table's first bucket. */
-  readonly bucket: Uint16Array;
+  /** `tables * 256` packed entries (see above). */
+  readonly entry: Int32Array;
   /** Buckets per table. */
   readonly buckets: number;
   /** `tables * buckets` factors: 2^(lowest exponent + window * windowBits) * f. */
@@ -28,6 +25,10 @@ export interface LogShiftPlan {
   /** Shift window: shifts stay below this, so an int32 accumulator never overflows (see logShiftPlan). */
   readonly windowBits: number;
 }
+
+const KEEP_BIT = 1 << 5;
+const NEGATE_BIT = 1 << 6;
+const BUCKET_SHIFT = 7;
 
 /** Logarithmic weights in the compute layout. */
 export interface LogWeights {
@@ -90,10 +91,7 @@ export function logShiftPlan(
   });
   const buckets = windows * factors.length;
   const entries = tables.length * LOG_TABLE_SIZE;
-  const shift = new Uint8Array(entries);
-  const keep = new Int32Array(entries);
-  const negate = new Int32Array(entries);
-  const bucket = new Uint16Array(entries);
+  const entry = new Int32Array(entries);
   const bucketScale = new Float64Array(tables.length * buckets);
   tables.forEach((levels, t) => {
     for (let w = 0; w < windows; w++) {
@@ -103,16 +101,17 @@ export function logShiftPlan(
     }
     levels.forEach((level, code) => {
       if (level === undefined || level.zero) return;
-      const entry = t * LOG_TABLE_SIZE + code;
       const relative = level.exponent - lowest[t]!;
       const window = Math.floor(relative / windowBits);
-      shift[entry] = relative - window * windowBits;
-      keep[entry] = -1;
-      negate[entry] = level.negative ? -1 : 0;
-      bucket[entry] = window * factors.length + level.factor;
+      const bucket = window * factors.length + level.factor;
+      entry[t * LOG_TABLE_SIZE + code] =
+        (relative - window * windowBits) |
+        KEEP_BIT |
+        (level.negative ? NEGATE_BIT : 0) |
+        (bucket << BUCKET_SHIFT);
     });
   });
-  return { shift, keep, negate, bucket, buckets, bucketScale, windowBits };
+  return { entry, buckets, bucketScale, windowBits };
 }
 
 /**
@@ -168,7 +167,7 @@ export function logShiftAddGemm(
 ): void {
   const { codes, k, rowTable, shiftPlan } = weights;
   if (shiftPlan === undefined) throw new RangeError('logShiftAddGemm: the weights have no shift plan');
-  const { shift, keep, negate, bucket, buckets, bucketScale } = shiftPlan;
+  const { entry, buckets, bucketScale } = shiftPlan;
   const { out, offset, rowStride, columnStride } = output;
   const accumulators = new Int32Array(buckets);
   for (let i = 0; i < m; i++) {
@@ -178,12 +177,23 @@ export function logShiftAddGemm(
       const weightRow = (firstRow + j) * k;
       const table = rowTable[firstRow + j]!;
       const entries = table * LOG_TABLE_SIZE;
+      // term = x << shift, zeroed for the zero level (& keep) and negated for negative levels ((t ^ -1) + 1).
+      if (buckets === 1) {
+        let sum = 0;
+        for (let p = 0; p < k; p++) {
+          const packed = entry[entries + codes[weightRow + p]!]!;
+          const negate = -((packed >>> 6) & 1);
+          sum = (sum + ((((x[row + p]! << (packed & 31)) & -((packed >>> 5) & 1)) ^ negate) - negate)) | 0;
+        }
+        out[target + j * columnStride] = sum * bucketScale[table]!;
+        continue;
+      }
       accumulators.fill(0);
       for (let p = 0; p < k; p++) {
-        const entry = entries + codes[weightRow + p]!;
-        const negative = negate[entry]!;
-        accumulators[bucket[entry]!]! +=
-          (((x[row + p]! << shift[entry]!) & keep[entry]!) ^ negative) - negative;
+        const packed = entry[entries + codes[weightRow + p]!]!;
+        const negate = -((packed >>> 6) & 1);
+        accumulators[packed >>> BUCKET_SHIFT]! +=
+          (((x[row + p]! << (packed & 31)) & -((packed >>> 5) & 1)) ^ negate) - negate;
       }
       let sum = 0;
       const scales = table * buckets;
