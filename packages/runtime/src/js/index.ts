@@ -1,6 +1,7 @@
 import type { KernelPlugin } from '@quantkit/core';
 import { elementwiseBinaryKernels, elementwiseUnaryKernels } from './kernels/elementwise.js';
 import { matMulKernels } from './kernels/matmul.js';
+import { packedKernels } from './kernels/packed-kernels.js';
 import { shapeKernels } from './kernels/shape.js';
 import { tensorKernels } from './kernels/tensor-kernels.js';
 
@@ -13,4 +14,5 @@ export const jsKernels: readonly KernelPlugin[] = [
   ...shapeKernels,
   ...matMulKernels,
   ...tensorKernels,
+  ...packedKernels,
 ] as readonly KernelPlugin[];
