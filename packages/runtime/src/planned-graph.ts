@@ -79,6 +79,7 @@ export class PlannedGraph {
     for (const name of constants.keys()) known.set(name, valueInfo(graph, name, constants));
 
     const order = executionOrder(graph, new Set([...known.keys()]));
+    const unsupported: { opType: string; error: QuantError }[] = [];
     const steps: Omit<Step, 'frees'>[] = [];
     const subgraphs: PlannedGraph[] = [];
     for (const node of order) {
@@ -121,7 +122,17 @@ export class PlannedGraph {
         outputs: node.outputs.map((name) => valueInfo(graph, name, constants)),
         label,
       };
-      const { kernel, backend } = await scope.kernels.choose(kernelNode);
+      let chosen: Awaited<ReturnType<KernelIndex['choose']>>;
+      try {
+        chosen = await scope.kernels.choose(kernelNode);
+      } catch (error) {
+        // Every node no kernel runs is reported at once, not one per attempt.
+        if (!(error instanceof QuantError) || error.code !== 'UNSUPPORTED') throw error;
+        unsupported.push({ opType: node.opType, error });
+        for (const name of node.outputs) if (name !== '') known.set(name, valueInfo(graph, name, constants));
+        continue;
+      }
+      const { kernel, backend } = chosen;
       const state = await kernel.prepare(kernelNode, backend.handle);
       for (const name of node.outputs) if (name !== '') known.set(name, valueInfo(graph, name, constants));
       const outerReads = subgraphsOf(node).flatMap((body) => body.outerScopeNames());
@@ -136,6 +147,8 @@ export class PlannedGraph {
         outerReads,
       });
     }
+
+    if (unsupported.length > 0) throw unsupportedError(unsupported);
 
     // A value is freed after its last reader, unless the graph outputs it or it is a constant.
     const keep = new Set([...graph.outputs.map((output) => output.name), ...constants.keys()]);
@@ -248,6 +261,23 @@ async function runSubgraph(
     if (value !== undefined) values.set(input.name, value);
   });
   return planned.run(values, planned.outputNames);
+}
+
+/** One error for every node no kernel runs: the first of each op type in full, with how many more there are. */
+function unsupportedError(failures: readonly { opType: string; error: QuantError }[]): QuantError {
+  if (failures.length === 1) return failures[0]!.error;
+  const byOp = new Map<string, { first: QuantError; count: number }>();
+  for (const { opType, error } of failures) {
+    const entry = byOp.get(opType);
+    if (entry === undefined) byOp.set(opType, { first: error, count: 1 });
+    else entry.count += 1;
+  }
+  const parts = [...byOp].map(([opType, { first, count }]) =>
+    count === 1 ? first.message : `${first.message} (and ${count - 1} more ${opType} nodes)`,
+  );
+  return new QuantError('UNSUPPORTED', `${failures.length} nodes cannot run: ${parts.join('; ')}`, {
+    cause: failures[0]!.error,
+  });
 }
 
 function kernelFailure(step: Step, error: unknown): QuantError {

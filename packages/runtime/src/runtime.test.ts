@@ -67,6 +67,25 @@ describe('createRuntime', () => {
     );
   });
 
+  it('reports every node no kernel runs in one error, grouped by op', async () => {
+    const model = createModel({
+      nodes: [
+        { opType: 'Frobnicate', name: 'f1', inputs: ['x'], outputs: ['a'] },
+        { opType: 'Relu', name: 'r', inputs: ['a'], outputs: ['b'] },
+        { opType: 'Frobnicate', name: 'f2', inputs: ['b'], outputs: ['c'] },
+        { opType: 'Twiddle', name: 't', inputs: ['c'], outputs: ['y'] },
+      ],
+      inputs: [['x', 'float32', [1]]],
+      outputs: [['y']],
+    });
+    const error = await errorOf(createRuntime(createRegistry(builtinRuntimePlugins)).load(model));
+    expect(error.code).toBe('UNSUPPORTED');
+    expect(error.message).toBe(
+      '3 nodes cannot run: Frobnicate node "f1" (outputs "a"): the runtime has no kernel for op Frobnicate ' +
+        '(and 1 more Frobnicate nodes); Twiddle node "t" (outputs "y"): the runtime has no kernel for op Twiddle',
+    );
+  });
+
   it('prefers the kernel of the higher-priority backend, and falls back when that backend fails to start', async () => {
     const fast = (init: () => Promise<unknown>): Plugin[] => [
       { kind: 'backend', name: 'fast', apiVersion: API_VERSION, priority: 10, init } as Plugin,
