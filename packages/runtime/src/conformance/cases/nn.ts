@@ -1,0 +1,694 @@
+import type { AttributeInit } from '@quantkit/onnx';
+import type { ConformanceCase } from '../conformance-case.js';
+import type { Tolerance } from '../run-both.js';
+import { int64Tensor, randomFloat } from '../random-tensors.js';
+
+/**
+ * Sums of tens to hundreds of float32 products: onnxruntime's MLAS kernels add them in another order (and with
+ * fused multiply-adds), so results differ by a few float32 ulps of the partial sums.
+ */
+const longSums: Tolerance = { abs: 1e-4, rel: 1e-4 };
+
+/** A float attribute whose value may be whole (a plain 1 would be written as an int). */
+function float(value: number): AttributeInit {
+  return { type: 'float', value };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Conv
+
+interface ConvSpec {
+  readonly name: string;
+  readonly x: readonly number[];
+  readonly w: readonly number[];
+  readonly bias?: boolean;
+  readonly attributes?: Record<string, AttributeInit>;
+  /** Weight and bias as initializers (the kernel packs them in prepare). */
+  readonly constant?: boolean;
+}
+
+function convCase(spec: ConvSpec, seed: number): ConformanceCase {
+  const inputs = [randomFloat(spec.x, seed), randomFloat(spec.w, seed + 1)];
+  if (spec.bias === true) inputs.push(randomFloat([spec.w[0]!], seed + 2));
+  return {
+    name: `Conv ${spec.name}`,
+    opType: 'Conv',
+    inputs,
+    ...(spec.attributes !== undefined && { attributes: spec.attributes }),
+    ...(spec.constant === true && { constantSlots: [1, 2] }),
+    tolerance: longSums,
+  };
+}
+
+const convSpecs: ConvSpec[] = [
+  { name: '2-D 3x3 without pads', x: [1, 3, 7, 6], w: [4, 3, 3, 3] },
+  {
+    name: '2-D 3x3 pads 1 with bias',
+    x: [1, 3, 7, 6],
+    w: [5, 3, 3, 3],
+    bias: true,
+    attributes: { pads: [1, 1, 1, 1] },
+  },
+  {
+    name: '2-D 3x3 stride 2 pads 1, constant weight and bias, batch 2',
+    x: [2, 4, 9, 8],
+    w: [6, 4, 3, 3],
+    bias: true,
+    constant: true,
+    attributes: { pads: [1, 1, 1, 1], strides: [2, 2] },
+  },
+  {
+    name: '2-D asymmetric pads and strides',
+    x: [1, 2, 8, 9],
+    w: [3, 2, 3, 2],
+    attributes: { pads: [0, 1, 2, 1], strides: [2, 3] },
+  },
+  {
+    name: '2-D dilations 2 pads 2',
+    x: [1, 2, 9, 9],
+    w: [3, 2, 3, 3],
+    attributes: { dilations: [2, 2], pads: [2, 2, 2, 2] },
+  },
+  { name: '2-D dilations [1, 3]', x: [1, 2, 7, 10], w: [2, 2, 2, 3], attributes: { dilations: [1, 3] } },
+  { name: '2-D kernel_shape given', x: [1, 2, 5, 5], w: [2, 2, 3, 3], attributes: { kernel_shape: [3, 3] } },
+  {
+    name: '2-D auto_pad SAME_UPPER stride 2 (odd total pad goes to the end)',
+    x: [1, 2, 9, 8],
+    w: [3, 2, 4, 3],
+    attributes: { auto_pad: 'SAME_UPPER', strides: [2, 2] },
+  },
+  {
+    name: '2-D auto_pad SAME_LOWER stride 2 (odd total pad goes to the start)',
+    x: [1, 2, 9, 8],
+    w: [3, 2, 4, 3],
+    attributes: { auto_pad: 'SAME_LOWER', strides: [2, 2] },
+  },
+  {
+    name: '2-D auto_pad SAME_UPPER stride 1',
+    x: [1, 2, 6, 6],
+    w: [2, 2, 3, 3],
+    attributes: { auto_pad: 'SAME_UPPER' },
+  },
+  {
+    name: '2-D auto_pad VALID stride 2',
+    x: [1, 2, 9, 8],
+    w: [2, 2, 3, 3],
+    attributes: { auto_pad: 'VALID', strides: [2, 2] },
+  },
+  {
+    name: '2-D auto_pad NOTSET with pads',
+    x: [1, 2, 5, 5],
+    w: [2, 2, 3, 3],
+    attributes: { auto_pad: 'NOTSET', pads: [1, 0, 1, 0] },
+  },
+  {
+    name: '2-D group 2',
+    x: [1, 4, 6, 6],
+    w: [6, 2, 3, 3],
+    bias: true,
+    attributes: { group: 2, pads: [1, 1, 1, 1] },
+  },
+  {
+    name: '2-D group 3 stride 2 constant weight',
+    x: [2, 6, 7, 7],
+    w: [3, 2, 3, 3],
+    constant: true,
+    attributes: { group: 3, strides: [2, 2] },
+  },
+  {
+    name: '2-D depthwise 3x3 pads 1 with bias',
+    x: [1, 8, 10, 9],
+    w: [8, 1, 3, 3],
+    bias: true,
+    attributes: { group: 8, pads: [1, 1, 1, 1] },
+  },
+  {
+    name: '2-D depthwise 3x3 stride 2 pads 1 constant weight, batch 2',
+    x: [2, 5, 11, 10],
+    w: [5, 1, 3, 3],
+    bias: true,
+    constant: true,
+    attributes: { group: 5, pads: [1, 1, 1, 1], strides: [2, 2] },
+  },
+  {
+    name: '2-D depthwise channel multiplier 2, dilations 2',
+    x: [1, 3, 9, 9],
+    w: [6, 1, 3, 3],
+    attributes: { group: 3, dilations: [2, 2], pads: [2, 1, 2, 1] },
+  },
+  {
+    name: '2-D depthwise 5x5 SAME_UPPER stride 2',
+    x: [1, 4, 12, 11],
+    w: [4, 1, 5, 5],
+    attributes: { group: 4, auto_pad: 'SAME_UPPER', strides: [2, 2] },
+  },
+  {
+    name: '2-D depthwise stride 3 with pads larger than the kernel reach',
+    x: [1, 2, 4, 5],
+    w: [2, 1, 2, 2],
+    attributes: { group: 2, pads: [3, 2, 3, 4], strides: [3, 3] },
+  },
+  { name: '2-D 1x1 pointwise with bias', x: [2, 8, 6, 5], w: [12, 8, 1, 1], bias: true },
+  { name: '2-D 1x1 stride 2', x: [1, 4, 7, 6], w: [3, 4, 1, 1], attributes: { strides: [2, 2] } },
+  { name: '2-D 1x1 with pads', x: [1, 3, 4, 4], w: [2, 3, 1, 1], attributes: { pads: [1, 1, 0, 2] } },
+  {
+    name: '2-D pads beyond the kernel (windows wholly in the padding)',
+    x: [1, 2, 4, 4],
+    w: [2, 2, 2, 2],
+    bias: true,
+    attributes: { pads: [3, 3, 3, 3] },
+  },
+  {
+    name: '2-D 3x3 stride 2 on 64x48, 16 output channels',
+    x: [1, 3, 64, 48],
+    w: [16, 3, 3, 3],
+    bias: true,
+    constant: true,
+    attributes: { pads: [1, 1, 1, 1], strides: [2, 2] },
+  },
+  {
+    name: '2-D 3x3 on 32 channels (sums of 288 products)',
+    x: [1, 32, 12, 12],
+    w: [24, 32, 3, 3],
+    bias: true,
+    attributes: { pads: [1, 1, 1, 1] },
+  },
+  { name: '2-D empty batch', x: [0, 2, 5, 5], w: [3, 2, 3, 3] },
+  {
+    name: '1-D kernel 3 pads 1 with bias',
+    x: [2, 3, 12],
+    w: [4, 3, 3],
+    bias: true,
+    attributes: { pads: [1, 1] },
+  },
+  {
+    name: '1-D stride 2 dilation 2',
+    x: [1, 2, 15],
+    w: [3, 2, 3],
+    attributes: { strides: [2], dilations: [2], pads: [0, 3] },
+  },
+  {
+    name: '1-D depthwise SAME_LOWER',
+    x: [1, 4, 10],
+    w: [4, 1, 4],
+    attributes: { group: 4, auto_pad: 'SAME_LOWER' },
+  },
+  { name: '1-D group 2 VALID', x: [1, 4, 9], w: [4, 2, 2], attributes: { group: 2, auto_pad: 'VALID' } },
+  {
+    name: '3-D 2x3x3 pads and strides',
+    x: [1, 2, 5, 6, 6],
+    w: [3, 2, 2, 3, 3],
+    bias: true,
+    attributes: { pads: [1, 1, 0, 0, 1, 1], strides: [2, 1, 2] },
+  },
+  {
+    name: '3-D depthwise dilated',
+    x: [1, 3, 5, 5, 5],
+    w: [3, 1, 2, 2, 2],
+    attributes: { group: 3, dilations: [2, 1, 2] },
+  },
+  {
+    name: '3-D SAME_UPPER',
+    x: [1, 2, 4, 5, 3],
+    w: [2, 2, 3, 3, 3],
+    attributes: { auto_pad: 'SAME_UPPER', strides: [2, 2, 1] },
+  },
+];
+
+const convCases = convSpecs.map((spec, index) => convCase(spec, 100 + 3 * index));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Gemm
+
+interface GemmSpec {
+  readonly name: string;
+  readonly a: readonly number[];
+  readonly b: readonly number[];
+  readonly c?: readonly number[];
+  readonly attributes?: Record<string, AttributeInit>;
+  readonly opset?: number;
+  readonly constant?: boolean;
+  readonly tolerance?: Tolerance;
+}
+
+const gemmSpecs: GemmSpec[] = [
+  { name: 'plain', a: [3, 4], b: [4, 5], c: [3, 5] },
+  { name: 'transA', a: [4, 3], b: [4, 5], c: [3, 5], attributes: { transA: 1 } },
+  { name: 'transB', a: [3, 4], b: [5, 4], c: [5], attributes: { transB: 1 } },
+  { name: 'transA and transB', a: [4, 3], b: [5, 4], c: [1, 5], attributes: { transA: 1, transB: 1 } },
+  { name: 'alpha 0.5 beta 2', a: [3, 4], b: [4, 5], c: [3, 5], attributes: { alpha: 0.5, beta: float(2) } },
+  {
+    name: 'whole alpha 2 as a float attribute',
+    a: [2, 3],
+    b: [3, 2],
+    c: [2, 2],
+    attributes: { alpha: float(2) },
+  },
+  { name: 'beta 0 ignores C', a: [2, 3], b: [3, 4], c: [2, 4], attributes: { beta: float(0) } },
+  { name: 'C scalar', a: [3, 4], b: [4, 5], c: [] },
+  { name: 'C [1]', a: [3, 4], b: [4, 5], c: [1] },
+  { name: 'C [M, 1]', a: [3, 4], b: [4, 5], c: [3, 1] },
+  { name: 'C omitted', a: [3, 4], b: [4, 5] },
+  { name: 'opset 9 with C', a: [3, 4], b: [5, 4], c: [5], attributes: { transB: 1 }, opset: 9 },
+  { name: 'opset 7 with C [M, N]', a: [3, 4], b: [4, 2], c: [3, 2], opset: 7 },
+  { name: 'constant B and C', a: [2, 6], b: [3, 6], c: [3], attributes: { transB: 1 }, constant: true },
+  {
+    name: 'fully connected [8, 256] x [64, 256]',
+    a: [8, 256],
+    b: [64, 256],
+    c: [64],
+    attributes: { transB: 1 },
+    constant: true,
+    tolerance: longSums,
+  },
+  { name: 'inner dimension 300 without transposes', a: [5, 300], b: [300, 7], c: [7], tolerance: longSums },
+  { name: 'empty M', a: [0, 4], b: [4, 5], c: [5] },
+];
+
+const gemmCases = gemmSpecs.map((spec, index): ConformanceCase => {
+  const seed = 300 + 3 * index;
+  const inputs = [randomFloat(spec.a, seed), randomFloat(spec.b, seed + 1)];
+  if (spec.c !== undefined) inputs.push(randomFloat(spec.c, seed + 2));
+  return {
+    name: `Gemm ${spec.name}`,
+    opType: 'Gemm',
+    inputs,
+    ...(spec.attributes !== undefined && { attributes: spec.attributes }),
+    ...(spec.opset !== undefined && { opset: spec.opset }),
+    ...(spec.constant === true && { constantSlots: [1, 2] }),
+    ...(spec.tolerance !== undefined && { tolerance: spec.tolerance }),
+  };
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pools
+
+interface PoolSpec {
+  readonly name: string;
+  readonly x: readonly number[];
+  readonly attributes: Record<string, AttributeInit>;
+  readonly opset?: number;
+  readonly outputs?: number;
+  readonly dtype?: 'int8' | 'uint8';
+}
+
+const maxPoolSpecs: PoolSpec[] = [
+  { name: '2x2 stride 2', x: [1, 3, 8, 8], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
+  {
+    name: '3x3 stride 2 pads 1',
+    x: [2, 2, 9, 7],
+    attributes: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: '3x3 stride 1 asymmetric pads',
+    x: [1, 2, 5, 6],
+    attributes: { kernel_shape: [3, 3], pads: [0, 2, 1, 0] },
+  },
+  {
+    name: 'ceil_mode 3x3 stride 2',
+    x: [1, 2, 8, 8],
+    attributes: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 },
+  },
+  {
+    name: 'ceil_mode drops a last window that starts in the end padding',
+    x: [1, 1, 4, 5],
+    attributes: { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], ceil_mode: 1 },
+  },
+  {
+    name: 'dilations 2',
+    x: [1, 2, 9, 9],
+    attributes: { kernel_shape: [3, 3], dilations: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: 'auto_pad SAME_UPPER stride 2',
+    x: [1, 2, 7, 8],
+    attributes: { kernel_shape: [3, 2], strides: [2, 2], auto_pad: 'SAME_UPPER' },
+  },
+  {
+    name: 'auto_pad SAME_LOWER stride 2',
+    x: [1, 2, 7, 8],
+    attributes: { kernel_shape: [3, 2], strides: [2, 2], auto_pad: 'SAME_LOWER' },
+  },
+  {
+    name: 'auto_pad VALID stride 2',
+    x: [1, 2, 7, 8],
+    attributes: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'VALID' },
+  },
+  {
+    name: '1-D kernel 3 stride 2 pads 1',
+    x: [2, 3, 11],
+    attributes: { kernel_shape: [3], strides: [2], pads: [1, 1] },
+  },
+  {
+    name: '3-D 2x2x2 stride 2',
+    x: [1, 2, 4, 6, 5],
+    attributes: { kernel_shape: [2, 2, 2], strides: [2, 2, 2] },
+  },
+  { name: 'opset 8', x: [1, 2, 6, 6], attributes: { kernel_shape: [2, 2], strides: [2, 2] }, opset: 8 },
+  {
+    name: 'opset 10 ceil_mode',
+    x: [1, 2, 7, 7],
+    attributes: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 },
+    opset: 10,
+  },
+  {
+    name: 'with Indices',
+    x: [2, 2, 6, 7],
+    attributes: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+    outputs: 2,
+  },
+  {
+    name: 'with Indices column-major (storage_order 1)',
+    x: [2, 2, 6, 7],
+    attributes: { kernel_shape: [2, 3], strides: [2, 2], storage_order: 1 },
+    outputs: 2,
+  },
+  { name: '1-D with Indices', x: [1, 2, 9], attributes: { kernel_shape: [2], strides: [2] }, outputs: 2 },
+  {
+    name: '3-D with Indices column-major',
+    x: [1, 2, 4, 5, 6],
+    attributes: { kernel_shape: [2, 2, 2], strides: [2, 2, 2], storage_order: 1 },
+    outputs: 2,
+  },
+  { name: 'on int8', x: [1, 2, 6, 6], attributes: { kernel_shape: [2, 2], strides: [2, 2] }, dtype: 'int8' },
+  {
+    name: 'on uint8 with pads',
+    x: [1, 2, 6, 5],
+    attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+    dtype: 'uint8',
+  },
+];
+
+const averagePoolSpecs: PoolSpec[] = [
+  { name: '2x2 stride 2', x: [1, 3, 8, 8], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
+  {
+    name: '3x3 pads 1 excluding pads',
+    x: [2, 2, 6, 7],
+    attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: '3x3 pads 1 count_include_pad',
+    x: [2, 2, 6, 7],
+    attributes: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], count_include_pad: 1 },
+  },
+  {
+    name: 'asymmetric pads stride 2',
+    x: [1, 2, 7, 6],
+    attributes: { kernel_shape: [3, 2], strides: [2, 2], pads: [2, 0, 0, 1] },
+  },
+  { name: 'ceil_mode', x: [1, 2, 8, 7], attributes: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 } },
+  {
+    name: 'ceil_mode with count_include_pad (windows clipped at the padded end)',
+    x: [1, 2, 8, 7],
+    attributes: {
+      kernel_shape: [3, 3],
+      strides: [2, 2],
+      ceil_mode: 1,
+      count_include_pad: 1,
+      pads: [1, 1, 1, 1],
+    },
+  },
+  {
+    name: 'auto_pad SAME_UPPER',
+    x: [1, 2, 7, 8],
+    attributes: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' },
+  },
+  {
+    name: 'auto_pad SAME_LOWER count_include_pad',
+    x: [1, 2, 7, 8],
+    attributes: { kernel_shape: [2, 3], strides: [2, 2], auto_pad: 'SAME_LOWER', count_include_pad: 1 },
+  },
+  {
+    name: 'auto_pad VALID',
+    x: [1, 2, 7, 8],
+    attributes: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'VALID' },
+  },
+  { name: '1-D', x: [2, 3, 10], attributes: { kernel_shape: [3], strides: [2], pads: [1, 1] } },
+  {
+    name: '3-D',
+    x: [1, 2, 5, 4, 6],
+    attributes: { kernel_shape: [2, 2, 3], strides: [1, 2, 2], pads: [1, 0, 1, 0, 1, 1] },
+  },
+  {
+    name: 'ceil_mode with count_include_pad 1-D (whole-kernel divisor before opset 19)',
+    x: [1, 2, 8],
+    attributes: { kernel_shape: [3], strides: [2], ceil_mode: 1, count_include_pad: 1, pads: [1, 1] },
+  },
+  {
+    name: 'ceil_mode with count_include_pad 3-D (whole-kernel divisor before opset 19)',
+    x: [1, 2, 8, 3, 7],
+    attributes: {
+      kernel_shape: [3, 1, 3],
+      strides: [2, 1, 2],
+      ceil_mode: 1,
+      count_include_pad: 1,
+      pads: [1, 0, 0, 1, 0, 1],
+    },
+  },
+  {
+    name: 'ceil_mode with count_include_pad opset 19 (divisor clipped to the padded input)',
+    x: [1, 2, 8, 7],
+    attributes: {
+      kernel_shape: [3, 3],
+      strides: [2, 2],
+      ceil_mode: 1,
+      count_include_pad: 1,
+      pads: [1, 1, 1, 1],
+    },
+    opset: 19,
+  },
+  {
+    name: 'ceil_mode with count_include_pad opset 19 without pads',
+    x: [1, 2, 8, 9],
+    attributes: { kernel_shape: [3, 2], strides: [2, 2], ceil_mode: 1, count_include_pad: 1 },
+    opset: 19,
+  },
+  {
+    name: 'dilations 2 (opset 19)',
+    x: [1, 2, 9, 8],
+    attributes: { kernel_shape: [3, 2], dilations: [2, 2], pads: [1, 1, 1, 1] },
+    opset: 19,
+  },
+  {
+    name: 'dilations 2 with count_include_pad (opset 19)',
+    x: [1, 2, 9, 8],
+    attributes: { kernel_shape: [3, 2], dilations: [2, 2], pads: [1, 1, 1, 1], count_include_pad: 1 },
+    opset: 19,
+  },
+  { name: 'opset 7', x: [1, 2, 6, 6], attributes: { kernel_shape: [2, 2], strides: [2, 2] }, opset: 7 },
+];
+
+function poolCase(opType: string, spec: PoolSpec, seed: number): ConformanceCase {
+  const x = randomFloat(spec.x, seed, -4, 4);
+  const input =
+    spec.dtype === undefined
+      ? x
+      : {
+          dtype: spec.dtype,
+          shape: x.shape,
+          data:
+            spec.dtype === 'int8'
+              ? Int8Array.from(x.data, (v) => Math.round(v * 30))
+              : Uint8Array.from(x.data, (v) => Math.round((v + 4) * 30)),
+        };
+  return {
+    name: `${opType} ${spec.name}`,
+    opType,
+    inputs: [input],
+    attributes: spec.attributes,
+    ...(spec.opset !== undefined && { opset: spec.opset }),
+    ...(spec.outputs !== undefined && { outputs: spec.outputs }),
+  };
+}
+
+const globalPoolCases = ['GlobalAveragePool', 'GlobalMaxPool'].flatMap((opType) =>
+  [
+    [2, 3, 5, 4],
+    [1, 4, 7],
+    [1, 2, 3, 4, 2],
+    [1, 3, 1, 1],
+  ].map(
+    (shape, index): ConformanceCase => ({
+      name: `${opType} on [${shape}]`,
+      opType,
+      inputs: [randomFloat(shape, 400 + index, -3, 3)],
+    }),
+  ),
+);
+
+const poolCases = [
+  ...maxPoolSpecs.map((spec, index) => poolCase('MaxPool', spec, 500 + index)),
+  ...averagePoolSpecs.map((spec, index) => poolCase('AveragePool', spec, 600 + index)),
+  ...globalPoolCases,
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Normalizations
+
+function batchNormalizationCase(
+  name: string,
+  x: readonly number[],
+  parameterShape: readonly number[],
+  seed: number,
+  options: { opset?: number; attributes?: Record<string, AttributeInit>; constant?: boolean } = {},
+): ConformanceCase {
+  return {
+    name: `BatchNormalization ${name}`,
+    opType: 'BatchNormalization',
+    inputs: [
+      randomFloat(x, seed, -3, 3),
+      randomFloat(parameterShape, seed + 1, 0.5, 2),
+      randomFloat(parameterShape, seed + 2),
+      randomFloat(parameterShape, seed + 3),
+      randomFloat(parameterShape, seed + 4, 0.1, 2),
+    ],
+    ...(options.opset !== undefined && { opset: options.opset }),
+    ...(options.attributes !== undefined && { attributes: options.attributes }),
+    ...(options.constant === true && { constantSlots: [1, 2, 3, 4] }),
+  };
+}
+
+interface LayerNormalizationSpec {
+  readonly name: string;
+  readonly x: readonly number[];
+  readonly parameters: readonly number[];
+  readonly attributes?: Record<string, AttributeInit>;
+  readonly bias?: boolean;
+  readonly outputs?: number;
+  readonly tolerance?: Tolerance;
+}
+
+const normalizationCases: ConformanceCase[] = [
+  batchNormalizationCase('4-D opset 15', [2, 3, 4, 5], [3], 700, { opset: 15 }),
+  batchNormalizationCase('4-D opset 14 epsilon 1e-3 constant parameters', [2, 4, 3, 3], [4], 705, {
+    opset: 14,
+    attributes: { epsilon: 1e-3 },
+    constant: true,
+  }),
+  batchNormalizationCase('4-D opset 9', [1, 3, 5, 5], [3], 710, { opset: 9 }),
+  batchNormalizationCase('4-D opset 7', [1, 3, 5, 5], [3], 715, { opset: 7 }),
+  batchNormalizationCase('2-D [N, C]', [4, 6], [6], 720),
+  batchNormalizationCase('3-D [N, C, L]', [2, 3, 7], [3], 725),
+  batchNormalizationCase('5-D', [1, 2, 3, 4, 2], [2], 730),
+  batchNormalizationCase('momentum attribute ignored in inference', [1, 2, 3, 3], [2], 735, {
+    attributes: { momentum: 0.5 },
+  }),
+  ...[
+    { name: '[2, 3, 4, 5]', x: [2, 3, 4, 5] },
+    { name: '[1, 2, 7] epsilon 1e-3', x: [1, 2, 7], attributes: { epsilon: 1e-3 } },
+    { name: '5-D', x: [1, 2, 3, 2, 4] },
+    { name: 'on 64x64 planes (means of 4096 values)', x: [1, 2, 64, 64], tolerance: longSums },
+  ].map(
+    (spec, index): ConformanceCase => ({
+      name: `InstanceNormalization ${spec.name}`,
+      opType: 'InstanceNormalization',
+      inputs: [
+        randomFloat(spec.x, 740 + 3 * index, -2, 3),
+        randomFloat([spec.x[1]!], 741 + 3 * index, 0.5, 2),
+        randomFloat([spec.x[1]!], 742 + 3 * index),
+      ],
+      ...(spec.attributes !== undefined && { attributes: spec.attributes }),
+      ...(spec.tolerance !== undefined && { tolerance: spec.tolerance }),
+    }),
+  ),
+  ...(
+    [
+      { name: 'last axis', x: [2, 3, 8], parameters: [8] },
+      { name: 'axis 1 over two axes', x: [2, 3, 4], parameters: [3, 4], attributes: { axis: 1 } },
+      { name: 'axis -2 without B', x: [2, 3, 4], parameters: [3, 4], attributes: { axis: -2 }, bias: false },
+      { name: 'epsilon 1e-2', x: [4, 6], parameters: [6], attributes: { epsilon: 1e-2 } },
+      { name: 'with Mean and InvStdDev', x: [2, 3, 5], parameters: [5], outputs: 3 },
+      {
+        name: 'axis 1 with Mean and InvStdDev',
+        x: [2, 3, 5],
+        parameters: [3, 5],
+        attributes: { axis: 1 },
+        outputs: 3,
+      },
+      { name: 'with Mean only', x: [3, 4], parameters: [4], outputs: 2 },
+      { name: 'Scale and B [1, 4] on the last axis', x: [2, 3, 4], parameters: [1, 4] },
+      { name: 'on rows of 768 (BERT width)', x: [4, 768], parameters: [768], tolerance: longSums },
+    ] as LayerNormalizationSpec[]
+  ).map(
+    (spec, index): ConformanceCase => ({
+      name: `LayerNormalization ${spec.name}`,
+      opType: 'LayerNormalization',
+      inputs: [
+        randomFloat(spec.x, 760 + 3 * index, -2, 3),
+        randomFloat(spec.parameters, 761 + 3 * index, 0.5, 2),
+        ...(spec.bias === false ? [] : [randomFloat(spec.parameters, 762 + 3 * index)]),
+      ],
+      ...(spec.attributes !== undefined && { attributes: spec.attributes }),
+      ...(spec.outputs !== undefined && { outputs: spec.outputs }),
+      ...(spec.tolerance !== undefined && { tolerance: spec.tolerance }),
+    }),
+  ),
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Softmax, LogSoftmax, PRelu
+
+const softmaxSpecs: {
+  name: string;
+  x: number[];
+  opset?: number;
+  axis?: number;
+  low?: number;
+  high?: number;
+}[] = [
+  { name: 'opset 13 default axis -1', x: [2, 3, 5] },
+  { name: 'opset 13 axis 1 (strided)', x: [2, 4, 3], axis: 1 },
+  { name: 'opset 13 axis 0', x: [3, 2, 2], axis: 0 },
+  { name: 'opset 13 axis -2', x: [2, 5, 3], axis: -2 },
+  { name: 'opset 13 on 1-D', x: [7] },
+  { name: 'opset 13 values from -60 to 60', x: [3, 10], low: -60, high: 60 },
+  { name: 'opset 11 default axis 1 coerces to 2-D', x: [2, 3, 4], opset: 11 },
+  { name: 'opset 11 axis 2', x: [2, 3, 4], opset: 11, axis: 2 },
+  { name: 'opset 11 axis -2', x: [2, 3, 4], opset: 11, axis: -2 },
+  { name: 'opset 11 axis 0 (one row)', x: [2, 3, 2], opset: 11, axis: 0 },
+  { name: 'opset 1 default axis', x: [3, 2, 2], opset: 1 },
+];
+
+const softmaxCases = ['Softmax', 'LogSoftmax'].flatMap((opType) =>
+  softmaxSpecs.map(
+    (spec, index): ConformanceCase => ({
+      name: `${opType} ${spec.name}`,
+      opType,
+      inputs: [randomFloat(spec.x, 800 + index, spec.low ?? -4, spec.high ?? 4)],
+      ...(spec.opset !== undefined && { opset: spec.opset }),
+      ...(spec.axis !== undefined && { attributes: { axis: spec.axis } }),
+      tolerance: { abs: 1e-6, rel: 1e-5 },
+    }),
+  ),
+);
+
+const preluCases = [
+  { name: 'scalar slope', x: [2, 3, 4], slope: [1] },
+  { name: 'rank-0 slope', x: [2, 3], slope: [] },
+  { name: 'per channel [C, 1, 1]', x: [2, 3, 4, 5], slope: [3, 1, 1] },
+  { name: 'per channel, constant slope', x: [1, 4, 3, 3], slope: [4, 1, 1], constant: true },
+  { name: 'along the last axis', x: [2, 3, 5], slope: [5] },
+  { name: 'full shape', x: [2, 3, 4], slope: [2, 3, 4] },
+  { name: 'along two axes', x: [2, 3, 4, 5], slope: [3, 1, 5] },
+  { name: 'opset 7', x: [2, 3, 4], slope: [3, 1], opset: 7 },
+  { name: 'opset 9', x: [1, 3, 2, 2], slope: [3, 1, 1], opset: 9 },
+].map(
+  (spec, index): ConformanceCase => ({
+    name: `PRelu ${spec.name}`,
+    opType: 'PRelu',
+    inputs: [randomFloat(spec.x, 850 + 2 * index, -3, 3), randomFloat(spec.slope, 851 + 2 * index, 0, 0.5)],
+    ...(spec.opset !== undefined && { opset: spec.opset }),
+    ...(spec.constant === true && { constantSlots: [1] }),
+  }),
+);
+
+export const nnCases: readonly ConformanceCase[] = [
+  ...convCases,
+  ...gemmCases,
+  ...poolCases,
+  ...normalizationCases,
+  ...softmaxCases,
+  ...preluCases,
+];
+
+export { int64Tensor };

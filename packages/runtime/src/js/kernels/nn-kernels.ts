@@ -1,0 +1,27 @@
+import type { KernelPlugin } from '@quantkit/core';
+import { convKernel } from './conv.js';
+import { gemmKernel } from './gemm.js';
+import {
+  batchNormalizationKernel,
+  instanceNormalizationKernel,
+  layerNormalizationKernel,
+} from './normalization.js';
+import { preluKernel } from './prelu.js';
+import { logSoftmaxKernel, softmaxKernel } from './softmax.js';
+import { averagePoolKernel, globalAveragePoolKernel, globalMaxPoolKernel, maxPoolKernel } from './pool.js';
+
+/** The float neural-network kernels of the JS backend: convolutions, pools, normalizations, Resize, RNNs. */
+export const nnKernels: readonly KernelPlugin[] = [
+  convKernel,
+  gemmKernel,
+  maxPoolKernel,
+  averagePoolKernel,
+  globalAveragePoolKernel,
+  globalMaxPoolKernel,
+  batchNormalizationKernel,
+  instanceNormalizationKernel,
+  layerNormalizationKernel,
+  softmaxKernel,
+  logSoftmaxKernel,
+  preluKernel,
+] as readonly KernelPlugin[];
