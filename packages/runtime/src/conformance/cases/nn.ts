@@ -27,9 +27,9 @@ interface ConvSpec {
   readonly constant?: boolean;
 }
 
-function convCase(spec: ConvSpec, seed: number): ConformanceCase {
+function convCase(spec: ConvSpec, seed: number, biasSize = spec.w[0]!): ConformanceCase {
   const inputs = [randomFloat(spec.x, seed), randomFloat(spec.w, seed + 1)];
-  if (spec.bias === true) inputs.push(randomFloat([spec.w[0]!], seed + 2));
+  if (spec.bias === true) inputs.push(randomFloat([biasSize], seed + 2));
   return {
     name: `Conv ${spec.name}`,
     opType: 'Conv',
@@ -216,6 +216,104 @@ const convSpecs: ConvSpec[] = [
 ];
 
 const convCases = convSpecs.map((spec, index) => convCase(spec, 100 + 3 * index));
+
+// ---------------------------------------------------------------------------------------------------------------
+// ConvTranspose (W is [C, M / group, ...kernel])
+
+const convTransposeSpecs: ConvSpec[] = [
+  { name: '2-D 3x3', x: [1, 3, 5, 4], w: [3, 2, 3, 3] },
+  {
+    name: '2-D stride 2 pads 1 output_padding 1 with bias',
+    x: [2, 4, 5, 6],
+    w: [4, 3, 3, 3],
+    bias: true,
+    attributes: { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 1] },
+  },
+  {
+    name: '2-D stride [2, 3] asymmetric pads constant weight',
+    x: [1, 2, 4, 5],
+    w: [2, 3, 4, 3],
+    bias: true,
+    constant: true,
+    attributes: { strides: [2, 3], pads: [0, 1, 2, 1] },
+  },
+  { name: '2-D dilations 2', x: [1, 2, 4, 4], w: [2, 2, 3, 3], attributes: { dilations: [2, 2] } },
+  {
+    name: '2-D kernel_shape given',
+    x: [1, 2, 3, 3],
+    w: [2, 2, 2, 2],
+    attributes: { kernel_shape: [2, 2], strides: [2, 2] },
+  },
+  {
+    name: '2-D group 2',
+    x: [1, 4, 4, 5],
+    w: [4, 3, 3, 3],
+    bias: true,
+    attributes: { group: 2, strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: '2-D depthwise (group = C)',
+    x: [1, 3, 5, 5],
+    w: [3, 1, 4, 4],
+    attributes: { group: 3, strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: '2-D output_shape with stride 2 (odd total padding)',
+    x: [1, 2, 4, 4],
+    w: [2, 3, 3, 3],
+    attributes: { strides: [2, 2], output_shape: [8, 9] },
+  },
+  {
+    name: '2-D auto_pad SAME_UPPER stride 2',
+    x: [1, 2, 4, 5],
+    w: [2, 2, 3, 3],
+    attributes: { strides: [2, 2], auto_pad: 'SAME_UPPER' },
+  },
+  {
+    name: '2-D auto_pad SAME_LOWER stride 2',
+    x: [1, 2, 4, 5],
+    w: [2, 2, 3, 3],
+    attributes: { strides: [2, 2], auto_pad: 'SAME_LOWER' },
+  },
+  {
+    name: '2-D auto_pad VALID',
+    x: [1, 2, 3, 4],
+    w: [2, 2, 3, 2],
+    attributes: { strides: [2, 1], auto_pad: 'VALID' },
+  },
+  {
+    name: '2-D 4x4 stride 2 pads 1 on 16 channels (upsampling decoder)',
+    x: [1, 16, 8, 8],
+    w: [16, 8, 4, 4],
+    bias: true,
+    constant: true,
+    attributes: { strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: '1-D stride 3 output_padding 2',
+    x: [2, 3, 6],
+    w: [3, 2, 4],
+    bias: true,
+    attributes: { strides: [3], output_padding: [2] },
+  },
+  { name: '1-D dilations 2 pads', x: [1, 2, 7], w: [2, 2, 3], attributes: { dilations: [2], pads: [1, 2] } },
+  {
+    name: '3-D stride 2 pads 1',
+    x: [1, 2, 3, 4, 3],
+    w: [2, 2, 3, 3, 3],
+    bias: true,
+    attributes: { strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] },
+  },
+  { name: '2-D empty batch', x: [0, 2, 3, 3], w: [2, 2, 3, 3] },
+];
+
+const convTransposeCases = convTransposeSpecs.map(
+  (spec, index): ConformanceCase => ({
+    ...convCase(spec, 200 + 3 * index, spec.w[1]! * ((spec.attributes?.group as number | undefined) ?? 1)),
+    name: `ConvTranspose ${spec.name}`,
+    opType: 'ConvTranspose',
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Gemm
@@ -682,13 +780,293 @@ const preluCases = [
   }),
 );
 
+// ---------------------------------------------------------------------------------------------------------------
+// Resize and Upsample
+
+interface ResizeSpec {
+  readonly name: string;
+  readonly x: readonly number[];
+  readonly scales?: readonly number[];
+  readonly sizes?: readonly number[];
+  readonly roi?: readonly number[];
+  readonly attributes?: Record<string, AttributeInit>;
+  readonly opset?: number;
+  readonly dtype?: 'uint8';
+  readonly tolerance?: Tolerance;
+}
+
+function floatTensor(values: readonly number[]) {
+  return { dtype: 'float32' as const, shape: [values.length], data: Float32Array.from(values) };
+}
+
+function resizeCase(spec: ResizeSpec, seed: number): ConformanceCase {
+  const opset = spec.opset ?? 13;
+  const random = randomFloat(spec.x, seed, -2, 2);
+  const x =
+    spec.dtype === 'uint8'
+      ? {
+          dtype: 'uint8' as const,
+          shape: random.shape,
+          data: Uint8Array.from(random.data, (v) => (v + 2) * 60),
+        }
+      : random;
+  const scales = spec.scales === undefined ? undefined : floatTensor(spec.scales);
+  const sizes = spec.sizes === undefined ? undefined : int64Tensor(spec.sizes);
+  // Opsets 11 and 12 need the roi and scales slots filled (empty when unused); 13 on may omit them.
+  const roi = spec.roi !== undefined ? floatTensor(spec.roi) : opset < 13 ? floatTensor([]) : undefined;
+  const inputs =
+    opset < 11
+      ? [x, scales]
+      : [
+          x,
+          roi,
+          scales ?? (opset < 13 ? floatTensor([]) : undefined),
+          ...(sizes === undefined ? [] : [sizes]),
+        ];
+  return {
+    name: `Resize ${spec.name}`,
+    opType: 'Resize',
+    opset,
+    inputs,
+    constantSlots: [1, 2, 3],
+    ...(spec.attributes !== undefined && { attributes: spec.attributes }),
+    ...(spec.tolerance !== undefined && { tolerance: spec.tolerance }),
+  };
+}
+
+const nearestModeNames = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'];
+const coordinateModeNames = [
+  'half_pixel',
+  'pytorch_half_pixel',
+  'align_corners',
+  'asymmetric',
+  'tf_half_pixel_for_nn',
+];
+
+const resizeSpecs: ResizeSpec[] = [
+  { name: 'nearest x2 defaults', x: [1, 2, 3, 4], scales: [1, 1, 2, 2] },
+  ...nearestModeNames.flatMap((nearestMode) =>
+    coordinateModeNames.flatMap((coordinateMode): ResizeSpec[] => [
+      {
+        name: `nearest ${nearestMode} ${coordinateMode} downsample 0.5 (ties)`,
+        x: [1, 1, 8, 6],
+        scales: [1, 1, 0.5, 0.5],
+        attributes: {
+          mode: 'nearest',
+          nearest_mode: nearestMode,
+          coordinate_transformation_mode: coordinateMode,
+        },
+      },
+      {
+        name: `nearest ${nearestMode} ${coordinateMode} to sizes [5, 7]`,
+        x: [1, 2, 3, 4],
+        sizes: [1, 2, 5, 7],
+        attributes: {
+          mode: 'nearest',
+          nearest_mode: nearestMode,
+          coordinate_transformation_mode: coordinateMode,
+        },
+      },
+    ]),
+  ),
+  { name: 'nearest scales 1.5 and 0.6', x: [1, 2, 6, 5], scales: [1, 1, 1.5, 0.6] },
+  {
+    name: 'nearest x3 asymmetric floor (TF export)',
+    x: [1, 2, 3, 3],
+    scales: [1, 1, 3, 3],
+    attributes: { coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' },
+  },
+  { name: 'nearest on the batch and channel axes too', x: [2, 3, 2, 2], scales: [1.5, 2, 1, 1] },
+  { name: 'nearest on uint8', x: [1, 2, 3, 4], scales: [1, 1, 2, 1.5], dtype: 'uint8' },
+  { name: 'nearest on 3-D', x: [2, 3, 4], sizes: [2, 3, 9] },
+  {
+    name: 'nearest half_pixel_symmetric (opset 19)',
+    x: [1, 1, 5, 4],
+    scales: [1, 1, 1.7, 0.6],
+    attributes: { coordinate_transformation_mode: 'half_pixel_symmetric' },
+    opset: 19,
+  },
+  {
+    name: 'nearest tf_crop_and_resize with extrapolation',
+    x: [1, 1, 6, 6],
+    sizes: [1, 1, 4, 5],
+    roi: [0, 0, 0.2, -0.1, 1, 1, 0.9, 1.2],
+    attributes: { coordinate_transformation_mode: 'tf_crop_and_resize', extrapolation_value: 7.5 },
+  },
+  { name: 'nearest opset 11 (empty roi and scales slots)', x: [1, 2, 3, 4], sizes: [1, 2, 6, 5], opset: 11 },
+  { name: 'nearest opset 11 scales', x: [1, 2, 3, 4], scales: [1, 1, 2, 2], opset: 11 },
+  { name: 'nearest opset 10 upsample (asymmetric)', x: [1, 2, 3, 4], scales: [1, 1, 2, 2.5], opset: 10 },
+  { name: 'nearest opset 10 downsample', x: [1, 2, 8, 7], scales: [1, 1, 0.5, 0.6], opset: 10 },
+  {
+    name: 'nearest opset 18 axes [2, 3] sizes',
+    x: [1, 2, 3, 4],
+    sizes: [6, 7],
+    attributes: { axes: [2, 3] },
+    opset: 18,
+  },
+  {
+    name: 'nearest opset 18 axes scales',
+    x: [1, 2, 3, 4],
+    scales: [2, 1.5],
+    attributes: { axes: [2, 3] },
+    opset: 18,
+  },
+  {
+    name: 'nearest opset 18 keep_aspect_ratio_policy not_larger',
+    x: [1, 1, 4, 6],
+    sizes: [8, 9],
+    attributes: { axes: [2, 3], keep_aspect_ratio_policy: 'not_larger' },
+    opset: 18,
+  },
+  {
+    name: 'nearest opset 18 keep_aspect_ratio_policy not_smaller',
+    x: [1, 1, 4, 6],
+    sizes: [8, 9],
+    attributes: { axes: [2, 3], keep_aspect_ratio_policy: 'not_smaller' },
+    opset: 18,
+  },
+  { name: 'linear x2 half_pixel', x: [1, 2, 4, 5], scales: [1, 1, 2, 2], attributes: { mode: 'linear' } },
+  {
+    name: 'linear downsample 0.5 half_pixel',
+    x: [1, 2, 8, 6],
+    scales: [1, 1, 0.5, 0.5],
+    attributes: { mode: 'linear' },
+  },
+  ...coordinateModeNames.map(
+    (coordinateMode): ResizeSpec => ({
+      name: `linear ${coordinateMode} to sizes [7, 3]`,
+      x: [1, 2, 4, 5],
+      sizes: [1, 2, 7, 3],
+      attributes: { mode: 'linear', coordinate_transformation_mode: coordinateMode },
+    }),
+  ),
+  {
+    name: 'linear pytorch_half_pixel to one row',
+    x: [1, 1, 4, 5],
+    sizes: [1, 1, 1, 8],
+    attributes: { mode: 'linear', coordinate_transformation_mode: 'pytorch_half_pixel' },
+  },
+  {
+    name: 'linear align_corners to one column',
+    x: [1, 1, 4, 5],
+    sizes: [1, 1, 6, 1],
+    attributes: { mode: 'linear', coordinate_transformation_mode: 'align_corners' },
+  },
+  { name: 'linear 1-D on the last axis', x: [2, 3, 5], scales: [1, 1, 2.5], attributes: { mode: 'linear' } },
+  {
+    name: 'linear half_pixel_symmetric (opset 19)',
+    x: [1, 1, 5, 4],
+    scales: [1, 1, 1.7, 0.6],
+    attributes: { mode: 'linear', coordinate_transformation_mode: 'half_pixel_symmetric' },
+    opset: 19,
+  },
+  {
+    name: 'linear tf_crop_and_resize with extrapolation',
+    x: [1, 1, 6, 6],
+    sizes: [1, 1, 4, 5],
+    roi: [0, 0, 0.2, -0.1, 1, 1, 0.9, 1.2],
+    attributes: {
+      mode: 'linear',
+      coordinate_transformation_mode: 'tf_crop_and_resize',
+      extrapolation_value: float(-3),
+    },
+  },
+  {
+    name: 'linear opset 10',
+    x: [1, 2, 3, 4],
+    scales: [1, 1, 2, 2],
+    attributes: { mode: 'linear' },
+    opset: 10,
+  },
+  {
+    name: 'linear opset 11 align_corners',
+    x: [1, 2, 3, 4],
+    sizes: [1, 2, 5, 7],
+    attributes: { mode: 'linear', coordinate_transformation_mode: 'align_corners' },
+    opset: 11,
+  },
+  {
+    name: 'linear opset 18 axes [2, 3]',
+    x: [2, 3, 4, 5],
+    sizes: [6, 4],
+    attributes: { mode: 'linear', axes: [2, 3] },
+    opset: 18,
+  },
+  {
+    name: 'linear x2 on 40x30 (a detector neck)',
+    x: [1, 8, 40, 30],
+    scales: [1, 1, 2, 2],
+    attributes: { mode: 'linear' },
+  },
+  { name: 'cubic x2 half_pixel', x: [1, 2, 4, 5], scales: [1, 1, 2, 2], attributes: { mode: 'cubic' } },
+  { name: 'cubic downsample to sizes', x: [1, 1, 8, 9], sizes: [1, 1, 5, 4], attributes: { mode: 'cubic' } },
+  {
+    name: 'cubic align_corners',
+    x: [1, 2, 4, 4],
+    sizes: [1, 2, 7, 6],
+    attributes: { mode: 'cubic', coordinate_transformation_mode: 'align_corners' },
+  },
+  {
+    name: 'cubic asymmetric cubic_coeff_a -0.5',
+    x: [1, 2, 4, 4],
+    scales: [1, 1, 1.5, 2],
+    attributes: { mode: 'cubic', coordinate_transformation_mode: 'asymmetric', cubic_coeff_a: -0.5 },
+  },
+  {
+    name: 'cubic exclude_outside',
+    x: [1, 2, 5, 4],
+    scales: [1, 1, 2, 2],
+    attributes: { mode: 'cubic', exclude_outside: 1 },
+  },
+  {
+    name: 'cubic pytorch_half_pixel exclude_outside downsample',
+    x: [1, 1, 9, 8],
+    sizes: [1, 1, 4, 3],
+    attributes: { mode: 'cubic', coordinate_transformation_mode: 'pytorch_half_pixel', exclude_outside: 1 },
+  },
+];
+
+const upsampleCases: ConformanceCase[] = (
+  [
+    {
+      name: 'opset 7 nearest scales attribute',
+      opset: 7,
+      inputs: [randomFloat([1, 2, 3, 4], 950)],
+      attributes: { scales: { type: 'floats', value: [1, 1, 2, 3] } },
+    },
+    {
+      name: 'opset 7 linear',
+      opset: 7,
+      inputs: [randomFloat([1, 2, 3, 4], 951)],
+      attributes: { mode: 'linear', scales: { type: 'floats', value: [1, 1, 2, 2] } },
+    },
+    {
+      name: 'opset 9 nearest scales input',
+      opset: 9,
+      inputs: [randomFloat([1, 2, 3, 4], 952), floatTensor([1, 1, 2, 2])],
+      constantSlots: [1],
+    },
+    {
+      name: 'opset 9 linear x1.5',
+      opset: 9,
+      inputs: [randomFloat([1, 2, 4, 4], 953), floatTensor([1, 1, 1.5, 1.5])],
+      attributes: { mode: 'linear' },
+      constantSlots: [1],
+    },
+  ] as Omit<ConformanceCase, 'opType'>[]
+).map((spec) => ({ ...spec, name: `Upsample ${spec.name}`, opType: 'Upsample' }));
+
+const resizeCases = [...resizeSpecs.map((spec, index) => resizeCase(spec, 900 + index)), ...upsampleCases];
+
 export const nnCases: readonly ConformanceCase[] = [
   ...convCases,
+  ...convTransposeCases,
   ...gemmCases,
   ...poolCases,
   ...normalizationCases,
   ...softmaxCases,
   ...preluCases,
+  ...resizeCases,
 ];
 
 export { int64Tensor };

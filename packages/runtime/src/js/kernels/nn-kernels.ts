@@ -1,5 +1,6 @@
 import type { KernelPlugin } from '@quantkit/core';
 import { convKernel } from './conv.js';
+import { convTransposeKernel } from './conv-transpose.js';
 import { gemmKernel } from './gemm.js';
 import {
   batchNormalizationKernel,
@@ -7,12 +8,14 @@ import {
   layerNormalizationKernel,
 } from './normalization.js';
 import { preluKernel } from './prelu.js';
+import { resizeKernel, upsampleKernel } from './resize.js';
 import { logSoftmaxKernel, softmaxKernel } from './softmax.js';
 import { averagePoolKernel, globalAveragePoolKernel, globalMaxPoolKernel, maxPoolKernel } from './pool.js';
 
 /** The float neural-network kernels of the JS backend: convolutions, pools, normalizations, Resize, RNNs. */
 export const nnKernels: readonly KernelPlugin[] = [
   convKernel,
+  convTransposeKernel,
   gemmKernel,
   maxPoolKernel,
   averagePoolKernel,
@@ -24,4 +27,6 @@ export const nnKernels: readonly KernelPlugin[] = [
   softmaxKernel,
   logSoftmaxKernel,
   preluKernel,
+  resizeKernel,
+  upsampleKernel,
 ] as readonly KernelPlugin[];
