@@ -122,7 +122,8 @@ export const convTransposeKernel = jsKernel('ConvTranspose', {
                     if (oh < 0 || oh >= outH) continue;
                     const from = row * inSize + (id * inH + ih) * inW;
                     const to = target + (od * outH + oh) * outW + shiftW;
-                    for (let iw = first; iw < last; iw++) out[to + iw * sW]! += columns[from + iw]!;
+                    for (let iw = first; iw < last; iw++)
+                      out[to + iw * sW] = out[to + iw * sW]! + columns[from + iw]!;
                   }
                 }
               }
