@@ -665,6 +665,16 @@ const normalizationCases: ConformanceCase[] = [
   }),
   batchNormalizationCase('4-D opset 9', [1, 3, 5, 5], [3], 710, { opset: 9 }),
   batchNormalizationCase('4-D opset 7', [1, 3, 5, 5], [3], 715, { opset: 7 }),
+  batchNormalizationCase(
+    'opset 7 spatial 0 (parameters per channel and position)',
+    [2, 3, 2, 2],
+    [3, 2, 2],
+    712,
+    {
+      opset: 7,
+      attributes: { spatial: 0 },
+    },
+  ),
   batchNormalizationCase('2-D [N, C]', [4, 6], [6], 720),
   batchNormalizationCase('3-D [N, C, L]', [2, 3, 7], [3], 725),
   batchNormalizationCase('5-D', [1, 2, 3, 4, 2], [2], 730),
@@ -1058,6 +1068,340 @@ const upsampleCases: ConformanceCase[] = (
 
 const resizeCases = [...resizeSpecs.map((spec, index) => resizeCase(spec, 900 + index)), ...upsampleCases];
 
+// ---------------------------------------------------------------------------------------------------------------
+// LSTM, GRU, RNN
+
+interface RecurrentSpec {
+  readonly name: string;
+  readonly sequence: number;
+  readonly batch: number;
+  readonly input: number;
+  readonly hidden: number;
+  readonly direction?: 'forward' | 'reverse' | 'bidirectional';
+  readonly bias?: boolean;
+  readonly lengths?: readonly number[];
+  readonly initialH?: boolean;
+  readonly initialC?: boolean;
+  readonly peepholes?: boolean;
+  readonly layout?: 0 | 1;
+  readonly outputs?: number;
+  readonly attributes?: Record<string, AttributeInit>;
+  readonly constant?: boolean;
+  readonly tolerance?: Tolerance;
+}
+
+const gateCount: Record<string, number> = { LSTM: 4, GRU: 3, RNN: 1 };
+
+function recurrentCase(opType: 'LSTM' | 'GRU' | 'RNN', spec: RecurrentSpec, seed: number): ConformanceCase {
+  const directions = spec.direction === 'bidirectional' ? 2 : 1;
+  const gates = gateCount[opType]!;
+  const { sequence, batch, input, hidden } = spec;
+  const batchFirst = spec.layout === 1;
+  const stateShape = batchFirst ? [batch, directions, hidden] : [directions, batch, hidden];
+  const inputs = [
+    randomFloat(batchFirst ? [batch, sequence, input] : [sequence, batch, input], seed, -2, 2),
+    randomFloat([directions, gates * hidden, input], seed + 1, -0.6, 0.6),
+    randomFloat([directions, gates * hidden, hidden], seed + 2, -0.6, 0.6),
+    spec.bias === true ? randomFloat([directions, 2 * gates * hidden], seed + 3, -0.5, 0.5) : undefined,
+    spec.lengths === undefined
+      ? undefined
+      : { dtype: 'int32' as const, shape: [batch], data: Int32Array.from(spec.lengths) },
+    spec.initialH === true ? randomFloat(stateShape, seed + 4) : undefined,
+    ...(opType === 'LSTM'
+      ? [
+          spec.initialC === true ? randomFloat(stateShape, seed + 5) : undefined,
+          spec.peepholes === true ? randomFloat([directions, 3 * hidden], seed + 6, -0.5, 0.5) : undefined,
+        ]
+      : []),
+  ];
+  while (inputs.length > 0 && inputs[inputs.length - 1] === undefined) inputs.pop();
+  return {
+    name: `${opType} ${spec.name}`,
+    opType,
+    inputs,
+    attributes: {
+      hidden_size: hidden,
+      ...(spec.direction !== undefined && { direction: spec.direction }),
+      ...(spec.layout !== undefined && { layout: spec.layout }),
+      ...spec.attributes,
+    },
+    ...(spec.outputs !== undefined && { outputs: spec.outputs }),
+    ...(spec.constant === true && { constantSlots: [1, 2, 3] }),
+    // onnxruntime's recurrent kernels use MLAS's approximated logistic and tanh (errors near 1e-6) over steps.
+    tolerance: spec.tolerance ?? { abs: 2e-5, rel: 1e-4 },
+  };
+}
+
+const lstmSpecs: RecurrentSpec[] = [
+  { name: 'forward, Y only', sequence: 4, batch: 2, input: 3, hidden: 5 },
+  { name: 'forward with B, Y and Y_h', sequence: 5, batch: 3, input: 4, hidden: 3, bias: true, outputs: 2 },
+  {
+    name: 'forward with every input and output',
+    sequence: 4,
+    batch: 2,
+    input: 3,
+    hidden: 4,
+    bias: true,
+    lengths: [4, 4],
+    initialH: true,
+    initialC: true,
+    peepholes: true,
+    outputs: 3,
+  },
+  {
+    name: 'reverse with initial states',
+    sequence: 5,
+    batch: 2,
+    input: 3,
+    hidden: 4,
+    direction: 'reverse',
+    bias: true,
+    initialH: true,
+    initialC: true,
+    outputs: 3,
+  },
+  {
+    name: 'bidirectional with peepholes',
+    sequence: 4,
+    batch: 3,
+    input: 2,
+    hidden: 3,
+    direction: 'bidirectional',
+    bias: true,
+    initialH: true,
+    initialC: true,
+    peepholes: true,
+    outputs: 3,
+  },
+  {
+    name: 'sequence_lens [3, 1, 4] forward',
+    sequence: 4,
+    batch: 3,
+    input: 3,
+    hidden: 2,
+    bias: true,
+    lengths: [3, 1, 4],
+    outputs: 3,
+  },
+  {
+    name: 'sequence_lens [2, 4, 3] bidirectional',
+    sequence: 4,
+    batch: 3,
+    input: 3,
+    hidden: 3,
+    direction: 'bidirectional',
+    bias: true,
+    lengths: [2, 4, 3],
+    initialH: true,
+    initialC: true,
+    outputs: 3,
+  },
+  {
+    name: 'clip 0.5 with peepholes',
+    sequence: 4,
+    batch: 2,
+    input: 3,
+    hidden: 3,
+    bias: true,
+    peepholes: true,
+    outputs: 3,
+    attributes: { clip: 0.5 },
+  },
+  {
+    name: 'input_forget',
+    sequence: 3,
+    batch: 2,
+    input: 3,
+    hidden: 3,
+    bias: true,
+    outputs: 3,
+    attributes: { input_forget: 1 },
+  },
+  {
+    name: 'activations HardSigmoid, LeakyRelu, Softsign with alphas and betas',
+    sequence: 3,
+    batch: 2,
+    input: 3,
+    hidden: 3,
+    bias: true,
+    outputs: 3,
+    attributes: {
+      activations: ['HardSigmoid', 'LeakyRelu', 'Softsign'],
+      activation_alpha: [0.3, 0.1],
+      activation_beta: [0.4],
+    },
+  },
+  {
+    name: 'bidirectional activations Sigmoid, Relu, Tanh / Sigmoid, ScaledTanh, Elu',
+    sequence: 3,
+    batch: 1,
+    input: 2,
+    hidden: 3,
+    direction: 'bidirectional',
+    outputs: 3,
+    attributes: {
+      activations: ['Sigmoid', 'Relu', 'Tanh', 'Sigmoid', 'ScaledTanh', 'Elu'],
+      activation_alpha: [0.8, 0.9],
+      activation_beta: [1.2],
+    },
+  },
+  {
+    name: 'constant W, R and B',
+    sequence: 3,
+    batch: 2,
+    input: 4,
+    hidden: 3,
+    bias: true,
+    constant: true,
+    outputs: 3,
+  },
+  { name: 'one step, batch 1', sequence: 1, batch: 1, input: 2, hidden: 2, outputs: 3 },
+  {
+    name: 'seq 12 input 16 hidden 32 (sums of 48 products per step)',
+    sequence: 12,
+    batch: 2,
+    input: 16,
+    hidden: 32,
+    bias: true,
+    constant: true,
+    outputs: 3,
+    tolerance: longSums,
+  },
+];
+
+const gruSpecs: RecurrentSpec[] = [
+  { name: 'forward, Y and Y_h', sequence: 4, batch: 2, input: 3, hidden: 4, outputs: 2 },
+  {
+    name: 'forward with B and initial_h',
+    sequence: 4,
+    batch: 2,
+    input: 3,
+    hidden: 4,
+    bias: true,
+    initialH: true,
+    outputs: 2,
+  },
+  {
+    name: 'linear_before_reset with B',
+    sequence: 4,
+    batch: 2,
+    input: 3,
+    hidden: 4,
+    bias: true,
+    initialH: true,
+    outputs: 2,
+    attributes: { linear_before_reset: 1 },
+  },
+  {
+    name: 'reverse',
+    sequence: 5,
+    batch: 2,
+    input: 3,
+    hidden: 3,
+    direction: 'reverse',
+    bias: true,
+    outputs: 2,
+  },
+  {
+    name: 'bidirectional',
+    sequence: 4,
+    batch: 3,
+    input: 2,
+    hidden: 3,
+    direction: 'bidirectional',
+    bias: true,
+    initialH: true,
+    outputs: 2,
+  },
+  {
+    name: 'bidirectional linear_before_reset sequence_lens [4, 2]',
+    sequence: 4,
+    batch: 2,
+    input: 3,
+    hidden: 3,
+    direction: 'bidirectional',
+    bias: true,
+    lengths: [4, 2],
+    outputs: 2,
+    attributes: { linear_before_reset: 1 },
+  },
+  {
+    name: 'clip 0.3',
+    sequence: 3,
+    batch: 2,
+    input: 3,
+    hidden: 3,
+    bias: true,
+    outputs: 2,
+    attributes: { clip: 0.3 },
+  },
+  {
+    name: 'activations HardSigmoid, Softplus',
+    sequence: 3,
+    batch: 2,
+    input: 3,
+    hidden: 3,
+    bias: true,
+    outputs: 2,
+    attributes: {
+      activations: ['HardSigmoid', 'Softplus'],
+      activation_alpha: [0.25],
+      activation_beta: [0.45],
+    },
+  },
+  {
+    name: 'Y only, constant weights',
+    sequence: 3,
+    batch: 1,
+    input: 5,
+    hidden: 4,
+    bias: true,
+    constant: true,
+  },
+];
+
+const rnnSpecs: RecurrentSpec[] = [
+  { name: 'forward, Y and Y_h', sequence: 4, batch: 2, input: 3, hidden: 4, outputs: 2 },
+  {
+    name: 'bidirectional with B and initial_h',
+    sequence: 4,
+    batch: 2,
+    input: 3,
+    hidden: 3,
+    direction: 'bidirectional',
+    bias: true,
+    initialH: true,
+    outputs: 2,
+  },
+  {
+    name: 'reverse Relu',
+    sequence: 3,
+    batch: 2,
+    input: 3,
+    hidden: 3,
+    direction: 'reverse',
+    bias: true,
+    outputs: 2,
+    attributes: { activations: ['Relu'] },
+  },
+  {
+    name: 'sequence_lens [1, 3]',
+    sequence: 3,
+    batch: 2,
+    input: 2,
+    hidden: 3,
+    bias: true,
+    lengths: [1, 3],
+    outputs: 2,
+  },
+];
+
+const recurrentCases = [
+  ...lstmSpecs.map((spec, index) => recurrentCase('LSTM', spec, 1000 + 10 * index)),
+  ...gruSpecs.map((spec, index) => recurrentCase('GRU', spec, 1200 + 10 * index)),
+  ...rnnSpecs.map((spec, index) => recurrentCase('RNN', spec, 1400 + 10 * index)),
+];
+
 export const nnCases: readonly ConformanceCase[] = [
   ...convCases,
   ...convTransposeCases,
@@ -1067,6 +1411,7 @@ export const nnCases: readonly ConformanceCase[] = [
   ...softmaxCases,
   ...preluCases,
   ...resizeCases,
+  ...recurrentCases,
 ];
 
 export { int64Tensor };

@@ -9,6 +9,7 @@ import {
 } from './normalization.js';
 import { preluKernel } from './prelu.js';
 import { resizeKernel, upsampleKernel } from './resize.js';
+import { gruKernel, lstmKernel, rnnKernel } from './rnn.js';
 import { logSoftmaxKernel, softmaxKernel } from './softmax.js';
 import { averagePoolKernel, globalAveragePoolKernel, globalMaxPoolKernel, maxPoolKernel } from './pool.js';
 
@@ -29,4 +30,7 @@ export const nnKernels: readonly KernelPlugin[] = [
   preluKernel,
   resizeKernel,
   upsampleKernel,
+  lstmKernel,
+  gruKernel,
+  rnnKernel,
 ] as readonly KernelPlugin[];
