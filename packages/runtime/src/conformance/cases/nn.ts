@@ -131,6 +131,19 @@ const convSpecs: ConvSpec[] = [
     attributes: { group: 5, pads: [1, 1, 1, 1], strides: [2, 2] },
   },
   {
+    name: '2-D depthwise 3x3 without pads, channel multiplier 3',
+    x: [1, 2, 7, 8],
+    w: [6, 1, 3, 3],
+    bias: true,
+    attributes: { group: 2 },
+  },
+  {
+    name: '2-D depthwise 3x3 on an input narrower than the kernel, asymmetric pads, strides [1, 2]',
+    x: [2, 3, 5, 2],
+    w: [3, 1, 3, 3],
+    attributes: { group: 3, pads: [0, 2, 1, 1], strides: [1, 2] },
+  },
+  {
     name: '2-D depthwise channel multiplier 2, dilations 2',
     x: [1, 3, 9, 9],
     w: [6, 1, 3, 3],

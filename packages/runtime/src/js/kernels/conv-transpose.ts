@@ -2,8 +2,7 @@ import { QuantError, type Tensor } from '@quantkit/core';
 import { jsKernel } from '../backend.js';
 import { float32Data, required } from '../tensor-utils.js';
 import { floatOutput } from './float-output.js';
-import { transposeFloat32 } from './gemm.js';
-import { gemmFloat32 } from './matmul.js';
+import { gemmBlockedFloat32, transposeFloat32 } from './float-gemm.js';
 import { type WindowAttributes, asThreeAxes, readWindowAttributes, spatialShape } from './window-geometry.js';
 
 interface ConvTransposeState {
@@ -104,7 +103,7 @@ export const convTransposeKernel = jsKernel('ConvTranspose', {
       for (let g = 0; g < group; g++) {
         columns.fill(0);
         const source = (n * channels + g * groupChannels) * inSize;
-        gemmFloat32(packed[g]!, 0, data, source, columns, 0, rows, groupChannels, inSize);
+        gemmBlockedFloat32(packed[g]!, 0, data, source, columns, 0, rows, groupChannels, inSize);
         let row = 0;
         for (let m = 0; m < groupOut; m++) {
           const target = (n * outChannels + g * groupOut + m) * outSize;

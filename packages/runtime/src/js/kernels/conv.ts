@@ -2,7 +2,7 @@ import { QuantError } from '@quantkit/core';
 import { jsKernel } from '../backend.js';
 import { float32Data, required } from '../tensor-utils.js';
 import { floatOutput } from './float-output.js';
-import { gemmFloat32 } from './matmul.js';
+import { gemmBlockedFloat32 } from './float-gemm.js';
 import {
   type WindowAttributes,
   type WindowGeometry,
@@ -22,10 +22,10 @@ interface ConvState {
 
 /**
  * Conv over 1 to 3 spatial axes with groups, pads or auto_pad, strides and dilations. A convolution where each
- * output channel reads one input channel (depthwise) runs as direct loops; any other runs per group as im2col
- * (the input patches as a [C/group * kernel, output positions] matrix, built once per image and group into one
- * buffer) times the weight with {@link gemmFloat32}, and a 1x1 convolution without stride or pads multiplies the
- * input itself.
+ * output channel reads one input channel (depthwise) runs as direct loops (3x3 kernels unrolled); any other runs
+ * per group as im2col (the input patches as a [C/group * kernel, output positions] matrix, built per image and
+ * group into one buffer) times the weight, and a 1x1 convolution without stride or pads multiplies the input
+ * itself. The products use {@link gemmBlockedFloat32}, gemmFloat32's contract in register blocks.
  */
 export const convKernel = jsKernel('Conv', {
   prepare: (node): ConvState => {
@@ -81,7 +81,10 @@ export const convKernel = jsKernel('Conv', {
     const data = float32Data(x, 'X');
     if (outSize > 0 && data.length > 0) {
       const problem = { data, weight, out, batch, channels, outChannels, group, geometry };
-      if (groupChannels === 1 && group > 1) depthwise(problem);
+      const [kH, kW] = [kernel[kernel.length - 2] ?? 1, kernel[kernel.length - 1]!];
+      const planar = kernel.length <= 2 && geometry.dilations.every((dilation) => dilation === 1);
+      if (groupChannels === 1 && group > 1 && planar && kH === 3 && kW === 3) depthwise3x3(problem);
+      else if (groupChannels === 1 && group > 1) depthwise(problem);
       else im2colGemm(problem);
     }
     return [floatOutput(x.dtype, [batch, outChannels, ...geometry.output], out)];
@@ -159,6 +162,78 @@ function depthwise({ data, weight, out, batch, channels, outChannels, geometry }
   }
 }
 
+/**
+ * Depthwise 3x3 without dilation (1-D excluded), any stride and pads: per output row the three input rows (a row
+ * in the padding gets zero weights), interior columns as nine unrolled multiply-adds, the edge columns checked.
+ */
+function depthwise3x3({ data, weight, out, batch, channels, outChannels, geometry }: ConvProblem): void {
+  const [inH, inW] = [geometry.input[0]!, geometry.input[1]!];
+  const [outH, outW] = [geometry.output[0]!, geometry.output[1]!];
+  const [sH, sW] = [geometry.strides[0]!, geometry.strides[1]!];
+  const [pH, pW] = [geometry.padBegin[0]!, geometry.padBegin[1]!];
+  const inSize = inH * inW;
+  const outSize = outH * outW;
+  const multiplier = outChannels / channels;
+  // Output columns whose three input columns all lie inside the input.
+  const lo = Math.min(outW, Math.max(0, Math.ceil(pW / sW)));
+  const hi = Math.max(lo, Math.min(outW, Math.floor((inW - 3 + pW) / sW) + 1));
+  const taps = new Float64Array(9);
+  const rows = new Int32Array(3);
+  for (let n = 0; n < batch; n++) {
+    for (let m = 0; m < outChannels; m++) {
+      const xBase = (n * channels + Math.floor(m / multiplier)) * inSize;
+      const yBase = (n * outChannels + m) * outSize;
+      for (let oh = 0; oh < outH; oh++) {
+        const top = oh * sH - pH;
+        for (let r = 0; r < 3; r++) {
+          const ih = top + r;
+          const inside = ih >= 0 && ih < inH;
+          rows[r] = xBase + (inside ? ih : 0) * inW;
+          for (let c = 0; c < 3; c++) taps[r * 3 + c] = inside ? weight[m * 9 + r * 3 + c]! : 0;
+        }
+        const w0 = taps[0]!;
+        const w1 = taps[1]!;
+        const w2 = taps[2]!;
+        const w3 = taps[3]!;
+        const w4 = taps[4]!;
+        const w5 = taps[5]!;
+        const w6 = taps[6]!;
+        const w7 = taps[7]!;
+        const w8 = taps[8]!;
+        const r0 = rows[0]! - pW;
+        const r1 = rows[1]! - pW;
+        const r2 = rows[2]! - pW;
+        const target = yBase + oh * outW;
+        for (let ow = lo; ow < hi; ow++) {
+          const i = ow * sW;
+          out[target + ow] =
+            out[target + ow]! +
+            w0 * data[r0 + i]! +
+            w1 * data[r0 + i + 1]! +
+            w2 * data[r0 + i + 2]! +
+            w3 * data[r1 + i]! +
+            w4 * data[r1 + i + 1]! +
+            w5 * data[r1 + i + 2]! +
+            w6 * data[r2 + i]! +
+            w7 * data[r2 + i + 1]! +
+            w8 * data[r2 + i + 2]!;
+        }
+        for (let ow = 0; ow < outW; ow++) {
+          if (ow === lo) ow = Math.max(hi, lo);
+          if (ow >= outW) break;
+          let sum = out[target + ow]!;
+          for (let c = 0; c < 3; c++) {
+            const iw = ow * sW - pW + c;
+            if (iw < 0 || iw >= inW) continue;
+            for (let r = 0; r < 3; r++) sum += taps[r * 3 + c]! * data[rows[r]! + iw]!;
+          }
+          out[target + ow] = sum;
+        }
+      }
+    }
+  }
+}
+
 /** Per image and group: the patches into one reused column buffer, then weight x columns into the output. */
 function im2colGemm({ data, weight, out, batch, channels, outChannels, group, geometry }: ConvProblem): void {
   const { input, output, kernel, strides, dilations, padBegin } = threeAxes(geometry);
@@ -184,7 +259,17 @@ function im2colGemm({ data, weight, out, batch, channels, outChannels, group, ge
       const channelBase = (n * channels + g * groupChannels) * inSize;
       const target = (n * outChannels + g * groupOut) * outSize;
       if (columns === undefined) {
-        gemmFloat32(weight, g * groupOut * rows, data, channelBase, out, target, groupOut, rows, outSize);
+        gemmBlockedFloat32(
+          weight,
+          g * groupOut * rows,
+          data,
+          channelBase,
+          out,
+          target,
+          groupOut,
+          rows,
+          outSize,
+        );
         continue;
       }
       let row = 0;
@@ -226,7 +311,7 @@ function im2colGemm({ data, weight, out, batch, channels, outChannels, group, ge
           }
         }
       }
-      gemmFloat32(weight, g * groupOut * rows, columns, 0, out, target, groupOut, rows, outSize);
+      gemmBlockedFloat32(weight, g * groupOut * rows, columns, 0, out, target, groupOut, rows, outSize);
     }
   }
 }

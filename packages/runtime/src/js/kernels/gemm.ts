@@ -2,42 +2,7 @@ import { QuantError } from '@quantkit/core';
 import { jsKernel } from '../backend.js';
 import { broadcastIndex, broadcastShape, float32Data, required } from '../tensor-utils.js';
 import { floatOutput } from './float-output.js';
-import { gemmFloat32 } from './matmul.js';
-
-/**
- * C[m, n] += sum over p of A[m, p] * B[n, p] over row-major float32 blocks (B given transposed, as [n, k]): dot
- * products along contiguous rows of both operands, summed in a float64 local.
- */
-export function gemmTransposedFloat32(
-  a: Float32Array,
-  aOffset: number,
-  b: Float32Array,
-  bOffset: number,
-  c: Float32Array,
-  cOffset: number,
-  m: number,
-  k: number,
-  n: number,
-): void {
-  for (let i = 0; i < m; i++) {
-    const row = aOffset + i * k;
-    for (let j = 0; j < n; j++) {
-      const column = bOffset + j * k;
-      let sum = 0;
-      for (let p = 0; p < k; p++) sum += a[row + p]! * b[column + p]!;
-      c[cOffset + i * n + j]! += sum;
-    }
-  }
-}
-
-/** A row-major [rows, columns] matrix transposed into a new [columns, rows] one. */
-export function transposeFloat32(source: Float32Array, rows: number, columns: number): Float32Array {
-  const out = new Float32Array(rows * columns);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < columns; c++) out[c * rows + r] = source[r * columns + c]!;
-  }
-  return out;
-}
+import { gemmBlockedFloat32, gemmTransposedFloat32, transposeFloat32 } from './float-gemm.js';
 
 interface GemmState {
   readonly transA: boolean;
@@ -75,7 +40,7 @@ export const gemmKernel = jsKernel('Gemm', {
     const right = float32Data(b, 'B');
     const out = new Float32Array(m * n);
     if (transB) gemmTransposedFloat32(left, 0, right, 0, out, 0, m, k, n);
-    else gemmFloat32(left, 0, right, 0, out, 0, m, k, n);
+    else gemmBlockedFloat32(left, 0, right, 0, out, 0, m, k, n);
     if (alpha !== 1) for (let i = 0; i < out.length; i++) out[i]! *= alpha;
     if (cInput !== undefined && beta !== 0) {
       const shape = broadcastShape(cInput.shape, [m, n]);

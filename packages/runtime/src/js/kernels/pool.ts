@@ -133,7 +133,8 @@ export const maxPoolKernel = jsKernel('MaxPool', {
     }
     // onnxruntime sizes SAME pads of pools by the undilated kernel.
     const geometry = poolGeometry(state, x, false);
-    const { input, output, dilations, d, h, w } = windowsOf(geometry);
+    const windows = windowsOf(geometry);
+    const { input, output, dilations, d, h, w } = windows;
     const [inD, inH, inW] = input;
     const [outD, outH, outW] = output;
     const [dD, dH, dW] = dilations;
@@ -148,29 +149,31 @@ export const maxPoolKernel = jsKernel('MaxPool', {
     const rank = geometry.input.length;
     const s0 = geometry.input[0]!;
     const s1 = rank > 1 ? geometry.input[1]! : 1;
-    let target = 0;
-    for (let plane = 0; plane < planes; plane++) {
-      const base = plane * inSize;
-      for (let od = 0; od < outD; od++) {
-        for (let oh = 0; oh < outH; oh++) {
-          for (let ow = 0; ow < outW; ow++, target++) {
-            let best = floor;
-            let at = -1;
-            for (let kd = d.first[od]!; kd < d.last[od]!; kd++) {
-              const id = d.start[od]! + kd * dD;
-              for (let kh = h.first[oh]!; kh < h.last[oh]!; kh++) {
-                const row = (id * inH + h.start[oh]! + kh * dH) * inW + w.start[ow]!;
-                for (let kw = w.first[ow]!; kw < w.last[ow]!; kw++) {
-                  const value = data[base + row + kw * dW]!;
-                  if (value > best) {
-                    best = value;
-                    at = row + kw * dW;
+    if (indices === undefined) {
+      maxPoolValues(data, out, planes, windows, floor);
+    } else {
+      let target = 0;
+      for (let plane = 0; plane < planes; plane++) {
+        const base = plane * inSize;
+        for (let od = 0; od < outD; od++) {
+          for (let oh = 0; oh < outH; oh++) {
+            for (let ow = 0; ow < outW; ow++, target++) {
+              let best = floor;
+              let at = -1;
+              for (let kd = d.first[od]!; kd < d.last[od]!; kd++) {
+                const id = d.start[od]! + kd * dD;
+                for (let kh = h.first[oh]!; kh < h.last[oh]!; kh++) {
+                  const row = (id * inH + h.start[oh]! + kh * dH) * inW + w.start[ow]!;
+                  for (let kw = w.first[ow]!; kw < w.last[ow]!; kw++) {
+                    const value = data[base + row + kw * dW]!;
+                    if (value > best) {
+                      best = value;
+                      at = row + kw * dW;
+                    }
                   }
                 }
               }
-            }
-            out[target] = best;
-            if (indices !== undefined) {
+              out[target] = best;
               let index = at;
               if (state.columnMajorIndices && at >= 0) {
                 const iw = at % inW;
@@ -191,6 +194,52 @@ export const maxPoolKernel = jsKernel('MaxPool', {
     return result;
   },
 });
+
+/** The maxima of every window, the per-axis window bounds read once per output row and column. */
+function maxPoolValues(
+  data: PoolData,
+  out: PoolData,
+  planes: number,
+  windows: ReturnType<typeof windowsOf>,
+  floor: number,
+): void {
+  const { input, output, dilations, d, h, w } = windows;
+  const [inD, inH, inW] = input;
+  const [outD, outH, outW] = output;
+  const [dD, dH, dW] = dilations;
+  const inSize = inD * inH * inW;
+  let target = 0;
+  for (let plane = 0; plane < planes; plane++) {
+    const base = plane * inSize;
+    for (let od = 0; od < outD; od++) {
+      const d0 = d.first[od]!;
+      const d1 = d.last[od]!;
+      const dStart = d.start[od]!;
+      for (let oh = 0; oh < outH; oh++) {
+        const h0 = h.first[oh]!;
+        const h1 = h.last[oh]!;
+        const hStart = h.start[oh]!;
+        for (let ow = 0; ow < outW; ow++, target++) {
+          const w0 = w.first[ow]!;
+          const w1 = w.last[ow]!;
+          const wStart = base + w.start[ow]!;
+          let best = floor;
+          for (let kd = d0; kd < d1; kd++) {
+            const depthRow = (dStart + kd * dD) * inH + hStart;
+            for (let kh = h0; kh < h1; kh++) {
+              const row = wStart + (depthRow + kh * dH) * inW;
+              for (let kw = w0; kw < w1; kw++) {
+                const value = data[row + kw * dW]!;
+                if (value > best) best = value;
+              }
+            }
+          }
+          out[target] = best;
+        }
+      }
+    }
+  }
+}
 
 /**
  * AveragePool over 1 to 3 spatial axes: pads or auto_pad, strides, dilations (opset 19), ceil_mode, and
@@ -219,24 +268,29 @@ export const averagePoolKernel = jsKernel('AveragePool', {
     for (let plane = 0; plane < planes; plane++) {
       const base = plane * inSize;
       for (let od = 0; od < outD; od++) {
+        const d0 = d.first[od]!;
+        const d1 = d.last[od]!;
+        const dStart = d.start[od]!;
         for (let oh = 0; oh < outH; oh++) {
+          const h0 = h.first[oh]!;
+          const h1 = h.last[oh]!;
+          const hStart = h.start[oh]!;
+          const rowCount = (d1 - d0) * (h1 - h0);
+          const paddedCount = d.padded[od]! * h.padded[oh]!;
           for (let ow = 0; ow < outW; ow++, target++) {
+            const w0 = w.first[ow]!;
+            const w1 = w.last[ow]!;
+            const wStart = base + w.start[ow]!;
             let sum = 0;
-            for (let kd = d.first[od]!; kd < d.last[od]!; kd++) {
-              const id = d.start[od]! + kd * dD;
-              for (let kh = h.first[oh]!; kh < h.last[oh]!; kh++) {
-                const row = base + (id * inH + h.start[oh]! + kh * dH) * inW + w.start[ow]!;
-                for (let kw = w.first[ow]!; kw < w.last[ow]!; kw++) sum += data[row + kw * dW]!;
+            for (let kd = d0; kd < d1; kd++) {
+              const depthRow = (dStart + kd * dD) * inH + hStart;
+              for (let kh = h0; kh < h1; kh++) {
+                const row = wStart + (depthRow + kh * dH) * inW;
+                for (let kw = w0; kw < w1; kw++) sum += data[row + kw * dW]!;
               }
             }
             const count =
-              wholeKernel > 0
-                ? wholeKernel
-                : include
-                  ? d.padded[od]! * h.padded[oh]! * w.padded[ow]!
-                  : (d.last[od]! - d.first[od]!) *
-                    (h.last[oh]! - h.first[oh]!) *
-                    (w.last[ow]! - w.first[ow]!);
+              wholeKernel > 0 ? wholeKernel : include ? paddedCount * w.padded[ow]! : rowCount * (w1 - w0);
             out[target] = count > 0 ? sum / count : 0;
           }
         }

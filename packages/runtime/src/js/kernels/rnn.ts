@@ -2,7 +2,7 @@ import { type KernelNode, QuantError, type Tensor } from '@quantkit/core';
 import { jsKernel } from '../backend.js';
 import { float32Data, integers, required } from '../tensor-utils.js';
 import { floatOutput } from './float-output.js';
-import { gemmTransposedFloat32 } from './gemm.js';
+import { gemmTransposedFloat32 } from './float-gemm.js';
 
 type RnnKind = 'LSTM' | 'GRU' | 'RNN';
 
