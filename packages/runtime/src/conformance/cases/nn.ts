@@ -318,6 +318,31 @@ const convTransposeSpecs: ConvSpec[] = [
     attributes: { strides: [2, 2, 2], pads: [1, 1, 1, 1, 1, 1] },
   },
   { name: '2-D empty batch', x: [0, 2, 3, 3], w: [2, 2, 3, 3] },
+  {
+    name: '2-D output_shape with SAME_UPPER (odd total padding at the end)',
+    x: [1, 2, 3, 4],
+    w: [2, 2, 3, 3],
+    attributes: { strides: [2, 2], output_shape: [6, 9], auto_pad: 'SAME_UPPER' },
+  },
+  {
+    name: '2-D output_shape larger than the full output (negative padding)',
+    x: [1, 2, 3, 3],
+    w: [2, 2, 3, 3],
+    attributes: { strides: [2, 2], output_shape: [8, 7] },
+  },
+  {
+    name: '1-D output_shape',
+    x: [1, 2, 5],
+    w: [2, 3, 3],
+    bias: true,
+    attributes: { strides: [2], output_shape: [10] },
+  },
+  {
+    name: '2-D output_padding with dilations',
+    x: [1, 2, 3, 4],
+    w: [2, 2, 2, 3],
+    attributes: { strides: [3, 2], dilations: [2, 2], output_padding: [2, 1] },
+  },
 ];
 
 const convTransposeCases = convTransposeSpecs.map(
@@ -1415,6 +1440,89 @@ const recurrentCases = [
   ...rnnSpecs.map((spec, index) => recurrentCase('RNN', spec, 1400 + 10 * index)),
 ];
 
+// ---------------------------------------------------------------------------------------------------------------
+// Empty tensors and float64
+
+function float64(shape: readonly number[], seed: number, low = -1, high = 1) {
+  const values = randomFloat(shape, seed, low, high);
+  return { dtype: 'float64' as const, shape: values.shape, data: Float64Array.from(values.data) };
+}
+
+const edgeCases: ConformanceCase[] = [
+  {
+    name: 'MaxPool empty batch',
+    opType: 'MaxPool',
+    inputs: [randomFloat([0, 2, 4, 4], 1)],
+    attributes: { kernel_shape: [2, 2] },
+  },
+  {
+    name: 'AveragePool empty batch',
+    opType: 'AveragePool',
+    inputs: [randomFloat([0, 3, 4, 4], 1)],
+    attributes: { kernel_shape: [2, 2] },
+  },
+  {
+    name: 'GlobalAveragePool empty batch',
+    opType: 'GlobalAveragePool',
+    inputs: [randomFloat([0, 3, 2, 2], 1)],
+  },
+  { name: 'Softmax empty leading axis', opType: 'Softmax', inputs: [randomFloat([0, 4], 1)] },
+  {
+    name: 'LogSoftmax opset 11 empty leading axis',
+    opType: 'LogSoftmax',
+    opset: 11,
+    inputs: [randomFloat([0, 3, 2], 1)],
+  },
+  {
+    name: 'LayerNormalization no rows',
+    opType: 'LayerNormalization',
+    inputs: [randomFloat([0, 4], 1), randomFloat([4], 2), randomFloat([4], 3)],
+  },
+  {
+    name: 'BatchNormalization empty batch',
+    opType: 'BatchNormalization',
+    inputs: [
+      randomFloat([0, 2, 3], 1),
+      randomFloat([2], 2),
+      randomFloat([2], 3),
+      randomFloat([2], 4),
+      randomFloat([2], 5, 0.5, 1),
+    ],
+  },
+  { name: 'PRelu empty', opType: 'PRelu', inputs: [randomFloat([2, 0, 3], 1), randomFloat([3], 2)] },
+  {
+    name: 'Resize nearest of an empty batch',
+    opType: 'Resize',
+    inputs: [randomFloat([0, 2, 3, 3], 1), undefined, undefined, int64Tensor([0, 2, 6, 6])],
+    constantSlots: [3],
+  },
+  { name: 'Softmax on float64', opType: 'Softmax', inputs: [float64([3, 5], 1, -5, 5)] },
+  { name: 'LogSoftmax on float64', opType: 'LogSoftmax', inputs: [float64([3, 5], 2, -5, 5)] },
+  {
+    name: 'Gemm on float64 (computed in float32)',
+    opType: 'Gemm',
+    inputs: [float64([3, 8], 3), float64([8, 4], 4), float64([4], 5)],
+    tolerance: { abs: 1e-5, rel: 1e-5 },
+  },
+  {
+    name: 'MaxPool on float64',
+    opType: 'MaxPool',
+    inputs: [float64([1, 2, 5, 5], 6)],
+    attributes: { kernel_shape: [3, 3], strides: [2, 2] },
+  },
+  {
+    name: 'BatchNormalization on float64',
+    opType: 'BatchNormalization',
+    inputs: [
+      float64([2, 2, 3], 8),
+      float64([2], 9),
+      float64([2], 10),
+      float64([2], 11),
+      float64([2], 12, 0.5, 1),
+    ],
+  },
+];
+
 export const nnCases: readonly ConformanceCase[] = [
   ...convCases,
   ...convTransposeCases,
@@ -1425,6 +1533,7 @@ export const nnCases: readonly ConformanceCase[] = [
   ...preluCases,
   ...resizeCases,
   ...recurrentCases,
+  ...edgeCases,
 ];
 
 export { int64Tensor };
