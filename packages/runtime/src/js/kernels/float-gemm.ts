@@ -141,7 +141,8 @@ export function gemmBlockedFloat32(
 
 /**
  * C[m, n] += sum over p of A[m, p] * B[n, p] over row-major float32 blocks (B given transposed, as [n, k]): dot
- * products along contiguous rows of both operands, four columns of C at a time, summed in float64 locals.
+ * products along contiguous rows of both operands in 4x4 blocks of C (four rows of A against four rows of B, each
+ * loaded element feeding four multiply-adds), summed in float64 locals.
  */
 export function gemmTransposedFloat32(
   a: Float32Array,
@@ -154,11 +155,96 @@ export function gemmTransposedFloat32(
   k: number,
   n: number,
 ): void {
+  const m4 = m - (m % 4);
   const n4 = n - (n % 4);
+  for (let i = 0; i < m4; i += 4) {
+    const a0 = aOffset + i * k;
+    const a1 = a0 + k;
+    const a2 = a1 + k;
+    const a3 = a2 + k;
+    for (let j = 0; j < n4; j += 4) {
+      const b0 = bOffset + j * k;
+      const b1 = b0 + k;
+      const b2 = b1 + k;
+      const b3 = b2 + k;
+      let c00 = 0;
+      let c01 = 0;
+      let c02 = 0;
+      let c03 = 0;
+      let c10 = 0;
+      let c11 = 0;
+      let c12 = 0;
+      let c13 = 0;
+      let c20 = 0;
+      let c21 = 0;
+      let c22 = 0;
+      let c23 = 0;
+      let c30 = 0;
+      let c31 = 0;
+      let c32 = 0;
+      let c33 = 0;
+      for (let p = 0; p < k; p++) {
+        const x0 = a[a0 + p]!;
+        const x1 = a[a1 + p]!;
+        const x2 = a[a2 + p]!;
+        const x3 = a[a3 + p]!;
+        const y0 = b[b0 + p]!;
+        const y1 = b[b1 + p]!;
+        const y2 = b[b2 + p]!;
+        const y3 = b[b3 + p]!;
+        c00 += x0 * y0;
+        c01 += x0 * y1;
+        c02 += x0 * y2;
+        c03 += x0 * y3;
+        c10 += x1 * y0;
+        c11 += x1 * y1;
+        c12 += x1 * y2;
+        c13 += x1 * y3;
+        c20 += x2 * y0;
+        c21 += x2 * y1;
+        c22 += x2 * y2;
+        c23 += x2 * y3;
+        c30 += x3 * y0;
+        c31 += x3 * y1;
+        c32 += x3 * y2;
+        c33 += x3 * y3;
+      }
+      let row = cOffset + i * n + j;
+      c[row] = c[row]! + c00;
+      c[row + 1] = c[row + 1]! + c01;
+      c[row + 2] = c[row + 2]! + c02;
+      c[row + 3] = c[row + 3]! + c03;
+      row += n;
+      c[row] = c[row]! + c10;
+      c[row + 1] = c[row + 1]! + c11;
+      c[row + 2] = c[row + 2]! + c12;
+      c[row + 3] = c[row + 3]! + c13;
+      row += n;
+      c[row] = c[row]! + c20;
+      c[row + 1] = c[row + 1]! + c21;
+      c[row + 2] = c[row + 2]! + c22;
+      c[row + 3] = c[row + 3]! + c23;
+      row += n;
+      c[row] = c[row]! + c30;
+      c[row + 1] = c[row + 1]! + c31;
+      c[row + 2] = c[row + 2]! + c32;
+      c[row + 3] = c[row + 3]! + c33;
+    }
+  }
+  // The rows and columns the 4x4 blocks leave: one row of A against four rows of B, then single dot products.
   for (let i = 0; i < m; i++) {
     const row = aOffset + i * k;
     const target = cOffset + i * n;
-    for (let j = 0; j < n4; j += 4) {
+    for (let j = i < m4 ? n4 : 0; j < n; j += 4) {
+      if (j + 4 > n) {
+        for (let last = j; last < n; last++) {
+          const column = bOffset + last * k;
+          let sum = 0;
+          for (let p = 0; p < k; p++) sum += a[row + p]! * b[column + p]!;
+          c[target + last] = c[target + last]! + sum;
+        }
+        break;
+      }
       const b0 = bOffset + j * k;
       const b1 = b0 + k;
       const b2 = b1 + k;
@@ -178,12 +264,6 @@ export function gemmTransposedFloat32(
       c[target + j + 1] = c[target + j + 1]! + c1;
       c[target + j + 2] = c[target + j + 2]! + c2;
       c[target + j + 3] = c[target + j + 3]! + c3;
-    }
-    for (let j = n4; j < n; j++) {
-      const column = bOffset + j * k;
-      let sum = 0;
-      for (let p = 0; p < k; p++) sum += a[row + p]! * b[column + p]!;
-      c[target + j] = c[target + j]! + sum;
     }
   }
 }

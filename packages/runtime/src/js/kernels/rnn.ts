@@ -154,13 +154,13 @@ function expectShape(tensor: Tensor, shape: readonly number[], what: string): vo
 
 /**
  * Runs LSTM, GRU or RNN: per direction, the input projection of every time step at once (X times W transposed, plus
- * both biases), then step by step per batch row the recurrent projection and the gate equations. Each batch row
- * runs for its own sequence_lens entry (a reverse pass starts at its last valid step); Y is zero past it and Y_h
- * (Y_c) hold the state after its last valid step.
+ * both biases), then step by step the recurrent projection of all batch rows at once and each row's gate
+ * equations. Each batch row runs for its own sequence_lens entry (a reverse pass starts at its last valid step); Y
+ * is zero past it and Y_h (Y_c) hold the state after its last valid step.
  */
 function runRnn(state: RnnState, inputs: readonly (Tensor | undefined)[]): Tensor[] {
   const { kind, directions, batchFirst } = state;
-  const gates = gateCounts[kind];
+  const gateCount = gateCounts[kind];
   const x = required(inputs[0], 'X');
   const w = required(inputs[1], 'W');
   const r = required(inputs[2], 'R');
@@ -173,7 +173,7 @@ function runRnn(state: RnnState, inputs: readonly (Tensor | undefined)[]): Tenso
   const inputSize = x.shape[2]!;
   const hidden = state.hiddenSize ?? r.shape[2] ?? 0;
   const dirs = directions.length;
-  const width = gates * hidden;
+  const width = gateCount * hidden;
   expectShape(w, [dirs, width, inputSize], 'W');
   expectShape(r, [dirs, width, hidden], 'R');
   if (bInput !== undefined) expectShape(bInput, [dirs, 2 * width], 'B');
@@ -208,16 +208,22 @@ function runRnn(state: RnnState, inputs: readonly (Tensor | undefined)[]): Tenso
   const rowOf = (t: number, b: number) => (batchFirst ? b * sequence + t : t * batch + b);
 
   const projected = new Float32Array(sequence * batch * width);
-  const g = new Float32Array(width);
-  const h = new Float32Array(hidden);
-  const c = new Float32Array(hidden);
-  const recurrentInput = new Float32Array(hidden);
-  const linear = new Float32Array(hidden);
+  const gates = new Float32Array(batch * width);
+  const h = new Float32Array(batch * hidden);
+  const c = new Float32Array(batch * hidden);
+  // GRU without linear_before_reset multiplies R's hidden-gate rows by r * h, known only after r: the step's first
+  // product covers the z and r rows, a second one (r * h) by the hidden-gate rows.
+  const resetFirst = kind === 'GRU' && !state.linearBeforeReset;
+  const recurrentWidth = resetFirst ? 2 * hidden : width;
+  const recurrent = new Float32Array(batch * recurrentWidth);
+  const resetHidden = resetFirst ? new Float32Array(batch * hidden) : undefined;
+  const hiddenRecurrent = resetFirst ? new Float32Array(batch * hidden) : undefined;
+  const maxLength = lengths.reduce((a, b) => Math.max(a, b), 0);
   const clip = state.clip;
   for (let d = 0; d < dirs; d++) {
     const reverse = directions[d] === 'reverse';
     const [f1, f2, f3] = state.activations[d]!;
-    // Input projection of all steps, with Wb (and, except GRU's hidden gate under linear_before_reset, Rb).
+    // Input projection of all steps at once, plus Wb and (except GRU's hidden gate, where r may multiply it) Rb.
     projected.fill(0);
     gemmTransposedFloat32(
       xData,
@@ -241,59 +247,90 @@ function runRnn(state: RnnState, inputs: readonly (Tensor | undefined)[]): Tenso
         }
       }
     }
-    const rBase = d * width * hidden;
     for (let b = 0; b < batch; b++) {
-      const length = lengths[b]!;
       const at = stateAt(d, b);
       for (let k = 0; k < hidden; k++) {
-        h[k] = initialH === undefined ? 0 : initialH[at + k]!;
-        c[k] = initialC === undefined ? 0 : initialC[at + k]!;
+        h[b * hidden + k] = initialH === undefined ? 0 : initialH[at + k]!;
+        c[b * hidden + k] = initialC === undefined ? 0 : initialC[at + k]!;
       }
-      for (let step = 0; step < length; step++) {
-        const t = reverse ? length - 1 - step : step;
-        g.set(projected.subarray(rowOf(t, b) * width, (rowOf(t, b) + 1) * width));
-        // The recurrent projection: all gates for LSTM and RNN, z and r first for GRU.
-        const recurrentGates = kind === 'GRU' ? 2 * hidden : width;
-        for (let j = 0; j < recurrentGates; j++) {
-          let sum = 0;
-          const row = rBase + j * hidden;
-          for (let k = 0; k < hidden; k++) sum += h[k]! * rData[row + k]!;
-          g[j]! += sum;
+    }
+    const rBase = d * width * hidden;
+    const timeOf = (step: number, b: number) => (reverse ? lengths[b]! - 1 - step : step);
+    for (let step = 0; step < maxLength; step++) {
+      // Each batch row at its own time step (a reverse pass starts at the row's last valid step); rows past their
+      // length compute on zeros and keep their state.
+      for (let b = 0; b < batch; b++) {
+        const length = lengths[b]!;
+        if (step >= length) {
+          gates.fill(0, b * width, (b + 1) * width);
+          continue;
         }
+        const row = rowOf(timeOf(step, b), b);
+        gates.set(projected.subarray(row * width, (row + 1) * width), b * width);
+      }
+      recurrent.fill(0);
+      gemmTransposedFloat32(h, 0, rData, rBase, recurrent, 0, batch, hidden, recurrentWidth);
+      for (let b = 0; b < batch; b++) {
+        if (step >= lengths[b]!) continue;
+        const g = b * width;
+        const s = b * hidden;
+        const row = b * recurrentWidth;
         if (kind === 'LSTM') {
-          stepLstm(g, h, c, hidden, f1!, f2!, f3!, clip, peepholes, d, state.inputForget);
-        } else if (kind === 'GRU') {
-          clipRange(g, 0, 2 * hidden, clip);
-          activate(f1!, g, 0, 2 * hidden);
-          // Hidden gate: (r * h) R^T + Rb, or with linear_before_reset r * (h R^T + Rb).
-          const hiddenRow = rBase + 2 * hidden * hidden;
-          for (let k = 0; k < hidden; k++) {
-            recurrentInput[k] = state.linearBeforeReset ? h[k]! : g[hidden + k]! * h[k]!;
-          }
-          for (let j = 0; j < hidden; j++) {
-            let sum = 0;
-            const row = hiddenRow + j * hidden;
-            for (let k = 0; k < hidden; k++) sum += recurrentInput[k]! * rData[row + k]!;
-            linear[j] = sum + rBias[2 * hidden + j]!;
-          }
-          for (let j = 0; j < hidden; j++) {
-            g[2 * hidden + j]! += state.linearBeforeReset ? g[hidden + j]! * linear[j]! : linear[j]!;
-          }
-          clipRange(g, 2 * hidden, 3 * hidden, clip);
-          activate(f2!, g, 2 * hidden, 3 * hidden);
-          for (let k = 0; k < hidden; k++) {
-            const z = g[k]!;
-            h[k] = (1 - z) * g[2 * hidden + k]! + z * h[k]!;
-          }
+          for (let j = 0; j < width; j++) gates[g + j] = gates[g + j]! + recurrent[row + j]!;
+          stepLstm(gates, g, h, c, s, hidden, f1!, f2!, f3!, clip, peepholes, d, state.inputForget);
+        } else if (kind === 'RNN') {
+          for (let j = 0; j < width; j++) gates[g + j] = gates[g + j]! + recurrent[row + j]!;
+          clipRange(gates, g, g + hidden, clip);
+          activate(f1!, gates, g, g + hidden);
+          for (let k = 0; k < hidden; k++) h[s + k] = gates[g + k]!;
         } else {
-          clipRange(g, 0, hidden, clip);
-          activate(f1!, g, 0, hidden);
-          for (let k = 0; k < hidden; k++) h[k] = g[k]!;
+          for (let j = 0; j < 2 * hidden; j++) gates[g + j] = gates[g + j]! + recurrent[row + j]!;
+          clipRange(gates, g, g + 2 * hidden, clip);
+          activate(f1!, gates, g, g + 2 * hidden);
+          if (resetHidden !== undefined) {
+            for (let k = 0; k < hidden; k++) resetHidden[s + k] = gates[g + hidden + k]! * h[s + k]!;
+          } else {
+            // linear_before_reset: r * (h Rh^T + Rbh).
+            for (let k = 0; k < hidden; k++) {
+              const linear = recurrent[row + 2 * hidden + k]! + rBias[2 * hidden + k]!;
+              gates[g + 2 * hidden + k]! += gates[g + hidden + k]! * linear;
+            }
+          }
         }
-        y.set(h, yAt(t, d, b));
       }
-      yH.set(h, at);
-      yC.set(c, at);
+      if (kind !== 'GRU') {
+        for (let b = 0; b < batch; b++) {
+          if (step < lengths[b]!) y.set(h.subarray(b * hidden, (b + 1) * hidden), yAt(timeOf(step, b), d, b));
+        }
+        continue;
+      }
+      if (resetHidden !== undefined && hiddenRecurrent !== undefined) {
+        // (r * h) Rh^T + Rbh; rows past their length multiply their kept state, unused.
+        hiddenRecurrent.fill(0);
+        const hiddenRows = rBase + 2 * hidden * hidden;
+        gemmTransposedFloat32(resetHidden, 0, rData, hiddenRows, hiddenRecurrent, 0, batch, hidden, hidden);
+      }
+      for (let b = 0; b < batch; b++) {
+        if (step >= lengths[b]!) continue;
+        const g = b * width;
+        const s = b * hidden;
+        if (hiddenRecurrent !== undefined) {
+          for (let k = 0; k < hidden; k++) {
+            gates[g + 2 * hidden + k]! += hiddenRecurrent[s + k]! + rBias[2 * hidden + k]!;
+          }
+        }
+        clipRange(gates, g + 2 * hidden, g + 3 * hidden, clip);
+        activate(f2!, gates, g + 2 * hidden, g + 3 * hidden);
+        for (let k = 0; k < hidden; k++) {
+          const z = gates[g + k]!;
+          h[s + k] = (1 - z) * gates[g + 2 * hidden + k]! + z * h[s + k]!;
+        }
+        y.set(h.subarray(s, s + hidden), yAt(timeOf(step, b), d, b));
+      }
+    }
+    for (let b = 0; b < batch; b++) {
+      yH.set(h.subarray(b * hidden, (b + 1) * hidden), stateAt(d, b));
+      yC.set(c.subarray(b * hidden, (b + 1) * hidden), stateAt(d, b));
     }
   }
   const yShape = batchFirst ? [batch, sequence, dirs, hidden] : [sequence, dirs, batch, hidden];
@@ -311,13 +348,15 @@ function clipRange(values: Float32Array, begin: number, end: number, clip: numbe
 }
 
 /**
- * One LSTM step on the gate pre-activations `g` (i, o, f, c order): peepholes, clip and activations, then the
- * new cell state into `c` and hidden state into `h`.
+ * One LSTM step of one batch row on its gate pre-activations at `g` (i, o, f, c order): peepholes, clip and
+ * activations, then the new cell state into `c` and hidden state into `h` at `s`.
  */
 function stepLstm(
-  g: Float32Array,
+  gates: Float32Array,
+  g: number,
   h: Float32Array,
   c: Float32Array,
+  s: number,
   hidden: number,
   f: Activation,
   gFunction: Activation,
@@ -327,33 +366,35 @@ function stepLstm(
   direction: number,
   inputForget: boolean,
 ): void {
-  const input = 0;
-  const output = hidden;
-  const forget = 2 * hidden;
-  const cell = 3 * hidden;
+  const input = g;
+  const output = g + hidden;
+  const forget = g + 2 * hidden;
+  const cell = g + 3 * hidden;
   const peephole = direction * 3 * hidden;
   if (peepholes !== undefined) {
     for (let k = 0; k < hidden; k++) {
-      g[input + k]! += peepholes[peephole + k]! * c[k]!;
-      g[forget + k]! += peepholes[peephole + 2 * hidden + k]! * c[k]!;
+      gates[input + k]! += peepholes[peephole + k]! * c[s + k]!;
+      gates[forget + k]! += peepholes[peephole + 2 * hidden + k]! * c[s + k]!;
     }
   }
   // Clip applies to each activation's input: the output gate's only after its peephole reads the new cell state.
-  clipRange(g, input, input + hidden, clip);
-  clipRange(g, forget, cell + hidden, clip);
-  activate(f, g, input, input + hidden);
-  if (inputForget) for (let k = 0; k < hidden; k++) g[forget + k] = 1 - g[input + k]!;
-  else activate(f, g, forget, forget + hidden);
-  activate(gFunction, g, cell, cell + hidden);
-  for (let k = 0; k < hidden; k++) c[k] = g[forget + k]! * c[k]! + g[input + k]! * g[cell + k]!;
-  if (peepholes !== undefined) {
-    for (let k = 0; k < hidden; k++) g[output + k]! += peepholes[peephole + hidden + k]! * c[k]!;
+  clipRange(gates, input, input + hidden, clip);
+  clipRange(gates, forget, cell + hidden, clip);
+  activate(f, gates, input, input + hidden);
+  if (inputForget) for (let k = 0; k < hidden; k++) gates[forget + k] = 1 - gates[input + k]!;
+  else activate(f, gates, forget, forget + hidden);
+  activate(gFunction, gates, cell, cell + hidden);
+  for (let k = 0; k < hidden; k++) {
+    c[s + k] = gates[forget + k]! * c[s + k]! + gates[input + k]! * gates[cell + k]!;
   }
-  clipRange(g, output, output + hidden, clip);
-  activate(f, g, output, output + hidden);
-  for (let k = 0; k < hidden; k++) g[cell + k] = c[k]!;
-  activate(hFunction, g, cell, cell + hidden);
-  for (let k = 0; k < hidden; k++) h[k] = g[output + k]! * g[cell + k]!;
+  if (peepholes !== undefined) {
+    for (let k = 0; k < hidden; k++) gates[output + k]! += peepholes[peephole + hidden + k]! * c[s + k]!;
+  }
+  clipRange(gates, output, output + hidden, clip);
+  activate(f, gates, output, output + hidden);
+  for (let k = 0; k < hidden; k++) gates[cell + k] = c[s + k]!;
+  activate(hFunction, gates, cell, cell + hidden);
+  for (let k = 0; k < hidden; k++) h[s + k] = gates[output + k]! * gates[cell + k]!;
 }
 
 /**

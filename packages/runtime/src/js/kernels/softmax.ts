@@ -28,36 +28,74 @@ function softmax(opType: string, logarithm: boolean) {
       const inner = flatten ? 1 : sizeOf(x.shape.slice(at + 1));
       const data = float32Data(x, 'input');
       const out = new Float32Array(data.length);
-      const maxima = new Float64Array(inner);
-      const sums = new Float64Array(inner);
-      for (let o = 0; o < outer; o++) {
-        const base = o * length * inner;
-        maxima.fill(Number.NEGATIVE_INFINITY);
-        sums.fill(0);
-        for (let d = 0; d < length; d++) {
-          const row = base + d * inner;
-          for (let i = 0; i < inner; i++) if (data[row + i]! > maxima[i]!) maxima[i] = data[row + i]!;
-        }
-        for (let d = 0; d < length; d++) {
-          const row = base + d * inner;
-          for (let i = 0; i < inner; i++) sums[i]! += Math.exp(data[row + i]! - maxima[i]!);
-        }
-        if (logarithm) {
-          for (let i = 0; i < inner; i++) sums[i] = maxima[i]! + Math.log(sums[i]!);
-          for (let d = 0; d < length; d++) {
-            const row = base + d * inner;
-            for (let i = 0; i < inner; i++) out[row + i] = data[row + i]! - sums[i]!;
-          }
-        } else {
-          for (let d = 0; d < length; d++) {
-            const row = base + d * inner;
-            for (let i = 0; i < inner; i++) out[row + i] = Math.exp(data[row + i]! - maxima[i]!) / sums[i]!;
-          }
-        }
-      }
+      if (inner === 1) softmaxRows(data, out, outer, length, logarithm);
+      else softmaxStrided(data, out, outer, length, inner, logarithm);
       return [floatOutput(x.dtype, x.shape, out)];
     },
   });
+}
+
+/** Softmax over contiguous rows: the exponentials stored once, then scaled (or turned into log-probabilities). */
+function softmaxRows(
+  data: Float32Array,
+  out: Float32Array,
+  rows: number,
+  length: number,
+  logarithm: boolean,
+): void {
+  for (let row = 0; row < rows; row++) {
+    const begin = row * length;
+    const end = begin + length;
+    let max = Number.NEGATIVE_INFINITY;
+    for (let i = begin; i < end; i++) if (data[i]! > max) max = data[i]!;
+    let sum = 0;
+    if (logarithm) {
+      for (let i = begin; i < end; i++) sum += Math.exp(data[i]! - max);
+      const logSum = Math.log(sum);
+      for (let i = begin; i < end; i++) out[i] = data[i]! - max - logSum;
+    } else {
+      for (let i = begin; i < end; i++) {
+        const value = Math.exp(data[i]! - max);
+        out[i] = value;
+        sum += value;
+      }
+      const scale = 1 / sum;
+      for (let i = begin; i < end; i++) out[i] = out[i]! * scale;
+    }
+  }
+}
+
+/** Softmax along an axis with `inner` elements after it: maxima and sums kept per inner position. */
+function softmaxStrided(
+  data: Float32Array,
+  out: Float32Array,
+  outer: number,
+  length: number,
+  inner: number,
+  logarithm: boolean,
+): void {
+  const maxima = new Float64Array(inner);
+  const sums = new Float64Array(inner);
+  for (let o = 0; o < outer; o++) {
+    const base = o * length * inner;
+    maxima.fill(Number.NEGATIVE_INFINITY);
+    sums.fill(0);
+    for (let d = 0; d < length; d++) {
+      const row = base + d * inner;
+      for (let i = 0; i < inner; i++) if (data[row + i]! > maxima[i]!) maxima[i] = data[row + i]!;
+    }
+    for (let d = 0; d < length; d++) {
+      const row = base + d * inner;
+      for (let i = 0; i < inner; i++) sums[i]! += Math.exp(data[row + i]! - maxima[i]!);
+    }
+    for (let d = 0; d < length; d++) {
+      const row = base + d * inner;
+      for (let i = 0; i < inner; i++) {
+        const shifted = data[row + i]! - maxima[i]!;
+        out[row + i] = logarithm ? shifted - Math.log(sums[i]!) : Math.exp(shifted) / sums[i]!;
+      }
+    }
+  }
 }
 
 export const softmaxKernel = softmax('Softmax', false);
