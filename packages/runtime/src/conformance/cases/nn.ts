@@ -471,6 +471,16 @@ const maxPoolSpecs: PoolSpec[] = [
     attributes: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'VALID' },
   },
   {
+    name: 'auto_pad SAME_UPPER with dilations 2 (pads sized by the undilated kernel, as onnxruntime)',
+    x: [1, 2, 9, 8],
+    attributes: { kernel_shape: [3, 2], strides: [2, 1], dilations: [2, 2], auto_pad: 'SAME_UPPER' },
+  },
+  {
+    name: 'auto_pad SAME_LOWER with ceil_mode',
+    x: [1, 2, 9, 8],
+    attributes: { kernel_shape: [3, 3], strides: [2, 3], auto_pad: 'SAME_LOWER', ceil_mode: 1 },
+  },
+  {
     name: '1-D kernel 3 stride 2 pads 1',
     x: [2, 3, 11],
     attributes: { kernel_shape: [3], strides: [2], pads: [1, 1] },

@@ -305,6 +305,20 @@ function resampleAxis(
   const inner = sizeOf(shape.slice(axis + 1));
   const out = new Float32Array(outer * outLength * inner);
   const count = taps.taps;
+  if (inner === 1) {
+    // Along the last axis: one weighted sum per output element.
+    for (let o = 0; o < outer; o++) {
+      const inBase = o * inLength;
+      const target = o * outLength;
+      for (let x = 0; x < outLength; x++) {
+        let sum = 0;
+        for (let k = x * count; k < (x + 1) * count; k++)
+          sum += taps.weight[k]! * data[inBase + taps.index[k]!]!;
+        out[target + x] = sum;
+      }
+    }
+    return out;
+  }
   for (let o = 0; o < outer; o++) {
     const inBase = o * inLength * inner;
     for (let x = 0; x < outLength; x++) {
