@@ -32,15 +32,8 @@ export const batchNormalizationKernel = jsKernel('BatchNormalization', {
     }
     return true;
   },
-  prepare: (node): BatchNormalizationState => {
-    if (
-      node.attributes.int('training_mode', 0) !== 0 ||
-      [1, 2, 3, 4].some((slot) => wantsOutput(node, slot))
-    ) {
-      throw new QuantError('UNSUPPORTED', 'BatchNormalization in training form is not implemented');
-    }
-    return { epsilon: node.attributes.float('epsilon', 1e-5) };
-  },
+  // supports refused the training form, so the node is in inference form here.
+  prepare: (node): BatchNormalizationState => ({ epsilon: node.attributes.float('epsilon', 1e-5) }),
   run: ({ epsilon }, [xInput, scaleInput, biasInput, meanInput, varianceInput]) => {
     const x = required(xInput, 'X');
     const scale = float32Data(required(scaleInput, 'scale'), 'scale');
