@@ -2,6 +2,7 @@ import type { KernelPlugin } from '@quantkit/core';
 import { elementwiseBinaryKernels, elementwiseUnaryKernels } from './kernels/elementwise.js';
 import { matMulKernels } from './kernels/matmul.js';
 import { packedKernels } from './kernels/packed-kernels.js';
+import { nnKernels } from './kernels/nn-kernels.js';
 import { shapeKernels } from './kernels/shape.js';
 import { tensorKernels } from './kernels/tensor-kernels.js';
 
@@ -15,4 +16,5 @@ export const jsKernels: readonly KernelPlugin[] = [
   ...matMulKernels,
   ...tensorKernels,
   ...packedKernels,
+  ...nnKernels,
 ] as readonly KernelPlugin[];

@@ -1,32 +1,7 @@
 import { QuantError, sizeOf } from '@quantkit/core';
 import { jsKernel } from '../backend.js';
+import { gemmBlockedFloat32 } from './float-gemm.js';
 import { broadcastShape, float32Data, required, stridesOf, tensorOf } from '../tensor-utils.js';
-
-/**
- * C[m, n] += A[m, k] * B[k, n] over row-major float32 blocks, in i-k-j order so the inner loop runs along
- * contiguous rows of B and C.
- */
-export function gemmFloat32(
-  a: Float32Array,
-  aOffset: number,
-  b: Float32Array,
-  bOffset: number,
-  c: Float32Array,
-  cOffset: number,
-  m: number,
-  k: number,
-  n: number,
-): void {
-  for (let i = 0; i < m; i++) {
-    const row = cOffset + i * n;
-    for (let p = 0; p < k; p++) {
-      const scale = a[aOffset + i * k + p]!;
-      if (scale === 0) continue;
-      const from = bOffset + p * n;
-      for (let j = 0; j < n; j++) c[row + j]! += scale * b[from + j]!;
-    }
-  }
-}
 
 /** MatMul with numpy semantics: 1-D operands promoted and squeezed back, batch dimensions broadcast. */
 const matMul = jsKernel('MatMul', {
@@ -52,7 +27,7 @@ const matMul = jsKernel('MatMul', {
     const aBatch = batchOffsets(aShape.slice(0, -2), batch, m * k);
     const bBatch = batchOffsets(bShape.slice(0, -2), batch, k * n);
     for (let index = 0; index < batches; index++) {
-      gemmFloat32(x, aBatch[index]!, y, bBatch[index]!, out, index * m * n, m, k, n);
+      gemmBlockedFloat32(x, aBatch[index]!, y, bBatch[index]!, out, index * m * n, m, k, n);
     }
     const shape = [
       ...batch,
