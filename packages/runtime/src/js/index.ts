@@ -1,6 +1,7 @@
 import type { KernelPlugin } from '@quantkit/core';
 import { elementwiseBinaryKernels, elementwiseUnaryKernels } from './kernels/elementwise.js';
 import { matMulKernels } from './kernels/matmul.js';
+import { quantizedKernels } from './kernels/quantized-kernels.js';
 import { shapeKernels } from './kernels/shape.js';
 
 export { jsBackend, jsKernel, type JsKernelDefinition } from './backend.js';
@@ -11,4 +12,5 @@ export const jsKernels: readonly KernelPlugin[] = [
   ...elementwiseUnaryKernels,
   ...shapeKernels,
   ...matMulKernels,
+  ...quantizedKernels,
 ] as readonly KernelPlugin[];
