@@ -318,6 +318,252 @@ const dynamicCases: ConformanceCase[] = [
   { name: 'DynamicQuantizeLinear on zeros', opType: 'DynamicQuantizeLinear', inputs: [allZero], outputs: 3 },
 ];
 
+// ---------------------------------------------------------------------------------------------------------------
+// QLinearMatMul / MatMulInteger / QGemm / MatMulIntegerToFloat / DynamicQuantizeMatMul
+
+type Code8 = 'uint8' | 'int8';
+
+/** A zero point of `dtype` near the middle of its range, seeded. */
+function zeroPoint(dtype: Code8, seed: number, shape?: readonly number[]): Tensor {
+  const middle = dtype === 'uint8' ? 128 : 0;
+  return randomCodes(dtype, shape ?? [], seed, middle - 20, middle + 20);
+}
+
+interface QLinearMatMulOptions {
+  readonly opset?: number;
+  readonly constantB?: boolean;
+  /** Shape of b_scale and b_zero_point (per tensor when omitted). */
+  readonly bParamShape?: readonly number[];
+  readonly yScale?: number;
+  /** a_scale, b_scale, y_scale as powers of two, so that requantized values hit rounding ties. */
+  readonly powerOfTwoScales?: boolean;
+}
+
+function qLinearMatMulCase(
+  name: string,
+  types: [Code8, Code8],
+  aShape: readonly number[],
+  bShape: readonly number[],
+  seed: number,
+  options: QLinearMatMulOptions = {},
+): ConformanceCase {
+  const [aType, bType] = types;
+  const bParamShape = options.bParamShape ?? [];
+  return {
+    name: `QLinearMatMul ${name}`,
+    opType: 'QLinearMatMul',
+    ...(options.opset !== undefined && { opset: options.opset }),
+    inputs: [
+      randomCodes(aType, aShape, seed),
+      scalar(options.powerOfTwoScales === true ? 0.5 : 0.02),
+      zeroPoint(aType, seed + 1),
+      randomCodes(bType, bShape, seed + 2),
+      options.powerOfTwoScales === true
+        ? tensor('float32', [0.0625])
+        : randomFloat(bParamShape, seed + 3, 0.005, 0.015),
+      zeroPoint(bType, seed + 4, bParamShape),
+      scalar(options.powerOfTwoScales === true ? 4 : (options.yScale ?? 0.05)),
+      zeroPoint(aType, seed + 5),
+    ],
+    ...(options.constantB === true && { constantSlots: [3, 4, 5] }),
+  };
+}
+
+const qLinearMatMulCases: ConformanceCase[] = [
+  qLinearMatMulCase('u8 x u8 [4, 8] x [8, 5]', ['uint8', 'uint8'], [4, 8], [8, 5], 100),
+  qLinearMatMulCase('u8 x s8, constant B', ['uint8', 'int8'], [3, 16], [16, 6], 110, { constantB: true }),
+  qLinearMatMulCase('s8 x s8, per-column B parameters', ['int8', 'int8'], [5, 8], [8, 6], 120, {
+    bParamShape: [6],
+    constantB: true,
+  }),
+  qLinearMatMulCase('u8 x u8, per-column B parameters fed', ['uint8', 'uint8'], [2, 8], [8, 3], 130, {
+    bParamShape: [3],
+  }),
+  qLinearMatMulCase('u8 x s8 batched [2, 3, 8] x [8, 4]', ['uint8', 'int8'], [2, 3, 8], [8, 4], 140),
+  qLinearMatMulCase('s8 x s8 batched [2, 3, 8] x [2, 8, 4]', ['int8', 'int8'], [2, 3, 8], [2, 8, 4], 150),
+  qLinearMatMulCase('u8 x u8 broadcast [1, 3, 8] x [3, 8, 2]', ['uint8', 'uint8'], [1, 3, 8], [3, 8, 2], 160),
+  qLinearMatMulCase('u8 x s8 1-D A', ['uint8', 'int8'], [8], [8, 5], 170),
+  qLinearMatMulCase('u8 x u8 1-D B', ['uint8', 'uint8'], [3, 8], [8], 180),
+  qLinearMatMulCase(
+    'u8 x s8 per-matrix column parameters [2, 1, 4]',
+    ['uint8', 'int8'],
+    [2, 3, 8],
+    [2, 8, 4],
+    190,
+    {
+      bParamShape: [2, 1, 4],
+    },
+  ),
+  qLinearMatMulCase('s8 x s8 K 300, opset 21', ['int8', 'int8'], [4, 300], [300, 7], 200, {
+    opset: 21,
+    yScale: 0.3,
+  }),
+  qLinearMatMulCase('u8 x u8 saturating', ['uint8', 'uint8'], [4, 32], [32, 4], 210, { yScale: 0.005 }),
+  qLinearMatMulCase('u8 x s8 requantization ties round to even', ['uint8', 'int8'], [32, 4], [4, 32], 230, {
+    powerOfTwoScales: true,
+  }),
+  qLinearMatMulCase('u8 x u8 empty M', ['uint8', 'uint8'], [0, 8], [8, 4], 220),
+];
+
+function matMulIntegerCase(
+  name: string,
+  types: [Code8, Code8],
+  aShape: readonly number[],
+  bShape: readonly number[],
+  seed: number,
+  zeroPoints: { a?: readonly number[] | 'none'; b?: readonly number[] | 'none'; constantB?: boolean } = {},
+): ConformanceCase {
+  const [aType, bType] = types;
+  const a = zeroPoints.a === 'none' ? undefined : zeroPoint(aType, seed + 1, zeroPoints.a ?? []);
+  const b = zeroPoints.b === 'none' ? undefined : zeroPoint(bType, seed + 2, zeroPoints.b ?? []);
+  const inputs = [randomCodes(aType, aShape, seed), randomCodes(bType, bShape, seed + 3), a, b];
+  while (inputs.length > 2 && inputs[inputs.length - 1] === undefined) inputs.pop();
+  return {
+    name: `MatMulInteger ${name}`,
+    opType: 'MatMulInteger',
+    inputs,
+    ...(zeroPoints.constantB === true && { constantSlots: [1, 3] }),
+  };
+}
+
+const matMulIntegerCases: ConformanceCase[] = [
+  matMulIntegerCase('u8 x u8 with zero points', ['uint8', 'uint8'], [4, 9], [9, 5], 300),
+  matMulIntegerCase('u8 x s8 without zero points', ['uint8', 'int8'], [3, 16], [16, 4], 310, {
+    a: 'none',
+    b: 'none',
+  }),
+  matMulIntegerCase('s8 x s8 constant B', ['int8', 'int8'], [3, 16], [16, 4], 320, { constantB: true }),
+  matMulIntegerCase('u8 x u8 per-column B zero points', ['uint8', 'uint8'], [2, 7], [7, 6], 330, { b: [6] }),
+  matMulIntegerCase('u8 x s8 batched [2, 3, 5] x [2, 5, 4]', ['uint8', 'int8'], [2, 3, 5], [2, 5, 4], 340),
+  matMulIntegerCase('u8 x u8 1-D A', ['uint8', 'uint8'], [6], [6, 3], 350),
+  matMulIntegerCase('u8 x u8 K 1000', ['uint8', 'uint8'], [2, 1000], [1000, 3], 360),
+];
+
+function qGemmCase(
+  name: string,
+  types: [Code8, Code8],
+  m: number,
+  k: number,
+  n: number,
+  seed: number,
+  options: {
+    transA?: boolean;
+    transB?: boolean;
+    alpha?: number;
+    perColumn?: boolean;
+    c?: readonly number[];
+    floatOutput?: boolean;
+    constantB?: boolean;
+  } = {},
+): ConformanceCase {
+  const [aType, bType] = types;
+  const bParamShape = options.perColumn === true ? [n] : [];
+  const attributes: Record<string, number | { type: 'float'; value: number }> = {};
+  if (options.transA === true) attributes['transA'] = 1;
+  if (options.transB === true) attributes['transB'] = 1;
+  if (options.alpha !== undefined) attributes['alpha'] = { type: 'float', value: options.alpha };
+  const inputs: (Tensor | undefined)[] = [
+    randomCodes(aType, options.transA === true ? [k, m] : [m, k], seed),
+    scalar(0.02),
+    zeroPoint(aType, seed + 1),
+    randomCodes(bType, options.transB === true ? [n, k] : [k, n], seed + 2),
+    randomFloat(bParamShape, seed + 3, 0.005, 0.015),
+    zeroPoint(bType, seed + 4, bParamShape),
+    options.c === undefined ? undefined : randomCodes('int32', options.c, seed + 5, -20000, 20000),
+  ];
+  if (options.floatOutput !== true) inputs.push(scalar(0.05), zeroPoint(aType, seed + 6));
+  while (inputs[inputs.length - 1] === undefined) inputs.pop();
+  return {
+    name: `QGemm ${name}`,
+    opType: 'QGemm',
+    domain: 'com.microsoft',
+    attributes,
+    inputs,
+    ...(options.constantB === true && { constantSlots: [3, 4, 5] }),
+  };
+}
+
+const qGemmCases: ConformanceCase[] = [
+  qGemmCase('u8 x s8 per tensor, quantized output', ['uint8', 'int8'], 4, 8, 5, 400),
+  qGemmCase('u8 x u8 transA transB, per-column B, C [N]', ['uint8', 'uint8'], 3, 8, 4, 410, {
+    transA: true,
+    transB: true,
+    perColumn: true,
+    c: [4],
+  }),
+  qGemmCase('u8 x s8 constant transposed B, C [M, N]', ['uint8', 'int8'], 3, 16, 4, 420, {
+    transB: true,
+    constantB: true,
+    c: [3, 4],
+  }),
+  qGemmCase('s8 x s8 alpha 0.5, C scalar, s8 output', ['int8', 'int8'], 5, 8, 3, 430, { alpha: 0.5, c: [] }),
+  qGemmCase('u8 x s8 float output with C [M, 1]', ['uint8', 'int8'], 3, 8, 4, 440, {
+    floatOutput: true,
+    c: [3, 1],
+  }),
+  qGemmCase('s8 x s8 float output, alpha 1.7, per column', ['int8', 'int8'], 2, 12, 5, 450, {
+    floatOutput: true,
+    alpha: 1.7,
+    perColumn: true,
+  }),
+];
+
+const matMulToFloatCases: ConformanceCase[] = [
+  {
+    name: 'MatMulIntegerToFloat u8 x s8 per-column b_scale with bias',
+    opType: 'MatMulIntegerToFloat',
+    domain: 'com.microsoft',
+    inputs: [
+      randomCodes('uint8', [3, 8], 500),
+      randomCodes('int8', [8, 4], 501),
+      scalar(0.02),
+      randomFloat([4], 502, 0.005, 0.02),
+      zeroPoint('uint8', 503),
+      zeroPoint('int8', 504, [4]),
+      randomFloat([4], 505, -1, 1),
+    ],
+    constantSlots: [1, 3, 5],
+  },
+  {
+    name: 'MatMulIntegerToFloat u8 x u8 batched without bias',
+    opType: 'MatMulIntegerToFloat',
+    domain: 'com.microsoft',
+    inputs: [
+      randomCodes('uint8', [2, 3, 8], 510),
+      randomCodes('uint8', [8, 5], 511),
+      scalar(0.02),
+      scalar(0.01),
+      zeroPoint('uint8', 512),
+      zeroPoint('uint8', 513),
+    ],
+  },
+  {
+    name: 'DynamicQuantizeMatMul s8 B per tensor with bias',
+    opType: 'DynamicQuantizeMatMul',
+    domain: 'com.microsoft',
+    inputs: [
+      randomFloat([3, 16], 520, -2, 3),
+      randomCodes('int8', [16, 8], 521),
+      scalar(0.01),
+      tensor('int8', [0]),
+      randomFloat([8], 522),
+    ],
+    constantSlots: [1, 2, 3, 4],
+  },
+  {
+    name: 'DynamicQuantizeMatMul u8 B per column, batched A',
+    opType: 'DynamicQuantizeMatMul',
+    domain: 'com.microsoft',
+    inputs: [
+      randomFloat([2, 3, 16], 530, -1, 1),
+      randomCodes('uint8', [16, 5], 531),
+      randomFloat([5], 532, 0.005, 0.02),
+      zeroPoint('uint8', 533, [5]),
+    ],
+    constantSlots: [1, 2, 3],
+  },
+];
+
 /** Float outputs that onnxruntime computes with the same float32 operations: they must agree bit for bit. */
 const exact = (cases: ConformanceCase[]): ConformanceCase[] =>
   cases.map((testCase) => ({ ...testCase, tolerance: { abs: 0, rel: 0 } }));
@@ -326,4 +572,8 @@ export const quantizedCases: readonly ConformanceCase[] = [
   ...quantizeCases,
   ...exact(dequantizeCases),
   ...exact(dynamicCases),
+  ...qLinearMatMulCases,
+  ...matMulIntegerCases,
+  ...qGemmCases,
+  ...matMulToFloatCases,
 ];

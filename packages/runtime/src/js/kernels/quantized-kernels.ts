@@ -1,5 +1,13 @@
 import type { KernelPlugin } from '@quantkit/core';
+import { integerMatMulKernels } from './integer-matmul.js';
+import { qGemmKernels } from './qgemm.js';
+import { qLinearMatMulKernels } from './qlinear-matmul.js';
 import { quantizeLinearKernels } from './quantize-linear.js';
 
 /** The JS backend's kernels of quantized ops: QDQ, QOperator and integer forms. */
-export const quantizedKernels: readonly KernelPlugin[] = [...quantizeLinearKernels] as readonly KernelPlugin[];
+export const quantizedKernels: readonly KernelPlugin[] = [
+  ...quantizeLinearKernels,
+  ...qLinearMatMulKernels,
+  ...integerMatMulKernels,
+  ...qGemmKernels,
+] as readonly KernelPlugin[];
