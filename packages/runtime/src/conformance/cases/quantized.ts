@@ -564,6 +564,178 @@ const matMulToFloatCases: ConformanceCase[] = [
   },
 ];
 
+// ---------------------------------------------------------------------------------------------------------------
+// QLinearConv / ConvInteger
+
+interface ConvOptions {
+  readonly attributes?: Record<string, number | readonly number[] | string>;
+  readonly group?: number;
+  readonly perChannel?: boolean;
+  readonly bias?: boolean;
+  readonly fedWeight?: boolean;
+  readonly powerOfTwoScales?: boolean;
+}
+
+function qLinearConvCase(
+  name: string,
+  types: [Code8, Code8],
+  xShape: readonly number[],
+  wShape: readonly number[],
+  seed: number,
+  options: ConvOptions = {},
+): ConformanceCase {
+  const [xType, wType] = types;
+  const channels = wShape[0]!;
+  const kernelDim = sizeOf(wShape.slice(1));
+  const paramShape = options.perChannel === true ? [channels] : [];
+  const twos = options.powerOfTwoScales === true;
+  // y_scale puts typical accumulators (about sqrt(kernelDim) * 5500 for codes spread over the range) mid-range.
+  const yScale = twos ? 4 : 0.02 * 0.01 * 85 * Math.sqrt(kernelDim);
+  const inputs: (Tensor | undefined)[] = [
+    randomCodes(xType, xShape, seed),
+    scalar(twos ? 0.5 : 0.02),
+    zeroPoint(xType, seed + 1),
+    randomCodes(wType, wShape, seed + 2),
+    twos ? tensor('float32', [0.0625]) : randomFloat(paramShape, seed + 3, 0.007, 0.013),
+    // onnxruntime takes one weight zero point for all channels.
+    tensor(wType, new Array<number>(sizeOf(paramShape)).fill(wType === 'uint8' ? 128 : 0), paramShape),
+    scalar(yScale),
+    zeroPoint(xType, seed + 5),
+    options.bias === true ? randomCodes('int32', [channels], seed + 6, -30000, 30000) : undefined,
+  ];
+  while (inputs[inputs.length - 1] === undefined) inputs.pop();
+  return {
+    name: `QLinearConv ${name}`,
+    opType: 'QLinearConv',
+    attributes: { ...options.attributes, ...(options.group !== undefined && { group: options.group }) },
+    inputs,
+    ...(options.fedWeight !== true && { constantSlots: [3, 4, 5, ...(options.bias === true ? [8] : [])] }),
+  };
+}
+
+const qLinearConvCases: ConformanceCase[] = [
+  qLinearConvCase('u8 x u8 3x3 pads 1 with bias', ['uint8', 'uint8'], [1, 3, 8, 8], [4, 3, 3, 3], 600, {
+    attributes: { pads: [1, 1, 1, 1] },
+    bias: true,
+  }),
+  qLinearConvCase(
+    'u8 x s8 per channel, strides 2, dilations 2',
+    ['uint8', 'int8'],
+    [2, 3, 9, 9],
+    [5, 3, 3, 3],
+    610,
+    {
+      attributes: { strides: [2, 2], dilations: [2, 2] },
+      perChannel: true,
+      bias: true,
+    },
+  ),
+  qLinearConvCase('s8 x s8 depthwise 3x3 pads 1', ['int8', 'int8'], [1, 4, 7, 7], [4, 1, 3, 3], 620, {
+    attributes: { pads: [1, 1, 1, 1] },
+    group: 4,
+    perChannel: true,
+  }),
+  qLinearConvCase('u8 x s8 depthwise with multiplier 2', ['uint8', 'int8'], [1, 3, 6, 6], [6, 1, 3, 3], 630, {
+    group: 3,
+    bias: true,
+  }),
+  qLinearConvCase('u8 x u8 group 2', ['uint8', 'uint8'], [2, 4, 6, 6], [6, 2, 3, 3], 640, {
+    group: 2,
+    bias: true,
+  }),
+  qLinearConvCase(
+    'u8 x s8 auto_pad SAME_UPPER stride 2',
+    ['uint8', 'int8'],
+    [1, 2, 7, 8],
+    [3, 2, 3, 3],
+    650,
+    {
+      attributes: { auto_pad: 'SAME_UPPER', strides: [2, 2] },
+    },
+  ),
+  qLinearConvCase('u8 x s8 auto_pad SAME_LOWER 4x4', ['uint8', 'int8'], [1, 2, 7, 7], [3, 2, 4, 4], 660, {
+    attributes: { auto_pad: 'SAME_LOWER' },
+  }),
+  qLinearConvCase('s8 x s8 auto_pad VALID', ['int8', 'int8'], [1, 2, 6, 5], [2, 2, 3, 2], 670, {
+    attributes: { auto_pad: 'VALID' },
+  }),
+  qLinearConvCase('u8 x s8 asymmetric pads', ['uint8', 'int8'], [1, 2, 5, 6], [3, 2, 3, 3], 680, {
+    attributes: { pads: [0, 1, 2, 0] },
+  }),
+  qLinearConvCase('u8 x u8 1-D', ['uint8', 'uint8'], [2, 2, 10], [3, 2, 3], 690, {
+    attributes: { pads: [1, 2], strides: [2] },
+    bias: true,
+  }),
+  qLinearConvCase('u8 x s8 3-D', ['uint8', 'int8'], [1, 2, 4, 5, 4], [2, 2, 2, 3, 2], 700, {
+    attributes: { pads: [1, 0, 1, 0, 1, 1] },
+    perChannel: true,
+  }),
+  qLinearConvCase('s8 x s8 1x1 with kernel_shape', ['int8', 'int8'], [1, 8, 4, 4], [6, 8, 1, 1], 710, {
+    attributes: { kernel_shape: [1, 1] },
+    perChannel: true,
+    bias: true,
+  }),
+  qLinearConvCase('u8 x s8 fed weight and parameters', ['uint8', 'int8'], [1, 3, 5, 5], [4, 3, 3, 3], 720, {
+    fedWeight: true,
+    perChannel: true,
+  }),
+  qLinearConvCase(
+    'u8 x s8 requantization ties round to even',
+    ['uint8', 'int8'],
+    [1, 2, 9, 9],
+    [8, 2, 2, 2],
+    730,
+    {
+      powerOfTwoScales: true,
+    },
+  ),
+];
+
+function convIntegerCase(
+  name: string,
+  types: [Code8, Code8],
+  xShape: readonly number[],
+  wShape: readonly number[],
+  seed: number,
+  options: { attributes?: Record<string, number | readonly number[] | string>; zeroPoints?: boolean } = {},
+): ConformanceCase {
+  const [xType, wType] = types;
+  return {
+    name: `ConvInteger ${name}`,
+    opType: 'ConvInteger',
+    ...(options.attributes !== undefined && { attributes: options.attributes }),
+    inputs: [
+      randomCodes(xType, xShape, seed),
+      randomCodes(wType, wShape, seed + 1),
+      ...(options.zeroPoints === false ? [] : [zeroPoint(xType, seed + 2), zeroPoint(wType, seed + 3)]),
+    ],
+    constantSlots: [1],
+  };
+}
+
+const convIntegerCases: ConformanceCase[] = [
+  convIntegerCase('u8 x u8 with zero points, pads 1', ['uint8', 'uint8'], [1, 3, 6, 6], [4, 3, 3, 3], 800, {
+    attributes: { pads: [1, 1, 1, 1] },
+  }),
+  convIntegerCase(
+    'u8 x u8 without zero points, stride 2',
+    ['uint8', 'uint8'],
+    [2, 2, 7, 7],
+    [3, 2, 3, 3],
+    810,
+    {
+      attributes: { strides: [2, 2] },
+      zeroPoints: false,
+    },
+  ),
+  convIntegerCase('u8 x u8 group 2 dilations 2', ['uint8', 'uint8'], [1, 4, 8, 8], [4, 2, 3, 3], 820, {
+    attributes: { group: 2, dilations: [2, 2], pads: [2, 2, 2, 2] },
+  }),
+  convIntegerCase('u8 x u8 1-D SAME_UPPER', ['uint8', 'uint8'], [1, 2, 9], [2, 2, 4], 830, {
+    attributes: { auto_pad: 'SAME_UPPER' },
+  }),
+];
+
 /** Float outputs that onnxruntime computes with the same float32 operations: they must agree bit for bit. */
 const exact = (cases: ConformanceCase[]): ConformanceCase[] =>
   cases.map((testCase) => ({ ...testCase, tolerance: { abs: 0, rel: 0 } }));
@@ -576,4 +748,6 @@ export const quantizedCases: readonly ConformanceCase[] = [
   ...matMulIntegerCases,
   ...qGemmCases,
   ...matMulToFloatCases,
+  ...qLinearConvCases,
+  ...convIntegerCases,
 ];

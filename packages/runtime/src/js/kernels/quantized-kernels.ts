@@ -1,6 +1,7 @@
 import type { KernelPlugin } from '@quantkit/core';
 import { integerMatMulKernels } from './integer-matmul.js';
 import { qGemmKernels } from './qgemm.js';
+import { qLinearConvKernels } from './qlinear-conv.js';
 import { qLinearMatMulKernels } from './qlinear-matmul.js';
 import { quantizeLinearKernels } from './quantize-linear.js';
 
@@ -10,4 +11,5 @@ export const quantizedKernels: readonly KernelPlugin[] = [
   ...qLinearMatMulKernels,
   ...integerMatMulKernels,
   ...qGemmKernels,
+  ...qLinearConvKernels,
 ] as readonly KernelPlugin[];
