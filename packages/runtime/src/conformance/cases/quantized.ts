@@ -736,6 +736,106 @@ const convIntegerCases: ConformanceCase[] = [
   }),
 ];
 
+// ---------------------------------------------------------------------------------------------------------------
+// MatMulNBits
+
+/** Packs codes ([N][K] row-major, `bits` each) into MatMulNBits' B: [N, blocks, blockSize * bits / 8], low bits first. */
+function packBits(codes: Tensor, n: number, k: number, bits: number, blockSize: number): Tensor {
+  const blocks = Math.ceil(k / blockSize);
+  const blob = (blockSize * bits) / 8;
+  const bytes = new Uint8Array(n * blocks * blob);
+  for (let column = 0; column < n; column++) {
+    for (let row = 0; row < k; row++) {
+      const block = Math.floor(row / blockSize);
+      const bit = (row % blockSize) * bits;
+      const at = (column * blocks + block) * blob + (bit >> 3);
+      bytes[at]! |= Number(codes.data[column * k + row]) << (bit & 7);
+    }
+  }
+  return { dtype: 'uint8', shape: [n, blocks, blob], data: bytes };
+}
+
+/** Packs per-block zero points ([N][blocks]) `bits` each into MatMulNBits' uint8 zero_points. */
+function packZeroPoints(zeros: Tensor, n: number, blocks: number, bits: number): Tensor {
+  const perColumn = Math.ceil((blocks * bits) / 8);
+  const bytes = new Uint8Array(n * perColumn);
+  for (let column = 0; column < n; column++) {
+    for (let block = 0; block < blocks; block++) {
+      const bit = block * bits;
+      bytes[column * perColumn + (bit >> 3)]! |= Number(zeros.data[column * blocks + block]) << (bit & 7);
+    }
+  }
+  return { dtype: 'uint8', shape: [n * perColumn], data: bytes };
+}
+
+function matMulNBitsCase(
+  name: string,
+  aShape: readonly number[],
+  n: number,
+  bits: number,
+  blockSize: number,
+  seed: number,
+  options: { zeroPoints?: 'packed' | 'float'; bias?: boolean; accuracyLevel?: number } = {},
+): ConformanceCase {
+  const k = aShape[aShape.length - 1]!;
+  const blocks = Math.ceil(k / blockSize);
+  const top = 2 ** bits - 1;
+  const codes = randomCodes('uint8', [n, k], seed, 0, top);
+  const zeros =
+    options.zeroPoints === 'packed'
+      ? packZeroPoints(randomCodes('uint8', [n, blocks], seed + 1, 0, top), n, blocks, bits)
+      : options.zeroPoints === 'float'
+        ? randomFloat([n * blocks], seed + 1, 0, top)
+        : undefined;
+  const inputs: (Tensor | undefined)[] = [
+    randomFloat(aShape, seed + 2),
+    packBits(codes, n, k, bits, blockSize),
+    randomFloat([n * blocks], seed + 3, 0.01, 0.1),
+    zeros,
+    undefined,
+    options.bias === true ? randomFloat([n], seed + 4) : undefined,
+  ];
+  while (inputs[inputs.length - 1] === undefined) inputs.pop();
+  return {
+    name: `MatMulNBits ${name}`,
+    opType: 'MatMulNBits',
+    domain: 'com.microsoft',
+    attributes: {
+      K: k,
+      N: n,
+      bits,
+      block_size: blockSize,
+      ...(options.accuracyLevel !== undefined && { accuracy_level: options.accuracyLevel }),
+    },
+    inputs,
+    constantSlots: [1, 2, 3, 5].filter((slot) => inputs[slot] !== undefined),
+    // The sums run in another order than onnxruntime's blocked kernels.
+    tolerance: { abs: 1e-4, rel: 1e-4 },
+  };
+}
+
+const matMulNBitsCases: ConformanceCase[] = [
+  matMulNBitsCase('4 bits, block 16, default zero point', [3, 32], 8, 4, 16, 900),
+  matMulNBitsCase(
+    '4 bits, block 16, K 40 (padded last block), packed zero points, bias',
+    [2, 40],
+    5,
+    4,
+    16,
+    910,
+    {
+      zeroPoints: 'packed',
+      bias: true,
+    },
+  ),
+  matMulNBitsCase('4 bits, block 32, float zero points, batched A', [2, 3, 64], 6, 4, 32, 920, {
+    zeroPoints: 'float',
+  }),
+  matMulNBitsCase('8 bits, block 32, packed zero points', [4, 64], 7, 8, 32, 930, { zeroPoints: 'packed' }),
+  matMulNBitsCase('8 bits, block 16, default zero point, bias', [1, 48], 3, 8, 16, 940, { bias: true }),
+  matMulNBitsCase('4 bits, block 128, accuracy_level 0', [5, 256], 9, 4, 128, 960, { accuracyLevel: 0 }),
+];
+
 /** Float outputs that onnxruntime computes with the same float32 operations: they must agree bit for bit. */
 const exact = (cases: ConformanceCase[]): ConformanceCase[] =>
   cases.map((testCase) => ({ ...testCase, tolerance: { abs: 0, rel: 0 } }));
@@ -750,4 +850,5 @@ export const quantizedCases: readonly ConformanceCase[] = [
   ...matMulToFloatCases,
   ...qLinearConvCases,
   ...convIntegerCases,
+  ...matMulNBitsCases,
 ];

@@ -1,5 +1,6 @@
 import type { KernelPlugin } from '@quantkit/core';
 import { integerMatMulKernels } from './integer-matmul.js';
+import { matMulNBitsKernels } from './matmul-nbits.js';
 import { qGemmKernels } from './qgemm.js';
 import { qLinearConvKernels } from './qlinear-conv.js';
 import { qLinearMatMulKernels } from './qlinear-matmul.js';
@@ -12,4 +13,5 @@ export const quantizedKernels: readonly KernelPlugin[] = [
   ...integerMatMulKernels,
   ...qGemmKernels,
   ...qLinearConvKernels,
+  ...matMulNBitsKernels,
 ] as readonly KernelPlugin[];
