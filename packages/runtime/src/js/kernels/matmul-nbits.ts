@@ -171,8 +171,11 @@ const matMulNBits = jsKernel('MatMulNBits', {
       const addend = float32Data(bias, 'bias');
       if (addend.length !== n)
         throw new QuantError('INVALID_MODEL', `bias has ${addend.length} values; expected N = ${n}`);
-      for (let row = 0; row < m; row++)
-        for (let column = 0; column < n; column++) out[row * n + column]! += addend[column]!;
+      for (let row = 0; row < m; row++) {
+        for (let column = 0; column < n; column++) {
+          out[row * n + column] = out[row * n + column]! + addend[column]!;
+        }
+      }
     }
     return [tensorOf('float32', [...input.shape.slice(0, -1), n], out)];
   },
