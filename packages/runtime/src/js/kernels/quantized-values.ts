@@ -94,7 +94,7 @@ export function quantizeFloat(
   // NaN fails both comparisons and lands on the zero point, as the ONNX reference does.
   if (!(scaled > low)) return scaled <= low ? qmin : zeroPoint;
   if (scaled >= high) return qmax;
-  return Math.round(scaled) + zeroPoint;
+  return roundHalfEven(scaled) + zeroPoint;
 }
 
 /**
