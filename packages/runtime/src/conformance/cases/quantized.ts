@@ -836,6 +836,273 @@ const matMulNBitsCases: ConformanceCase[] = [
   matMulNBitsCase('4 bits, block 128, accuracy_level 0', [5, 256], 9, 4, 128, 960, { accuracyLevel: 0 }),
 ];
 
+// ---------------------------------------------------------------------------------------------------------------
+// com.microsoft QLinearAdd / QLinearMul / QLinearSigmoid / QLinearLeakyRelu / QLinearConcat
+
+const MS = 'com.microsoft';
+
+function qLinearBinaryCase(
+  opType: string,
+  name: string,
+  dtype: Code8,
+  aShape: readonly number[],
+  bShape: readonly number[],
+  seed: number,
+  scales: [number, number, number],
+  options: { constantB?: boolean } = {},
+): ConformanceCase {
+  // onnxruntime's type inference refuses these ops without their (optional) zero points.
+  const zero = (offset: number) => zeroPoint(dtype, seed + offset);
+  return {
+    name: `${opType} ${name}`,
+    opType,
+    domain: MS,
+    inputs: [
+      randomCodes(dtype, aShape, seed),
+      scalar(scales[0]),
+      zero(1),
+      randomCodes(dtype, bShape, seed + 2),
+      scalar(scales[1]),
+      zero(3),
+      scalar(scales[2]),
+      zero(4),
+    ],
+    ...(options.constantB === true && { constantSlots: [3, 4, 5] }),
+  };
+}
+
+const qLinearBinaryCases: ConformanceCase[] = ['QLinearAdd', 'QLinearMul'].flatMap((opType) => {
+  const outScale = opType === 'QLinearAdd' ? 0.05 : 0.5;
+  return [
+    qLinearBinaryCase(opType, 'u8 same shape', 'uint8', [2, 3, 9], [2, 3, 9], 1000, [0.02, 0.03, outScale]),
+    qLinearBinaryCase(opType, 's8 broadcast [2, 3, 4] with [4]', 'int8', [2, 3, 4], [4], 1010, [
+      0.02,
+      0.01,
+      outScale,
+    ]),
+    qLinearBinaryCase(
+      opType,
+      'u8 broadcast [2, 1, 4] with [3, 1], constant B',
+      'uint8',
+      [2, 1, 4],
+      [3, 1],
+      1020,
+      [0.04, 0.02, outScale],
+      { constantB: true },
+    ),
+    qLinearBinaryCase(opType, 'u8 scalar B', 'uint8', [5, 7], [], 1030, [0.02, 0.03, outScale]),
+    // Scales whose products land on and near rounding ties, where adding the zero point in float32 matters.
+    qLinearBinaryCase(opType, 'u8 near rounding ties', 'uint8', [4096], [4096], 1045, [
+      0.1,
+      0.2,
+      opType === 'QLinearAdd' ? 0.3 : 12,
+    ]),
+    qLinearBinaryCase(opType, 'u8 saturating', 'uint8', [64], [64], 1050, [0.2, 0.3, 0.01]),
+    qLinearBinaryCase(opType, 'u8 empty', 'uint8', [0, 3], [3], 1060, [0.2, 0.3, 0.4]),
+  ];
+});
+
+function qLinearUnaryCase(
+  opType: string,
+  name: string,
+  dtype: Code8,
+  scales: [number, number],
+  seed: number,
+  attributes?: Record<string, number | { type: 'float'; value: number }>,
+): ConformanceCase {
+  // Every code of the type, so every table entry is checked.
+  const all = tensor(
+    dtype,
+    Array.from({ length: 256 }, (_, i) => (dtype === 'int8' ? i - 128 : i)),
+    [16, 16],
+  );
+  return {
+    name: `${opType} ${name}`,
+    opType,
+    domain: MS,
+    ...(attributes !== undefined && { attributes }),
+    inputs: [all, scalar(scales[0]), zeroPoint(dtype, seed), scalar(scales[1]), zeroPoint(dtype, seed + 1)],
+  };
+}
+
+const qLinearUnaryCases: ConformanceCase[] = [
+  qLinearUnaryCase('QLinearSigmoid', 'u8 every code', 'uint8', [0.05, 1 / 256], 1100),
+  qLinearUnaryCase('QLinearSigmoid', 's8 every code', 'int8', [0.03, 1 / 200], 1110),
+  qLinearUnaryCase('QLinearLeakyRelu', 'u8 every code, default alpha', 'uint8', [0.05, 0.04], 1120),
+  qLinearUnaryCase('QLinearLeakyRelu', 's8 every code, alpha 0.2', 'int8', [0.05, 0.03], 1130, {
+    alpha: { type: 'float', value: 0.2 },
+  }),
+  {
+    name: 'QLinearSigmoid without zero points, fed scales',
+    opType: 'QLinearSigmoid',
+    domain: MS,
+    // The absent Y_zero_point is written as an empty input name: onnxruntime reads input 4 unchecked.
+    inputs: [randomCodes('uint8', [3, 5], 1140), scalar(0.1), undefined, scalar(1 / 256), undefined],
+  },
+];
+
+const qLinearConcatCases: ConformanceCase[] = [
+  {
+    name: 'QLinearConcat u8 axis 1, inputs with their own scales and one like the output',
+    opType: 'QLinearConcat',
+    domain: MS,
+    attributes: { axis: 1 },
+    inputs: [
+      scalar(0.05),
+      tensor('uint8', [128]),
+      randomCodes('uint8', [2, 3, 4], 1200),
+      scalar(0.05),
+      tensor('uint8', [128]),
+      randomCodes('uint8', [2, 1, 4], 1201),
+      scalar(0.02),
+      tensor('uint8', [100]),
+      randomCodes('uint8', [2, 2, 4], 1202),
+      scalar(0.11),
+      tensor('uint8', [140]),
+    ],
+  },
+  {
+    name: 'QLinearConcat s8 axis -1, constant parameters',
+    opType: 'QLinearConcat',
+    domain: MS,
+    attributes: { axis: -1 },
+    inputs: [
+      scalar(0.04),
+      tensor('int8', [-5]),
+      randomCodes('int8', [3, 2], 1210),
+      scalar(0.01),
+      tensor('int8', [3]),
+      randomCodes('int8', [3, 5], 1211),
+      scalar(0.09),
+      tensor('int8', [0]),
+    ],
+    constantSlots: [0, 1, 3, 4, 6, 7],
+  },
+  {
+    name: 'QLinearConcat u8 axis 0 of a single input',
+    opType: 'QLinearConcat',
+    domain: MS,
+    attributes: { axis: 0 },
+    inputs: [
+      scalar(0.05),
+      tensor('uint8', [10]),
+      randomCodes('uint8', [4, 3], 1220),
+      scalar(0.07),
+      tensor('uint8', [20]),
+    ],
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// com.microsoft QLinearGlobalAveragePool / QLinearAveragePool / QLinearSoftmax
+
+function poolCase(
+  opType: string,
+  name: string,
+  dtype: Code8,
+  shape: readonly number[],
+  seed: number,
+  attributes: Record<string, number | readonly number[] | string> = {},
+  scales: [number, number] = [0.05, 0.03],
+): ConformanceCase {
+  return {
+    name: `${opType} ${name}`,
+    opType,
+    domain: MS,
+    attributes,
+    inputs: [
+      randomCodes(dtype, shape, seed),
+      scalar(scales[0]),
+      zeroPoint(dtype, seed + 1),
+      scalar(scales[1]),
+      zeroPoint(dtype, seed + 2),
+    ],
+  };
+}
+
+const poolCases: ConformanceCase[] = [
+  poolCase('QLinearGlobalAveragePool', 'u8 NCHW', 'uint8', [2, 3, 5, 7], 1300, { channels_last: 0 }),
+  poolCase('QLinearGlobalAveragePool', 's8 NCHW 1-D', 'int8', [1, 4, 9], 1310),
+  poolCase('QLinearGlobalAveragePool', 'u8 channels last', 'uint8', [2, 4, 4, 5], 1320, { channels_last: 1 }),
+  poolCase('QLinearGlobalAveragePool', 's8 channels last 3-D', 'int8', [1, 2, 3, 2, 6], 1330, {
+    channels_last: 1,
+  }),
+  poolCase('QLinearGlobalAveragePool', 'u8 scale ratio ties', 'uint8', [1, 8, 4, 4], 1340, {}, [0.5, 0.5]),
+  poolCase('QLinearAveragePool', 'u8 2x2 stride 2', 'uint8', [1, 3, 6, 6], 1400, {
+    kernel_shape: [2, 2],
+    strides: [2, 2],
+  }),
+  poolCase('QLinearAveragePool', 's8 3x3 pads 1 excluding padding', 'int8', [2, 2, 5, 5], 1410, {
+    kernel_shape: [3, 3],
+    pads: [1, 1, 1, 1],
+  }),
+  poolCase('QLinearAveragePool', 'u8 3x3 pads 1 including padding', 'uint8', [1, 2, 5, 6], 1420, {
+    kernel_shape: [3, 3],
+    pads: [1, 1, 1, 1],
+    count_include_pad: 1,
+  }),
+  poolCase('QLinearAveragePool', 'u8 channels last 3x2 stride [1, 2]', 'uint8', [2, 5, 6, 3], 1430, {
+    kernel_shape: [3, 2],
+    strides: [1, 2],
+    channels_last: 1,
+  }),
+  poolCase('QLinearAveragePool', 's8 ceil_mode', 'int8', [1, 2, 7, 7], 1440, {
+    kernel_shape: [2, 2],
+    strides: [2, 2],
+    ceil_mode: 1,
+  }),
+  poolCase('QLinearAveragePool', 'u8 auto_pad SAME_UPPER', 'uint8', [1, 2, 5, 5], 1450, {
+    kernel_shape: [2, 2],
+    auto_pad: 'SAME_UPPER',
+  }),
+  poolCase('QLinearAveragePool', 'u8 1-D', 'uint8', [2, 3, 10], 1460, {
+    kernel_shape: [3],
+    strides: [2],
+    pads: [1, 0],
+  }),
+  poolCase('QLinearAveragePool', 'u8 3-D', 'uint8', [1, 2, 4, 4, 4], 1470, { kernel_shape: [2, 2, 2] }),
+  poolCase('QLinearAveragePool', 's8 channels last 1-D with padding', 'int8', [2, 7, 3], 1475, {
+    kernel_shape: [3],
+    pads: [1, 1],
+    channels_last: 1,
+  }),
+  poolCase('QLinearAveragePool', 'u8 whole image (integer global path)', 'uint8', [1, 3, 4, 5], 1480, {
+    kernel_shape: [4, 5],
+  }),
+];
+
+function softmaxCase(
+  name: string,
+  dtype: Code8,
+  shape: readonly number[],
+  seed: number,
+  attributes: Record<string, number>,
+  yZero: number,
+): ConformanceCase {
+  return {
+    name: `QLinearSoftmax ${name}`,
+    opType: 'QLinearSoftmax',
+    domain: MS,
+    attributes,
+    inputs: [
+      randomCodes(dtype, shape, seed),
+      scalar(0.1),
+      zeroPoint(dtype, seed + 1),
+      scalar(1 / 256),
+      tensor(dtype, [yZero]),
+    ],
+  };
+}
+
+const softmaxCases: ConformanceCase[] = [
+  softmaxCase('u8 opset 13 last axis', 'uint8', [3, 10], 1500, { opset: 13 }, 0),
+  softmaxCase('u8 opset 13 axis 1 of 3', 'uint8', [2, 5, 3], 1510, { opset: 13, axis: 1 }, 0),
+  softmaxCase('s8 opset 13 (wrapping int8 output)', 'int8', [4, 6], 1520, { opset: 13, axis: -1 }, -128),
+  softmaxCase('u8 opset 12 flattened from axis 1', 'uint8', [2, 3, 4], 1530, { opset: 12, axis: 1 }, 0),
+  softmaxCase('u8 opset 12 default axis (-1)', 'uint8', [2, 3, 4], 1535, { opset: 12 }, 0),
+  softmaxCase('s8 opset 11 axis 2', 'int8', [2, 2, 8], 1540, { opset: 11, axis: 2 }, -128),
+];
+
 /** Float outputs that onnxruntime computes with the same float32 operations: they must agree bit for bit. */
 const exact = (cases: ConformanceCase[]): ConformanceCase[] =>
   cases.map((testCase) => ({ ...testCase, tolerance: { abs: 0, rel: 0 } }));
@@ -851,4 +1118,9 @@ export const quantizedCases: readonly ConformanceCase[] = [
   ...qLinearConvCases,
   ...convIntegerCases,
   ...matMulNBitsCases,
+  ...qLinearBinaryCases,
+  ...qLinearUnaryCases,
+  ...qLinearConcatCases,
+  ...poolCases,
+  ...softmaxCases,
 ];
