@@ -55,15 +55,29 @@ export function integerGemm(
   bColumnSums?: Int32Array,
 ): void {
   out.fill(0, 0, m * n);
-  // i-p-j order: the inner loop walks contiguous rows of B and of the output.
+  // i-p-j order: the inner loop walks contiguous rows of B and of the output, four rows of B at a time so each
+  // output element is loaded and stored once per four products (sums stay far below 2^53, exact in doubles).
+  const k4 = k - (k % 4);
   for (let i = 0; i < m; i++) {
     const row = i * n;
     const aRow = i * k;
-    for (let p = 0; p < k; p++) {
+    for (let p = 0; p < k4; p += 4) {
+      const a0 = a[aRow + p]!;
+      const a1 = a[aRow + p + 1]!;
+      const a2 = a[aRow + p + 2]!;
+      const a3 = a[aRow + p + 3]!;
+      const b0 = p * n;
+      const b1 = b0 + n;
+      const b2 = b1 + n;
+      const b3 = b2 + n;
+      for (let j = 0; j < n; j++) {
+        out[row + j] = out[row + j]! + a0 * b[b0 + j]! + a1 * b[b1 + j]! + a2 * b[b2 + j]! + a3 * b[b3 + j]!;
+      }
+    }
+    for (let p = k4; p < k; p++) {
       const value = a[aRow + p]!;
-      if (value === 0) continue;
       const bRow = p * n;
-      for (let j = 0; j < n; j++) out[row + j]! += value * b[bRow + j]!;
+      for (let j = 0; j < n; j++) out[row + j] = out[row + j]! + value * b[bRow + j]!;
     }
   }
   const aPerRow = aZero.length > 1;
