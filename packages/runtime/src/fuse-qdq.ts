@@ -179,16 +179,26 @@ class Rewriter {
     this.created.push(node);
   }
 
-  /** Removes the float op, its QuantizeLinear, and the DequantizeLinears nothing reads any more. */
+  /**
+   * Removes the float op, its QuantizeLinear, the DequantizeLinears nothing reads any more, and the initializers
+   * only they read (a float bias that became an int32 one).
+   */
   finish(removed: readonly Node[], dequantizers: readonly (Dequantized | undefined)[]): void {
-    for (const node of removed) this.graph.removeNode(node);
+    const { graph } = this;
+    const gone = [...removed];
+    for (const node of removed) graph.removeNode(node);
     for (const operand of new Set(dequantizers)) {
       if (operand === undefined) continue;
       const output = operand.node.outputs[0]!;
-      const stillInGraph = this.graph.nodes.includes(operand.node);
-      if (stillInGraph && this.graph.consumers(output).length === 0 && !this.graph.isOutput(output)) {
-        this.graph.removeNode(operand.node);
+      const stillInGraph = graph.nodes.includes(operand.node);
+      if (stillInGraph && graph.consumers(output).length === 0 && !graph.isOutput(output)) {
+        graph.removeNode(operand.node);
+        gone.push(operand.node);
       }
+    }
+    for (const name of new Set(gone.flatMap((node) => node.inputs))) {
+      const unused = graph.consumers(name).length === 0 && !graph.isOutput(name) && !graph.isInput(name);
+      if (unused && graph.initializers.has(name)) graph.removeInitializer(name);
     }
   }
 }

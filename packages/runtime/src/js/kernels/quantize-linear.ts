@@ -163,7 +163,17 @@ function quantizeLinear(domain: string) {
 function dequantizeLinear(domain: string) {
   return jsKernel('DequantizeLinear', {
     ...(domain !== '' && { domain }),
-    prepare: linearState,
+    prepare: (node) => {
+      // Opset 23's output_dtype picks the float type written; only float32 (1) is implemented.
+      const outputType = node.attributes.int('output_dtype', 0);
+      if (outputType !== 0 && outputType !== 1) {
+        throw new QuantError(
+          'UNSUPPORTED',
+          `DequantizeLinear to ONNX type ${outputType} is not implemented; it writes float32`,
+        );
+      }
+      return linearState(node);
+    },
     run: (state, [x, scaleInput, zeroPointInput]) => {
       const input = required(x, 'x');
       const scale = required(scaleInput, 'x_scale');
