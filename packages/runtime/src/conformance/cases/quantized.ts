@@ -234,6 +234,17 @@ const dequantizeCases: ConformanceCase[] = [
     ],
   },
   {
+    name: 'DequantizeLinear uint8 blocked along axis -1, block 3 (opset 21)',
+    opType: 'DequantizeLinear',
+    opset: 21,
+    attributes: { axis: -1, block_size: 3 },
+    inputs: [
+      randomCodes('uint8', [2, 2, 7], 39),
+      randomFloat([2, 2, 3], 40, 0.001, 0.01),
+      randomCodes('uint8', [2, 2, 3], 41),
+    ],
+  },
+  {
     name: 'DequantizeLinear uint16 per tensor (opset 21)',
     opType: 'DequantizeLinear',
     opset: 21,
@@ -1050,6 +1061,18 @@ const poolCases: ConformanceCase[] = [
     kernel_shape: [2, 2],
     strides: [2, 2],
     ceil_mode: 1,
+  }),
+  poolCase('QLinearAveragePool', 'u8 ceil_mode with pads, including padding', 'uint8', [1, 2, 6, 7], 1445, {
+    kernel_shape: [3, 3],
+    strides: [2, 2],
+    pads: [1, 1, 1, 1],
+    ceil_mode: 1,
+    count_include_pad: 1,
+  }),
+  poolCase('QLinearAveragePool', 'u8 auto_pad SAME_LOWER stride 2', 'uint8', [1, 2, 6, 5], 1447, {
+    kernel_shape: [3, 2],
+    strides: [2, 2],
+    auto_pad: 'SAME_LOWER',
   }),
   poolCase('QLinearAveragePool', 'u8 auto_pad SAME_UPPER', 'uint8', [1, 2, 5, 5], 1450, {
     kernel_shape: [2, 2],

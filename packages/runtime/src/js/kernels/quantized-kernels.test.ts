@@ -175,3 +175,26 @@ describe('zero points onnxruntime refuses', () => {
     }
   });
 });
+
+describe('empty inner dimension', () => {
+  // onnxruntime leaves these outputs uninitialized; the sum over nothing is 0.
+  it('MatMulInteger with K 0 is all zeros', async () => {
+    const out = await runNode('MatMulInteger', [codes('uint8', [2, 0], 40), codes('uint8', [0, 3], 41)]);
+    expect(out.shape).toEqual([2, 3]);
+    expect(values(out)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it('QLinearMatMul with K 0 is the output zero point', async () => {
+    const out = await runNode('QLinearMatMul', [
+      codes('uint8', [2, 0], 42),
+      float([0.1]),
+      of('uint8', [3]),
+      codes('uint8', [0, 2], 43),
+      float([0.1]),
+      of('uint8', [4]),
+      float([0.5]),
+      of('uint8', [77]),
+    ]);
+    expect(values(out)).toEqual([77, 77, 77, 77]);
+  });
+});
