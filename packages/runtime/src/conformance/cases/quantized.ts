@@ -1101,6 +1101,8 @@ function softmaxCase(
   seed: number,
   attributes: Record<string, number>,
   yZero: number,
+  yScale = 1 / 256,
+  xScale = 0.1,
 ): ConformanceCase {
   return {
     name: `QLinearSoftmax ${name}`,
@@ -1109,9 +1111,9 @@ function softmaxCase(
     attributes,
     inputs: [
       randomCodes(dtype, shape, seed),
-      scalar(0.1),
+      scalar(xScale),
       zeroPoint(dtype, seed + 1),
-      scalar(1 / 256),
+      scalar(yScale),
       tensor(dtype, [yZero]),
     ],
   };
@@ -1119,8 +1121,19 @@ function softmaxCase(
 
 const softmaxCases: ConformanceCase[] = [
   softmaxCase('u8 opset 13 last axis', 'uint8', [3, 10], 1500, { opset: 13 }, 0),
+  softmaxCase(
+    'u8 opset 13, y_scale 0.00994 (1 / y_scale floored)',
+    'uint8',
+    [16, 7],
+    1505,
+    { opset: 13 },
+    3,
+    0.00994,
+    0.02,
+  ),
   softmaxCase('u8 opset 13 axis 1 of 3', 'uint8', [2, 5, 3], 1510, { opset: 13, axis: 1 }, 0),
   softmaxCase('s8 opset 13 (wrapping int8 output)', 'int8', [4, 6], 1520, { opset: 13, axis: -1 }, -128),
+  softmaxCase('s8 opset 13, smooth rows', 'int8', [8, 9], 1525, { opset: 13 }, -128, 1 / 256, 0.01),
   softmaxCase('u8 opset 12 flattened from axis 1', 'uint8', [2, 3, 4], 1530, { opset: 12, axis: 1 }, 0),
   softmaxCase('u8 opset 12 default axis (-1)', 'uint8', [2, 3, 4], 1535, { opset: 12 }, 0),
   softmaxCase('s8 opset 11 axis 2', 'int8', [2, 2, 8], 1540, { opset: 11, axis: 2 }, -128),
