@@ -1,7 +1,13 @@
 import type { ConformanceCase } from './conformance-case.js';
 import { elementwiseCases } from './cases/elementwise.js';
 import { nnCases } from './cases/nn.js';
+import { quantizedCases } from './cases/quantized.js';
 import { tensorCases } from './cases/tensor.js';
 
 /** Every conformance case; each backend's suite runs them all. */
-export const allCases: readonly ConformanceCase[] = [...elementwiseCases, ...tensorCases, ...nnCases];
+export const allCases: readonly ConformanceCase[] = [
+  ...elementwiseCases,
+  ...tensorCases,
+  ...nnCases,
+  ...quantizedCases,
+];

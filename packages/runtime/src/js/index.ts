@@ -3,6 +3,7 @@ import { elementwiseBinaryKernels, elementwiseUnaryKernels } from './kernels/ele
 import { matMulKernels } from './kernels/matmul.js';
 import { packedKernels } from './kernels/packed-kernels.js';
 import { nnKernels } from './kernels/nn-kernels.js';
+import { quantizedKernels } from './kernels/quantized-kernels.js';
 import { shapeKernels } from './kernels/shape.js';
 import { tensorKernels } from './kernels/tensor-kernels.js';
 
@@ -17,4 +18,5 @@ export const jsKernels: readonly KernelPlugin[] = [
   ...tensorKernels,
   ...packedKernels,
   ...nnKernels,
+  ...quantizedKernels,
 ] as readonly KernelPlugin[];
