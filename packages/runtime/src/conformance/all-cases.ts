@@ -1,5 +1,6 @@
 import type { ConformanceCase } from './conformance-case.js';
 import { elementwiseCases } from './cases/elementwise.js';
+import { gemmCases } from './cases/gemm.js';
 
 /** Every conformance case; each backend's suite runs them all. */
-export const allCases: readonly ConformanceCase[] = [...elementwiseCases];
+export const allCases: readonly ConformanceCase[] = [...elementwiseCases, ...gemmCases];
