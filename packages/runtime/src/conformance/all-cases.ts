@@ -1,6 +1,7 @@
 import type { ConformanceCase } from './conformance-case.js';
 import { elementwiseCases } from './cases/elementwise.js';
 import { gemmCases } from './cases/gemm.js';
+import { integerGemmCases } from './cases/integer-gemm.js';
 
 /** Every conformance case; each backend's suite runs them all. */
-export const allCases: readonly ConformanceCase[] = [...elementwiseCases, ...gemmCases];
+export const allCases: readonly ConformanceCase[] = [...elementwiseCases, ...gemmCases, ...integerGemmCases];
