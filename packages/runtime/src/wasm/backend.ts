@@ -8,16 +8,8 @@ import { WasmHeap } from './wasm-heap.js';
 export interface KernelExports {
   readonly memory: WebAssembly.Memory;
   pack_b_f32(src: number, k: number, n: number, rowStride: number, colStride: number, dst: number): void;
-  gemm_f32(
-    a: number,
-    lda: number,
-    b: number,
-    c: number,
-    ldc: number,
-    m: number,
-    panels: number,
-    k: number,
-  ): void;
+  pack_a_f32(src: number, m: number, k: number, rowStride: number, colStride: number, dst: number): void;
+  gemm_f32(a: number, b: number, c: number, ldc: number, m: number, panels: number, k: number): void;
   apply_zero_points(
     c: number,
     ldc: number,

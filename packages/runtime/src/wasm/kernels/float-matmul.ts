@@ -57,9 +57,9 @@ interface Product {
 }
 
 /**
- * Computes each product into `out` (row-major M x N blocks): A's rows copied into the scratch arena (transposed
- * when `transposeA`, A then being K x M), B taken packed or packed now from `b` (transposed when `transposeB`),
- * gemm_f32, and the first N of each padded row copied out.
+ * Computes each product into `out` (row-major M x N blocks): A copied into the scratch arena and packed into the
+ * tiles' row groups (transposed when `transposeA`, A then being K x M), B taken packed or packed now from `b`
+ * (transposed when `transposeB`), gemm_f32, and the first N of each padded row copied out.
  */
 function multiply(
   handle: WasmSimdHandle,
@@ -79,18 +79,17 @@ function multiply(
   const cBytes = align(m * width * 4);
   const rawBytes = 'matrices' in b ? 0 : align(k * n * 4);
   const bBytes = 'matrices' in b ? 0 : align(packedBytes(k, n));
-  const base = heap.scratch(aBytes + cBytes + rawBytes + bBytes);
-  const aAt = base;
+  const base = heap.scratch(2 * aBytes + cBytes + rawBytes + bBytes);
+  const aRawAt = base;
+  const aAt = aRawAt + aBytes;
   const cAt = aAt + aBytes;
   const rawAt = cAt + cBytes;
   const bAt = rawAt + rawBytes;
   for (const product of products) {
     const buffer = heap.buffer;
-    const aView = new Float32Array(buffer, aAt, m * k);
-    if (transposeA) {
-      for (let i = 0; i < m; i++)
-        for (let p = 0; p < k; p++) aView[i * k + p] = a[product.aOffset + p * m + i]!;
-    } else aView.set(a.subarray(product.aOffset, product.aOffset + m * k));
+    new Float32Array(buffer, aRawAt, m * k).set(a.subarray(product.aOffset, product.aOffset + m * k));
+    // A (M x K, or K x M when transposed) into the tiles' row groups.
+    kernels.pack_a_f32(aRawAt, m, k, transposeA ? 1 : k, transposeA ? m : 1, aAt);
     let bPacked: number;
     if ('matrices' in b) bPacked = b.matrices[product.bMatrix]!;
     else {
@@ -99,7 +98,7 @@ function multiply(
       kernels.pack_b_f32(rawAt, k, n, b.transposed ? 1 : n, b.transposed ? k : 1, bAt);
       bPacked = bAt;
     }
-    kernels.gemm_f32(aAt, k * 4, bPacked, cAt, width * 4, m, panels, k);
+    kernels.gemm_f32(aAt, bPacked, cAt, width * 4, m, panels, k);
     const c = new Float32Array(heap.buffer, cAt, m * width);
     if (width === n) out.set(c, product.outOffset);
     else {

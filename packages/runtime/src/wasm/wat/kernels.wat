@@ -60,71 +60,133 @@
         (local.set $j0 (i32.add (local.get $j0) (i32.const 8)))
         (br $panels))))
 
-  ;; C[0:m, 0:8*panels] = A[0:m, 0:k] * packed B. C's rows are ldc bytes apart.
+  ;; Packs A[i, kk] (at src + 4 * (i * rowStride + kk * colStride), strides in elements) for gemm_f32: rows in
+  ;; groups of 5 interleaved (for each kk, the 5 rows' values), then the rows left over one after another, so a
+  ;; tile reads its A from one pointer. Row i's data starts at dst + 4 * i * k either way.
+  (func (export "pack_a_f32")
+    (param $src i32) (param $m i32) (param $k i32) (param $rowStride i32) (param $colStride i32) (param $dst i32)
+    (local $i i32) (local $r i32) (local $kk i32) (local $rows i32) (local $out i32)
+    (block $done
+      (loop $groups
+        (br_if $done (i32.ge_s (local.get $i) (local.get $m)))
+        ;; A group of 5 rows, or a single row past the last whole group.
+        (local.set $rows (select (i32.const 5) (i32.const 1) (i32.le_s (i32.add (local.get $i) (i32.const 5)) (local.get $m))))
+        (local.set $r (i32.const 0))
+        (loop $rowLoop
+          (local.set $out
+            (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $r)) (i32.const 2))))
+          (local.set $kk (i32.const 0))
+          (block $colsDone
+            (loop $cols
+              (br_if $colsDone (i32.ge_s (local.get $kk) (local.get $k)))
+              (f32.store (local.get $out)
+                (f32.load
+                  (i32.add (local.get $src)
+                    (i32.shl
+                      (i32.add (i32.mul (i32.add (local.get $i) (local.get $r)) (local.get $rowStride))
+                        (i32.mul (local.get $kk) (local.get $colStride)))
+                      (i32.const 2)))))
+              (local.set $out (i32.add (local.get $out) (i32.shl (local.get $rows) (i32.const 2))))
+              (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+              (br $cols)))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br_if $rowLoop (i32.lt_s (local.get $r) (local.get $rows))))
+        (local.set $i (i32.add (local.get $i) (local.get $rows)))
+        (br $groups))))
+
+  ;; C[0:m, 0:8*panels] = packed A (pack_a_f32) * packed B. C's rows are ldc bytes apart. Whole groups of 5 rows
+  ;; run 5x8 tiles; the rows left over run 1x16 tiles over pairs of panels (two streams of B, for M = 1) and 1x8
+  ;; on an odd last panel.
   (func (export "gemm_f32")
-    (param $a i32) (param $lda i32) (param $b i32) (param $c i32) (param $ldc i32)
-    (param $m i32) (param $panels i32) (param $k i32)
-    (local $p i32) (local $i i32) (local $panelBytes i32) (local $bp i32) (local $cp i32)
+    (param $a i32) (param $b i32) (param $c i32) (param $ldc i32) (param $m i32) (param $panels i32) (param $k i32)
+    (local $p i32) (local $i i32) (local $panelBytes i32) (local $groupRows i32)
     (local.set $panelBytes (i32.shl (local.get $k) (i32.const 5)))
+    (local.set $groupRows (i32.sub (local.get $m) (i32.rem_u (local.get $m) (i32.const 5))))
     (block $done
       (loop $panelLoop
         (br_if $done (i32.ge_s (local.get $p) (local.get $panels)))
-        (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $panelBytes))))
-        (local.set $cp (i32.add (local.get $c) (i32.shl (local.get $p) (i32.const 5))))
         (local.set $i (i32.const 0))
-        (block $quadsDone
-          (loop $quads
-            (br_if $quadsDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-            (call $f32_4x8
-              (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))) (local.get $lda) (local.get $bp)
-              (i32.add (local.get $cp) (i32.mul (local.get $i) (local.get $ldc))) (local.get $ldc) (local.get $k))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
-            (br $quads)))
-        (block $rowsDone
-          (loop $rows
-            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
-            (call $f32_1x8
-              (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))) (local.get $bp)
-              (i32.add (local.get $cp) (i32.mul (local.get $i) (local.get $ldc))) (local.get $k))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $rows)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (block $groupsDone
+          (loop $groups
+            (br_if $groupsDone (i32.ge_s (local.get $i) (local.get $groupRows)))
+            (call $f32_5x8
+              (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 2)))
+              (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $panelBytes)))
+              (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (local.get $p) (i32.const 5))))
+              (local.get $ldc) (local.get $k))
+            (local.set $i (i32.add (local.get $i) (i32.const 5)))
+            (br $groups)))
+        (if (i32.lt_s (i32.add (local.get $p) (i32.const 1)) (local.get $panels))
+          (then
+            ;; The next panel's groups, then the leftover rows over both panels at once.
+            (local.set $i (i32.const 0))
+            (block $groupsDone
+              (loop $groups
+                (br_if $groupsDone (i32.ge_s (local.get $i) (local.get $groupRows)))
+                (call $f32_5x8
+                  (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 2)))
+                  (i32.add (local.get $b) (i32.mul (i32.add (local.get $p) (i32.const 1)) (local.get $panelBytes)))
+                  (i32.add (local.get $c)
+                    (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (i32.add (local.get $p) (i32.const 1)) (i32.const 5))))
+                  (local.get $ldc) (local.get $k))
+                (local.set $i (i32.add (local.get $i) (i32.const 5)))
+                (br $groups)))
+            (block $rowsDone
+              (loop $rows
+                (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
+                (call $f32_1x16
+                  (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 2)))
+                  (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $panelBytes)))
+                  (local.get $panelBytes)
+                  (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (local.get $p) (i32.const 5))))
+                  (local.get $k))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $rows)))
+            (local.set $p (i32.add (local.get $p) (i32.const 2))))
+          (else
+            (block $rowsDone
+              (loop $rows
+                (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
+                (call $f32_1x8
+                  (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 2)))
+                  (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $panelBytes)))
+                  (i32.add (local.get $c) (i32.add (i32.mul (local.get $i) (local.get $ldc)) (i32.shl (local.get $p) (i32.const 5))))
+                  (local.get $k))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $rows)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))))
         (br $panelLoop))))
 
-  ;; A 4x8 tile of C: eight f32x4 accumulators, one broadcast of A per row and two vectors of B per k.
-  (func $f32_4x8
-    (param $a0 i32) (param $lda i32) (param $b i32) (param $c i32) (param $ldc i32) (param $k i32)
-    (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $end i32)
-    (local $b0 v128) (local $b1 v128) (local $x v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $a1 (i32.add (local.get $a0) (local.get $lda)))
-    (local.set $a2 (i32.add (local.get $a1) (local.get $lda)))
-    (local.set $a3 (i32.add (local.get $a2) (local.get $lda)))
-    (local.set $end (i32.add (local.get $a0) (i32.shl (local.get $k) (i32.const 2))))
+  ;; A 5x8 tile of C: ten f32x4 accumulators (five rows of two vectors: the most that stay in registers), one
+  ;; broadcast of A per row and two vectors of B per k. A is a group of 5 interleaved rows.
+  (func $f32_5x8 (param $a i32) (param $b i32) (param $c i32) (param $ldc i32) (param $k i32)
+    (local $end i32) (local $b0 v128) (local $b1 v128) (local $x v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128)
+    (local $c30 v128) (local $c31 v128) (local $c40 v128) (local $c41 v128)
+    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $k) (i32.const 20))))
     (if (i32.gt_s (local.get $k) (i32.const 0))
       (then
         (loop $kLoop
           (local.set $b0 (v128.load (local.get $b)))
           (local.set $b1 (v128.load offset=16 (local.get $b)))
-          (local.set $x (v128.load32_splat (local.get $a0)))
+          (local.set $x (v128.load32_splat (local.get $a)))
           (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $x (v128.load32_splat (local.get $a1)))
+          (local.set $x (v128.load32_splat offset=4 (local.get $a)))
           (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $x (v128.load32_splat (local.get $a2)))
+          (local.set $x (v128.load32_splat offset=8 (local.get $a)))
           (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
-          (local.set $x (v128.load32_splat (local.get $a3)))
+          (local.set $x (v128.load32_splat offset=12 (local.get $a)))
           (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
           (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+          (local.set $x (v128.load32_splat offset=16 (local.get $a)))
+          (local.set $c40 (f32x4.add (local.get $c40) (f32x4.mul (local.get $x) (local.get $b0))))
+          (local.set $c41 (f32x4.add (local.get $c41) (f32x4.mul (local.get $x) (local.get $b1))))
           (local.set $b (i32.add (local.get $b) (i32.const 32)))
-          (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
-          (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
-          (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
-          (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
-          (br_if $kLoop (i32.lt_u (local.get $a0) (local.get $end))))))
+          (local.set $a (i32.add (local.get $a) (i32.const 20)))
+          (br_if $kLoop (i32.lt_u (local.get $a) (local.get $end))))))
     (v128.store (local.get $c) (local.get $c00))
     (v128.store offset=16 (local.get $c) (local.get $c01))
     (local.set $c (i32.add (local.get $c) (local.get $ldc)))
@@ -135,9 +197,36 @@
     (v128.store offset=16 (local.get $c) (local.get $c21))
     (local.set $c (i32.add (local.get $c) (local.get $ldc)))
     (v128.store (local.get $c) (local.get $c30))
-    (v128.store offset=16 (local.get $c) (local.get $c31)))
+    (v128.store offset=16 (local.get $c) (local.get $c31))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (local.get $c40))
+    (v128.store offset=16 (local.get $c) (local.get $c41)))
 
-  ;; A 1x8 tile of C (one row: M = 1 and the rows left over), two k per step on separate accumulators.
+  ;; A 1x16 tile over two panels (b and b + next): one row of A against two streams of B, which is what bounds
+  ;; M = 1 (a plain loop here ran faster than one unrolled over two k).
+  (func $f32_1x16 (param $a i32) (param $b i32) (param $next i32) (param $c i32) (param $k i32)
+    (local $end i32) (local $x v128) (local $b2 i32)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local.set $b2 (i32.add (local.get $b) (local.get $next)))
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $k) (i32.const 2))))
+    (if (i32.ge_s (local.get $k) (i32.const 1))
+      (then
+        (loop $kLoop
+          (local.set $x (v128.load32_splat (local.get $a)))
+          (local.set $c0 (f32x4.add (local.get $c0) (f32x4.mul (local.get $x) (v128.load (local.get $b)))))
+          (local.set $c1 (f32x4.add (local.get $c1) (f32x4.mul (local.get $x) (v128.load offset=16 (local.get $b)))))
+          (local.set $c2 (f32x4.add (local.get $c2) (f32x4.mul (local.get $x) (v128.load (local.get $b2)))))
+          (local.set $c3 (f32x4.add (local.get $c3) (f32x4.mul (local.get $x) (v128.load offset=16 (local.get $b2)))))
+          (local.set $b (i32.add (local.get $b) (i32.const 32)))
+          (local.set $b2 (i32.add (local.get $b2) (i32.const 32)))
+          (local.set $a (i32.add (local.get $a) (i32.const 4)))
+          (br_if $kLoop (i32.lt_u (local.get $a) (local.get $end))))))
+    (v128.store (local.get $c) (local.get $c0))
+    (v128.store offset=16 (local.get $c) (local.get $c1))
+    (v128.store offset=32 (local.get $c) (local.get $c2))
+    (v128.store offset=48 (local.get $c) (local.get $c3)))
+
+  ;; A 1x8 tile of C (a row left over, on an odd last panel), two k per step on separate accumulators.
   (func $f32_1x8 (param $a i32) (param $b i32) (param $c i32) (param $k i32)
     (local $end i32) (local $x v128)
     (local $c0 v128) (local $c1 v128) (local $d0 v128) (local $d1 v128)
