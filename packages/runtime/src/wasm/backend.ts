@@ -60,10 +60,15 @@ export interface Int8GemmExports {
     colSums: number,
     kPadded: number,
   ): void;
+  /**
+   * Widens packed B (`bytes` long) into the second layout the multi-row tiles read (twice as long), for paths
+   * that have one; gemm then takes it as bWide when m >= {@link INT8_GROUP_ROWS}.
+   */
+  readonly widenB: ((src: number, bytes: number, dst: number) => void) | undefined;
   gemm(
     a: number,
-    lda: number,
     b: number,
+    bWide: number,
     c: number,
     ldc: number,
     m: number,
@@ -76,6 +81,9 @@ export interface Int8GemmExports {
    */
   readonly signedAOffset: number;
 }
+
+/** Rows per tile of kernels.wat's multi-row int8 tiles (fewer rows run single-row tiles on unwidened B). */
+export const INT8_GROUP_ROWS = 5;
 
 /** What the wasm-simd backend's kernels get in prepare. */
 export interface WasmSimdHandle {
@@ -139,6 +147,7 @@ export const wasmSimdBackend: BackendPlugin<WasmSimdHandle> = {
     const plain: Int8GemmExports = {
       packA: exported(instance, 'pack_a_i8'),
       packB: exported(instance, 'pack_b_i8'),
+      widenB: exported(instance, 'widen_b_i8'),
       gemm: exported(instance, 'gemm_i8'),
       signedAOffset: 0,
     };
@@ -157,6 +166,7 @@ export const wasmSimdBackend: BackendPlugin<WasmSimdHandle> = {
     const relaxed: Int8GemmExports = {
       packA: exported(relaxedInstance, 'pack_a_relaxed'),
       packB: exported(relaxedInstance, 'pack_b_relaxed'),
+      widenB: undefined,
       gemm: exported(relaxedInstance, 'gemm_relaxed'),
       signedAOffset: 128,
     };
@@ -183,11 +193,11 @@ function exported<T extends (...args: any[]) => unknown>(instance: WebAssembly.I
 
 /**
  * Runs an int8 GEMM on known inputs (u8 A with every edge value 0, 127, 128, 255 against s8 B with -128 and 127,
- * K not a multiple of 4, N not a multiple of 8) and compares with plain integer arithmetic; returns the first
- * difference, or undefined when all agree.
+ * M with a whole group of rows and some left over, K not a multiple of 4, N not a multiple of 8) and compares with
+ * plain integer arithmetic; returns the first difference, or undefined when all agree.
  */
 export function checkInt8Gemm(heap: WasmHeap, gemm: Int8GemmExports): string | undefined {
-  const m = 5;
+  const m = 7;
   const k = 19;
   const n = 11;
   const kPadded = Math.ceil(k / 4) * 4;
@@ -197,12 +207,22 @@ export function checkInt8Gemm(heap: WasmHeap, gemm: Int8GemmExports): string | u
     { length: k * n },
     (_, i) => [-128, 127, -1, 0, 99, -77, 5, 126][i % 8]! - (i % 2),
   );
-  const sizes = [m * k, k * n, m * kPadded * 2, m * 4, panels * kPadded * 8, panels * 32, m * panels * 32];
+  const sizes = [
+    m * k,
+    k * n,
+    m * kPadded * 2,
+    m * 4,
+    panels * kPadded * 8,
+    panels * 32,
+    m * panels * 32,
+    panels * kPadded * 16,
+  ];
   const rounded = sizes.map((size) => Math.ceil(size / 64) * 64);
   const base = heap.allocate(rounded.reduce((sum, size) => sum + size, 0));
   const starts: number[] = [];
   for (let index = 0, at = base; index < rounded.length; at += rounded[index]!, index++) starts.push(at);
-  const [aAt, bAt, aPacked, rowSums, bPacked, colSums, cAt] = starts as [
+  const [aAt, bAt, aPacked, rowSums, bPacked, colSums, cAt, bWide] = starts as [
+    number,
     number,
     number,
     number,
@@ -216,7 +236,8 @@ export function checkInt8Gemm(heap: WasmHeap, gemm: Int8GemmExports): string | u
     new Int8Array(heap.buffer, bAt, b.length).set(b);
     gemm.packA(aAt, m, k, k, 0, aPacked, rowSums, kPadded);
     gemm.packB(bAt, k, n, n, 1, 0, bPacked, colSums, kPadded);
-    gemm.gemm(aPacked, kPadded * 2, bPacked, cAt, panels * 32, m, panels, kPadded);
+    gemm.widenB?.(bPacked, panels * kPadded * 8, bWide);
+    gemm.gemm(aPacked, bPacked, bWide, cAt, panels * 32, m, panels, kPadded);
     const c = new Int32Array(heap.buffer, cAt, m * panels * 8);
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {

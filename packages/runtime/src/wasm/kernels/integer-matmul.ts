@@ -1,6 +1,6 @@
 import { type KernelNode, QuantError, type Tensor, sizeOf } from '@quantkit/core';
 import { required, tensorOf } from '../../js/tensor-utils.js';
-import type { WasmSimdHandle } from '../backend.js';
+import { INT8_GROUP_ROWS, type WasmSimdHandle } from '../backend.js';
 import { wasmKernel } from '../wasm-kernel.js';
 import { type MatMulShape, matMulShape } from './matmul-shape.js';
 
@@ -38,11 +38,19 @@ function geometryOf(k: number, n: number): Geometry {
   return { k, n, kPadded: Math.ceil(k / 4) * 4, panels, width: panels * PANEL };
 }
 
-/** A constant B packed in the handle's int8 layout: per matrix, its panels and its column sums. */
+/**
+ * A constant B packed in the handle's int8 layout: per matrix, its panels, its column sums, and its widened
+ * panels once a product with enough rows asked for them (then kept, freed with the kernel state like the rest).
+ */
 interface PackedInt8B {
   readonly geometry: Geometry;
   readonly signed: boolean;
-  readonly matrices: readonly { readonly packed: number; readonly colSums: number }[];
+  readonly matrices: readonly {
+    readonly packed: number;
+    readonly colSums: number;
+    wide: number | undefined;
+  }[];
+  readonly owner: object;
 }
 
 function packConstantB(handle: WasmSimdHandle, owner: object, b: Tensor): PackedInt8B {
@@ -52,20 +60,33 @@ function packConstantB(handle: WasmSimdHandle, owner: object, b: Tensor): Packed
   const geometry = geometryOf(shape[shape.length - 2]!, shape[shape.length - 1]!);
   const { k, n, kPadded, panels, width } = geometry;
   const count = sizeOf(shape.slice(0, -2));
-  const matrices: { packed: number; colSums: number }[] = [];
+  const matrices: { packed: number; colSums: number; wide: number | undefined }[] = [];
   for (let index = 0; index < count; index++) {
     const packed = heap.allocate(panels * kPadded * PANEL);
     const colSums = heap.allocate(width * 4);
     const raw = heap.scratch(k * n);
     new Uint8Array(heap.buffer, raw, k * n).set(codes.bytes.subarray(index * k * n, (index + 1) * k * n));
     int8.packB(raw, k, n, n, 1, codes.signed ? 0 : 0x80, packed, colSums, kPadded);
-    matrices.push({ packed, colSums });
+    matrices.push({ packed, colSums, wide: undefined });
   }
   heap.freeWith(
     owner,
     matrices.flatMap(({ packed, colSums }) => [packed, colSums]),
   );
-  return { geometry, signed: codes.signed, matrices };
+  return { geometry, signed: codes.signed, matrices, owner };
+}
+
+/** The widened panels of a constant B's matrix, made on first use. */
+function widened(handle: WasmSimdHandle, packedB: PackedInt8B, index: number): number {
+  const matrix = packedB.matrices[index]!;
+  if (matrix.wide === undefined) {
+    const bytes = packedB.geometry.panels * packedB.geometry.kPadded * PANEL;
+    const wide = handle.heap.allocate(2 * bytes);
+    handle.int8.widenB!(matrix.packed, bytes, wide);
+    handle.heap.freeWith(packedB.owner, [wide]);
+    matrix.wide = wide;
+  }
+  return matrix.wide;
 }
 
 /** What turns the i32 products into outputs: i32 as they are (MatMulInteger) or requantized codes. */
@@ -109,6 +130,12 @@ function integerMatMul(
         outOffset: index * m * n,
       }));
   const variableB = packedB === undefined;
+  const useWide = int8.widenB !== undefined && rows >= INT8_GROUP_ROWS;
+  // Widen a constant B before taking the scratch arena (an allocation may move it).
+  const wideMatrices =
+    useWide && packedB !== undefined
+      ? packedB.matrices.map((_, index) => widened(handle, packedB, index))
+      : undefined;
   const sizes = {
     aRaw: rows * k,
     aPacked: rows * kPadded * 2,
@@ -121,6 +148,7 @@ function integerMatMul(
     bRaw: variableB ? k * n : 0,
     bPacked: variableB ? panels * kPadded * PANEL : 0,
     colSums: variableB ? width * 4 : 0,
+    bWide: variableB && useWide ? 2 * panels * kPadded * PANEL : 0,
   };
   let total = 0;
   const at = {} as Record<keyof typeof sizes, number>;
@@ -145,19 +173,25 @@ function integerMatMul(
     );
     int8.packA(at.aRaw, rows, k, k, a.signed ? 1 : 0, at.aPacked, at.rowSums, kPadded);
     let bPacked: number;
+    let bWide = 0;
     let colSums: number;
     if (packedB !== undefined) {
       const matrix = packedB.matrices[product.bMatrix]!;
       bPacked = matrix.packed;
       colSums = matrix.colSums;
+      if (wideMatrices !== undefined) bWide = wideMatrices[product.bMatrix]!;
     } else {
       const from = product.bMatrix * k * n;
       new Uint8Array(buffer, at.bRaw, k * n).set(b.bytes.subarray(from, from + k * n));
       int8.packB(at.bRaw, k, n, n, 1, b.signed ? 0 : 0x80, at.bPacked, at.colSums, kPadded);
       bPacked = at.bPacked;
       colSums = at.colSums;
+      if (useWide) {
+        int8.widenB!(at.bPacked, panels * kPadded * PANEL, at.bWide);
+        bWide = at.bWide;
+      }
     }
-    int8.gemm(at.aPacked, kPadded * 2, bPacked, at.c, width * 4, rows, panels, kPadded);
+    int8.gemm(at.aPacked, bPacked, bWide, at.c, width * 4, rows, panels, kPadded);
     kernels.apply_zero_points(at.c, width * 4, rows, panels, at.rowSums, at.za, colSums, at.zb, k);
     if (epilogue.kind === 'int32') {
       copyRows(new Int32Array(buffer, at.c, rows * width), epilogue.out, product.outOffset, rows, n, width);

@@ -254,10 +254,13 @@
   ;; ------------------------------------------------------------------------------------------------------------
   ;; int8: codes widened to i16 and multiplied pairwise with i32x4.dot_i16x8_s into i32 accumulators.
   ;;
-  ;; K is padded to a multiple of 4 (kPadded) with zeros. Packed A: per row, kPadded i16 values (the codes of
-  ;; that row, widened). Packed B: panels of 8 columns; for each pair of k (2q, 2q+1), 16 bytes holding, per
-  ;; column j, B[2q, j] then B[2q+1, j] as s8 (u8 codes are stored xor 0x80, i.e. minus 128, and the JS side moves
-  ;; the zero point by the same 128).
+  ;; K is padded to a multiple of 4 (kPadded) with zeros. Packed A: the codes widened to i16, rows in groups of 5
+  ;; interleaved by pairs of k (for each pair, the 5 rows' two values), then the rows left over one after another;
+  ;; row i starts at dst + 2 * i * kPadded either way. Packed B: panels of 8 columns; for each pair of k (2q, 2q+1),
+  ;; 16 bytes holding, per column j, B[2q, j] then B[2q+1, j] as s8 (u8 codes are stored xor 0x80, i.e. minus
+  ;; 128, and the JS side moves the zero point by the same 128). The 5-row tiles read B widened ahead to i16
+  ;; (widen_b_i8: 32 bytes a pair of k, twice the memory, 15-20% faster here); single rows read the s8 panels
+  ;; (half the memory traffic, which is what bounds M = 1).
 
   ;; Packs B[kk, j] (byte at src + kk * rowStride + j * colStride) xor flip into panels, and writes each column's
   ;; sum of its stored s8 values to colSums (an i32 per padded column).
@@ -301,103 +304,128 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $cols))))
 
-  ;; Packs A[i, kk] (byte at src + i * lda + kk, s8 when isSigned else u8) widened to i16, rows kPadded * 2 bytes
-  ;; apart, zero past k; writes each row's sum to rowSums (an i32 per row).
+  ;; Packs A[i, kk] (byte at src + i * lda + kk, s8 when isSigned else u8) widened to i16 in the layout above,
+  ;; zero past k; writes each row's sum to rowSums (an i32 per row).
   (func (export "pack_a_i8")
     (param $src i32) (param $m i32) (param $k i32) (param $lda i32) (param $isSigned i32)
     (param $dst i32) (param $rowSums i32) (param $kPadded i32)
-    (local $i i32) (local $kk i32) (local $value i32) (local $sum i32) (local $row i32)
+    (local $i i32) (local $r i32) (local $rows i32) (local $kk i32) (local $value i32) (local $sum i32)
+    (local $row i32) (local $out i32)
     (block $done
-      (loop $rowLoop
+      (loop $groups
         (br_if $done (i32.ge_s (local.get $i) (local.get $m)))
-        (local.set $row (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $lda))))
-        (local.set $sum (i32.const 0))
-        (local.set $kk (i32.const 0))
-        (block $colsDone
-          (loop $cols
-            (br_if $colsDone (i32.ge_s (local.get $kk) (local.get $kPadded)))
-            (local.set $value (i32.const 0))
-            (if (i32.lt_s (local.get $kk) (local.get $k))
-              (then
-                (local.set $value (i32.load8_u (i32.add (local.get $row) (local.get $kk))))
-                (if (local.get $isSigned) (then (local.set $value (i32.extend8_s (local.get $value)))))))
-            (i32.store16 (local.get $dst) (local.get $value))
-            (local.set $dst (i32.add (local.get $dst) (i32.const 2)))
-            (local.set $sum (i32.add (local.get $sum) (local.get $value)))
-            (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
-            (br $cols)))
-        (i32.store (i32.add (local.get $rowSums) (i32.shl (local.get $i) (i32.const 2))) (local.get $sum))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $rowLoop))))
+        ;; A group of 5 rows, or a single row past the last whole group.
+        (local.set $rows
+          (select (i32.const 5) (i32.const 1) (i32.le_s (i32.add (local.get $i) (i32.const 5)) (local.get $m))))
+        (local.set $r (i32.const 0))
+        (loop $rowLoop
+          (local.set $row (i32.add (local.get $src) (i32.mul (i32.add (local.get $i) (local.get $r)) (local.get $lda))))
+          (local.set $sum (i32.const 0))
+          (local.set $kk (i32.const 0))
+          (block $colsDone
+            (loop $cols
+              (br_if $colsDone (i32.ge_s (local.get $kk) (local.get $kPadded)))
+              (local.set $value (i32.const 0))
+              (if (i32.lt_s (local.get $kk) (local.get $k))
+                (then
+                  (local.set $value (i32.load8_u (i32.add (local.get $row) (local.get $kk))))
+                  (if (local.get $isSigned) (then (local.set $value (i32.extend8_s (local.get $value)))))))
+              ;; Pair kk / 2 of row r of the group, at 4 bytes per row of the group per pair.
+              (i32.store16
+                (i32.add
+                  (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $i) (local.get $kPadded)) (i32.const 1)))
+                  (i32.add
+                    (i32.shl (i32.mul (i32.shr_u (local.get $kk) (i32.const 1)) (local.get $rows)) (i32.const 2))
+                    (i32.add (i32.shl (local.get $r) (i32.const 2)) (i32.shl (i32.and (local.get $kk) (i32.const 1)) (i32.const 1)))))
+                (local.get $value))
+              (local.set $sum (i32.add (local.get $sum) (local.get $value)))
+              (local.set $kk (i32.add (local.get $kk) (i32.const 1)))
+              (br $cols)))
+          (i32.store (i32.add (local.get $rowSums) (i32.shl (i32.add (local.get $i) (local.get $r)) (i32.const 2)))
+            (local.get $sum))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br_if $rowLoop (i32.lt_s (local.get $r) (local.get $rows))))
+        (local.set $i (i32.add (local.get $i) (local.get $rows)))
+        (br $groups))))
 
-  ;; C[0:m, 0:8*panels] (i32) = packed A * packed B, both over kPadded (a multiple of 4). lda, ldc in bytes.
+  ;; Widens packed B (bytes of s8) to i16 for the 5-row tiles: each 16 bytes become their low and high halves
+  ;; extended, 32 bytes.
+  (func (export "widen_b_i8") (param $src i32) (param $bytes i32) (param $dst i32)
+    (local $end i32) (local $x v128)
+    (local.set $end (i32.add (local.get $src) (local.get $bytes)))
+    (block $done
+      (loop $chunks
+        (br_if $done (i32.ge_u (local.get $src) (local.get $end)))
+        (local.set $x (v128.load (local.get $src)))
+        (v128.store (local.get $dst) (i16x8.extend_low_i8x16_s (local.get $x)))
+        (v128.store offset=16 (local.get $dst) (i16x8.extend_high_i8x16_s (local.get $x)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $chunks))))
+
+  ;; C[0:m, 0:8*panels] (i32) = packed A * packed B over kPadded (a multiple of 4): whole groups of 5 rows on
+  ;; widened B (bWide, unused when m < 5), the rows left over on the s8 panels (b). ldc in bytes.
   (func (export "gemm_i8")
-    (param $a i32) (param $lda i32) (param $b i32) (param $c i32) (param $ldc i32)
+    (param $a i32) (param $b i32) (param $bWide i32) (param $c i32) (param $ldc i32)
     (param $m i32) (param $panels i32) (param $kPadded i32)
-    (local $p i32) (local $i i32) (local $panelBytes i32) (local $bp i32) (local $cp i32)
-    (local.set $panelBytes (i32.shl (local.get $kPadded) (i32.const 3)))
+    (local $p i32) (local $i i32) (local $groupRows i32) (local $cp i32)
+    (local.set $groupRows (i32.sub (local.get $m) (i32.rem_u (local.get $m) (i32.const 5))))
     (block $done
       (loop $panelLoop
         (br_if $done (i32.ge_s (local.get $p) (local.get $panels)))
-        (local.set $bp (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $panelBytes))))
         (local.set $cp (i32.add (local.get $c) (i32.shl (local.get $p) (i32.const 5))))
         (local.set $i (i32.const 0))
-        (block $quadsDone
-          (loop $quads
-            (br_if $quadsDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
-            (call $i8_4x8
-              (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))) (local.get $lda) (local.get $bp)
-              (i32.add (local.get $cp) (i32.mul (local.get $i) (local.get $ldc))) (local.get $ldc)
-              (local.get $kPadded))
-            (local.set $i (i32.add (local.get $i) (i32.const 4)))
-            (br $quads)))
+        (block $groupsDone
+          (loop $groups
+            (br_if $groupsDone (i32.ge_s (local.get $i) (local.get $groupRows)))
+            (call $i8_5x8
+              (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $kPadded)) (i32.const 1)))
+              (i32.add (local.get $bWide) (i32.shl (i32.mul (local.get $p) (local.get $kPadded)) (i32.const 4)))
+              (i32.add (local.get $cp) (i32.mul (local.get $i) (local.get $ldc))) (local.get $ldc) (local.get $kPadded))
+            (local.set $i (i32.add (local.get $i) (i32.const 5)))
+            (br $groups)))
         (block $rowsDone
           (loop $rows
             (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
             (call $i8_1x8
-              (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $lda))) (local.get $bp)
+              (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $kPadded)) (i32.const 1)))
+              (i32.add (local.get $b) (i32.shl (i32.mul (local.get $p) (local.get $kPadded)) (i32.const 3)))
               (i32.add (local.get $cp) (i32.mul (local.get $i) (local.get $ldc))) (local.get $kPadded))
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $rows)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $panelLoop))))
 
-  ;; A 4x8 tile: per pair of k, one 16-byte load of B widened into two i16x8 (columns 0-3 and 4-7), and per row
-  ;; the A pair broadcast to all four lanes, so each dot gives four columns' partial sums.
-  (func $i8_4x8
-    (param $a0 i32) (param $lda i32) (param $b i32) (param $c i32) (param $ldc i32) (param $kPadded i32)
-    (local $a1 i32) (local $a2 i32) (local $a3 i32) (local $end i32)
-    (local $b0 v128) (local $b1 v128) (local $x v128)
-    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
-    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $a1 (i32.add (local.get $a0) (local.get $lda)))
-    (local.set $a2 (i32.add (local.get $a1) (local.get $lda)))
-    (local.set $a3 (i32.add (local.get $a2) (local.get $lda)))
-    (local.set $end (i32.add (local.get $a0) (i32.shl (local.get $kPadded) (i32.const 1))))
+  ;; A 5x8 tile: per pair of k, the two i16x8 vectors of widened B (columns 0-3 and 4-7) and per row the A pair
+  ;; broadcast to all four lanes, so each dot gives four columns' partial sums. A is a group of 5 interleaved rows.
+  (func $i8_5x8 (param $a i32) (param $b i32) (param $c i32) (param $ldc i32) (param $kPadded i32)
+    (local $end i32) (local $b0 v128) (local $b1 v128) (local $x v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128) (local $c20 v128) (local $c21 v128)
+    (local $c30 v128) (local $c31 v128) (local $c40 v128) (local $c41 v128)
+    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $kPadded) (i32.const 10))))
     (if (i32.gt_s (local.get $kPadded) (i32.const 0))
       (then
         (loop $kLoop
-          (local.set $x (v128.load (local.get $b)))
-          (local.set $b0 (i16x8.extend_low_i8x16_s (local.get $x)))
-          (local.set $b1 (i16x8.extend_high_i8x16_s (local.get $x)))
-          (local.set $x (v128.load32_splat (local.get $a0)))
+          (local.set $b0 (v128.load (local.get $b)))
+          (local.set $b1 (v128.load offset=16 (local.get $b)))
+          (local.set $x (v128.load32_splat (local.get $a)))
           (local.set $c00 (i32x4.add (local.get $c00) (i32x4.dot_i16x8_s (local.get $x) (local.get $b0))))
           (local.set $c01 (i32x4.add (local.get $c01) (i32x4.dot_i16x8_s (local.get $x) (local.get $b1))))
-          (local.set $x (v128.load32_splat (local.get $a1)))
+          (local.set $x (v128.load32_splat offset=4 (local.get $a)))
           (local.set $c10 (i32x4.add (local.get $c10) (i32x4.dot_i16x8_s (local.get $x) (local.get $b0))))
           (local.set $c11 (i32x4.add (local.get $c11) (i32x4.dot_i16x8_s (local.get $x) (local.get $b1))))
-          (local.set $x (v128.load32_splat (local.get $a2)))
+          (local.set $x (v128.load32_splat offset=8 (local.get $a)))
           (local.set $c20 (i32x4.add (local.get $c20) (i32x4.dot_i16x8_s (local.get $x) (local.get $b0))))
           (local.set $c21 (i32x4.add (local.get $c21) (i32x4.dot_i16x8_s (local.get $x) (local.get $b1))))
-          (local.set $x (v128.load32_splat (local.get $a3)))
+          (local.set $x (v128.load32_splat offset=12 (local.get $a)))
           (local.set $c30 (i32x4.add (local.get $c30) (i32x4.dot_i16x8_s (local.get $x) (local.get $b0))))
           (local.set $c31 (i32x4.add (local.get $c31) (i32x4.dot_i16x8_s (local.get $x) (local.get $b1))))
-          (local.set $b (i32.add (local.get $b) (i32.const 16)))
-          (local.set $a1 (i32.add (local.get $a1) (i32.const 4)))
-          (local.set $a2 (i32.add (local.get $a2) (i32.const 4)))
-          (local.set $a3 (i32.add (local.get $a3) (i32.const 4)))
-          (local.set $a0 (i32.add (local.get $a0) (i32.const 4)))
-          (br_if $kLoop (i32.lt_u (local.get $a0) (local.get $end))))))
+          (local.set $x (v128.load32_splat offset=16 (local.get $a)))
+          (local.set $c40 (i32x4.add (local.get $c40) (i32x4.dot_i16x8_s (local.get $x) (local.get $b0))))
+          (local.set $c41 (i32x4.add (local.get $c41) (i32x4.dot_i16x8_s (local.get $x) (local.get $b1))))
+          (local.set $b (i32.add (local.get $b) (i32.const 32)))
+          (local.set $a (i32.add (local.get $a) (i32.const 20)))
+          (br_if $kLoop (i32.lt_u (local.get $a) (local.get $end))))))
     (v128.store (local.get $c) (local.get $c00))
     (v128.store offset=16 (local.get $c) (local.get $c01))
     (local.set $c (i32.add (local.get $c) (local.get $ldc)))
@@ -408,9 +436,12 @@
     (v128.store offset=16 (local.get $c) (local.get $c21))
     (local.set $c (i32.add (local.get $c) (local.get $ldc)))
     (v128.store (local.get $c) (local.get $c30))
-    (v128.store offset=16 (local.get $c) (local.get $c31)))
+    (v128.store offset=16 (local.get $c) (local.get $c31))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store (local.get $c) (local.get $c40))
+    (v128.store offset=16 (local.get $c) (local.get $c41)))
 
-  ;; A 1x8 tile, two pairs of k (kPadded is a multiple of 4) per step on separate accumulators.
+  ;; A 1x8 tile on the s8 panels, two pairs of k (kPadded is a multiple of 4) per step on separate accumulators.
   (func $i8_1x8 (param $a i32) (param $b i32) (param $c i32) (param $kPadded i32)
     (local $end i32) (local $x v128) (local $y v128)
     (local $c0 v128) (local $c1 v128) (local $d0 v128) (local $d1 v128)

@@ -91,12 +91,14 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rowLoop))))
 
-  ;; C[0:m, 0:8*panels] (i32) = packed A * packed B over kPadded. lda, ldc in bytes.
+  ;; C[0:m, 0:8*panels] (i32) = packed A * packed B over kPadded; ldc in bytes. Same signature as kernels.wat's
+  ;; gemm_i8 (this layout has no widened B: bWide is unused).
   (func (export "gemm_relaxed")
-    (param $a i32) (param $lda i32) (param $b i32) (param $c i32) (param $ldc i32)
+    (param $a i32) (param $b i32) (param $bWide i32) (param $c i32) (param $ldc i32)
     (param $m i32) (param $panels i32) (param $kPadded i32)
-    (local $p i32) (local $i i32) (local $panelBytes i32) (local $bp i32) (local $cp i32)
+    (local $p i32) (local $i i32) (local $panelBytes i32) (local $bp i32) (local $cp i32) (local $lda i32)
     (local.set $panelBytes (i32.shl (local.get $kPadded) (i32.const 3)))
+    (local.set $lda (i32.shl (local.get $kPadded) (i32.const 1)))
     (block $done
       (loop $panelLoop
         (br_if $done (i32.ge_s (local.get $p) (local.get $panels)))
