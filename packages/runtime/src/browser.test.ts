@@ -1,6 +1,6 @@
 // The runtime in headless Chromium (Debian's, as .ci/run installs it): the package bundled for the browser runs a
-// model there, its outputs match onnxruntime-node's on the same inputs, and every registered backend starts (or
-// says why not) in a real browser.
+// model there on its WebAssembly SIMD and JS kernels, its outputs match onnxruntime-node's on the same inputs, and
+// every built-in backend starts in a real browser.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,12 +86,22 @@ describe('runtime in Chromium', () => {
           }),
         [Array.from(bytes), { shape: x.shape, data: Array.from(x.data) }] as const,
       );
-      const { outputs, backends } = result as {
+      const { outputs, backends, assignments } = result as {
         outputs: Record<string, { shape: number[]; data: number[] }>;
         backends: { name: string; available: boolean; reason?: string }[];
+        assignments: { node: string; backend: string }[];
       };
       expect(errors).toEqual([]);
-      expect(backends.find((backend) => backend.name === 'js')).toEqual({ name: 'js', available: true });
+      expect(backends.map(({ name, available }) => ({ name, available }))).toEqual([
+        { name: 'wasm-simd', available: true },
+        { name: 'js', available: true },
+      ]);
+      expect(assignments).toEqual([
+        { node: 'fc1', backend: 'wasm-simd' },
+        { node: 'bias1', backend: 'js' },
+        { node: 'relu1', backend: 'js' },
+        { node: 'fc2', backend: 'wasm-simd' },
+      ]);
       expect(outputs['y']!.shape).toEqual([3, 10]);
       const worst = Math.max(
         ...outputs['y']!.data.map((value, i) => Math.abs(value - Number(expected.data[i]))),

@@ -54,6 +54,8 @@ export class Backends {
 export interface ChosenKernel {
   readonly kernel: KernelPlugin;
   readonly backend: BackendStatus & { available: true };
+  /** Why each kernel ranked above it was passed over ('wasm-simd/Gemm: A is float64'). */
+  readonly declined: readonly string[];
 }
 
 /**
@@ -89,14 +91,15 @@ export class KernelIndex {
   }
 
   /**
-   * The kernel for a node.
+   * The kernel for a node, leaving out those in `passedOver` (a kernel that declined the node's inputs at run time).
    * @throws QuantError UNSUPPORTED naming the node and, for each kernel of its op, why it was not chosen.
    */
-  async choose(node: KernelNode): Promise<ChosenKernel> {
+  async choose(node: KernelNode, passedOver: ReadonlySet<KernelPlugin> = new Set()): Promise<ChosenKernel> {
     const candidates = this.#byOp.get(opKey(node.domain, node.opType)) ?? [];
     const ranked: { kernel: KernelPlugin; backend: BackendStatus }[] = [];
     const refusals: string[] = [];
     for (const kernel of candidates) {
+      if (passedOver.has(kernel)) continue;
       const status = this.backends.status(kernel.backend);
       if (status === undefined) {
         refusals.push(`${kernel.name}: backend "${kernel.backend}" is not registered`);
@@ -118,7 +121,7 @@ export class KernelIndex {
         continue;
       }
       const verdict = kernel.supports?.(node) ?? true;
-      if (verdict === true) return { kernel, backend };
+      if (verdict === true) return { kernel, backend, declined: refusals };
       refusals.push(`${kernel.name}: ${verdict === false ? 'does not support this node' : verdict}`);
     }
     const domain = node.domain === '' ? '' : ` of domain "${node.domain}"`;

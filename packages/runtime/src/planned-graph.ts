@@ -26,12 +26,26 @@ interface Step {
   readonly kernel: KernelPlugin;
   readonly backend: string;
   readonly state: unknown;
+  /** Why higher-ranked kernels were passed over when planning. */
+  readonly declined: readonly string[];
+  /**
+   * The next kernel for inputs this one declines at run time (QuantError UNSUPPORTED: a per-row zero point the
+   * fast path lacks), prepared on first need; undefined when there is none.
+   */
+  readonly fallback: () => Promise<Fallback | undefined>;
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   /** Values no later step (nor a graph output) reads: dropped after this step so their memory can be reclaimed. */
   readonly frees: readonly string[];
   /** Values of the enclosing graphs its subgraphs read. */
   readonly outerReads: readonly string[];
+}
+
+interface Fallback {
+  readonly kernel: KernelPlugin;
+  readonly backend: string;
+  readonly state: unknown;
+  readonly fallback: () => Promise<Fallback | undefined>;
 }
 
 /** What the planner needs to know of the model around a graph. */
@@ -48,6 +62,10 @@ export interface KernelAssignment {
   readonly opType: string;
   readonly kernel: string;
   readonly backend: string;
+  /** Why higher-ranked kernels were passed over when planning. */
+  readonly declined: readonly string[];
+  /** Set when the last run's inputs were declined by the kernel and a lower-ranked one ran them, with the reason. */
+  readonly fellBack?: { readonly kernel: string; readonly reason: string };
 }
 
 const subgraphHandles = new WeakMap<KernelSubgraph, PlannedGraph>();
@@ -134,6 +152,21 @@ export class PlannedGraph {
       }
       const { kernel, backend } = chosen;
       const state = await kernel.prepare(kernelNode, backend.handle);
+      const fallbackAfter = (passedOver: ReadonlySet<KernelPlugin>) => {
+        let next: Promise<Fallback | undefined> | undefined;
+        return () => {
+          next ??= scope.kernels.choose(kernelNode, passedOver).then(
+            async (found): Promise<Fallback> => ({
+              kernel: found.kernel,
+              backend: found.backend.name,
+              state: await found.kernel.prepare(kernelNode, found.backend.handle),
+              fallback: fallbackAfter(new Set([...passedOver, found.kernel])),
+            }),
+            () => undefined,
+          );
+          return next;
+        };
+      };
       for (const name of node.outputs) if (name !== '') known.set(name, valueInfo(graph, name, constants));
       const outerReads = subgraphsOf(node).flatMap((body) => body.outerScopeNames());
       steps.push({
@@ -142,6 +175,8 @@ export class PlannedGraph {
         kernel,
         backend: backend.name,
         state,
+        declined: chosen.declined,
+        fallback: fallbackAfter(new Set([kernel])),
         inputs: node.inputs,
         outputs: node.outputs,
         outerReads,
@@ -172,12 +207,17 @@ export class PlannedGraph {
   /** The kernel chosen for each node, subgraphs included. */
   assignments(): KernelAssignment[] {
     return [
-      ...this.steps.map((step) => ({
-        node: step.node.name,
-        opType: step.node.opType,
-        kernel: step.kernel.name,
-        backend: step.backend,
-      })),
+      ...this.steps.map((step): KernelAssignment => {
+        const fellBack = this.#fellBack.get(step);
+        return {
+          node: step.node.name,
+          opType: step.node.opType,
+          kernel: step.kernel.name,
+          backend: step.backend,
+          declined: step.declined,
+          ...(fellBack !== undefined && { fellBack }),
+        };
+      }),
       ...this.subgraphs.flatMap((subgraph) => subgraph.assignments()),
     ];
   }
@@ -204,12 +244,7 @@ export class PlannedGraph {
           throw new QuantError('INTERNAL', `${step.label} runs before "${name}" is computed`);
         return value;
       });
-      let outputs: readonly Tensor[];
-      try {
-        outputs = await step.kernel.run(step.state, inputs, context);
-      } catch (error) {
-        throw kernelFailure(step, error);
-      }
+      const outputs = await this.#runStep(step, inputs, context);
       step.outputs.forEach((name, index) => {
         const output = outputs[index];
         if (name !== '' && output !== undefined) env.set(name, output);
@@ -223,6 +258,36 @@ export class PlannedGraph {
       }
       return value;
     });
+  }
+
+  /** The latest run-time fallback of each step, for {@link PlannedGraph.assignments}. */
+  readonly #fellBack = new Map<Step, { kernel: string; reason: string }>();
+
+  /**
+   * Runs a step's kernel; when it declines these inputs (QuantError UNSUPPORTED), the next kernel that supports the
+   * node runs them instead, and so on down the ranking.
+   */
+  async #runStep(
+    step: Step,
+    inputs: readonly (Tensor | undefined)[],
+    context: KernelContext,
+  ): Promise<readonly Tensor[]> {
+    let current: { kernel: KernelPlugin; state: unknown; fallback: Step['fallback'] } = step;
+    this.#fellBack.delete(step);
+    for (;;) {
+      try {
+        return await current.kernel.run(current.state, inputs, context);
+      } catch (error) {
+        const next =
+          error instanceof QuantError && error.code === 'UNSUPPORTED' ? await current.fallback() : undefined;
+        if (next === undefined) throw kernelFailure({ ...step, kernel: current.kernel }, error);
+        this.#fellBack.set(step, {
+          kernel: next.kernel.name,
+          reason: `${current.kernel.name}: ${(error as QuantError).message}`,
+        });
+        current = next;
+      }
+    }
   }
 
   readonly #neededByFetch = new Map<string, Set<Step>>();

@@ -7,13 +7,15 @@ import {
   createRegistry,
 } from '@quantkit/core';
 import { builtinRuntimePlugins } from './builtins.js';
-import { createRuntime } from './runtime.js';
+import { type LoadOptions, createRuntime } from './runtime.js';
 
 export interface RuntimeExecutorSettings {
   /** Plugin name (default 'quantkit-runtime'). */
   readonly name?: string;
   /** Backends and kernels to run with (default: the built-ins). Add your own kernels to the list. */
   readonly plugins?: readonly Plugin[];
+  /** See {@link LoadOptions}. */
+  readonly fuseQdq?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export function createRuntimeExecutor(settings: RuntimeExecutorSettings = {}): E
     async createSession(model): Promise<ExecutorSession> {
       let session: Awaited<ReturnType<typeof runtime.load>>;
       try {
-        session = await runtime.load(model);
+        session = await runtime.load(model, { fuseQdq: settings.fuseQdq !== false });
       } catch (error) {
         throw asExecutorError(error, `${name} cannot run the model`);
       }

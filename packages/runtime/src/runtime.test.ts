@@ -1,7 +1,7 @@
 import { API_VERSION, type Plugin, QuantError, createRegistry } from '@quantkit/core';
 import { createModel } from '@quantkit/onnx';
 import { describe, expect, it } from 'vitest';
-import { builtinRuntimePlugins } from './builtins.js';
+import { builtinRuntimePlugins, jsRuntimePlugins } from './builtins.js';
 import { jsKernel } from './js/backend.js';
 import { createRuntime } from './runtime.js';
 import { randomFloat } from './conformance/random-tensors.js';
@@ -98,7 +98,7 @@ describe('createRuntime', () => {
     });
     let starts = 0;
     const working = createRuntime(
-      createRegistry([...builtinRuntimePlugins, ...fast(async () => void (starts += 1))]),
+      createRegistry([...jsRuntimePlugins, ...fast(async () => void (starts += 1))]),
     );
     expect((await working.load(model)).assignments()[0]!.backend).toBe('fast');
     await working.load(model);
@@ -107,7 +107,7 @@ describe('createRuntime', () => {
     let attempts = 0;
     const broken = createRuntime(
       createRegistry([
-        ...builtinRuntimePlugins,
+        ...jsRuntimePlugins,
         ...fast(async () => {
           attempts += 1;
           throw new Error('no SIMD here');
@@ -123,6 +123,50 @@ describe('createRuntime', () => {
       ['js', true],
     ]);
     expect(statuses[0]).toMatchObject({ reason: 'no SIMD here' });
+  });
+
+  it('runs inputs a kernel declines at run time on the next kernel, and says so', async () => {
+    const picky: Plugin[] = [
+      {
+        kind: 'backend',
+        name: 'fast',
+        apiVersion: API_VERSION,
+        priority: 10,
+        init: async () => undefined,
+      } as Plugin,
+      {
+        ...jsKernel('Neg', {
+          run: (_, [x]) => {
+            if (x!.shape.length !== 1) throw new QuantError('UNSUPPORTED', 'this kernel takes 1-D inputs');
+            return [{ ...x!, data: (x!.data as Float32Array).map((v) => -v) }];
+          },
+        }),
+        name: 'fast/Neg',
+        backend: 'fast',
+      } as Plugin,
+    ];
+    const model = createModel({
+      nodes: [{ opType: 'Neg', name: 'n', inputs: ['x'], outputs: ['y'] }],
+      inputs: [['x', 'float32']],
+      outputs: [['y']],
+    });
+    const session = await createRuntime(createRegistry([...jsRuntimePlugins, ...picky])).load(model);
+    const flat = await session.run({ x: randomFloat([4], 1) });
+    expect(session.assignments()[0]).toEqual({
+      node: 'n',
+      opType: 'Neg',
+      kernel: 'fast/Neg',
+      backend: 'fast',
+      declined: [],
+    });
+    const square = randomFloat([2, 2], 2);
+    const result = await session.run({ x: square });
+    expect(Array.from(result['y']!.data as Float32Array)).toEqual(Array.from(square.data, (v) => -v));
+    expect(session.assignments()[0]!.fellBack).toEqual({
+      kernel: 'js/Neg',
+      reason: 'fast/Neg: this kernel takes 1-D inputs',
+    });
+    expect(flat['y']!.shape).toEqual([4]);
   });
 
   it('refuses two kernels of one op on one backend, naming both', () => {

@@ -1,5 +1,6 @@
 import { QuantError, type Registry, type Tensor, createRegistry, sizeOf } from '@quantkit/core';
 import { type Model, decodeModel, normalizeDomain } from '@quantkit/onnx';
+import { fuseQdq } from './fuse-qdq.js';
 import { type BackendStatus, kernelIndexOf } from './kernel-choice.js';
 import { type KernelAssignment, PlannedGraph } from './planned-graph.js';
 
@@ -17,12 +18,21 @@ export interface RuntimeSession {
   assignments(): KernelAssignment[];
 }
 
+export interface LoadOptions {
+  /**
+   * Run DequantizeLinear -> Conv/MatMul/Gemm/Add/Mul -> QuantizeLinear groups as integer kernels (QLinearConv,
+   * QLinearMatMul, QGemm, QLinearAdd, QLinearMul), as onnxruntime does at load; default true. Off, the graph runs
+   * as written: float compute on dequantized values. The two may differ by one code where rounding ties fall.
+   */
+  readonly fuseQdq?: boolean;
+}
+
 export interface Runtime {
   /**
    * Plans a model: chooses and prepares a kernel for every node, once.
    * @throws QuantError INVALID_MODEL for a malformed model, UNSUPPORTED naming a node no kernel runs.
    */
-  load(model: Model | Uint8Array): Promise<RuntimeSession>;
+  load(model: Model | Uint8Array, options?: LoadOptions): Promise<RuntimeSession>;
   /** Each backend's start-up result, highest priority first (starting them if no model was loaded yet). */
   backends(): Promise<BackendStatus[]>;
 }
@@ -39,8 +49,9 @@ export interface Runtime {
 export function createRuntime(registry: Registry = createRegistry()): Runtime {
   const kernels = kernelIndexOf(registry);
   return {
-    async load(input) {
-      const model = input instanceof Uint8Array ? decodeModel(input) : input;
+    async load(input, options = {}) {
+      const decoded = input instanceof Uint8Array ? decodeModel(input) : input;
+      const model = options.fuseQdq === false ? decoded : fuseQdq(decoded).model;
       const opsets = new Map<string, number>();
       for (const { domain, version } of model.opsetImports) opsets.set(normalizeDomain(domain), version);
       const planned = await PlannedGraph.plan(model.graph, { kernels, opsets, outer: new Map() });

@@ -1,5 +1,7 @@
 import type { ConformanceCase } from './conformance-case.js';
 import { elementwiseCases } from './cases/elementwise.js';
+import { gemmCases } from './cases/gemm.js';
+import { integerGemmCases } from './cases/integer-gemm.js';
 import { nnCases } from './cases/nn.js';
 import { quantizedCases } from './cases/quantized.js';
 import { tensorCases } from './cases/tensor.js';
@@ -9,5 +11,7 @@ export const allCases: readonly ConformanceCase[] = [
   ...elementwiseCases,
   ...tensorCases,
   ...nnCases,
+  ...gemmCases,
   ...quantizedCases,
+  ...integerGemmCases,
 ];

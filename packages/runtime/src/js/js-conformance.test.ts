@@ -1,4 +1,4 @@
-import { builtinRuntimePlugins } from '../builtins.js';
+import { jsRuntimePlugins } from '../builtins.js';
 import { describeConformance } from '../conformance/describe-conformance.js';
 
-describeConformance('js', builtinRuntimePlugins);
+describeConformance('js', jsRuntimePlugins);

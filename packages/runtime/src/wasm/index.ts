@@ -1,0 +1,12 @@
+import type { KernelPlugin } from '@quantkit/core';
+import { floatMatMulKernels } from './kernels/float-matmul.js';
+import { integerMatMulKernels } from './kernels/integer-matmul.js';
+
+export { type Int8GemmExports, type KernelExports, type WasmSimdHandle, wasmSimdBackend } from './backend.js';
+export { type WasmKernelDefinition, wasmKernel } from './wasm-kernel.js';
+
+/** Every kernel of the wasm-simd backend. */
+export const wasmSimdKernels: readonly KernelPlugin[] = [
+  ...floatMatMulKernels,
+  ...integerMatMulKernels,
+] as readonly KernelPlugin[];
