@@ -10,6 +10,7 @@ import { QuantError } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { createOrtWebExecutor } from '@quantkit/executor-ort/web';
 import { createMetricsAccumulator, measureLatency, planModel, quantizeModel } from '@quantkit/quantize';
+import { createRuntimeExecutor } from '@quantkit/runtime';
 import * as ortNode from 'onnxruntime-node';
 import { synthesizeInputs } from './corpus.mjs';
 
@@ -59,7 +60,8 @@ const webExecutor = createOrtWebExecutor({
   },
 });
 
-export const executors = { node: nodeExecutor, web: webExecutor };
+const runtimeExecutor = createRuntimeExecutor();
+export const executors = { node: nodeExecutor, web: webExecutor, runtime: runtimeExecutor };
 
 async function withSession(executor, bytes, use) {
   const session = await executor.createSession(bytes);
@@ -116,6 +118,28 @@ export async function fusedOps(bytes) {
   }
 }
 
+/**
+ * Runs `bytes` with an executor on the evaluation samples: an SQNR accumulator per float output against the float
+ * model's, and the count of values that went NaN or infinite where the float model's did not.
+ */
+async function compareOutputs(executor, bytes, baseline) {
+  const metrics = new Map();
+  let nonFinite = 0;
+  await withSession(executor, bytes, async (session) => {
+    for (const [index, sample] of baseline.samples.entries()) {
+      const outputs = await session.run(sample);
+      for (const [name, reference] of Object.entries(baseline.outputs[index])) {
+        const test = outputs[name];
+        if (!isFloat(reference) || test === undefined) continue;
+        nonFinite += nonFiniteCount(test, reference);
+        if (!metrics.has(name)) metrics.set(name, createMetricsAccumulator());
+        if (nonFiniteCount(test, reference) === 0) metrics.get(name).add(reference, test, name);
+      }
+    }
+  });
+  return { metrics, nonFinite };
+}
+
 /** The float model's outputs on every evaluation sample, computed once per model. */
 export async function floatBaseline(entry) {
   const bytes = readFileSync(entry.file);
@@ -156,15 +180,16 @@ export async function quantizeCell(entry, modeName, baseline) {
 /**
  * Runs one model x mode cell. Never throws for quantkit's own refusals: a QuantError becomes
  * `{ status: 'refused', code, message }`; anything else (a crash, a model the runtime refuses) is rethrown.
- * With `latency`, also the quantized / float latency ratio (latencyRatio) and the float model's median (floatMs).
+ * With `latency`, also the quantized / float latency ratio (latencyRatio) and the float model's median (floatMs);
+ * with `runtime`, the worst output's SQNR when quantkit's runtime runs the model (runtimeSqnr, or runtimeError).
  * @returns {Promise<object>} loadsNode, loadsWeb, finite, sizeRatio, sqnr (worst float output, dB), latencyRatio,
  *   sha256 of the written model
  */
-export async function runCell(entry, modeName, baseline, { latency = false } = {}) {
+export async function runCell(entry, modeName, baseline, { latency = false, runtime = false } = {}) {
   const quantized = await quantizeCell(entry, modeName, baseline);
   if (quantized.status === 'refused') return quantized;
   const { result, sha256, seconds } = quantized;
-  const measured = await measureBytes(result.bytes, baseline, { latency });
+  const measured = await measureBytes(result.bytes, baseline, { latency, runtime });
   return { status: 'written', sha256, seconds, summary: result.summary, ...measured, bytes: result.bytes };
 }
 
@@ -176,22 +201,9 @@ export async function runCell(entry, modeName, baseline, { latency = false } = {
  * @returns {Promise<object>} sizeRatio, loadsNode, finite, outputs, sqnr, loadsWeb (webError), and with latency
  *   latencyRatio, floatMs, fusedOps
  */
-export async function measureBytes(bytes, baseline, { latency = false } = {}) {
+export async function measureBytes(bytes, baseline, { latency = false, runtime = false } = {}) {
   const cell = { sizeRatio: bytes.length / baseline.bytes.length };
-  const metrics = new Map();
-  let nonFinite = 0;
-  await withSession(nodeExecutor, bytes, async (session) => {
-    for (const [index, sample] of baseline.samples.entries()) {
-      const outputs = await session.run(sample);
-      for (const [name, reference] of Object.entries(baseline.outputs[index])) {
-        const test = outputs[name];
-        if (!isFloat(reference) || test === undefined) continue;
-        nonFinite += nonFiniteCount(test, reference);
-        if (!metrics.has(name)) metrics.set(name, createMetricsAccumulator());
-        if (nonFiniteCount(test, reference) === 0) metrics.get(name).add(reference, test, name);
-      }
-    }
-  });
+  const { metrics, nonFinite } = await compareOutputs(nodeExecutor, bytes, baseline);
   if (latency) {
     const measured = await measureLatency(nodeExecutor, baseline.bytes, bytes, baseline.samples[0]);
     cell.latencyRatio = measured.ratio;
@@ -203,6 +215,19 @@ export async function measureBytes(bytes, baseline, { latency = false } = {}) {
   const sqnrs = [...metrics].map(([name, accumulator]) => ({ name, sqnr: accumulator.result().sqnr }));
   cell.outputs = sqnrs;
   cell.sqnr = sqnrs.length === 0 ? undefined : Math.min(...sqnrs.map((entry) => entry.sqnr));
+  if (runtime) {
+    // quantkit's own runtime on the same bytes: how close it comes to the float model, beside onnxruntime.
+    const measured = await compareOutputs(runtimeExecutor, bytes, baseline).catch((error) => ({ error }));
+    if (measured.error !== undefined) {
+      cell.runtimeError = measured.error.message;
+    } else {
+      cell.runtimeFinite = measured.nonFinite === 0;
+      const worst = Math.min(
+        ...[...measured.metrics.values()].map((accumulator) => accumulator.result().sqnr),
+      );
+      cell.runtimeSqnr = measured.metrics.size === 0 ? undefined : worst;
+    }
+  }
   cell.loadsWeb = await withSession(webExecutor, bytes, async (session) => {
     const outputs = await session.run(baseline.samples[0]);
     return Object.values(outputs).every((tensor) => nonFiniteCount(tensor) === 0 || !isFloat(tensor));
