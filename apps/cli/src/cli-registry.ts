@@ -1,6 +1,7 @@
 import type { ExecutorPlugin, Registry } from '@quantkit/core';
 import { createOrtNodeExecutor } from '@quantkit/executor-ort';
 import { createDefaultRegistry } from '@quantkit/quantize';
+import { builtinRuntimePlugins } from '@quantkit/runtime';
 import { type LoadedPlugin, loadPlugins } from './load-plugins.js';
 
 /** The registry the CLI works with, and where each extra plugin came from. */
@@ -13,7 +14,7 @@ export interface CliRegistry {
 
 /**
  * Builds the CLI's registry: the pipeline's built-ins, the onnxruntime-node executor (the CLI always runs on Node),
- * and the plugins from each --plugin spec.
+ * the runtime's backends and kernels, and the plugins from each --plugin spec.
  *
  * @example const { registry } = await createCliRegistry(['./my-quantizer.mjs'], process.cwd());
  * @throws QuantError PLUGIN_INVALID for a module that fails to load or exports no valid plugin, PLUGIN_CONFLICT for
@@ -22,6 +23,10 @@ export interface CliRegistry {
 export async function createCliRegistry(pluginSpecs: readonly string[], cwd: string): Promise<CliRegistry> {
   const loaded = await loadPlugins(pluginSpecs, cwd);
   const nodeExecutor = createOrtNodeExecutor();
-  const registry = createDefaultRegistry([nodeExecutor, ...loaded.map((entry) => entry.plugin)]);
+  const registry = createDefaultRegistry([
+    nodeExecutor,
+    ...builtinRuntimePlugins,
+    ...loaded.map((entry) => entry.plugin),
+  ]);
   return { registry, loaded, executor: nodeExecutor };
 }

@@ -1,4 +1,4 @@
-import type { ExecutorPlugin } from '@quantkit/core';
+import type { ExecutorPlugin, Registry } from '@quantkit/core';
 import { createOrtNodeExecutor } from '@quantkit/executor-ort';
 import { createOrtWebExecutor } from '@quantkit/executor-ort/web';
 import { createRuntimeExecutor } from '@quantkit/runtime';
@@ -8,13 +8,16 @@ export const RUNTIMES = ['quantkit', 'ort-node', 'ort-web'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
 /**
- * The executor for a runtime name: quantkit's own kernel runtime, onnxruntime-node (graph optimizations at level
- * all, as deployed), or onnxruntime-web's wasm backend with `threads` threads.
+ * The executor for a runtime name: quantkit's own kernel runtime over the registry's backends and kernels (the
+ * built-ins and any from --plugin), onnxruntime-node (graph optimizations at level all, as deployed), or
+ * onnxruntime-web's wasm backend with `threads` threads.
  */
-export function executorFor(runtime: RuntimeName, threads: number): ExecutorPlugin {
+export function executorFor(runtime: RuntimeName, threads: number, registry: Registry): ExecutorPlugin {
   switch (runtime) {
     case 'quantkit':
-      return createRuntimeExecutor();
+      return createRuntimeExecutor({
+        plugins: registry.plugins.filter((plugin) => plugin.kind === 'kernel' || plugin.kind === 'backend'),
+      });
     case 'ort-node':
       return createOrtNodeExecutor();
     case 'ort-web':

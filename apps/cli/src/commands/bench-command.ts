@@ -1,9 +1,10 @@
-import { QuantError, type Tensor } from '@quantkit/core';
+import { QuantError, type Registry, type Tensor } from '@quantkit/core';
 import { DEFAULT_SEED, RANDOM_DATA_TEXT, randomSamples } from '@quantkit/quantize';
 import { readCalibrationDir } from '@quantkit/calibration/node';
 import { Command } from 'commander';
 import { type CliIo, writeJson } from '../cli-io.js';
-import { parseChoiceFlag, parseIntegerFlag } from '../flags.js';
+import { createCliRegistry } from '../cli-registry.js';
+import { collectRepeated, parseChoiceFlag, parseIntegerFlag } from '../flags.js';
 import { formatTable } from '../format.js';
 import { readModelFile } from '../model-file.js';
 import { requireExisting, userPath } from '../paths.js';
@@ -36,6 +37,8 @@ export interface BenchOptions {
   /** Time budget per runtime when runs is not given. */
   readonly seconds: number;
   readonly dataDir?: string | undefined;
+  /** Where kernels and backends come from (default: the CLI's built-ins). */
+  readonly registry?: Registry;
 }
 
 /**
@@ -69,9 +72,10 @@ export async function benchModelFile(modelPath: string, options: BenchOptions): 
     sample = randomSamples(file.inputs, 1, DEFAULT_SEED)[0]!;
     input = `random inputs (seed ${DEFAULT_SEED}; ${RANDOM_DATA_TEXT})`;
   }
+  const registry = options.registry ?? (await createCliRegistry([], process.cwd())).registry;
   const results: BenchResult[] = [];
   for (const runtime of options.runtimes) {
-    const session = await executorFor(runtime, options.threads).createSession(file.bytes, {
+    const session = await executorFor(runtime, options.threads, registry).createSession(file.bytes, {
       threads: options.threads,
     });
     try {
@@ -141,6 +145,7 @@ interface BenchFlags {
   readonly seconds?: string;
   readonly data?: string;
   readonly json?: boolean;
+  readonly plugin?: string[];
 }
 
 /** `quantkit bench`: see --help. */
@@ -161,6 +166,11 @@ export function benchCommand(io: CliIo): Command {
       '--data <dir>',
       'time on the first sample of this folder (calibration layout; random inputs otherwise)',
     )
+    .option(
+      '--plugin <path-or-package>',
+      'load kernel and backend plugins from an ES module (repeatable)',
+      collectRepeated,
+    )
     .option('--json', 'print one JSON object on stdout instead of text')
     .action(async (modelArgument: string, flags: BenchFlags) => {
       const runtimes = (flags.runtime ?? ['quantkit', 'ort-node']).map(
@@ -173,6 +183,7 @@ export function benchCommand(io: CliIo): Command {
         warmup: parseIntegerFlag('--warmup', flags.warmup, { min: 0 }) ?? 3,
         seconds: parseIntegerFlag('--seconds', flags.seconds, { min: 1, max: 3600 }) ?? 3,
         dataDir: flags.data === undefined ? undefined : userPath(io, flags.data),
+        registry: (await createCliRegistry(flags.plugin ?? [], io.cwd)).registry,
       });
       if (flags.json === true) writeJson(io, { ok: true, command: 'bench', ...report });
       else io.stdout.write(`${formatBenchReport(report).join('\n')}\n`);

@@ -53,6 +53,10 @@ export function pluginsCommand(io: CliIo): Command {
         const ofKind = listings.filter((listing) => listing.kind === kind);
         if (ofKind.length === 0) continue;
         lines.push(`${kind} plugins:`);
+        if (kind === 'kernel') {
+          lines.push(...kernelSummary(ofKind));
+          continue;
+        }
         const rows = ofKind.map((listing) => [
           `  ${listing.name}`,
           `api v${listing.apiVersion}`,
@@ -63,4 +67,35 @@ export function pluginsCommand(io: CliIo): Command {
       }
       io.stdout.write(`${lines.length === 0 ? 'no plugins registered' : lines.join('\n')}\n`);
     });
+}
+
+/**
+ * The kernel section of the text listing: the built-in kernels counted per backend (there are hundreds; --json lists
+ * each), and every kernel loaded with --plugin on a line of its own.
+ */
+function kernelSummary(kernels: readonly PluginListing[]): string[] {
+  const builtIn = new Map<string, number>();
+  const loaded: PluginListing[] = [];
+  for (const listing of kernels) {
+    if (listing.source !== 'built-in') loaded.push(listing);
+    else {
+      const backend = listing.name.split('/')[0]!;
+      builtIn.set(backend, (builtIn.get(backend) ?? 0) + 1);
+    }
+  }
+  const rows = [
+    ...[...builtIn].map(([backend, count]) => [
+      `  ${backend}/*`,
+      `${count} kernels`,
+      '',
+      '(--json lists each)',
+    ]),
+    ...loaded.map((listing) => [
+      `  ${listing.name}`,
+      `api v${listing.apiVersion}`,
+      `[${listing.source}]`,
+      listing.description,
+    ]),
+  ];
+  return formatTable(rows);
 }

@@ -67,6 +67,44 @@ describe('quantkit run', () => {
   });
 });
 
+describe("a user's kernel plugin", () => {
+  // A backend of its own above the built-ins, with a Relu that marks what it computed (relu(x) + 1000).
+  const PLUGIN = `
+    export default [
+      { kind: 'backend', name: 'mine', apiVersion: 1, priority: 100, init: async () => ({}) },
+      {
+        kind: 'kernel', name: 'mine/Relu', apiVersion: 1, opType: 'Relu', domain: '', backend: 'mine',
+        description: 'relu plus 1000, to be seen',
+        prepare: () => undefined,
+        run: (_state, [x]) => [{ ...x, data: x.data.map((v) => Math.max(0, v) + 1000) }],
+      },
+    ];
+  `;
+
+  it('is listed by quantkit plugins and runs the model in quantkit run', async () => {
+    await writeFile(join(dir, 'mine.mjs'), PLUGIN);
+    const listed = await runCli(['plugins', '--plugin', './mine.mjs'], { cwd: dir });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(
+      /^\s+mine\/Relu\s+api v1\s+\[\.\/mine\.mjs\]\s+relu plus 1000, to be seen$/m,
+    );
+    expect(listed.stdout).toMatch(/^\s+js\/\*\s+\d+ kernels\s+\(--json lists each\)$/m);
+    expect(listed.stdout).toMatch(/^\s+mine\s+api v1\s+\[\.\/mine\.mjs\]/m);
+
+    const plain = await runCli(['run', 'mlp.onnx', '-o', 'plain', '--samples', '1'], { cwd: dir });
+    const mine = await runCli(['run', 'mlp.onnx', '-o', 'mine', '--samples', '1', '--plugin', './mine.mjs'], {
+      cwd: dir,
+    });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(mine.code, mine.stderr).toBe(0);
+    const y = async (folder: string) =>
+      parseNpy(await readFile(join(dir, folder, 'sample_0000', 'y.npy'))).data as Float32Array;
+    const [before, after] = [await y('plain'), await y('mine')];
+    // Relu feeds two MatMuls on: +1000 on every hidden value moves every output far from the built-in result.
+    expect(Math.min(...Array.from(after, (value, i) => Math.abs(value - before[i]!)))).toBeGreaterThan(1);
+  });
+});
+
 describe('quantkit bench', () => {
   it('times the model on each runtime asked for and compares with the first', async () => {
     const run = await runCli(

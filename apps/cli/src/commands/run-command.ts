@@ -1,13 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { encodeNpy } from '@quantkit/calibration';
-import { QuantError, type Tensor } from '@quantkit/core';
+import { QuantError, type Registry, type Tensor } from '@quantkit/core';
 import { DEFAULT_RANDOM_SAMPLES, DEFAULT_SEED, RANDOM_DATA_TEXT } from '@quantkit/quantize';
 import { type SampleOrigin, sampleSource } from '@quantkit/quantize/node';
 import { Command } from 'commander';
 import { type CliIo, writeJson } from '../cli-io.js';
+import { createCliRegistry } from '../cli-registry.js';
 import { inFlagTerms } from '../flag-terms.js';
-import { parseChoiceFlag, parseIntegerFlag } from '../flags.js';
+import { collectRepeated, parseChoiceFlag, parseIntegerFlag } from '../flags.js';
 import { readModelFile } from '../model-file.js';
 import { fileNameFor, writeFolderAtomic } from '../output-folder.js';
 import { requireExisting, userPath } from '../paths.js';
@@ -34,6 +35,7 @@ interface RunFlags {
   readonly seed?: string;
   readonly force?: boolean;
   readonly json?: boolean;
+  readonly plugin?: string[];
 }
 
 /**
@@ -53,6 +55,8 @@ export async function runModelFile(
     readonly samples?: number | undefined;
     readonly seed?: number | undefined;
     readonly force?: boolean;
+    /** Where kernels and backends come from (default: the CLI's built-ins). */
+    readonly registry?: Registry;
   },
 ): Promise<RunReport> {
   const file = await readModelFile(modelPath);
@@ -74,7 +78,8 @@ export async function runModelFile(
     limit: options.samples ?? (data.kind === 'random' ? DEFAULT_RANDOM_SAMPLES : undefined),
     dataOption: 'dataDir',
   });
-  const session = await executorFor(options.runtime, 1).createSession(file.bytes);
+  const registry = options.registry ?? (await createCliRegistry([], process.cwd())).registry;
+  const session = await executorFor(options.runtime, 1, registry).createSession(file.bytes);
   const written: RunReport['samples'][number][] = [];
   try {
     await writeFolderAtomic(outputFolder, options.force === true, async (folder) => {
@@ -130,6 +135,11 @@ export function runCommand(io: CliIo): Command {
     .option('--samples <n>', `run at most this many samples (random data: default ${DEFAULT_RANDOM_SAMPLES})`)
     .option('--seed <n>', `seed for random inputs (default ${DEFAULT_SEED})`)
     .option('--force', 'replace an existing output folder')
+    .option(
+      '--plugin <path-or-package>',
+      'load kernel and backend plugins from an ES module (repeatable)',
+      collectRepeated,
+    )
     .option('--json', 'print one JSON object on stdout instead of text')
     .action(async (modelArgument: string, flags: RunFlags) => {
       const runtime = parseChoiceFlag('--runtime', flags.runtime, RUNTIMES) ?? 'quantkit';
@@ -147,6 +157,7 @@ export function runCommand(io: CliIo): Command {
         samples,
         seed,
         force: flags.force === true,
+        registry: (await createCliRegistry(flags.plugin ?? [], io.cwd)).registry,
       });
       if (flags.json === true) writeJson(io, { ok: true, command: 'run', ...report });
       else io.stdout.write(`${formatRunReport(report).join('\n')}\n`);
