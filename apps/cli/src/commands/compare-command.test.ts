@@ -53,6 +53,23 @@ describe('quantkit compare', () => {
     ]);
   });
 
+  it("runs both models on quantkit's runtime with --runtime quantkit, as onnxruntime-node does", async () => {
+    await writeFile(join(dir, 'mlp.onnx'), mlpModelBytes({ deeper: true }));
+    await writeFile(join(dir, 'other.onnx'), mlpModelBytes({ deeper: true, seed: 12 }));
+    const onOrt = await runCli(['compare', 'mlp.onnx', 'other.onnx', '--samples', '3', '--json'], {
+      cwd: dir,
+    });
+    const onRuntime = await runCli(
+      ['compare', 'mlp.onnx', 'other.onnx', '--samples', '3', '--runtime', 'quantkit', '--json'],
+      { cwd: dir },
+    );
+    expect(onOrt.code, onOrt.stderr).toBe(0);
+    expect(onRuntime.code, onRuntime.stderr).toBe(0);
+    const [ort, runtime] = [JSON.parse(onOrt.stdout), JSON.parse(onRuntime.stdout)];
+    expect(runtime.outputs[0].sqnr).toBeCloseTo(ort.outputs[0].sqnr, 3);
+    expect(runtime.outputs[0].sqnr).toBeLessThan(20);
+  });
+
   it('refuses a missing --data folder with exit 5', async () => {
     const run = await runCli(['compare', 'model.onnx', 'model.onnx', '--data', 'nowhere'], { cwd: dir });
     expect(run.code, run.stderr).toBe(EXIT_CODES.NOT_FOUND);

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 import { calibrationFiles } from '@quantkit/calibration/node';
-import { QuantError } from '@quantkit/core';
+import { type ExecutorPlugin, QuantError } from '@quantkit/core';
 import { createOrtNodeExecutor } from '@quantkit/executor-ort';
 import { checkWrites, writeFileAtomic } from '@quantkit/onnx/node';
 import {
@@ -18,7 +18,9 @@ import { writeReportHtml } from '@quantkit/report/node';
 import { Command } from 'commander';
 import { type CliIo, toJson, writeJson } from '../cli-io.js';
 import { inFlagTerms } from '../flag-terms.js';
-import { parseIntegerFlag } from '../flags.js';
+import { collectRepeated, parseChoiceFlag, parseIntegerFlag } from '../flags.js';
+import { createCliRegistry } from '../cli-registry.js';
+import { RUNTIMES, executorFor } from '../runtime-choice.js';
 import { formatMetric, formatTable } from '../format.js';
 import { type ModelFile, modelFileUses, readModelFile } from '../model-file.js';
 import { exists, requireExisting, requireFilePath, userPath } from '../paths.js';
@@ -40,6 +42,8 @@ export interface CompareOptions {
   readonly seed?: number;
   /** Also compare every value both models compute. */
   readonly perLayer?: boolean;
+  /** What runs both models (default onnxruntime-node). */
+  readonly executor?: ExecutorPlugin;
 }
 
 /** A model file as compareModels takes it: named by its path, run from the bytes read. */
@@ -72,7 +76,7 @@ export async function compareModelFiles(
   });
   try {
     const comparison = await compareModels(compared(reference), compared(candidate), {
-      executor: createOrtNodeExecutor(),
+      executor: options.executor ?? createOrtNodeExecutor(),
       samples,
       perLayer: options.perLayer === true,
       samplesFrom: options.dataDir,
@@ -146,6 +150,8 @@ interface CompareFlags {
   readonly report?: string;
   readonly force?: boolean;
   readonly json?: boolean;
+  readonly runtime?: string;
+  readonly plugin?: string[];
 }
 
 /** `quantkit compare`: see --help. */
@@ -158,6 +164,12 @@ export function compareCommand(io: CliIo): Command {
     .option('--samples <n>', `use at most this many samples (random data: default ${DEFAULT_RANDOM_SAMPLES})`)
     .option('--seed <n>', `seed for random inputs (default ${DEFAULT_SEED})`)
     .option('--per-layer', 'also compare every value both models compute, worst first')
+    .option('--runtime <name>', `what runs both models: ${RUNTIMES.join(', ')} (default ort-node)`)
+    .option(
+      '--plugin <path-or-package>',
+      'load kernel and backend plugins for --runtime quantkit (repeatable)',
+      collectRepeated,
+    )
     .option('--all', `with --per-layer, list every layer (default: the worst ${LAYER_ROWS_SHOWN})`)
     .option(
       '--report <file>',
@@ -198,7 +210,10 @@ export function compareCommand(io: CliIo): Command {
         });
       }
 
+      const runtime = parseChoiceFlag('--runtime', flags.runtime, RUNTIMES) ?? 'ort-node';
+      const { registry } = await createCliRegistry(flags.plugin ?? [], io.cwd);
       const report = await compareModelFiles(reference, candidate, {
+        executor: executorFor(runtime, 1, registry),
         dataDir: flags.data === undefined ? undefined : userPath(io, flags.data),
         samples,
         perLayer,
