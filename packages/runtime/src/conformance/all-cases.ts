@@ -4,11 +4,13 @@ import { gemmCases } from './cases/gemm.js';
 import { integerGemmCases } from './cases/integer-gemm.js';
 import { nnCases } from './cases/nn.js';
 import { quantizedCases } from './cases/quantized.js';
+import { shapeOpCases } from './cases/shape.js';
 import { tensorCases } from './cases/tensor.js';
 
 /** Every conformance case; each backend's suite runs them all. */
 export const allCases: readonly ConformanceCase[] = [
   ...elementwiseCases,
+  ...shapeOpCases,
   ...tensorCases,
   ...nnCases,
   ...gemmCases,
