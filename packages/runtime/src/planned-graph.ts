@@ -151,7 +151,12 @@ export class PlannedGraph {
         continue;
       }
       const { kernel, backend } = chosen;
-      const state = await kernel.prepare(kernelNode, backend.handle);
+      let state: unknown;
+      try {
+        state = await kernel.prepare(kernelNode, backend.handle);
+      } catch (error) {
+        throw kernelFailure({ label, kernel }, error);
+      }
       const fallbackAfter = (passedOver: ReadonlySet<KernelPlugin>) => {
         let next: Promise<Fallback | undefined> | undefined;
         return () => {
@@ -345,7 +350,7 @@ function unsupportedError(failures: readonly { opType: string; error: QuantError
   });
 }
 
-function kernelFailure(step: Step, error: unknown): QuantError {
+function kernelFailure(step: Pick<Step, 'label' | 'kernel'>, error: unknown): QuantError {
   const message = error instanceof Error ? error.message : String(error);
   const text = message.includes(step.label) ? message : `${step.label}: ${message}`;
   const code = error instanceof QuantError ? error.code : 'INTERNAL';

@@ -205,6 +205,28 @@ describe('createRuntime', () => {
     );
   });
 
+  it('names the node when its kernel refuses it while planning', async () => {
+    const model = createModel({
+      nodes: [
+        {
+          opType: 'Reshape',
+          name: 'bad',
+          inputs: ['x', 'shape'],
+          outputs: ['y'],
+          attributes: { allowzero: 'yes' },
+        },
+      ],
+      inputs: [['x', 'float32', [2, 3]]],
+      outputs: [['y']],
+      initializers: { shape: { dtype: 'int64', shape: [1], data: BigInt64Array.of(6n) } },
+    });
+    const error = await errorOf(createRuntime(createRegistry(builtinRuntimePlugins)).load(model));
+    expect(error.code).toBe('INVALID_MODEL');
+    expect(error.message).toBe(
+      'Reshape node "bad" (outputs "y") has attribute "allowzero" of type string; expected int (kernel js/Reshape)',
+    );
+  });
+
   it('refuses a graph with a cycle', async () => {
     const model = createModel({
       nodes: [
