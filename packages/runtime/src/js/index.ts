@@ -1,4 +1,5 @@
 import type { KernelPlugin } from '@quantkit/core';
+import { withHalfFloats } from './half-float-kernel.js';
 import { elementwiseBinaryKernels, elementwiseUnaryKernels } from './kernels/elementwise.js';
 import { matMulKernels } from './kernels/matmul.js';
 import { packedKernels } from './kernels/packed-kernels.js';
@@ -9,8 +10,11 @@ import { tensorKernels } from './kernels/tensor-kernels.js';
 
 export { jsBackend, jsKernel, type JsKernelDefinition } from './backend.js';
 
-/** Every kernel of the JS backend. */
-export const jsKernels: readonly KernelPlugin[] = [
+/**
+ * Every kernel of the JS backend; those that compute take float16 and bfloat16 too, in float32 with their outputs
+ * rounded back (see half-float-kernel.ts).
+ */
+export const jsKernels: readonly KernelPlugin[] = withHalfFloats([
   ...elementwiseBinaryKernels,
   ...elementwiseUnaryKernels,
   ...shapeKernels,
@@ -19,4 +23,4 @@ export const jsKernels: readonly KernelPlugin[] = [
   ...packedKernels,
   ...nnKernels,
   ...quantizedKernels,
-] as readonly KernelPlugin[];
+] as readonly KernelPlugin[]);
