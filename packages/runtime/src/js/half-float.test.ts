@@ -75,7 +75,7 @@ describe('bfloat16', () => {
       expected.push(bits, bits, bits & 1 ? bits + 1 : bits, bits + 1);
     }
     const encoded = float32ToHalf(fromBits(words), 'bfloat16');
-    expect(words.filter((word, i) => encoded[i] !== expected[i]).map((word) => word.toString(16))).toEqual(
+    expect(words.filter((_word, i) => encoded[i] !== expected[i]).map((word) => word.toString(16))).toEqual(
       [],
     );
     const nan = float32ToHalf(fromBits([0x7f800001, 0xffc00000]), 'bfloat16');
