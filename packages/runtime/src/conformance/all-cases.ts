@@ -1,6 +1,7 @@
 import type { ConformanceCase } from './conformance-case.js';
 import { elementwiseCases } from './cases/elementwise.js';
 import { gemmCases } from './cases/gemm.js';
+import { halfFloatCases } from './cases/half-float.js';
 import { integerGemmCases } from './cases/integer-gemm.js';
 import { nnCases } from './cases/nn.js';
 import { quantizedCases } from './cases/quantized.js';
@@ -16,4 +17,5 @@ export const allCases: readonly ConformanceCase[] = [
   ...gemmCases,
   ...quantizedCases,
   ...integerGemmCases,
+  ...halfFloatCases,
 ];

@@ -3,6 +3,7 @@ import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type AttributeInit, type Model, createModel, encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { builtinRuntimePlugins } from '../builtins.js';
+import { halfToFloat32, isHalfDType } from '../js/half-float.js';
 import type { KernelAssignment } from '../planned-graph.js';
 import { createRuntime } from '../runtime.js';
 
@@ -28,6 +29,11 @@ export interface Tolerance {
   /** Allowed |runtime - onnxruntime| is abs + rel * |onnxruntime| for float outputs; integers must match. */
   readonly abs?: number;
   readonly rel?: number;
+  /**
+   * float16 and bfloat16 outputs also agree within this many units in the last place of their type (default 0):
+   * one rounding to 16 bits turns a float32 difference far below abs into a whole ulp.
+   */
+  readonly ulps?: number;
 }
 
 /** A single-node model of the case, its inputs fed under the names `in<slot>`. */
@@ -106,14 +112,31 @@ export function tensorMismatch(
   }
   const abs = tolerance.abs ?? 1e-5;
   const rel = tolerance.rel ?? 1e-5;
-  const float = actual.dtype === 'float32' || actual.dtype === 'float64';
+  const half = isHalfDType(actual.dtype) ? actual.dtype : undefined;
+  const float = actual.dtype === 'float32' || actual.dtype === 'float64' || half !== undefined;
+  const actualValues = half === undefined ? actual.data : halfToFloat32(actual.data as Uint16Array, half);
+  const expectedValues =
+    half === undefined ? expected.data : halfToFloat32(expected.data as Uint16Array, half);
   for (let i = 0; i < expected.data.length; i++) {
-    const a = Number(actual.data[i]);
-    const e = Number(expected.data[i]);
+    const a = Number(actualValues[i]);
+    const e = Number(expectedValues[i]);
+    if (
+      half !== undefined &&
+      Number.isFinite(a) &&
+      Number.isFinite(e) &&
+      ulpDistance(actual.data[i] as number, expected.data[i] as number) <= (tolerance.ulps ?? 0)
+    )
+      continue;
     if (Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e))) continue;
     if (float && Math.abs(a - e) <= abs + rel * Math.abs(e)) continue;
     if (!float && a === e) continue;
     return `element ${i} is ${a}, expected ${e}`;
   }
   return undefined;
+}
+
+/** How many 16-bit float values lie between two bit patterns of one sign-magnitude type (+0 and -0 are one). */
+function ulpDistance(a: number, b: number): number {
+  const ordered = (bits: number) => (bits & 0x8000 ? -(bits & 0x7fff) : bits);
+  return Math.abs(ordered(a) - ordered(b));
 }
