@@ -1,4 +1,5 @@
 import type { ConformanceCase } from './conformance-case.js';
+import { convolutionCases } from './cases/convolution.js';
 import { elementwiseCases } from './cases/elementwise.js';
 import { gemmCases } from './cases/gemm.js';
 import { integerGemmCases } from './cases/integer-gemm.js';
@@ -14,4 +15,5 @@ export const allCases: readonly ConformanceCase[] = [
   ...gemmCases,
   ...quantizedCases,
   ...integerGemmCases,
+  ...convolutionCases,
 ];
