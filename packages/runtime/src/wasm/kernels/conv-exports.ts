@@ -15,6 +15,16 @@ export interface ConvExports {
     kPadded: number,
     dst: number,
   ): void;
+  pack_rows_i8(
+    src: number,
+    rowStride: number,
+    rows: number,
+    firstPanel: number,
+    panelCount: number,
+    flip: number,
+    kPadded: number,
+    dst: number,
+  ): void;
   col_sums_i8(packed: number, panels: number, kPadded: number, colSums: number): void;
   copy_rows_32(c: number, ldc: number, m: number, n: number, bias: number, dst: number, ldd: number): void;
   requantize_rows(

@@ -116,6 +116,22 @@ export function isDepthwise(shape: ConvShape): boolean {
   return shape.groupChannels === 1 && shape.group > 1 && shape.spatialRank <= 2;
 }
 
+/**
+ * A 1x1 window without stride or pads on at most two spatial axes: the patches are the input planes themselves,
+ * packed as they are.
+ */
+export function isPointwise(shape: ConvShape): boolean {
+  const [, inH, inW] = shape.input;
+  const [, outH, outW] = shape.output;
+  return (
+    shape.spatialRank <= 2 &&
+    shape.kernelSize === 1 &&
+    shape.strides.every((stride) => stride === 1) &&
+    shape.padBegin.every((pad) => pad === 0) &&
+    inH * inW === outH * outW
+  );
+}
+
 /** Bytes of the geometry block the convolution functions of kernels.wat read (15 i32s, rounded up). */
 export const GEOMETRY_BYTES = 64;
 

@@ -13,6 +13,7 @@ import {
   depthwisePadding,
   fillPlaneTable,
   isDepthwise,
+  isPointwise,
   readConvAttributes,
   writeGeometry,
 } from './conv-layout.js';
@@ -209,12 +210,7 @@ function im2colGemm(state: ConvState, shape: ConvShape, { data, weight, bias }: 
   const slicePanels = Math.ceil(slicePositions / PANEL);
   const panelsPerPass = chunkPanels((k + m) * PANEL * 4, slicePanels);
   // A 1x1 window without stride or pads reads the input planes as they are: pack them, no im2col.
-  const pointwise =
-    shape.spatialRank <= 2 &&
-    kernelSize === 1 &&
-    shape.strides.every((stride) => stride === 1) &&
-    shape.padBegin.every((pad) => pad === 0) &&
-    inH * inW === slicePositions;
+  const pointwise = isPointwise(shape);
   const prepared = state.weights?.kind === 'gemm' ? state.weights.groups : undefined;
   const constantBias = bias === undefined ? undefined : state.bias;
   const at = carveScratch(heap, {

@@ -14,6 +14,7 @@ import {
   depthwisePadding,
   fillPlaneTable,
   isDepthwise,
+  isPointwise,
   readConvAttributes,
   writeGeometry,
 } from './conv-layout.js';
@@ -236,6 +237,9 @@ function im2colGemm(
   const prepared = state.packed?.signed === wSigned ? state.packed.groups : undefined;
   const requantize = epilogue.kind === 'requantize';
   const bias = epilogue.kind === 'requantize' ? epilogue.bias : undefined;
+  // With every weight zero point 0 (symmetric weights), the zero points' correction is a constant per output
+  // channel, -xZero * rowSum(W): it joins the bias, and the requantization is the only pass after the GEMM.
+  const folded = requantize && (wZeros.length === 1 ? wZeros[0] === 0 : wZeros.every((zero) => zero === 0));
   const at = carveScratch(heap, {
     geometry: GEOMETRY_BYTES,
     planes: planes * 4,
@@ -251,7 +255,7 @@ function im2colGemm(
     bWide: wide ? panelsPerPass * kPadded * PANEL * 2 : 0,
     c: panelsPerPass * m * PANEL * 4,
     scales: requantize ? outChannels * 4 : 0,
-    bias: bias === undefined ? 0 : outChannels * 4,
+    bias: bias === undefined && !folded ? 0 : outChannels * 4,
     out: outBytes,
   });
   const buffer = heap.buffer;
@@ -279,11 +283,22 @@ function im2colGemm(
   const columnSums = za.some((zero) => zero !== 0);
   new Int32Array(buffer, at.colSums, panelsPerPass * PANEL).fill(0);
   if (epilogue.kind === 'requantize') new Float32Array(buffer, at.scales, outChannels).set(epilogue.scales);
-  if (bias !== undefined) new Int32Array(buffer, at.bias, outChannels).set(bias);
+  if (folded) {
+    const biases = new Int32Array(buffer, at.bias, outChannels);
+    for (const [g, { rowSums }] of groups.entries()) {
+      const sums = new Int32Array(buffer, rowSums, m);
+      for (let row = 0; row < m; row++) {
+        const channel = g * m + row;
+        biases[channel] =
+          ((bias === undefined ? 0 : bias[channel]!) - Math.imul(xZeroStored, sums[row]!)) | 0;
+      }
+    }
+  } else if (bias !== undefined) new Int32Array(buffer, at.bias, outChannels).set(bias);
   const table = new Int32Array(buffer, at.planes, planes);
   const padByte = xZero & 0xff;
   const flip = xSigned ? 0 : 0x80;
   const outputBytes = requantize ? 1 : 4;
+  const pointwise = isPointwise(shape);
   for (let image = 0; image < batch; image++) {
     for (let g = 0; g < group; g++) {
       const { a, rowSums } = groups[g]!;
@@ -295,11 +310,17 @@ function im2colGemm(
           const count = Math.min(panelsPerPass, slicePanels - first);
           const columns = Math.min(count * PANEL, slicePositions - first * PANEL);
           const ldc = count * PANEL * 4;
-          kernels.im2col_i8(at.geometry, at.planes, first, count, padByte, flip, kPadded, at.b);
+          if (pointwise) {
+            kernels.pack_rows_i8(table[0]!, shape.inSize, k, first, count, flip, kPadded, at.b);
+          } else {
+            kernels.im2col_i8(at.geometry, at.planes, first, count, padByte, flip, kPadded, at.b);
+          }
           if (columnSums) kernels.col_sums_i8(at.b, count, kPadded, at.colSums);
           if (wide) kernels.widen_b_i8(at.b, count * kPadded * PANEL, at.bWide);
           kernels.gemm_i8(a, at.b, at.bWide, at.c, ldc, m, count, kPadded);
-          kernels.apply_zero_points(at.c, ldc, m, count, rowSums, at.za + g * m * 4, at.colSums, at.zb, k);
+          if (!folded) {
+            kernels.apply_zero_points(at.c, ldc, m, count, rowSums, at.za + g * m * 4, at.colSums, at.zb, k);
+          }
           if (epilogue.kind === 'requantize') {
             kernels.requantize_rows(
               at.c,
@@ -307,7 +328,7 @@ function im2colGemm(
               m,
               columns,
               at.scales + g * m * 4,
-              bias === undefined ? 0 : at.bias + g * m * 4,
+              bias === undefined && !folded ? 0 : at.bias + g * m * 4,
               epilogue.zeroPoint,
               epilogue.signed ? 1 : 0,
               target + first * PANEL,
