@@ -1,5 +1,6 @@
 ;; The wasm-simd backend's kernels: float32 and int8 GEMM over panel-packed B, with their packing and epilogue
-;; helpers. The JS side (src/wasm/) owns the memory layout: it copies operands in, calls these, and copies out.
+;; helpers, and the convolutions built on them (im2col into packed B, depthwise kernels; see "Convolution" below).
+;; The JS side (src/wasm/) owns the memory layout: it copies operands in, calls these, and copies out.
 ;;
 ;; Conventions: every pointer and stride is in bytes; matrices are row-major. B is packed into panels of 8 columns
 ;; (zero-padded past N), so the micro-kernels read it as one contiguous stream and C is written with the padded
