@@ -204,6 +204,13 @@ const qLinearSpecs: readonly IntegerSpec[] = [
     bias: true,
   },
   {
+    name: 'u8 x s8 1x1 on 7x20x23, 9 output channels (odd K)',
+    types: ['uint8', 'int8'],
+    x: [1, 7, 20, 23],
+    w: [9, 7, 1, 1],
+    perChannel: true,
+  },
+  {
     name: 'u8 x s8 3x3 stride 3 on 3x20x31 (strided gathers), fed weight',
     types: ['uint8', 'int8'],
     x: [1, 3, 20, 31],
