@@ -1,4 +1,5 @@
 import type { ConformanceCase } from './conformance-case.js';
+import { convolutionCases } from './cases/convolution.js';
 import { elementwiseCases } from './cases/elementwise.js';
 import { gemmCases } from './cases/gemm.js';
 import { halfFloatCases } from './cases/half-float.js';
@@ -18,4 +19,5 @@ export const allCases: readonly ConformanceCase[] = [
   ...quantizedCases,
   ...integerGemmCases,
   ...halfFloatCases,
+  ...convolutionCases,
 ];

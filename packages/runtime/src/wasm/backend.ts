@@ -2,10 +2,11 @@ import { API_VERSION, type BackendPlugin } from '@quantkit/core';
 import { kernelsWasmBase64 } from '../generated/kernels-wasm.js';
 import { probeSimdWasmBase64 } from '../generated/probe-simd-wasm.js';
 import { relaxedWasmBase64 } from '../generated/relaxed-wasm.js';
+import type { ConvExports } from './kernels/conv-exports.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /** The functions of kernels.wat (pointers and strides in bytes; see the .wat file for each contract). */
-export interface KernelExports {
+export interface KernelExports extends ConvExports {
   readonly memory: WebAssembly.Memory;
   pack_b_f32(src: number, k: number, n: number, rowStride: number, colStride: number, dst: number): void;
   pack_a_f32(src: number, m: number, k: number, rowStride: number, colStride: number, dst: number): void;

@@ -1,6 +1,8 @@
 import type { KernelPlugin } from '@quantkit/core';
+import { convKernels } from './kernels/conv.js';
 import { floatMatMulKernels } from './kernels/float-matmul.js';
 import { integerMatMulKernels } from './kernels/integer-matmul.js';
+import { qLinearConvKernels } from './kernels/qlinear-conv.js';
 
 export { type Int8GemmExports, type KernelExports, type WasmSimdHandle, wasmSimdBackend } from './backend.js';
 export { type WasmKernelDefinition, wasmKernel } from './wasm-kernel.js';
@@ -9,4 +11,6 @@ export { type WasmKernelDefinition, wasmKernel } from './wasm-kernel.js';
 export const wasmSimdKernels: readonly KernelPlugin[] = [
   ...floatMatMulKernels,
   ...integerMatMulKernels,
+  ...convKernels,
+  ...qLinearConvKernels,
 ] as readonly KernelPlugin[];
