@@ -62,6 +62,7 @@ export interface PackedExports {
     codes: number,
     rowTable: number,
     levels: number,
+    planes: number,
     n: number,
     decoded: number,
     out: number,

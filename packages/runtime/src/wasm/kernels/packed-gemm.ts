@@ -53,6 +53,11 @@ export interface HeapLogWeights {
   /** One int32 table index per row. */
   readonly rowTable: number;
   readonly levels: number;
+  /**
+   * When every code is below 16: per table the 16 levels' bytes as 4 planes of 16 bytes (byte b of level c at
+   * 16 b + c), for log_gemm's vector decode; else 0.
+   */
+  readonly planes: number;
   /** Undefined when the weights only meet float activations (or the JS weights have no plan: rows too long). */
   readonly shift: HeapShiftPlan | undefined;
 }
@@ -121,15 +126,30 @@ export function logWeightsToHeap(
   shift: boolean,
 ): HeapLogWeights {
   const { k, codes, rowTable, levels, shiftPlan } = weights;
-  const [codesAt, rowTableAt, levelsAt] = allocate(handle, [rows * k, rows * 4, levels.length * 4]) as [
-    number,
-    number,
-    number,
-  ];
+  let largestCode = 0;
+  for (let index = 0; index < rows * k; index++) largestCode = Math.max(largestCode, codes[index]!);
+  const tables = levels.length / LOG_TABLE_SIZE;
+  const [codesAt, rowTableAt, levelsAt, planesAt] = allocate(handle, [
+    rows * k,
+    rows * 4,
+    levels.length * 4,
+    largestCode < 16 ? tables * 64 : 0,
+  ]) as [number, number, number, number];
   new Uint8Array(handle.heap.buffer, codesAt, rows * k).set(codes.subarray(0, rows * k));
   new Int32Array(handle.heap.buffer, rowTableAt, rows).set(rowTable.subarray(0, rows));
   new Float32Array(handle.heap.buffer, levelsAt, levels.length).set(levels);
-  const blocks = [codesAt, rowTableAt, levelsAt];
+  if (largestCode < 16) {
+    const levelBytes = new Uint8Array(levels.buffer, levels.byteOffset, levels.byteLength);
+    const planes = new Uint8Array(handle.heap.buffer, planesAt, tables * 64);
+    for (let table = 0; table < tables; table++) {
+      for (let code = 0; code < 16; code++) {
+        for (let byte = 0; byte < 4; byte++) {
+          planes[table * 64 + byte * 16 + code] = levelBytes[(table * LOG_TABLE_SIZE + code) * 4 + byte]!;
+        }
+      }
+    }
+  }
+  const blocks = [codesAt, rowTableAt, levelsAt, planesAt];
   const plan = shift && shiftPlan !== undefined ? shiftPlanToHeap(handle, weights, rows, blocks) : undefined;
   const moved: HeapLogWeights = {
     format: 'log',
@@ -137,6 +157,7 @@ export function logWeightsToHeap(
     codes: codesAt,
     rowTable: rowTableAt,
     levels: levelsAt,
+    planes: largestCode < 16 ? planesAt : 0,
     shift: plan,
   };
   handle.heap.freeWith(moved, blocks);
@@ -294,7 +315,20 @@ export function runProduct(
   const codes = weights.codes + firstRow * k;
   const rowTable = weights.rowTable + firstRow * 4;
   if (form === 'log') {
-    packed.log_gemm(x, m, k, codes, rowTable, weights.levels, n, workspace, out, rowStride, colStride);
+    packed.log_gemm(
+      x,
+      m,
+      k,
+      codes,
+      rowTable,
+      weights.levels,
+      weights.planes,
+      n,
+      workspace,
+      out,
+      rowStride,
+      colStride,
+    );
     return;
   }
   const shift = weights.shift!;

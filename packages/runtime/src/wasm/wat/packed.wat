@@ -562,12 +562,18 @@
   ;; are decoded through their tables into `decoded` (4 rows of k rounded up to 4 float32, then 8 floats of sums:
   ;; 16 * ceil(k / 4) * 4 + 32 bytes), and every activation row, two at a time, is multiplied by them with f32x4.
   ;; x is m rows of k float32. Sums in float32 (the JS kernel: float64; results agree within float32 rounding).
+  ;; When every code is below 16 (log codes of up to 4 bits), `planes` (else 0) holds per table the 16 levels'
+  ;; bytes as 4 planes of 16 (byte b of level c at 16 b + c), and rows decode 16 codes at a time with
+  ;; i8x16.swizzle, the bytes interleaved back into float32 by shuffles.
   (func (export "log_gemm")
     (param $x i32) (param $m i32) (param $k i32) (param $codes i32) (param $rowTable i32) (param $levels i32)
-    (param $n i32) (param $decoded i32) (param $out i32) (param $rowStride i32) (param $colStride i32)
+    (param $planes i32) (param $n i32) (param $decoded i32) (param $out i32) (param $rowStride i32)
+    (param $colStride i32)
     (local $kPadded i32) (local $rowBytes i32) (local $j i32) (local $cols i32) (local $q i32) (local $p i32)
     (local $i i32) (local $rows i32) (local $r i32) (local $src i32) (local $dst i32) (local $level i32)
-    (local $sums i32) (local $a0 i32) (local $a1 i32)
+    (local $sums i32) (local $a0 i32) (local $a1 i32) (local $table i32) (local $at i32)
+    (local $plane0 v128) (local $plane1 v128) (local $plane2 v128) (local $plane3 v128) (local $codes16 v128)
+    (local $byte0 v128) (local $byte1 v128) (local $byte2 v128) (local $byte3 v128) (local $low v128) (local $high v128)
     (local.set $kPadded (i32.and (i32.add (local.get $k) (i32.const 3)) (i32.const -4)))
     (local.set $rowBytes (i32.shl (local.get $kPadded) (i32.const 2)))
     (local.set $sums (i32.add (local.get $decoded) (i32.shl (local.get $rowBytes) (i32.const 2))))
@@ -583,12 +589,46 @@
             (br_if $decodeDone (i32.ge_s (local.get $q) (local.get $cols)))
             (local.set $dst (i32.add (local.get $decoded) (i32.mul (local.get $q) (local.get $rowBytes))))
             (local.set $src (i32.add (local.get $codes) (i32.mul (i32.add (local.get $j) (local.get $q)) (local.get $k))))
-            (local.set $level
-              (i32.add (local.get $levels)
-                (i32.shl
-                  (i32.load (i32.add (local.get $rowTable) (i32.shl (i32.add (local.get $j) (local.get $q)) (i32.const 2))))
-                  (i32.const 10))))
+            (local.set $table
+              (i32.load (i32.add (local.get $rowTable) (i32.shl (i32.add (local.get $j) (local.get $q)) (i32.const 2)))))
+            (local.set $level (i32.add (local.get $levels) (i32.shl (local.get $table) (i32.const 10))))
             (local.set $p (i32.const 0))
+            (if (local.get $planes)
+              (then
+                (local.set $at (i32.add (local.get $planes) (i32.shl (local.get $table) (i32.const 6))))
+                (local.set $plane0 (v128.load offset=0 (local.get $at)))
+                (local.set $plane1 (v128.load offset=16 (local.get $at)))
+                (local.set $plane2 (v128.load offset=32 (local.get $at)))
+                (local.set $plane3 (v128.load offset=48 (local.get $at)))
+                (block $vectorsDone
+                  (loop $vectors
+                    (br_if $vectorsDone (i32.gt_s (i32.add (local.get $p) (i32.const 16)) (local.get $k)))
+                    (local.set $codes16 (v128.load (i32.add (local.get $src) (local.get $p))))
+                    (local.set $byte0 (i8x16.swizzle (local.get $plane0) (local.get $codes16)))
+                    (local.set $byte1 (i8x16.swizzle (local.get $plane1) (local.get $codes16)))
+                    (local.set $byte2 (i8x16.swizzle (local.get $plane2) (local.get $codes16)))
+                    (local.set $byte3 (i8x16.swizzle (local.get $plane3) (local.get $codes16)))
+                    (local.set $at (i32.add (local.get $dst) (i32.shl (local.get $p) (i32.const 2))))
+                    ;; Bytes 0 and 1, and 2 and 3, of levels 0-7 paired, then the pairs paired into levels 0-3, 4-7.
+                    (local.set $low
+                      (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $byte0) (local.get $byte1)))
+                    (local.set $high
+                      (i8x16.shuffle 0 16 1 17 2 18 3 19 4 20 5 21 6 22 7 23 (local.get $byte2) (local.get $byte3)))
+                    (v128.store offset=0 (local.get $at)
+                      (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $low) (local.get $high)))
+                    (v128.store offset=16 (local.get $at)
+                      (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $low) (local.get $high)))
+                    ;; Levels 8-15 the same way from the upper halves.
+                    (local.set $low
+                      (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $byte0) (local.get $byte1)))
+                    (local.set $high
+                      (i8x16.shuffle 8 24 9 25 10 26 11 27 12 28 13 29 14 30 15 31 (local.get $byte2) (local.get $byte3)))
+                    (v128.store offset=32 (local.get $at)
+                      (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $low) (local.get $high)))
+                    (v128.store offset=48 (local.get $at)
+                      (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $low) (local.get $high)))
+                    (local.set $p (i32.add (local.get $p) (i32.const 16)))
+                    (br $vectors)))))
             (block $codesDone
               (loop $codesLoop
                 (br_if $codesDone (i32.ge_s (local.get $p) (local.get $k)))
