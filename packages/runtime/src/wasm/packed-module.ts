@@ -91,6 +91,23 @@ export interface PackedExports {
     rowStride: number,
     colStride: number,
   ): void;
+  transpose_i16(x: number, m: number, k: number, mPadded: number, xT: number): void;
+  shift_add_rows(
+    xT: number,
+    mPadded: number,
+    m: number,
+    k: number,
+    codes: number,
+    rowTable: number,
+    entry: number,
+    buckets: number,
+    bucketScale: number,
+    accumulators: number,
+    n: number,
+    out: number,
+    rowStride: number,
+    colStride: number,
+  ): void;
   shift_add_gemm(
     x: number,
     m: number,

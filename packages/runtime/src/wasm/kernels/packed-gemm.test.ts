@@ -316,8 +316,13 @@ describe('log_gemm (log weights, float activations) against logGemm', () => {
   });
 });
 
-describe('i16_gemm and shift_add_gemm (log weights, 8-bit activations) against logShiftAddGemm', () => {
-  it('agree exactly, in the vector form where the plan fits it and in the scalar form always', () => {
+/** Log weights in the heap with the vector shift-add form turned off (the blocks stay owned by `moved`). */
+function withoutVectorForm(moved: HeapLogWeights): HeapLogWeights {
+  return { ...moved, shift: { ...moved.shift!, vector: undefined } };
+}
+
+describe('the shift-add forms (log weights, 8-bit activations) against logShiftAddGemm', () => {
+  it('agree exactly: i16_gemm where the plan fits it, and shift_add_rows (m > 1) or shift_add_gemm always', () => {
     let vectorRuns = 0;
     fc.assert(
       fc.property(shapes, logSettings, fc.boolean(), (shape, settings, signed) => {
@@ -337,13 +342,30 @@ describe('i16_gemm and shift_add_gemm (log weights, 8-bit activations) against l
           vectorRuns++;
           expectEqual(runWasm(moved, 'shift', shape, x), expected);
         }
-        const scalar: HeapLogWeights = { ...moved, shift: { ...plan, vector: undefined } };
-        expectEqual(runWasm(scalar, 'shift', shape, x), expected);
+        expectEqual(runWasm(withoutVectorForm(moved), 'shift', shape, x), expected);
         // `moved` owns the heap blocks `scalar` reads: keep it alive until here.
         expect(moved.format).toBe('log');
       }),
       { numRuns: 150 },
     );
     expect(vectorRuns).toBeGreaterThan(10);
+  });
+
+  it('agree exactly over several blocks of 64 rows (shift_add_rows), log-nnie-like plans with 16 factors', () => {
+    for (const [m, transposed] of [
+      [130, false],
+      [67, true],
+    ] as const) {
+      const shape: Shape = { m, n: 6, k: 45, firstRow: 2, rows: 9, transposed, seed: m };
+      const random = createSeededRandom(m);
+      const settings = { tables: 2, levelCount: 256, spread: 8, factors: SIXTEENTHS };
+      const weights = randomLogWeights(shape.rows, shape.k, random, settings);
+      const x = Int8Array.from({ length: m * shape.k }, () => Math.floor(random() * 256) - 128);
+      const expected = new Float32Array(m * shape.n);
+      logShiftAddGemm(x, 0, m, weights, shape.firstRow, shape.n, outputOf(shape, expected));
+      const moved = logWeightsToHeap(handle, weights, shape.rows, true);
+      expect(moved.shift!.vector).toBeUndefined();
+      expectEqual(runWasm(moved, 'shift', shape, x), expected);
+    }
   });
 });

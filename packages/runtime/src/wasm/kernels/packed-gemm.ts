@@ -9,7 +9,8 @@ import type { WasmSimdHandle } from '../backend.js';
 // - 'xnor':  binary weights, binarized activations        -> binarize_rows, xnor_gemm (i8x16.popcnt), xnor_epilogue
 // - 'log':   log weights, float activations               -> log_gemm (rows decoded through their tables, f32x4)
 // - 'shift': log weights, 8-bit integer activations        -> i16_gemm + shift_epilogue when the plan fits int16
-//                                                             weights, else shift_add_gemm (the JS loop, scalar)
+//                                                             weights, else shift_add_rows (4 rows per i32x4.shl)
+//                                                             or, for one row, shift_add_gemm (the JS loop)
 
 /** Weight rows per tile of packed.wat's GEMMs: weight matrices are padded with zero rows to a multiple of it. */
 const TILE_ROWS = 4;
@@ -21,6 +22,8 @@ const SIGN_TABLE_BYTES = 64 * 16 * 16;
 const VECTOR_SHIFT_BUCKETS = 4;
 /** Largest shift of an int16 weight 2^shift of the vector shift-add form (2^15 does not fit). */
 const VECTOR_SHIFT_LIMIT = 14;
+/** Activation rows per call of shift_add_rows (its transposed rows and accumulators stay in cache). */
+const SHIFT_ROWS_BLOCK = 64;
 
 /** Binary weights in the heap: rows (and 3 zero rows) of `vecs` v128 of bits. */
 export interface HeapBinaryWeights {
@@ -257,7 +260,10 @@ export function workspaceBytes(
       return 16 * Math.ceil(weights.k / 4) * 4 + 32;
     case 'shift': {
       const shift = (weights as HeapLogWeights).shift!;
-      return shift.vector === undefined ? shift.buckets * 4 : m * paddedRows(n * shift.buckets) * 4;
+      if (shift.vector !== undefined) return m * paddedRows(n * shift.buckets) * 4;
+      if (m === 1) return shift.buckets * 4;
+      const rows = paddedRows(Math.min(m, SHIFT_ROWS_BLOCK));
+      return align(weights.k * rows * 4) + shift.buckets * rows * 4;
     }
   }
 }
@@ -333,6 +339,32 @@ export function runProduct(
   }
   const shift = weights.shift!;
   const { buckets, entry, bucketScale, vector } = shift;
+  if (vector === undefined && m > 1) {
+    // Blocks of rows, transposed so that each weight's shift applies to 4 rows at once.
+    for (let first = 0; first < m; first += SHIFT_ROWS_BLOCK) {
+      const rows = Math.min(SHIFT_ROWS_BLOCK, m - first);
+      const rowsPadded = paddedRows(rows);
+      const accumulators = workspace + align(k * rowsPadded * 4);
+      packed.transpose_i16(x + first * k * 2, rows, k, rowsPadded, workspace);
+      packed.shift_add_rows(
+        workspace,
+        rowsPadded,
+        rows,
+        k,
+        codes,
+        rowTable,
+        entry,
+        buckets,
+        bucketScale,
+        accumulators,
+        n,
+        out + first * rowStride * 4,
+        rowStride,
+        colStride,
+      );
+    }
+    return;
+  }
   if (vector === undefined) {
     packed.shift_add_gemm(
       x,

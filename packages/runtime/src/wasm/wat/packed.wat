@@ -908,8 +908,124 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rows))))
 
-  ;; The scalar form, for plans the vector form does not fit (many buckets, as log-nnie's 16 factors; shifts past
-  ;; 14), the JS kernel's loop: per weight, its code's packed entry (`entry`: 256 i32 per table; bits 0-4 shift,
+  ;; Transposes m rows of k int16 (x) into k rows of `mPadded` int32 (xT, zeros past m), for shift_add_rows.
+  (func (export "transpose_i16")
+    (param $x i32) (param $m i32) (param $k i32) (param $mPadded i32) (param $xT i32)
+    (local $i i32) (local $p i32) (local $src i32) (local $dst i32)
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $mPadded)))
+        (local.set $src (i32.add (local.get $x) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 1))))
+        (local.set $dst (i32.add (local.get $xT) (i32.shl (local.get $i) (i32.const 2))))
+        (local.set $p (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_s (local.get $p) (local.get $k)))
+            (i32.store (local.get $dst)
+              (if (result i32) (i32.lt_s (local.get $i) (local.get $m))
+                (then (i32.load16_s (i32.add (local.get $src) (i32.shl (local.get $p) (i32.const 1)))))
+                (else (i32.const 0))))
+            (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $mPadded) (i32.const 2))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $cols)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; The shift-add form across activation rows, for plans the vector form does not fit and two or more rows: each
+  ;; weight's entry (as shift_add_gemm reads it) applies to 4 rows at once, i32x4.shl by the weight's one shift,
+  ;; negated or not, added into the lanes of its bucket's accumulators (`accumulators`: buckets rows of `mPadded`
+  ;; int32). xT is k rows of `mPadded` int32 (transpose_i16); the sums and outputs are shift_add_gemm's.
+  (func (export "shift_add_rows")
+    (param $xT i32) (param $mPadded i32) (param $m i32) (param $k i32) (param $codes i32) (param $rowTable i32)
+    (param $entry i32) (param $buckets i32) (param $bucketScale i32) (param $accumulators i32) (param $n i32)
+    (param $out i32) (param $rowStride i32) (param $colStride i32)
+    (local $j i32) (local $p i32) (local $i i32) (local $b i32) (local $g i32) (local $codeRow i32)
+    (local $table i32) (local $entries i32) (local $packed i32) (local $shift i32) (local $rowBytes i32)
+    (local $xRow i32) (local $accRow i32) (local $at i32) (local $end i32) (local $scaleAt i32) (local $total f64)
+    (local $negate v128) (local $term v128)
+    (local.set $rowBytes (i32.shl (local.get $mPadded) (i32.const 2)))
+    (block $colsDone
+      (loop $cols
+        (br_if $colsDone (i32.ge_s (local.get $j) (local.get $n)))
+        (local.set $codeRow (i32.add (local.get $codes) (i32.mul (local.get $j) (local.get $k))))
+        (local.set $table (i32.load (i32.add (local.get $rowTable) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $entries (i32.add (local.get $entry) (i32.shl (local.get $table) (i32.const 10))))
+        ;; Clear the accumulators.
+        (local.set $at (local.get $accumulators))
+        (local.set $end (i32.add (local.get $accumulators) (i32.mul (local.get $buckets) (local.get $rowBytes))))
+        (block $clearDone
+          (loop $clear
+            (br_if $clearDone (i32.ge_u (local.get $at) (local.get $end)))
+            (v128.store (local.get $at) (v128.const i32x4 0 0 0 0))
+            (local.set $at (i32.add (local.get $at) (i32.const 16)))
+            (br $clear)))
+        (local.set $p (i32.const 0))
+        (local.set $xRow (local.get $xT))
+        (block $termsDone
+          (loop $terms
+            (br_if $termsDone (i32.ge_s (local.get $p) (local.get $k)))
+            (local.set $packed
+              (i32.load
+                (i32.add (local.get $entries)
+                  (i32.shl (i32.load8_u (i32.add (local.get $codeRow) (local.get $p))) (i32.const 2)))))
+            ;; The zero level adds nothing.
+            (if (i32.and (local.get $packed) (i32.const 32))
+              (then
+                (local.set $shift (i32.and (local.get $packed) (i32.const 31)))
+                (local.set $negate
+                  (i32x4.splat (i32.sub (i32.const 0) (i32.and (i32.shr_u (local.get $packed) (i32.const 6)) (i32.const 1)))))
+                (local.set $accRow
+                  (i32.add (local.get $accumulators) (i32.mul (i32.shr_u (local.get $packed) (i32.const 7)) (local.get $rowBytes))))
+                (local.set $g (i32.const 0))
+                (loop $groups
+                  (local.set $term
+                    (i32x4.sub
+                      (v128.xor
+                        (i32x4.shl (v128.load (i32.add (local.get $xRow) (local.get $g))) (local.get $shift))
+                        (local.get $negate))
+                      (local.get $negate)))
+                  (local.set $at (i32.add (local.get $accRow) (local.get $g)))
+                  (v128.store (local.get $at) (i32x4.add (v128.load (local.get $at)) (local.get $term)))
+                  (local.set $g (i32.add (local.get $g) (i32.const 16)))
+                  (br_if $groups (i32.lt_u (local.get $g) (local.get $rowBytes))))))
+            (local.set $xRow (i32.add (local.get $xRow) (local.get $rowBytes)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $terms)))
+        ;; Outputs: the buckets' sums times their scales, in float64 in bucket order.
+        (local.set $scaleAt
+          (i32.add (local.get $bucketScale) (i32.shl (i32.mul (local.get $table) (local.get $buckets)) (i32.const 3))))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $rows
+            (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
+            (local.set $total (f64.const 0))
+            (local.set $b (i32.const 0))
+            (block $bucketsDone
+              (loop $bucketLoop
+                (br_if $bucketsDone (i32.ge_s (local.get $b) (local.get $buckets)))
+                (local.set $total
+                  (f64.add (local.get $total)
+                    (f64.mul
+                      (f64.convert_i32_s
+                        (i32.load
+                          (i32.add (local.get $accumulators)
+                            (i32.add (i32.mul (local.get $b) (local.get $rowBytes)) (i32.shl (local.get $i) (i32.const 2))))))
+                      (f64.load (i32.add (local.get $scaleAt) (i32.shl (local.get $b) (i32.const 3)))))))
+                (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                (br $bucketLoop)))
+            (f32.store
+              (i32.add (local.get $out)
+                (i32.shl
+                  (i32.add (i32.mul (local.get $i) (local.get $rowStride)) (i32.mul (local.get $j) (local.get $colStride)))
+                  (i32.const 2)))
+              (f32.demote_f64 (local.get $total)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $rows)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $cols))))
+
+  ;; The scalar form, for a single row when the vector form does not fit the plan (many buckets, as log-nnie's 16
+  ;; factors; shifts past 14), the JS kernel's loop: per weight, its code's packed entry (`entry`: 256 i32 per table; bits 0-4 shift,
   ;; bit 5 keep, bit 6 negate, bits 7 and up the bucket) gives the term ((x << shift) & keep) negated or not, added
   ;; into its bucket's int32 accumulator (`accumulators`: 4 bytes per bucket; a local when there is one). x is m
   ;; rows of k int16, codes n rows of k bytes.
