@@ -12,13 +12,13 @@ import type { WasmSimdHandle } from '../backend.js';
 //                                                             weights, else shift_add_rows (4 rows per i32x4.shl)
 //                                                             or, for one row, shift_add_gemm (the JS loop)
 
-/** Weight rows per tile of packed.wat's GEMMs: weight matrices are padded with zero rows to a multiple of it. */
+/** Weight rows per tile of packed.wat's GEMMs (and activation rows per i32x4 of shift_add_rows). */
 const TILE_ROWS = 4;
 /** Bits per binary vector (one v128). */
 const VECTOR_BITS = 128;
 /** Bytes of sign_gemm's table (8 words of K: 64 groups of 16 v128 entries). */
 const SIGN_TABLE_BYTES = 64 * 16 * 16;
-/** The vector shift-add form runs plans of at most this many buckets (it multiplies by each bucket's stream). */
+/** The vector shift-add form runs plans of at most this many buckets (its work grows with each bucket's stream). */
 const VECTOR_SHIFT_BUCKETS = 4;
 /** Largest shift of an int16 weight 2^shift of the vector shift-add form (2^15 does not fit). */
 const VECTOR_SHIFT_LIMIT = 14;
