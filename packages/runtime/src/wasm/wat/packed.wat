@@ -33,6 +33,21 @@
     (local $count i32) (local $value f32) (local $sum f64)
     (local.set $words (i32.shl (local.get $vecs) (i32.const 2)))
     (local.set $rowBytes (i32.shl (local.get $vecs) (i32.const 4)))
+    ;; Without a mask, four rows at a time; the rows left (and every row with a mask) one by one below.
+    (if (i32.eqz (local.get $valid))
+      (then
+        (block $groupsDone
+          (loop $groups
+            (br_if $groupsDone (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $m)))
+            (call $binarize_4
+              (i32.add (local.get $x) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 2)))
+              (local.get $k)
+              (i32.add (local.get $bits) (i32.mul (local.get $i) (local.get $rowBytes)))
+              (local.get $rowBytes) (local.get $words) (local.get $perRow) (local.get $scale)
+              (i32.add (local.get $counts) (i32.shl (local.get $i) (i32.const 2)))
+              (i32.add (local.get $scales) (i32.shl (local.get $i) (i32.const 2))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $groups)))))
     (block $rowsDone
       (loop $rows
         (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
@@ -63,8 +78,9 @@
                   (local.set $value (f32.load (i32.add (local.get $x) (i32.shl (local.get $at) (i32.const 2)))))
                   ;; In order, in float64, as the JS kernel sums (so the scales are equal, not just close).
                   (local.set $sum (f64.add (local.get $sum) (f64.promote_f32 (f32.abs (local.get $value)))))
-                  (if (f32.ge (local.get $value) (f32.const 0))
-                    (then (local.set $word (i32.or (local.get $word) (i32.shl (i32.const 1) (local.get $bit)))))))
+                  ;; Without a branch: random signs would mispredict half the time.
+                  (local.set $word
+                    (i32.or (local.get $word) (i32.shl (f32.ge (local.get $value) (f32.const 0)) (local.get $bit)))))
                 (local.set $p (i32.add (local.get $p) (i32.const 1)))
                 (local.set $bit (i32.add (local.get $bit) (i32.const 1)))
                 (br $bitLoop)))
@@ -86,6 +102,96 @@
               (else (local.get $scale)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $rows))))
+
+  ;; binarize_rows for four rows without a mask, interleaved: their float64 sums are four independent chains (one
+  ;; row's sum is a chain of dependent adds, the loop's bottleneck).
+  (func $binarize_4
+    (param $x i32) (param $k i32) (param $bits i32) (param $rowBytes i32) (param $words i32) (param $perRow i32)
+    (param $scale f64) (param $counts i32) (param $scales i32)
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $p i32) (local $w i32) (local $bit i32)
+    (local $at i32) (local $rowBits i32) (local $value f32)
+    (local $sum0 f64) (local $sum1 f64) (local $sum2 f64) (local $sum3 f64)
+    (local $word0 i32) (local $word1 i32) (local $word2 i32) (local $word3 i32)
+    (local.set $x0 (local.get $x))
+    (local.set $x1 (i32.add (local.get $x0) (i32.shl (local.get $k) (i32.const 2))))
+    (local.set $x2 (i32.add (local.get $x1) (i32.shl (local.get $k) (i32.const 2))))
+    (local.set $x3 (i32.add (local.get $x2) (i32.shl (local.get $k) (i32.const 2))))
+    (block $wordsDone
+      (loop $wordLoop
+        (br_if $wordsDone (i32.ge_s (local.get $w) (local.get $words)))
+        (local.set $word0 (i32.const 0))
+        (local.set $word1 (i32.const 0))
+        (local.set $word2 (i32.const 0))
+        (local.set $word3 (i32.const 0))
+        (local.set $bit (i32.const 0))
+        (block $bitsDone
+          (loop $bitLoop
+            (br_if $bitsDone (i32.ge_s (local.get $p) (local.get $k)))
+            (br_if $bitsDone (i32.ge_u (local.get $bit) (i32.const 32)))
+            (local.set $at (i32.shl (local.get $p) (i32.const 2)))
+                (local.set $value (f32.load (i32.add (local.get $x0) (local.get $at))))
+                (local.set $sum0 (f64.add (local.get $sum0) (f64.promote_f32 (f32.abs (local.get $value)))))
+                (local.set $word0
+                  (i32.or (local.get $word0) (i32.shl (f32.ge (local.get $value) (f32.const 0)) (local.get $bit))))
+                (local.set $value (f32.load (i32.add (local.get $x1) (local.get $at))))
+                (local.set $sum1 (f64.add (local.get $sum1) (f64.promote_f32 (f32.abs (local.get $value)))))
+                (local.set $word1
+                  (i32.or (local.get $word1) (i32.shl (f32.ge (local.get $value) (f32.const 0)) (local.get $bit))))
+                (local.set $value (f32.load (i32.add (local.get $x2) (local.get $at))))
+                (local.set $sum2 (f64.add (local.get $sum2) (f64.promote_f32 (f32.abs (local.get $value)))))
+                (local.set $word2
+                  (i32.or (local.get $word2) (i32.shl (f32.ge (local.get $value) (f32.const 0)) (local.get $bit))))
+                (local.set $value (f32.load (i32.add (local.get $x3) (local.get $at))))
+                (local.set $sum3 (f64.add (local.get $sum3) (f64.promote_f32 (f32.abs (local.get $value)))))
+                (local.set $word3
+                  (i32.or (local.get $word3) (i32.shl (f32.ge (local.get $value) (f32.const 0)) (local.get $bit))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (local.set $bit (i32.add (local.get $bit) (i32.const 1)))
+            (br $bitLoop)))
+        (local.set $rowBits (i32.add (local.get $bits) (i32.shl (local.get $w) (i32.const 2))))
+            (i32.store (i32.add (local.get $rowBits) (i32.mul (i32.const 0) (local.get $rowBytes))) (local.get $word0))
+            (i32.store (i32.add (local.get $rowBits) (i32.mul (i32.const 1) (local.get $rowBytes))) (local.get $word1))
+            (i32.store (i32.add (local.get $rowBits) (i32.mul (i32.const 2) (local.get $rowBytes))) (local.get $word2))
+            (i32.store (i32.add (local.get $rowBits) (i32.mul (i32.const 3) (local.get $rowBytes))) (local.get $word3))
+        (local.set $w (i32.add (local.get $w) (i32.const 1)))
+        (br $wordLoop)))
+    (i32.store offset=0 (local.get $counts) (local.get $k))
+    (f32.store offset=0 (local.get $scales)
+      (f32.demote_f64
+        (if (result f64) (local.get $perRow)
+          (then
+            (if (result f64) (local.get $k)
+              (then (f64.div (local.get $sum0) (f64.convert_i32_s (local.get $k))))
+              (else (f64.const 0))))
+          (else (local.get $scale)))))
+    (i32.store offset=4 (local.get $counts) (local.get $k))
+    (f32.store offset=4 (local.get $scales)
+      (f32.demote_f64
+        (if (result f64) (local.get $perRow)
+          (then
+            (if (result f64) (local.get $k)
+              (then (f64.div (local.get $sum1) (f64.convert_i32_s (local.get $k))))
+              (else (f64.const 0))))
+          (else (local.get $scale)))))
+    (i32.store offset=8 (local.get $counts) (local.get $k))
+    (f32.store offset=8 (local.get $scales)
+      (f32.demote_f64
+        (if (result f64) (local.get $perRow)
+          (then
+            (if (result f64) (local.get $k)
+              (then (f64.div (local.get $sum2) (f64.convert_i32_s (local.get $k))))
+              (else (f64.const 0))))
+          (else (local.get $scale)))))
+    (i32.store offset=12 (local.get $counts) (local.get $k))
+    (f32.store offset=12 (local.get $scales)
+      (f32.demote_f64
+        (if (result f64) (local.get $perRow)
+          (then
+            (if (result f64) (local.get $k)
+              (then (f64.div (local.get $sum3) (f64.convert_i32_s (local.get $k))))
+              (else (f64.const 0))))
+          (else (local.get $scale)))))
+)
 
   ;; The XNOR-popcount GEMM core: C[i, j] (i32, at c + 4 * (i * ldc + j)) = popcount(a_i XOR w_j), the number of
   ;; elements whose signs differ, for m rows of a and n weight rows of w (both in the binary layout, `vecs` words
@@ -129,13 +235,25 @@
         (local.set $j (i32.add (local.get $j) (i32.const 4)))
         (br $tiles))))
 
-  ;; The sum of the 16 unsigned bytes of v.
-  (func $sum_u8 (param $v v128) (result i32)
-    (local $w v128)
-    (local.set $w (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $v))))
-    (i32.add
-      (i32.add (i32x4.extract_lane 0 (local.get $w)) (i32x4.extract_lane 1 (local.get $w)))
-      (i32.add (i32x4.extract_lane 2 (local.get $w)) (i32x4.extract_lane 3 (local.get $w)))))
+  ;; The sums of the 16 unsigned bytes of each of p0 .. p3, as the lanes of an i32x4 (lane q for pq).
+  (func $sums_u8 (param $p0 v128) (param $p1 v128) (param $p2 v128) (param $p3 v128) (result v128)
+    (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128) (local $u0 v128) (local $u1 v128)
+    (local.set $q0 (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $p0))))
+    (local.set $q1 (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $p1))))
+    (local.set $q2 (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $p2))))
+    (local.set $q3 (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $p3))))
+    ;; u0 = [q0 lanes 0+2, q1 lanes 0+2, q0 lanes 1+3, q1 lanes 1+3], u1 the same of q2 and q3.
+    (local.set $u0
+      (i32x4.add
+        (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $q0) (local.get $q1))
+        (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $q0) (local.get $q1))))
+    (local.set $u1
+      (i32x4.add
+        (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $q2) (local.get $q3))
+        (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $q2) (local.get $q3))))
+    (i32x4.add
+      (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $u0) (local.get $u1))
+      (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $u0) (local.get $u1))))
 
   ;; Two activation rows (a0, a1) against four weight rows from w (`rowBytes` apart): 8 counts to c (row 0) and
   ;; c + ldc (row 1). Byte-wise popcounts add up in i8x16 accumulators for at most 31 words (31 * 8 < 256), then
@@ -146,8 +264,7 @@
     (local $x0 v128) (local $x1 v128) (local $y0 v128) (local $y1 v128) (local $y2 v128) (local $y3 v128)
     (local $p00 v128) (local $p01 v128) (local $p02 v128) (local $p03 v128)
     (local $p10 v128) (local $p11 v128) (local $p12 v128) (local $p13 v128)
-    (local $s00 i32) (local $s01 i32) (local $s02 i32) (local $s03 i32)
-    (local $s10 i32) (local $s11 i32) (local $s12 i32) (local $s13 i32)
+    (local $sums0 v128) (local $sums1 v128)
     (local.set $w1 (i32.add (local.get $w) (local.get $rowBytes)))
     (local.set $w2 (i32.add (local.get $w1) (local.get $rowBytes)))
     (local.set $w3 (i32.add (local.get $w2) (local.get $rowBytes)))
@@ -181,30 +298,19 @@
           (local.set $p13 (i8x16.add (local.get $p13) (i8x16.popcnt (v128.xor (local.get $x1) (local.get $y3)))))
           (local.set $at (i32.add (local.get $at) (i32.const 16)))
           (br_if $steps (i32.lt_u (local.get $at) (local.get $chunkEnd))))
-        (local.set $s00 (i32.add (local.get $s00) (call $sum_u8 (local.get $p00))))
-        (local.set $s01 (i32.add (local.get $s01) (call $sum_u8 (local.get $p01))))
-        (local.set $s02 (i32.add (local.get $s02) (call $sum_u8 (local.get $p02))))
-        (local.set $s03 (i32.add (local.get $s03) (call $sum_u8 (local.get $p03))))
-        (local.set $s10 (i32.add (local.get $s10) (call $sum_u8 (local.get $p10))))
-        (local.set $s11 (i32.add (local.get $s11) (call $sum_u8 (local.get $p11))))
-        (local.set $s12 (i32.add (local.get $s12) (call $sum_u8 (local.get $p12))))
-        (local.set $s13 (i32.add (local.get $s13) (call $sum_u8 (local.get $p13))))
+        (local.set $sums0 (i32x4.add (local.get $sums0)
+          (call $sums_u8 (local.get $p00) (local.get $p01) (local.get $p02) (local.get $p03))))
+        (local.set $sums1 (i32x4.add (local.get $sums1)
+          (call $sums_u8 (local.get $p10) (local.get $p11) (local.get $p12) (local.get $p13))))
         (br $chunks)))
-    (i32.store offset=0 (local.get $c) (local.get $s00))
-    (i32.store offset=4 (local.get $c) (local.get $s01))
-    (i32.store offset=8 (local.get $c) (local.get $s02))
-    (i32.store offset=12 (local.get $c) (local.get $s03))
-    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
-    (i32.store offset=0 (local.get $c) (local.get $s10))
-    (i32.store offset=4 (local.get $c) (local.get $s11))
-    (i32.store offset=8 (local.get $c) (local.get $s12))
-    (i32.store offset=12 (local.get $c) (local.get $s13)))
+    (v128.store (local.get $c) (local.get $sums0))
+    (v128.store (i32.add (local.get $c) (local.get $ldc)) (local.get $sums1)))
 
   ;; One activation row against four weight rows: 4 counts to c.
   (func $xnor_1x4 (param $a i32) (param $w i32) (param $rowBytes i32) (param $c i32)
     (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $at i32) (local $chunkEnd i32) (local $x v128)
     (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128)
-    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $sums v128)
     (local.set $w1 (i32.add (local.get $w) (local.get $rowBytes)))
     (local.set $w2 (i32.add (local.get $w1) (local.get $rowBytes)))
     (local.set $w3 (i32.add (local.get $w2) (local.get $rowBytes)))
@@ -229,22 +335,17 @@
             (i8x16.popcnt (v128.xor (local.get $x) (v128.load (i32.add (local.get $w3) (local.get $at)))))))
           (local.set $at (i32.add (local.get $at) (i32.const 16)))
           (br_if $steps (i32.lt_u (local.get $at) (local.get $chunkEnd))))
-        (local.set $s0 (i32.add (local.get $s0) (call $sum_u8 (local.get $p0))))
-        (local.set $s1 (i32.add (local.get $s1) (call $sum_u8 (local.get $p1))))
-        (local.set $s2 (i32.add (local.get $s2) (call $sum_u8 (local.get $p2))))
-        (local.set $s3 (i32.add (local.get $s3) (call $sum_u8 (local.get $p3))))
+        (local.set $sums (i32x4.add (local.get $sums)
+          (call $sums_u8 (local.get $p0) (local.get $p1) (local.get $p2) (local.get $p3))))
         (br $chunks)))
-    (i32.store offset=0 (local.get $c) (local.get $s0))
-    (i32.store offset=4 (local.get $c) (local.get $s1))
-    (i32.store offset=8 (local.get $c) (local.get $s2))
-    (i32.store offset=12 (local.get $c) (local.get $s3)))
+    (v128.store (local.get $c) (local.get $sums)))
 
   ;; As $xnor_1x4, counting only the elements whose bit is set in the row's mask.
   (func $xnor_masked_1x4 (param $a i32) (param $mask i32) (param $w i32) (param $rowBytes i32) (param $c i32)
     (local $w1 i32) (local $w2 i32) (local $w3 i32) (local $at i32) (local $chunkEnd i32)
     (local $x v128) (local $valid v128)
     (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128)
-    (local $s0 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $sums v128)
     (local.set $w1 (i32.add (local.get $w) (local.get $rowBytes)))
     (local.set $w2 (i32.add (local.get $w1) (local.get $rowBytes)))
     (local.set $w3 (i32.add (local.get $w2) (local.get $rowBytes)))
@@ -274,15 +375,10 @@
               (v128.xor (local.get $x) (v128.load (i32.add (local.get $w3) (local.get $at))))))))
           (local.set $at (i32.add (local.get $at) (i32.const 16)))
           (br_if $steps (i32.lt_u (local.get $at) (local.get $chunkEnd))))
-        (local.set $s0 (i32.add (local.get $s0) (call $sum_u8 (local.get $p0))))
-        (local.set $s1 (i32.add (local.get $s1) (call $sum_u8 (local.get $p1))))
-        (local.set $s2 (i32.add (local.get $s2) (call $sum_u8 (local.get $p2))))
-        (local.set $s3 (i32.add (local.get $s3) (call $sum_u8 (local.get $p3))))
+        (local.set $sums (i32x4.add (local.get $sums)
+          (call $sums_u8 (local.get $p0) (local.get $p1) (local.get $p2) (local.get $p3))))
         (br $chunks)))
-    (i32.store offset=0 (local.get $c) (local.get $s0))
-    (i32.store offset=4 (local.get $c) (local.get $s1))
-    (i32.store offset=8 (local.get $c) (local.get $s2))
-    (i32.store offset=12 (local.get $c) (local.get $s3)))
+    (v128.store (local.get $c) (local.get $sums)))
 
   ;; The XNOR-popcount outputs from xnor_gemm's counts, as the JS kernel computes them (in float64, rounded once):
   ;; out[i, j] = scale_i * alpha_j * (count_i - 2 * C[i, j]), with counts and scales from binarize_rows and
@@ -291,6 +387,7 @@
     (param $c i32) (param $ldc i32) (param $m i32) (param $n i32) (param $counts i32) (param $scales i32)
     (param $alpha i32) (param $out i32) (param $rowStride i32) (param $colStride i32)
     (local $i i32) (local $j i32) (local $count i32) (local $beta f64) (local $cRow i32) (local $outRow i32)
+    (local $betas v128) (local $counts2 v128)
     (block $rowsDone
       (loop $rows
         (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $m)))
@@ -299,6 +396,28 @@
         (local.set $cRow (i32.add (local.get $c) (i32.shl (i32.mul (local.get $i) (local.get $ldc)) (i32.const 2))))
         (local.set $outRow (i32.add (local.get $out) (i32.shl (i32.mul (local.get $i) (local.get $rowStride)) (i32.const 2))))
         (local.set $j (i32.const 0))
+        ;; Contiguous outputs two at a time in f64x2: the same operations, lane by lane, so the same roundings.
+        (if (i32.eq (local.get $colStride) (i32.const 1))
+          (then
+            (local.set $betas (f64x2.splat (local.get $beta)))
+            (local.set $counts2 (i32x4.splat (local.get $count)))
+            (block $pairsDone
+              (loop $pairs
+                (br_if $pairsDone (i32.gt_s (i32.add (local.get $j) (i32.const 2)) (local.get $n)))
+                (v128.store64_lane 0
+                  (i32.add (local.get $outRow) (i32.shl (local.get $j) (i32.const 2)))
+                  (f32x4.demote_f64x2_zero
+                    (f64x2.mul
+                      (f64x2.mul (local.get $betas)
+                        (f64x2.promote_low_f32x4
+                          (v128.load64_zero (i32.add (local.get $alpha) (i32.shl (local.get $j) (i32.const 2))))))
+                      (f64x2.convert_low_i32x4_s
+                        (i32x4.sub (local.get $counts2)
+                          (i32x4.shl
+                            (v128.load64_zero (i32.add (local.get $cRow) (i32.shl (local.get $j) (i32.const 2))))
+                            (i32.const 1)))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 2)))
+                (br $pairs)))))
         (block $colsDone
           (loop $cols
             (br_if $colsDone (i32.ge_s (local.get $j) (local.get $n)))
