@@ -1,16 +1,22 @@
 // GEMM benchmark: float32 MatMul and int8 GEMM (QLinearMatMul, MatMulInteger) of the runtime's js and wasm-simd
-// backends against onnxruntime-node and onnxruntime-web (wasm) measured in the same run, all on one thread.
-// Each row is the median of timed runs after warm-up, in GFLOPS (float) or GOPS (int8), both 2*M*K*N per run, with
-// its ratio to a named baseline row. Run `pnpm build` first (`pnpm bench` at the root does); `--json` prints one
-// JSON array of { name, value, unit, baseline, ratio } on stdout and the table on stderr.
+// backends against onnxruntime-node and onnxruntime-web (wasm) measured in the same run, all on one thread; then
+// quantkit's packed MatMul (domain ai.quantkit, `quantize --format packed`) by binary weights (XNOR-popcount with
+// binarized activations, sign-bit with float ones) and 4-bit log weights (float activations, and int8 ones by
+// shift-add) on both backends against onnxruntime-node fp32 MatMul at the same shape.
+// Each row is the median of timed runs after warm-up, in GFLOPS (float) or GOPS (int8 and packed), all 2*M*K*N
+// per run (so a ratio is a speed-up), with its ratio to a named baseline row. Run `pnpm build` first (`pnpm bench`
+// at the root does); `--json` prints one JSON array of { name, value, unit, baseline, ratio } on stdout and the
+// table on stderr.
 
 import { createRegistry, createSeededRandom } from '@quantkit/core';
 import { createModel, encodeModel } from '@quantkit/onnx';
+import { quantizeModel } from '@quantkit/quantize';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import * as runtimePackage from '../dist/index.js';
 
-const { builtinRuntimePlugins, createRuntime, wasmSimdBackend, wasmSimdKernels } = runtimePackage;
+const { builtinRuntimePlugins, createRuntime, jsRuntimePlugins, wasmSimdBackend, wasmSimdKernels } =
+  runtimePackage;
 if (wasmSimdBackend === undefined || wasmSimdKernels === undefined) {
   throw new Error(
     'dist/index.js does not export wasmSimdBackend and wasmSimdKernels; export them from src/index.ts',
@@ -24,6 +30,11 @@ const print = json
 
 const SHAPES = [
   { m: 16, k: 768, n: 3072 },
+  { m: 1, k: 3072, n: 3072 },
+];
+/** The packed GEMM shapes (the issue's binary GEMM targets: >= 3x fp32 at M=16, >= 15x at M=1). */
+const PACKED_SHAPES = [
+  { m: 16, k: 3072, n: 3072 },
   { m: 1, k: 3072, n: 3072 },
 ];
 /**
@@ -102,7 +113,8 @@ async function ortRunner(ort, options, bytes, feed) {
   return { run: () => session.run(feeds), backends: '' };
 }
 
-const jsPlugins = builtinRuntimePlugins;
+// The built-ins prefer wasm-simd, so the js rows run the JS backend alone.
+const jsPlugins = jsRuntimePlugins;
 const wasmPlugins = [...builtinRuntimePlugins, wasmSimdBackend, ...wasmSimdKernels];
 const [wasmStatus] = (await createRuntime(createRegistry(wasmPlugins)).backends()).filter(
   (status) => status.name === 'wasm-simd',
@@ -222,6 +234,103 @@ for (const { m, k, n } of SHAPES) {
     const where = row.backends === '' ? '' : ` (${row.backends})`;
     print(
       `| ${label} | ${subject}${where} | ${row.ms.toFixed(3)} | ${row.value.toFixed(1)} ${row.unit} | ${baseline} | ${ratio.toFixed(2)}x |`,
+    );
+  }
+}
+
+/**
+ * A packed model of `floatBytes` as `quantize --mode weight-only --format packed` writes it with one quantizer,
+ * per channel; `binarize` sets binarize_activations (XNOR-popcount), `inputDtype` retypes the input (int8
+ * activations for shift-add).
+ */
+async function packedModel(floatBytes, quantizer, bits, { binarize = false, inputDtype } = {}) {
+  const { model } = await quantizeModel(floatBytes, {
+    mode: 'weight-only',
+    quantizer,
+    bits,
+    granularity: 'channel',
+    symmetric: true,
+    keepHigherPrecision: false,
+    format: 'packed',
+  });
+  const node = model.graph.nodes.find((candidate) => candidate.domain === 'ai.quantkit');
+  if (node === undefined) throw new Error(`the ${quantizer} quantizer wrote no ai.quantkit node`);
+  if (binarize) node.attributes.set('binarize_activations', { type: 'int', value: 1 });
+  if (inputDtype !== undefined) model.graph.inputs[0].dtype = inputDtype;
+  return model;
+}
+
+for (const { m, k, n } of PACKED_SHAPES) {
+  const label = `M=${m} K=${k} N=${n}`;
+  const ops = 2 * m * k * n;
+  const a = tensor('float32', [m, k], randomFloats(m * k, 11));
+  const aInt8 = tensor('int8', [m, k], randomCodes(Int8Array, m * k, 13, -127, 127));
+  const b = tensor('float32', [k, n], randomFloats(k * n, 12));
+  const floatModel = model('MatMul', a, { b }, ['a', 'b']);
+  const baseline = 'onnxruntime-node fp32 MatMul';
+  const forms = [
+    {
+      name: 'binary XNOR-popcount MatMul (binarized activations)',
+      model: await packedModel(floatModel, 'binary', 1, { binarize: true }),
+      feed: a,
+    },
+    {
+      name: 'binary sign-bit MatMul (fp32 activations)',
+      model: await packedModel(floatModel, 'binary', 1),
+      feed: a,
+    },
+    { name: 'log4 MatMul (fp32 activations)', model: await packedModel(floatModel, 'log', 4), feed: a },
+    {
+      name: 'log4 shift-add MatMul (int8 activations)',
+      model: await packedModel(floatModel, 'log', 4, { inputDtype: 'int8' }),
+      feed: aInt8,
+    },
+  ];
+  const subjects = [
+    { name: baseline, make: () => ortRunner(ortNode, ortNodeOptions, floatModel, a) },
+    ...forms.flatMap((form) =>
+      [
+        ['js', jsPlugins],
+        ['wasm-simd', wasmPlugins],
+      ].map(([backend, plugins]) => ({
+        name: `runtime ${backend} ${form.name}`,
+        backend,
+        make: () => quantkitRunner(form.model, plugins, form.feed),
+      })),
+    ),
+  ];
+  const measured = new Map();
+  for (const subject of subjects) {
+    const runner = await subject.make();
+    // A packed row must time the backend it names, not a fallback.
+    if (subject.backend !== undefined && runner.backends !== subject.backend) {
+      throw new Error(`${subject.name} ran on ${runner.backends}`);
+    }
+    const ms = await measure(runner.run);
+    measured.set(subject.name, { ms, value: ops / ms / 1e6, unit: 'GOPS', backends: runner.backends });
+  }
+  // The baseline itself (its time at this shape), every packed row against it, and each wasm-simd row again
+  // against its js row (the WebAssembly gain).
+  const pairs = [
+    [baseline, baseline],
+    ...forms.flatMap((form) => [
+      [`runtime js ${form.name}`, baseline],
+      [`runtime wasm-simd ${form.name}`, baseline],
+      [`runtime wasm-simd ${form.name}`, `runtime js ${form.name}`],
+    ]),
+  ];
+  for (const [subject, base] of pairs) {
+    const row = measured.get(subject);
+    const ratio = row.value / measured.get(base).value;
+    rows.push({
+      name: `packed gemm ${label}: ${subject}`,
+      value: Number(row.value.toFixed(2)),
+      unit: row.unit,
+      baseline: `packed gemm ${label}: ${base}`,
+      ratio: Number(ratio.toFixed(3)),
+    });
+    print(
+      `| ${label} | ${subject} | ${row.ms.toFixed(3)} | ${row.value.toFixed(1)} ${row.unit} | ${base} | ${ratio.toFixed(2)}x |`,
     );
   }
 }

@@ -3,6 +3,7 @@ import { kernelsWasmBase64 } from '../generated/kernels-wasm.js';
 import { probeSimdWasmBase64 } from '../generated/probe-simd-wasm.js';
 import { relaxedWasmBase64 } from '../generated/relaxed-wasm.js';
 import type { ConvExports } from './kernels/conv-exports.js';
+import { type PackedExports, instantiatePackedModule } from './packed-module.js';
 import { WasmHeap } from './wasm-heap.js';
 
 /** The functions of kernels.wat (pointers and strides in bytes; see the .wat file for each contract). */
@@ -91,6 +92,8 @@ export interface WasmSimdHandle {
   readonly heap: WasmHeap;
   readonly kernels: KernelExports;
   readonly int8: Int8GemmExports;
+  /** The packed-weight kernels (packed.wat), on the same memory. */
+  readonly packed: PackedExports;
   /** Which int8 GEMM runs: relaxed SIMD's i8 dot when the engine has it and computes it right, else plain SIMD. */
   readonly int8Path: 'relaxed-simd' | 'simd';
   /** Why relaxed SIMD is or is not used, for listings. */
@@ -145,6 +148,7 @@ export const wasmSimdBackend: BackendPlugin<WasmSimdHandle> = {
     const instance = await WebAssembly.instantiate(modules.kernels);
     const kernels = instance.exports as unknown as KernelExports;
     const heap = new WasmHeap(kernels.memory);
+    const packed = await instantiatePackedModule(kernels.memory);
     const plain: Int8GemmExports = {
       packA: exported(instance, 'pack_a_i8'),
       packB: exported(instance, 'pack_b_i8'),
@@ -156,6 +160,7 @@ export const wasmSimdBackend: BackendPlugin<WasmSimdHandle> = {
       return {
         heap,
         kernels,
+        packed,
         int8: plain,
         int8Path: 'simd',
         relaxedSimd: 'not available in this engine (the relaxed module does not validate)',
@@ -176,6 +181,7 @@ export const wasmSimdBackend: BackendPlugin<WasmSimdHandle> = {
       return {
         heap,
         kernels,
+        packed,
         int8: plain,
         int8Path: 'simd',
         relaxedSimd: `available but computes wrong results (${wrong}); using plain SIMD`,
@@ -189,6 +195,7 @@ export const wasmSimdBackend: BackendPlugin<WasmSimdHandle> = {
       return {
         heap,
         kernels,
+        packed,
         int8: plain,
         int8Path: 'simd',
         relaxedSimd: `available and verified, but slower than plain SIMD here (${relaxedMs.toFixed(3)} ms against ${plainMs.toFixed(3)} ms for a test GEMM); using plain SIMD`,
@@ -197,6 +204,7 @@ export const wasmSimdBackend: BackendPlugin<WasmSimdHandle> = {
     return {
       heap,
       kernels,
+      packed,
       int8: relaxed,
       int8Path: 'relaxed-simd',
       relaxedSimd: `available, verified and faster than plain SIMD (${relaxedMs.toFixed(3)} ms against ${plainMs.toFixed(3)} ms for a test GEMM)`,

@@ -1,7 +1,7 @@
 // onnxruntime cannot run ai.quantkit ops, so the reference is the same quantization in a form it does run: each
 // float model is quantized twice by quantkit's own pipeline with one quantizer, once `--format packed` (run here by
-// the runtime's packed kernels) and once in the stock-ONNX form (DequantizeLinear or Gather, run by
-// onnxruntime-node), and the outputs must agree.
+// the runtime's packed kernels, both the JS ones and the wasm-simd ones) and once in the stock-ONNX form
+// (DequantizeLinear or Gather, run by onnxruntime-node), and the outputs must agree.
 import {
   type Granularity,
   QuantError,
@@ -16,7 +16,7 @@ import { quantizeModel } from '@quantkit/quantize';
 import { unpackBinaryWeight } from '@quantkit/quantizer-binary';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { builtinRuntimePlugins } from '../../builtins.js';
+import { builtinRuntimePlugins, jsRuntimePlugins } from '../../builtins.js';
 import { randomFloat } from '../../conformance/random-tensors.js';
 import { type Tolerance, tensorMismatch } from '../../conformance/run-both.js';
 import { createRuntime } from '../../runtime.js';
@@ -158,10 +158,45 @@ async function runOrt(bytes: Uint8Array, feeds: Record<string, Tensor>): Promise
   }
 }
 
+/** The packed kernels' backends, each with the plugins that make the runtime choose it. */
+const backends = [
+  { backend: 'js', plugins: jsRuntimePlugins },
+  { backend: 'wasm-simd', plugins: builtinRuntimePlugins },
+] as const;
+
+/**
+ * Runs the model on each backend, checking that the backend's own packed kernel ran the node (planned for it, and
+ * no fallback to another kernel at run time).
+ */
 async function runPacked(model: Model, feeds: Record<string, Tensor>) {
-  const session = await createRuntime(createRegistry(builtinRuntimePlugins)).load(model);
-  const y = (await session.run(feeds))['y']!;
-  return { y, assignments: session.assignments() };
+  const opType = packedNode(model).opType;
+  const results: { backend: string; y: Tensor }[] = [];
+  for (const { backend, plugins } of backends) {
+    const session = await createRuntime(createRegistry(plugins)).load(model);
+    const y = (await session.run(feeds))['y']!;
+    const assignments = session.assignments();
+    expect(assignments.map((assignment) => assignment.kernel)).toEqual([`${backend}/ai.quantkit.${opType}`]);
+    expect(assignments[0]!.fellBack).toBeUndefined();
+    results.push({ backend, y });
+  }
+  return results;
+}
+
+/** Each backend's output against the expected one. */
+function expectAgreement(
+  results: readonly { backend: string; y: Tensor }[],
+  expected: Tensor,
+  tolerance: Tolerance,
+): void {
+  for (const { backend, y } of results)
+    expect(tensorMismatch(y, expected, tolerance), backend).toBeUndefined();
+}
+
+/** The integer forms (XNOR-popcount, shift-add) give the same float32 outputs on every backend, bit for bit. */
+function expectIdentical(results: readonly { backend: string; y: Tensor }[]): void {
+  const [first, ...others] = results;
+  for (const { backend, y } of others)
+    expect(Array.from(y.data as Float32Array), backend).toEqual(Array.from(first!.y.data as Float32Array));
 }
 
 function packedNode(model: Model): Node {
@@ -186,10 +221,9 @@ describe('packed kernels against onnxruntime-node on the stock form of the same 
         const { packed, stock } = await quantizeBoth(model, settings);
         const node = packedNode(packed.model);
         expect(node.opType).toBe(spec.opType);
-        const { y, assignments } = await runPacked(packed.model, { x });
-        expect(assignments.map((assignment) => assignment.kernel)).toEqual([`js/ai.quantkit.${spec.opType}`]);
+        const results = await runPacked(packed.model, { x });
         const expected = await runOrt(stock.bytes, { x });
-        expect(tensorMismatch(y, expected, tolerance)).toBeUndefined();
+        expectAgreement(results, expected, tolerance);
         // The quantization changed the output: the agreement is about the quantized weights.
         const unquantized = await runOrt(encodeModel(model), { x });
         expect(largestDifference(unquantized, expected)).toBeGreaterThan(1e-3);
@@ -217,11 +251,12 @@ describe('integer activations with log weights (shift-add)', () => {
               ? Int8Array.from(uniform.data, Math.floor)
               : Uint8Array.from(uniform.data, Math.floor);
           packed.model.graph.inputs[0]!.dtype = dtype;
-          const { y } = await runPacked(packed.model, { x: createTensor(dtype, [...spec.x], integers) });
+          const results = await runPacked(packed.model, { x: createTensor(dtype, [...spec.x], integers) });
           const expected = await runOrt(stock.bytes, {
             x: createTensor('float32', [...spec.x], Float32Array.from(integers)),
           });
-          expect(tensorMismatch(y, expected, { abs: 1e-4, rel: 1e-5 })).toBeUndefined();
+          expectAgreement(results, expected, { abs: 1e-4, rel: 1e-5 });
+          expectIdentical(results);
         });
       }
     }
@@ -255,10 +290,11 @@ describe('binarize_activations (XNOR-popcount) against a float reference', () =>
         const node = packedNode(packed.model);
         node.attributes.set('binarize_activations', { type: 'int', value: 1 });
         node.attributes.set('binarize_scale', { type: 'string', value: scale });
-        const { y } = await runPacked(packed.model, { x });
+        const results = await runPacked(packed.model, { x });
         const transA = spec.attributes?.['transA'] === 1;
         const expected = await runOrt(stock.bytes, { x: binarized(x, scale, transA) });
-        expect(tensorMismatch(y, expected, tolerance)).toBeUndefined();
+        expectAgreement(results, expected, tolerance);
+        expectIdentical(results);
       });
     }
   }
@@ -271,9 +307,10 @@ describe('binarize_activations (XNOR-popcount) against a float reference', () =>
       const node = packedNode(packed.model);
       node.attributes.set('binarize_activations', { type: 'int', value: 1 });
       node.attributes.set('binarize_scale', { type: 'string', value: 'tensor' });
-      const { y } = await runPacked(packed.model, { x });
+      const results = await runPacked(packed.model, { x });
       const expected = await runOrt(stock.bytes, { x: binarized(x, 'tensor') });
-      expect(tensorMismatch(y, expected, tolerance)).toBeUndefined();
+      expectAgreement(results, expected, tolerance);
+      expectIdentical(results);
     });
 
     it(`${spec.name}, activations binarized per patch (XNOR-Net's K)`, async () => {
@@ -281,9 +318,10 @@ describe('binarize_activations (XNOR-popcount) against a float reference', () =>
       const { packed } = await quantizeBoth(model, quantizerCases[0]!);
       const node = packedNode(packed.model);
       node.attributes.set('binarize_activations', { type: 'int', value: 1 });
-      const { y } = await runPacked(packed.model, { x });
+      const results = await runPacked(packed.model, { x });
       const expected = directBinarizedConv(packed.model, node, x);
-      expect(tensorMismatch(y, expected, tolerance)).toBeUndefined();
+      expectAgreement(results, expected, tolerance);
+      expectIdentical(results);
     });
   }
 });
@@ -401,13 +439,16 @@ async function errorOf(promise: Promise<unknown>): Promise<QuantError> {
   return error;
 }
 
-describe('packed weights that disagree with their attributes', () => {
+describe.each(backends)('packed weights that disagree with their attributes ($backend)', ({
+  backend,
+  plugins,
+}) => {
   async function packedGemm(quantizer: QuantizerCase) {
     const { model } = floatModel(floatCases[4]!, 700);
     const { packed } = await quantizeBoth(model, quantizer);
     return { model: packed.model, node: packedNode(packed.model) };
   }
-  const load = (model: Model) => createRuntime(createRegistry(builtinRuntimePlugins)).load(model);
+  const load = (model: Model) => createRuntime(createRegistry(plugins)).load(model);
 
   it('names the node and the attribute', async () => {
     const { model, node } = await packedGemm(quantizerCases[0]!);
@@ -416,7 +457,7 @@ describe('packed weights that disagree with their attributes', () => {
     expect(error.code).toBe('INVALID_MODEL');
     expect(error.message).toBe(
       'Gemm node "layer" (outputs "y"): attribute "weight_rowBits" is 49, but weight_shape [16, 50] in rows ' +
-        'along weight_axis 0 needs 50',
+        `along weight_axis 0 needs 50 (kernel ${backend}/ai.quantkit.Gemm)`,
     );
   });
 
