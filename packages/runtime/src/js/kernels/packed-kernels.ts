@@ -37,7 +37,7 @@ const DOMAIN = 'ai.quantkit';
 const WEIGHT_SLOT = 1;
 
 /** How activations are binarized before an XNOR-popcount product; undefined to keep them as they are. */
-type Binarize = 'row' | 'tensor' | undefined;
+export type Binarize = 'row' | 'tensor' | undefined;
 
 interface PackedState {
   readonly matrix: PackedMatrix;
@@ -48,7 +48,7 @@ function supportsPacked(node: KernelNode): true | string {
   return packedFormatProblem(node, WEIGHT_SLOT) ?? true;
 }
 
-function binarizeOf(node: KernelNode, matrix: PackedMatrix): Binarize {
+export function binarizeOf(node: KernelNode, matrix: PackedMatrix): Binarize {
   const on = node.attributes.int('binarize_activations', 0);
   if (on !== 0 && on !== 1) {
     throw new QuantError(
@@ -75,7 +75,7 @@ function binarizeOf(node: KernelNode, matrix: PackedMatrix): Binarize {
 }
 
 /** Activation data for a product: float32, or int8/uint8 kept as integers for the shift-add form. */
-type Activations = Float32Array | Int8Array | Uint8Array;
+export type Activations = Float32Array | Int8Array | Uint8Array;
 
 /**
  * The input's data in the form the product takes: float32 as is (float64 narrowed), int8 and uint8 as integers
@@ -108,7 +108,7 @@ function activationsOf(tensor: Tensor, what: string, state: PackedState): Activa
 }
 
 /** Mean |x| over a whole tensor, the scale of binarize_scale "tensor". */
-function meanAbsolute(data: Activations): number {
+export function meanAbsolute(data: Activations): number {
   let sum = 0;
   for (let i = 0; i < data.length; i++) sum += Math.abs(data[i]!);
   return data.length === 0 ? 0 : sum / data.length;
@@ -158,7 +158,7 @@ function invalidShape(node: KernelNode, shape: readonly number[], expected: stri
 }
 
 /** MatMul's B [..., K, N] (or [K]) as `batches` stacks of N rows of K. */
-function matMulView(node: KernelNode, shape: readonly number[]): MatrixView {
+export function matMulView(node: KernelNode, shape: readonly number[]): MatrixView {
   if (shape.length === 0) throw invalidShape(node, shape, 'a MatMul operand of rank 1 or more');
   if (shape.length === 1) {
     return { batches: 1, n: 1, k: shape[0]!, batchStride: 0, nStride: 0, kStride: 1, outputAxis: undefined };

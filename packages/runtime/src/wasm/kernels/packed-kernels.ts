@@ -1,4 +1,4 @@
-import { type KernelNode, QuantError, type Tensor, listChoices, sizeOf } from '@quantkit/core';
+import { type KernelNode, QuantError, type Tensor, sizeOf } from '@quantkit/core';
 import {
   type ConvAttributes,
   type PatchArray,
@@ -8,7 +8,6 @@ import {
 } from '../../js/kernels/packed-im2col.js';
 import {
   type MatrixView,
-  type PackedMatrix,
   packedFormatProblem,
   preparePackedMatrix,
 } from '../../js/kernels/packed-matrix.js';
@@ -25,6 +24,13 @@ import {
   runProduct,
   workspaceBytes,
 } from './packed-gemm.js';
+import {
+  type Activations,
+  type Binarize,
+  binarizeOf,
+  matMulView,
+  meanAbsolute,
+} from '../../js/kernels/packed-kernels.js';
 
 // The wasm-simd kernels of quantkit's packed ops (domain ai.quantkit): MatMul, Gemm and Conv by a packed binary or
 // log weight. They read and validate the weight as the JS kernels do (preparePackedMatrix, the same errors), move
@@ -35,9 +41,6 @@ import {
 
 const DOMAIN = 'ai.quantkit';
 const WEIGHT_SLOT = 1;
-
-/** How activations are binarized before an XNOR-popcount product; undefined to keep them as they are. */
-type Binarize = 'row' | 'tensor' | undefined;
 
 interface PackedState {
   readonly handle: WasmSimdHandle;
@@ -52,32 +55,6 @@ interface PackedState {
 
 function supportsPacked(node: KernelNode): true | string {
   return packedFormatProblem(node, WEIGHT_SLOT) ?? true;
-}
-
-function binarizeOf(node: KernelNode, matrix: PackedMatrix): Binarize {
-  const on = node.attributes.int('binarize_activations', 0);
-  if (on !== 0 && on !== 1) {
-    throw new QuantError(
-      'INVALID_MODEL',
-      `${node.label}: attribute "binarize_activations" is ${on}; expected 0 or 1`,
-    );
-  }
-  const scale = node.attributes.string('binarize_scale', 'row');
-  if (scale !== 'row' && scale !== 'tensor') {
-    throw new QuantError(
-      'INVALID_MODEL',
-      `${node.label}: attribute "binarize_scale" is "${scale}"; expected ${listChoices(['row', 'tensor'])}`,
-    );
-  }
-  if (on === 0) return undefined;
-  if (matrix.format !== 'binary') {
-    throw new QuantError(
-      'INVALID_MODEL',
-      `${node.label}: attribute "binarize_activations" needs binary weights; weight_format is ` +
-        `"${node.attributes.string('weight_format')}"`,
-    );
-  }
-  return scale;
 }
 
 /**
@@ -100,9 +77,6 @@ function prepareState(
       : logWeightsToHeap(handle, matrix.weights, rows, !floatInput);
   return { handle, shape: matrix.shape, n: matrix.n, k: matrix.weights.k, weights, binarize };
 }
-
-/** Activation data for a product: float32, or int8/uint8 kept as integers for the shift-add form. */
-type Activations = Float32Array | Int8Array | Uint8Array;
 
 /**
  * The input's data in the form the product takes: float32 as is (float64 narrowed), int8 and uint8 as integers
@@ -140,13 +114,6 @@ function formOf(state: PackedState, x: Activations): PackedForm {
   return x instanceof Float32Array ? 'log' : 'shift';
 }
 
-/** Mean |x| over a whole tensor, the scale of binarize_scale "tensor". */
-function meanAbsolute(data: Activations): number {
-  let sum = 0;
-  for (let i = 0; i < data.length; i++) sum += Math.abs(data[i]!);
-  return data.length === 0 ? 0 : sum / data.length;
-}
-
 function binarizeScale(state: PackedState, x: Activations): BinarizeScale {
   return state.binarize === 'tensor' ? meanAbsolute(x) : 'row';
 }
@@ -171,25 +138,6 @@ function invalidShape(node: KernelNode, shape: readonly number[], expected: stri
     'INVALID_MODEL',
     `${node.label}: attribute "weight_shape" is [${shape.join(', ')}]; expected ${expected}`,
   );
-}
-
-/** MatMul's B [..., K, N] (or [K]) as `batches` stacks of N rows of K. */
-function matMulView(node: KernelNode, shape: readonly number[]): MatrixView {
-  if (shape.length === 0) throw invalidShape(node, shape, 'a MatMul operand of rank 1 or more');
-  if (shape.length === 1) {
-    return { batches: 1, n: 1, k: shape[0]!, batchStride: 0, nStride: 0, kStride: 1, outputAxis: undefined };
-  }
-  const k = shape[shape.length - 2]!;
-  const n = shape[shape.length - 1]!;
-  return {
-    batches: sizeOf(shape.slice(0, -2)),
-    n,
-    k,
-    batchStride: k * n,
-    nStride: 1,
-    kStride: n,
-    outputAxis: shape.length - 1,
-  };
 }
 
 /** MatMul with numpy semantics, B packed: 1-D operands promoted and squeezed back, batch dimensions broadcast. */
