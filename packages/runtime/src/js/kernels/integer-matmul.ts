@@ -2,16 +2,10 @@ import { QuantError, type Tensor } from '@quantkit/core';
 import { jsKernel } from '../backend.js';
 import { float32Data, required, tensorOf } from '../tensor-utils.js';
 import { integerGemm } from './integer-gemm.js';
+import { type MatMulShape, matMulShape } from './matmul-shape.js';
 import { packConstantB, matrixShapeOfB } from './qlinear-matmul.js';
 import { dynamicUint8Params } from './quantize-linear.js';
-import {
-  type MatMulPlan,
-  type PackedB,
-  type SideParams,
-  paramsOfMatrix,
-  planMatMul,
-  sideParams,
-} from './quantized-matmul-plan.js';
+import { type PackedB, type SideParams, paramsOfMatrix, sideParams } from './quantized-matmul-plan.js';
 import { type Code8Array, codes8, quantizeFloat, scaleOf, scalesOf } from './quantized-values.js';
 
 /** Zero points of one side of an integer MatMul (all 0 when the optional input is absent). */
@@ -39,7 +33,7 @@ function zeroPoints(
 
 /** Runs each GEMM of `plan` into `out` (int32, [batches, m, n]). */
 function batchedIntegerGemm(
-  plan: MatMulPlan,
+  plan: MatMulShape,
   aCodes: Code8Array,
   aZeros: SideParams<Int32Array>,
   bCodes: Code8Array,
@@ -49,9 +43,9 @@ function batchedIntegerGemm(
   each?: (batch: number, bMatrix: number, accumulators: Int32Array) => void,
 ): void {
   const { m, k, n } = plan;
-  for (let t = 0; t < plan.batches; t++) {
-    const aMatrix = plan.aMatrix[t]!;
-    const bMatrix = plan.bMatrix[t]!;
+  for (let t = 0; t < plan.aMatrices.length; t++) {
+    const aMatrix = plan.aMatrices[t]!;
+    const bMatrix = plan.bMatrices[t]!;
     const accumulators = out.subarray(t * m * n, (t + 1) * m * n);
     integerGemm(
       aCodes.subarray(aMatrix * m * k, (aMatrix + 1) * m * k),
@@ -79,7 +73,7 @@ const matMulInteger = jsKernel('MatMulInteger', {
   run: ({ packed }, [a, b, aZeroInput, bZeroInput]) => {
     const left = required(a, 'A');
     const right = required(b, 'B');
-    const plan = planMatMul(left.shape, right.shape);
+    const plan = matMulShape(left.shape, right.shape);
     const aShape = left.shape.length === 1 ? [1, left.shape[0]!] : left.shape;
     const aZeros = zeroPoints(aZeroInput, left, aShape, plan.m, 'row', 'a_zero_point');
     const bZeros = zeroPoints(
@@ -90,10 +84,10 @@ const matMulInteger = jsKernel('MatMulInteger', {
       'column',
       'b_zero_point',
     );
-    const out = new Int32Array(plan.batches * plan.m * plan.n);
+    const out = new Int32Array(plan.aMatrices.length * plan.m * plan.n);
     const bCodes = packed?.codes ?? codes8(right, 'B');
     batchedIntegerGemm(plan, codes8(left, 'A'), aZeros, bCodes, bZeros, packed, out);
-    return [tensorOf('int32', plan.outputShape, out)];
+    return [tensorOf('int32', plan.outShape, out)];
   },
 });
 
@@ -112,7 +106,7 @@ function integerMatMulToFloat(
   biasInput: Tensor | undefined,
   packed: PackedB | undefined,
 ): Tensor {
-  const plan = planMatMul(left.shape, right.shape);
+  const plan = matMulShape(left.shape, right.shape);
   const { m, n } = plan;
   const bShape = matrixShapeOfB(right.shape);
   const multipliers = Float32Array.from(scalesOf(bScaleInput, 'b_scale'), (scale) =>
@@ -127,7 +121,7 @@ function integerMatMulToFloat(
       throw new QuantError('INVALID_MODEL', `bias has ${bias.length} values; expected one per column (${n})`);
     }
   }
-  const accumulators = new Int32Array(plan.batches * m * n);
+  const accumulators = new Int32Array(plan.aMatrices.length * m * n);
   const out = new Float32Array(accumulators.length);
   const bCodes = packed?.codes ?? codes8(right, 'B');
   const aZeros: SideParams<Int32Array> = { values: Int32Array.of(aZero), stride: 0, perVector: false };
@@ -142,7 +136,7 @@ function integerMatMulToFloat(
       }
     }
   });
-  return tensorOf('float32', plan.outputShape, out);
+  return tensorOf('float32', plan.outShape, out);
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   packedFormatProblem,
   preparePackedMatrix,
 } from './packed-matrix.js';
+import { matMulShape } from './matmul-shape.js';
 
 // Kernels for the ops `quantkit quantize --mode weight-only --format packed` writes: MatMul, Gemm and Conv in
 // domain ai.quantkit, whose weight input (slot 1) is packed bytes described by weight_* attributes (see
@@ -176,13 +177,6 @@ export function matMulView(node: KernelNode, shape: readonly number[]): MatrixVi
   };
 }
 
-/** For each index of the broadcast batch shape, the index of the operand's matrix. */
-function batchIndices(shape: readonly number[], batch: readonly number[]): Int32Array {
-  const padded = [...new Array<number>(batch.length - shape.length).fill(1), ...shape];
-  const index = broadcastIndex(padded, batch);
-  return index ?? Int32Array.from({ length: sizeOf(batch) }, (_, i) => i);
-}
-
 /** MatMul with numpy semantics, B packed: 1-D operands promoted and squeezed back, batch dimensions broadcast. */
 const packedMatMul = jsKernel<PackedState>('MatMul', {
   domain: DOMAIN,
@@ -192,38 +186,35 @@ const packedMatMul = jsKernel<PackedState>('MatMul', {
   run: (state, [a]) => {
     const left = required(a, 'A');
     const x = activationsOf(left, 'A', state);
-    const weightShape = state.matrix.shape;
-    const aShape = left.shape.length === 1 ? [1, left.shape[0]!] : left.shape;
-    const bShape = weightShape.length === 1 ? [weightShape[0]!, 1] : weightShape;
-    if (aShape.length < 2)
-      throw new QuantError('INVALID_MODEL', 'A is a scalar; MatMul needs rank 1 or more');
-    const m = aShape[aShape.length - 2]!;
-    const k = aShape[aShape.length - 1]!;
-    const n = bShape[bShape.length - 1]!;
-    if (bShape[bShape.length - 2] !== k) {
-      throw new QuantError(
-        'INVALID_MODEL',
-        `inner dimensions differ: A is [${left.shape.join(', ')}], the packed B is [${weightShape.join(', ')}]`,
-      );
-    }
-    const batch = broadcastShape(aShape.slice(0, -2), bShape.slice(0, -2));
-    const batches = sizeOf(batch);
-    const out = new Float32Array(batches * m * n);
-    const aIndex = batchIndices(aShape.slice(0, -2), batch);
-    const bIndex = batchIndices(bShape.slice(0, -2), batch);
+    const { m, k, n, aMatrices, bMatrices, outShape } = matMulShape(left.shape, state.matrix.shape);
+    const out = new Float32Array(aMatrices.length * m * n);
     const tensorScale = state.binarize === 'tensor' ? meanAbsolute(x) : 0;
-    for (let index = 0; index < batches; index++) {
+    for (let index = 0; index < aMatrices.length; index++) {
       const output = { out, offset: index * m * n, rowStride: n, columnStride: 1 };
-      multiply(state, x, aIndex[index]! * m * k, m, bIndex[index]! * n, n, output, tensorScale);
+      multiply(state, x, aMatrices[index]! * m * k, m, bMatrices[index]! * n, n, output, tensorScale);
     }
-    const shape = [
-      ...batch,
-      ...(left.shape.length === 1 ? [] : [m]),
-      ...(weightShape.length === 1 ? [] : [n]),
-    ];
-    return [tensorOf('float32', shape, out)];
+    return [tensorOf('float32', outShape, out)];
   },
 });
+
+/** How a Gemm's packed B reads as a matrix: [K, N], or [N, K] with transB. */
+export function gemmWeightView(node: KernelNode): (shape: readonly number[]) => MatrixView {
+  const transB = node.attributes.int('transB', 0) !== 0;
+  return (shape) => {
+    if (shape.length !== 2) throw invalidShape(node, shape, 'a 2-D Gemm operand');
+    const [rows, columns] = shape as [number, number];
+    return transB
+      ? { batches: 1, n: rows, k: columns, batchStride: 0, nStride: columns, kStride: 1, outputAxis: 0 }
+      : { batches: 1, n: columns, k: rows, batchStride: 0, nStride: 1, kStride: columns, outputAxis: 1 };
+  };
+}
+
+/** A row-major M x K activation matrix transposed (Gemm's transA), in the same array type. */
+export function transposedActivations(x: Activations, m: number, k: number): Activations {
+  const transposed = new (x.constructor as new (length: number) => Activations)(x.length);
+  for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) transposed[p * m + i] = x[i * k + p]!;
+  return transposed;
+}
 
 interface GemmState extends PackedState {
   readonly transA: boolean;
@@ -237,14 +228,7 @@ const packedGemm = jsKernel<GemmState>('Gemm', {
   description: 'Gemm by a packed binary or log weight (ai.quantkit)',
   supports: supportsPacked,
   prepare: (node) => {
-    const transB = node.attributes.int('transB', 0) !== 0;
-    const state = prepareState(node, (shape) => {
-      if (shape.length !== 2) throw invalidShape(node, shape, 'a 2-D Gemm operand');
-      const [rows, columns] = shape as [number, number];
-      return transB
-        ? { batches: 1, n: rows, k: columns, batchStride: 0, nStride: columns, kStride: 1, outputAxis: 0 }
-        : { batches: 1, n: columns, k: rows, batchStride: 0, nStride: 1, kStride: columns, outputAxis: 1 };
-    });
+    const state = prepareState(node, gemmWeightView(node));
     return {
       ...state,
       transA: node.attributes.int('transA', 0) !== 0,
@@ -260,9 +244,7 @@ const packedGemm = jsKernel<GemmState>('Gemm', {
     let x = activationsOf(left, 'A', state);
     let [m, k] = left.shape as [number, number];
     if (state.transA) {
-      const transposed = new (x.constructor as new (length: number) => Activations)(x.length);
-      for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) transposed[p * m + i] = x[i * k + p]!;
-      x = transposed;
+      x = transposedActivations(x, m, k);
       [m, k] = [k, m];
     }
     const { weights } = state.matrix;

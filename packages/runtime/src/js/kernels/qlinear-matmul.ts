@@ -2,7 +2,8 @@ import { type KernelNode, allocate } from '@quantkit/core';
 import { jsKernel } from '../backend.js';
 import { required, tensorOf } from '../tensor-utils.js';
 import { integerGemm } from './integer-gemm.js';
-import { type PackedB, packB, paramsOfMatrix, planMatMul, sideParams } from './quantized-matmul-plan.js';
+import { matMulShape } from './matmul-shape.js';
+import { type PackedB, packB, paramsOfMatrix, sideParams } from './quantized-matmul-plan.js';
 import {
   type CodeArray,
   codeRange,
@@ -43,7 +44,7 @@ const qLinearMatMul = jsKernel('QLinearMatMul', {
     const yZero = required(yZeroInput, 'y_zero_point');
     const aCodes = codes8(left, 'a');
     const bCodes = packed?.codes ?? codes8(right, 'b');
-    const plan = planMatMul(left.shape, right.shape);
+    const plan = matMulShape(left.shape, right.shape);
     const { m, k, n } = plan;
     const aScale = scaleOf(required(aScaleInput, 'a_scale'), 'a_scale');
     const aZero = zeroPointOf(required(aZeroInput, 'a_zero_point'), 'a_zero_point');
@@ -65,12 +66,12 @@ const qLinearMatMul = jsKernel('QLinearMatMul', {
     );
     const yZeroPoint = zeroPointOf(yZero, 'y_zero_point');
     const { qmin, qmax } = codeRange(yZero.dtype);
-    const out = allocate(yZero.dtype, plan.batches * m * n) as CodeArray;
+    const out = allocate(yZero.dtype, plan.aMatrices.length * m * n) as CodeArray;
     const accumulators = new Int32Array(m * n);
     const aZeros = [aZero];
-    for (let t = 0; t < plan.batches; t++) {
-      const aMatrix = plan.aMatrix[t]!;
-      const bMatrix = plan.bMatrix[t]!;
+    for (let t = 0; t < plan.aMatrices.length; t++) {
+      const aMatrix = plan.aMatrices[t]!;
+      const bMatrix = plan.bMatrices[t]!;
       integerGemm(
         aCodes.subarray(aMatrix * m * k, (aMatrix + 1) * m * k),
         aZeros,
@@ -86,7 +87,7 @@ const qLinearMatMul = jsKernel('QLinearMatMul', {
       const columnScales = paramsOfMatrix(scales, bMatrix);
       requantize(accumulators, m, n, columnScales, undefined, false, yZeroPoint, qmin, qmax, out, t * m * n);
     }
-    return [tensorOf(yZero.dtype, plan.outputShape, out)];
+    return [tensorOf(yZero.dtype, plan.outShape, out)];
   },
 });
 

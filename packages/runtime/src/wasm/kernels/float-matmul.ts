@@ -2,7 +2,7 @@ import { type KernelNode, QuantError, type Tensor, sizeOf } from '@quantkit/core
 import { broadcastIndex, broadcastShape, required, tensorOf } from '../../js/tensor-utils.js';
 import type { WasmSimdHandle } from '../backend.js';
 import { wasmKernel } from '../wasm-kernel.js';
-import { matMulShape } from './matmul-shape.js';
+import { matMulShape } from '../../js/kernels/matmul-shape.js';
 
 /** Columns per packed panel of B (the micro-kernels' tile width). */
 const PANEL = 8;

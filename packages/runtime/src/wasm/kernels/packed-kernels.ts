@@ -6,15 +6,11 @@ import {
   convGeometry,
   im2col,
 } from '../../js/kernels/packed-im2col.js';
-import {
-  type MatrixView,
-  packedFormatProblem,
-  preparePackedMatrix,
-} from '../../js/kernels/packed-matrix.js';
+import { type MatrixView, packedFormatProblem, preparePackedMatrix } from '../../js/kernels/packed-matrix.js';
 import { broadcastIndex, broadcastShape, required, tensorOf } from '../../js/tensor-utils.js';
 import type { WasmSimdHandle } from '../backend.js';
 import { wasmKernel } from '../wasm-kernel.js';
-import { matMulShape } from './matmul-shape.js';
+import { matMulShape } from '../../js/kernels/matmul-shape.js';
 import {
   type BinarizeScale,
   type HeapPackedWeights,
@@ -28,8 +24,10 @@ import {
   type Activations,
   type Binarize,
   binarizeOf,
+  gemmWeightView,
   matMulView,
   meanAbsolute,
+  transposedActivations,
 } from '../../js/kernels/packed-kernels.js';
 
 // The wasm-simd kernels of quantkit's packed ops (domain ai.quantkit): MatMul, Gemm and Conv by a packed binary or
@@ -207,14 +205,7 @@ const packedGemm = wasmKernel<GemmState>('Gemm', {
     'Gemm by a packed binary or log weight (ai.quantkit): XNOR-popcount, sign-bit table, log-level and shift-add GEMMs in WebAssembly SIMD',
   supports: supportsPacked,
   prepare: (node, handle) => {
-    const transB = node.attributes.int('transB', 0) !== 0;
-    const state = prepareState(node, handle, (shape) => {
-      if (shape.length !== 2) throw invalidShape(node, shape, 'a 2-D Gemm operand');
-      const [rows, columns] = shape as [number, number];
-      return transB
-        ? { batches: 1, n: rows, k: columns, batchStride: 0, nStride: columns, kStride: 1, outputAxis: 0 }
-        : { batches: 1, n: columns, k: rows, batchStride: 0, nStride: 1, kStride: columns, outputAxis: 1 };
-    });
+    const state = prepareState(node, handle, gemmWeightView(node));
     return {
       ...state,
       transA: node.attributes.int('transA', 0) !== 0,
@@ -230,9 +221,7 @@ const packedGemm = wasmKernel<GemmState>('Gemm', {
     let x = activationsOf(left, 'A', state);
     let [m, k] = left.shape as [number, number];
     if (state.transA) {
-      const transposed = new (x.constructor as new (length: number) => Activations)(x.length);
-      for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) transposed[p * m + i] = x[i * k + p]!;
-      x = transposed;
+      x = transposedActivations(x, m, k);
       [m, k] = [k, m];
     }
     if (state.k !== k) {

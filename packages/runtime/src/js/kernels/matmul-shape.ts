@@ -1,7 +1,7 @@
 import { QuantError, sizeOf } from '@quantkit/core';
-import { broadcastShape, stridesOf } from '../../js/tensor-utils.js';
+import { broadcastShape, stridesOf } from '../tensor-utils.js';
 
-/** How a MatMul (numpy semantics) splits into 2-D products. */
+/** How a MatMul (numpy semantics) splits into 2-D products: one analysis for every MatMul-shaped kernel. */
 export interface MatMulShape {
   readonly m: number;
   readonly k: number;
