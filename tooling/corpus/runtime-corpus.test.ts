@@ -26,16 +26,6 @@ import { MODES, floatBaseline, quantizeCell } from './run-corpus.mjs';
 const FP16_FLOOR = 30;
 const PACKED_FLOOR = 80;
 
-/** Models whose packed form quantkit cannot write yet, and why (the test expects the refusal). */
-const PACKED_REFUSED: Record<string, { readonly message: RegExp; readonly why: string }> = {
-  'silero-vad-v4': {
-    message: /LSTM node .* is not in graph/,
-    why:
-      'its LSTMs read W and R as initializers: emitWeightOnly packs both into the same node, and the second ' +
-      'packWeight finds the node already replaced (one set of weight_* attributes cannot describe two weights)',
-  },
-};
-
 const ortReference = createOrtExecutor(ort, { graphOptimizationLevel: 'disabled' });
 const runtime = createRuntime(createRegistry([...builtinRuntimePlugins]));
 
@@ -127,12 +117,7 @@ describe.each(loadCorpus().filter((entry) => entry.present))('$id on @quantkit/r
   ] as const)('weight-only %s, format packed: as onnxruntime on the stock form', async (mode) => {
     const { bytes, samples } = await float();
     const { options } = MODES[mode];
-    const refused = PACKED_REFUSED[entry.id];
     const packed = quantizeModel(bytes, { ...options, format: 'packed' });
-    if (refused !== undefined) {
-      await expect(packed, refused.why).rejects.toThrow(refused.message);
-      return;
-    }
     const stock = await quantizeModel(bytes, options);
     const worst = await compare(stock.bytes, (await packed).bytes, samples);
     for (const [name, value] of Object.entries(worst)) {

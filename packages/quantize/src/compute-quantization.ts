@@ -16,7 +16,7 @@ import {
   createTensor,
   quantizeLinear,
 } from '@quantkit/core';
-import { intAttribute } from '@quantkit/onnx';
+import { type Node, intAttribute } from '@quantkit/onnx';
 import { biasScaleFloors, floorWeightScales, quantizeBias } from './bias-scale.js';
 import { createOverrideLookup } from './overrides.js';
 import type { Recipe, WeightRange } from './options.js';
@@ -229,11 +229,15 @@ function computeWeights(quantizer: WeightQuantizer, settings: ComputeSettings): 
       tensor,
     );
   }
+  // A packed node carries one packed weight (its attributes hold one layout and one scale): a node with several
+  // planned weights (an LSTM's W and R) packs the first and stores the others in the stock dequantized form.
+  const packedNodes = new Set<Node>();
   for (const use of plan.constants) {
     const plugin = quantizerFor(use);
     const options = weightOptions(recipe, use);
     // A packed weight is stored per node, inside its custom op; others share one copy per key.
-    if (recipe.format === 'packed' && plugin.packing !== undefined) {
+    if (recipe.format === 'packed' && plugin.packing !== undefined && !packedNodes.has(use.node)) {
+      packedNodes.add(use.node);
       const key = JSON.stringify(['packed', use.node.name, use.slot, plugin.name, options]);
       const entry = quantizer.weight(use, key, plugin, options);
       quantizer.value.weights.set(use, { ...entry, packed: plugin.packing.pack(entry.quantized) });

@@ -22,12 +22,11 @@ export function emitWeightOnly(
   ownerOf: WeightOwner = () => undefined,
 ): void {
   for (const use of plan.nbitsNodes) emitMatMulNBits(emitter, use, recipe, computed.weights.get(use)!);
+  // Packing replaces the node, so a node's other weights are rewired first, while `use.node` is still the node.
+  const packed = plan.constants.filter((use) => computed.weights.get(use)!.packed !== undefined);
   for (const use of plan.constants) {
     const weight = computed.weights.get(use)!;
-    if (weight.packed !== undefined) {
-      emitter.packWeight(use.node, use.slot, weight.packed);
-      continue;
-    }
+    if (weight.packed !== undefined) continue;
     const owner = ownerOf(use.name) ?? emitter;
     // Stored where it lives, in the form of the graph that reads it (a static run's bodies fold theirs).
     const dequantized = owner.sharedDequantizedConstant(
@@ -38,4 +37,5 @@ export function emitWeightOnly(
     );
     emitter.graph.replaceInput(use.node, use.name, dequantized);
   }
+  for (const use of packed) emitter.packWeight(use.node, use.slot, computed.weights.get(use)!.packed!);
 }

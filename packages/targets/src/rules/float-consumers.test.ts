@@ -45,4 +45,34 @@ describe('float-consumers', () => {
       runRule(floatConsumersRule, qdqConvModel({ activation: 'int8', tail: 'Relu' }), gpuTensorrtTarget),
     ).toEqual([]);
   });
+
+  it('does not take a weight unpacked from bytes (codes computed from constants) for an activation Q/DQ', () => {
+    // Low-bit weight-only codes: packed bytes -> BitShift -> Reshape -> DequantizeLinear -> a float op, with no
+    // QuantizeLinear anywhere: the op computes in float by design, and the DQ is its weight.
+    const model = createModel({
+      opset: 13,
+      inputs: [['x', 'float32', [1, 4]]],
+      outputs: [['y', 'float32', [1, 4]]],
+      initializers: {
+        bytes: createTensor('uint8', [4], Uint8Array.of(1, 2, 3, 4)),
+        shift: createTensor('uint8', [], Uint8Array.of(1)),
+        s: createTensor('float32', [], Float32Array.of(0.01)),
+        z: createTensor('uint8', [], Uint8Array.of(2)),
+        shape: createTensor('int64', [1], BigInt64Array.of(4n)),
+      },
+      nodes: [
+        {
+          name: 'unpack',
+          opType: 'BitShift',
+          inputs: ['bytes', 'shift'],
+          outputs: ['shifted'],
+          attributes: { direction: 'RIGHT' },
+        },
+        { name: 'flat', opType: 'Reshape', inputs: ['shifted', 'shape'], outputs: ['codes'] },
+        { name: 'dq', opType: 'DequantizeLinear', inputs: ['codes', 's', 'z'], outputs: ['w'] },
+        { name: 'tail', opType: 'Div', inputs: ['x', 'w'], outputs: ['y'] },
+      ],
+    });
+    expect(runRule(floatConsumersRule, model, gpuTensorrtTarget)).toEqual([]);
+  });
 });

@@ -1,6 +1,6 @@
 import type { Node } from '@quantkit/onnx';
 import type { CompatibilityRule, RuleFinding } from '../compatibility-rule.js';
-import { isDequantizeLinear, isOnnxDomain, isQdq, label } from '../quant-nodes.js';
+import { isDequantizeLinear, isOnnxDomain, isQdq, isQuantizeLinear, label } from '../quant-nodes.js';
 
 /**
  * A node fed by DequantizeLinear whose op the target does not run quantized, where that Q/DQ serves nothing else:
@@ -25,8 +25,10 @@ export const floatConsumersRule: CompatibilityRule = {
         const dequantize = input === '' ? undefined : graph.producer(input);
         if (dequantize === undefined || !isDequantizeLinear(dequantize)) return false;
         if (graph.consumers(input).some((reader) => reader !== node && runsQuantized(reader))) return false;
+        // Codes computed from constants (a weight unpacked from bytes) are a weight, not an activation's Q/DQ.
         const quantize = graph.producer(dequantize.inputs[0] ?? '');
-        const source = quantize === undefined ? undefined : graph.producer(quantize.inputs[0] ?? '');
+        if (quantize === undefined || !isQuantizeLinear(quantize)) return false;
+        const source = graph.producer(quantize.inputs[0] ?? '');
         return source !== undefined && !isQdq(source) && !runsQuantized(source);
       });
       if (fed === undefined) continue;
