@@ -3,6 +3,7 @@ import { createOrtExecutor } from '@quantkit/executor-ort';
 import { type AttributeInit, type Model, createModel, encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { builtinRuntimePlugins } from '../builtins.js';
+import { exactReferenceCase } from './exact-reference.js';
 import { halfToFloat32, isHalfDType } from '../js/half-float.js';
 import type { KernelAssignment } from '../planned-graph.js';
 import { createRuntime } from '../runtime.js';
@@ -71,18 +72,19 @@ export function nodeCaseModel(spec: NodeCase): { model: Model; feeds: Record<str
 
 /**
  * Runs one node in onnxruntime-node (optimizations off, one thread) and in the runtime with `plugins`, and returns
- * both outputs for comparison.
+ * both outputs for comparison. A uint8 x int8 integer op runs in onnxruntime in its exact uint8 x uint8 form (see
+ * exactReferenceCase): its u8 x s8 kernels saturate on AVX2 CPUs without VNNI.
  */
 export async function runBoth(
   spec: NodeCase,
   plugins: readonly Plugin[] = builtinRuntimePlugins,
 ): Promise<{ expected: Tensor[]; actual: Tensor[]; assignments: KernelAssignment[] }> {
   const { model, feeds } = nodeCaseModel(spec);
-  const bytes = encodeModel(model);
-  const session = await ortExecutor.createSession(bytes, { threads: 1 });
+  const reference = nodeCaseModel(exactReferenceCase(spec));
+  const session = await ortExecutor.createSession(encodeModel(reference.model), { threads: 1 });
   let expected: Tensor[];
   try {
-    const results = await session.run(feeds);
+    const results = await session.run(reference.feeds);
     expected = session.outputNames.map((name) => results[name]!);
   } finally {
     await session.dispose();

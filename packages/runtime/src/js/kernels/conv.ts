@@ -3,19 +3,11 @@ import { jsKernel } from '../backend.js';
 import { float32Data, required } from '../tensor-utils.js';
 import { floatOutput } from './float-output.js';
 import { gemmBlockedFloat32 } from './float-gemm.js';
-import {
-  type WindowAttributes,
-  type WindowGeometry,
-  asThreeAxes,
-  readWindowAttributes,
-  spatialShape,
-  validRanges,
-  windowGeometry,
-} from './window-geometry.js';
+import { type ConvAttributes, convGeometry, readConvAttributes } from './conv-geometry.js';
+import { type WindowGeometry, asThreeAxes, spatialShape, validRanges } from './window-geometry.js';
 
 interface ConvState {
-  readonly window: WindowAttributes;
-  readonly group: number;
+  readonly attributes: ConvAttributes;
   /** The weight as float32, converted once when it is an initializer. */
   readonly weight: Float32Array | undefined;
 }
@@ -31,42 +23,17 @@ export const convKernel = jsKernel('Conv', {
   prepare: (node): ConvState => {
     const constant = node.inputs[1]?.constant;
     return {
-      window: readWindowAttributes(node),
-      group: node.attributes.int('group', 1),
+      attributes: readConvAttributes(node),
       weight: constant === undefined ? undefined : float32Data(constant, 'W'),
     };
   },
   run: (state, [xInput, wInput, bInput]) => {
     const x = required(xInput, 'X');
     const w = required(wInput, 'W');
-    const inputSpatial = spatialShape(x, 'X');
-    const batch = x.shape[0]!;
-    const channels = x.shape[1]!;
-    const outChannels = w.shape[0]!;
-    const { group } = state;
-    if (w.shape.length !== x.shape.length) {
-      throw new QuantError(
-        'INVALID_MODEL',
-        `W is [${w.shape.join(', ')}]; expected rank ${x.shape.length} like X [${x.shape.join(', ')}]`,
-      );
-    }
-    const groupChannels = w.shape[1]!;
-    if (group < 1 || groupChannels * group !== channels || outChannels % group !== 0) {
-      throw new QuantError(
-        'INVALID_MODEL',
-        `X has ${channels} channels and W is [${w.shape.join(', ')}]; with group ${group} W must be [M, ${channels / group}, ...] with M a multiple of ${group}`,
-      );
-    }
-    const kernel = w.shape.slice(2);
-    const declared = state.window.kernelShape;
-    if (declared !== undefined && declared.join() !== kernel.join()) {
-      throw new QuantError(
-        'INVALID_MODEL',
-        `kernel_shape [${declared.join(', ')}] differs from W's spatial shape [${kernel.join(', ')}]`,
-      );
-    }
-    const geometry = windowGeometry(state.window, inputSpatial, kernel);
-    const outSize = geometry.output.reduce((a, b) => a * b, 1);
+    spatialShape(x, 'X');
+    const shape = convGeometry(state.attributes, x.shape, w.shape);
+    const { batch, channels, outChannels, group, groupChannels, outSize, window: geometry } = shape;
+    const kernel = geometry.kernel;
     const out = new Float32Array(batch * outChannels * outSize);
     if (bInput !== undefined) {
       const bias = float32Data(bInput, 'B');
@@ -87,7 +54,7 @@ export const convKernel = jsKernel('Conv', {
       else if (groupChannels === 1 && group > 1) depthwise(problem);
       else im2colGemm(problem);
     }
-    return [floatOutput(x.dtype, [batch, outChannels, ...geometry.output], out)];
+    return [floatOutput(x.dtype, shape.outShape, out)];
   },
 });
 

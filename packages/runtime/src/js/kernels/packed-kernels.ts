@@ -2,13 +2,8 @@ import { type KernelNode, QuantError, type Tensor, listChoices, sizeOf } from '@
 import { jsKernel } from '../backend.js';
 import { broadcastIndex, broadcastShape, required, tensorOf } from '../tensor-utils.js';
 import { type GemmOutput, binarizeRows, binaryGemm, xnorPopcountGemm } from './packed-binary-gemm.js';
-import {
-  type ConvAttributes,
-  type PatchArray,
-  convAttributes,
-  convGeometry,
-  im2col,
-} from './packed-im2col.js';
+import { type ConvAttributes, convGeometry, readConvAttributes } from './conv-geometry.js';
+import { type PatchArray, im2col } from './packed-im2col.js';
 import { logGemm, logShiftAddGemm } from './packed-log-gemm.js';
 import {
   type MatrixView,
@@ -284,7 +279,7 @@ const packedConv = jsKernel<ConvState>('Conv', {
   prepare: (node) => {
     let attributes: ConvAttributes;
     try {
-      attributes = convAttributes(node.attributes);
+      attributes = readConvAttributes(node);
     } catch (error) {
       if (!(error instanceof QuantError)) throw error;
       throw new QuantError(error.code, `${node.label}: ${error.message}`);
@@ -300,11 +295,9 @@ const packedConv = jsKernel<ConvState>('Conv', {
     const xTensor = required(input, 'X');
     const x = activationsOf(xTensor, 'X', state);
     const geometry = convGeometry(state.attributes, xTensor.shape, state.matrix.shape);
-    const { batch, channels, group, outChannels, input: spatial, output } = geometry;
-    const groupChannels = channels / group;
-    const groupOut = outChannels / group;
-    const inputSize = sizeOf(spatial);
-    const positions = sizeOf(output);
+    const { batch, channels, group, outChannels, groupChannels, groupOutputs: groupOut } = geometry;
+    const inputSize = sizeOf(geometry.window.input);
+    const positions = geometry.outSize;
     const rowLength = state.matrix.weights.k;
     const out = new Float32Array(batch * outChannels * positions);
     const patches: PatchArray = new (x.constructor as new (length: number) => PatchArray)(
@@ -316,7 +309,7 @@ const packedConv = jsKernel<ConvState>('Conv', {
     for (let image = 0; image < batch; image++) {
       for (let g = 0; g < group; g++) {
         const from = (image * channels + g * groupChannels) * inputSize;
-        im2col(x, from, groupChannels, geometry, patches, valid);
+        im2col(x, from, groupChannels, geometry.window, patches, valid);
         // Patches are rows of positions; the output wants channels as rows, so write y transposed.
         const placement = {
           out,
@@ -340,7 +333,7 @@ const packedConv = jsKernel<ConvState>('Conv', {
         }
       }
     }
-    return [tensorOf('float32', [batch, outChannels, ...output], out)];
+    return [tensorOf('float32', geometry.outShape, out)];
   },
 });
 

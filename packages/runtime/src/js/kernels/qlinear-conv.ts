@@ -2,13 +2,8 @@ import { type KernelNode, QuantError, type Tensor, allocate, sizeOf } from '@qua
 import { jsKernel } from '../backend.js';
 import { required, tensorOf } from '../tensor-utils.js';
 import { integerGemm, rowSums } from './integer-gemm.js';
-import {
-  type WindowAttributes,
-  type WindowGeometry,
-  patchOffsets,
-  readWindowAttributes,
-  windowGeometry,
-} from './quantized-geometry.js';
+import { type ConvAttributes, type ConvGeometry, convGeometry, readConvAttributes } from './conv-geometry.js';
+import { patchOffsets } from './window-geometry.js';
 import {
   type Code8Array,
   type CodeArray,
@@ -21,12 +16,11 @@ import {
 } from './quantized-values.js';
 
 interface ConvState {
-  readonly group: number;
-  readonly window: WindowAttributes;
+  readonly attributes: ConvAttributes;
   /** Row sums of a constant weight, one per output channel. */
   readonly weightRowSums: Int32Array | undefined;
   /** The im2col table of the last input shape (shapes rarely change between runs). */
-  cached?: { readonly key: string; readonly geometry: WindowGeometry; readonly table: Int32Array };
+  cached?: { readonly key: string; readonly geometry: ConvGeometry; readonly table: Int32Array };
 }
 
 function prepareConv(node: KernelNode, weightSlot: number): ConvState {
@@ -44,7 +38,7 @@ function prepareConv(node: KernelNode, weightSlot: number): ConvState {
       channels === 0 ? 0 : weight.data.length / channels,
     );
   }
-  return { group: node.attributes.int('group', 1), window: readWindowAttributes(node), weightRowSums };
+  return { attributes: readConvAttributes(node), weightRowSums };
 }
 
 /** What an integer convolution computed: called once per (image, group) with [channels of the group, P]. */
@@ -67,47 +61,29 @@ function integerConvolution(
 ): number[] {
   const xCodes = codes8(x, 'x');
   const wCodes = codes8(w, 'w');
-  const { group } = state;
-  if (x.shape.length < 3 || w.shape.length !== x.shape.length) {
-    throw new QuantError(
-      'INVALID_MODEL',
-      `x of shape [${x.shape.join(', ')}] and w of shape [${w.shape.join(', ')}] are not an N-D convolution`,
-    );
+  const key = `${x.shape.join()}|${w.shape.join()}`;
+  if (state.cached?.key !== key) {
+    const geometry = convGeometry(state.attributes, x.shape, w.shape);
+    state.cached = { key, geometry, table: patchOffsets(geometry.window) };
   }
-  const [images, channels] = x.shape as [number, number];
-  const outputChannels = w.shape[0]!;
-  const kernel = state.window.kernelShape ?? w.shape.slice(2);
-  if (
-    group < 1 ||
-    channels % group !== 0 ||
-    outputChannels % group !== 0 ||
-    w.shape[1] !== channels / group ||
-    kernel.join() !== w.shape.slice(2).join()
-  ) {
-    throw new QuantError(
-      'INVALID_MODEL',
-      `w of shape [${w.shape.join(', ')}] does not fit x of shape [${x.shape.join(', ')}] with group ${group}`,
-    );
-  }
+  const { geometry, table } = state.cached;
+  const {
+    batch: images,
+    channels,
+    outChannels: outputChannels,
+    group,
+    groupChannels,
+    groupOutputs,
+  } = geometry;
   if (wZeros.length !== 1 && wZeros.length !== outputChannels) {
     throw new QuantError(
       'INVALID_MODEL',
       `w_zero_point has ${wZeros.length} values for ${outputChannels} channels`,
     );
   }
-  const spatial = x.shape.slice(2);
-  const key = `${spatial.join()}|${kernel.join()}`;
-  if (state.cached?.key !== key) {
-    const geometry = windowGeometry(spatial, kernel, state.window);
-    state.cached = { key, geometry, table: patchOffsets(geometry) };
-  }
-  const { geometry, table } = state.cached;
-  const groupChannels = channels / group;
-  const groupOutputs = outputChannels / group;
-  const kernelSize = sizeOf(kernel);
+  const { kernelSize, outSize: positions } = geometry;
   const kernelDim = groupChannels * kernelSize;
-  const positions = sizeOf(geometry.output);
-  const imageSize = sizeOf(spatial);
+  const imageSize = sizeOf(geometry.window.input);
   const patches = new (xCodes.constructor as Uint8ArrayConstructor | Int8ArrayConstructor)(
     kernelDim * positions,
   );
@@ -142,7 +118,7 @@ function integerConvolution(
       visit(image, g, accumulators);
     }
   }
-  return [images, outputChannels, ...geometry.output];
+  return [...geometry.outShape];
 }
 
 /** Output shape of a convolution before running it: [N, M, ...spatial]. */
@@ -190,7 +166,7 @@ const qLinearConv = jsKernel('QLinearConv', {
     }
     const { qmin, qmax } = codeRange(yZero.dtype);
     const yZeroPoint = zeroPointOf(yZero, 'y_zero_point');
-    const groupOutputs = state.group > 0 ? outputChannels / state.group : 0;
+    const groupOutputs = outputChannels / state.attributes.group;
     let out: CodeArray | undefined;
     let positions = 0;
     const shape = integerConvolution(state, input, xZero, weight, wZeros, (image, g, accumulators) => {
@@ -231,7 +207,7 @@ const convInteger = jsKernel('ConvInteger', {
     const wZeros =
       wZeroInput === undefined ? new Int32Array(1) : Int32Array.from(wZeroInput.data as ArrayLike<number>);
     const outputChannels = weight.shape[0]!;
-    const groupOutputs = state.group > 0 ? outputChannels / state.group : 0;
+    const groupOutputs = outputChannels / state.attributes.group;
     let out: Int32Array | undefined;
     const shape = integerConvolution(state, input, xZero, weight, wZeros, (image, g, accumulators) => {
       const positions = accumulators.length / groupOutputs;

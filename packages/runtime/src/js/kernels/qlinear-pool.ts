@@ -1,7 +1,7 @@
 import { QuantError, type Tensor, allocate, sizeOf } from '@quantkit/core';
 import { jsKernel } from '../backend.js';
 import { required, tensorOf } from '../tensor-utils.js';
-import { readWindowAttributes, windowGeometry } from './quantized-geometry.js';
+import { readWindowAttributes, windowGeometry } from './window-geometry.js';
 import {
   type Code8Array,
   codeRange,
@@ -135,13 +135,12 @@ const qLinearAveragePool = jsKernel('QLinearAveragePool', {
     const { x, codes, dtype, xScale, xZero, yScale, yZero } = poolInputs(inputs);
     const layout = poolLayout(x, channelsLast);
     const { images, channels, spatial } = layout;
-    const geometry = windowGeometry(spatial, kernel, window);
+    const geometry = windowGeometry(window, spatial, kernel);
     const outputShape = channelsLast
       ? [images, ...geometry.output, channels]
       : [images, channels, ...geometry.output];
     const out = allocate(dtype, sizeOf(outputShape)) as Code8Array;
-    const unpadded =
-      geometry.padsBegin.every((pad) => pad === 0) && geometry.padsEnd.every((pad) => pad === 0);
+    const unpadded = geometry.padBegin.every((pad) => pad === 0) && geometry.padEnd.every((pad) => pad === 0);
     if (unpadded && kernel.join() === spatial.join()) {
       globalAverage(codes, layout, channelsLast, xScale, xZero, yScale, yZero, out, dtype);
       return [tensorOf(dtype, outputShape, out)];
@@ -160,7 +159,7 @@ const qLinearAveragePool = jsKernel('QLinearAveragePool', {
       // The window, clipped to X (onnxruntime clips the end to X, not to X plus its end padding).
       let count = 1;
       for (let axis = 0; axis < rank; axis++) {
-        const from = position[axis]! * geometry.strides[axis]! - geometry.padsBegin[axis]!;
+        const from = position[axis]! * geometry.strides[axis]! - geometry.padBegin[axis]!;
         start[axis] = Math.max(from, 0);
         end[axis] = Math.min(from + kernel[axis]!, spatial[axis]!);
         count *= Math.max(end[axis]! - start[axis]!, 0);

@@ -1,4 +1,4 @@
-import { type KernelNode, QuantError, type Tensor } from '@quantkit/core';
+import { type KernelNode, QuantError, type Tensor, sizeOf } from '@quantkit/core';
 
 /** The auto_pad values of Conv, ConvTranspose and the pools. */
 export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
@@ -168,4 +168,47 @@ export function validRanges(
     last[k] = Math.max(hi, first[k]!);
   }
   return { first, last };
+}
+
+/**
+ * For each kernel position (row-major over the kernel) and output position (row-major over the output), the
+ * offset of the input element the window reads there, or -1 in the padding: a [kernelSize, outputSize] table
+ * that turns im2col into one lookup per element.
+ */
+export function patchOffsets(geometry: WindowGeometry): Int32Array {
+  const { input, kernel, output, strides, dilations, padBegin } = geometry;
+  const rank = input.length;
+  const kernelSize = sizeOf(kernel);
+  const outputSize = sizeOf(output);
+  const table = new Int32Array(kernelSize * outputSize);
+  const kernelIndex = new Array<number>(rank).fill(0);
+  for (let kk = 0; kk < kernelSize; kk++) {
+    const outputIndex = new Array<number>(rank).fill(0);
+    for (let p = 0; p < outputSize; p++) {
+      let offset = 0;
+      let inside = true;
+      for (let axis = 0; axis < rank; axis++) {
+        const position =
+          outputIndex[axis]! * strides[axis]! - padBegin[axis]! + kernelIndex[axis]! * dilations[axis]!;
+        if (position < 0 || position >= input[axis]!) {
+          inside = false;
+          break;
+        }
+        offset = offset * input[axis]! + position;
+      }
+      table[kk * outputSize + p] = inside ? offset : -1;
+      increment(outputIndex, output);
+    }
+    increment(kernelIndex, kernel);
+  }
+  return table;
+}
+
+/** Steps a row-major multi-index. */
+function increment(index: number[], shape: readonly number[]): void {
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    index[axis]! += 1;
+    if (index[axis]! < shape[axis]!) return;
+    index[axis] = 0;
+  }
 }

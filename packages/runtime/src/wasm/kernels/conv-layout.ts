@@ -1,11 +1,6 @@
-import { type KernelNode, QuantError, type Tensor, sizeOf } from '@quantkit/core';
-import {
-  type WindowAttributes,
-  type WindowGeometry,
-  asThreeAxes,
-  readWindowAttributes,
-  windowGeometry,
-} from '../../js/kernels/window-geometry.js';
+import { QuantError, type Tensor, sizeOf } from '@quantkit/core';
+import { type ConvAttributes, type ConvGeometry, convGeometry } from '../../js/kernels/conv-geometry.js';
+import { asThreeAxes } from '../../js/kernels/window-geometry.js';
 import type { WasmHeap } from '../wasm-heap.js';
 
 /** Output positions per packed-B panel (the GEMM tiles' width). */
@@ -17,31 +12,15 @@ export const PANEL = 8;
  */
 const CHUNK_BYTES = 96 * 1024;
 
-/** The attributes every convolution kernel reads once: its window and its group. */
-export interface ConvAttributes {
-  readonly window: WindowAttributes;
-  readonly group: number;
-}
-
-export function readConvAttributes(node: KernelNode): ConvAttributes {
-  return { window: readWindowAttributes(node), group: node.attributes.int('group', 1) };
-}
+export type { ConvAttributes } from '../../js/kernels/conv-geometry.js';
+export { readConvAttributes } from '../../js/kernels/conv-geometry.js';
 
 /**
- * A convolution's shapes, checked: [N, C, ...spatial] by [M, C / group, ...kernel], and its window on up to three
- * spatial axes as (depth, height, width), 1-D and 2-D padded with unit axes in front.
+ * A convolution's geometry (convGeometry) with its window on up to three spatial axes as (depth, height, width),
+ * 1-D and 2-D padded with unit axes in front: the layout the WebAssembly loops read.
  */
-export interface ConvShape {
-  readonly batch: number;
-  readonly channels: number;
-  readonly outChannels: number;
-  readonly group: number;
-  /** Input channels per group (1 for depthwise). */
-  readonly groupChannels: number;
-  /** Output channels per group. */
-  readonly groupOutputs: number;
+export interface ConvShape extends ConvGeometry {
   readonly spatialRank: number;
-  readonly geometry: WindowGeometry;
   readonly input: readonly [number, number, number];
   readonly output: readonly [number, number, number];
   readonly kernel: readonly [number, number, number];
@@ -49,65 +28,29 @@ export interface ConvShape {
   readonly dilations: readonly [number, number, number];
   readonly padBegin: readonly [number, number, number];
   readonly inSize: number;
-  readonly outSize: number;
-  readonly kernelSize: number;
-  readonly outShape: readonly number[];
 }
 
 /**
- * @throws QuantError INVALID_MODEL when X, W, group and kernel_shape do not fit together; UNSUPPORTED for more than
- *   three spatial axes.
+ * @throws QuantError INVALID_MODEL when X, W, group and kernel_shape do not fit together (see convGeometry);
+ *   UNSUPPORTED for more than three spatial axes.
  */
 export function convShape(x: Tensor, w: Tensor, attributes: ConvAttributes): ConvShape {
-  const { group } = attributes;
-  if (x.shape.length < 3 || w.shape.length !== x.shape.length) {
-    throw new QuantError(
-      'INVALID_MODEL',
-      `X of shape [${x.shape.join(', ')}] and W of shape [${w.shape.join(', ')}] are not an N-D convolution ([N, C, ...spatial] and [M, C / group, ...kernel])`,
-    );
-  }
   const spatialRank = x.shape.length - 2;
   if (spatialRank > 3) {
     throw new QuantError('UNSUPPORTED', `X has ${spatialRank} spatial axes; at most 3 are implemented`);
   }
-  const [batch, channels] = x.shape as [number, number];
-  const outChannels = w.shape[0]!;
-  const groupChannels = w.shape[1]!;
-  if (group < 1 || groupChannels * group !== channels || outChannels % group !== 0) {
-    throw new QuantError(
-      'INVALID_MODEL',
-      `X has ${channels} channels and W is [${w.shape.join(', ')}]; with group ${group} W must be [M, ${channels / group}, ...] with M a multiple of ${group}`,
-    );
-  }
-  const kernel = w.shape.slice(2);
-  const declared = attributes.window.kernelShape;
-  if (declared !== undefined && declared.join() !== kernel.join()) {
-    throw new QuantError(
-      'INVALID_MODEL',
-      `kernel_shape [${declared.join(', ')}] differs from W's spatial shape [${kernel.join(', ')}]`,
-    );
-  }
-  const geometry = windowGeometry(attributes.window, x.shape.slice(2), kernel);
-  const outSize = sizeOf(geometry.output);
+  const geometry = convGeometry(attributes, x.shape, w.shape);
+  const { window } = geometry;
   return {
-    batch,
-    channels,
-    outChannels,
-    group,
-    groupChannels,
-    groupOutputs: outChannels / group,
+    ...geometry,
     spatialRank,
-    geometry,
-    input: asThreeAxes(geometry.input, 1),
-    output: asThreeAxes(geometry.output, 1),
-    kernel: asThreeAxes(geometry.kernel, 1),
-    strides: asThreeAxes(geometry.strides, 1),
-    dilations: asThreeAxes(geometry.dilations, 1),
-    padBegin: asThreeAxes(geometry.padBegin, 0),
-    inSize: sizeOf(geometry.input),
-    outSize,
-    kernelSize: sizeOf(kernel),
-    outShape: [batch, outChannels, ...geometry.output],
+    input: asThreeAxes(window.input, 1),
+    output: asThreeAxes(window.output, 1),
+    kernel: asThreeAxes(window.kernel, 1),
+    strides: asThreeAxes(window.strides, 1),
+    dilations: asThreeAxes(window.dilations, 1),
+    padBegin: asThreeAxes(window.padBegin, 0),
+    inSize: sizeOf(window.input),
   };
 }
 

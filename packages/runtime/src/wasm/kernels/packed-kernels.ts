@@ -1,11 +1,6 @@
 import { type KernelNode, QuantError, type Tensor, sizeOf } from '@quantkit/core';
-import {
-  type ConvAttributes,
-  type PatchArray,
-  convAttributes,
-  convGeometry,
-  im2col,
-} from '../../js/kernels/packed-im2col.js';
+import { type ConvAttributes, convGeometry, readConvAttributes } from '../../js/kernels/conv-geometry.js';
+import { type PatchArray, im2col } from '../../js/kernels/packed-im2col.js';
 import { type MatrixView, packedFormatProblem, preparePackedMatrix } from '../../js/kernels/packed-matrix.js';
 import { broadcastIndex, broadcastShape, required, tensorOf } from '../../js/tensor-utils.js';
 import type { WasmSimdHandle } from '../backend.js';
@@ -290,7 +285,7 @@ const packedConv = wasmKernel<ConvState>('Conv', {
   prepare: (node, handle) => {
     let attributes: ConvAttributes;
     try {
-      attributes = convAttributes(node.attributes);
+      attributes = readConvAttributes(node);
     } catch (error) {
       if (!(error instanceof QuantError)) throw error;
       throw new QuantError(error.code, `${node.label}: ${error.message}`);
@@ -306,11 +301,9 @@ const packedConv = wasmKernel<ConvState>('Conv', {
     const xTensor = required(input, 'X');
     const x = activationsOf(xTensor, 'X', state);
     const geometry = convGeometry(state.attributes, xTensor.shape, state.shape);
-    const { batch, channels, group, outChannels, input: spatial, output } = geometry;
-    const groupChannels = channels / group;
-    const groupOut = outChannels / group;
-    const inputSize = sizeOf(spatial);
-    const positions = sizeOf(output);
+    const { batch, channels, group, outChannels, groupChannels, groupOutputs: groupOut } = geometry;
+    const inputSize = sizeOf(geometry.window.input);
+    const positions = geometry.outSize;
     const rowLength = state.k;
     const out = new Float32Array(batch * outChannels * positions);
     if (out.length > 0) {
@@ -338,7 +331,7 @@ const packedConv = wasmKernel<ConvState>('Conv', {
       for (let image = 0; image < batch; image++) {
         for (let g = 0; g < group; g++) {
           const from = (image * channels + g * groupChannels) * inputSize;
-          im2col(x, from, groupChannels, geometry, patches, valid);
+          im2col(x, from, groupChannels, geometry.window, patches, valid);
           if (form === 'shift') copyActivations(buffer, patchesAt, patches as Int8Array | Uint8Array, form);
           // Patches are rows of positions; the output wants channels as rows, so y is written transposed.
           const product = {
@@ -369,7 +362,7 @@ const packedConv = wasmKernel<ConvState>('Conv', {
         }
       }
     }
-    return [tensorOf('float32', [batch, outChannels, ...output], out)];
+    return [tensorOf('float32', geometry.outShape, out)];
   },
 });
 
