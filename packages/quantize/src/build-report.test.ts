@@ -28,7 +28,8 @@ describe('per-layer report', () => {
     for (const layer of computeLayers) {
       expect(layer.sqnr).toBeGreaterThan(25);
       expect(layer.weight!.sqnr).toBeGreaterThan(35);
-      expect(layer.weight!.bits).toBe(8);
+      // The default target, x86-avx2, keeps weights to 7 bits (exact on every x86).
+      expect(layer.weight!.bits).toBe(7);
       // Min-max ranges from these very samples clip nothing but the half step rounding may shave off an end.
       expect(layer.activation!.clippedShare).toBeLessThan(1e-3);
       expect(layer.activation!.histogram.counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
@@ -61,7 +62,8 @@ describe('per-layer report', () => {
       report: {},
     });
     const layer = fixed.report!.layers.find((row) => row.node === 'Conv_c2')!;
-    expect(layer.weight!.bits).toBe(8);
+    expect(layer.weight!.bits).toBe(7); // 8 asked, one less on x86-avx2
+
     expect(layer.weight!.sqnr).toBeGreaterThan(35);
   });
 

@@ -64,7 +64,8 @@ export interface QuantizeOptions {
   /**
    * The hardware target to plan for, by name (a target plugin in the registry) or as a plugin value. Its profile
    * sets the defaults for activation and weight types, per-channel weights, reduce-range, format and which ops
-   * run quantized; explicit options override it. Default 'x86-vnni' (the CLI detects the host instead).
+   * run quantized; explicit options override it. Default 'x86-avx2', exact on every x86 and in WebAssembly
+   * (the CLI detects the host instead, and plans for x86-vnni where VNNI is present).
    */
   readonly target?: string | TargetPlugin;
   /**
@@ -211,7 +212,10 @@ export interface KeptFloat {
 export interface Recipe {
   readonly mode: QuantizeMode;
   readonly target: string;
-  /** Weights use one bit less (x86 without VNNI), from the target. */
+  /**
+   * Weights use one bit less (x86 without VNNI; static and dynamic modes, which compute in integers), from the
+   * target.
+   */
   readonly reduceRange: boolean;
   /** Each consumer of a quantized activation gets its own Q/DQ pair (TensorRT explicit quantization). */
   readonly qdqPerConsumer: boolean;

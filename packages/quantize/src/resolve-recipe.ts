@@ -204,7 +204,8 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
   return {
     mode,
     target: target?.name ?? 'none',
-    reduceRange: target?.weight.reduceRange ?? false,
+    // Only where onnxruntime multiplies the codes in integers: weight-only codes become float before their op.
+    reduceRange: (target?.weight.reduceRange ?? false) && mode !== 'weight-only' && mode !== 'float',
     qdqPerConsumer: target?.qdqPerConsumer ?? false,
     quantizedOps: target?.quantizedOps ?? [],
     quantizer: options.quantizer ?? 'linear',

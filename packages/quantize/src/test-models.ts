@@ -228,3 +228,15 @@ export function registryWith(plugin: QuantizerPlugin) {
   );
   return createRegistry([...builtins, plugin]);
 }
+
+/**
+ * Whether onnxruntime's u8 x s8 integer kernels are exact on this host. On x86 without VNNI they add pairs of
+ * products in a saturating int16 (vpmaddubsw), so a model planned for a target with full 8-bit weights (x86-vnni,
+ * arm64, wasm, gpu-tensorrt) loses 15-20 dB there when onnxruntime fuses its Q/DQ; with its graph optimizations
+ * off, onnxruntime computes the model's own arithmetic (float between the Q/DQ pairs) on any host.
+ */
+export async function hostIntegerKernelsExact(): Promise<boolean> {
+  const { readHost } = await import('@quantkit/targets/node');
+  const host = await readHost();
+  return host.arch !== 'x64' || host.cpuFlags.has('avx512_vnni') || host.cpuFlags.has('avx_vnni');
+}
