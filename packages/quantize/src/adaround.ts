@@ -1,0 +1,320 @@
+// AdaRound (Nagel et al. 2020, "Up or Down? Adaptive Rounding for Post-Training Quantization"): rounding each
+// weight to its nearest code is optimal for the weight, not for the layer's output. Per weight, a continuous
+// variable V chooses between rounding down and up through a rectified sigmoid h(V); Adam minimises the layer's
+// output error on calibration inputs plus a regulariser that drives every h to 0 or 1, and the final codes round
+// by h. The gradients are worked out by hand here (no autodiff in quantkit): the error term's is two GEMMs, the
+// rest is elementwise.
+import { createSeededRandom } from '@quantkit/core';
+
+/** The rectified sigmoid's stretch (Nagel et al.): h reaches exactly 0 and 1 for finite V. */
+const ZETA = 1.1;
+const GAMMA = -0.1;
+const ADAM_BETA1 = 0.9;
+const ADAM_BETA2 = 0.999;
+const ADAM_EPSILON = 1e-8;
+
+/** How AdaRound optimises one layer. */
+export interface AdaRoundSettings {
+  /** Adam steps. */
+  readonly iterations: number;
+  /** Adam's learning rate on V. */
+  readonly learningRate: number;
+  /** Weight of the rounding regulariser (lambda). */
+  readonly regularization: number;
+  /** The regulariser's exponent beta, annealed from betaStart to betaEnd after the warm start. */
+  readonly betaStart: number;
+  readonly betaEnd: number;
+  /** Fraction of the iterations run without the regulariser first. */
+  readonly warmup: number;
+  /** Columns (input vectors) drawn at random for each step. */
+  readonly batchColumns: number;
+  readonly seed: number;
+}
+
+/** The defaults of the paper (beta 20 -> 2, lambda 0.01, 20% warm start), with a step count that runs in seconds. */
+export const DEFAULT_ADAROUND_SETTINGS: AdaRoundSettings = {
+  iterations: 500,
+  learningRate: 1e-2,
+  regularization: 0.01,
+  betaStart: 20,
+  betaEnd: 2,
+  warmup: 0.2,
+  batchColumns: 256,
+  seed: 1,
+};
+
+/**
+ * One layer's rounding problem, its weight seen as a matrix [rows, inner] (a Conv's output channels by its
+ * C/group * kernel patch; a MatMul's output columns by its K). Rows split into `groups` equal runs, each reading its
+ * own inputs (grouped and depthwise Conv); `inputs` holds, per group, the input columns [inner, columns] row-major.
+ */
+export interface RoundingProblem {
+  readonly rows: number;
+  readonly inner: number;
+  readonly groups: number;
+  readonly columns: number;
+  /** [rows * inner] the float weight. */
+  readonly weight: Float32Array;
+  /** Per weight element: its scale and zero point. */
+  readonly scale: Float32Array;
+  readonly zeroPoint: Int32Array;
+  readonly qmin: number;
+  readonly qmax: number;
+  /** [groups * inner * columns] */
+  readonly inputs: Float32Array;
+}
+
+/** What optimising one layer gave. */
+export interface RoundingResult {
+  /** Per weight element: the chosen code, within [qmin, qmax]. */
+  readonly codes: Int32Array;
+  /** Mean over the columns of the squared output error per output value, with the nearest codes and with these. */
+  readonly errorBefore: number;
+  readonly errorAfter: number;
+}
+
+/** h(V) = clip(sigmoid(V) * (zeta - gamma) + gamma, 0, 1) and dh/dV (0 where clipped). */
+export function rectifiedSigmoid(value: number): { h: number; slope: number } {
+  const sigmoid = 1 / (1 + Math.exp(-value));
+  const stretched = sigmoid * (ZETA - GAMMA) + GAMMA;
+  if (stretched <= 0) return { h: 0, slope: 0 };
+  if (stretched >= 1) return { h: 1, slope: 0 };
+  return { h: stretched, slope: sigmoid * (1 - sigmoid) * (ZETA - GAMMA) };
+}
+
+/** The V whose h is `fraction` (in [0, 1)): where the optimisation starts, at the float weight itself. */
+function inverseRectifiedSigmoid(fraction: number): number {
+  const sigmoid = (fraction - GAMMA) / (ZETA - GAMMA);
+  return -Math.log(1 / sigmoid - 1);
+}
+
+/** Each weight's code floor(W / s) + zeroPoint, divided in float32 as quantizeValue does. */
+export function floorCodes(problem: RoundingProblem): Float64Array {
+  const { weight, scale, zeroPoint } = problem;
+  return Float64Array.from(weight, (value, i) => Math.floor(Math.fround(value / scale[i]!)) + zeroPoint[i]!);
+}
+
+/** Starting V per weight: h(V) equals the fractional part of W / s. */
+export function initialRounding(problem: RoundingProblem): Float64Array {
+  const { weight, scale } = problem;
+  return Float64Array.from(weight, (value, i) => {
+    const ratio = Math.fround(value / scale[i]!);
+    return inverseRectifiedSigmoid(ratio - Math.floor(ratio));
+  });
+}
+
+/** Weight error (W~ - W) for codes given per element as numbers (fractional while optimising). */
+function weightError(problem: RoundingProblem, codes: ArrayLike<number>, out: Float32Array): Float32Array {
+  const { weight, scale, zeroPoint } = problem;
+  for (let i = 0; i < weight.length; i++) out[i] = scale[i]! * (codes[i]! - zeroPoint[i]!) - weight[i]!;
+  return out;
+}
+
+/**
+ * E = D X for the chosen columns: per group, rows [g * perGroup, (g + 1) * perGroup) of D [rows, inner] times that
+ * group's X [inner, count]. Loop order r, k, n keeps the inner loop on contiguous memory in both E and X.
+ */
+function multiply(
+  problem: RoundingProblem,
+  difference: Float32Array,
+  x: Float32Array,
+  count: number,
+): Float32Array {
+  const { rows, inner, groups } = problem;
+  const perGroup = rows / groups;
+  const product = new Float32Array(rows * count);
+  for (let r = 0; r < rows; r++) {
+    const g = Math.floor(r / perGroup);
+    const out = r * count;
+    for (let k = 0; k < inner; k++) {
+      const d = difference[r * inner + k]!;
+      if (d === 0) continue;
+      const base = (g * inner + k) * count;
+      for (let n = 0; n < count; n++) product[out + n]! += d * x[base + n]!;
+    }
+  }
+  return product;
+}
+
+/** G = E X^T per group, [rows, inner]: each entry a dot product over the columns, contiguous in both. */
+function multiplyTransposed(
+  problem: RoundingProblem,
+  product: Float32Array,
+  x: Float32Array,
+  count: number,
+  factor: number,
+): Float32Array {
+  const { rows, inner, groups } = problem;
+  const perGroup = rows / groups;
+  const gradient = new Float32Array(rows * inner);
+  for (let r = 0; r < rows; r++) {
+    const g = Math.floor(r / perGroup);
+    const e = r * count;
+    for (let k = 0; k < inner; k++) {
+      const base = (g * inner + k) * count;
+      let sum = 0;
+      for (let n = 0; n < count; n++) sum += product[e + n]! * x[base + n]!;
+      gradient[r * inner + k] = sum * factor;
+    }
+  }
+  return gradient;
+}
+
+/** The inputs of `indices`' columns, per group [inner, indices.length]. */
+function gatherColumns(problem: RoundingProblem, indices: Int32Array): Float32Array {
+  const { groups, inner, columns, inputs } = problem;
+  const count = indices.length;
+  const gathered = new Float32Array(groups * inner * count);
+  for (let row = 0; row < groups * inner; row++) {
+    const from = row * columns;
+    const to = row * count;
+    for (let n = 0; n < count; n++) gathered[to + n] = inputs[from + indices[n]!]!;
+  }
+  return gathered;
+}
+
+/**
+ * Mean over all the problem's columns of the squared output error per output value, ||(W~ - W) x||^2 / rows, for
+ * integer codes.
+ */
+export function reconstructionError(problem: RoundingProblem, codes: ArrayLike<number>): number {
+  const difference = weightError(problem, codes, new Float32Array(problem.weight.length));
+  const chunk = 1024;
+  let total = 0;
+  for (let start = 0; start < problem.columns; start += chunk) {
+    const count = Math.min(chunk, problem.columns - start);
+    const indices = Int32Array.from({ length: count }, (_, n) => start + n);
+    const product = multiply(problem, difference, gatherColumns(problem, indices), count);
+    for (const value of product) total += value * value;
+  }
+  return total / (problem.columns * problem.rows);
+}
+
+/** The loss at V on some columns, and its gradient with respect to V (for the optimiser and the gradient check). */
+export interface RoundingLoss {
+  readonly reconstruction: number;
+  readonly regularizer: number;
+  readonly gradient: Float64Array;
+}
+
+/**
+ * loss = (1 / B) sum over the B columns of ||(W~ - W) x||^2 + lambda * sum over weights of (1 - |2h - 1|^beta), with
+ * W~ = s * (clamp(floor(W / s) + zeroPoint + h(V), qmin, qmax) - zeroPoint). The gradient by the chain rule:
+ * dL/dW~ = (2 / B) (W~ - W) X X^T, dW~/dh = s where the clamp passes h through (0 where it saturates),
+ * d(regulariser)/dh = -2 lambda beta |2h - 1|^(beta - 1) sign(2h - 1), and dh/dV from rectifiedSigmoid.
+ * `regularization` 0 leaves the regulariser out (the warm start).
+ */
+export function roundingLoss(
+  problem: RoundingProblem,
+  floors: Float64Array,
+  rounding: Float64Array,
+  columnIndices: Int32Array,
+  regularization: number,
+  beta: number,
+): RoundingLoss {
+  const { qmin, qmax, scale } = problem;
+  const size = rounding.length;
+  const codes = new Float64Array(size);
+  const hs = new Float64Array(size);
+  const slopes = new Float64Array(size);
+  const passes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) {
+    const { h, slope } = rectifiedSigmoid(rounding[i]!);
+    hs[i] = h;
+    slopes[i] = slope;
+    const floor = floors[i]!;
+    // floor + h stays in [qmin, qmax] for every h in [0, 1] exactly when qmin <= floor < qmax.
+    passes[i] = floor >= qmin && floor < qmax ? 1 : 0;
+    codes[i] = Math.min(Math.max(floor + h, qmin), qmax);
+  }
+  const difference = weightError(problem, codes, new Float32Array(size));
+  const count = columnIndices.length;
+  const x = gatherColumns(problem, columnIndices);
+  const product = multiply(problem, difference, x, count);
+  let reconstruction = 0;
+  for (const value of product) reconstruction += value * value;
+  reconstruction /= count;
+  const errorGradient = multiplyTransposed(problem, product, x, count, 2 / count);
+  const gradient = new Float64Array(size);
+  let regularizer = 0;
+  for (let i = 0; i < size; i++) {
+    let dh = passes[i] === 1 ? errorGradient[i]! * scale[i]! : 0;
+    if (regularization > 0) {
+      const centred = 2 * hs[i]! - 1;
+      const magnitude = Math.abs(centred);
+      regularizer += regularization * (1 - magnitude ** beta);
+      if (magnitude > 0) dh -= 2 * regularization * beta * magnitude ** (beta - 1) * Math.sign(centred);
+    }
+    gradient[i] = dh * slopes[i]!;
+  }
+  return { reconstruction, regularizer, gradient };
+}
+
+/** beta at `step`: betaStart at the end of the warm start, falling linearly to betaEnd at the last step. */
+export function annealedBeta(settings: AdaRoundSettings, step: number): number {
+  const start = Math.floor(settings.warmup * settings.iterations);
+  const progress = (step - start) / Math.max(1, settings.iterations - start);
+  return settings.betaEnd + (settings.betaStart - settings.betaEnd) * Math.min(1, Math.max(0, 1 - progress));
+}
+
+/** Codes rounded by h: floor + (h >= 0.5), clamped to the code range. */
+function finalCodes(problem: RoundingProblem, floors: Float64Array, rounding: Float64Array): Int32Array {
+  const { qmin, qmax } = problem;
+  return Int32Array.from(floors, (floor, i) => {
+    const code = floor + (rectifiedSigmoid(rounding[i]!).h >= 0.5 ? 1 : 0);
+    return code < qmin ? qmin : code > qmax ? qmax : code;
+  });
+}
+
+/**
+ * Optimises one layer's rounding and returns the codes with the smaller reconstruction error on the problem's
+ * columns: AdaRound's, or the nearest codes `nearest` when (rarely, with few steps) those measure better.
+ * `onStep` hears of each step, for progress.
+ *
+ * @example
+ * const { codes, errorBefore, errorAfter } = optimizeRounding(problem, nearestCodes, DEFAULT_ADAROUND_SETTINGS);
+ */
+export function optimizeRounding(
+  problem: RoundingProblem,
+  nearest: ArrayLike<number>,
+  settings: AdaRoundSettings,
+  onStep?: (step: number) => void,
+): RoundingResult {
+  const floors = floorCodes(problem);
+  const rounding = initialRounding(problem);
+  const size = rounding.length;
+  const firstMoment = new Float64Array(size);
+  const secondMoment = new Float64Array(size);
+  const random = createSeededRandom(settings.seed);
+  const batch = Math.min(settings.batchColumns, problem.columns);
+  const warm = Math.floor(settings.warmup * settings.iterations);
+  for (let step = 0; step < settings.iterations; step++) {
+    const indices = Int32Array.from({ length: batch }, () => Math.floor(random() * problem.columns));
+    const regularization = step < warm ? 0 : settings.regularization;
+    const { gradient } = roundingLoss(
+      problem,
+      floors,
+      rounding,
+      indices,
+      regularization,
+      annealedBeta(settings, step),
+    );
+    const t = step + 1;
+    const correction1 = 1 - ADAM_BETA1 ** t;
+    const correction2 = 1 - ADAM_BETA2 ** t;
+    for (let i = 0; i < size; i++) {
+      const g = gradient[i]!;
+      firstMoment[i] = ADAM_BETA1 * firstMoment[i]! + (1 - ADAM_BETA1) * g;
+      secondMoment[i] = ADAM_BETA2 * secondMoment[i]! + (1 - ADAM_BETA2) * g * g;
+      const m = firstMoment[i]! / correction1;
+      const v = secondMoment[i]! / correction2;
+      rounding[i]! -= (settings.learningRate * m) / (Math.sqrt(v) + ADAM_EPSILON);
+    }
+    onStep?.(t);
+  }
+  const codes = finalCodes(problem, floors, rounding);
+  const errorBefore = reconstructionError(problem, nearest);
+  const errorAfter = reconstructionError(problem, codes);
+  if (errorAfter <= errorBefore) return { codes, errorBefore, errorAfter };
+  return { codes: Int32Array.from(nearest), errorBefore, errorAfter: errorBefore };
+}
