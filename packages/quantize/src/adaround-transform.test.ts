@@ -224,7 +224,7 @@ describe('finetune adaround', () => {
         `output SQNR RTN ${sqnrBefore.toFixed(2)} dB, AdaRound ${sqnrAfter.toFixed(2)} dB; ` +
         `ms per layer ${summary.layers.map((layer) => layer.milliseconds).join(', ')}`,
     );
-  });
+  }, 120_000);
 
   it('repeats for a seed, and static mode finetunes too', async () => {
     const first = await quantizeModel(convNet(), { ...base, finetune: { ...finetune, iterations: 60 } });
@@ -245,7 +245,22 @@ describe('finetune adaround', () => {
     expect(staticRun.summary.verification).toBeDefined();
     for (const layer of staticRun.summary.finetune!.layers)
       expect(layer.errorAfter).toBeLessThanOrEqual(layer.errorBefore);
-  });
+  }, 120_000);
+
+  it('optimises each layer once across the runs a fidelity floor repeats', async () => {
+    let finished = 0;
+    const result = await quantizeModel(convNet(), {
+      ...base,
+      minSqnr: 1,
+      finetune: { ...finetune, iterations: 30 },
+      onProgress: (event) => {
+        if (event.phase === 'finetune' && event.done === event.total) finished++;
+      },
+    });
+    expect(result.summary.fidelity).toBeDefined();
+    expect(finished).toBe(1);
+    expect(result.summary.finetune?.layers).toHaveLength(3);
+  }, 60_000);
 
   it('names the problem with wrong combinations', async () => {
     const expectError = async (options: QuantizeOptions, code: string, pattern: RegExp) => {
@@ -295,5 +310,5 @@ describe('finetune adaround', () => {
     });
     expect(result.summary.recipe.biasCorrection).toBe(true);
     expect(result.summary.biasCorrection?.corrected).toBe(3);
-  });
+  }, 60_000);
 });

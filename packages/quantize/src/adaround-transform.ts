@@ -55,6 +55,39 @@ export interface AdaRoundTransformSettings {
   readonly calibrationData: CalibrationSource | undefined;
   readonly recipe: AdaRoundRecipe;
   readonly onProgress?: ((event: ProgressEvent) => void) | undefined;
+  /**
+   * Layers optimised by earlier runs with the same calibration data (see createFinetuneCache): the measured runs
+   * (latency guard, fidelity floor) repeat the pipeline, and a layer with the same float model, weight and
+   * parameters gets the same codes, so it is optimised once.
+   */
+  readonly cache?: FinetuneCache | undefined;
+}
+
+/** Optimised layers by what determines them (float model, settings, weight, parameters). */
+export type FinetuneCache = Map<string, { readonly codes: Int32Array; readonly layer: FinetunedLayer }>;
+
+/**
+ * A cache for the AdaRound runs of one quantizeModel call (AdaRoundTransformSettings.cache).
+ * @example const cache = createFinetuneCache(); // pass to every createAdaRoundTransform of the call
+ */
+export function createFinetuneCache(): FinetuneCache {
+  return new Map();
+}
+
+/** A checksum of numbers: position-weighted, so a reordering or a changed value changes it. */
+function checksum(values: ArrayLike<number | bigint>, seed = 0): number {
+  let hash = seed;
+  for (let i = 0; i < values.length; i++) hash = (hash * 31 + Number(values[i]) * ((i % 97) + 1)) % 1e15;
+  return hash;
+}
+
+/** What the layers' float inputs depend on: every float initializer of the model (the biases bias correction edits). */
+function modelChecksum(model: QuantizationContext['model']): number {
+  let hash = 0;
+  for (const [name, tensor] of model.graph.initializers) {
+    if (tensor.dtype === 'float32') hash = checksum(tensor.data as Float32Array, hash + name.length);
+  }
+  return hash;
 }
 
 /** The first `limit` samples of a source that can be read again (array or function). */
@@ -209,11 +242,39 @@ export function createAdaRoundTransform(settings: AdaRoundTransformSettings): Ad
           ' needs calibration samples (calibrationData / --calib DIR) to learn the rounding from; none were given',
         ]);
       }
-      const { layers, skipped } = findLayers(computed);
+      const found = findLayers(computed);
+      const { skipped } = found;
       const finetuned: FinetunedLayer[] = [];
+      let changes = 0;
+      const base = JSON.stringify([recipe, samples.length, modelChecksum(context.model)]);
+      const keyOf = (layer: Layer) => {
+        const { params, codes } = layer.entry.quantized;
+        return JSON.stringify([
+          base,
+          layer.uses[0]!.node.name,
+          layer.entry.key,
+          checksum(layer.entry.tensor.data),
+          checksum(params.scale),
+          checksum(params.zeroPoint),
+          checksum(codes.data as ArrayLike<number>),
+        ]);
+      };
+      const apply = (layer: Layer, codes: Int32Array) => {
+        const { entry, changed } = withCodes(layer, codes);
+        for (const use of layer.uses) computed.weights.set(use, entry);
+        changes += changed > 0 ? 1 : 0;
+        return changed;
+      };
+      const layers = found.layers.filter((layer) => {
+        const known = settings.cache?.get(keyOf(layer));
+        if (known === undefined) return true;
+        apply(layer, known.codes);
+        finetuned.push(known.layer);
+        return false;
+      });
       const total = layers.length * recipe.iterations;
       const every = Math.max(1, Math.floor(recipe.iterations / 100));
-      let changes = 0;
+      const cached = finetuned.length;
       for (const pass of passesOf(layers, recipe.columns)) {
         const samplers = pass.map(
           (layer, index) =>
@@ -251,16 +312,14 @@ export function createAdaRoundTransform(settings: AdaRoundTransformSettings): Ad
           const nearest = Int32Array.from(layer.layout.order, (element) =>
             Number(layer.entry.quantized.codes.data[element]),
           );
-          const done = finetuned.length * recipe.iterations;
-          const detail = `layer ${finetuned.length + 1}/${layers.length} ${node.name}`;
+          const done = (finetuned.length - cached) * recipe.iterations;
+          const detail = `layer ${finetuned.length - cached + 1}/${layers.length} ${node.name}`;
           const optimized = optimizeRounding(problem, nearest, recipe, (step) => {
             if (step % every === 0 || step === recipe.iterations)
               onProgress?.({ phase: 'finetune', done: done + step, total, detail });
           });
-          const { entry, changed } = withCodes(layer, optimized.codes);
-          for (const use of layer.uses) computed.weights.set(use, entry);
-          changes += changed > 0 ? 1 : 0;
-          finetuned.push({
+          const changed = apply(layer, optimized.codes);
+          const record: FinetunedLayer = {
             node: node.name,
             opType: node.opType,
             weight: layer.uses[0]!.name,
@@ -270,7 +329,9 @@ export function createAdaRoundTransform(settings: AdaRoundTransformSettings): Ad
             errorAfter: optimized.errorAfter,
             changed,
             milliseconds: Date.now() - started,
-          });
+          };
+          finetuned.push(record);
+          settings.cache?.set(keyOf(layer), { codes: optimized.codes, layer: record });
         }
       }
       result = {

@@ -148,7 +148,7 @@ describe('roundingLoss', () => {
       ),
       { seed, numRuns: 60 },
     );
-  });
+  }, 60_000);
 });
 
 describe('optimizeRounding', () => {
@@ -174,7 +174,7 @@ describe('optimizeRounding', () => {
         expect(Math.abs(result.codes[i]! - ratio)).toBeLessThan(1 + 1e-6);
       }
     }
-  });
+  }, 60_000);
 
   it('repeats for a seed and reports every step', () => {
     const problem = randomProblem(4, 10, 1, 300, 41);
@@ -186,7 +186,7 @@ describe('optimizeRounding', () => {
     const again = optimizeRounding(problem, nearest, { ...settings, iterations: 50 });
     expect(Array.from(again.codes)).toEqual(Array.from(first.codes));
     expect(steps).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-  });
+  }, 60_000);
 
   it('keeps weights beyond the clip range at the end code', () => {
     const problem = randomProblem(2, 6, 1, 64, 51);

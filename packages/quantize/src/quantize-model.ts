@@ -6,7 +6,12 @@ import { QdqEmitter } from './emitter.js';
 import { finishModel, tidyGraph } from './finalize-model.js';
 import { quantizeMeasured } from './measured-runs.js';
 import { type QuantizerFor, type WeightRecord, weightRecords } from './compute-quantization.js';
-import { type FinetuneResult, createAdaRoundTransform } from './adaround-transform.js';
+import {
+  type FinetuneCache,
+  type FinetuneResult,
+  createAdaRoundTransform,
+  createFinetuneCache,
+} from './adaround-transform.js';
 import { applyQuantizationTransforms } from './model-transforms.js';
 import { MODE_STAGES, type PlannedRun, type Statistics, foldsDequantize } from './mode-stages.js';
 import type { QuantizeOptions, Recipe } from './options.js';
@@ -44,6 +49,7 @@ async function computeAndEmit(
   statistics: Statistics,
   quantizerFor: QuantizerFor,
   forReport: boolean,
+  finetuneCache: FinetuneCache | undefined,
 ): Promise<{
   activationParams: Map<string, LinearQuantParams>;
   weights: WeightRecord[];
@@ -62,6 +68,7 @@ async function computeAndEmit(
           calibrationData: run.options.calibrationData,
           recipe: recipe.finetune,
           onProgress: run.options.onProgress,
+          cache: finetuneCache,
         });
   const transforms = [
     ...(adaround === undefined ? [] : [adaround]),
@@ -140,11 +147,20 @@ export async function quantizeModel(
     options.finetune === 'bias-correction'
       ? { ...options, biasCorrection: true, finetune: undefined }
       : options;
-  return quantizeMeasured(input, settings, { quantizeOnce, planModel });
+  // The measured runs repeat the pipeline; AdaRound optimises each layer once across them.
+  const finetuneCache = createFinetuneCache();
+  return quantizeMeasured(input, settings, {
+    quantizeOnce: (runInput, runOptions) => quantizeOnce(runInput, runOptions, finetuneCache),
+    planModel,
+  });
 }
 
 /** One run of the pipeline (quantizeModel without the measured searches: latency guard, fidelity floor). */
-async function quantizeOnce(input: Uint8Array | Model, options: QuantizeOptions): Promise<QuantizeResult> {
+async function quantizeOnce(
+  input: Uint8Array | Model,
+  options: QuantizeOptions,
+  finetuneCache?: FinetuneCache,
+): Promise<QuantizeResult> {
   const run = await planRun(input, options);
   const { setup, prepared, opset: planOpset } = run;
   const { recipe, registry, weightQuantizer } = setup;
@@ -172,6 +188,7 @@ async function quantizeOnce(input: Uint8Array | Model, options: QuantizeOptions)
     statistics,
     quantizerFor,
     options.report !== undefined,
+    finetuneCache,
   );
   // Weights inside If/Loop/Scan bodies (a voice-activity model's whole network can live in If branches).
   const bodyDecisions =
