@@ -112,59 +112,106 @@ function weightError(problem: RoundingProblem, codes: ArrayLike<number>, out: Fl
 
 /**
  * E = D X for the chosen columns: per group, rows [g * perGroup, (g + 1) * perGroup) of D [rows, inner] times that
- * group's X [inner, count]. Loop order r, k, n keeps the inner loop on contiguous memory in both E and X.
+ * group's X [inner, count]. Loop order r, k, n keeps the inner loop on contiguous memory in both E and X; four rows
+ * at a time share each load of X (about twice as fast in V8 as one).
  */
 function multiply(
   problem: RoundingProblem,
   difference: Float32Array,
   x: Float32Array,
   count: number,
+  product: Float32Array,
 ): Float32Array {
   const { rows, inner, groups } = problem;
   const perGroup = rows / groups;
-  const product = new Float32Array(rows * count);
-  for (let r = 0; r < rows; r++) {
-    const g = Math.floor(r / perGroup);
-    const out = r * count;
-    for (let k = 0; k < inner; k++) {
-      const d = difference[r * inner + k]!;
-      if (d === 0) continue;
-      const base = (g * inner + k) * count;
-      for (let n = 0; n < count; n++) product[out + n]! += d * x[base + n]!;
+  product.fill(0, 0, rows * count);
+  for (let g = 0; g < groups; g++) {
+    const end = (g + 1) * perGroup;
+    let r = g * perGroup;
+    for (; r + 4 <= end; r += 4) {
+      const [o0, o1, o2, o3] = [r * count, (r + 1) * count, (r + 2) * count, (r + 3) * count];
+      for (let k = 0; k < inner; k++) {
+        const d0 = difference[r * inner + k]!;
+        const d1 = difference[(r + 1) * inner + k]!;
+        const d2 = difference[(r + 2) * inner + k]!;
+        const d3 = difference[(r + 3) * inner + k]!;
+        if (d0 === 0 && d1 === 0 && d2 === 0 && d3 === 0) continue;
+        const base = (g * inner + k) * count;
+        for (let n = 0; n < count; n++) {
+          const value = x[base + n]!;
+          product[o0 + n]! += d0 * value;
+          product[o1 + n]! += d1 * value;
+          product[o2 + n]! += d2 * value;
+          product[o3 + n]! += d3 * value;
+        }
+      }
+    }
+    for (; r < end; r++) {
+      const out = r * count;
+      for (let k = 0; k < inner; k++) {
+        const d = difference[r * inner + k]!;
+        if (d === 0) continue;
+        const base = (g * inner + k) * count;
+        for (let n = 0; n < count; n++) product[out + n]! += d * x[base + n]!;
+      }
     }
   }
   return product;
 }
 
-/** G = E X^T per group, [rows, inner]: each entry a dot product over the columns, contiguous in both. */
+/** G = factor * E X^T per group, [rows, inner]: dot products over the columns, four rows sharing each load of X. */
 function multiplyTransposed(
   problem: RoundingProblem,
   product: Float32Array,
   x: Float32Array,
   count: number,
   factor: number,
+  gradient: Float32Array,
 ): Float32Array {
   const { rows, inner, groups } = problem;
   const perGroup = rows / groups;
-  const gradient = new Float32Array(rows * inner);
-  for (let r = 0; r < rows; r++) {
-    const g = Math.floor(r / perGroup);
-    const e = r * count;
-    for (let k = 0; k < inner; k++) {
-      const base = (g * inner + k) * count;
-      let sum = 0;
-      for (let n = 0; n < count; n++) sum += product[e + n]! * x[base + n]!;
-      gradient[r * inner + k] = sum * factor;
+  for (let g = 0; g < groups; g++) {
+    const end = (g + 1) * perGroup;
+    let r = g * perGroup;
+    for (; r + 4 <= end; r += 4) {
+      const [e0, e1, e2, e3] = [r * count, (r + 1) * count, (r + 2) * count, (r + 3) * count];
+      for (let k = 0; k < inner; k++) {
+        const base = (g * inner + k) * count;
+        let [s0, s1, s2, s3] = [0, 0, 0, 0];
+        for (let n = 0; n < count; n++) {
+          const value = x[base + n]!;
+          s0 += product[e0 + n]! * value;
+          s1 += product[e1 + n]! * value;
+          s2 += product[e2 + n]! * value;
+          s3 += product[e3 + n]! * value;
+        }
+        gradient[r * inner + k] = s0 * factor;
+        gradient[(r + 1) * inner + k] = s1 * factor;
+        gradient[(r + 2) * inner + k] = s2 * factor;
+        gradient[(r + 3) * inner + k] = s3 * factor;
+      }
+    }
+    for (; r < end; r++) {
+      const e = r * count;
+      for (let k = 0; k < inner; k++) {
+        const base = (g * inner + k) * count;
+        let sum = 0;
+        for (let n = 0; n < count; n++) sum += product[e + n]! * x[base + n]!;
+        gradient[r * inner + k] = sum * factor;
+      }
     }
   }
   return gradient;
 }
 
 /** The inputs of `indices`' columns, per group [inner, indices.length]. */
-function gatherColumns(problem: RoundingProblem, indices: Int32Array): Float32Array {
+function gatherColumns(
+  problem: RoundingProblem,
+  indices: Int32Array,
+  gathered: Float32Array = new Float32Array(problem.groups * problem.inner * indices.length),
+): Float32Array {
   const { groups, inner, columns, inputs } = problem;
   const count = indices.length;
-  const gathered = new Float32Array(groups * inner * count);
   for (let row = 0; row < groups * inner; row++) {
     const from = row * columns;
     const to = row * count;
@@ -184,7 +231,13 @@ export function reconstructionError(problem: RoundingProblem, codes: ArrayLike<n
   for (let start = 0; start < problem.columns; start += chunk) {
     const count = Math.min(chunk, problem.columns - start);
     const indices = Int32Array.from({ length: count }, (_, n) => start + n);
-    const product = multiply(problem, difference, gatherColumns(problem, indices), count);
+    const product = multiply(
+      problem,
+      difference,
+      gatherColumns(problem, indices),
+      count,
+      new Float32Array(problem.rows * count),
+    );
     for (const value of product) total += value * value;
   }
   return total / (problem.columns * problem.rows);
@@ -211,13 +264,11 @@ export function roundingLoss(
   columnIndices: Int32Array,
   regularization: number,
   beta: number,
+  workspace: RoundingWorkspace = createWorkspace(problem, columnIndices.length),
 ): RoundingLoss {
   const { qmin, qmax, scale } = problem;
   const size = rounding.length;
-  const codes = new Float64Array(size);
-  const hs = new Float64Array(size);
-  const slopes = new Float64Array(size);
-  const passes = new Uint8Array(size);
+  const { codes, hs, slopes, passes, difference, gathered, product, errorGradient, gradient } = workspace;
   for (let i = 0; i < size; i++) {
     const { h, slope } = rectifiedSigmoid(rounding[i]!);
     hs[i] = h;
@@ -227,15 +278,14 @@ export function roundingLoss(
     passes[i] = floor >= qmin && floor < qmax ? 1 : 0;
     codes[i] = Math.min(Math.max(floor + h, qmin), qmax);
   }
-  const difference = weightError(problem, codes, new Float32Array(size));
+  weightError(problem, codes, difference);
   const count = columnIndices.length;
-  const x = gatherColumns(problem, columnIndices);
-  const product = multiply(problem, difference, x, count);
+  const x = gatherColumns(problem, columnIndices, gathered);
+  multiply(problem, difference, x, count, product);
   let reconstruction = 0;
-  for (const value of product) reconstruction += value * value;
+  for (let i = 0; i < problem.rows * count; i++) reconstruction += product[i]! * product[i]!;
   reconstruction /= count;
-  const errorGradient = multiplyTransposed(problem, product, x, count, 2 / count);
-  const gradient = new Float64Array(size);
+  multiplyTransposed(problem, product, x, count, 2 / count, errorGradient);
   let regularizer = 0;
   for (let i = 0; i < size; i++) {
     let dh = passes[i] === 1 ? errorGradient[i]! * scale[i]! : 0;
@@ -248,6 +298,34 @@ export function roundingLoss(
     gradient[i] = dh * slopes[i]!;
   }
   return { reconstruction, regularizer, gradient };
+}
+
+/** The buffers one step of the optimisation fills, allocated once per layer rather than per step. */
+interface RoundingWorkspace {
+  readonly codes: Float64Array;
+  readonly hs: Float64Array;
+  readonly slopes: Float64Array;
+  readonly passes: Uint8Array;
+  readonly difference: Float32Array;
+  readonly gathered: Float32Array;
+  readonly product: Float32Array;
+  readonly errorGradient: Float32Array;
+  readonly gradient: Float64Array;
+}
+
+function createWorkspace(problem: RoundingProblem, batch: number): RoundingWorkspace {
+  const size = problem.weight.length;
+  return {
+    codes: new Float64Array(size),
+    hs: new Float64Array(size),
+    slopes: new Float64Array(size),
+    passes: new Uint8Array(size),
+    difference: new Float32Array(size),
+    gathered: new Float32Array(problem.groups * problem.inner * batch),
+    product: new Float32Array(problem.rows * batch),
+    errorGradient: new Float32Array(size),
+    gradient: new Float64Array(size),
+  };
 }
 
 /** beta at `step`: betaStart at the end of the warm start, falling linearly to betaEnd at the last step. */
@@ -288,17 +366,15 @@ export function optimizeRounding(
   const random = createSeededRandom(settings.seed);
   const batch = Math.min(settings.batchColumns, problem.columns);
   const warm = Math.floor(settings.warmup * settings.iterations);
+  const workspace = createWorkspace(problem, batch);
+  const indices = new Int32Array(batch);
   for (let step = 0; step < settings.iterations; step++) {
-    const indices = Int32Array.from({ length: batch }, () => Math.floor(random() * problem.columns));
+    for (let n = 0; n < batch; n++) indices[n] = Math.floor(random() * problem.columns);
+    // In order, the gather walks each input row forward (the loss does not depend on the columns' order).
+    indices.sort();
     const regularization = step < warm ? 0 : settings.regularization;
-    const { gradient } = roundingLoss(
-      problem,
-      floors,
-      rounding,
-      indices,
-      regularization,
-      annealedBeta(settings, step),
-    );
+    const beta = annealedBeta(settings, step);
+    const { gradient } = roundingLoss(problem, floors, rounding, indices, regularization, beta, workspace);
     const t = step + 1;
     const correction1 = 1 - ADAM_BETA1 ** t;
     const correction2 = 1 - ADAM_BETA2 ** t;
