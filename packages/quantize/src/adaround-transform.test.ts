@@ -13,7 +13,15 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import type { QuantizeOptions } from './options.js';
 import { quantizeModel } from './quantize-model.js';
-import { createRandom, gaussianTensor, node, randomTensor } from './test-models.js';
+import {
+  attentionModel,
+  createRandom,
+  drawSamples,
+  gaussianTensor,
+  mlpModel,
+  node,
+  randomTensor,
+} from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
 const ints = (value: number[]): Attribute => ({ type: 'ints', value });
@@ -261,6 +269,55 @@ describe('finetune adaround', () => {
     expect(finished).toBe(1);
     expect(result.summary.finetune?.layers).toHaveLength(3);
   }, 60_000);
+
+  it("finetunes dynamic mode's transposed Gemm weights and weight-only MatMul weights", async () => {
+    const mlp = mlpModel();
+    const mlpSamples = drawSamples(mlp, 16, 5);
+    const dynamic = await quantizeModel(mlp.model, {
+      mode: 'dynamic',
+      executor,
+      calibrationData: mlpSamples,
+      finetune: { method: 'adaround', iterations: 100 },
+    });
+    expect(dynamic.summary.verification).toBeDefined();
+    expect(dynamic.summary.finetune!.layers.map((layer) => layer.opType)).toEqual(['Gemm', 'Gemm', 'Gemm']);
+    for (const layer of dynamic.summary.finetune!.layers)
+      expect(layer.errorAfter).toBeLessThan(layer.errorBefore);
+
+    const attention = attentionModel();
+    const samples = drawSamples(attention, 16, 6);
+    const heldOutSamples = drawSamples(attention, 8, 7);
+    const options: QuantizeOptions = { mode: 'weight-only', bits: 4, executor, calibrationData: samples };
+    const nearest = await quantizeModel(attention.model, options);
+    const adaround = await quantizeModel(attention.model, {
+      ...options,
+      finetune: { method: 'adaround', iterations: 200 },
+    });
+    const layers = adaround.summary.finetune!.layers;
+    expect(layers.length).toBeGreaterThan(0);
+    expect(layers.every((layer) => layer.opType === 'MatMul')).toBe(true);
+    for (const layer of layers) expect(layer.errorAfter).toBeLessThan(layer.errorBefore);
+    const float = encodeModel(attention.model);
+    const sqnr = async (bytes: Uint8Array) => {
+      const [test, reference] = [
+        await runAll(bytes, heldOutSamples, ['out']),
+        await runAll(float, heldOutSamples, ['out']),
+      ];
+      let [signal, noise] = [0, 0];
+      test.forEach((run, s) =>
+        run.out!.forEach((value, i) => {
+          signal += reference[s]!.out![i]! ** 2;
+          noise += (value - reference[s]!.out![i]!) ** 2;
+        }),
+      );
+      return 10 * Math.log10(signal / noise);
+    };
+    const [before, after] = [await sqnr(nearest.bytes), await sqnr(adaround.bytes)];
+    console.log(
+      `[adaround] attention weight-only 4-bit output SQNR RTN ${before.toFixed(2)} dB, AdaRound ${after.toFixed(2)} dB`,
+    );
+    expect(after).toBeGreaterThan(before);
+  }, 120_000);
 
   it('names the problem with wrong combinations', async () => {
     const expectError = async (options: QuantizeOptions, code: string, pattern: RegExp) => {
