@@ -304,12 +304,12 @@ describe('finetune adaround', () => {
         await runAll(float, heldOutSamples, ['out']),
       ];
       let [signal, noise] = [0, 0];
-      test.forEach((run, s) =>
+      test.forEach((run, s) => {
         run.out!.forEach((value, i) => {
           signal += reference[s]!.out![i]! ** 2;
           noise += (value - reference[s]!.out![i]!) ** 2;
-        }),
-      );
+        });
+      });
       return 10 * Math.log10(signal / noise);
     };
     const [before, after] = [await sqnr(nearest.bytes), await sqnr(adaround.bytes)];
