@@ -239,7 +239,8 @@ export function createAdaRoundTransform(settings: AdaRoundTransformSettings): Ad
       if (samples.length === 0) {
         throw new QuantError('CALIBRATION_DATA', [
           { option: 'finetune', value: 'adaround' },
-          ' needs calibration samples (calibrationData / --calib DIR) to learn the rounding from; none were given',
+          ' needs calibration samples (calibrationData / --calib DIR) to learn the rounding from; none were left (an ' +
+            'iterable that calibration already read is used up: pass an array or a function returning a fresh one)',
         ]);
       }
       const found = findLayers(computed);
