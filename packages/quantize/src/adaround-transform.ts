@@ -277,7 +277,8 @@ export function createAdaRoundTransform(settings: AdaRoundTransformSettings): Ad
       const every = Math.max(1, Math.floor(recipe.iterations / 100));
       const cached = finetuned.length;
       for (const pass of passesOf(layers, recipe.columns)) {
-        const samplers = pass.map(
+        // Each sampler is dropped once its layer is optimised, so a pass holds less as it goes.
+        const samplers: (ColumnSampler | undefined)[] = pass.map(
           (layer, index) =>
             new ColumnSampler(
               layer.uses[0]!.node,
@@ -303,7 +304,7 @@ export function createAdaRoundTransform(settings: AdaRoundTransformSettings): Ad
         for (const [index, layer] of pass.entries()) {
           const node = layer.uses[0]!.node;
           const { inputs, count } = samplers[index]!.columns();
-          samplers[index] = undefined as unknown as ColumnSampler;
+          samplers[index] = undefined;
           if (!usable.has(layer) || count === 0) {
             skipped.push({ node: node.name, reason: 'input shape not handled' });
             continue;

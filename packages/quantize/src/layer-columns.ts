@@ -112,11 +112,6 @@ export class ColumnSampler {
     this.random = createSeededRandom(seed);
   }
 
-  /** Bytes the sampler holds. */
-  get bytes(): number {
-    return this.store.byteLength;
-  }
-
   /** The slot the next vector goes to, or -1 when the reservoir passes it over. */
   private slot(): number {
     const index = this.seen++;
