@@ -47,6 +47,29 @@ describe('createProgressReporter', () => {
     expect(written()).toMatch(/samples \d\/4/);
   });
 
+  it('starts a bar of its own for finetuning after calibration, counting steps per layer', () => {
+    const { io, written } = ioWithStderr(true);
+    let time = 0;
+    const hooks = fakeProcess();
+    const progress = createProgressReporter(io, true, {
+      samplesPerRun: 4,
+      now: () => time,
+      process: hooks.hooks,
+    });
+    progress.update({ phase: 'calibrate', done: 4, total: 4 });
+    const calibrating = written().length;
+    progress.update({ phase: 'finetune', done: 10, total: 200, detail: 'layer 1/2 conv1' });
+    time += 1_000;
+    progress.update({ phase: 'finetune', done: 110, total: 200, detail: 'layer 2/2 gemm' });
+    progress.stop();
+    const finetuning = written().slice(calibrating);
+    expect(finetuning).toContain('finetuning');
+    expect(finetuning).toContain('layer 2/2 gemm steps 110/200');
+    // 100 steps in 1 s, not multiplied by the calibration batch size.
+    expect(finetuning).toMatch(/\| 100 steps\/s/);
+    expect(hooks.listeners()).toBe(0);
+  });
+
   it('shows the rate in samples/s, counting batches by their size, and an ETA', () => {
     const { io, written } = ioWithStderr(true);
     let time = 10_000;

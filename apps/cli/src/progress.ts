@@ -4,9 +4,11 @@ import type { CliIo } from './cli-io.js';
 /** What the pipeline reports while it works (the shape of QuantizeOptions.onProgress events). */
 export interface ProgressUpdate {
   readonly phase: string;
-  /** Model runs done and (when known) in total, over every calibration pass. */
+  /** Model runs done and (when known) in total, over every calibration pass (finetune: optimisation steps). */
   readonly done: number;
   readonly total: number | undefined;
+  /** Where the phase is (finetune: "layer 2/4 conv2"). */
+  readonly detail?: string | undefined;
 }
 
 export interface ProgressReporter {
@@ -116,6 +118,8 @@ export function createProgressReporter(
   const hooks = options.process ?? realProcess;
   let bar: cliProgress.SingleBar | undefined;
   let first: { time: number; done: number } | undefined;
+  // The phase the bar shows: a new phase (finetuning after calibration) starts a bar of its own.
+  let phase: string | undefined;
 
   const stop = (): void => {
     if (bar === undefined) return;
@@ -144,22 +148,28 @@ export function createProgressReporter(
 
   return {
     update(event) {
+      if (bar !== undefined && event.phase !== phase) stop();
+      phase = event.phase;
       // Until the pipeline knows the total it reports undefined; a bar that ends where we are is the honest picture.
       // The bar and its ETA span every pass; the text counts the current one.
       const total = Math.max(event.total ?? event.done, event.done);
       const time = now();
       first ??= { time, done: event.done };
+      // Finetuning counts optimisation steps over the layers, one run each, not samples.
+      const finetuning = event.phase === 'finetune';
       const payload = {
-        rate: formatRate((event.done - first.done) * samplesPerRun, time - first.time),
-        counts: formatCounts(event, options.runsPerPass, samplesPerRun),
+        rate: formatRate((event.done - first.done) * (finetuning ? 1 : samplesPerRun), time - first.time),
+        counts: finetuning
+          ? `${event.detail ?? ''} steps ${event.done}/${event.total ?? event.done}`.trim()
+          : formatCounts(event, options.runsPerPass, samplesPerRun),
       };
       if (bar === undefined) {
         bar = new cliProgress.SingleBar(
           {
             stream: io.stderr as unknown as NodeJS.WritableStream,
             format:
-              `${event.phase === 'calibrate' ? 'calibrating' : event.phase} [{bar}] {counts}` +
-              ' | {rate} samples/s | ETA {eta_formatted}',
+              `${event.phase === 'calibrate' ? 'calibrating' : finetuning ? 'finetuning' : event.phase} [{bar}] {counts}` +
+              ` | {rate} ${finetuning ? 'steps' : 'samples'}/s | ETA {eta_formatted}`,
             hideCursor: true,
             clearOnComplete: true,
             etaBuffer: 50,

@@ -5,18 +5,11 @@
 // subtracted from the float bias before it is quantized. Measuring the shift at the quantized model's outputs
 // instead would count every earlier layer's shift again at each layer: on the corpus that cost up to 12 dB.
 import { type ExecutorPlugin, type Tensor, createTensor } from '@quantkit/core';
-import {
-  type Graph,
-  type Model,
-  type Node,
-  encodeModel,
-  exposeOutputs,
-  floatAttribute,
-  intAttribute,
-} from '@quantkit/onnx';
+import { type Graph, type Model, type Node, floatAttribute, intAttribute } from '@quantkit/onnx';
 import type { ModelTransform } from './model-transforms.js';
 import type { CalibrationSample } from './options.js';
 import type { QuantPlan } from './plan.js';
+import { visitFloatValues } from './visit-float-values.js';
 
 /** What bias correction changed (QuantizeSummary.biasCorrection). */
 export interface BiasCorrectionResult {
@@ -146,19 +139,13 @@ export async function measureBiasShift(
   if (layers.length === 0 || samples.length === 0) return { transform: inert, result: none };
 
   const names = [...new Set(layers.map((layer) => layer.input))];
-  const session = await executor.createSession(encodeModel(exposeOutputs(planned, names)));
   const usable = new Set(layers);
-  try {
-    for (const sample of samples) {
-      const outputs = await session.run(sample);
-      for (const layer of layers) {
-        const value = outputs[layer.input];
-        if (value === undefined || value.dtype !== 'float32' || !layer.means.add(value)) usable.delete(layer);
-      }
+  await visitFloatValues(executor, planned, names, samples, (outputs) => {
+    for (const layer of layers) {
+      const value = outputs[layer.input];
+      if (value === undefined || value.dtype !== 'float32' || !layer.means.add(value)) usable.delete(layer);
     }
-  } finally {
-    await session.dispose();
-  }
+  });
   const shifts = new Map<string, Float64Array>();
   let largestRelativeShift = 0;
   for (const layer of usable) {

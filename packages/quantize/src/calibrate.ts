@@ -17,10 +17,13 @@ import type { Model } from '@quantkit/onnx';
 export { feedInputs, samplesIn };
 
 export interface ProgressEvent {
-  readonly phase: 'calibrate';
-  /** Samples done and (when known) in total. */
+  /** 'calibrate': model runs over the samples; 'finetune': AdaRound's steps over every layer. */
+  readonly phase: 'calibrate' | 'finetune';
+  /** Samples (or steps) done and (when known) in total. */
   readonly done: number;
   readonly total: number | undefined;
+  /** What the phase is at, for people (finetune: "layer 2/4 conv2"). */
+  readonly detail?: string;
 }
 
 /** What to observe for one activation. */

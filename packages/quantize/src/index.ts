@@ -48,6 +48,26 @@ export type { FidelityResult, RegionSensitivity } from './min-sqnr.js';
 export { AUTO_CALIBRATION, type CalibrationChoice } from './measured-runs.js';
 export type { BiasCorrectionResult } from './bias-correction.js';
 export {
+  type AdaRoundSettings,
+  type RoundingProblem,
+  type RoundingResult,
+  DEFAULT_ADAROUND_SETTINGS,
+  optimizeRounding,
+} from './adaround.js';
+export {
+  type AdaRoundTransform,
+  type FinetuneResult,
+  type FinetunedLayer,
+  createAdaRoundTransform,
+} from './adaround-transform.js';
+export {
+  type AdaRoundOptions,
+  type AdaRoundRecipe,
+  type FinetuneMethod,
+  FINETUNE_METHODS,
+  resolveFinetune,
+} from './finetune-options.js';
+export {
   type BiasUse,
   type ConstantUse,
   type NodeDecision,

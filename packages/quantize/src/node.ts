@@ -179,9 +179,13 @@ export async function quantizeFile(
     QuantizeOptions,
     'calibrationData' | 'calibrationHash' | 'calibrationTotal' | 'calibrationRunner'
   > = {};
-  // Static mode calibrates activations and float mode checks fp16's range on the folder; the other modes only run
-  // the written model on its first sample.
-  if (options.calibrationDir !== undefined && (options.mode === 'static' || options.mode === 'float')) {
+  // Static mode calibrates activations and float mode checks fp16's range on the folder, AdaRound (any mode) learns
+  // its rounding from it; the other modes only run the written model on its first sample.
+  const finetunes = options.finetune !== undefined && options.finetune !== 'bias-correction';
+  if (
+    options.calibrationDir !== undefined &&
+    (options.mode === 'static' || options.mode === 'float' || finetunes)
+  ) {
     const dir = options.calibrationDir;
     const limit = options.calibrationLimit;
     const batch = options.calibrationBatch ?? 1;

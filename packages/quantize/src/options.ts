@@ -1,5 +1,6 @@
 import type { CalibrationRunner, ProgressEvent } from './calibrate.js';
 import type { CalibrationCache } from './calibration-cache.js';
+import type { AdaRoundOptions, AdaRoundRecipe } from './finetune-options.js';
 import type { LatencyGuardOptions } from './latency-guard.js';
 import type { ModelTransform, QuantizationTransform } from './model-transforms.js';
 import type { QuantOverrides } from './overrides.js';
@@ -196,6 +197,14 @@ export interface QuantizeOptions {
    * tries both and keeps what measures closer.
    */
   readonly biasCorrection?: boolean;
+  /**
+   * Finetune the weights' rounding on the calibration data after the codes are computed (static, dynamic and
+   * weight-only modes, linear quantizer): 'adaround' (or { method: 'adaround', iterations, samples, learningRate,
+   * ... }) learns, per Conv/Gemm/MatMul, whether each weight rounds up or down so the layer's output comes closest
+   * to the float layer's (summary.finetune); 'bias-correction' is the cheaper empirical bias correction (the same
+   * as biasCorrection: true). Needs an executor and calibration data.
+   */
+  readonly finetune?: 'adaround' | 'bias-correction' | AdaRoundOptions;
   /** The sample verification runs on: default the first calibration sample of an array, else seeded random data. */
   readonly verifySample?: CalibrationSample;
   /** Samples expected, for progress reporting. */
@@ -240,6 +249,8 @@ export interface Recipe {
   readonly overrides: QuantOverrides;
   /** Set only when biases were corrected (options.biasCorrection), so earlier recipes read the same. */
   readonly biasCorrection?: true;
+  /** Set only when the rounding was finetuned (options.finetune 'adaround'), so earlier recipes read the same. */
+  readonly finetune?: AdaRoundRecipe;
   /** Set only when nodes are kept float by name (absent means none), so earlier recipes read the same. */
   readonly keepFloat?: readonly KeptFloat[];
 }

@@ -6,6 +6,12 @@ import { QdqEmitter } from './emitter.js';
 import { finishModel, tidyGraph } from './finalize-model.js';
 import { quantizeMeasured } from './measured-runs.js';
 import { type QuantizerFor, type WeightRecord, weightRecords } from './compute-quantization.js';
+import {
+  type FinetuneCache,
+  type FinetuneResult,
+  createAdaRoundTransform,
+  createFinetuneCache,
+} from './adaround-transform.js';
 import { applyQuantizationTransforms } from './model-transforms.js';
 import { MODE_STAGES, type PlannedRun, type Statistics, foldsDequantize } from './mode-stages.js';
 import type { QuantizeOptions, Recipe } from './options.js';
@@ -43,14 +49,39 @@ async function computeAndEmit(
   statistics: Statistics,
   quantizerFor: QuantizerFor,
   forReport: boolean,
-): Promise<{ activationParams: Map<string, LinearQuantParams>; weights: WeightRecord[] }> {
-  const stages = MODE_STAGES[run.setup.recipe.mode];
+  finetuneCache: FinetuneCache | undefined,
+): Promise<{
+  activationParams: Map<string, LinearQuantParams>;
+  weights: WeightRecord[];
+  finetune: FinetuneResult | undefined;
+}> {
+  const { recipe } = run.setup;
+  const stages = MODE_STAGES[recipe.mode];
   const computed = stages.compute(run, statistics, quantizerFor);
-  const context = { model: run.prepared.model, plan: statistics.plan, recipe: run.setup.recipe };
-  await applyQuantizationTransforms(computed, context, run.options.quantizationTransforms ?? []);
+  const context = { model: run.prepared.model, plan: statistics.plan, recipe };
+  // AdaRound refines the codes first, so the caller's transforms see (and may refine) the finetuned ones.
+  const adaround =
+    recipe.finetune === undefined
+      ? undefined
+      : createAdaRoundTransform({
+          executor: run.options.executor,
+          calibrationData: run.options.calibrationData,
+          recipe: recipe.finetune,
+          onProgress: run.options.onProgress,
+          cache: finetuneCache,
+        });
+  const transforms = [
+    ...(adaround === undefined ? [] : [adaround]),
+    ...(run.options.quantizationTransforms ?? []),
+  ];
+  await applyQuantizationTransforms(computed, context, transforms);
   stages.emit(emitter, run, statistics, computed);
   emitter.finish();
-  return { activationParams: computed.activations, weights: forReport ? weightRecords(computed) : [] };
+  return {
+    activationParams: computed.activations,
+    weights: forReport ? weightRecords(computed) : [],
+    finetune: adaround?.result,
+  };
 }
 
 /** Resolves the run, prepares quantkit's copy of the model and plans it: the stages before any data is seen. */
@@ -111,11 +142,25 @@ export async function quantizeModel(
   input: Uint8Array | Model,
   options: QuantizeOptions,
 ): Promise<QuantizeResult> {
-  return quantizeMeasured(input, options, { quantizeOnce, planModel });
+  // finetune 'bias-correction' is biasCorrection by another name; the measured runs handle it.
+  const settings: QuantizeOptions =
+    options.finetune === 'bias-correction'
+      ? { ...options, biasCorrection: true, finetune: undefined }
+      : options;
+  // The measured runs repeat the pipeline; AdaRound optimises each layer once across them.
+  const finetuneCache = createFinetuneCache();
+  return quantizeMeasured(input, settings, {
+    quantizeOnce: (runInput, runOptions) => quantizeOnce(runInput, runOptions, finetuneCache),
+    planModel,
+  });
 }
 
 /** One run of the pipeline (quantizeModel without the measured searches: latency guard, fidelity floor). */
-async function quantizeOnce(input: Uint8Array | Model, options: QuantizeOptions): Promise<QuantizeResult> {
+async function quantizeOnce(
+  input: Uint8Array | Model,
+  options: QuantizeOptions,
+  finetuneCache?: FinetuneCache,
+): Promise<QuantizeResult> {
   const run = await planRun(input, options);
   const { setup, prepared, opset: planOpset } = run;
   const { recipe, registry, weightQuantizer } = setup;
@@ -137,12 +182,13 @@ async function quantizeOnce(input: Uint8Array | Model, options: QuantizeOptions)
     packCodes: recipe.mode === 'weight-only',
     foldDequantize: foldsDequantize(recipe, 'main'),
   });
-  const { activationParams, weights } = await computeAndEmit(
+  const { activationParams, weights, finetune } = await computeAndEmit(
     emitter,
     run,
     statistics,
     quantizerFor,
     options.report !== undefined,
+    finetuneCache,
   );
   // Weights inside If/Loop/Scan bodies (a voice-activity model's whole network can live in If branches).
   const bodyDecisions =
@@ -171,6 +217,7 @@ async function quantizeOnce(input: Uint8Array | Model, options: QuantizeOptions)
     calibrationThreads: activations?.threads ?? floatCheck?.threads ?? 0,
     warnings: [...finished.warnings],
     ...(finished.verification !== undefined && { verification: finished.verification }),
+    ...(finetune !== undefined && { finetune }),
     ...(finished.formatConversion && {
       qoperator: {
         converted: finished.formatConversion.converted.length,

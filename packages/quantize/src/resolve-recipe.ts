@@ -11,6 +11,7 @@ import {
   WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
 } from './options.js';
+import { resolveFinetune } from './finetune-options.js';
 import { parseOverrides } from './overrides.js';
 
 function choice<T extends string>(option: string, value: unknown, choices: readonly T[], fallback: T): T {
@@ -201,6 +202,7 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     }
   }
   const keepFloat = keptFloatOf(options.keepFloat);
+  const finetune = resolveFinetune(options, format);
   return {
     mode,
     target: target?.name ?? 'none',
@@ -224,7 +226,10 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     format,
     exclude: [...exclude],
     overrides: parseOverrides(options.overrides ?? {}),
-    ...(options.biasCorrection === true && { biasCorrection: true as const }),
+    ...((options.biasCorrection === true || options.finetune === 'bias-correction') && {
+      biasCorrection: true as const,
+    }),
+    ...(finetune !== undefined && { finetune }),
     ...(keepFloat.length > 0 && { keepFloat }),
   };
 }

@@ -3,6 +3,7 @@ import { type Graph, isDefaultDomain, subgraphsOf } from '@quantkit/onnx';
 import type { CompatibilityIssue } from '@quantkit/targets';
 import type { LatencyGuardResult } from './latency-guard.js';
 import type { BiasCorrectionResult } from './bias-correction.js';
+import type { FinetuneResult } from './adaround-transform.js';
 import type { CalibrationChoice } from './measured-runs.js';
 import type { FidelityResult } from './min-sqnr.js';
 import type { Recipe } from './options.js';
@@ -29,6 +30,8 @@ export interface QuantizeSummary {
   readonly verification?: Verification;
   /** What bias correction changed, when options.biasCorrection asked for it. */
   readonly biasCorrection?: BiasCorrectionResult;
+  /** What AdaRound finetuned (per layer: reconstruction error before and after), when options.finetune asked. */
+  readonly finetune?: FinetuneResult;
   /** What calibrationMethod 'auto' measured and chose. */
   readonly calibrationChoice?: CalibrationChoice;
   /** What the fidelity floor did, when options.minSqnr asked for it. */

@@ -355,6 +355,54 @@ describe('quantkit quantize: bad input', () => {
     );
   });
 
+  it('--finetune adaround learns 4-bit rounding from --calib and lists each layer; its settings are checked', async () => {
+    await writeCalibration('calib', 4, INPUT_SHAPE);
+    const args = ['quantize', 'model.onnx', '--mode', 'weight-only', '--bits', '4', '--calib', 'calib'];
+    const run = await runCli(
+      [...args, '-o', 'a.onnx', '--finetune', 'adaround', '--iters', '40', '--finetune-lr', '1e-2', '--json'],
+      { cwd: dir },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const { summary } = JSON.parse(run.stdout);
+    expect(summary.recipe.finetune).toMatchObject({ method: 'adaround', iterations: 40, learningRate: 0.01 });
+    expect(summary.finetune.samples).toBe(4);
+    expect(summary.finetune.layers.length).toBeGreaterThan(0);
+    for (const layer of summary.finetune.layers)
+      expect(layer.errorAfter).toBeLessThanOrEqual(layer.errorBefore);
+    expect(summary.verification).toBeDefined();
+    const text = await runCli([...args, '-o', 'b.onnx', '--finetune', 'adaround', '--iters', '20'], {
+      cwd: dir,
+    });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^\s+finetune {6}adaround: \d+ layers x 20 steps on 4 samples/m);
+    expect(text.stdout).toMatch(/^\s{4}\S+: output MSE \S+ -> \S+ \(\d+%\), \d+ codes changed/m);
+    await expectFailure(
+      [...args, '-o', 'x.onnx', '--iters', '10'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--iters needs --finetune adaround/,
+    );
+    await expectFailure(
+      ['quantize', 'model.onnx', '-o', 'x.onnx', '--mode', 'weight-only', '--finetune', 'adaround'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--finetune adaround learns the rounding from calibration data: pass --calib <dir>/,
+    );
+    await expectFailure(
+      [...args, '-o', 'x.onnx', '--finetune', 'adaround', '--quantizer', 'binary'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--finetune adaround.* quantizer "binary" is not linear/,
+    );
+    await expectFailure(
+      [...args, '-o', 'x.onnx', '--finetune', 'adaround', '--finetune-lr', 'fast'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--finetune-lr must be a positive number/,
+    );
+    await expectFailure(
+      [...args, '-o', 'x.onnx', '--finetune', 'bias-correction'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--finetune bias-correction applies to --mode static only/,
+    );
+  });
+
   it('keeps the most sensitive layers float under --min-sqnr and says which', async () => {
     // 2-bit weights fall far short of 30 dB: the floor keeps layers float until the output gets there.
     const run = await runCli(

@@ -182,6 +182,22 @@ export function quantizeCommand(io: CliIo): Command {
         "model's input means on the --calib samples); --calib-method auto tries it either way",
     )
     .option(
+      '--finetune <method>',
+      'learn the weights\' rounding on the --calib samples: "adaround" (static, dynamic, weight-only; per Conv/Gemm/' +
+        "MatMul, up or down per weight so the layer output comes closest to the float layer's) or " +
+        '"bias-correction" (static; the cheaper --bias-correction)',
+    )
+    .option(
+      '--iters <n>',
+      'AdaRound optimisation steps per layer (default 500: seconds per layer on small models; the paper uses ' +
+        '10000+, which pays on large layers at minutes each)',
+    )
+    .option(
+      '--finetune-samples <n>',
+      "calibration samples AdaRound takes the layers' inputs from (default 32)",
+    )
+    .option('--finetune-lr <x>', "AdaRound's Adam learning rate (default 0.01)")
+    .option(
       '--min-sqnr <dB>',
       'keep the layers the output is most sensitive to float until its SQNR against the float model (on the ' +
         '--calib samples, else random data) reaches this many dB; measures each region alone (one run each)',

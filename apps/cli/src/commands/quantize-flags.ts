@@ -9,6 +9,7 @@ import {
   WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
   AUTO_CALIBRATION,
+  FINETUNE_METHODS,
 } from '@quantkit/quantize';
 import { parseChoiceFlag, parseIntegerFlag, parseNumberFlag } from '../flags.js';
 import { AUTO_TARGET } from '../resolve-target.js';
@@ -53,6 +54,10 @@ export interface QuantizeFlags {
   readonly latencyGuard?: boolean;
   readonly minSqnr?: string;
   readonly biasCorrection?: boolean;
+  readonly finetune?: string;
+  readonly iters?: string;
+  readonly finetuneSamples?: string;
+  readonly finetuneLr?: string;
   readonly json?: boolean;
   readonly target?: string;
   readonly report?: string;
@@ -120,6 +125,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
   if (flags.biasCorrection === true && mode !== 'static') {
     throw new QuantError('INVALID_ARGUMENT', '--bias-correction applies to --mode static only');
   }
+  const finetune = parseFinetuneFlags(flags, mode);
   if (minSqnr !== undefined && mode === 'float') {
     throw new QuantError('INVALID_ARGUMENT', '--min-sqnr applies to --mode static, dynamic or weight-only');
   }
@@ -192,6 +198,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     ...(accuracyLevel !== undefined && { accuracyLevel: accuracyLevel as 0 | 1 | 2 | 3 | 4 }),
     ...(minSqnr !== undefined && { minSqnr }),
     ...(flags.biasCorrection === true && { biasCorrection: true }),
+    ...(finetune !== undefined && { finetune }),
     ...(flags.keepFirstLast === false && { keepHigherPrecision: false }),
     ...(flags.calibMethod !== undefined && { calibrationMethod: flags.calibMethod }),
     ...(format !== undefined && { format }),
@@ -209,6 +216,64 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     report: flags.report,
     reportSamples: reportSamples ?? DEFAULT_RANDOM_SAMPLES,
   };
+}
+
+/**
+ * --finetune and its settings: AdaRound learns from the --calib folder in any mode with integer weights; bias
+ * correction is --bias-correction by another name (static only). The library checks the rest (quantizer, format).
+ * @throws QuantError INVALID_ARGUMENT naming the flag: an unknown method, a setting without --finetune adaround,
+ * a mode without integer weights, no --calib folder.
+ */
+function parseFinetuneFlags(
+  flags: QuantizeFlags,
+  mode: QuantizeOptions['mode'],
+): QuantizeOptions['finetune'] {
+  const method = parseChoiceFlag('--finetune', flags.finetune, FINETUNE_METHODS);
+  const iterations = parseIntegerFlag('--iters', flags.iters, { min: 1 });
+  const samples = parseIntegerFlag('--finetune-samples', flags.finetuneSamples, { min: 1 });
+  // A learning rate is typed as 1e-3 as often as 0.001: both are numbers here.
+  const learningRate = flags.finetuneLr === undefined ? undefined : Number(flags.finetuneLr);
+  const settings = [
+    iterations !== undefined && '--iters',
+    samples !== undefined && '--finetune-samples',
+    learningRate !== undefined && '--finetune-lr',
+  ].filter((flag): flag is string => flag !== false);
+  if (method !== 'adaround' && settings.length > 0) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `${settings.join(', ')} ${settings.length === 1 ? 'needs' : 'need'} --finetune adaround`,
+    );
+  }
+  if (learningRate !== undefined && !(Number.isFinite(learningRate) && learningRate > 0)) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      `--finetune-lr must be a positive number (such as 0.01 or 1e-3), got ${JSON.stringify(flags.finetuneLr)}`,
+    );
+  }
+  if (method === 'bias-correction' && mode !== 'static') {
+    throw new QuantError('INVALID_ARGUMENT', '--finetune bias-correction applies to --mode static only');
+  }
+  if (method === 'adaround') {
+    if (mode === 'float') {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        '--finetune adaround rounds integer weights: use --mode static, dynamic or weight-only, not float',
+      );
+    }
+    if (flags.calib === undefined) {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        '--finetune adaround learns the rounding from calibration data: pass --calib <dir>',
+      );
+    }
+    return {
+      method,
+      ...(iterations !== undefined && { iterations }),
+      ...(samples !== undefined && { samples }),
+      ...(learningRate !== undefined && { learningRate }),
+    };
+  }
+  return method;
 }
 
 /**

@@ -165,6 +165,7 @@ export function formatQuantizeSummary(
       );
     }
   }
+  lines.push(...formatFinetune(summary.finetune));
   if (
     summary.mode === 'float' &&
     summary.recipe.floatPrecision === 'fp16' &&
@@ -318,4 +319,34 @@ export function flaggedLayerJson(layer: LayerReport) {
     maxAbsError: layer.maxAbsError,
     suggestion: layer.suggestion ?? null,
   };
+}
+
+/** The most layers listed one per line; the rest are counted. */
+const FINETUNE_LAYERS_SHOWN = 8;
+
+/**
+ * What AdaRound did: the layers, steps and samples, and per layer its output error with nearest rounding and with
+ * the learned one (mean squared error per output value on the sampled inputs).
+ *
+ * @example formatFinetune(summary.finetune) // ['  finetune      adaround: 3 layers x 500 steps on 16 samples ...', ...]
+ */
+export function formatFinetune(finetune: QuantizeSummary['finetune']): string[] {
+  if (finetune === undefined) return [];
+  const seconds = finetune.layers.reduce((sum, layer) => sum + layer.milliseconds, 0) / 1000;
+  const lines = [
+    `  finetune      adaround: ${finetune.layers.length} layers x ${finetune.iterations} steps on ` +
+      `${finetune.samples} samples (${seconds.toFixed(1)} s)` +
+      (finetune.skipped.length > 0 ? `; ${finetune.skipped.length} left with nearest rounding` : ''),
+  ];
+  for (const layer of finetune.layers.slice(0, FINETUNE_LAYERS_SHOWN)) {
+    const ratio = layer.errorBefore > 0 ? layer.errorAfter / layer.errorBefore : 1;
+    lines.push(
+      `    ${layer.node}: output MSE ${layer.errorBefore.toExponential(2)} -> ${layer.errorAfter.toExponential(2)} ` +
+        `(${(ratio * 100).toFixed(0)}%), ${layer.changed} codes changed`,
+    );
+  }
+  if (finetune.layers.length > FINETUNE_LAYERS_SHOWN) {
+    lines.push(`    ... ${finetune.layers.length - FINETUNE_LAYERS_SHOWN} more (--json lists every layer)`);
+  }
+  return lines;
 }
