@@ -109,6 +109,10 @@ function weightsOnly(dynamic: boolean): ModeStages {
       }),
     emit(emitter, run, statistics, computed) {
       emitWeights(emitter, statistics.plan, run.setup.recipe, computed);
+      // A quantization-aware-trained model's activation pairs go back as they were: they are part of what it
+      // computes, and weight-only mode adds no activation quantization of its own.
+      for (const [name, params] of statistics.plan.kept?.activations ?? [])
+        emitter.quantizeActivation(name, params);
     },
     quantizesBodies: true,
   };

@@ -1,0 +1,360 @@
+import { QuantError, type Tensor, createTensor } from '@quantkit/core';
+import { createOrtExecutor } from '@quantkit/executor-ort';
+import { type Attribute, type Model, type Node, createModel, decodeModel, encodeModel } from '@quantkit/onnx';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { quantizeModel } from './quantize-model.js';
+import {
+  type TestModel,
+  createRandom,
+  drawSamples,
+  gaussianTensor,
+  node,
+  randomTensor,
+} from './test-models.js';
+
+const executor = createOrtExecutor(ort, { name: 'ort-node' });
+
+interface QatForm {
+  readonly opset: number;
+  /** Per-channel weight scales (axis 0); opset 10 has only per-tensor ONNX Q/DQ. */
+  readonly perChannel: boolean;
+  /** 'float': float W -> Q -> DQ (PyTorch); 'integer': int8 codes -> DQ (TensorFlow, ORT). */
+  readonly weights: 'float' | 'integer';
+  /** Q/DQ domain: ONNX, or com.microsoft. */
+  readonly domain?: '' | 'com.microsoft';
+  /** Opset 21: QuantizeLinear without zero point, its code type named by output_dtype. */
+  readonly outputDtype?: boolean;
+  /**
+   * Conv biases as int32 codes -> DQ (as onnxruntime's quantizer writes them), not float: onnxruntime cannot load a
+   * float bias between dequantized data and weight below opset 13 (it quantizes it itself, with Round).
+   */
+  readonly integerBiases?: boolean;
+}
+
+/** ONNX QuantizeLinear as onnxruntime computes it, run on `values`: the reference for weight codes. */
+async function ortQuantize(values: Tensor<'float32'>, scale: Float32Array, axis: number | undefined) {
+  const perChannel = axis !== undefined;
+  const model = createModel({
+    opset: 13,
+    inputs: [{ name: 'w', dtype: 'float32', shape: [...values.shape] }],
+    outputs: [{ name: 'q', dtype: 'int8', shape: [...values.shape] }],
+    initializers: {
+      s: createTensor('float32', perChannel ? [scale.length] : [], scale),
+      z: createTensor('int8', perChannel ? [scale.length] : [], new Int8Array(scale.length)),
+    },
+    nodes: [
+      { opType: 'QuantizeLinear', inputs: ['w', 's', 'z'], outputs: ['q'], attributes: { axis: axis ?? 1 } },
+    ],
+  });
+  const session = await executor.createSession(encodeModel(model));
+  try {
+    return (await session.run({ w: values }))['q']!;
+  } finally {
+    await session.dispose();
+  }
+}
+
+const CONV = {
+  kernel_shape: { type: 'ints' as const, value: [3, 3] },
+  pads: { type: 'ints' as const, value: [1, 1, 1, 1] },
+};
+
+/**
+ * A PyTorch-style QAT export: input Q/DQ -> Conv (W -> Q -> DQ) -> Relu -> Q/DQ -> Conv (W -> Q -> DQ) -> Q/DQ,
+ * then a float part the training left alone: Relu -> GlobalAveragePool -> Flatten -> Gemm.
+ */
+function qatModel(form: QatForm) {
+  const r = createRandom(21);
+  const domain = form.domain ?? '';
+  const w1 = gaussianTensor([8, 3, 3, 3], r, 0.3);
+  const w2 = gaussianTensor([8, 8, 3, 3], r, 0.15);
+  const weightScale = (w: Tensor<'float32'>) => {
+    const channels = w.shape[0]!;
+    const per = w.data.length / channels;
+    const maxima = Array.from({ length: channels }, (_, c) =>
+      Math.max(...Array.from(w.data.subarray(c * per, (c + 1) * per), Math.abs)),
+    );
+    return form.perChannel
+      ? Float32Array.from(maxima, (m) => m / 127)
+      : Float32Array.of(Math.max(...maxima) / 127);
+  };
+  const scales = { x: 0.0078125, r1: 0.0123, c2: 0.0171 };
+  const initializers: Record<string, Tensor> = {
+    w1,
+    b1: randomTensor([8], r, 0.1),
+    w2,
+    b2: randomTensor([8], r, 0.1),
+    w3: gaussianTensor([8, 10], r, 0.3),
+    b3: randomTensor([10], r, 0.1),
+  };
+  const nodes: Node[] = [];
+  const pair = (value: string, scale: number, zeroPoint: number) => {
+    initializers[`${value}_scale`] = createTensor('float32', [], Float32Array.of(scale));
+    const withZero = !(form.outputDtype && zeroPoint === 0);
+    if (withZero) initializers[`${value}_zp`] = createTensor('uint8', [], Uint8Array.of(zeroPoint));
+    const inputs = [value, `${value}_scale`, ...(withZero ? [`${value}_zp`] : [])];
+    nodes.push({
+      ...node(
+        'QuantizeLinear',
+        inputs,
+        [`${value}_q`],
+        withZero ? {} : { output_dtype: { type: 'int', value: 2 } },
+      ),
+      domain,
+    });
+    nodes.push({ ...node('DequantizeLinear', [`${value}_q`, ...inputs.slice(1)], [`${value}_dq`]), domain });
+  };
+  const weight = (name: string, w: Tensor<'float32'>) => {
+    const scale = weightScale(w);
+    const dims = form.perChannel ? [scale.length] : [];
+    initializers[`${name}_scale`] = createTensor('float32', dims, scale);
+    initializers[`${name}_zp`] = createTensor('int8', dims, new Int8Array(scale.length));
+    const axis: Record<string, Attribute> = form.perChannel ? { axis: { type: 'int', value: 0 } } : {};
+    if (form.weights === 'float') {
+      nodes.push({
+        ...node('QuantizeLinear', [name, `${name}_scale`, `${name}_zp`], [`${name}_q`], axis),
+        domain,
+      });
+    } else {
+      // The integer form stores what the Q would have made; the test's own rounding is enough to build it.
+      const per = w.data.length / scale.length;
+      const codes = Int8Array.from(w.data, (v, i) =>
+        Math.max(-128, Math.min(127, Math.round(v / scale[Math.floor(i / per) % scale.length]!))),
+      );
+      initializers[`${name}_q`] = createTensor('int8', [...w.shape], codes);
+      delete initializers[name];
+    }
+    nodes.push({
+      ...node('DequantizeLinear', [`${name}_q`, `${name}_scale`, `${name}_zp`], [`${name}_dq`], axis),
+      domain,
+    });
+    return scale;
+  };
+  const bias = (name: string, inputScale: number, weightScales: Float32Array) => {
+    if (!form.integerBiases) return name;
+    const float = initializers[name] as Tensor<'float32'>;
+    const scale = Float32Array.from(
+      float.data,
+      (_, c) => inputScale * weightScales[c % weightScales.length]!,
+    );
+    initializers[`${name}_codes`] = createTensor(
+      'int32',
+      [...float.shape],
+      Int32Array.from(float.data, (value, c) => Math.round(value / scale[c]!)),
+    );
+    initializers[`${name}_scale`] = createTensor('float32', [scale.length], scale);
+    delete initializers[name];
+    nodes.push({
+      ...node('DequantizeLinear', [`${name}_codes`, `${name}_scale`], [`${name}_dq`], {
+        axis: { type: 'int', value: 0 },
+      }),
+      domain: form.opset < 13 ? 'com.microsoft' : '',
+    });
+    return `${name}_dq`;
+  };
+  pair('x', scales.x, 128);
+  const w1Scale = weight('w1', w1);
+  nodes.push(node('Conv', ['x_dq', 'w1_dq', bias('b1', scales.x, w1Scale)], ['c1'], CONV, 'conv1'));
+  nodes.push(node('Relu', ['c1'], ['r1'], {}, 'relu1'));
+  pair('r1', scales.r1, 0);
+  const w2Scale = weight('w2', w2);
+  nodes.push(node('Conv', ['r1_dq', 'w2_dq', bias('b2', scales.r1, w2Scale)], ['c2'], CONV, 'conv2'));
+  pair('c2', scales.c2, 128);
+  nodes.push(node('Relu', ['c2_dq'], ['r2'], {}, 'relu2'));
+  nodes.push(node('GlobalAveragePool', ['r2'], ['gap'], {}, 'gap'));
+  nodes.push(node('Flatten', ['gap'], ['flat'], { axis: { type: 'int', value: 1 } }, 'flatten'));
+  nodes.push(node('Gemm', ['flat', 'w3', 'b3'], ['logits'], {}, 'fc'));
+  const model = createModel({
+    opset: form.opset,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 8, 8] }],
+    outputs: [{ name: 'logits', dtype: 'float32', shape: [1, 10] }],
+    initializers,
+    nodes,
+    ...((domain === 'com.microsoft' || (form.integerBiases && form.opset < 13)) && {
+      extraOpsets: [{ domain: 'com.microsoft', version: 1 }],
+    }),
+  });
+  const test: TestModel = { model, sample: (random) => ({ x: randomTensor([1, 3, 8, 8], random) }) };
+  return { test, scales, weightScales: { w1: w1Scale, w2: w2Scale }, floats: { w1, w2 } };
+}
+
+/**
+ * The scale and codes behind the DequantizeLinear that writes `value`, or for a graph input, the one after the
+ * QuantizeLinear that reads it.
+ */
+function dequantizeOf(model: Model, value: string) {
+  const { graph } = model;
+  const quantize = graph.isInput(value)
+    ? graph.consumers(value).find((n) => n.opType === 'QuantizeLinear')
+    : undefined;
+  const dequantize =
+    quantize === undefined ? graph.producer(value) : graph.consumers(quantize.outputs[0]!)[0];
+  if (dequantize?.opType !== 'DequantizeLinear') throw new Error(`"${value}" is not dequantized`);
+  const constant = (slot: number) => graph.getConstant(dequantize.inputs[slot]!);
+  return { scale: constant(1)!, zeroPoint: constant(2), codes: constant(0), node: dequantize };
+}
+
+async function outputsOf(bytes: Uint8Array, samples: Record<string, Tensor>[]) {
+  const session = await executor.createSession(bytes);
+  try {
+    const outputs: Float32Array[] = [];
+    for (const sample of samples) outputs.push((await session.run(sample))['logits']!.data as Float32Array);
+    return outputs;
+  } finally {
+    await session.dispose();
+  }
+}
+
+/** Worst absolute difference over the samples, and the largest reference magnitude. */
+function compare(expected: Float32Array[], actual: Float32Array[]) {
+  let worst = 0;
+  let largest = 0;
+  for (const [s, values] of expected.entries()) {
+    for (const [i, value] of values.entries()) {
+      expect(Number.isFinite(actual[s]![i]!)).toBe(true);
+      worst = Math.max(worst, Math.abs(value - actual[s]![i]!));
+      largest = Math.max(largest, Math.abs(value));
+    }
+  }
+  return { worst, largest };
+}
+
+const FORMS: QatForm[] = [
+  { opset: 10, perChannel: false, weights: 'float', integerBiases: true },
+  { opset: 13, perChannel: true, weights: 'float' },
+  { opset: 13, perChannel: true, weights: 'integer' },
+  { opset: 19, perChannel: true, weights: 'float' },
+  { opset: 21, perChannel: true, weights: 'float' },
+  { opset: 21, perChannel: true, weights: 'integer', outputDtype: true, integerBiases: true },
+  { opset: 11, perChannel: true, weights: 'float', domain: 'com.microsoft', integerBiases: true },
+];
+
+describe('importing a quantization-aware-trained model', () => {
+  for (const form of FORMS) {
+    const label = `opset ${form.opset}, ${form.perChannel ? 'per-channel' : 'per-tensor'} ${form.weights} weights${form.domain ? `, ${form.domain}` : ''}${form.outputDtype ? ', output_dtype' : ''}`;
+    it(`keeps the model's scales and codes bit for bit and quantizes the rest (${label})`, async () => {
+      const { test, scales, weightScales, floats } = qatModel(form);
+      const input = encodeModel(test.model);
+      const calibration = drawSamples(test, 8, 5);
+      const result = await quantizeModel(input, { mode: 'static', executor, calibrationData: calibration });
+      const output = decodeModel(result.bytes);
+
+      for (const [name, scale] of Object.entries(scales)) {
+        const { scale: written } = dequantizeOf(output, name);
+        expect(written.data).toEqual(Float32Array.of(scale));
+      }
+      for (const name of ['w1', 'w2'] as const) {
+        const conv = output.graph.nodes.find((n) => n.name === (name === 'w1' ? 'conv1' : 'conv2'))!;
+        const { scale, codes, node: dequantize } = dequantizeOf(output, conv.inputs[1]!);
+        expect(scale.data).toEqual(weightScales[name]);
+        expect(codes!.dtype).toBe('int8');
+        if (form.weights === 'float') {
+          // Exactly the codes onnxruntime's QuantizeLinear makes of the float weight.
+          const reference = await ortQuantize(
+            floats[name],
+            weightScales[name],
+            form.perChannel ? 0 : undefined,
+          );
+          expect(Array.from(codes!.data as Int8Array)).toEqual(Array.from(reference.data as Int8Array));
+        }
+        if (form.perChannel) expect(dequantize.attributes.get('axis')).toEqual({ type: 'int', value: 0 });
+      }
+      // The float part is quantized by quantkit; only its tensors were calibrated.
+      const kept = result.summary.keptQuantization!;
+      expect(kept.keptActivations).toEqual(expect.arrayContaining(['x', 'r1', 'c2']));
+      expect(kept.keptWeights).toEqual(form.weights === 'float' ? ['w1', 'w2'] : ['w1_dq', 'w2_dq']);
+      expect(kept.addedWeights).toEqual(['w3']);
+      expect(kept.addedActivations.length).toBeGreaterThan(0);
+      const calibrated = Object.keys(result.calibrationCache!.tensors);
+      expect(calibrated.length).toBeGreaterThan(0);
+      for (const name of ['x', 'r1', 'c2']) expect(calibrated).not.toContain(name);
+      expect(
+        dequantizeOf(output, output.graph.nodes.find((n) => n.opType === 'Gemm')!.inputs[1]!).codes!.dtype,
+      ).toBe('int8');
+      expect(result.plan.decisions.find((d) => d.name === 'conv1')!.reason).toMatch(/kept from the model/);
+      // Verification runs the input beside the output, and onnxruntime cannot load the output_dtype form (below);
+      // the output itself is loaded and run there.
+      expect(result.summary.verification?.verified).toBe(form.outputDtype !== true);
+
+      // The output computes what the QAT model computes in onnxruntime, up to the float part's quantization.
+      const samples = drawSamples(test, 4, 99);
+      // onnxruntime 1.23 fails to load a QuantizeLinear without zero point next to Conv ("two nodes with same node
+      // name"); the same model with its zero points written out, which ONNX defines as equal, is the reference.
+      const reference = form.outputDtype
+        ? encodeModel(qatModel({ ...form, outputDtype: false }).test.model)
+        : input;
+      const qatOutputs = await outputsOf(reference, samples);
+      const { worst, largest } = compare(qatOutputs, await outputsOf(result.bytes, samples));
+      expect(worst).toBeLessThan(0.05 * largest);
+    });
+  }
+
+  it('re-quantizing its own fully quantized output needs no calibration and keeps every point', async () => {
+    const { test } = qatModel({ opset: 13, perChannel: true, weights: 'float' });
+    const first = await quantizeModel(encodeModel(test.model), {
+      mode: 'static',
+      executor,
+      calibrationData: drawSamples(test, 8, 5),
+    });
+    const second = await quantizeModel(first.bytes, { mode: 'static', executor });
+    const points = second.summary.keptQuantization!;
+    expect(points.addedWeights).toEqual([]);
+    expect(points.addedActivations).toEqual([]);
+    expect(second.summary.calibrationSamples).toBe(0);
+    const samples = drawSamples(test, 4, 7);
+    const { worst } = compare(await outputsOf(first.bytes, samples), await outputsOf(second.bytes, samples));
+    expect(worst).toBe(0);
+  });
+
+  it('weight-only keeps the codes and writes the activation pairs back as they were', async () => {
+    const { test, weightScales } = qatModel({ opset: 13, perChannel: true, weights: 'float' });
+    const input = encodeModel(test.model);
+    const result = await quantizeModel(input, { mode: 'weight-only', executor });
+    const output = decodeModel(result.bytes);
+    const conv = output.graph.nodes.find((n) => n.name === 'conv2')!;
+    expect(dequantizeOf(output, conv.inputs[1]!).scale.data).toEqual(weightScales.w2);
+    expect(dequantizeOf(output, 'r1').scale.data).toEqual(Float32Array.of(0.0123));
+    const samples = drawSamples(test, 4, 3);
+    const { worst, largest } = compare(
+      await outputsOf(input, samples),
+      await outputsOf(result.bytes, samples),
+    );
+    expect(worst).toBeLessThan(0.05 * largest);
+  });
+
+  it('refuses dynamic mode, quantized operators and dequantized run-time values, naming the node', async () => {
+    const { test } = qatModel({ opset: 13, perChannel: true, weights: 'float' });
+    const dynamic = await quantizeModel(encodeModel(test.model), { mode: 'dynamic' }).catch((error) => error);
+    expect(QuantError.is(dynamic) && dynamic.code).toBe('UNSUPPORTED');
+    expect(dynamic.message).toMatch(/quantization-aware trained.*static/);
+
+    const floatOnly = (nodes: Node[], extra: Record<string, Tensor> = {}) =>
+      createModel({
+        opset: 13,
+        inputs: [{ name: 'x', dtype: 'uint8', shape: [1, 4] }],
+        outputs: [{ name: 'y', dtype: 'float32', shape: [1, 4] }],
+        initializers: {
+          s: createTensor('float32', [], Float32Array.of(0.1)),
+          z: createTensor('uint8', [], Uint8Array.of(128)),
+          ...extra,
+        },
+        nodes,
+      });
+    const runTime = floatOnly([node('DequantizeLinear', ['x', 's', 'z'], ['y'], {}, 'dq_input')]);
+    const error = await quantizeModel(encodeModel(runTime), { mode: 'static', executor }).catch((e) => e);
+    expect(QuantError.is(error) && error.code).toBe('UNSUPPORTED');
+    expect(error.message).toMatch(/DequantizeLinear "dq_input" reads "x", computed at run time/);
+
+    const qoperator = floatOnly(
+      [
+        node('QLinearMatMul', ['x', 's', 'z', 'w', 's', 'z', 's', 'z'], ['q'], {}, 'qmm'),
+        node('DequantizeLinear', ['q', 's', 'z'], ['y']),
+      ],
+      { w: createTensor('uint8', [4, 4], new Uint8Array(16).fill(130)) },
+    );
+    const refused = await quantizeModel(encodeModel(qoperator), { mode: 'static', executor }).catch((e) => e);
+    expect(QuantError.is(refused) && refused.code).toBe('UNSUPPORTED');
+    expect(refused.message).toMatch(/QLinearMatMul "qmm" is a quantized operator/);
+  });
+});
