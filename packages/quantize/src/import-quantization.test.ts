@@ -79,7 +79,8 @@ function qatModel(form: QatForm) {
       ? Float32Array.from(maxima, (m) => m / 127)
       : Float32Array.of(Math.max(...maxima) / 127);
   };
-  const scales = { x: 0.0078125, r1: 0.0123, c2: 0.0171 };
+  // By the names the values keep: the dequantized ones, which the readers knew (the graph input keeps its own).
+  const scales = { x: 0.0078125, r1_dq: 0.0123, c2_dq: 0.0171 };
   const initializers: Record<string, Tensor> = {
     w1,
     b1: randomTensor([8], r, 0.1),
@@ -157,10 +158,10 @@ function qatModel(form: QatForm) {
   const w1Scale = weight('w1', w1);
   nodes.push(node('Conv', ['x_dq', 'w1_dq', bias('b1', scales.x, w1Scale)], ['c1'], CONV, 'conv1'));
   nodes.push(node('Relu', ['c1'], ['r1'], {}, 'relu1'));
-  pair('r1', scales.r1, 0);
+  pair('r1', scales.r1_dq, 0);
   const w2Scale = weight('w2', w2);
-  nodes.push(node('Conv', ['r1_dq', 'w2_dq', bias('b2', scales.r1, w2Scale)], ['c2'], CONV, 'conv2'));
-  pair('c2', scales.c2, 128);
+  nodes.push(node('Conv', ['r1_dq', 'w2_dq', bias('b2', scales.r1_dq, w2Scale)], ['c2'], CONV, 'conv2'));
+  pair('c2', scales.c2_dq, 128);
   nodes.push(node('Relu', ['c2_dq'], ['r2'], {}, 'relu2'));
   nodes.push(node('GlobalAveragePool', ['r2'], ['gap'], {}, 'gap'));
   nodes.push(node('Flatten', ['gap'], ['flat'], { axis: { type: 'int', value: 1 } }, 'flatten'));
@@ -262,13 +263,13 @@ describe('importing a quantization-aware-trained model', () => {
       }
       // The float part is quantized by quantkit; only its tensors were calibrated.
       const kept = result.summary.keptQuantization!;
-      expect(kept.keptActivations).toEqual(expect.arrayContaining(['x', 'r1', 'c2']));
+      expect(kept.keptActivations).toEqual(expect.arrayContaining(['x', 'r1_dq', 'c2_dq']));
       expect(kept.keptWeights).toEqual(form.weights === 'float' ? ['w1', 'w2'] : ['w1_dq', 'w2_dq']);
       expect(kept.addedWeights).toEqual(['w3']);
       expect(kept.addedActivations.length).toBeGreaterThan(0);
       const calibrated = Object.keys(result.calibrationCache!.tensors);
       expect(calibrated.length).toBeGreaterThan(0);
-      for (const name of ['x', 'r1', 'c2']) expect(calibrated).not.toContain(name);
+      for (const name of ['x', 'r1', 'r1_dq', 'c2', 'c2_dq']) expect(calibrated).not.toContain(name);
       expect(
         dequantizeOf(output, output.graph.nodes.find((n) => n.opType === 'Gemm')!.inputs[1]!).codes!.dtype,
       ).toBe('int8');
@@ -314,7 +315,7 @@ describe('importing a quantization-aware-trained model', () => {
     const output = decodeModel(result.bytes);
     const conv = output.graph.nodes.find((n) => n.name === 'conv2')!;
     expect(dequantizeOf(output, conv.inputs[1]!).scale.data).toEqual(weightScales.w2);
-    expect(dequantizeOf(output, 'r1').scale.data).toEqual(Float32Array.of(0.0123));
+    expect(dequantizeOf(output, 'r1_dq').scale.data).toEqual(Float32Array.of(0.0123));
     const samples = drawSamples(test, 4, 3);
     const { worst, largest } = compare(
       await outputsOf(input, samples),

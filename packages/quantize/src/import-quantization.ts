@@ -220,17 +220,21 @@ export function importQuantization(graph: Graph): KeptQuantization | undefined {
     } else {
       if (graph.getConstant(value) !== undefined)
         throw unsupported(quantize, `quantizes "${value}", a ${graph.getConstant(value)!.dtype} constant`);
+      // The value keeps the name its readers (and a graph output) knew: the dequantized one, where the float value
+      // served only the Q (quantkit's own output names them so), else the float one.
+      const producer = graph.producer(value);
       const outputReader = readers.find((reader) => graph.isOutput(reader.outputs[0]!));
-      if (outputReader !== undefined) {
-        // The model's output is the dequantized value: the float value takes the output's name instead.
-        const output = outputReader.outputs[0]!;
-        const producer = graph.producer(value);
+      const onlyQuantized =
+        producer !== undefined &&
+        readers.length === 1 &&
+        graph.consumers(value).length === 1 &&
+        !graph.isOutput(value);
+      const renamed = outputReader ?? (onlyQuantized ? readers[0] : undefined);
+      if (renamed !== undefined) {
+        const output = renamed.outputs[0]!;
         if (producer === undefined)
-          throw unsupported(
-            outputReader,
-            `writes graph output "${output}" straight from graph input "${value}"`,
-          );
-        remove(outputReader);
+          throw unsupported(renamed, `writes graph output "${output}" straight from graph input "${value}"`);
+        remove(renamed);
         graph.replaceOutput(producer, value, output);
         graph.replaceAllUses(value, output, { except: [quantize], outputs: false });
         graph.replaceInput(quantize, value, output);
