@@ -132,7 +132,8 @@ function checkKeptMode(kept: KeptQuantization, recipe: Recipe): void {
   throw new QuantError(
     'UNSUPPORTED',
     [
-      `the model is quantization-aware trained: it carries its own Q/DQ (${kept.removedNodes} nodes, e.g. on ` +
+      'the model is already quantized (quantization-aware trained, or a QDQ export): it carries its own Q/DQ ' +
+        `(${kept.removedNodes} nodes, e.g. on ` +
         `"${first ?? kept.biases[0]}"), which `,
       { option: 'mode', value: recipe.mode },
       recipe.mode === 'dynamic'
