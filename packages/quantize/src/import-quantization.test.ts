@@ -291,6 +291,103 @@ describe('importing a quantization-aware-trained model', () => {
     });
   }
 
+  it('PyTorch fake quant on the inputs and weights of Gemm (transB) and MatMul (axis 1): outputs quantized too', async () => {
+    const r = createRandom(5);
+    const w1 = gaussianTensor([32, 16], r, 0.25); // Gemm transB: [N, K], channels on axis 0
+    const w2 = gaussianTensor([32, 8], r, 0.2); // MatMul: [K, N], channels on axis 1
+    const maxima = (w: Tensor<'float32'>, axis: number) => {
+      const [rows, columns] = w.shape as [number, number];
+      const count = axis === 0 ? rows : columns;
+      return Float32Array.from({ length: count }, (_, c) => {
+        let largest = 0;
+        for (let i = 0; i < (axis === 0 ? columns : rows); i++)
+          largest = Math.max(largest, Math.abs(w.data[axis === 0 ? c * columns + i : i * columns + c]!));
+        return largest / 127;
+      });
+    };
+    const w1Scale = maxima(w1, 0);
+    const w2Scale = maxima(w2, 1);
+    const scalar = (value: number) => createTensor('float32', [], Float32Array.of(value));
+    const model = createModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 16] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 8] }],
+      initializers: {
+        w1,
+        w2,
+        b1: randomTensor([32], r, 0.1),
+        w1_scale: createTensor('float32', [32], w1Scale),
+        w1_zp: createTensor('int8', [32], new Int8Array(32)),
+        w2_scale: createTensor('float32', [8], w2Scale),
+        w2_zp: createTensor('int8', [8], new Int8Array(8)),
+        x_scale: scalar(0.0079),
+        x_zp: createTensor('uint8', [], Uint8Array.of(127)),
+        h_scale: scalar(0.011),
+        h_zp: createTensor('uint8', [], Uint8Array.of(0)),
+      },
+      nodes: [
+        node('QuantizeLinear', ['x', 'x_scale', 'x_zp'], ['x_q']),
+        node('DequantizeLinear', ['x_q', 'x_scale', 'x_zp'], ['x_dq']),
+        node('QuantizeLinear', ['w1', 'w1_scale', 'w1_zp'], ['w1_q'], { axis: { type: 'int', value: 0 } }),
+        node('DequantizeLinear', ['w1_q', 'w1_scale', 'w1_zp'], ['w1_dq'], {
+          axis: { type: 'int', value: 0 },
+        }),
+        node('Gemm', ['x_dq', 'w1_dq', 'b1'], ['h'], { transB: { type: 'int', value: 1 } }, 'fc1'),
+        node('Relu', ['h'], ['a'], {}, 'relu'),
+        node('QuantizeLinear', ['a', 'h_scale', 'h_zp'], ['a_q']),
+        node('DequantizeLinear', ['a_q', 'h_scale', 'h_zp'], ['a_dq']),
+        node('QuantizeLinear', ['w2', 'w2_scale', 'w2_zp'], ['w2_q'], { axis: { type: 'int', value: 1 } }),
+        node('DequantizeLinear', ['w2_q', 'w2_scale', 'w2_zp'], ['w2_dq'], {
+          axis: { type: 'int', value: 1 },
+        }),
+        node('MatMul', ['a_dq', 'w2_dq'], ['y'], {}, 'fc2'),
+      ],
+    });
+    const test: TestModel = { model, sample: (random) => ({ x: randomTensor([1, 16], random) }) };
+    const input = encodeModel(model);
+    const result = await quantizeModel(input, {
+      mode: 'static',
+      executor,
+      calibrationData: drawSamples(test, 8, 1),
+    });
+    const output = decodeModel(result.bytes);
+    const { graph } = output;
+    for (const [name, expected, axis] of [
+      ['fc1', w1Scale, 0],
+      ['fc2', w2Scale, 1],
+    ] as const) {
+      const compute = graph.nodes.find((n) => n.name === name)!;
+      const weight = dequantizeOf(output, compute.inputs[1]!);
+      expect(weight.scale.data).toEqual(expected);
+      expect(weight.node.attributes.get('axis')).toEqual({ type: 'int', value: axis });
+      const reference = await ortQuantize(name === 'fc1' ? w1 : w2, expected, axis);
+      expect(Array.from(weight.codes!.data as Int8Array)).toEqual(Array.from(reference.data as Int8Array));
+      // Dequantized data and weight in, a QuantizeLinear on the output: onnxruntime runs it on integers.
+      expect(graph.producer(compute.inputs[0]!)?.opType).toBe('DequantizeLinear');
+      expect(graph.consumers(compute.outputs[0]!).map((n) => n.opType)).toContain('QuantizeLinear');
+    }
+    // The outputs the export left float (fc1's, fc2's) were added and calibrated.
+    const points = result.summary.keptQuantization!;
+    expect(points.keptWeights).toEqual(['w1', 'w2']);
+    expect(points.addedActivations).toEqual(expect.arrayContaining(['y']));
+    expect(Object.keys(result.calibrationCache!.tensors)).toEqual(expect.arrayContaining(['y']));
+    const samples = drawSamples(test, 4, 8);
+    const session = await executor.createSession(input);
+    const quantized = await executor.createSession(result.bytes);
+    try {
+      for (const sample of samples) {
+        const expected = (await session.run(sample))['y']!.data as Float32Array;
+        const actual = (await quantized.run(sample))['y']!.data as Float32Array;
+        const largest = Math.max(...Array.from(expected, Math.abs));
+        for (const [i, value] of actual.entries())
+          expect(Math.abs(value - expected[i]!)).toBeLessThan(0.05 * largest);
+      }
+    } finally {
+      await session.dispose();
+      await quantized.dispose();
+    }
+  });
+
   it('re-quantizing its own fully quantized output needs no calibration and keeps every point', async () => {
     const { test } = qatModel({ opset: 13, perChannel: true, weights: 'float' });
     const first = await quantizeModel(encodeModel(test.model), {
