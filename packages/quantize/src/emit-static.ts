@@ -39,10 +39,11 @@ export function emitStatic(emitter: QdqEmitter, plan: QuantPlan, computed: Compu
   }
 
   for (const name of plan.activations) {
-    if (plan.scaledParams?.has(name)) continue;
+    // Fake quantization keeps a scaling Mul as a float op with its own pair: training frameworks read Q -> DQ pairs.
+    if (plan.scaledParams?.has(name) && !emitter.fakeQuant) continue;
     emitter.quantizeActivation(name, computed.activations.get(name)!, plan.floatReaders?.get(name));
   }
-  for (const [name, { source }] of plan.scaledParams ?? []) {
+  for (const [name, { source }] of emitter.fakeQuant ? [] : (plan.scaledParams ?? [])) {
     const params = computed.activations.get(name)!;
     const mul = graph.producer(name)!;
     // The source's readers read its DequantizeLinear (the planner folds nothing for per-consumer pairs).

@@ -196,11 +196,11 @@ function dequantizeOf(model: Model, value: string) {
   return { scale: constant(1)!, zeroPoint: constant(2), codes: constant(0), node: dequantize };
 }
 
-async function outputsOf(bytes: Uint8Array, samples: Record<string, Tensor>[]) {
+async function outputsOf(bytes: Uint8Array, samples: Record<string, Tensor>[], output = 'logits') {
   const session = await executor.createSession(bytes);
   try {
     const outputs: Float32Array[] = [];
-    for (const sample of samples) outputs.push((await session.run(sample))['logits']!.data as Float32Array);
+    for (const sample of samples) outputs.push((await session.run(sample))[output]!.data as Float32Array);
     return outputs;
   } finally {
     await session.dispose();
@@ -386,6 +386,44 @@ describe('importing a quantization-aware-trained model', () => {
       await session.dispose();
       await quantized.dispose();
     }
+  });
+
+  it('a Mul folded into a second DequantizeLinear of the same codes comes back as the Mul with its own pair', async () => {
+    const r = createRandom(9);
+    const model = createModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4, 6, 6] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 4, 6, 6] }],
+      initializers: {
+        w1: gaussianTensor([4, 4, 3, 3], r, 0.3),
+        w2: gaussianTensor([4, 4, 3, 3], r, 0.3),
+        sixth: createTensor('float32', [], Float32Array.of(1 / 6)),
+      },
+      nodes: [
+        node('Conv', ['x', 'w1'], ['c1'], CONV, 'conv1'),
+        node('Mul', ['c1', 'sixth'], ['m'], {}, 'scale'),
+        node('Conv', ['m', 'w2'], ['y'], CONV, 'conv2'),
+      ],
+    });
+    const test: TestModel = { model, sample: (random) => ({ x: randomTensor([1, 4, 6, 6], random) }) };
+    const first = await quantizeModel(encodeModel(model), {
+      mode: 'static',
+      executor,
+      calibrationData: drawSamples(test, 8, 2),
+    });
+    // The folded form: two DequantizeLinear nodes read conv1's codes, the second with the scale over 6.
+    const written = decodeModel(first.bytes);
+    expect(written.graph.nodes.some((n) => n.name === 'scale')).toBe(false);
+    const again = await quantizeModel(first.bytes, { mode: 'static', executor });
+    expect(again.summary.keptQuantization!.addedActivations).toEqual([]);
+    expect(dequantizeOf(decodeModel(again.bytes), 'm').scale.data).toEqual(
+      dequantizeOf(written, 'm').scale.data,
+    );
+    const samples = drawSamples(test, 3, 4);
+    const expected = await outputsOf(first.bytes, samples, 'y');
+    const actual = await outputsOf(again.bytes, samples, 'y');
+    const step = dequantizeOf(written, 'y').scale.data[0]!;
+    expect(compare(expected, actual).worst).toBeLessThanOrEqual(step * 1.001);
   });
 
   it('re-quantizing its own fully quantized output needs no calibration and keeps every point', async () => {

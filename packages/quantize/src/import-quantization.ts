@@ -203,10 +203,23 @@ export function importQuantization(graph: Graph): KeptQuantization | undefined {
     const weight = graph.getConstant(value);
     const floatWeight = weight?.dtype === 'float32' ? (weight as Tensor<'float32'>) : undefined;
     const params = paramsOf(graph, quantize, floatWeight?.shape.length);
+    // A reader with another per-tensor scale is a Mul by a constant folded into the scale (quantkit's output
+    // does that for hard-swish's x / 6): it becomes that Mul again, with its own pair.
+    const rescaled = new Map<Node, LinearQuantParams>();
     for (const reader of readers) {
-      if (!sameParams(params, paramsOf(graph, reader, floatWeight?.shape.length, params.dtype)))
+      const own = paramsOf(graph, reader, floatWeight?.shape.length, params.dtype);
+      if (sameParams(params, own)) continue;
+      const scaledOnly =
+        floatWeight === undefined &&
+        params.granularity === 'tensor' &&
+        own.granularity === 'tensor' &&
+        own.dtype === params.dtype &&
+        own.zeroPoint[0] === params.zeroPoint[0];
+      if (!scaledOnly)
         throw unsupported(reader, `dequantizes with other parameters than QuantizeLinear "${quantize.name}"`);
+      rescaled.set(reader, own);
     }
+    const plain = readers.filter((reader) => !rescaled.has(reader));
     if (floatWeight !== undefined) {
       const known = weights.get(value);
       if (known !== undefined && !sameParams(known.params, params))
@@ -223,13 +236,13 @@ export function importQuantization(graph: Graph): KeptQuantization | undefined {
       // The value keeps the name its readers (and a graph output) knew: the dequantized one, where the float value
       // served only the Q (quantkit's own output names them so), else the float one.
       const producer = graph.producer(value);
-      const outputReader = readers.find((reader) => graph.isOutput(reader.outputs[0]!));
+      const outputReader = plain.find((reader) => graph.isOutput(reader.outputs[0]!));
       const onlyQuantized =
         producer !== undefined &&
-        readers.length === 1 &&
+        plain.length === 1 &&
         graph.consumers(value).length === 1 &&
         !graph.isOutput(value);
-      const renamed = outputReader ?? (onlyQuantized ? readers[0] : undefined);
+      const renamed = outputReader ?? (onlyQuantized ? plain[0] : undefined);
       if (renamed !== undefined) {
         const output = renamed.outputs[0]!;
         if (producer === undefined)
@@ -247,8 +260,32 @@ export function importQuantization(graph: Graph): KeptQuantization | undefined {
     }
     for (const reader of graph.consumers(codes)) {
       const dequantized = reader.outputs[0]!;
+      const own = rescaled.get(reader);
+      if (own === undefined) {
+        remove(reader);
+        graph.replaceAllUses(dequantized, value, { outputs: false });
+        continue;
+      }
+      // The Mul takes the DequantizeLinear's place and output name, so its readers need no rewiring.
+      const factor = graph.uniqueName(`${dequantized}_factor`);
+      graph.addInitializer(
+        factor,
+        createTensor('float32', [], Float32Array.of(own.scale[0]! / params.scale[0]!)),
+      );
+      const index = graph.nodes.indexOf(reader);
       remove(reader);
-      graph.replaceAllUses(dequantized, value, { outputs: false });
+      graph.addNode(
+        {
+          name: graph.uniqueName(`${dequantized}_Mul`),
+          opType: 'Mul',
+          domain: '',
+          inputs: [value, factor],
+          outputs: [dequantized],
+          attributes: new Map(),
+        },
+        index,
+      );
+      activations.set(dequantized, own);
     }
     remove(quantize);
   }
