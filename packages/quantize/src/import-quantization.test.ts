@@ -422,7 +422,7 @@ describe('importing a quantization-aware-trained model', () => {
     const samples = drawSamples(test, 3, 4);
     const expected = await outputsOf(first.bytes, samples, 'y');
     const actual = await outputsOf(again.bytes, samples, 'y');
-    const step = dequantizeOf(written, 'y').scale.data[0]!;
+    const step = Number(dequantizeOf(written, 'y').scale.data[0]);
     expect(compare(expected, actual).worst).toBeLessThanOrEqual(step * 1.001);
   });
 
