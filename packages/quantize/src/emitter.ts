@@ -292,6 +292,14 @@ export class QdqEmitter {
     fold = this.foldDequantize,
     codesKey?: string,
   ): string {
+    if (quantized.lookup !== undefined && this.fakeQuant) {
+      throw new QuantError(
+        'UNSUPPORTED',
+        `"${base}" is quantized to a table of levels (logarithmic codes), which QuantizeLinear cannot express; ` +
+          'emit fake-quant needs a linear quantizer',
+        { details: { tensor: base } },
+      );
+    }
     if (quantized.lookup !== undefined) return this.lookedUpConstant(base, quantized, quantized.lookup.table);
     if (this.fakeQuant && quantized.params.granularity !== 'block' && quantized.params.dtype !== 'int32')
       return this.fakeQuantized(base, quantized);

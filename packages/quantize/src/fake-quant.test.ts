@@ -145,6 +145,15 @@ describe('emit fake-quant', () => {
     }).catch((e) => e);
     expect(QuantError.is(qoperator) && qoperator.code).toBe('UNSUPPORTED');
     expect(qoperator.message).toMatch(/format/);
+    // 4-bit blocks are written as MatMulNBits (or blocked DequantizeLinear), which no Q -> DQ pair expresses.
+    const blocks = await quantizeModel(input, {
+      mode: 'weight-only',
+      bits: 4,
+      granularity: 'block',
+      emit: 'fake-quant',
+    }).catch((e) => e);
+    expect(QuantError.is(blocks) && blocks.code).toBe('UNSUPPORTED');
+    expect(blocks.message).toMatch(/granularity.*block/);
   });
 });
 

@@ -482,6 +482,32 @@ describe('importing a quantization-aware-trained model', () => {
     expect(QuantError.is(error) && error.code).toBe('UNSUPPORTED');
     expect(error.message).toMatch(/DequantizeLinear "dq_input" reads "x", computed at run time/);
 
+    // A BatchNorm after a Conv whose weight the model quantized itself would change that weight under its codes.
+    const r = createRandom(3);
+    const withBatchNorm = createModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 4, 4] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2, 4, 4] }],
+      initializers: {
+        w: gaussianTensor([2, 2, 3, 3], r, 0.3),
+        s: createTensor('float32', [], Float32Array.of(0.01)),
+        z: createTensor('int8', [], Int8Array.of(0)),
+        gamma: createTensor('float32', [2], Float32Array.of(1.5, 0.5)),
+        beta: createTensor('float32', [2], Float32Array.of(0.1, -0.1)),
+        mean: createTensor('float32', [2], Float32Array.of(0, 0.2)),
+        variance: createTensor('float32', [2], Float32Array.of(1, 2)),
+      },
+      nodes: [
+        node('QuantizeLinear', ['w', 's', 'z'], ['w_q']),
+        node('DequantizeLinear', ['w_q', 's', 'z'], ['w_dq']),
+        node('Conv', ['x', 'w_dq'], ['c'], CONV, 'conv'),
+        node('BatchNormalization', ['c', 'gamma', 'beta', 'mean', 'variance'], ['y'], {}, 'bn'),
+      ],
+    });
+    const folded = await quantizeModel(encodeModel(withBatchNorm), { mode: 'weight-only' }).catch((e) => e);
+    expect(QuantError.is(folded) && folded.code).toBe('UNSUPPORTED');
+    expect(folded.message).toMatch(/weight "w" carries the model's own quantization, but .*BatchNorm/);
+
     const qoperator = floatOnly(
       [
         node('QLinearMatMul', ['x', 's', 'z', 'w', 's', 'z', 's', 'z'], ['q'], {}, 'qmm'),

@@ -19,7 +19,11 @@ export interface KeptPoints {
   readonly addedWeights: readonly string[];
 }
 
-/** The plan's points, split into those kept from the model and those quantkit added. */
+/**
+ * The plan's points, split into those kept from the model and those quantkit added.
+ * @example
+ * const { keptActivations, addedWeights } = keptPoints(plan); // ['conv1_out'], ['fc.weight']
+ */
 export function keptPoints(plan: QuantPlan): KeptPoints {
   const kept = plan.kept;
   const activations = plan.activations.filter((name) => !plan.scaledParams?.has(name));
@@ -35,6 +39,8 @@ export function keptPoints(plan: QuantPlan): KeptPoints {
 /**
  * Checks that the float transforms (BatchNorm folding) left every kept point in place: a weight they changed no
  * longer matches the codes the model trained with.
+ * @example
+ * checkKeptPoints(model.graph, kept); // after applyTransforms
  * @throws QuantError UNSUPPORTED naming the weight or activation.
  */
 export function checkKeptPoints(graph: Graph, kept: KeptQuantization): void {
@@ -63,6 +69,9 @@ export function checkKeptPoints(graph: Graph, kept: KeptQuantization): void {
  * The plan with the model's own points joined: every kept activation gets its Q/DQ pair (static and weight-only
  * modes; weight-only writes them back as they were), every kept weight is stored from its codes, fused clamps
  * whose input the model quantized itself are kept as nodes, and decisions say what came from the model.
+ * @example
+ * const plan = withKeptQuantization(planQuantization(graph, recipe, opset), prepared.kept, graph, recipe.mode);
+ * @throws QuantError UNSUPPORTED for a kept weight that the plan writes as 4-bit blocks (MatMulNBits).
  */
 export function withKeptQuantization(
   plan: QuantPlan,

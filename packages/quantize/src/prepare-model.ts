@@ -138,7 +138,9 @@ function checkKeptMode(kept: KeptQuantization, recipe: Recipe): void {
       { option: 'mode', value: recipe.mode },
       recipe.mode === 'dynamic'
         ? ' would replace with scales computed at run time; use '
-        : ' has no integer grid to keep; use ',
+        : recipe.mode === 'float'
+          ? ' has no integer grid to keep; use '
+          : ' does not keep; use ',
       { option: 'mode', value: 'static' },
       ' (keeps them and quantizes the rest) or weight-only',
     ],

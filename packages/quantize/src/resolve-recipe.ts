@@ -193,7 +193,7 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     throw needsMode(mode, { option: 'format', value: 'packed' }, ' stores weights only', ['weight-only']);
   }
   const emit = choice('emit', options.emit, EMIT_FORMS, 'quantized');
-  if (emit === 'fake-quant') checkFakeQuant(mode, format, floatPrecision, weightOnlyForm);
+  if (emit === 'fake-quant') checkFakeQuant(mode, format, floatPrecision, weightOnlyForm, granularity);
   const exclude = options.exclude ?? [];
   for (const pattern of exclude) {
     if (typeof pattern !== 'string' || pattern.length === 0) {
@@ -242,6 +242,7 @@ function checkFakeQuant(
   format: OutputFormat,
   floatPrecision: string | undefined,
   weightOnlyForm: string,
+  granularity: string,
 ): void {
   if (mode !== 'static' && mode !== 'weight-only') {
     throw needsMode(
@@ -258,7 +259,9 @@ function checkFakeQuant(
         ? { option: 'floatPrecision', value: floatPrecision }
         : weightOnlyForm === 'fold'
           ? { option: 'weightOnlyForm', value: 'fold' }
-          : undefined;
+          : granularity === 'block'
+            ? { option: 'granularity', value: 'block' }
+            : undefined;
   if (conflict !== undefined) {
     throw new QuantError(
       'UNSUPPORTED',
