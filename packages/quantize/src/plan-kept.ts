@@ -45,7 +45,10 @@ export function keptPoints(plan: QuantPlan): KeptPoints {
  */
 export function checkKeptPoints(graph: Graph, kept: KeptQuantization): void {
   for (const [name, weight] of kept.weights) {
-    if (graph.getConstant(name)?.data !== weight.tensor.data && graph.consumers(name).length > 0) {
+    // Import left every kept weight read by the nodes its DequantizeLinear fed; a transform that rewrote it either
+    // changed it in place or gave its readers a new constant.
+    const unread = graph.consumers(name).length === 0 && !graph.isOutput(name);
+    if (graph.getConstant(name)?.data !== weight.tensor.data || unread) {
       throw new QuantError(
         'UNSUPPORTED',
         `weight "${name}" carries the model's own quantization, but a float transform (BatchNorm folding) ` +
