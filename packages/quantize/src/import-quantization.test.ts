@@ -30,6 +30,8 @@ interface QatForm {
    * float bias between dequantized data and weight below opset 13 (it quantizes it itself, with Round).
    */
   readonly integerBiases?: boolean;
+  /** Activation scales and zero points as Constant nodes (as torch.onnx.export often writes them). */
+  readonly constantNodes?: boolean;
 }
 
 /** ONNX QuantizeLinear as onnxruntime computes it, run on `values`: the reference for weight codes. */
@@ -105,6 +107,11 @@ function qatModel(form: QatForm) {
       domain,
     });
     nodes.push({ ...node('DequantizeLinear', [`${value}_q`, ...inputs.slice(1)], [`${value}_dq`]), domain });
+    if (!form.constantNodes) return;
+    for (const name of inputs.slice(1)) {
+      nodes.unshift(node('Constant', [], [name], { value: { type: 'tensor', value: initializers[name]! } }));
+      delete initializers[name];
+    }
   };
   const weight = (name: string, w: Tensor<'float32'>) => {
     const scale = weightScale(w);
@@ -225,6 +232,7 @@ const FORMS: QatForm[] = [
   { opset: 10, perChannel: false, weights: 'float', integerBiases: true },
   { opset: 13, perChannel: true, weights: 'float' },
   { opset: 13, perChannel: true, weights: 'integer' },
+  { opset: 17, perChannel: true, weights: 'float', constantNodes: true },
   { opset: 19, perChannel: true, weights: 'float' },
   { opset: 21, perChannel: true, weights: 'float' },
   { opset: 21, perChannel: true, weights: 'integer', outputDtype: true, integerBiases: true },
@@ -233,7 +241,7 @@ const FORMS: QatForm[] = [
 
 describe('importing a quantization-aware-trained model', () => {
   for (const form of FORMS) {
-    const label = `opset ${form.opset}, ${form.perChannel ? 'per-channel' : 'per-tensor'} ${form.weights} weights${form.domain ? `, ${form.domain}` : ''}${form.outputDtype ? ', output_dtype' : ''}`;
+    const label = `opset ${form.opset}, ${form.perChannel ? 'per-channel' : 'per-tensor'} ${form.weights} weights${form.domain ? `, ${form.domain}` : ''}${form.outputDtype ? ', output_dtype' : ''}${form.constantNodes ? ', Constant-node scales' : ''}`;
     it(`keeps the model's scales and codes bit for bit and quantizes the rest (${label})`, async () => {
       const { test, scales, weightScales, floats } = qatModel(form);
       const input = encodeModel(test.model);
@@ -241,6 +249,8 @@ describe('importing a quantization-aware-trained model', () => {
       const result = await quantizeModel(input, { mode: 'static', executor, calibrationData: calibration });
       const output = decodeModel(result.bytes);
 
+      // The model's own Q/DQ, and the Constant nodes holding their parameters, are gone: only quantkit's remain.
+      expect(output.graph.nodes.filter((n) => n.opType === 'Constant')).toEqual([]);
       for (const [name, scale] of Object.entries(scales)) {
         const { scale: written } = dequantizeOf(output, name);
         expect(written.data).toEqual(Float32Array.of(scale));
