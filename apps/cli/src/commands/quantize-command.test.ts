@@ -615,6 +615,7 @@ describe('quantkit quantize: a third-party model', () => {
     expect(back.code, back.stderr).toBe(0);
     expect(back.stdout).toMatch(/QAT model {5}kept from the model: \d+ activation and 2 weight Q\/DQ points/);
     expect(back.stdout).toMatch(/added by quantkit: nothing/);
+    expect(back.stdout).toMatch(/calibration {3}none needed: every activation range came from the model/);
     await expectFailure(
       ['quantize', 'mlp.onnx', '-o', 'dyn.onnx', '--mode', 'dynamic', '--emit', 'fake-quant'],
       EXIT_CODES.INVALID_ARGUMENT,

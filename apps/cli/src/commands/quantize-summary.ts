@@ -183,7 +183,15 @@ export function formatQuantizeSummary(
         : `; auto chose ${choice.chosen}${summary.biasCorrection === undefined ? '' : ' with bias correction'} (` +
           `${choice.candidates.map((c) => `${c.method}${c.biasCorrection ? '+bias' : ''} ${formatSqnr(c.sqnr)}`).join(', ')} ` +
           `on ${choice.heldOut > 0 ? `${choice.heldOut} held-out samples` : `${choice.samples} samples`})`;
-    lines.push(`  calibration   ${summary.calibrationSamples} samples${from}${chose}`);
+    const allKept =
+      summary.keptQuantization !== undefined &&
+      summary.keptQuantization.addedActivations.length === 0 &&
+      summary.calibrationSamples === 0;
+    lines.push(
+      allKept
+        ? '  calibration   none needed: every activation range came from the model'
+        : `  calibration   ${summary.calibrationSamples} samples${from}${chose}`,
+    );
     const corrected = summary.biasCorrection;
     if (corrected !== undefined && corrected.corrected > 0) {
       lines.push(
