@@ -453,6 +453,47 @@ describe('importing a quantization-aware-trained model', () => {
     expect(worst).toBe(0);
   });
 
+  for (const variant of [{ format: 'qoperator' as const }, { target: 'arm64' }]) {
+    it(`keeps the model's scales in ${JSON.stringify(variant)} output, which onnxruntime runs like the QAT model`, async () => {
+      const { test, weightScales } = qatModel({ opset: 13, perChannel: true, weights: 'float' });
+      const input = encodeModel(test.model);
+      const result = await quantizeModel(input, {
+        mode: 'static',
+        executor,
+        calibrationData: drawSamples(test, 8, 5),
+        ...variant,
+      });
+      const output = decodeModel(result.bytes);
+      const scales = [...output.graph.initializers.values()].filter((t) => t.dtype === 'float32');
+      // Every trained scale is somewhere in the output, bit for bit (QOperator nodes take them as inputs).
+      for (const expected of [Float32Array.of(0.0078125), Float32Array.of(0.0123), weightScales.w2]) {
+        expect(
+          scales.some((t) => t.data.length === expected.length && t.data.every((v, i) => v === expected[i])),
+        ).toBe(true);
+      }
+      const samples = drawSamples(test, 4, 99);
+      const { worst, largest } = compare(
+        await outputsOf(input, samples),
+        await outputsOf(result.bytes, samples),
+      );
+      expect(worst).toBeLessThan(0.05 * largest);
+    });
+  }
+
+  it("refuses a target that cannot run the model's trained code types, naming the Q/DQ", async () => {
+    const { test } = qatModel({ opset: 13, perChannel: true, weights: 'float' });
+    const failure = await quantizeModel(encodeModel(test.model), {
+      mode: 'static',
+      executor,
+      calibrationData: drawSamples(test, 4, 5),
+      target: 'gpu-tensorrt',
+    }).catch((error: unknown) => error);
+    expect(QuantError.is(failure)).toBe(true);
+    expect((failure as Error).message).toMatch(
+      /quantizes activation "x" to uint8; gpu-tensorrt runs int8 activations/,
+    );
+  });
+
   it('weight-only keeps the codes and writes the activation pairs back as they were', async () => {
     const { test, weightScales } = qatModel({ opset: 13, perChannel: true, weights: 'float' });
     const input = encodeModel(test.model);
