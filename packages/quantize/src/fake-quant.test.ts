@@ -1,11 +1,20 @@
-import { QuantError, type Tensor } from '@quantkit/core';
+import { QuantError, type Tensor, createTensor } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
-import { type Model, decodeModel, encodeModel } from '@quantkit/onnx';
+import { type Model, createModel, decodeModel, encodeModel, subgraphsOf } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { readProvenance } from './provenance.js';
 import { quantizeModel } from './quantize-model.js';
-import { type TestModel, cnnModel, drawSamples, mlpModel } from './test-models.js';
+import {
+  type TestModel,
+  cnnModel,
+  createRandom,
+  drawSamples,
+  gaussianTensor,
+  mlpModel,
+  node,
+  randomTensor,
+} from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node' });
 
@@ -131,6 +140,64 @@ describe('emit fake-quant', () => {
     const back = await quantizeModel(fake.bytes, { mode: 'weight-only', executor });
     expect(back.summary.keptQuantization!.addedWeights).toEqual([]);
     expect(await worstDifference(direct.bytes, back.bytes, samples)).toBeLessThan(1e-4);
+  });
+
+  it('writes the weights inside If branches as float behind Q/DQ too', async () => {
+    const r = createRandom(12);
+    const branch = (name: string) =>
+      createModel({
+        opset: 13,
+        graphName: name,
+        inputs: [],
+        outputs: [{ name: `${name}_out`, dtype: 'float32' }],
+        initializers: { [`${name}_w`]: gaussianTensor([16, 16], r, 0.2) },
+        nodes: [node('MatMul', ['h', `${name}_w`], [`${name}_out`], {}, `${name}_mm`)],
+      }).graph;
+    const model = createModel({
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [1, 16] },
+        { name: 'cond', dtype: 'bool', shape: [] },
+      ],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 16] }],
+      initializers: { w: gaussianTensor([16, 16], r, 0.2) },
+      nodes: [
+        node('MatMul', ['x', 'w'], ['h'], {}, 'first'),
+        node('If', ['cond'], ['y'], {
+          then_branch: { type: 'graph', value: branch('then') },
+          else_branch: { type: 'graph', value: branch('else') },
+        }),
+      ],
+    });
+    const sample = (random: () => number, cond: boolean) => ({
+      x: randomTensor([1, 16], random),
+      cond: createTensor('bool', [], Uint8Array.of(cond ? 1 : 0)),
+    });
+    const random = createRandom(4);
+    const calibrationData = [sample(random, true), sample(random, false), sample(random, true)];
+    const input = encodeModel(model);
+    const direct = await quantizeModel(input, { mode: 'static', executor, calibrationData });
+    const fake = await quantizeModel(input, {
+      mode: 'static',
+      executor,
+      calibrationData,
+      emit: 'fake-quant',
+    });
+    const written = decodeModel(fake.bytes);
+    const ifNode = written.graph.nodes.find((n) => n.opType === 'If')!;
+    for (const body of subgraphsOf(ifNode)) {
+      const matMul = body.nodes.find((n) => n.opType === 'MatMul')!;
+      const dequantize = body.producer(matMul.inputs[1]!)!;
+      expect(dequantize.opType).toBe('DequantizeLinear');
+      const quantize = body.producer(dequantize.inputs[0]!)!;
+      expect(quantize.opType).toBe('QuantizeLinear');
+      const weight = quantize.inputs[0]!;
+      expect((body.getConstant(weight) ?? written.graph.getConstant(weight))?.dtype).toBe('float32');
+    }
+    for (const cond of [true, false]) {
+      const samples = [sample(createRandom(cond ? 5 : 6), cond)];
+      expect(await worstDifference(direct.bytes, fake.bytes, samples)).toBeLessThan(1e-3);
+    }
   });
 
   it('refuses modes and formats without a fake-quant form, naming the option', async () => {
