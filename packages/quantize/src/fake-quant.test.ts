@@ -142,7 +142,7 @@ describe('emit fake-quant', () => {
     expect(await worstDifference(direct.bytes, back.bytes, samples)).toBeLessThan(1e-4);
   });
 
-  it('writes the weights inside If branches as float behind Q/DQ too', async () => {
+  it('writes the weights inside If branches as float behind Q/DQ too, and brings them back', async () => {
     const r = createRandom(12);
     const branch = (name: string) =>
       createModel({
@@ -194,9 +194,19 @@ describe('emit fake-quant', () => {
       const weight = quantize.inputs[0]!;
       expect((body.getConstant(weight) ?? written.graph.getConstant(weight))?.dtype).toBe('float32');
     }
+    // Back through quantkit: the branch weights return to integer codes, with the codes their Q computes.
+    const back = await quantizeModel(fake.bytes, { mode: 'static', executor, calibrationData });
+    const backIf = decodeModel(back.bytes).graph.nodes.find((n) => n.opType === 'If')!;
+    for (const body of subgraphsOf(backIf)) {
+      const matMul = body.nodes.find((n) => n.opType === 'MatMul')!;
+      const dequantize = body.producer(matMul.inputs[1]!)!;
+      expect(dequantize.opType).toBe('DequantizeLinear');
+      expect(body.getConstant(dequantize.inputs[0]!)?.dtype).toBe('int8');
+    }
     for (const cond of [true, false]) {
       const samples = [sample(createRandom(cond ? 5 : 6), cond)];
       expect(await worstDifference(direct.bytes, fake.bytes, samples)).toBeLessThan(1e-3);
+      expect(await worstDifference(direct.bytes, back.bytes, samples)).toBeLessThan(1e-3);
     }
   });
 

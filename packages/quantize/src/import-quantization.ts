@@ -131,7 +131,55 @@ function sameParams(a: LinearQuantParams, b: LinearQuantParams): boolean {
   );
 }
 
-/** Refuses quantized forms that are not Q/DQ (QLinearConv, MatMulInteger, MatMulNBits, ...), and Q/DQ in bodies. */
+/**
+ * Inside If/Loop/Scan bodies only weights are imported, and they stay where they are: float weight -> Q -> DQ
+ * becomes integer codes -> DQ with the codes that Q computes (the body's planner leaves a weight behind
+ * DequantizeLinear alone), so quantkit's own fake-quant output of a model with bodies comes back. Activation Q/DQ
+ * and integer operators in bodies are refused.
+ */
+function importBodyWeights(body: Graph, owner: Node, scopes: readonly Graph[]): void {
+  const where = `inside a body of ${owner.opType} "${owner.name}"`;
+  const constant = (name: string): Tensor | undefined => {
+    for (const graph of [body, ...scopes]) {
+      const found = graph.getConstant(name);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  for (const node of [...body.nodes]) {
+    if (isQuantize(node)) {
+      const weight = constant(node.inputs[0]!);
+      const codes = node.outputs[0]!;
+      const readers = body.consumers(codes);
+      if (weight?.dtype !== 'float32' || readers.length === 0 || !readers.every(isDequantize))
+        throw unsupported(
+          node,
+          `quantizes an activation ${where}; quantkit imports only weights' Q/DQ in bodies`,
+        );
+      const params = paramsOf(body, node, weight.shape.length);
+      for (const reader of readers) {
+        if (!sameParams(params, paramsOf(body, reader, weight.shape.length, params.dtype)))
+          throw unsupported(reader, `dequantizes with other parameters than QuantizeLinear "${node.name}"`);
+      }
+      const stored = body.uniqueName(`${node.inputs[0]}_codes`);
+      body.addInitializer(stored, quantizeLinear((weight as Tensor<'float32'>).data, weight.shape, params));
+      for (const reader of readers) body.replaceInput(reader, codes, stored);
+      body.removeNode(node);
+    } else if (isDequantize(node)) {
+      if (constant(node.inputs[0]!) === undefined)
+        throw unsupported(
+          node,
+          `dequantizes a value computed at run time ${where}; quantkit imports weights there`,
+        );
+    } else if (BUILTIN_OPS.of(node)?.quantizedForm) {
+      throw unsupported(node, `is a quantized operator ${where}; quantkit imports Q/DQ in QDQ form only`);
+    }
+    for (const nested of subgraphsOf(node)) importBodyWeights(nested, node, [body, ...scopes]);
+  }
+  body.invalidate();
+}
+
+/** Refuses quantized forms that are not Q/DQ (QLinearConv, MatMulInteger, MatMulNBits, ...); imports body weights. */
 function refuseOtherQuantizedOps(graph: Graph): void {
   for (const node of graph.nodes) {
     if (BUILTIN_OPS.of(node)?.quantizedForm && !isQuantize(node) && !isDequantize(node)) {
@@ -141,20 +189,7 @@ function refuseOtherQuantizedOps(graph: Graph): void {
           '(QuantizeLinear/DequantizeLinear around float ops), so quantize the float original instead',
       );
     }
-    for (const body of subgraphsOf(node)) {
-      const visit = (g: Graph): void => {
-        for (const inner of g.nodes) {
-          if (BUILTIN_OPS.of(inner)?.quantizedForm) {
-            throw unsupported(
-              inner,
-              `sits inside a body of ${node.opType} "${node.name}"; quantkit imports Q/DQ in the main graph only`,
-            );
-          }
-          for (const nested of subgraphsOf(inner)) visit(nested);
-        }
-      };
-      visit(body);
-    }
+    for (const body of subgraphsOf(node)) importBodyWeights(body, node, [graph]);
   }
 }
 
@@ -168,8 +203,8 @@ function refuseOtherQuantizedOps(graph: Graph): void {
  * @example
  * const kept = importQuantization(model.graph);
  * kept?.activations.get('conv1_out')?.scale; // the learned scale, bit for bit
- * @throws QuantError UNSUPPORTED naming the node: a quantized operator other than Q/DQ, Q/DQ in an If/Loop/Scan
- *   body, a QuantizeLinear whose codes reach anything but a DequantizeLinear, a DequantizeLinear of codes computed
+ * @throws QuantError UNSUPPORTED naming the node: a quantized operator other than Q/DQ, activation Q/DQ in an
+ *   If/Loop/Scan body, a QuantizeLinear whose codes reach anything but a DequantizeLinear, a DequantizeLinear of codes computed
  *   at run time, per-block or per-channel activation parameters, float8 codes, or one value quantized twice
  *   with different parameters.
  */
