@@ -101,6 +101,27 @@ export function withKeptQuantization(
   const biases: BiasUse[] = [...plan.biases];
   const stored = new Set(constants.map((use) => `${use.node.name}\u0000${use.slot}`));
   const nbits = new Set(plan.nbitsNodes.map((use) => use.name));
+  const biased = new Set(biases.map((bias) => bias.node));
+  // onnxruntime quantizes a float bias beside dequantized data and weight itself, and below opset 13 the model it
+  // makes then fails to load: such a bias is stored in int32 at the model's input scale x weight scale.
+  const addBias = (use: ConstantUse) => {
+    const { node } = use;
+    const biasSlot = BUILTIN_OPS.of(node)?.biasSlot;
+    const bias = floatConstant(graph, biasSlot === undefined ? undefined : node.inputs[biasSlot]);
+    const input = node.inputs[0];
+    if (
+      use.kind !== 'weight' ||
+      biased.has(node) ||
+      bias === undefined ||
+      biasSlot === undefined ||
+      bias.shape.length !== 1 ||
+      input === undefined ||
+      !kept.activations.has(input)
+    )
+      return;
+    biases.push({ node, slot: biasSlot, tensor: bias, input, weight: use });
+    biased.add(node);
+  };
   for (const [name, weight] of kept.weights) {
     if (nbits.has(name)) {
       throw new QuantError(
@@ -124,24 +145,13 @@ export function withKeptQuantization(
         };
         constants.push(use);
         stored.add(`${node.name}\u0000${slot}`);
-        // onnxruntime quantizes a float bias beside dequantized data and weight itself (and fails below opset 13).
-        const biasSlot = BUILTIN_OPS.of(node)?.biasSlot;
-        const bias = floatConstant(graph, biasSlot === undefined ? undefined : node.inputs[biasSlot]);
-        const input = node.inputs[0];
-        if (
-          mode === 'static' &&
-          use.kind === 'weight' &&
-          bias !== undefined &&
-          biasSlot !== undefined &&
-          bias.shape.length === 1 &&
-          input !== undefined &&
-          kept.activations.has(input)
-        ) {
-          biases.push({ node, slot: biasSlot, tensor: bias, input, weight: use });
-        }
+        if (mode === 'static') addBias(use);
       });
     }
   }
+
+  // Weight-only writes the model's activation pairs back, so its dequantized weights meet them the same way.
+  if (mode === 'weight-only') for (const use of constants) addBias(use);
 
   const points = new Map<string, string[]>();
   const note = (node: string, point: string) => points.set(node, [...(points.get(node) ?? []), point]);
