@@ -21,6 +21,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   calibrationBatch: '--calib-batch',
   weightRange: '--weight-range',
   weightOnlyForm: '--weight-only-form',
+  emit: '--emit',
   floatPrecision: '--float',
   accuracyLevel: '--accuracy-level',
   minSqnr: '--min-sqnr',

@@ -45,7 +45,9 @@ export async function activationRanges(
   const ranges = new Map<string, ValueRange>();
   const toCalibrate: string[] = [];
   for (const name of plan.activations) {
-    if (plan.sharedParams.has(name) || plan.scaledParams?.has(name)) continue;
+    // Shared and scaled parameters follow another activation's; the model's own Q/DQ keeps its range.
+    if (plan.sharedParams.has(name) || plan.scaledParams?.has(name) || plan.kept?.activations.has(name))
+      continue;
     const fixed = overrides.tensor(name)?.range;
     if (fixed === undefined) toCalibrate.push(name);
     else ranges.set(name, { min: Float32Array.of(fixed[0]), max: Float32Array.of(fixed[1]) });

@@ -19,6 +19,7 @@ import {
 import { type Node, intAttribute } from '@quantkit/onnx';
 import { biasScaleFloors, floorWeightScales, quantizeBias } from './bias-scale.js';
 import { createOverrideLookup } from './overrides.js';
+import type { KeptQuantization } from './import-quantization.js';
 import type { Recipe, WeightRange } from './options.js';
 import type { BiasUse, ConstantUse, QuantPlan } from './plan.js';
 
@@ -161,7 +162,36 @@ class WeightQuantizer {
   };
   private readonly byKey = new Map<string, WeightQuantization>();
 
-  constructor(private readonly weightRange: WeightRange) {}
+  /** `kept`: the weights a quantization-aware-trained model quantized itself, stored from their own codes. */
+  constructor(
+    private readonly weightRange: WeightRange,
+    private readonly kept?: KeptQuantization,
+  ) {}
+
+  /** The model's own codes for `use`, stored once per constant whatever the run's options say. */
+  private keptWeight(use: ConstantUse): boolean {
+    const kept = this.kept?.weights.get(use.name);
+    if (kept === undefined) return false;
+    const key = JSON.stringify(['kept', use.name]);
+    let entry = this.byKey.get(key);
+    if (entry === undefined) {
+      entry = {
+        key,
+        tensor: use.tensor,
+        quantizer: 'kept',
+        options: {
+          bits: kept.params.bits,
+          symmetric: kept.params.zeroPoint.every((zero) => zero === 0),
+          granularity: kept.params.granularity,
+          ...(kept.params.axis !== undefined && { axis: kept.params.axis }),
+        },
+        quantized: { codes: kept.codes, params: kept.params },
+      };
+      this.byKey.set(key, entry);
+    }
+    this.value.weights.set(use, entry);
+    return true;
+  }
 
   /**
    * Quantizes `use` with `quantizer` unless a use with the same key already did. `minScale` (one entry per weight
@@ -175,6 +205,7 @@ class WeightQuantizer {
     tensor: Tensor<'float32'> = use.tensor,
     minScale?: Float32Array,
   ): WeightQuantization {
+    if (this.keptWeight(use)) return this.value.weights.get(use)!;
     let entry = this.byKey.get(key);
     if (entry === undefined) {
       const chosen =
@@ -191,6 +222,7 @@ class WeightQuantizer {
 
   /** A constant operand (a Mul's constant, say) quantized like an activation: per tensor, not recorded. */
   operand(use: ConstantUse, key: string, quantizer: QuantizerPlugin, options: QuantizerOptions): void {
+    if (this.keptWeight(use)) return;
     let entry = this.byKey.get(key);
     if (entry === undefined) {
       entry = {
@@ -254,7 +286,7 @@ function computeWeights(quantizer: WeightQuantizer, settings: ComputeSettings): 
 export function computeWeightQuantization(
   settings: ComputeSettings & { readonly weightRange: WeightRange; readonly dynamic: boolean },
 ): ComputedQuantization {
-  const quantizer = new WeightQuantizer(settings.weightRange);
+  const quantizer = new WeightQuantizer(settings.weightRange, settings.plan.kept);
   computeWeights(quantizer, settings);
   if (!settings.dynamic) return quantizer.value;
   const { plan, recipe, quantizerFor } = settings;
@@ -298,7 +330,10 @@ export function activationParams(settings: StaticComputeSettings): Map<string, L
     const source = plan.sharedParams.get(name);
     const scaled = plan.scaledParams?.get(name);
     let result: LinearQuantParams;
-    if (source !== undefined) {
+    const kept = plan.kept?.activations.get(name);
+    if (kept !== undefined) {
+      result = kept;
+    } else if (source !== undefined) {
       result = resolve(source);
     } else if (scaled !== undefined) {
       const base = resolve(scaled.source);
@@ -328,7 +363,7 @@ export function computeStaticQuantization(
   settings: StaticComputeSettings & { readonly weightRange: WeightRange },
 ): ComputedQuantization {
   const { plan, recipe, quantizerFor, activationQuantizer } = settings;
-  const quantizer = new WeightQuantizer(settings.weightRange);
+  const quantizer = new WeightQuantizer(settings.weightRange, plan.kept);
   const { value } = quantizer;
   for (const [name, params] of activationParams(settings)) value.activations.set(name, params);
   const keyOf = (use: ConstantUse) =>

@@ -22,7 +22,10 @@ export function emitStatic(emitter: QdqEmitter, plan: QuantPlan, computed: Compu
     graph.replaceInput(use.node, use.name, dequantized);
   }
 
-  for (const bias of plan.biases) {
+  // Fake quantization leaves biases float, as training frameworks hold them; onnxruntime quantizes such a bias
+  // itself from opset 13 on, and below it fails to load the model, so there the int32 codes stay.
+  const floatBiases = emitter.fakeQuant && emitter.opset >= 13;
+  for (const bias of floatBiases ? [] : plan.biases) {
     const quantized = computed.biases.get(bias);
     if (quantized === undefined) continue;
     const original = bias.node.inputs[bias.slot]!;
@@ -36,10 +39,11 @@ export function emitStatic(emitter: QdqEmitter, plan: QuantPlan, computed: Compu
   }
 
   for (const name of plan.activations) {
-    if (plan.scaledParams?.has(name)) continue;
+    // Fake quantization keeps a scaling Mul as a float op with its own pair: training frameworks read Q -> DQ pairs.
+    if (plan.scaledParams?.has(name) && !emitter.fakeQuant) continue;
     emitter.quantizeActivation(name, computed.activations.get(name)!, plan.floatReaders?.get(name));
   }
-  for (const [name, { source }] of plan.scaledParams ?? []) {
+  for (const [name, { source }] of emitter.fakeQuant ? [] : (plan.scaledParams ?? [])) {
     const params = computed.activations.get(name)!;
     const mul = graph.producer(name)!;
     // The source's readers read its DequantizeLinear (the planner folds nothing for per-consumer pairs).
@@ -57,7 +61,7 @@ export function emitStatic(emitter: QdqEmitter, plan: QuantPlan, computed: Compu
     if (graph.consumers(dequantized).length === 0 && !graph.isOutput(dequantized))
       graph.removeNode(dequantize);
   }
-  assertIntegerBiases(graph);
+  if (!floatBiases) assertIntegerBiases(graph);
 }
 
 /**

@@ -6,7 +6,10 @@ import {
   type QuantizedTensor,
   type Tensor,
   createTensor,
+  dequantizeLinear,
+  dtypeInfo,
   paramShape,
+  quantizeLinear,
   sizeOf,
 } from '@quantkit/core';
 import type { Attribute, Graph, Model, Node } from '@quantkit/onnx';
@@ -37,6 +40,8 @@ export class QdqEmitter {
   private readonly packCodes: boolean;
   /** Whether dequantizedConstant writes the Cast/Mul form onnxruntime folds at load (see foldedConstant). */
   readonly foldDequantize: boolean;
+  /** Whether dequantizedConstant writes float constants behind Q -> DQ (emit 'fake-quant'). */
+  readonly fakeQuant: boolean;
 
   /**
    * `packCodes`: store codes narrower than their 8-bit container (1 to 4 bits) several to a byte, unpacked by
@@ -51,8 +56,11 @@ export class QdqEmitter {
       readonly packCodes?: boolean;
       /** Weight-only form 'fold': codes become float by Cast/Sub/Mul, which onnxruntime folds at load. */
       readonly foldDequantize?: boolean;
+      /** emit 'fake-quant': constants stay float behind QuantizeLinear -> DequantizeLinear (see fakeQuantized). */
+      readonly fakeQuant?: boolean;
     } = {},
   ) {
+    this.fakeQuant = settings.fakeQuant ?? false;
     this.foldDequantize = settings.foldDequantize ?? false;
     this.perConsumer = settings.perConsumer ?? false;
     this.packCodes = settings.packCodes ?? false;
@@ -284,7 +292,17 @@ export class QdqEmitter {
     fold = this.foldDequantize,
     codesKey?: string,
   ): string {
+    if (quantized.lookup !== undefined && this.fakeQuant) {
+      throw new QuantError(
+        'UNSUPPORTED',
+        `"${base}" is quantized to a table of levels (logarithmic codes), which QuantizeLinear cannot express; ` +
+          'emit fake-quant needs a linear quantizer',
+        { details: { tensor: base } },
+      );
+    }
     if (quantized.lookup !== undefined) return this.lookedUpConstant(base, quantized, quantized.lookup.table);
+    if (this.fakeQuant && quantized.params.granularity !== 'block' && quantized.params.dtype !== 'int32')
+      return this.fakeQuantized(base, quantized);
     if (fold && quantized.params.granularity !== 'block')
       return this.foldedConstant(base, quantized, codesKey);
     const { codes, params } = this.storable(quantized.codes, quantized.params);
@@ -295,6 +313,46 @@ export class QdqEmitter {
       domain: this.domainFor(params.dtype, params.granularity !== 'tensor'),
       attributes: this.axisAttributes(params),
     });
+    this.constantParams.set(output, params);
+    return output;
+  }
+
+  /**
+   * emit 'fake-quant': the float constant `base` itself behind QuantizeLinear -> DequantizeLinear, so a training
+   * framework can finetune it through the fake quantizer, when that Q reproduces the codes exactly (ONNX rounding
+   * and saturation to the code type); otherwise (codes clipped by an MSE range, a raised scale, a rounding
+   * optimiser) the codes dequantized, which the Q maps back to the same codes. Either way the output computes
+   * exactly what the quantized model does.
+   */
+  private fakeQuantized(base: string, quantized: QuantizedTensor): string {
+    const { codes, params } = this.storable(quantized.codes, quantized.params);
+    const info = dtypeInfo(params.dtype);
+    const saturated = { ...params, qmin: info.min, qmax: info.max };
+    const original = this.graph.getConstant(base);
+    const reproduces =
+      original?.dtype === 'float32' &&
+      original.shape.length === codes.shape.length &&
+      original.shape.every((dim, axis) => dim === codes.shape[axis]) &&
+      quantizeLinear(original.data as Float32Array, original.shape, saturated).data.every(
+        (code, i) => code === codes.data[i],
+      );
+    const floatName = reproduces
+      ? base
+      : this.constant(
+          `${base}_on_grid`,
+          createTensor(
+            'float32',
+            codes.shape,
+            dequantizeLinear(codes.data as ArrayLike<number>, codes.shape, params),
+          ),
+        );
+    const { scale, zeroPoint } = this.paramConstants(base, codes.shape, params);
+    const domain = this.domainFor(params.dtype, params.granularity !== 'tensor');
+    const attributes = this.axisAttributes(params);
+    const fake = this.graph.uniqueName(`${base}_fake_quantized`);
+    this.node('QuantizeLinear', [floatName, scale, zeroPoint], [fake], { domain, attributes });
+    const output = this.graph.uniqueName(`${base}_dequantized`);
+    this.node('DequantizeLinear', [fake, scale, zeroPoint], [output], { domain, attributes });
     this.constantParams.set(output, params);
     return output;
   }

@@ -29,12 +29,16 @@ export {
   type Recipe,
   type WeightOnlyForm,
   type WeightRange,
+  type EmitForm,
+  EMIT_FORMS,
   OUTPUT_FORMATS,
   WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
   QUANTIZE_MODES,
 } from './options.js';
 export { resolveRecipe } from './resolve-recipe.js';
+export { type KeptQuantization, type KeptWeight, importQuantization } from './import-quantization.js';
+export { type KeptPoints, keptPoints } from './plan-kept.js';
 export {
   type LatencyGuardOptions,
   type LatencyGuardResult,

@@ -10,6 +10,7 @@ import {
   computeStaticQuantization,
   computeWeightQuantization,
 } from './compute-quantization.js';
+import { quantizeBias } from './bias-scale.js';
 import { emitDynamic } from './emit-dynamic.js';
 import { emitStatic } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
@@ -94,6 +95,23 @@ const staticStages: ModeStages = {
   quantizesBodies: true,
 };
 
+/**
+ * Weight-only on a quantization-aware-trained model: the biases the plan stores beside a kept input pair and a
+ * dequantized weight (withKeptQuantization), in int32 at input scale x weight scale, as static mode writes them.
+ */
+function emitKeptBiases(emitter: QdqEmitter, plan: QuantPlan, computed: ComputedQuantization): void {
+  for (const bias of plan.biases) {
+    const input = plan.kept?.activations.get(bias.input);
+    const weight = computed.weights.get(bias.weight);
+    if (input === undefined || weight === undefined || weight.quantized.params.granularity === 'block')
+      continue;
+    const quantized = quantizeBias(bias.tensor.data, input.scale[0]!, weight.quantized.params);
+    if (quantized === undefined) continue;
+    const original = bias.node.inputs[bias.slot]!;
+    emitter.graph.replaceInput(bias.node, original, emitter.dequantizedConstant(original, quantized, false));
+  }
+}
+
 /** A mode that runs nothing on the float model and emits weights only, with no activation parameters. */
 function weightsOnly(dynamic: boolean): ModeStages {
   const emitWeights = dynamic ? emitDynamic : emitWeightOnly;
@@ -109,6 +127,11 @@ function weightsOnly(dynamic: boolean): ModeStages {
       }),
     emit(emitter, run, statistics, computed) {
       emitWeights(emitter, statistics.plan, run.setup.recipe, computed);
+      emitKeptBiases(emitter, statistics.plan, computed);
+      // A quantization-aware-trained model's activation pairs go back as they were: they are part of what it
+      // computes, and weight-only mode adds no activation quantization of its own.
+      for (const [name, params] of statistics.plan.kept?.activations ?? [])
+        emitter.quantizeActivation(name, params);
     },
     quantizesBodies: true,
   };

@@ -38,6 +38,15 @@ export const WEIGHT_ONLY_FORMS: readonly WeightOnlyForm[] = ['dequantize', 'fold
  * runtime (onnxruntime cannot run them).
  */
 export type OutputFormat = 'qdq' | 'qoperator' | 'packed';
+
+/**
+ * What the run writes: 'quantized' (integer codes, the default) or 'fake-quant': the float model with
+ * QuantizeLinear -> DequantizeLinear at every planned point and float weights behind their own Q -> DQ, for a
+ * training framework to finetune through the fake quantizers and bring back (quantkit imports such a model,
+ * keeping its scales). Static mode (activations and weights) and weight-only mode (weights), QDQ format only.
+ */
+export type EmitForm = 'quantized' | 'fake-quant';
+export const EMIT_FORMS: readonly EmitForm[] = ['quantized', 'fake-quant'];
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['qdq', 'qoperator', 'packed'];
 
 /** One calibration sample: a tensor for each model input, by input name. */
@@ -114,6 +123,8 @@ export interface QuantizeOptions {
    */
   readonly calibrationMethod?: string;
   readonly format?: OutputFormat;
+  /** 'quantized' (default) or 'fake-quant' (see EmitForm). */
+  readonly emit?: EmitForm;
   /** Node names or op types (glob patterns with * and ?) to keep in float. */
   readonly exclude?: readonly string[];
   /** Per-node and per-tensor settings (keep float, bits, symmetry, observer, fixed range). */
@@ -245,6 +256,8 @@ export interface Recipe {
   readonly floatPrecision: FloatPrecision | undefined;
   readonly calibrationMethod: string;
   readonly format: OutputFormat;
+  /** Set only for 'fake-quant' (absent means 'quantized'), so recipes written before it existed read the same. */
+  readonly emit?: 'fake-quant';
   readonly exclude: readonly string[];
   readonly overrides: QuantOverrides;
   /** Set only when biases were corrected (options.biasCorrection), so earlier recipes read the same. */

@@ -2,6 +2,7 @@
 // decisions. The planners are plan-static.ts, plan-weights.ts (weight-only, dynamic, float) and plan.ts (entry).
 import type { DType, Granularity, Tensor } from '@quantkit/core';
 import { BUILTIN_OPS, type Graph, type Node, weightChannelAxis } from '@quantkit/onnx';
+import type { KeptQuantization } from './import-quantization.js';
 import type { Recipe } from './options.js';
 import type { NodeOverride, OverrideLookup } from './overrides.js';
 
@@ -65,6 +66,11 @@ export interface QuantPlan {
   readonly nbitsNodes: readonly ConstantUse[];
   /** Quantized activation -> readers that keep its float value (a Log or a divisor must not see it rounded to 0). */
   readonly floatReaders?: ReadonlyMap<string, readonly Node[]>;
+  /**
+   * What a quantization-aware-trained input fixed itself (its Q/DQ parameters and weight codes): written as they
+   * are, never calibrated or re-quantized (see withKeptQuantization).
+   */
+  readonly kept?: KeptQuantization;
 }
 
 export interface PlanContext {

@@ -9,8 +9,6 @@ import {
   validatePlugin,
 } from '@quantkit/core';
 import {
-  BUILTIN_OPS,
-  type Graph,
   type Model,
   cloneModel,
   decodeModel,
@@ -18,13 +16,14 @@ import {
   encodedSize,
   hasPagedTensors,
   opsetVersion,
-  subgraphsOf,
   validateModel,
 } from '@quantkit/onnx';
 import { DEFAULT_TARGET, createDefaultRegistry } from './builtins.js';
 import { type FloatModelBytes, graphValueNames } from './calibrate.js';
 import { modelFingerprint } from './calibration-cache.js';
+import { type KeptQuantization, importQuantization } from './import-quantization.js';
 import { BUILTIN_TRANSFORMS, applyTransforms } from './model-transforms.js';
+import { checkKeptPoints } from './plan-kept.js';
 import type { QuantizeOptions, Recipe } from './options.js';
 import { resolveRecipe } from './resolve-recipe.js';
 import { weightBytes } from './summary.js';
@@ -60,6 +59,8 @@ export interface PreparedModel {
    * the graph that gets quantized.
    */
   readonly floatSource: () => FloatModelBytes;
+  /** A quantization-aware-trained input's own Q/DQ parameters and weight codes, taken out of `model`. */
+  readonly kept?: KeptQuantization;
 }
 
 function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
@@ -121,34 +122,38 @@ export function resolveRun(options: QuantizeOptions): RunSetup {
 }
 
 /**
- * A model that already holds quantization ops (a quantization-aware-trained export, or quantkit's own output) would
- * be quantized a second time around its Q/DQ pairs, stacking grids. Until quantkit imports such scales, it says so.
- * @throws QuantError UNSUPPORTED counting the quantization ops found.
+ * A quantization-aware-trained model keeps its own Q/DQ in static and weight-only runs. Dynamic mode would compute
+ * activation scales at run time over the trained ones, and float mode has no integer grid to keep them on.
+ * @throws QuantError UNSUPPORTED naming the mode and a node of the model's own quantization.
  */
-function refuseQuantizedInput(graph: Graph): void {
-  const counts = new Map<string, number>();
-  const visit = (g: Graph) => {
-    for (const node of g.nodes) {
-      if (BUILTIN_OPS.of(node)?.quantizedForm) counts.set(node.opType, (counts.get(node.opType) ?? 0) + 1);
-      for (const body of subgraphsOf(node)) visit(body);
-    }
-  };
-  visit(graph);
-  if (counts.size === 0) return;
-  const found = [...counts].map(([op, count]) => `${count} ${op}`).join(', ');
+function checkKeptMode(kept: KeptQuantization, recipe: Recipe): void {
+  if (recipe.mode === 'static' || recipe.mode === 'weight-only') return;
+  const [first] = [...kept.activations.keys(), ...kept.weights.keys()];
   throw new QuantError(
     'UNSUPPORTED',
-    `the model is already quantized: it holds ${found} (a quantization-aware-trained or quantized export); ` +
-      'quantkit quantizes float models, so quantize the float original instead',
-    { details: { quantizationOps: Object.fromEntries(counts) } },
+    [
+      'the model is already quantized (quantization-aware trained, or a QDQ export): it carries its own Q/DQ ' +
+        `(${kept.removedNodes} nodes, e.g. on ` +
+        `"${first ?? kept.biases[0]}"), which `,
+      { option: 'mode', value: recipe.mode },
+      recipe.mode === 'dynamic'
+        ? ' would replace with scales computed at run time; use '
+        : recipe.mode === 'float'
+          ? ' has no integer grid to keep; use '
+          : ' does not keep; use ',
+      { option: 'mode', value: 'static' },
+      ' (keeps them and quantizes the rest) or weight-only',
+    ],
+    { details: { option: 'mode', value: recipe.mode, allowed: ['static', 'weight-only'] } },
   );
 }
 
 /**
  * Decodes a private copy of the input (the caller's model or file is never changed), names its nodes, checks that
  * it is a float model the target can take, and applies the built-in and the caller's float transforms.
- * @throws QuantError INVALID_MODEL for a broken model, UNSUPPORTED for no default opset, an already quantized
- *   model or an opset older than the target's.
+ * A quantization-aware-trained model's Q/DQ are taken out of the copy, their parameters kept (PreparedModel.kept).
+ * @throws QuantError INVALID_MODEL for a broken model, UNSUPPORTED for no default opset, quantized operators other
+ *   than Q/DQ, a QAT model in dynamic or float mode, or an opset older than the target's.
  */
 export async function prepareModel(
   input: Uint8Array | Model,
@@ -186,7 +191,9 @@ export async function prepareModel(
       'the model imports no default ONNX opset; quantkit needs an ai.onnx opset to plan for',
     );
   }
-  refuseQuantizedInput(graph);
+  // A quantization-aware-trained model: its own Q/DQ come out of the private copy, their parameters kept.
+  const kept = importQuantization(graph);
+  if (kept !== undefined) checkKeptMode(kept, setup.recipe);
   // Initializers that are not graph inputs need IR version 4; older models list every weight as an input.
   if (model.irVersion < 4) model.irVersion = 4;
   const changes = await applyTransforms(
@@ -197,11 +204,12 @@ export async function prepareModel(
   let floatBytes: FloatModelBytes | undefined;
   const floatSource = (): FloatModelBytes => {
     floatBytes ??=
-      changes === 0
+      changes === 0 && kept === undefined
         ? { bytes: inputBytes(), values: inputValues }
         : { bytes: encodeModel(model), values: graphValueNames(model) };
     return floatBytes;
   };
+  if (kept !== undefined) checkKeptPoints(graph, kept);
   const { target } = setup;
   if (target?.minOpset !== undefined && opset < target.minOpset) {
     throw new QuantError(
@@ -213,5 +221,15 @@ export async function prepareModel(
       { details: { option: 'target', value: target.name } },
     );
   }
-  return { model, inputBytes, inputSize, paged, fingerprint, opset, weightBytesBefore, floatSource };
+  return {
+    model,
+    inputBytes,
+    inputSize,
+    paged,
+    fingerprint,
+    opset,
+    weightBytesBefore,
+    floatSource,
+    ...(kept !== undefined && { kept }),
+  };
 }

@@ -16,6 +16,7 @@ import { applyQuantizationTransforms } from './model-transforms.js';
 import { MODE_STAGES, type PlannedRun, type Statistics, foldsDequantize } from './mode-stages.js';
 import type { QuantizeOptions, Recipe } from './options.js';
 import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
+import { keptPoints, withKeptQuantization } from './plan-kept.js';
 import { prepareModel, resolveRun } from './prepare-model.js';
 import type { QuantizeReport } from './report.js';
 import { hasSubgraphs, quantizeSubgraphs } from './subgraphs.js';
@@ -92,7 +93,12 @@ async function planRun(input: Uint8Array | Model, options: QuantizeOptions): Pro
   // Static mode needs QuantizeLinear, which opset 9 lacks: such a model moves to opset 10 first.
   const opset = recipe.mode === 'static' ? ensureQdqOpset(prepared.model, prepared.opset) : prepared.opset;
   const keepFirstLast = recipe.keepHigherPrecision && weightQuantizer.keepHigherPrecision === 'first-last';
-  const plan = planQuantization(prepared.model.graph, recipe, opset, keepFirstLast);
+  const plan = withKeptQuantization(
+    planQuantization(prepared.model.graph, recipe, opset, keepFirstLast),
+    prepared.kept,
+    prepared.model.graph,
+    recipe.mode,
+  );
   return { setup, prepared, options, opset, plan };
 }
 
@@ -177,10 +183,12 @@ async function quantizeOnce(
     use.override?.quantizer === undefined
       ? weightQuantizer
       : registry.get('quantizer', use.override.quantizer);
+  const fakeQuant = recipe.emit === 'fake-quant';
   const emitter = new QdqEmitter(model, planOpset, {
     perConsumer: recipe.qdqPerConsumer,
-    packCodes: recipe.mode === 'weight-only',
-    foldDequantize: foldsDequantize(recipe, 'main'),
+    packCodes: recipe.mode === 'weight-only' && !fakeQuant,
+    foldDequantize: !fakeQuant && foldsDequantize(recipe, 'main'),
+    fakeQuant,
   });
   const { activationParams, weights, finetune } = await computeAndEmit(
     emitter,
@@ -216,6 +224,7 @@ async function quantizeOnce(
     calibrationSamples: activations?.samples ?? floatCheck?.samples ?? 0,
     calibrationThreads: activations?.threads ?? floatCheck?.threads ?? 0,
     warnings: [...finished.warnings],
+    ...(plan.kept !== undefined && { keptQuantization: keptPoints(plan) }),
     ...(finished.verification !== undefined && { verification: finished.verification }),
     ...(finetune !== undefined && { finetune }),
     ...(finished.formatConversion && {

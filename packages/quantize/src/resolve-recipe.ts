@@ -8,6 +8,7 @@ import {
   FLOAT_PRECISIONS,
   OUTPUT_FORMATS,
   QUANTIZE_MODES,
+  EMIT_FORMS,
   WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
 } from './options.js';
@@ -192,6 +193,8 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
   if (format === 'packed' && mode !== 'weight-only') {
     throw needsMode(mode, { option: 'format', value: 'packed' }, ' stores weights only', ['weight-only']);
   }
+  const emit = choice('emit', options.emit, EMIT_FORMS, 'quantized');
+  if (emit === 'fake-quant') checkFakeQuant(mode, format, floatPrecision, weightOnlyForm, granularity);
   const exclude = options.exclude ?? [];
   for (const pattern of exclude) {
     if (typeof pattern !== 'string' || pattern.length === 0) {
@@ -224,6 +227,7 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     floatPrecision,
     calibrationMethod: options.calibrationMethod ?? 'minmax',
     format,
+    ...(emit === 'fake-quant' && { emit }),
     exclude: [...exclude],
     overrides: parseOverrides(options.overrides ?? {}),
     ...((options.biasCorrection === true || options.finetune === 'bias-correction') && {
@@ -232,6 +236,49 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     ...(finetune !== undefined && { finetune }),
     ...(keepFloat.length > 0 && { keepFloat }),
   };
+}
+
+/**
+ * Fake quantization writes Q -> DQ pairs over float values: static runs (activations and weights) and weight-only
+ * runs (weights) have such points; dynamic mode quantizes activations at run time and float mode has no integer
+ * grid, so neither has a fake-quant form. Only the QDQ format is a float model.
+ */
+function checkFakeQuant(
+  mode: QuantizeMode,
+  format: OutputFormat,
+  floatPrecision: string | undefined,
+  weightOnlyForm: string,
+  granularity: string,
+): void {
+  if (mode !== 'static' && mode !== 'weight-only') {
+    throw needsMode(
+      mode,
+      { option: 'emit', value: 'fake-quant' },
+      ' writes Q/DQ pairs at calibrated points (dynamic mode computes scales at run time; float mode has none)',
+      ['static', 'weight-only'],
+    );
+  }
+  const conflict =
+    format !== 'qdq'
+      ? { option: 'format', value: format }
+      : floatPrecision !== undefined
+        ? { option: 'floatPrecision', value: floatPrecision }
+        : weightOnlyForm === 'fold'
+          ? { option: 'weightOnlyForm', value: 'fold' }
+          : granularity === 'block'
+            ? { option: 'granularity', value: 'block' }
+            : undefined;
+  if (conflict !== undefined) {
+    throw new QuantError(
+      'UNSUPPORTED',
+      [
+        { option: 'emit', value: 'fake-quant' },
+        ' writes a float32 model with QuantizeLinear/DequantizeLinear pairs; it cannot be combined with ',
+        conflict,
+      ],
+      { details: { option: conflict.option, value: conflict.value } },
+    );
+  }
 }
 
 function keptFloatOf(entries: QuantizeOptions['keepFloat']): KeptFloat[] {

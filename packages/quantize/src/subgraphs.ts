@@ -60,9 +60,12 @@ export function quantizeSubgraphs(
         const borrowed = borrowWeights(body, enclosing);
         const bodyTypes = inferElementTypes(body, types);
         const plan = planQuantization(body, recipe, settings.opset, false, types);
+        // Fake quantization writes body weights as float behind Q -> DQ like the main graph's.
+        const fakeQuant = recipe.emit === 'fake-quant';
         const emitter = new QdqEmitter({ ...model, graph: body }, settings.opset, {
-          packCodes: recipe.mode === 'weight-only',
-          foldDequantize: foldsDequantize(settings.recipe, 'body'),
+          packCodes: recipe.mode === 'weight-only' && !fakeQuant,
+          foldDequantize: !fakeQuant && foldsDequantize(settings.recipe, 'body'),
+          fakeQuant,
         });
         const computed = computeWeightQuantization({
           plan,

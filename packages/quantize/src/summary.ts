@@ -8,6 +8,7 @@ import type { CalibrationChoice } from './measured-runs.js';
 import type { FidelityResult } from './min-sqnr.js';
 import type { Recipe } from './options.js';
 import type { NodeDecision } from './plan.js';
+import type { KeptPoints } from './plan-kept.js';
 import type { Verification } from './verify-model.js';
 
 /** What a quantization run changed, for people (the CLI prints it) and machines (--json, reports). */
@@ -38,6 +39,11 @@ export interface QuantizeSummary {
   readonly fidelity?: FidelityResult;
   /** What the latency guard did, when options.latencyGuard asked for it. */
   readonly latencyGuard?: LatencyGuardResult;
+  /**
+   * A quantization-aware-trained input: which quantization points were kept from the model (their scales, zero
+   * points and weight codes as trained) and which quantkit added.
+   */
+  readonly keptQuantization?: KeptPoints;
   /** With format 'qoperator': how many nodes became integer operators, and which stayed QDQ and why. */
   readonly qoperator?: {
     readonly converted: number;

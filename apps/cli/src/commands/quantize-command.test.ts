@@ -633,6 +633,45 @@ describe('quantkit quantize: a third-party model', () => {
     expect(compare.outputs[0].cosine).toBeGreaterThan(0.99);
   });
 
+  it('--emit fake-quant writes a float model with Q/DQ that quantize brings back, keeping its scales', async () => {
+    await writeFile(join(dir, 'mlp.onnx'), mlpModelBytes({ batch: 1 }));
+    await writeNpyFolder(join(dir, 'calib'), 4, [1, MLP_FEATURES]);
+    const fake = await runCli(
+      [
+        'quantize',
+        'mlp.onnx',
+        '-o',
+        'fake.onnx',
+        '--mode',
+        'static',
+        '--calib',
+        'calib',
+        '--emit',
+        'fake-quant',
+      ],
+      { cwd: dir },
+    );
+    expect(fake.code, fake.stderr).toBe(0);
+    expect(fake.stdout).toMatch(/fake-quant \(float weights behind Q\/DQ\)/);
+    const written = await readModelFile(join(dir, 'fake.onnx'));
+    for (const [, tensor] of written.graph.initializers)
+      if (tensor.shape.length >= 2) expect(tensor.dtype).toBe('float32');
+    const back = await runCli(
+      ['quantize', 'fake.onnx', '-o', 'back.onnx', '--mode', 'static', '--calib', 'calib', '--no-latency'],
+      { cwd: dir },
+    );
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toMatch(/QAT model {5}kept from the model: \d+ activation and 2 weight Q\/DQ points/);
+    expect(back.stdout).toMatch(/added by quantkit: nothing/);
+    expect(back.stdout).toMatch(/calibration {3}none needed: every activation range came from the model/);
+    await expectFailure(
+      ['quantize', 'mlp.onnx', '-o', 'dyn.onnx', '--mode', 'dynamic', '--emit', 'fake-quant'],
+      EXIT_CODES.INVALID_ARGUMENT,
+      /--emit fake-quant.*--mode/,
+      join(dir, 'mlp.onnx'),
+    );
+  });
+
   it('quantizes hello_deepa.onnx statically', async () => {
     await writeCalibration('calib', 2, INPUT_SHAPE);
     const run = await runCli(['quantize', 'model.onnx', '-o', 'q.onnx', '--calib', 'calib', '--json'], {

@@ -148,6 +148,11 @@ export function quantizeCommand(io: CliIo): Command {
     )
     .option('--overrides <file>', 'JSON file of per-node and per-tensor settings (format below)')
     .option(
+      '--emit <form>',
+      'what to write: "quantized" (default) or "fake-quant": the float model with QuantizeLinear/DequantizeLinear at every ' +
+        'planned point and float weights behind their own Q/DQ, for quantization-aware finetuning (static, weight-only)',
+    )
+    .option(
       '--format <format>',
       `output format: ${listChoices(OUTPUT_FORMATS)} (default: the target's first, "qdq")`,
     )
@@ -277,7 +282,9 @@ export function quantizeCommand(io: CliIo): Command {
           force: flags.force === true,
           verify: flags.verify !== false,
           measureLatency: flags.latency !== false,
-          latencyGuard: flags.latency !== false && flags.latencyGuard !== false,
+          // A fake-quant model is for finetuning, not for running fast: nothing to guard.
+          latencyGuard:
+            flags.latency !== false && flags.latencyGuard !== false && request.options.emit !== 'fake-quant',
         });
       } catch (error) {
         throw inFlagTerms(error);

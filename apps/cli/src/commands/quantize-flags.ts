@@ -2,6 +2,7 @@
 import { QuantError, type Registry, listChoices } from '@quantkit/core';
 import {
   DEFAULT_RANDOM_SAMPLES,
+  EMIT_FORMS,
   FLOAT_PRECISIONS,
   OUTPUT_FORMATS,
   QUANTIZE_MODES,
@@ -34,6 +35,7 @@ export interface QuantizeFlags {
   readonly float?: string;
   readonly weightRange?: string;
   readonly weightOnlyForm?: string;
+  readonly emit?: string;
   readonly accuracyLevel?: string;
   readonly calib?: string;
   readonly calibMethod?: string;
@@ -118,6 +120,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
   }
   const weightRange = parseChoiceFlag('--weight-range', flags.weightRange, WEIGHT_RANGES);
   const weightOnlyForm = parseChoiceFlag('--weight-only-form', flags.weightOnlyForm, WEIGHT_ONLY_FORMS);
+  const emit = parseChoiceFlag('--emit', flags.emit, EMIT_FORMS);
   const floatPrecision = parseChoiceFlag('--float', flags.float, FLOAT_PRECISIONS);
   const accuracyLevel = parseIntegerFlag('--accuracy-level', flags.accuracyLevel, { min: 0, max: 4 });
   const calibrationLimit = parseIntegerFlag('--calib-samples', flags.calibSamples, { min: 1 });
@@ -194,6 +197,7 @@ export function parseQuantizeFlags(flags: QuantizeFlags): QuantizeRequest {
     ...(activationBits !== undefined && { activationBits: Number(activationBits) as 8 | 16 }),
     ...(weightRange !== undefined && { weightRange }),
     ...(weightOnlyForm !== undefined && { weightOnlyForm }),
+    ...(emit !== undefined && { emit }),
     ...(floatPrecision !== undefined && { floatPrecision }),
     ...(accuracyLevel !== undefined && { accuracyLevel: accuracyLevel as 0 | 1 | 2 | 3 | 4 }),
     ...(minSqnr !== undefined && { minSqnr }),

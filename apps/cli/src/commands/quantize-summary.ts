@@ -27,7 +27,33 @@ function describeRecipe(summary: QuantizeSummary): string {
   // q4f16 and friends: what stays float is converted too.
   const float = recipe.floatPrecision === undefined ? '' : `, ${recipe.floatPrecision} for the rest`;
   const folded = recipe.weightOnlyForm === 'fold' ? ', folded to fp32 at load' : '';
-  return `${recipe.mode}, ${weights}${folded}${float}`;
+  const fake = recipe.emit === 'fake-quant' ? ', fake-quant (float weights behind Q/DQ)' : '';
+  return `${recipe.mode}, ${weights}${folded}${float}${fake}`;
+}
+
+/**
+ * For a quantization-aware-trained input: the points kept from the model (scales as trained) and those quantkit
+ * added.
+ *
+ * @example keptQuantizationLines(summary) // ['  QAT model     kept from the model: 3 activation and 2 weight Q/DQ ...']
+ */
+function keptQuantizationLines(summary: QuantizeSummary): string[] {
+  const points = summary.keptQuantization;
+  if (points === undefined) return [];
+  const count = (names: readonly string[], what: string) => `${names.length} ${what}`;
+  const added =
+    points.addedActivations.length + points.addedWeights.length === 0
+      ? "nothing (every point was the model's own)"
+      : `${count(points.addedActivations, 'activation')} and ${count(points.addedWeights, 'weight')} (${[
+          ...points.addedWeights,
+          ...points.addedActivations,
+        ]
+          .slice(0, 4)
+          .join(', ')}${points.addedActivations.length + points.addedWeights.length > 4 ? ', ...' : ''})`;
+  return [
+    `  QAT model     kept from the model: ${count(points.keptActivations, 'activation')} and ${count(points.keptWeights, 'weight')} Q/DQ points, scales as trained`,
+    `                added by quantkit: ${added}`,
+  ];
 }
 
 function ratio(before: number, after: number): string {
@@ -132,6 +158,7 @@ export function formatQuantizeSummary(
     lines.push(`  ${index === 0 ? 'kept float' : ''.padEnd(10)}    ${list}: ${reason}`);
   });
   lines.push(...weightOnlyNotes(summary));
+  lines.push(...keptQuantizationLines(summary));
   if (dequantizesEveryRun(summary) && quantized.length > 0) {
     lines.push(
       '  speed         onnxruntime dequantizes these weights on every run: a smaller file that runs slower than',
@@ -156,7 +183,15 @@ export function formatQuantizeSummary(
         : `; auto chose ${choice.chosen}${summary.biasCorrection === undefined ? '' : ' with bias correction'} (` +
           `${choice.candidates.map((c) => `${c.method}${c.biasCorrection ? '+bias' : ''} ${formatSqnr(c.sqnr)}`).join(', ')} ` +
           `on ${choice.heldOut > 0 ? `${choice.heldOut} held-out samples` : `${choice.samples} samples`})`;
-    lines.push(`  calibration   ${summary.calibrationSamples} samples${from}${chose}`);
+    const allKept =
+      summary.keptQuantization !== undefined &&
+      summary.keptQuantization.addedActivations.length === 0 &&
+      summary.calibrationSamples === 0;
+    lines.push(
+      allKept
+        ? '  calibration   none needed: every activation range came from the model'
+        : `  calibration   ${summary.calibrationSamples} samples${from}${chose}`,
+    );
     const corrected = summary.biasCorrection;
     if (corrected !== undefined && corrected.corrected > 0) {
       lines.push(
