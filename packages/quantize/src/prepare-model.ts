@@ -24,6 +24,7 @@ import {
 import { DEFAULT_TARGET, createDefaultRegistry } from './builtins.js';
 import { type FloatModelBytes, graphValueNames } from './calibrate.js';
 import { modelFingerprint } from './calibration-cache.js';
+import { type DataFreePreparation, dataFreePreparation } from './data-free-preparation.js';
 import { BUILTIN_TRANSFORMS, applyTransforms } from './model-transforms.js';
 import type { QuantizeOptions, Recipe } from './options.js';
 import { resolveRecipe } from './resolve-recipe.js';
@@ -60,6 +61,8 @@ export interface PreparedModel {
    * the graph that gets quantized.
    */
   readonly floatSource: () => FloatModelBytes;
+  /** Mode 'data-free': the BatchNorm statistics and what equalization and absorption did. */
+  readonly dataFree?: DataFreePreparation;
 }
 
 function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
@@ -189,9 +192,17 @@ export async function prepareModel(
   refuseQuantizedInput(graph);
   // Initializers that are not graph inputs need IR version 4; older models list every weight as an input.
   if (model.irVersion < 4) model.irVersion = 4;
+  // Data-free mode reads the BatchNorm statistics before folding removes them, and equalizes after it.
+  const dataFree =
+    setup.recipe.dataFree === undefined ? undefined : dataFreePreparation(setup.recipe.dataFree);
   const changes = await applyTransforms(
     model,
-    [...BUILTIN_TRANSFORMS, ...(options.transforms ?? [])],
+    [
+      ...(dataFree === undefined ? [] : [dataFree.before]),
+      ...BUILTIN_TRANSFORMS,
+      ...(dataFree?.after ?? []),
+      ...(options.transforms ?? []),
+    ],
     setup.recipe.mode,
   );
   let floatBytes: FloatModelBytes | undefined;
@@ -213,5 +224,15 @@ export async function prepareModel(
       { details: { option: 'target', value: target.name } },
     );
   }
-  return { model, inputBytes, inputSize, paged, fingerprint, opset, weightBytesBefore, floatSource };
+  return {
+    model,
+    inputBytes,
+    inputSize,
+    paged,
+    fingerprint,
+    opset,
+    weightBytesBefore,
+    floatSource,
+    ...(dataFree !== undefined && { dataFree }),
+  };
 }

@@ -2,13 +2,14 @@ import { type LinearQuantParams, QuantError } from '@quantkit/core';
 import { type Model, cloneModel, encodedSize } from '@quantkit/onnx';
 import { buildQuantizeReport } from './build-report.js';
 import type { CalibrationCache } from './calibration-cache.js';
+import { dataFreeResult } from './data-free-preparation.js';
 import { QdqEmitter } from './emitter.js';
 import { finishModel, tidyGraph } from './finalize-model.js';
 import { quantizeMeasured } from './measured-runs.js';
 import { type QuantizerFor, type WeightRecord, weightRecords } from './compute-quantization.js';
 import { applyQuantizationTransforms } from './model-transforms.js';
 import { MODE_STAGES, type PlannedRun, type Statistics, foldsDequantize } from './mode-stages.js';
-import type { QuantizeOptions, Recipe } from './options.js';
+import { type QuantizeOptions, type Recipe, quantizesActivations } from './options.js';
 import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
 import { prepareModel, resolveRun } from './prepare-model.js';
 import type { QuantizeReport } from './report.js';
@@ -47,7 +48,10 @@ async function computeAndEmit(
   const stages = MODE_STAGES[run.setup.recipe.mode];
   const computed = stages.compute(run, statistics, quantizerFor);
   const context = { model: run.prepared.model, plan: statistics.plan, recipe: run.setup.recipe };
-  await applyQuantizationTransforms(computed, context, run.options.quantizationTransforms ?? []);
+  await applyQuantizationTransforms(computed, context, [
+    ...(statistics.quantizationTransforms ?? []),
+    ...(run.options.quantizationTransforms ?? []),
+  ]);
   stages.emit(emitter, run, statistics, computed);
   emitter.finish();
   return { activationParams: computed.activations, weights: forReport ? weightRecords(computed) : [] };
@@ -59,7 +63,9 @@ async function planRun(input: Uint8Array | Model, options: QuantizeOptions): Pro
   const { recipe, weightQuantizer } = setup;
   const prepared = await prepareModel(input, setup, options);
   // Static mode needs QuantizeLinear, which opset 9 lacks: such a model moves to opset 10 first.
-  const opset = recipe.mode === 'static' ? ensureQdqOpset(prepared.model, prepared.opset) : prepared.opset;
+  const opset = quantizesActivations(recipe.mode)
+    ? ensureQdqOpset(prepared.model, prepared.opset)
+    : prepared.opset;
   const keepFirstLast = recipe.keepHigherPrecision && weightQuantizer.keepHigherPrecision === 'first-last';
   const plan = planQuantization(prepared.model.graph, recipe, opset, keepFirstLast);
   return { setup, prepared, options, opset, plan };
@@ -171,6 +177,10 @@ async function quantizeOnce(input: Uint8Array | Model, options: QuantizeOptions)
     calibrationThreads: activations?.threads ?? floatCheck?.threads ?? 0,
     warnings: [...finished.warnings],
     ...(finished.verification !== undefined && { verification: finished.verification }),
+    ...(statistics.dataFree !== undefined &&
+      prepared.dataFree !== undefined && {
+        dataFree: dataFreeResult(prepared.dataFree, statistics.dataFree),
+      }),
     ...(finished.formatConversion && {
       qoperator: {
         converted: finished.formatConversion.converted.length,

@@ -4,6 +4,7 @@ import type { CompatibilityIssue } from '@quantkit/targets';
 import type { LatencyGuardResult } from './latency-guard.js';
 import type { BiasCorrectionResult } from './bias-correction.js';
 import type { CalibrationChoice } from './measured-runs.js';
+import type { DataFreeResult } from './data-free-preparation.js';
 import type { FidelityResult } from './min-sqnr.js';
 import type { Recipe } from './options.js';
 import type { NodeDecision } from './plan.js';
@@ -29,6 +30,8 @@ export interface QuantizeSummary {
   readonly verification?: Verification;
   /** What bias correction changed, when options.biasCorrection asked for it. */
   readonly biasCorrection?: BiasCorrectionResult;
+  /** Mode 'data-free': what equalization, absorption and bias correction did, and where each range came from. */
+  readonly dataFree?: DataFreeResult;
   /** What calibrationMethod 'auto' measured and chose. */
   readonly calibrationChoice?: CalibrationChoice;
   /** What the fidelity floor did, when options.minSqnr asked for it. */
