@@ -26,7 +26,7 @@ async function hundredfoldModel(): Promise<Model> {
   const b1 = randomTensor([16], random, 0.2);
   const scale1 = Float32Array.from({ length: 16 }, (_, c) => 10 ** (2 * (c / 15) - 1));
   const w2 = gaussianTensor([16, 16, 1, 1], random, 0.3);
-  for (let i = 0; i < w2.data.length; i++) w2.data[i] /= scale1[i % 16]!;
+  for (let i = 0; i < w2.data.length; i++) w2.data[i] = w2.data[i]! / scale1[i % 16]!;
   const b2 = randomTensor([16], random, 0.2);
   // Uniform [-1, 1) has variance 1/3; interior outputs of the first Conv have variance sum(w^2) / 3.
   const variance1 = Float32Array.from({ length: 16 }, (_, m) => {
@@ -79,8 +79,9 @@ async function hundredfoldModel(): Promise<Model> {
     const c2 = (await session.run(feeds)).c2!.data as Float32Array;
     const positions = c2.length / 16;
     for (let i = 0; i < c2.length; i++) {
-      sums[Math.floor(i / positions)] += c2[i]!;
-      squares[Math.floor(i / positions)]! += c2[i]! ** 2;
+      const c = Math.floor(i / positions);
+      sums[c] = sums[c]! + c2[i]!;
+      squares[c] = squares[c]! + c2[i]! ** 2;
     }
     count += positions;
   }
