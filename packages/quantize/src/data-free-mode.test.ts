@@ -4,7 +4,7 @@ import { type Model, createModel, encodeModel, exposeOutputs } from '@quantkit/o
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { quantizeModel } from './quantize-model.js';
-import { createRandom, gaussianTensor, node, randomTensor } from './test-models.js';
+import { cnnModel, createRandom, drawSamples, gaussianTensor, node, randomTensor } from './test-models.js';
 
 const executor = createOrtExecutor(ort, { name: 'ort-node', graphOptimizationLevel: 'all' });
 
@@ -194,5 +194,53 @@ describe("mode 'data-free'", () => {
     expect(result.summary.nodes.find((decision) => decision.opType === 'Conv')?.reason).toMatch(
       /without data/,
     );
+  });
+
+  it('writes models onnxruntime loads in QDQ and QOperator form', async () => {
+    const cnn = cnnModel();
+    const samples = drawSamples(cnn, 4, 9);
+    const reference = await ort.InferenceSession.create(encodeModel(cnn.model));
+    for (const format of ['qdq', 'qoperator'] as const) {
+      const result = await quantizeModel(cnn.model, { mode: 'data-free', executor, format });
+      expect(result.summary.verification).toBeDefined();
+      const { ranges } = result.summary.dataFree!;
+      // MaxPool's output shares r1's parameters; the second Conv has no BatchNorm, so r2 is measured.
+      expect(ranges).toEqual({
+        image: 'random',
+        r1: 'batch-norm',
+        r2: 'random',
+        gap: 'random',
+        logits: 'random',
+      });
+      const session = await ort.InferenceSession.create(result.bytes, { graphOptimizationLevel: 'all' });
+      let signal = 0;
+      let noise = 0;
+      for (const sample of samples) {
+        const feeds = {
+          image: new ort.Tensor('float32', sample.image!.data as Float32Array, [1, 3, 16, 16]),
+        };
+        const test = (await session.run(feeds)).logits!.data as Float32Array;
+        const expected = (await reference.run(feeds)).logits!.data as Float32Array;
+        test.forEach((value, i) => {
+          expect(Number.isFinite(value)).toBe(true);
+          signal += expected[i]! ** 2;
+          noise += (value - expected[i]!) ** 2;
+        });
+      }
+      // Only the first layer has statistics; the rest is measured on random data like the samples: close anyway.
+      expect(10 * Math.log10(signal / noise)).toBeGreaterThan(20);
+    }
+  });
+
+  it('needs an executor where a range has no statistics, and says which', async () => {
+    await expect(quantizeModel(model, { mode: 'data-free', verify: false })).rejects.toThrow(
+      /no BatchNorm statistics for 2 activation\(s\) \(first "x"\).*needs an executor/,
+    );
+  });
+
+  it('refuses a non-positive range width, naming the option', async () => {
+    await expect(
+      quantizeModel(model, { mode: 'data-free', executor, dataFree: { deviations: 0 } }),
+    ).rejects.toThrow(/dataFree.deviations.*positive/);
   });
 });
