@@ -7,6 +7,7 @@
 import { type ExecutorPlugin, QuantError, type Registry, type ValueRange } from '@quantkit/core';
 import { type Graph, type Model, isDefaultDomain } from '@quantkit/onnx';
 import type { BatchNormStatistics } from './batch-norm-statistics.js';
+import type { CalibrationCache } from './calibration-cache.js';
 import {
   type CalibrationRunner,
   type FloatModelBytes,
@@ -135,7 +136,16 @@ export interface DataFreeRangeOptions {
   readonly maxTensorsPerPass?: number;
   readonly calibrationRunner?: CalibrationRunner;
   readonly source?: () => FloatModelBytes;
+  /**
+   * Ranges an earlier data-free run of the same model measured on the same random inputs (its calibration cache,
+   * observer 'data-free:random'): reused instead of running the float model again, as the latency guard's and the
+   * fidelity floor's repeated runs do.
+   */
+  readonly measured?: CalibrationCache;
 }
+
+/** The observer name a data-free range is recorded under in a calibration cache. */
+export const dataFreeObserver = (source: RangeSource): string => `data-free:${source}`;
 
 /**
  * A range for every activation the plan quantizes (those not sharing another's): fixed by an override, estimated
@@ -175,6 +185,17 @@ export async function dataFreeRanges(
       measure.push(name);
     }
   }
+  const count = options.randomSamples ?? DEFAULT_RANDOM_SAMPLES;
+  const reused = options.measured?.tensors ?? {};
+  const reusable = measure.every((name) => reused[name]?.observer === dataFreeObserver('random'));
+  if (measure.length > 0 && reusable) {
+    for (const name of measure) {
+      const entry = reused[name]!;
+      ranges.set(name, { min: Float32Array.from(entry.min), max: Float32Array.from(entry.max) });
+      sources.set(name, 'random');
+    }
+    return { ranges, sources, randomSamples: options.measured!.samples };
+  }
   if (measure.length === 0) return { ranges, sources, randomSamples: 0 };
   if (options.executor === undefined) {
     throw new QuantError(
@@ -185,7 +206,6 @@ export async function dataFreeRanges(
   }
   const { graph } = model;
   const inputs = graph.inputs.filter((input) => !graph.initializers.has(input.name));
-  const count = options.randomSamples ?? DEFAULT_RANDOM_SAMPLES;
   const observer = options.registry.get('observer', 'minmax');
   const requests: ObservationRequest[] = measure.map((name) => ({
     name,

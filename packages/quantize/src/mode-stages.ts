@@ -11,7 +11,7 @@ import {
   computeWeightQuantization,
 } from './compute-quantization.js';
 import { analyticBiasCorrection } from './analytic-bias-correction.js';
-import { type RangeSource, dataFreeRanges } from './data-free-ranges.js';
+import { type RangeSource, dataFreeObserver, dataFreeRanges } from './data-free-ranges.js';
 import { emitDynamic } from './emit-dynamic.js';
 import { emitStatic } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
@@ -122,6 +122,7 @@ const dataFreeStages: ModeStages = {
       maxTensorsPerPass: options.maxTensorsPerPass,
       calibrationRunner: options.calibrationRunner,
       source: prepared.floatSource,
+      ...(options.calibrationCache?.model === prepared.fingerprint && { measured: options.calibrationCache }),
     });
     const correction = settings.correctBias ? analyticBiasCorrection(statistics) : undefined;
     const symmetric = () => setup.recipe.activationSymmetric;
@@ -129,7 +130,7 @@ const dataFreeStages: ModeStages = {
       [...estimated.ranges].map(([name, range]) => [
         name,
         {
-          observer: `data-free:${estimated.sources.get(name)}`,
+          observer: dataFreeObserver(estimated.sources.get(name)!),
           symmetric: symmetric(),
           min: [...range.min],
           max: [...range.max],
@@ -149,7 +150,7 @@ const dataFreeStages: ModeStages = {
         version: 1,
         model: prepared.fingerprint,
         calibrationHash: undefined,
-        samples: 0,
+        samples: estimated.randomSamples,
         tensors,
       },
     };

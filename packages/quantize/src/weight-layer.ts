@@ -108,6 +108,12 @@ export function replaceConstant(
   const fresh = graph.uniqueName(`${node.name}_${suffix}`);
   graph.addInitializer(fresh, tensor);
   graph.setInput(node, slot, fresh);
+  // The value replaced, when nothing reads it any more: an initializer or a Constant node left behind would be
+  // dead weight in the file (and onnxruntime warns about each).
+  if (name === undefined || name === '' || graph.consumers(name).length > 0 || graph.isOutput(name)) return;
+  if (graph.isInitializer(name) && !graph.isInput(name)) graph.removeInitializer(name);
+  const producer = graph.producer(name);
+  if (producer?.opType === 'Constant' && producer.outputs.length === 1) graph.removeNode(producer);
 }
 
 /** Writes the weight multiplied by `factor(output, input)` per element. */
