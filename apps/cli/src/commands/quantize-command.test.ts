@@ -153,7 +153,7 @@ describe('quantkit quantize: bad input', () => {
   });
 
   it.each([
-    [['--mode', 'fast'], /--mode must be "static", "dynamic", "weight-only" or "float", got "fast"/],
+    [['--mode', 'fast'], /--mode must be "static", "dynamic", "weight-only", "float" or "data-free", got "fast"/],
     [['--mode', 'dynamic', '--bits', '99'], /--bits must be an integer from 1 to 16, got "99"/],
     [['--mode', 'dynamic', '--granularity', 'row'], /--granularity/],
     [['--mode', 'dynamic', '--quantizer', 'nonesuch'], /--quantizer must be "linear"/],
