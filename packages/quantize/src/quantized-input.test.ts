@@ -5,7 +5,7 @@ import { createOrtExecutor } from '@quantkit/executor-ort';
 import { encodeModel } from '@quantkit/onnx';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import type { QuantizeMode } from './options.js';
+import { QUANTIZE_MODES } from './options.js';
 import { quantizeModel } from './quantize-model.js';
 import { drawSamples, mlpModel } from './test-models.js';
 
@@ -21,7 +21,7 @@ describe('an already quantized model', () => {
     });
     const quantizeOps = once.model.graph.nodes.filter((node) => node.opType === 'QuantizeLinear').length;
     expect(quantizeOps).toBeGreaterThan(0);
-    for (const mode of ['static', 'dynamic', 'weight-only', 'float'] as QuantizeMode[]) {
+    for (const mode of QUANTIZE_MODES) {
       const failure = await quantizeModel(once.bytes, {
         mode,
         executor,
