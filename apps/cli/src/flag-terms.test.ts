@@ -36,7 +36,10 @@ describe('inFlagTerms', () => {
       '--format qoperator needs integer compute: use --mode static or --mode dynamic',
     ],
     [{ mode: 'dynamic', bits: 4 }, '--mode dynamic quantizes weights to 8 bits; got --bits 4'],
-    [{ mode: 'sideways' }, '--mode must be "static", "dynamic", "weight-only" or "float", got "sideways"'],
+    [
+      { mode: 'sideways' },
+      '--mode must be "static", "dynamic", "weight-only", "float" or "data-free", got "sideways"',
+    ],
   ] as const)('words the pipeline option error of %j in flags', (options, expected) => {
     const error = thrown(() => resolveRecipe(options as never));
     expect(QuantError.is(error)).toBe(true);

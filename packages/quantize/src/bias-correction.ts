@@ -64,8 +64,13 @@ function dequantizedWeight(graph: Graph, node: Node, float: Tensor): Float32Arra
   });
 }
 
-/** The layer's output shift per channel, sum of (w_q - w) x E[x], or undefined for a form not handled. */
-function outputShift(
+/**
+ * A Conv's or Gemm's mean output shift per channel, sum over its inputs of (w_q - w) x E[x], from the weight error
+ * `error` (w_q - w, in the weight's layout) and the mean of each input channel; undefined for a form not handled
+ * (ConvTranspose, a Gemm with transA). Data-free bias correction takes the means from BatchNorm statistics.
+ * @example const shift = outputShift(conv, weight, error, means); // bias -= shift
+ */
+export function outputShift(
   node: Node,
   weight: Tensor,
   error: Float32Array,

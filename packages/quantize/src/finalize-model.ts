@@ -5,7 +5,7 @@ import { type Graph, type Model, decodeModel, encodeModel } from '@quantkit/onnx
 import { type CompatibilityIssue, checkModel, issueParts } from '@quantkit/targets';
 import { applyFloatPrecision } from './float-precision.js';
 import type { PlannedRun, Statistics } from './mode-stages.js';
-import type { CalibrationSample, QuantizeOptions } from './options.js';
+import { type CalibrationSample, type QuantizeOptions, quantizesActivations } from './options.js';
 import { type QOperatorResult, qdqToQOperator } from './qoperator.js';
 import { writeProvenance } from './provenance.js';
 import { DEFAULT_SEED, randomSamples } from './random-samples.js';
@@ -107,7 +107,7 @@ export async function finishModel(
   let model = emitted;
   // Dynamic mode already writes integer operators; static QDQ is rewritten into them.
   let formatConversion: QOperatorResult | undefined;
-  if (recipe.format === 'qoperator' && recipe.mode === 'static') {
+  if (recipe.format === 'qoperator' && quantizesActivations(recipe.mode)) {
     formatConversion = qdqToQOperator(model);
     model = formatConversion.model;
   }

@@ -35,6 +35,8 @@ export {
   WEIGHT_ONLY_FORMS,
   WEIGHT_RANGES,
   QUANTIZE_MODES,
+  type DataFreeSettings,
+  quantizesActivations,
 } from './options.js';
 export { resolveRecipe } from './resolve-recipe.js';
 export { type KeptQuantization, type KeptWeight, importQuantization } from './import-quantization.js';
@@ -51,6 +53,37 @@ export {
 export type { FidelityResult, RegionSensitivity } from './min-sqnr.js';
 export { AUTO_CALIBRATION, type CalibrationChoice } from './measured-runs.js';
 export type { BiasCorrectionResult } from './bias-correction.js';
+// Data-free quantization (mode 'data-free'): its steps, usable on their own.
+export {
+  type BatchNormStatistics,
+  type ChannelStatistics,
+  captureBatchNormStatistics,
+} from './batch-norm-statistics.js';
+export {
+  type EqualizationResult,
+  type LayerPair,
+  equalizationScales,
+  equalizeCrossLayer,
+  findLayerPairs,
+} from './cross-layer-equalization.js';
+export { type AbsorptionResult, absorbHighBias } from './high-bias-absorption.js';
+export {
+  type AnalyticCorrection,
+  analyticBiasCorrection,
+  clippedNormalMean,
+  expectedChannelMeans,
+} from './analytic-bias-correction.js';
+export {
+  DEFAULT_RANGE_DEVIATIONS,
+  type DataFreeRanges,
+  type RangeSource,
+  dataFreeRanges,
+} from './data-free-ranges.js';
+export {
+  type DataFreePreparation,
+  type DataFreeResult,
+  dataFreePreparation,
+} from './data-free-preparation.js';
 export {
   type AdaRoundSettings,
   type RoundingProblem,

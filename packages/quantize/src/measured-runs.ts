@@ -44,9 +44,9 @@ const CONFIRM_WITHIN = 0.1;
 const CONFIRM_TIMING = { minRounds: 21, budgetMs: 4000 } as const;
 
 /** Modes whose point is speed, for the latency guard; weight-only is for size. */
-const GUARDED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic']);
+const GUARDED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic', 'data-free']);
 /** Modes with integer codes, for the fidelity floor. */
-const FLOORED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic', 'weight-only']);
+const FLOORED_MODES = new Set<QuantizeOptions['mode']>(['static', 'dynamic', 'weight-only', 'data-free']);
 
 /**
  * The settings of a run a search measures itself: no latency guard, verification, timing or report, which only

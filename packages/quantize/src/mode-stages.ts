@@ -11,12 +11,15 @@ import {
   computeWeightQuantization,
 } from './compute-quantization.js';
 import { quantizeBias } from './bias-scale.js';
+import { analyticBiasCorrection } from './analytic-bias-correction.js';
+import { type RangeSource, dataFreeObserver, dataFreeRanges } from './data-free-ranges.js';
 import { emitDynamic } from './emit-dynamic.js';
 import { emitStatic } from './emit-static.js';
 import { emitWeightOnly } from './emit-weight-only.js';
 import type { QdqEmitter } from './emitter.js';
 import { keepOverflowingNodesFp32 } from './float-ranges.js';
-import type { QuantizeMode, QuantizeOptions, Recipe } from './options.js';
+import type { QuantizationTransform } from './model-transforms.js';
+import { type QuantizeMode, type QuantizeOptions, type Recipe, quantizesActivations } from './options.js';
 import type { QuantPlan } from './plan.js';
 import type { PreparedModel, RunSetup } from './prepare-model.js';
 import type { ScopedDecision } from './subgraphs.js';
@@ -41,6 +44,14 @@ export interface Statistics {
   readonly floatCheck?: { readonly samples: number; readonly threads: number };
   /** Nodes inside If/Loop/Scan bodies the statistics decided on (kept fp32 for overflow). */
   readonly bodyDecisions: readonly ScopedDecision[];
+  /** Refinements the mode itself runs before the caller's (data-free: analytic bias correction). */
+  readonly quantizationTransforms?: readonly QuantizationTransform[];
+  /** Data-free mode: where each range came from, and the bias correction's count once it ran. */
+  readonly dataFree?: {
+    readonly sources: ReadonlyMap<string, RangeSource>;
+    readonly randomSamples: number;
+    readonly biasesCorrected: () => number;
+  };
 }
 
 /** One mode's recipe. */
@@ -112,6 +123,72 @@ function emitKeptBiases(emitter: QdqEmitter, plan: QuantPlan, computed: Computed
   }
 }
 
+/**
+ * Data-free: static's compute and emit over ranges estimated from BatchNorm statistics (measured on seeded random
+ * inputs only where there are none), after the float rewrites prepareModel ran (equalization, absorption), with
+ * analytic bias correction refining the biases.
+ */
+const dataFreeStages: ModeStages = {
+  async collectStatistics(run) {
+    const { setup, prepared, options, plan } = run;
+    const settings = setup.recipe.dataFree!;
+    const statistics = prepared.dataFree?.statistics ?? new Map();
+    const estimated = await dataFreeRanges(prepared.model, plan, setup.recipe, statistics, {
+      executor: options.executor,
+      registry: setup.registry,
+      deviations: settings.deviations,
+      maxTensorsPerPass: options.maxTensorsPerPass,
+      calibrationRunner: options.calibrationRunner,
+      source: prepared.floatSource,
+      ...(options.calibrationCache?.model === prepared.fingerprint && { measured: options.calibrationCache }),
+    });
+    const correction = settings.correctBias ? analyticBiasCorrection(statistics) : undefined;
+    const symmetric = () => setup.recipe.activationSymmetric;
+    const tensors = Object.fromEntries(
+      [...estimated.ranges].map(([name, range]) => [
+        name,
+        {
+          observer: dataFreeObserver(estimated.sources.get(name)!),
+          symmetric: symmetric(),
+          min: [...range.min],
+          max: [...range.max],
+        },
+      ]),
+    );
+    const activations: ActivationRanges = {
+      ranges: estimated.ranges,
+      symmetric,
+      observerOf: (name) => `data-free:${estimated.sources.get(name) ?? 'shared'}`,
+      observers: new Map(),
+      samples: 0,
+      threads: 0,
+      calibrationHash: undefined,
+      cache: {
+        kind: 'quantkit-calibration-cache',
+        version: 1,
+        model: prepared.fingerprint,
+        calibrationHash: undefined,
+        samples: estimated.randomSamples,
+        tensors,
+      },
+    };
+    return {
+      plan,
+      activations,
+      bodyDecisions: [],
+      ...(correction !== undefined && { quantizationTransforms: [correction.transform] }),
+      dataFree: {
+        sources: estimated.sources,
+        randomSamples: estimated.randomSamples,
+        biasesCorrected: () => correction?.corrected() ?? 0,
+      },
+    };
+  },
+  compute: staticStages.compute,
+  emit: staticStages.emit,
+  quantizesBodies: true,
+};
+
 /** A mode that runs nothing on the float model and emits weights only, with no activation parameters. */
 function weightsOnly(dynamic: boolean): ModeStages {
   const emitWeights = dynamic ? emitDynamic : emitWeightOnly;
@@ -178,7 +255,7 @@ const floatStages: ModeStages = {
  */
 export function foldsDequantize(recipe: Recipe, graph: 'main' | 'body'): boolean {
   if (recipe.weightOnlyForm === 'fold' || recipe.mode === 'dynamic') return true;
-  return graph === 'body' && recipe.mode === 'static';
+  return graph === 'body' && quantizesActivations(recipe.mode);
 }
 
 /** Each mode's recipe of stages. */
@@ -187,4 +264,5 @@ export const MODE_STAGES: Readonly<Record<QuantizeMode, ModeStages>> = {
   dynamic: dynamicStages,
   'weight-only': weightOnlyStages,
   float: floatStages,
+  'data-free': dataFreeStages,
 };

@@ -34,7 +34,7 @@ export const batchNormFolding: ModelTransform = {
  */
 export const divisionAsMultiplication: ModelTransform = {
   name: 'divide-by-constant-as-mul',
-  modes: ['static'],
+  modes: ['static', 'data-free'],
   apply: (model) => divideByConstantAsMul(model.graph),
 };
 

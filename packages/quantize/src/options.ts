@@ -8,10 +8,26 @@ import type { ExecutorPlugin, Granularity, Registry, TargetPlugin, Tensor } from
 
 /**
  * static: calibrated int8 weights and activations; dynamic: activations quantized at run time; weight-only:
- * integer weights, float compute; float: no integer codes, weights and ops in a narrower float (floatPrecision).
+ * integer weights, float compute; float: no integer codes, weights and ops in a narrower float (floatPrecision);
+ * data-free: static's int8 weights and activations with no data (BatchNorm statistics, cross-layer equalization,
+ * analytic bias correction; see dataFreePreparation).
  */
-export type QuantizeMode = 'static' | 'dynamic' | 'weight-only' | 'float';
-export const QUANTIZE_MODES: readonly QuantizeMode[] = ['static', 'dynamic', 'weight-only', 'float'];
+export type QuantizeMode = 'static' | 'dynamic' | 'weight-only' | 'float' | 'data-free';
+export const QUANTIZE_MODES: readonly QuantizeMode[] = [
+  'static',
+  'dynamic',
+  'weight-only',
+  'float',
+  'data-free',
+];
+
+/**
+ * Whether a mode writes int8 activations between Q/DQ pairs (static's output form): static, and data-free, which
+ * estimates the ranges static calibrates.
+ */
+export function quantizesActivations(mode: QuantizeMode): boolean {
+  return mode === 'static' || mode === 'data-free';
+}
 
 /**
  * A float format for what stays float: fp16 or bf16 (bf16 stores weights only; onnxruntime's CPU computes in
@@ -48,6 +64,20 @@ export type OutputFormat = 'qdq' | 'qoperator' | 'packed';
 export type EmitForm = 'quantized' | 'fake-quant';
 export const EMIT_FORMS: readonly EmitForm[] = ['quantized', 'fake-quant'];
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['qdq', 'qoperator', 'packed'];
+
+/**
+ * The steps of data-free quantization (mode 'data-free'), each on by default, and how wide a range BatchNorm
+ * statistics give an activation (mean +- deviations x std, default 6).
+ */
+export interface DataFreeSettings {
+  /** Cross-layer equalization of Conv/Gemm pairs joined by Relu, PRelu, LeakyRelu or nothing. */
+  readonly equalize: boolean;
+  /** High-bias absorption into the next layer where BatchNorm statistics show it is safe. */
+  readonly absorbHighBias: boolean;
+  /** Analytic bias correction from BatchNorm statistics. */
+  readonly correctBias: boolean;
+  readonly deviations: number;
+}
 
 /** One calibration sample: a tensor for each model input, by input name. */
 export type CalibrationSample = Readonly<Record<string, Tensor>>;
@@ -216,6 +246,11 @@ export interface QuantizeOptions {
    * as biasCorrection: true). Needs an executor and calibration data.
    */
   readonly finetune?: 'adaround' | 'bias-correction' | AdaRoundOptions;
+  /**
+   * Mode 'data-free': which of its steps run (each default true) and the BatchNorm range width (default 6 std).
+   * Recorded in the recipe.
+   */
+  readonly dataFree?: Partial<DataFreeSettings>;
   /** The sample verification runs on: default the first calibration sample of an array, else seeded random data. */
   readonly verifySample?: CalibrationSample;
   /** Samples expected, for progress reporting. */
@@ -264,6 +299,8 @@ export interface Recipe {
   readonly biasCorrection?: true;
   /** Set only when the rounding was finetuned (options.finetune 'adaround'), so earlier recipes read the same. */
   readonly finetune?: AdaRoundRecipe;
+  /** Set only in mode 'data-free': its steps and range width (see QuantizeOptions.dataFree). */
+  readonly dataFree?: DataFreeSettings;
   /** Set only when nodes are kept float by name (absent means none), so earlier recipes read the same. */
   readonly keepFloat?: readonly KeptFloat[];
 }

@@ -108,6 +108,7 @@ export function decisions(
     dynamic: 'int8 compute, activations quantized at run time',
     'weight-only': bits === 8 ? 'weights stored in int8' : `weights stored as ${bits}-bit codes`,
     float: 'converted to a narrower float',
+    'data-free': 'int8 compute with QDQ, ranges estimated without data',
   }[mode];
   return graph.nodes.map((node) => {
     const reason = reasons.get(node);

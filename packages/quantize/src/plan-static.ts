@@ -206,7 +206,7 @@ export function planStatic(context: PlanContext, decide: Decide, weightUse: Weig
   const stored = storeRecurrentWeights(context, decide, weightUse, constants, reasons);
 
   return {
-    decisions: decisions(graph, new Set([...quantized, ...stored]), reasons, 'static'),
+    decisions: decisions(graph, new Set([...quantized, ...stored]), reasons, recipe.mode),
     activations,
     sharedParams,
     ...(scaledParams.size > 0 && { scaledParams }),

@@ -22,6 +22,7 @@ import { DEFAULT_TARGET, createDefaultRegistry } from './builtins.js';
 import { type FloatModelBytes, graphValueNames } from './calibrate.js';
 import { modelFingerprint } from './calibration-cache.js';
 import { type KeptQuantization, importQuantization } from './import-quantization.js';
+import { type DataFreePreparation, dataFreePreparation } from './data-free-preparation.js';
 import { BUILTIN_TRANSFORMS, applyTransforms } from './model-transforms.js';
 import { checkKeptPoints } from './plan-kept.js';
 import type { QuantizeOptions, Recipe } from './options.js';
@@ -61,6 +62,8 @@ export interface PreparedModel {
   readonly floatSource: () => FloatModelBytes;
   /** A quantization-aware-trained input's own Q/DQ parameters and weight codes, taken out of `model`. */
   readonly kept?: KeptQuantization;
+  /** Mode 'data-free': the BatchNorm statistics and what equalization and absorption did. */
+  readonly dataFree?: DataFreePreparation;
 }
 
 function checkQuantizer(quantizer: QuantizerPlugin, recipe: Recipe): void {
@@ -196,9 +199,17 @@ export async function prepareModel(
   if (kept !== undefined) checkKeptMode(kept, setup.recipe);
   // Initializers that are not graph inputs need IR version 4; older models list every weight as an input.
   if (model.irVersion < 4) model.irVersion = 4;
+  // Data-free mode reads the BatchNorm statistics before folding removes them, and equalizes after it.
+  const dataFree =
+    setup.recipe.dataFree === undefined ? undefined : dataFreePreparation(setup.recipe.dataFree);
   const changes = await applyTransforms(
     model,
-    [...BUILTIN_TRANSFORMS, ...(options.transforms ?? [])],
+    [
+      ...(dataFree === undefined ? [] : [dataFree.before]),
+      ...BUILTIN_TRANSFORMS,
+      ...(dataFree?.after ?? []),
+      ...(options.transforms ?? []),
+    ],
     setup.recipe.mode,
   );
   let floatBytes: FloatModelBytes | undefined;
@@ -231,5 +242,6 @@ export async function prepareModel(
     weightBytesBefore,
     floatSource,
     ...(kept !== undefined && { kept }),
+    ...(dataFree !== undefined && { dataFree }),
   };
 }

@@ -2,6 +2,7 @@ import { type LinearQuantParams, QuantError } from '@quantkit/core';
 import { type Model, cloneModel, encodedSize } from '@quantkit/onnx';
 import { buildQuantizeReport } from './build-report.js';
 import type { CalibrationCache } from './calibration-cache.js';
+import { dataFreeResult } from './data-free-preparation.js';
 import { QdqEmitter } from './emitter.js';
 import { finishModel, tidyGraph } from './finalize-model.js';
 import { quantizeMeasured } from './measured-runs.js';
@@ -14,7 +15,7 @@ import {
 } from './adaround-transform.js';
 import { applyQuantizationTransforms } from './model-transforms.js';
 import { MODE_STAGES, type PlannedRun, type Statistics, foldsDequantize } from './mode-stages.js';
-import type { QuantizeOptions, Recipe } from './options.js';
+import { type QuantizeOptions, type Recipe, quantizesActivations } from './options.js';
 import { type ConstantUse, type QuantPlan, planQuantization } from './plan.js';
 import { keptPoints, withKeptQuantization } from './plan-kept.js';
 import { prepareModel, resolveRun } from './prepare-model.js';
@@ -71,8 +72,10 @@ async function computeAndEmit(
           onProgress: run.options.onProgress,
           cache: finetuneCache,
         });
+  // The mode's own refinements (data-free's analytic bias correction) see the finetuned weights' error.
   const transforms = [
     ...(adaround === undefined ? [] : [adaround]),
+    ...(statistics.quantizationTransforms ?? []),
     ...(run.options.quantizationTransforms ?? []),
   ];
   await applyQuantizationTransforms(computed, context, transforms);
@@ -91,7 +94,9 @@ async function planRun(input: Uint8Array | Model, options: QuantizeOptions): Pro
   const { recipe, weightQuantizer } = setup;
   const prepared = await prepareModel(input, setup, options);
   // Static mode needs QuantizeLinear, which opset 9 lacks: such a model moves to opset 10 first.
-  const opset = recipe.mode === 'static' ? ensureQdqOpset(prepared.model, prepared.opset) : prepared.opset;
+  const opset = quantizesActivations(recipe.mode)
+    ? ensureQdqOpset(prepared.model, prepared.opset)
+    : prepared.opset;
   const keepFirstLast = recipe.keepHigherPrecision && weightQuantizer.keepHigherPrecision === 'first-last';
   const plan = withKeptQuantization(
     planQuantization(prepared.model.graph, recipe, opset, keepFirstLast),
@@ -227,6 +232,10 @@ async function quantizeOnce(
     ...(plan.kept !== undefined && { keptQuantization: keptPoints(plan) }),
     ...(finished.verification !== undefined && { verification: finished.verification }),
     ...(finetune !== undefined && { finetune }),
+    ...(statistics.dataFree !== undefined &&
+      prepared.dataFree !== undefined && {
+        dataFree: dataFreeResult(prepared.dataFree, statistics.dataFree),
+      }),
     ...(finished.formatConversion && {
       qoperator: {
         converted: finished.formatConversion.converted.length,

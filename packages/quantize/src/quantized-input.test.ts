@@ -1,6 +1,6 @@
 // A model that is already quantized in QDQ form (a quantization-aware-trained export, or quantkit's own output)
-// keeps its own Q/DQ in static and weight-only runs, which write it back computing the same function; dynamic and
-// float modes, which would replace its scales, refuse it with a clear error.
+// keeps its own Q/DQ in static and weight-only runs, which write it back computing the same function; dynamic,
+// float and data-free modes, which would replace its scales, refuse it with a clear error.
 import { QuantError, type Tensor } from '@quantkit/core';
 import { createOrtExecutor } from '@quantkit/executor-ort';
 import { encodeModel } from '@quantkit/onnx';
@@ -27,7 +27,7 @@ async function run(bytes: Uint8Array, samples: Record<string, Tensor>[]): Promis
 }
 
 describe('an already quantized model', () => {
-  it('is written back unchanged in function by static and weight-only runs, refused by dynamic and float', async () => {
+  it('is written back unchanged in function by static and weight-only runs, refused by dynamic, float and data-free', async () => {
     const mlp = mlpModel(2, 32);
     const once = await quantizeModel(encodeModel(mlp.model), {
       mode: 'static',
@@ -48,7 +48,7 @@ describe('an already quantized model', () => {
         expect(Math.abs(value - expected[i]!), `${mode} output ${i}`).toBeLessThan(1e-3);
       });
     }
-    for (const mode of ['dynamic', 'float'] as QuantizeMode[]) {
+    for (const mode of ['dynamic', 'float', 'data-free'] as QuantizeMode[]) {
       const failure = await quantizeModel(once.bytes, { mode, executor }).catch((error: unknown) => error);
       expect(QuantError.is(failure, 'UNSUPPORTED'), `${mode}: ${String(failure)}`).toBe(true);
       expect((failure as Error).message).toMatch(

@@ -1,5 +1,7 @@
 import { type MessagePart, type TargetPlugin, QuantError, listChoices } from '@quantkit/core';
+import { DEFAULT_RANGE_DEVIATIONS } from './data-free-ranges.js';
 import {
+  type DataFreeSettings,
   type KeptFloat,
   type OutputFormat,
   type QuantizeMode,
@@ -234,6 +236,7 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
       biasCorrection: true as const,
     }),
     ...(finetune !== undefined && { finetune }),
+    ...(mode === 'data-free' && { dataFree: dataFreeSettingsOf(options.dataFree) }),
     ...(keepFloat.length > 0 && { keepFloat }),
   };
 }
@@ -279,6 +282,36 @@ function checkFakeQuant(
       { details: { option: conflict.option, value: conflict.value } },
     );
   }
+}
+
+function dataFreeSettingsOf(settings: QuantizeOptions['dataFree']): DataFreeSettings {
+  const deviations = settings?.deviations ?? DEFAULT_RANGE_DEVIATIONS;
+  if (typeof deviations !== 'number' || !Number.isFinite(deviations) || deviations <= 0) {
+    throw new QuantError(
+      'INVALID_ARGUMENT',
+      [
+        { option: 'dataFree.deviations', value: String(deviations) },
+        ' must be a positive number of standard deviations',
+      ],
+      { details: { option: 'dataFree.deviations', value: deviations } },
+    );
+  }
+  const step = (name: 'equalize' | 'absorbHighBias' | 'correctBias'): boolean => {
+    const value = settings?.[name] ?? true;
+    if (typeof value !== 'boolean') {
+      throw new QuantError(
+        'INVALID_ARGUMENT',
+        `dataFree.${name} must be true or false, got ${JSON.stringify(value)}`,
+      );
+    }
+    return value;
+  };
+  return {
+    equalize: step('equalize'),
+    absorbHighBias: step('absorbHighBias'),
+    correctBias: step('correctBias'),
+    deviations,
+  };
 }
 
 function keptFloatOf(entries: QuantizeOptions['keepFloat']): KeptFloat[] {

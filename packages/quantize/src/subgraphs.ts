@@ -5,7 +5,7 @@ import { type QuantizerFor, computeWeightQuantization } from './compute-quantiza
 import { emitWeightOnly } from './emit-weight-only.js';
 import { QdqEmitter } from './emitter.js';
 import { foldsDequantize } from './mode-stages.js';
-import type { Recipe, WeightRange } from './options.js';
+import { type Recipe, type WeightRange, quantizesActivations } from './options.js';
 import { type NodeDecision, planQuantization } from './plan.js';
 
 /** A decision about a node inside a subgraph: `scope` says where. */
@@ -40,12 +40,12 @@ export function quantizeSubgraphs(
 ): ScopedDecision[] {
   const decisions: ScopedDecision[] = [];
   const emitters = new Map<Graph, QdqEmitter>([[model.graph, mainEmitter]]);
-  const recipe: Recipe =
-    settings.recipe.mode === 'static' ? { ...settings.recipe, mode: 'weight-only' } : settings.recipe;
-  const reason =
-    settings.recipe.mode === 'static'
-      ? 'weights stored in int8 (weight-only): static Q/DQ needs ranges of branch values, which calibration of the main graph cannot observe'
-      : undefined;
+  const recipe: Recipe = quantizesActivations(settings.recipe.mode)
+    ? { ...settings.recipe, mode: 'weight-only' }
+    : settings.recipe;
+  const reason = quantizesActivations(settings.recipe.mode)
+    ? 'weights stored in int8 (weight-only): static Q/DQ needs ranges of branch values, which calibration of the main graph cannot observe'
+    : undefined;
 
   const visit = (graph: Graph, scopes: readonly Graph[], types: ReadonlyMap<string, DType>, path: string) => {
     for (const node of graph.nodes) {

@@ -5,6 +5,7 @@ import type { LatencyGuardResult } from './latency-guard.js';
 import type { BiasCorrectionResult } from './bias-correction.js';
 import type { FinetuneResult } from './adaround-transform.js';
 import type { CalibrationChoice } from './measured-runs.js';
+import type { DataFreeResult } from './data-free-preparation.js';
 import type { FidelityResult } from './min-sqnr.js';
 import type { Recipe } from './options.js';
 import type { NodeDecision } from './plan.js';
@@ -33,6 +34,8 @@ export interface QuantizeSummary {
   readonly biasCorrection?: BiasCorrectionResult;
   /** What AdaRound finetuned (per layer: reconstruction error before and after), when options.finetune asked. */
   readonly finetune?: FinetuneResult;
+  /** Mode 'data-free': what equalization, absorption and bias correction did, and where each range came from. */
+  readonly dataFree?: DataFreeResult;
   /** What calibrationMethod 'auto' measured and chose. */
   readonly calibrationChoice?: CalibrationChoice;
   /** What the fidelity floor did, when options.minSqnr asked for it. */

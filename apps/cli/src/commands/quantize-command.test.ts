@@ -153,7 +153,7 @@ describe('quantkit quantize: bad input', () => {
   });
 
   it.each([
-    [['--mode', 'fast'], /--mode must be "static", "dynamic", "weight-only" or "float", got "fast"/],
+    [['--mode', 'fast'], /--mode must be "static", "dynamic", "weight-only", "float" or "data-free", got "fast"/],
     [['--mode', 'dynamic', '--bits', '99'], /--bits must be an integer from 1 to 16, got "99"/],
     [['--mode', 'dynamic', '--granularity', 'row'], /--granularity/],
     [['--mode', 'dynamic', '--quantizer', 'nonesuch'], /--quantizer must be "linear"/],
@@ -1123,6 +1123,67 @@ describe('quantkit quantize: targets and float precisions', () => {
     expect(compare.code, compare.stderr).toBe(0);
     // fp16 rounds each value to 11 significant bits (relative error <= 2^-11, 66 dB); 60 dB allows for the sums.
     expect(JSON.parse(compare.stdout).outputs[0].sqnr).toBeGreaterThanOrEqual(60);
+  });
+
+  it('--mode data-free quantizes a BatchNorm network with no data and says where its ranges came from', async () => {
+    const next = createPrng(9);
+    const weight = (shape: number[], scale = 0.5) =>
+      createTensor(
+        'float32',
+        shape,
+        Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (next() - 0.5) * scale),
+      );
+    const positive = (shape: number[]) =>
+      createTensor(
+        'float32',
+        shape,
+        Float32Array.from({ length: shape[0]! }, () => 0.5 + next()),
+      );
+    const node = (name: string, opType: string, inputs: string[], outputs: string[]) => ({
+      name,
+      opType,
+      inputs,
+      outputs,
+    });
+    const model = createModel({
+      opset: 13,
+      inputs: [['x', 'float32', [1, 3, 8, 8]]],
+      outputs: [['y', 'float32', [1, 4, 8, 8]]],
+      initializers: {
+        w1: weight([8, 3, 1, 1]),
+        scale: positive([8]),
+        shift: weight([8], 1),
+        mean: weight([8], 0.1),
+        variance: positive([8]),
+        w2: weight([4, 8, 1, 1]),
+        b2: weight([4], 0.1),
+      },
+      nodes: [
+        node('conv1', 'Conv', ['x', 'w1'], ['c1']),
+        node('bn', 'BatchNormalization', ['c1', 'scale', 'shift', 'mean', 'variance'], ['b1']),
+        node('relu', 'Relu', ['b1'], ['r1']),
+        node('conv2', 'Conv', ['r1', 'w2', 'b2'], ['y']),
+      ],
+    });
+    await writeFile(join(dir, 'bn.onnx'), encodeModel(model));
+    const run = await runCli(['quantize', 'bn.onnx', '-o', 'df.onnx', '--mode', 'data-free'], { cwd: dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^quantized bn\.onnx -> df\.onnx \(data-free, /);
+    expect(run.stdout).toMatch(
+      /data-free {5}1 layer pair equalized \(\d+ sweeps?\), \d+ bias(es)? absorbed, 1 bias corrected analytically \(1 BatchNorm read\)/,
+    );
+    expect(run.stdout).toMatch(
+      /ranges {8}estimated without data: 1 from BatchNorm statistics \(mean \+- 6 std\), 2 measured on 8 random inputs/,
+    );
+    const compare = await runCli(['compare', 'bn.onnx', 'df.onnx', '--json'], { cwd: dir });
+    expect(compare.code, compare.stderr).toBe(0);
+    expect(JSON.parse(compare.stdout).outputs[0].sqnr).toBeGreaterThanOrEqual(25);
+    const stray = await runCli(
+      ['quantize', 'bn.onnx', '-o', 'df2.onnx', '--mode', 'data-free', '--calib-method', 'entropy'],
+      { cwd: dir },
+    );
+    expect(stray.code).not.toBe(0);
+    expect(stray.stderr).toMatch(/--calib-method is used only with --mode static, not --mode data-free/);
   });
 
   it('q4f16 (--mode weight-only --granularity block --bits 4 --float fp16) writes 4-bit MatMulNBits and fp16', async () => {

@@ -77,6 +77,7 @@ const RECIPE_EXAMPLES = `
 Examples:
   int8, calibrated        quantkit quantize model.onnx -o model.int8.onnx --calib calib/
   int8, no data           quantkit quantize model.onnx -o model.int8.onnx --mode dynamic
+  int8 static, no data    quantkit quantize model.onnx -o model.int8.onnx --mode data-free
   for TensorRT            quantkit quantize model.onnx -o model.trt.onnx --calib calib/ --target gpu-tensorrt
   q4f16                   quantkit quantize model.onnx -o model.q4f16.onnx --mode weight-only --granularity block --bits 4 --float fp16
   fp16                    quantkit quantize model.onnx -o model.fp16.onnx --mode float
@@ -99,7 +100,9 @@ export function quantizeCommand(io: CliIo): Command {
     .requiredOption('-o, --output <file>', 'where to write the quantized model')
     .option(
       '--mode <mode>',
-      `${listChoices(QUANTIZE_MODES)} (default "static"); "float" only narrows floats (--float, default fp16)`,
+      `${listChoices(QUANTIZE_MODES)} (default "static"); "float" only narrows floats (--float, default fp16); ` +
+        '"data-free" is static int8 with no data: BatchNorm folding, cross-layer equalization, bias absorption and ' +
+        'correction, ranges from BatchNorm statistics',
     )
     .option('--quantizer <name>', 'weight quantizer plugin (default "linear"; see `quantkit plugins`)')
     .option('--bits <n>', 'weight bits, 1 to 16 (default 8; 1 for --quantizer binary, 3..8 for log)')

@@ -27,7 +27,7 @@ describe('parseQuantizeFlags', () => {
   });
 
   it.each([
-    [{ mode: 'fast' }, /--mode must be "static", "dynamic", "weight-only" or "float", got "fast"/],
+    [{ mode: 'fast' }, /--mode must be "static", "dynamic", "weight-only", "float" or "data-free", got "fast"/],
     [
       { mode: 'float', float: 'fp32' },
       /--float must be "fp16", "bf16", "fp8-e4m3fn" or "fp8-e5m2", got "fp32"/,

@@ -183,4 +183,39 @@ describe('formatQuantizeSummary', () => {
     });
     expect(named[1]).toBe('  target        wasm (named with --target)');
   });
+
+  it('says what data-free quantization did and where each range came from', () => {
+    const recipe = resolveRecipe({ mode: 'data-free', dataFree: { deviations: 4 } });
+    const lines = formatQuantizeSummary('in.onnx', 'out.onnx', {
+      mode: 'data-free',
+      recipe,
+      sizeBefore: 400,
+      sizeAfter: 100,
+      weightBytesBefore: 400,
+      weightBytesAfter: 100,
+      calibrationSamples: 0,
+      calibrationThreads: 0,
+      warnings: [],
+      nodes: [{ name: 'a', opType: 'Conv', quantized: true, reason: '' }],
+      dataFree: {
+        batchNormStatistics: 1,
+        equalizedPairs: 1,
+        equalizationSweeps: 3,
+        biasesAbsorbed: 2,
+        absorptionSkippedForPadding: 1,
+        biasesCorrected: 1,
+        rangeSources: { 'batch-norm': 3, propagated: 1, random: 2, fixed: 1 },
+        ranges: {},
+        randomSamples: 1,
+      },
+    });
+    expect(lines).toContain(
+      '  data-free     1 layer pair equalized (3 sweeps), 2 biases absorbed (1 skipped: the next layer pads), ' +
+        '1 bias corrected analytically (1 BatchNorm read)',
+    );
+    expect(lines).toContain(
+      '  ranges        estimated without data: 3 from BatchNorm statistics (mean +- 4 std), 1 carried from those, ' +
+        '1 fixed by overrides, 2 measured on 1 random input (no statistics)',
+    );
+  });
 });

@@ -8,6 +8,7 @@ import {
   worstFirst,
 } from '@quantkit/quantize';
 import type { SampleOrigin } from '@quantkit/quantize/node';
+import type { DataFreeResult } from '@quantkit/quantize';
 import { renderMessage } from '@quantkit/core';
 import { FLAG_NAMES } from '../flag-terms.js';
 import { formatSuggestion } from '@quantkit/report';
@@ -77,13 +78,42 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): [string, num
 const WEIGHT_ONLY_REASON = 'weights stored in ';
 
 /**
+ * What data-free quantization did, and where its activation ranges came from: estimated from BatchNorm statistics
+ * (or carried from such an estimate), or measured on seeded random inputs where the model has no statistics.
+ *
+ * @example dataFreeLines(summary.dataFree) // ['  data-free     3 layer pairs equalized (5 sweeps), ...', '  ranges ...']
+ */
+function dataFreeLines(result: DataFreeResult, deviations: number): string[] {
+  const plural = (count: number, word: string, many = `${word}s`) => `${count} ${count === 1 ? word : many}`;
+  const skipped =
+    result.absorptionSkippedForPadding === 0
+      ? ''
+      : ` (${result.absorptionSkippedForPadding} skipped: the next layer pads)`;
+  const sources = result.rangeSources;
+  const estimated = [
+    sources['batch-norm'] > 0 &&
+      `${sources['batch-norm']} from BatchNorm statistics (mean +- ${deviations} std)`,
+    sources.propagated > 0 && `${sources.propagated} carried from those`,
+    sources.fixed > 0 && `${sources.fixed} fixed by overrides`,
+    sources.random > 0 &&
+      `${sources.random} measured on ${plural(result.randomSamples, 'random input')} (no statistics)`,
+  ].filter((part): part is string => part !== false);
+  return [
+    `  data-free     ${plural(result.equalizedPairs, 'layer pair')} equalized (${plural(result.equalizationSweeps, 'sweep')}), ` +
+      `${plural(result.biasesAbsorbed, 'bias', 'biases')} absorbed${skipped}, ${plural(result.biasesCorrected, 'bias', 'biases')} corrected ` +
+      `analytically (${plural(result.batchNormStatistics, 'BatchNorm')} read)`,
+    `  ranges        estimated without data: ${estimated.length === 0 ? 'none needed' : estimated.join(', ')}`,
+  ];
+}
+
+/**
  * Note lines for nodes that static or dynamic mode quantized only as weight-only (dynamic mode below opset 11
  * for Conv, static mode inside If/Loop bodies), grouped by the plan's reason.
  *
  * @example weightOnlyNotes(summary) // ['  note          Conv x1 ran as weight-only, not dynamic: weights stored in int8 (...)']
  */
 function weightOnlyNotes(summary: QuantizeSummary): string[] {
-  if (summary.mode !== 'static' && summary.mode !== 'dynamic') return [];
+  if (summary.mode !== 'static' && summary.mode !== 'dynamic' && summary.mode !== 'data-free') return [];
   const byReason = new Map<string, Map<string, number>>();
   for (const node of summary.nodes) {
     if (!node.quantized || !node.reason.startsWith(WEIGHT_ONLY_REASON)) continue;
@@ -201,6 +231,8 @@ export function formatQuantizeSummary(
     }
   }
   lines.push(...formatFinetune(summary.finetune));
+  if (summary.dataFree !== undefined)
+    lines.push(...dataFreeLines(summary.dataFree, summary.recipe.dataFree?.deviations ?? 6));
   if (
     summary.mode === 'float' &&
     summary.recipe.floatPrecision === 'fp16' &&
