@@ -19,3 +19,9 @@ export {
 } from './report-data.js';
 export { parseReportHtml } from './parse-report-html.js';
 export { type RenderReportHtmlOptions, renderReportHtml } from './render-report-html.js';
+export type {
+  AutoReportData,
+  AutoReportLayer,
+  AutoReportPoint,
+  AutoSensitivityCell,
+} from './auto-report-data.js';
