@@ -25,3 +25,8 @@ export type {
   AutoReportPoint,
   AutoSensitivityCell,
 } from './auto-report-data.js';
+export {
+  AUTO_DATA_ELEMENT_ID,
+  AUTO_PAGE_SCRIPT,
+  renderAutoReportHtml,
+} from './render-auto-report-html.js';

@@ -153,7 +153,7 @@ export default async function accuracy(run) {
     expect(QuantError.is(error)).toBe(true);
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toMatch(
-      /maxSize cannot be met: no assignment fits 1000 bytes; the smallest achievable is \d+ bytes/,
+      /maxSize cannot be met: no assignment fits 1000 bytes \(0.001 MB\); the smallest achievable is \d+ bytes/,
     );
     const every = Object.fromEntries(layers.map((layer) => [layer, 'binary' as const]));
     const smallestUniform = (await quantizeModel(input, assignmentOptions(layers, every))).bytes.byteLength;

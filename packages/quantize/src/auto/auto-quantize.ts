@@ -95,6 +95,9 @@ function infeasible(option: string, message: string, achievable: number): QuantE
 const keyOf = (layers: readonly string[], assignment: AutoAssignment) =>
   layers.map((layer) => assignment[layer] ?? 'float').join('|');
 
+/** A byte count as bytes and decimal megabytes (the CLI's --max-size unit). */
+const sizeText = (count: number) => `${count} bytes (${(count / 1e6).toFixed(3)} MB)`;
+
 const finiteOrNull = (value: number) => (Number.isFinite(value) ? value : null);
 
 /** The points no other point beats: none both at most as big and at least as close, and better in one. */
@@ -215,6 +218,10 @@ export async function autoQuantize(
     executor,
     workers: options.workers,
   };
+  // This thread writes the chosen model and runs the metric and latency checks. Built before any worker starts: its
+  // float run loads onnxruntime-node here first, and with onnxruntime-node 1.23 two workers loading the binding
+  // first, at once, fail with "Module did not self-register".
+  const evaluator = await AssignmentEvaluator.create(executor, input, layers, samples);
   const firstJobs: AutoAssignment[] = [{}, ...uniform, ...single];
   let measuredCount = 0;
   const first = await measureAssignments(
@@ -302,7 +309,7 @@ export async function autoQuantize(
     if (options.maxSize !== undefined && smallest > options.maxSize) {
       throw infeasible(
         'maxSize',
-        `no assignment fits ${options.maxSize} bytes; the smallest achievable is ${smallest} bytes`,
+        `no assignment fits ${sizeText(options.maxSize)}; the smallest achievable is ${sizeText(smallest)}`,
         smallest,
       );
     }
@@ -327,11 +334,19 @@ export async function autoQuantize(
     sizeBudget ? b.sqnr - a.sqnr || a.size - b.size : a.size - b.size || b.sqnr - a.sqnr;
   const ranked = [...eligible].sort((a, b) => order(a, b) || points.indexOf(a) - points.indexOf(b));
 
-  const evaluator = await AssignmentEvaluator.create(executor, input, layers, samples);
   const metricOf = async (bytes: Uint8Array, model: 'float' | 'quantized'): Promise<number> => {
     const session = await executor.createSession(bytes);
     try {
-      const value = await options.metric!((feeds) => session.run(feeds), { model });
+      let value: number;
+      try {
+        value = await options.metric!((feeds) => session.run(feeds), { model });
+      } catch (error) {
+        throw new QuantError(
+          'INVALID_ARGUMENT',
+          [{ option: 'metric' }, ` failed on the ${model} model: ${(error as Error).message}`],
+          { cause: error, details: { option: 'metric' } },
+        );
+      }
       if (typeof value !== 'number' || Number.isNaN(value)) {
         throw new QuantError(
           'INVALID_ARGUMENT',

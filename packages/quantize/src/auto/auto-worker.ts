@@ -19,6 +19,16 @@ export type AutoWorkerMessage =
   | { readonly type: 'result'; readonly index: number; readonly measurement: AutoMeasurement }
   | { readonly type: 'error'; readonly message: string };
 
+/** An error's message with its causes', which say what the executor itself refused. */
+function describe(error: unknown): string {
+  const parts: string[] = [];
+  for (let current = error; current !== undefined && parts.length < 4; ) {
+    parts.push(current instanceof Error ? current.message : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return parts.join(': ');
+}
+
 async function start(data: AutoWorkerData): Promise<void> {
   const port = parentPort!;
   let evaluator: AssignmentEvaluator;
@@ -32,7 +42,7 @@ async function start(data: AutoWorkerData): Promise<void> {
   } catch (error) {
     port.postMessage({
       type: 'error',
-      message: error instanceof Error ? error.message : String(error),
+      message: describe(error),
     } satisfies AutoWorkerMessage);
     return;
   }
