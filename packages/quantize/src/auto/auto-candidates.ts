@@ -1,13 +1,12 @@
 // The per-layer choices `quantkit auto` searches over. They all live in one weight-only model: each is a per-node
-// override (quantizer, bits, granularity) or keep-float, which the weight-only planner honours node by node. Two
-// formats cannot be mixed that way and are not offered per layer: int4 blocks (MatMulNBits), because block
-// granularity is one setting for the whole recipe, and fp16, because floatPrecision converts every node that stays
-// float at once (fp16 weights behind a Cast for one layer has no planner form). int4 is therefore per channel here.
+// override (quantizer, bits, granularity) or keep-float, which the weight-only planner honours node by node, 4-bit
+// blocks (MatMulNBits) included. fp16 cannot be mixed that way and is not offered: floatPrecision converts every node
+// that stays float at once, and quantkit has no form for one layer's weights in fp16 behind a Cast.
 import { QuantError, listChoices } from '@quantkit/core';
 import type { NodeOverride } from '../overrides.js';
 
 /** A candidate's name. */
-export type AutoCandidateName = 'int8' | 'int4' | 'binary' | 'log' | 'float';
+export type AutoCandidateName = 'int8' | 'int4-block' | 'int4' | 'binary' | 'log' | 'float';
 
 /** One way a layer can be stored. */
 export interface AutoCandidate {
@@ -25,6 +24,12 @@ export const AUTO_CANDIDATES: readonly AutoCandidate[] = [
     name: 'int8',
     description: 'int8 weights, symmetric, one scale per output channel (DequantizeLinear)',
     override: { quantizer: 'linear', bits: 8, symmetric: true, granularity: 'channel' },
+  },
+  {
+    name: 'int4-block',
+    description:
+      'int4 weights in blocks of 32 along K, a scale each (com.microsoft MatMulNBits; MatMul/Gemm, else per channel)',
+    override: { quantizer: 'linear', bits: 4, symmetric: true, granularity: 'block' },
   },
   {
     name: 'log',
@@ -50,8 +55,8 @@ export const AUTO_CANDIDATE_NAMES: readonly AutoCandidateName[] = AUTO_CANDIDATE
 
 /** Why the formats `quantkit auto` does not mix per layer are left out (the report and --help say it). */
 export const UNMIXED_FORMATS =
-  'int4 blocks (MatMulNBits) and fp16 are not mixed per layer: block granularity and floatPrecision are ' +
-  'whole-model settings in quantkit, so int4 is offered per channel and fp16 not at all';
+  'fp16 is not mixed per layer: floatPrecision is a whole-model setting in quantkit (every node left float ' +
+  'converts at once), so it is not a candidate';
 
 /**
  * The candidates named, in AUTO_CANDIDATES order; 'float' is always among them (the search starts from it).

@@ -80,10 +80,10 @@ describe('autoQuantize', () => {
     const sqnr = await sqnrOf(result.bytes);
     expect(sqnr).toBeGreaterThanOrEqual(bestUniform);
     // The layers are not all alike: the outlier layer stays at more bits than the wide one.
-    const bits = { float: 32, int8: 8, log: 4, int4: 4, binary: 1 };
+    const bits = { float: 32, int8: 8, 'int4-block': 5, log: 4, int4: 4, binary: 1 };
     expect(bits[result.assignment.outlier!]).toBeGreaterThan(bits[result.assignment.wide!]);
     // The report: a cell per layer and candidate, the chosen point on the front.
-    expect(result.report.layers.map((layer) => Object.keys(layer.candidates).length)).toEqual([5, 5, 5]);
+    expect(result.report.layers.map((layer) => Object.keys(layer.candidates).length)).toEqual([6, 6, 6]);
     const chosen = result.report.points.filter((point) => point.chosen);
     expect(chosen).toHaveLength(1);
     expect(chosen[0]!.front).toBe(true);

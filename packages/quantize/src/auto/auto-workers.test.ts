@@ -22,8 +22,8 @@ describe('autoQuantize on worker threads', () => {
         calibrationData,
         onProgress: (event) => event.phase === 'sensitivity' && progress.push(event.done),
       });
-      // float, 4 uniform schemes, 3 layers x 4 candidates: every job reported once.
-      expect(progress).toEqual(Array.from({ length: 17 }, (_, index) => index + 1));
+      // float, 5 uniform schemes, 3 layers x 5 candidates: every job reported once.
+      expect(progress).toEqual(Array.from({ length: 21 }, (_, index) => index + 1));
       runs.push(result);
     }
     const [one, three] = runs;
