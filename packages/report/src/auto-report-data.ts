@@ -25,7 +25,7 @@ export interface AutoReportLayer {
 export interface AutoReportPoint {
   /** "float", "uniform int8", or the search step's candidate counts. */
   readonly label: string;
-  readonly kind: 'float' | 'uniform' | 'search' | 'latency';
+  readonly kind: 'float' | 'uniform' | 'search' | 'refine' | 'latency';
   /** The written file's bytes. */
   readonly size: number;
   readonly sqnr: number | null;

@@ -144,8 +144,8 @@ ${budgetsHtml(data)}
 <h2>Chosen</h2>
 ${chosenHtml(data)}
 <h2>Size vs SQNR</h2>
-<p class="note">Every assignment written and measured: the float model, each candidate on every layer, and each step
-of the search. The Pareto front (no other point both smaller and closer) is the line; the star is the choice.</p>
+<p class="note">Every assignment written and measured: the float model, each candidate on every layer, each step
+of the search and each single-layer change tried around its best point. The Pareto front (no other point both smaller and closer) is the line; the star is the choice.</p>
 <div class="chart wide"><canvas data-chart="pareto" role="img" aria-label="size versus SQNR scatter plot"></canvas></div>
 <h2>Sensitivity</h2>
 <p class="note">Each cell: the output SQNR with only that layer stored that way (the rest float), and the bytes the

@@ -12,7 +12,7 @@ import { planModel, quantizeModel } from '../quantize-model.js';
 import { type AutoAssignment, assignmentLabel, assignmentOptions } from './auto-assignment.js';
 import { type AutoCandidateName, UNMIXED_FORMATS, autoCandidates } from './auto-candidates.js';
 import { AssignmentEvaluator, type AutoMeasurement } from './auto-evaluator.js';
-import { type LayerOptions, greedyPath } from './greedy-path.js';
+import { type LayerOptions, greedyPath, neighbors, noiseOf, sqnrOf } from './greedy-path.js';
 import { measureAssignments } from './measure-assignments.js';
 
 /** Runs a model on one sample's feeds and returns its outputs by name. */
@@ -65,6 +65,10 @@ export interface AutoQuantizeResult {
   readonly assignment: AutoAssignment;
   readonly report: AutoReportData;
 }
+
+/** Local search: rounds at most, and single-layer changes measured per round at most. */
+const REFINE_ROUNDS = 3;
+const REFINE_WIDTH = 12;
 
 interface Point {
   readonly label: string;
@@ -303,6 +307,50 @@ export async function autoQuantize(
     (options.maxSize === undefined || point.size <= options.maxSize) &&
     (options.bitsPerWeight === undefined || bitsPerWeight(point.size) <= options.bitsPerWeight + 1e-9);
   const sqnrHolds = (point: Point) => options.minSqnr === undefined || point.sqnr >= options.minSqnr;
+  // Local search around the best measured point: single-layer changes the noise model expects to help, measured
+  // for real, a few rounds while they keep improving it.
+  const objective = (a: Point, b: Point) =>
+    sizeBudget ? b.sqnr - a.sqnr || a.size - b.size : a.size - b.size || b.sqnr - a.sqnr;
+  const incumbent = () =>
+    points
+      .filter((point) => sizeFits(point) && sqnrHolds(point))
+      .sort((a, b) => objective(a, b) || points.indexOf(a) - points.indexOf(b))[0];
+  for (let round = 1; round <= REFINE_ROUNDS; round++) {
+    const start = incumbent();
+    if (start === undefined) break;
+    const startNoise = noiseOf(start.sqnr);
+    const tries = neighbors(table, start.assignment, start.sqnr)
+      .filter((neighbor) => !seen.has(keyOf(layers, neighbor.assignment)))
+      .filter((neighbor) =>
+        sizeBudget
+          ? neighbor.estimatedNoise < startNoise &&
+            sizeFits({ ...start, size: start.size + neighbor.sizeDelta })
+          : neighbor.sizeDelta < 0 &&
+            (options.minSqnr === undefined || sqnrOf(neighbor.estimatedNoise) >= options.minSqnr),
+      )
+      .sort((a, b) => (sizeBudget ? a.estimatedNoise - b.estimatedNoise : a.sizeDelta - b.sizeDelta))
+      .slice(0, REFINE_WIDTH);
+    if (tries.length === 0) break;
+    measuredCount = 0;
+    const measured = await measureAssignments(
+      {
+        ...settings,
+        onMeasured: () =>
+          options.onProgress?.({ phase: 'search', done: ++measuredCount, total: tries.length }),
+      },
+      tries.map((neighbor) => neighbor.assignment),
+    );
+    for (const [index, neighbor] of tries.entries()) {
+      add(
+        'refine',
+        `refine ${round}: ${neighbor.layer} to ${neighbor.assignment[neighbor.layer]} (${assignmentLabel(layers, neighbor.assignment)})`,
+        neighbor.assignment,
+        measured[index]!,
+      );
+    }
+    if (incumbent() === start) break;
+  }
+
   const fitting = points.filter(sizeFits);
   if (fitting.length === 0) {
     const smallest = Math.min(...points.map((point) => point.size));
@@ -330,9 +378,7 @@ export async function autoQuantize(
     );
   }
   // Within a size budget the closest model wins; under fidelity budgets only, the smallest.
-  const order = (a: Point, b: Point) =>
-    sizeBudget ? b.sqnr - a.sqnr || a.size - b.size : a.size - b.size || b.sqnr - a.sqnr;
-  const ranked = [...eligible].sort((a, b) => order(a, b) || points.indexOf(a) - points.indexOf(b));
+  const ranked = [...eligible].sort((a, b) => objective(a, b) || points.indexOf(a) - points.indexOf(b));
 
   const metricOf = async (bytes: Uint8Array, model: 'float' | 'quantized'): Promise<number> => {
     const session = await executor.createSession(bytes);

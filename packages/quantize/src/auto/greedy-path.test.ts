@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AUTO_CANDIDATE_NAMES, type AutoCandidateName } from './auto-candidates.js';
-import { type LayerOptions, greedyPath, noiseOf, sqnrOf } from './greedy-path.js';
+import { type LayerOptions, greedyPath, neighbors, noiseOf, sqnrOf } from './greedy-path.js';
 
 const option = (candidate: AutoCandidateName, size: number, sqnr: number) => ({ candidate, size, sqnr });
 
@@ -62,5 +62,28 @@ describe('greedyPath', () => {
   it('adds noise powers: two layers at 30 dB each estimate 27 dB', () => {
     expect(sqnrOf(noiseOf(30) + noiseOf(30))).toBeCloseTo(30 - 10 * Math.log10(2), 10);
     expect(sqnrOf(noiseOf(Infinity))).toBe(Infinity);
+  });
+});
+
+describe('neighbors', () => {
+  it('changes one layer at a time and swaps only that layer in the measured noise', () => {
+    const layers: LayerOptions[] = [
+      {
+        layer: 'a',
+        options: [option('float', 400, Infinity), option('int8', 100, 40), option('int4', 50, 20)],
+      },
+      { layer: 'b', options: [option('float', 40, Infinity), option('int8', 10, 30)] },
+    ];
+    const found = neighbors(layers, { a: 'int4', b: 'int8' }, 18);
+    expect(found.map((neighbor) => neighbor.assignment)).toEqual([
+      { a: 'float', b: 'int8' },
+      { a: 'int8', b: 'int8' },
+      { a: 'int4', b: 'float' },
+    ]);
+    expect(found.map((neighbor) => neighbor.sizeDelta)).toEqual([350, 50, 30]);
+    // a from int4 to int8: the measured noise minus a's int4 share plus its int8 share.
+    expect(found[1]!.estimatedNoise).toBeCloseTo(noiseOf(18) - noiseOf(20) + noiseOf(40), 12);
+    // Never below zero when the measurement came out better than the shares it is built from.
+    expect(neighbors(layers, { a: 'int4', b: 'int8' }, 60).every((n) => n.estimatedNoise >= 0)).toBe(true);
   });
 });

@@ -78,3 +78,43 @@ export function greedyPath(layers: readonly LayerOptions[]): PathStep[] {
     path.push(snapshot());
   }
 }
+
+/** An assignment one layer away from another, with what the noise model expects of it. */
+export interface Neighbor {
+  readonly assignment: AutoAssignment;
+  readonly layer: string;
+  /** Bytes it adds (negative: saves) over the assignment it comes from, by the sensitivity table. */
+  readonly sizeDelta: number;
+  /** Its expected relative noise power: the measured noise of the start, this layer's share swapped. */
+  readonly estimatedNoise: number;
+}
+
+/**
+ * Every assignment that differs from `start` in one layer's candidate, for the local search around the walk's best
+ * measured point. The start's noise is its measured SQNR, so the estimate corrects the walk's additive guess with a
+ * real figure and only models the one change.
+ *
+ * @example neighbors(table, { fc1: 'int8', fc2: 'int4' }, 31.5).length // layers x (candidates - 1)
+ */
+export function neighbors(
+  layers: readonly LayerOptions[],
+  start: AutoAssignment,
+  measuredSqnr: number,
+): Neighbor[] {
+  const base = noiseOf(measuredSqnr);
+  const found: Neighbor[] = [];
+  for (const layer of layers) {
+    const now = layer.options.find((option) => option.candidate === (start[layer.layer] ?? 'float'));
+    if (now === undefined) continue;
+    for (const option of layer.options) {
+      if (option === now) continue;
+      found.push({
+        assignment: { ...start, [layer.layer]: option.candidate },
+        layer: layer.layer,
+        sizeDelta: option.size - now.size,
+        estimatedNoise: Math.max(0, base - noiseOf(now.sqnr) + noiseOf(option.sqnr)),
+      });
+    }
+  }
+  return found;
+}
