@@ -76,6 +76,18 @@ describe('quantkit auto', () => {
     ]);
     expect(again.code).toBe(0);
     expect(await sha256(join(dir, 'again.onnx'))).toBe(await sha256(join(dir, 'auto.onnx')));
+    const mixed = await runCli([
+      'quantize',
+      model,
+      '-o',
+      join(dir, 'x.onnx'),
+      '--recipe',
+      join(dir, 'r.json'),
+      '--bits',
+      '4',
+    ]);
+    expect(mixed.code).toBe(EXIT_CODES.INVALID_ARGUMENT);
+    expect(mixed.stderr).toMatch(/--recipe sets the quantization; drop --bits/);
 
     const html = await readFile(join(dir, 'auto.html'), 'utf8');
     expect(html).toContain('data-chart="pareto"');
