@@ -232,10 +232,19 @@ export function autoCommand(io: CliIo): Command {
       const metric = metricPath === undefined ? undefined : await loadMetric(metricPath);
       const { executor } = await createCliRegistry([], io.cwd);
 
+      // One status line on a terminal: each model written and measured is a step, and a large model takes many.
+      const showProgress = flags.json !== true && io.stderr.isTTY === true;
+      let progressShown = false;
+      const onProgress = (event: { phase: string; done: number; total: number }) => {
+        if (!showProgress) return;
+        io.stderr.write(`\r\x1b[2K${event.phase}: ${event.done}/${event.total}`);
+        progressShown = true;
+      };
       let result: AutoQuantizeResult;
       try {
         result = await autoQuantize(file.bytes, {
           executor,
+          onProgress,
           modelName: input,
           ...(maxSizeMb !== undefined && { maxSize: Math.floor(maxSizeMb * 1e6) }),
           ...(bitsPerWeight !== undefined && { bitsPerWeight }),
@@ -253,6 +262,8 @@ export function autoCommand(io: CliIo): Command {
         });
       } catch (error) {
         throw inFlagTerms(error);
+      } finally {
+        if (progressShown) io.stderr.write('\r\x1b[2K');
       }
       await writeFileAtomic(output, result.bytes);
       if (recipeOut !== undefined) {
