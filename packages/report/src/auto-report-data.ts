@@ -45,6 +45,8 @@ export interface AutoReportData {
   readonly candidates: readonly { readonly name: string; readonly description: string }[];
   /** The formats not mixed per layer, and why. */
   readonly notMixed: string;
+  /** How int8 weights were written: DequantizeLinear per run, or folded into fp32 at load. */
+  readonly weightOnlyForm: 'dequantize' | 'fold';
   readonly budgets: {
     readonly maxSize?: number;
     readonly bitsPerWeight?: number;

@@ -23,6 +23,7 @@ const data: AutoReportData = {
     { name: 'int8', description: 'int8' },
   ],
   notMixed: 'fp16 is not mixed',
+  weightOnlyForm: 'dequantize',
   budgets: { maxSize: 20_000, minSqnr: 30 },
   floatSize: 40_000,
   layers: [

@@ -137,7 +137,8 @@ tr.chosen td { font-weight: 600; background: #fdf1ef; }</style>
 </head>
 <body data-charts-total="1">
 <h1>quantkit auto</h1>
-<p class="model">${escapeHtml(data.model)}; samples: ${data.samples.count} (${data.samples.origin})</p>
+<p class="model">${escapeHtml(data.model)}; samples: ${data.samples.count} (${data.samples.origin}); int8 weights
+${data.weightOnlyForm === 'fold' ? 'folded into fp32 at load' : 'dequantized on every run'}</p>
 <main>
 <h2>Budgets</h2>
 ${budgetsHtml(data)}

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { calibrationFiles } from '@quantkit/calibration/node';
 import { QuantError } from '@quantkit/core';
 import { type FileUse, checkWrites, writeFileAtomic } from '@quantkit/onnx/node';
-import { AUTO_CANDIDATES, UNMIXED_FORMATS, autoCandidates } from '@quantkit/quantize';
+import { AUTO_CANDIDATES, UNMIXED_FORMATS, WEIGHT_ONLY_FORMS, autoCandidates } from '@quantkit/quantize';
 import {
   type AutoMetric,
   type AutoQuantizeResult,
@@ -15,7 +15,7 @@ import { Command } from 'commander';
 import { type CliIo, toJson, writeJson } from '../cli-io.js';
 import { createCliRegistry } from '../cli-registry.js';
 import { inFlagTerms } from '../flag-terms.js';
-import { collectList, parseIntegerFlag, parseNumberFlag } from '../flags.js';
+import { collectList, parseChoiceFlag, parseIntegerFlag, parseNumberFlag } from '../flags.js';
 import { formatTable } from '../format.js';
 import { modelFileUses, readModelFile } from '../model-file.js';
 import { exists, requireExisting, requireFilePath, userPath } from '../paths.js';
@@ -31,6 +31,7 @@ interface AutoFlags {
   readonly candidates?: readonly string[];
   readonly calib?: string;
   readonly workers?: string;
+  readonly weightOnlyForm?: string;
   readonly recipeOut?: string;
   readonly report?: string;
   readonly force?: boolean;
@@ -163,6 +164,10 @@ export function autoCommand(io: CliIo): Command {
     )
     .option('--workers <n>', 'worker threads for the measurements (default: one per core)')
     .option(
+      '--weight-only-form <form>',
+      'int8 weights as "dequantize" (DequantizeLinear each run) or "fold" (fp32 at load, fp32 speed); default fold with --max-latency-ratio',
+    )
+    .option(
       '--recipe-out <file>',
       'write the recipe (per-node overrides), for `quantkit quantize --recipe <file>`',
     )
@@ -185,6 +190,7 @@ export function autoCommand(io: CliIo): Command {
       const maxDrop = parseNumberFlag('--max-drop', flags.maxDrop, 'metric units');
       const maxLatencyRatio = parseNumberFlag('--max-latency-ratio', flags.maxLatencyRatio, 'times');
       const workers = parseIntegerFlag('--workers', flags.workers, { min: 1 });
+      const weightOnlyForm = parseChoiceFlag('--weight-only-form', flags.weightOnlyForm, WEIGHT_ONLY_FORMS);
       if (maxSizeMb !== undefined && !(maxSizeMb > 0))
         throw new QuantError(
           'INVALID_ARGUMENT',
@@ -254,6 +260,7 @@ export function autoCommand(io: CliIo): Command {
           ...(maxLatencyRatio !== undefined && { maxLatencyRatio }),
           ...(flags.candidates !== undefined && { candidates: flags.candidates }),
           ...(workers !== undefined && { workers }),
+          ...(weightOnlyForm !== undefined && { weightOnlyForm }),
           ...(calib !== undefined && {
             calibrationData: sampleSource({ kind: 'folder', dir: calib }, file.inputs, {
               limit: AUTO_SAMPLES,

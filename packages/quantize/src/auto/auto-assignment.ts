@@ -1,7 +1,7 @@
 // An assignment (layer -> candidate) as the options of one weight-only quantizeModel run. Every auto model, the
 // sensitivity runs, the search's trials and the one written, is made by this function, so a recipe saved from it
 // rebuilds the model byte for byte.
-import type { KeptFloat, QuantizeOptions } from '../options.js';
+import type { KeptFloat, QuantizeOptions, WeightOnlyForm } from '../options.js';
 import type { NodeOverride } from '../overrides.js';
 import { AUTO_CANDIDATES, type AutoCandidateName } from './auto-candidates.js';
 
@@ -16,11 +16,15 @@ export const AUTO_FLOAT_REASON = 'kept float by quantkit auto';
  * under its exact node name, each float layer kept float by name. The first/last-layer exception of binary
  * quantizers is off: the assignment already says what each layer gets. No verification run: the caller measures.
  *
+ * `form` 'fold' writes int8 codes in the form onnxruntime folds into fp32 weights at load (fp32 speed, the same
+ * file size); 'dequantize' keeps DequantizeLinear, run on every inference.
+ *
  * @example assignmentOptions(['fc1', 'fc2'], { fc1: 'int4' }) // fc1 int4, fc2 kept float
  */
 export function assignmentOptions(
   layers: readonly string[],
   assignment: AutoAssignment,
+  form: WeightOnlyForm = 'dequantize',
 ): QuantizeOptions & { overrides: { nodes: Record<string, NodeOverride> } } {
   const nodes: Record<string, NodeOverride> = {};
   const keepFloat: KeptFloat[] = [];
@@ -36,6 +40,7 @@ export function assignmentOptions(
     granularity: 'channel',
     symmetric: true,
     keepHigherPrecision: false,
+    ...(form === 'fold' && { weightOnlyForm: 'fold' as const }),
     overrides: { nodes },
     keepFloat,
     verify: false,

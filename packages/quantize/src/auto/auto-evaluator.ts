@@ -3,7 +3,7 @@
 // where they were measured.
 import type { ExecutorPlugin } from '@quantkit/core';
 import { OutputComparison } from '../min-sqnr.js';
-import type { CalibrationSample } from '../options.js';
+import type { CalibrationSample, WeightOnlyForm } from '../options.js';
 import { quantizeModel } from '../quantize-model.js';
 import { type AutoAssignment, assignmentOptions } from './auto-assignment.js';
 
@@ -25,6 +25,7 @@ export class AssignmentEvaluator {
     private readonly model: Uint8Array,
     private readonly layers: readonly string[],
     private readonly comparison: OutputComparison,
+    private readonly form: WeightOnlyForm,
   ) {}
 
   /** Runs the float model once on the samples, as the reference every measurement compares with. */
@@ -33,14 +34,15 @@ export class AssignmentEvaluator {
     model: Uint8Array,
     layers: readonly string[],
     samples: readonly CalibrationSample[],
+    form: WeightOnlyForm = 'dequantize',
   ): Promise<AssignmentEvaluator> {
     const comparison = await OutputComparison.create(singleThreaded(executor), model, samples);
-    return new AssignmentEvaluator(model, layers, comparison);
+    return new AssignmentEvaluator(model, layers, comparison, form);
   }
 
   /** The model an assignment writes (deterministic: the same assignment, the same bytes). */
   async write(assignment: AutoAssignment): Promise<Uint8Array> {
-    return (await quantizeModel(this.model, assignmentOptions(this.layers, assignment))).bytes;
+    return (await quantizeModel(this.model, assignmentOptions(this.layers, assignment, this.form))).bytes;
   }
 
   /** Writes and measures an assignment; a failure is returned as its message, so one bad pairing does not end a run. */

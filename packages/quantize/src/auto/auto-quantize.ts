@@ -7,7 +7,7 @@ import { BUILTIN_OPS } from '@quantkit/onnx';
 import type { AutoReportData, AutoReportLayer, AutoReportPoint } from '@quantkit/report';
 import { measureLatency } from '../measure-latency.js';
 import { fidelitySamples } from '../min-sqnr.js';
-import type { CalibrationSample, CalibrationSource, Recipe } from '../options.js';
+import type { CalibrationSample, CalibrationSource, Recipe, WeightOnlyForm } from '../options.js';
 import { planModel, quantizeModel } from '../quantize-model.js';
 import { type AutoAssignment, assignmentLabel, assignmentOptions } from './auto-assignment.js';
 import { type AutoCandidateName, UNMIXED_FORMATS, autoCandidates } from './auto-candidates.js';
@@ -46,6 +46,12 @@ export interface AutoQuantizeOptions {
   readonly metric?: AutoMetric;
   /** The written model may take at most this times the float model's latency in the executor. */
   readonly maxLatencyRatio?: number;
+  /**
+   * How int8 weights are written: 'dequantize' (DequantizeLinear on every run: the least memory) or 'fold' (folded
+   * into fp32 weights when onnxruntime loads the model: fp32 speed, the same file size). Default 'fold' with
+   * maxLatencyRatio, else 'dequantize'. Codes of 4 bits or fewer fold at load either way; MatMulNBits runs as is.
+   */
+  readonly weightOnlyForm?: WeightOnlyForm;
   /** Worker threads for the measurements (default: one per core); the result does not depend on it. */
   readonly workers?: number;
   /** The model's name in the report. */
@@ -168,10 +174,11 @@ export async function autoQuantize(
     );
   }
   const candidates = autoCandidates(options.candidates);
+  const form = options.weightOnlyForm ?? (options.maxLatencyRatio === undefined ? 'dequantize' : 'fold');
   const executor = options.executor ?? createOrtNodeExecutor();
 
   // The weighted layers: what weight-only mode would quantize in the main graph.
-  const planned = await planModel(input, assignmentOptions([], {}));
+  const planned = await planModel(input, assignmentOptions([], {}, form));
   const { graph } = planned.model;
   const opTypes = new Set(graph.nodes.map((node) => node.opType));
   const layerInfo: { name: string; opType: string; weightElements: number; floatBytes: number }[] = [];
@@ -219,13 +226,14 @@ export async function autoQuantize(
     model: input,
     layers,
     samples: samples as readonly CalibrationSample[],
+    form,
     executor,
     workers: options.workers,
   };
   // This thread writes the chosen model and runs the metric and latency checks. Built before any worker starts: its
   // float run loads onnxruntime-node here first, and with onnxruntime-node 1.23 two workers loading the binding
   // first, at once, fail with "Module did not self-register".
-  const evaluator = await AssignmentEvaluator.create(executor, input, layers, samples);
+  const evaluator = await AssignmentEvaluator.create(executor, input, layers, samples, form);
   const firstJobs: AutoAssignment[] = [{}, ...uniform, ...single];
   let measuredCount = 0;
   const first = await measureAssignments(
@@ -381,7 +389,8 @@ export async function autoQuantize(
   const ranked = [...eligible].sort((a, b) => objective(a, b) || points.indexOf(a) - points.indexOf(b));
 
   const metricOf = async (bytes: Uint8Array, model: 'float' | 'quantized'): Promise<number> => {
-    const session = await executor.createSession(bytes);
+    // One thread: the same sums in the same order on every run, so the metric does not move between runs.
+    const session = await executor.createSession(bytes, { threads: 1 });
     try {
       let value: number;
       try {
@@ -486,7 +495,7 @@ export async function autoQuantize(
     }
   }
 
-  const result = await quantizeModel(input, assignmentOptions(layers, chosen.assignment));
+  const result = await quantizeModel(input, assignmentOptions(layers, chosen.assignment, form));
   const front = paretoFront(points);
   const full = (assignment: AutoAssignment) =>
     Object.fromEntries(layers.map((layer) => [layer, assignment[layer] ?? 'float']));
@@ -496,6 +505,7 @@ export async function autoQuantize(
     samples: { origin, count: samples.length },
     candidates: candidates.map(({ name, description }) => ({ name, description })),
     notMixed: UNMIXED_FORMATS,
+    weightOnlyForm: form,
     budgets: {
       ...(options.maxSize !== undefined && { maxSize: options.maxSize }),
       ...(options.bitsPerWeight !== undefined && { bitsPerWeight: options.bitsPerWeight }),

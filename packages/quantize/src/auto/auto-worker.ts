@@ -2,7 +2,7 @@
 // then measures each assignment the main thread posts and posts the result back under the job's index.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createOrtNodeExecutor } from '@quantkit/executor-ort';
-import type { CalibrationSample } from '../options.js';
+import type { CalibrationSample, WeightOnlyForm } from '../options.js';
 import type { AutoAssignment } from './auto-assignment.js';
 import { AssignmentEvaluator, type AutoMeasurement } from './auto-evaluator.js';
 
@@ -10,6 +10,7 @@ export interface AutoWorkerData {
   readonly model: Uint8Array;
   readonly layers: readonly string[];
   readonly samples: readonly CalibrationSample[];
+  readonly form: WeightOnlyForm;
 }
 
 export type AutoWorkerRequest = { readonly index: number; readonly assignment: AutoAssignment };
@@ -38,6 +39,7 @@ async function start(data: AutoWorkerData): Promise<void> {
       data.model,
       data.layers,
       data.samples,
+      data.form,
     );
   } catch (error) {
     port.postMessage({

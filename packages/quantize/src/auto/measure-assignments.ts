@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { type ExecutorPlugin, QuantError } from '@quantkit/core';
-import type { CalibrationSample } from '../options.js';
+import type { CalibrationSample, WeightOnlyForm } from '../options.js';
 import type { AutoAssignment } from './auto-assignment.js';
 import { AssignmentEvaluator, type AutoMeasurement } from './auto-evaluator.js';
 import type { AutoWorkerData, AutoWorkerMessage, AutoWorkerRequest } from './auto-worker.js';
@@ -12,6 +12,8 @@ export interface MeasureSettings {
   readonly model: Uint8Array;
   readonly layers: readonly string[];
   readonly samples: readonly CalibrationSample[];
+  /** How int8 codes are written (see assignmentOptions). */
+  readonly form: WeightOnlyForm;
   /** Measures in this thread (workers always run onnxruntime-node, so another executor keeps it here). */
   readonly executor: ExecutorPlugin;
   /** Worker threads (default: one per core); 1 measures in this thread. */
@@ -34,6 +36,7 @@ async function measureHere(
     settings.model,
     settings.layers,
     settings.samples,
+    settings.form,
   );
   const results: AutoMeasurement[] = [];
   for (const assignment of assignments) {
@@ -60,7 +63,12 @@ export async function measureAssignments(
   const workers: Worker[] = [];
   let next = 0;
   let done = 0;
-  const data: AutoWorkerData = { model: settings.model, layers: settings.layers, samples: settings.samples };
+  const data: AutoWorkerData = {
+    model: settings.model,
+    layers: settings.layers,
+    samples: settings.samples,
+    form: settings.form,
+  };
   try {
     await new Promise<void>((resolve, reject) => {
       const feed = (worker: Worker) => {
