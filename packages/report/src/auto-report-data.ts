@@ -9,7 +9,9 @@ export type AutoSensitivityCell =
       /** The model's worst-output SQNR in dB (null: exact). */
       readonly sqnr: number | null;
     }
-  | { readonly error: string };
+  | { readonly error: string }
+  /** Not measured: the candidate has no form of its own for this layer (the reason says which it gets instead). */
+  | { readonly skipped: string };
 
 export interface AutoReportLayer {
   readonly name: string;

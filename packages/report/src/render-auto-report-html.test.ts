@@ -21,6 +21,7 @@ const data: AutoReportData = {
   candidates: [
     { name: 'float', description: 'fp32' },
     { name: 'int8', description: 'int8' },
+    { name: 'int4-block', description: 'blocks' },
   ],
   notMixed: 'fp16 is not mixed',
   weightOnlyForm: 'dequantize',
@@ -32,7 +33,11 @@ const data: AutoReportData = {
       opType: 'MatMul',
       weightElements: 9000,
       floatBytes: 36_000,
-      candidates: { float: { size: 36_000, sqnr: null }, int8: { error: 'ORT <refused>' } },
+      candidates: {
+        float: { size: 36_000, sqnr: null },
+        int8: { error: 'ORT <refused>' },
+        'int4-block': { skipped: 'MatMulNBits covers MatMul' },
+      },
     },
   ],
   points: [
@@ -57,6 +62,7 @@ describe('renderAutoReportHtml', () => {
     expect(html).not.toContain('<b>x');
     expect(html).toContain('&lt;/script&gt;&lt;b&gt;x');
     expect(html).toContain('title="ORT &lt;refused&gt;"');
+    expect(html).toContain('<td title="MatMulNBits covers MatMul">n/a</td>');
     const embedded = html.match(new RegExp(`id="${AUTO_DATA_ELEMENT_ID}">(.*?)</script>`, 's'))![1]!;
     expect(JSON.parse(embedded)).toEqual(data);
   });

@@ -85,6 +85,7 @@ function sensitivityTableHtml(data: AutoReportData): string {
       const cell = layer.candidates[name];
       if (cell === undefined) return '<td>–</td>';
       if ('error' in cell) return `<td class="flag" title="${escapeHtml(cell.error)}">failed</td>`;
+      if ('skipped' in cell) return `<td title="${escapeHtml(cell.skipped)}">n/a</td>`;
       return `<td>${decibels(cell.sqnr)} dB<br>${bytes(cell.size)}</td>`;
     });
     const choice = data.chosen.assignment[layer.name] ?? 'float';

@@ -114,6 +114,7 @@ export function formatAutoResult(input: string, output: string, result: AutoQuan
         const cell = layer.candidates[name];
         if (cell === undefined) return '-';
         if ('error' in cell) return 'failed';
+        if ('skipped' in cell) return 'n/a';
         return cell.sqnr === null ? 'exact' : cell.sqnr.toFixed(1);
       }),
       chosen.assignment[layer.name] ?? 'float',

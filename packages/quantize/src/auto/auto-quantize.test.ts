@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { quantizeModel } from '../quantize-model.js';
 import { optionsFromRecipe } from '../recipe-options.js';
-import { createRandom, drawSamples, randomTensor } from '../test-models.js';
+import { cnnModel, createRandom, drawSamples, randomTensor } from '../test-models.js';
 import { assignmentOptions } from './auto-assignment.js';
 import { AUTO_CANDIDATE_NAMES } from './auto-candidates.js';
 import { type AutoMetric, autoQuantize } from './auto-quantize.js';
@@ -52,6 +52,27 @@ async function sqnrOf(bytes: Uint8Array): Promise<number> {
     }
   }
   return 10 * Math.log10(signal / noise);
+}
+
+/** A model's first output on samples of any input names, in onnxruntime-node (optimization level all). */
+async function outputsOfModel(
+  bytes: Uint8Array,
+  feeds: readonly Record<string, Tensor>[],
+): Promise<Float32Array[]> {
+  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all' });
+  const outputs: Float32Array[] = [];
+  for (const feed of feeds) {
+    const inputs = Object.fromEntries(
+      Object.entries(feed).map(([name, tensor]) => [
+        name,
+        new ort.Tensor('float32', tensor.data as Float32Array, [...tensor.shape]),
+      ]),
+    );
+    const result = await session.run(inputs);
+    outputs.push(result[session.outputNames[0]!]!.data as Float32Array);
+  }
+  await session.release();
+  return outputs;
 }
 
 async function expectFinite(bytes: Uint8Array): Promise<void> {
@@ -165,6 +186,32 @@ export default async function accuracy(run) {
     );
     await expect(autoQuantize(input, { executor, workers: 1 })).rejects.toThrow(/auto needs a budget/);
     await expect(autoQuantize(input, { executor, maxDrop: 0.1 })).rejects.toThrow(/maxDrop needs metric/);
+  });
+
+  it('measures 4-bit blocks only where MatMulNBits runs: Conv layers say which form they get instead', async () => {
+    const cnn = cnnModel(31);
+    const cnnInput = encodeModel(cnn.model);
+    const phases: number[] = [];
+    const result = await autoQuantize(cnnInput, {
+      executor,
+      minSqnr: 25,
+      workers: 1,
+      calibrationData: drawSamples(cnn, 2, 6),
+      onProgress: (event) => event.phase === 'sensitivity' && phases.push(event.total),
+    });
+    const cells = result.report.layers.map((layer) => [
+      layer.opType,
+      'skipped' in layer.candidates['int4-block']!,
+    ]);
+    expect(cells).toEqual([
+      ['Conv', true],
+      ['Conv', true],
+      ['Gemm', false],
+    ]);
+    // float, 5 uniform schemes, then 2 Conv layers x 4 candidates and the Gemm x 5.
+    expect(phases[0]).toBe(1 + 5 + 2 * 4 + 5);
+    for (const output of await outputsOfModel(result.bytes, drawSamples(cnn, 2, 6)))
+      expect(output.every(Number.isFinite)).toBe(true);
   });
 
   it('holds a latency budget the float model meets by timing it in the executor', async () => {

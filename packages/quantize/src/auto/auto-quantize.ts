@@ -221,7 +221,21 @@ export async function autoQuantize(
   const uniform = quantizing.map((candidate) =>
     Object.fromEntries(layers.map((layer) => [layer, candidate.name])),
   );
-  const single = layers.flatMap((layer) => quantizing.map((candidate) => ({ [layer]: candidate.name })));
+  // Each layer alone under each candidate it has a form for: MatMulNBits covers MatMul and Gemm only, and another
+  // op's 4-bit blocks would be its per-channel int4 again (the planner's fallback), measured twice.
+  const skipped = (opType: string, candidate: AutoCandidateName) =>
+    candidate === 'int4-block' && opType !== 'MatMul' && opType !== 'Gemm'
+      ? `MatMulNBits covers MatMul and Gemm; a ${opType} gets int4 per channel instead`
+      : undefined;
+  const singleIndex = new Map<string, number>();
+  const single: AutoAssignment[] = [];
+  for (const info of layerInfo) {
+    for (const candidate of quantizing) {
+      if (skipped(info.opType, candidate.name) !== undefined) continue;
+      singleIndex.set(`${info.name}\u0000${candidate.name}`, single.length);
+      single.push({ [info.name]: candidate.name });
+    }
+  }
   const settings = {
     model: input,
     layers,
@@ -259,15 +273,20 @@ export async function autoQuantize(
 
   const table: LayerOptions[] = [];
   const reportLayers: AutoReportLayer[] = [];
-  for (const [layerIndex, info] of layerInfo.entries()) {
+  for (const info of layerInfo) {
     const options: LayerOptions['options'][number][] = [
       { candidate: 'float', size: info.floatBytes, sqnr: Number.POSITIVE_INFINITY },
     ];
     const cells: Record<string, AutoReportLayer['candidates'][string]> = {
       float: { size: info.floatBytes, sqnr: null },
     };
-    for (const [candidateIndex, candidate] of quantizing.entries()) {
-      const measured = first[1 + uniform.length + layerIndex * quantizing.length + candidateIndex]!;
+    for (const candidate of quantizing) {
+      const reason = skipped(info.opType, candidate.name);
+      if (reason !== undefined) {
+        cells[candidate.name] = { skipped: reason };
+        continue;
+      }
+      const measured = first[1 + uniform.length + singleIndex.get(`${info.name}\u0000${candidate.name}`)!]!;
       if (measured.error !== undefined) {
         cells[candidate.name] = { error: measured.error };
         continue;
