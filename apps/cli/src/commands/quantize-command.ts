@@ -90,7 +90,8 @@ Overrides file (--overrides), JSON; keys are node/tensor names or globs (* and ?
     "nodes":   { "/head/Gemm": { "float": true }, "attn_*": { "bits": 4, "granularity": "channel" } },
     "tensors": { "logits": { "range": [-20, 20] }, "relu*": { "observer": "minmax", "symmetric": true } }
   }
-  node settings: float, bits, symmetric, granularity; tensor settings (static mode): observer, symmetric, range`;
+  node settings: float, quantizer, bits, symmetric, granularity (tensor, channel, or block: 4-bit weight-only);
+  tensor settings (static mode): observer, symmetric, range`;
 
 /** `quantkit quantize`: see --help. */
 export function quantizeCommand(io: CliIo): Command {
