@@ -33,6 +33,14 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   exclude: '--exclude',
   overrides: '--overrides',
   force: '--force',
+  // quantkit auto's budgets and choices.
+  maxSize: '--max-size',
+  bitsPerWeight: '--bits-per-weight',
+  maxDrop: '--max-drop',
+  metric: '--metric',
+  maxLatencyRatio: '--max-latency-ratio',
+  candidates: '--candidates',
+  workers: '--workers',
   // compare's folder of inputs, which a sample source asks for when random data cannot be made.
   dataDir: '--data',
 };
@@ -55,6 +63,7 @@ export const FILE_FLAGS: Readonly<Record<string, string>> = {
   'loaded calibration cache': '--load-calib file',
   'overrides file': '--overrides file',
   'calibration file': '--calib file',
+  'recipe file': '--recipe file',
 };
 
 /** Options and files as the command line names them: `--mode static or --mode dynamic`, `--force`. */

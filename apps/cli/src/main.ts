@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { QuantError } from '@quantkit/core';
 import { Command, CommanderError } from 'commander';
 import { type CliIo, processIo, writeJson } from './cli-io.js';
+import { autoCommand } from './commands/auto-command.js';
 import { benchCommand } from './commands/bench-command.js';
 import { compareCommand } from './commands/compare-command.js';
 import { inspectCommand } from './commands/inspect-command.js';
@@ -60,6 +61,7 @@ export function createProgram(io: CliIo): Command {
     .helpCommand('help [command]', 'show help for a command');
   const commands = [
     quantizeCommand(io),
+    autoCommand(io),
     inspectCommand(io),
     compareCommand(io),
     checkCommand(io),

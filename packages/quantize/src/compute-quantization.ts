@@ -3,6 +3,7 @@
 // int32 codes. Nothing here touches the graph; the emitters (emit-*.ts) write this value into it. Transforms that
 // refine quantization (bias correction, rounding optimisation) work on this value between the two.
 import { mseWeightRange } from '@quantkit/calibration';
+import { DEFAULT_BLOCK_SIZE } from './emit-nbits.js';
 import {
   type LinearQuantParams,
   type PackedWeight,
@@ -249,7 +250,7 @@ function computeWeights(quantizer: WeightQuantizer, settings: ComputeSettings): 
       restrictedRange: symmetric,
       granularity: 'block' as const,
       axis: 0,
-      blockSize: recipe.blockSize!,
+      blockSize: recipe.blockSize ?? DEFAULT_BLOCK_SIZE,
     };
     const { tensor } = kByN(use);
     const plugin = quantizerFor(use);

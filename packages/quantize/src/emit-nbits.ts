@@ -52,6 +52,9 @@ export function packMatMulNBits(
  * block-wise weights, float activations, what transformers.js calls q4. Gemm's alpha folds into the scales; its
  * bias is added after.
  */
+/** Block size of 4-bit blocks asked for by a node override when the recipe itself is not block-wise. */
+export const DEFAULT_BLOCK_SIZE = 32;
+
 export function emitMatMulNBits(
   emitter: QdqEmitter,
   use: ConstantUse,
@@ -63,7 +66,7 @@ export function emitMatMulNBits(
   const isGemm = node.opType === 'Gemm';
   // computeWeightQuantization quantized B as [K, N] (a transB Gemm's transposed).
   const [k, n] = weight.tensor.shape as [number, number];
-  const blockSize = recipe.blockSize!;
+  const blockSize = recipe.blockSize ?? DEFAULT_BLOCK_SIZE;
   const symmetric = weight.options.symmetric;
   const { quantized } = weight;
   const { params } = quantized;

@@ -213,3 +213,14 @@ export {
   randomSamples,
 } from './random-samples.js';
 export { storedCodes } from './packed-codes.js';
+export { optionsFromRecipe } from './recipe-options.js';
+export {
+  AUTO_CANDIDATES,
+  AUTO_CANDIDATE_NAMES,
+  type AutoCandidate,
+  type AutoCandidateName,
+  UNMIXED_FORMATS,
+  autoCandidates,
+} from './auto/auto-candidates.js';
+export { type AutoAssignment, assignmentOptions } from './auto/auto-assignment.js';
+export { type LayerOption, type LayerOptions, type PathStep, greedyPath } from './auto/greedy-path.js';

@@ -29,6 +29,14 @@ import { createWorkerCalibrationRunner } from './worker-calibration.js';
 export { loadChartScript, writeReportHtml } from '@quantkit/report/node';
 export { type SampleOrigin, type SampleSourceOptions, sampleSource } from './sample-source.js';
 export {
+  type AutoMetric,
+  type AutoQuantizeOptions,
+  type AutoQuantizeResult,
+  type AutoRun,
+  autoQuantize,
+} from './auto/auto-quantize.js';
+export { defaultAutoWorkers } from './auto/measure-assignments.js';
+export {
   type WorkerCalibrationSettings,
   createWorkerCalibrationRunner,
   defaultWorkerCount,

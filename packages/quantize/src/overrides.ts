@@ -94,9 +94,9 @@ export function parseOverrides(value: unknown, source = '(inline)'): QuantOverri
       fail(source, `${where}.symmetric must be true or false`);
     if (
       settings.granularity !== undefined &&
-      !['tensor', 'channel'].includes(settings.granularity as string)
+      !['tensor', 'channel', 'block'].includes(settings.granularity as string)
     ) {
-      fail(source, `${where}.granularity must be "tensor" or "channel"`);
+      fail(source, `${where}.granularity must be "tensor", "channel" or "block"`);
     }
   }
   for (const [pattern, entry] of Object.entries(

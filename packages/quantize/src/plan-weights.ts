@@ -164,7 +164,9 @@ export function planWeightOnly(context: PlanContext, decide: Decide, weightUse: 
       continue;
     }
     quantized.add(node);
-    if (context.recipe.granularity !== 'block') {
+    // Blocks come from the recipe or from this node's override (so 4-bit blocks can mix with other layers' forms).
+    const override = uses[0]!.override;
+    if ((override?.granularity ?? context.recipe.granularity) !== 'block') {
       constants.push(...uses);
       continue;
     }
@@ -176,10 +178,10 @@ export function planWeightOnly(context: PlanContext, decide: Decide, weightUse: 
     }
     // No block form for this op in stock onnxruntime: the requested width per channel instead (codes of 4 bits or
     // fewer packed several to a byte), never silently 8 bits.
-    const bits = context.recipe.bits;
-    const override = { bits, granularity: 'channel' as const, symmetric: true };
+    const bits = override?.bits ?? context.recipe.bits;
+    const perChannel = { ...override, bits, granularity: 'channel' as const, symmetric: true };
     for (const use of uses)
-      constants.push({ ...use, override, axis: weightAxis(node, use.tensor, 'channel') });
+      constants.push({ ...use, override: perChannel, axis: weightAxis(node, use.tensor, 'channel') });
     reasons.set(
       node,
       `weights stored as ${bits === 8 ? 'int8' : `${bits}-bit codes`} per channel, not in blocks (${blocker4})`,

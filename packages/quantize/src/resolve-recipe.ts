@@ -15,7 +15,7 @@ import {
   WEIGHT_RANGES,
 } from './options.js';
 import { resolveFinetune } from './finetune-options.js';
-import { parseOverrides } from './overrides.js';
+import { type QuantOverrides, parseOverrides } from './overrides.js';
 
 function choice<T extends string>(option: string, value: unknown, choices: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
@@ -231,7 +231,7 @@ export function resolveRecipe(options: QuantizeOptions, target?: TargetPlugin): 
     format,
     ...(emit === 'fake-quant' && { emit }),
     exclude: [...exclude],
-    overrides: parseOverrides(options.overrides ?? {}),
+    overrides: checkBlockOverrides(parseOverrides(options.overrides ?? {}), mode, bits),
     ...((options.biasCorrection === true || options.finetune === 'bias-correction') && {
       biasCorrection: true as const,
     }),
@@ -312,6 +312,29 @@ function dataFreeSettingsOf(settings: QuantizeOptions['dataFree']): DataFreeSett
     correctBias: step('correctBias'),
     deviations,
   };
+}
+
+/**
+ * Node overrides may ask for 4-bit blocks (MatMulNBits) one layer at a time, as the recipe can for all: only in
+ * weight-only mode and at 4 bits.
+ */
+function checkBlockOverrides(overrides: QuantOverrides, mode: QuantizeMode, bits: number): QuantOverrides {
+  for (const [pattern, settings] of Object.entries(overrides.nodes ?? {})) {
+    if (settings.granularity !== 'block') continue;
+    const width = settings.bits ?? bits;
+    if (mode !== 'weight-only' || width !== 4) {
+      throw new QuantError(
+        'UNSUPPORTED',
+        [
+          `override for "${pattern}": granularity "block" is for 4-bit weight-only quantization (MatMulNBits); got `,
+          { option: 'mode', value: mode },
+          ` with ${width}-bit weights`,
+        ],
+        { details: { option: 'overrides', value: pattern } },
+      );
+    }
+  }
+  return overrides;
 }
 
 function keptFloatOf(entries: QuantizeOptions['keepFloat']): KeptFloat[] {

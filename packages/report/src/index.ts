@@ -19,3 +19,14 @@ export {
 } from './report-data.js';
 export { parseReportHtml } from './parse-report-html.js';
 export { type RenderReportHtmlOptions, renderReportHtml } from './render-report-html.js';
+export type {
+  AutoReportData,
+  AutoReportLayer,
+  AutoReportPoint,
+  AutoSensitivityCell,
+} from './auto-report-data.js';
+export {
+  AUTO_DATA_ELEMENT_ID,
+  AUTO_PAGE_SCRIPT,
+  renderAutoReportHtml,
+} from './render-auto-report-html.js';

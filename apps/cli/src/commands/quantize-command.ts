@@ -31,6 +31,7 @@ import {
   parseQuantizeFlags,
 } from './quantize-flags.js';
 import { flaggedLayerJson, formatQuantizeSummary, formatReportSummary } from './quantize-summary.js';
+import { readRecipeFile } from './recipe-file.js';
 
 /**
  * Samples for the report when there is no calibration data for the pipeline to reuse. The model's inputs are only
@@ -90,7 +91,8 @@ Overrides file (--overrides), JSON; keys are node/tensor names or globs (* and ?
     "nodes":   { "/head/Gemm": { "float": true }, "attn_*": { "bits": 4, "granularity": "channel" } },
     "tensors": { "logits": { "range": [-20, 20] }, "relu*": { "observer": "minmax", "symmetric": true } }
   }
-  node settings: float, bits, symmetric, granularity; tensor settings (static mode): observer, symmetric, range`;
+  node settings: float, quantizer, bits, symmetric, granularity (tensor, channel, or block: 4-bit weight-only);
+  tensor settings (static mode): observer, symmetric, range`;
 
 /** `quantkit quantize`: see --help. */
 export function quantizeCommand(io: CliIo): Command {
@@ -156,6 +158,10 @@ export function quantizeCommand(io: CliIo): Command {
         'planned point and float weights behind their own Q/DQ, for quantization-aware finetuning (static, weight-only)',
     )
     .option(
+      '--recipe <file>',
+      "quantize as a recipe file says (`quantkit auto --recipe-out`, or a model's recorded recipe), instead of --mode, --bits, ...",
+    )
+    .option(
       '--format <format>',
       `output format: ${listChoices(OUTPUT_FORMATS)} (default: the target's first, "qdq")`,
     )
@@ -218,7 +224,18 @@ export function quantizeCommand(io: CliIo): Command {
     .option('--json', 'print one JSON object on stdout instead of text')
     .addHelpText('after', `${RECIPE_EXAMPLES}\n${OVERRIDES_EXAMPLE}`)
     .action(async (inputArgument: string, flags: QuantizeFlags) => {
-      const request = parseQuantizeFlags(flags);
+      // --recipe stands for the flags that set the quantization; the other flags (files, checks) still apply.
+      const recipe =
+        flags.recipe === undefined ? undefined : await readRecipeFile(userPath(io, flags.recipe), flags);
+      const parsed = parseQuantizeFlags(recipe === undefined ? flags : { ...flags, mode: recipe.mode });
+      const request =
+        recipe === undefined
+          ? parsed
+          : {
+              ...parsed,
+              options: { ...parsed.options, ...recipe },
+              target: typeof recipe.target === 'string' ? recipe.target : parsed.target,
+            };
       const mode = request.options.mode;
       const path = (typed: string | undefined) => (typed === undefined ? undefined : userPath(io, typed));
       const input = userPath(io, inputArgument);

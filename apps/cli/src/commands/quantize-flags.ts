@@ -44,6 +44,8 @@ export interface QuantizeFlags {
   readonly saveCalib?: string;
   readonly loadCalib?: string;
   readonly overrides?: string;
+  /** A recipe file standing for the flags that set the quantization. */
+  readonly recipe?: string;
   readonly format?: string;
   readonly exclude?: readonly string[];
   readonly plugin?: readonly string[];
