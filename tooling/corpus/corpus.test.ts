@@ -44,27 +44,37 @@ const STATE =
   'the LSTM state it returns carries the int8 weight error compounded over the steps (stateN 21 dB, the speech ' +
   'probability 42 dB; the same with the LSTM written out as Gemm)';
 
+/**
+ * The default target, x86-avx2, keeps weights to 7 bits where onnxruntime multiplies them in integers, so the model
+ * is exact on every x86 (its u8 x s8 kernels saturate pairs of products without VNNI); `vnni` is what x86-vnni's
+ * 8-bit weights give in exact integer math (quantkit's runtime), measured with tooling/corpus/.scratch-style runs.
+ */
+const sevenBit = (vnni: string) =>
+  `x86-avx2's 7-bit weights (the default target, exact on every x86); x86-vnni's 8-bit weights: ${vnni}`;
+/** Silero's speech probability stays near 0 on synthesized inputs, so its SQNR measures a tiny signal. */
+const NEAR_ZERO = 'the speech probability is near 0 on these inputs (max abs error 0.002, cosine 1.0)';
+
 /** Cells that do not reach the mode's floor or size, with the measured value less a margin, and why. */
 const LIMITS: Partial<Record<string, Partial<Record<Mode, Limit>>>> = {
   'silero-vad-v4': {
-    dynamic: { sqnr: 24, why: V4_ENCODER },
+    dynamic: { sqnr: 12, why: sevenBit('26.8 dB') },
     'weight-only-int8': { sqnr: 26, why: V4_ENCODER },
     fp16: { sqnr: 52, why: FP16_BRANCHES },
   },
   'silero-vad-v5': {
-    dynamic: { sqnr: 32, why: 'the LSTM state it returns (stateN 34.7 dB; the speech probability 65 dB)' },
+    dynamic: { sqnr: 29, why: sevenBit('above 32 dB') },
   },
   'silero-vad-16k-op15': {
-    'static-qdq': { sqnr: 19, why: STATE },
-    'static-qoperator': { sqnr: 19, why: STATE },
-    dynamic: { sqnr: 19, why: STATE },
+    'static-qdq': { sqnr: -10, why: `${sevenBit('21.3 dB')}; ${NEAR_ZERO}` },
+    'static-qoperator': { sqnr: -10, why: `${sevenBit('21.3 dB')}; ${NEAR_ZERO}` },
+    dynamic: { sqnr: 5, why: `${sevenBit('21.3 dB')}; ${NEAR_ZERO}` },
     'weight-only-int8': { sqnr: 19, why: STATE },
     fp16: { sqnr: 47, why: FP16_BRANCHES },
   },
   'silero-vad-op18-ifless': {
     'static-qdq': { sqnr: 19, why: STATE },
     'static-qoperator': { sqnr: 19, why: STATE },
-    dynamic: { sqnr: 19, why: STATE },
+    dynamic: { sqnr: -9, why: `${sevenBit('above 19 dB')}; ${NEAR_ZERO}` },
     'weight-only-int8': { sqnr: 19, why: STATE },
     fp16: { sqnr: 42, why: FP16_BRANCHES },
   },
@@ -75,9 +85,9 @@ const LIMITS: Partial<Record<string, Partial<Record<Mode, Limit>>>> = {
     fp16: { size: 1.01, why: 'the STFT Conv (nearly all the weights) reaches 1e6 and stays fp32' },
   },
   'oww-embedding': {
-    'static-qdq': { sqnr: 23, why: DEEP },
-    'static-qoperator': { sqnr: 23, why: DEEP },
-    dynamic: { sqnr: 23, why: DEEP },
+    'static-qdq': { sqnr: 20, why: sevenBit('25.0 dB') },
+    'static-qoperator': { sqnr: 20, why: sevenBit('25.0 dB') },
+    dynamic: { sqnr: 20, why: sevenBit('26.0 dB') },
     'weight-only-int8': { sqnr: 26, why: DEEP },
     fp16: { sqnr: 49, why: DEEP },
   },
@@ -89,8 +99,8 @@ const LIMITS: Partial<Record<string, Partial<Record<Mode, Limit>>>> = {
     fp16: { sqnr: 48, why: DEEP },
   },
   'ppocr-v4-rec': {
-    'static-qdq': { sqnr: 14, why: DEEP },
-    'static-qoperator': { sqnr: 14, why: DEEP },
+    'static-qdq': { sqnr: 8, why: sevenBit('16.4 dB') },
+    'static-qoperator': { sqnr: 8, why: sevenBit('16.4 dB') },
     dynamic: { sqnr: 22, why: DEEP },
     'weight-only-int8': { sqnr: 21, why: DEEP },
     fp16: { sqnr: 49, why: DEEP },
@@ -101,8 +111,8 @@ const LIMITS: Partial<Record<string, Partial<Record<Mode, Limit>>>> = {
     fp16: { sqnr: 47, why: DEEP },
   },
   'face-embedding': {
-    'static-qdq': { sqnr: 13, why: DEEP },
-    'static-qoperator': { sqnr: 13, why: DEEP },
+    'static-qdq': { sqnr: 11, why: sevenBit('15.3 dB') },
+    'static-qoperator': { sqnr: 11, why: sevenBit('15.3 dB') },
     dynamic: { sqnr: 19, why: DEEP },
     'weight-only-int8': { sqnr: 19, why: DEEP },
     fp16: { sqnr: 42, why: DEEP },

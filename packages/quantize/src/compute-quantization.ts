@@ -17,7 +17,7 @@ import {
   createTensor,
   quantizeLinear,
 } from '@quantkit/core';
-import { type Node, intAttribute } from '@quantkit/onnx';
+import { BUILTIN_OPS, type Node, intAttribute } from '@quantkit/onnx';
 import { biasScaleFloors, floorWeightScales, quantizeBias } from './bias-scale.js';
 import { createOverrideLookup } from './overrides.js';
 import type { KeptQuantization } from './import-quantization.js';
@@ -97,15 +97,26 @@ export interface StaticComputeSettings extends ComputeSettings {
   readonly symmetric: (name: string) => boolean;
 }
 
-export function weightOptions(recipe: Recipe, use: ConstantUse) {
+/**
+ * Whether onnxruntime multiplies this weight's codes in integers: a static run's compute ops (Conv, ConvTranspose,
+ * Gemm, MatMul), which it fuses with their Q/DQ. Other weights (an LSTM's, a weight-only run's) are dequantized to
+ * float before their op. Dynamic mode's rewritten nodes say so themselves.
+ */
+function multipliedInIntegers(recipe: Recipe, use: ConstantUse): boolean {
+  if (recipe.mode !== 'static' && recipe.mode !== 'data-free') return false;
+  return BUILTIN_OPS.get(use.node.opType, use.node.domain)?.staticRole === 'compute';
+}
+
+export function weightOptions(recipe: Recipe, use: ConstantUse, integer = multipliedInIntegers(recipe, use)) {
   const symmetric = use.override?.symmetric ?? recipe.symmetric;
   return {
     bits: use.override?.bits ?? recipe.bits,
     symmetric,
     // Symmetric signed weights use [-127, 127] like onnxruntime, so the range is balanced around zero.
     restrictedRange: symmetric,
-    // x86 without VNNI: 7-bit weights keep VPMADDUBSW's pairwise int16 sums from saturating.
-    reduceRange: recipe.reduceRange && (use.override?.bits ?? recipe.bits) === 8,
+    // x86 without VNNI: 7-bit weights keep VPMADDUBSW's pairwise int16 sums from saturating, where there are any:
+    // a weight dequantized to float loses the bit for nothing (silero's LSTM weights: 24 dB of its output).
+    reduceRange: integer && recipe.reduceRange && (use.override?.bits ?? recipe.bits) === 8,
     granularity: use.axis === undefined ? ('tensor' as const) : ('channel' as const),
     ...(use.axis === undefined ? {} : { axis: use.axis }),
   };
@@ -298,7 +309,7 @@ export function computeWeightQuantization(
       // onnxruntime's ConvInteger takes uint8 weights with a single zero point: symmetric even when asked
       // otherwise, so one zero point (128) serves every channel.
       const options = {
-        ...weightOptions(recipe, use),
+        ...weightOptions(recipe, use, true),
         symmetric: true,
         restrictedRange: true,
         signed: false,
@@ -308,7 +319,7 @@ export function computeWeightQuantization(
     }
     const { tensor, transposed } = kByN(use);
     const axis = use.axis === undefined ? undefined : tensor.shape.length - 1;
-    const options = weightOptions(recipe, { ...use, tensor, axis });
+    const options = weightOptions(recipe, { ...use, tensor, axis }, true);
     quantizer.weight(
       use,
       JSON.stringify(['dynamic', base, transposed, plugin.name, options]),
