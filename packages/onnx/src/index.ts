@@ -104,3 +104,10 @@ export {
   tensorHeaderProto,
   tensorToProto,
 } from './tensor-proto.js';
+export {
+  AUTO_PADS,
+  type AutoPad,
+  type WindowAttributes,
+  type WindowGeometry,
+  windowGeometry,
+} from './window-geometry.js';

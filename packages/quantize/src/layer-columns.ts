@@ -2,7 +2,14 @@
 // position), a Gemm's or MatMul's rows. AdaRound needs a bounded sample of them: a reservoir keeps a uniform random
 // subset of fixed size over every sample's vectors, seeded, without holding the layer's whole input.
 import { type Tensor, createSeededRandom } from '@quantkit/core';
-import { type Node, intAttribute, intsAttribute, stringAttribute } from '@quantkit/onnx';
+import {
+  type AutoPad,
+  type Node,
+  intAttribute,
+  intsAttribute,
+  stringAttribute,
+  windowGeometry,
+} from '@quantkit/onnx';
 
 /** A weight seen as a matrix [rows, inner]: `order[r * inner + k]` is element (r, k)'s index in the tensor. */
 export interface WeightLayout {
@@ -65,30 +72,28 @@ function convGeometry(
   inputShape: readonly number[],
   weightShape: readonly number[],
 ): ConvGeometry {
-  const spatial = inputShape.slice(2);
   const kernel = weightShape.slice(2);
-  const rank = kernel.length;
-  const strides = intsAttribute(node, 'strides') ?? new Array<number>(rank).fill(1);
-  const dilations = intsAttribute(node, 'dilations') ?? new Array<number>(rank).fill(1);
-  const pads = intsAttribute(node, 'pads') ?? new Array<number>(2 * rank).fill(0);
-  const autoPad = stringAttribute(node, 'auto_pad', 'NOTSET');
-  const padsBegin: number[] = [];
-  const outputs: number[] = [];
-  for (let d = 0; d < rank; d++) {
-    const extent = (kernel[d]! - 1) * dilations[d]! + 1;
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const out = Math.ceil(spatial[d]! / strides[d]!);
-      const total = Math.max(0, (out - 1) * strides[d]! + extent - spatial[d]!);
-      // SAME_UPPER puts the odd padding at the end, SAME_LOWER at the beginning.
-      padsBegin.push(autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2));
-      outputs.push(out);
-    } else {
-      const [begin, end] = autoPad === 'VALID' ? [0, 0] : [pads[d]!, pads[d + rank]!];
-      padsBegin.push(begin);
-      outputs.push(Math.floor((spatial[d]! + begin + end - extent) / strides[d]!) + 1);
-    }
-  }
-  return { channels: inputShape[1]!, spatial, outputs, strides, padsBegin, dilations, kernel };
+  const window = windowGeometry(
+    {
+      kernelShape: undefined,
+      strides: intsAttribute(node, 'strides'),
+      dilations: intsAttribute(node, 'dilations'),
+      pads: intsAttribute(node, 'pads'),
+      autoPad: stringAttribute(node, 'auto_pad', 'NOTSET') as AutoPad,
+      ceilMode: false,
+    },
+    inputShape.slice(2),
+    kernel,
+  );
+  return {
+    channels: inputShape[1]!,
+    spatial: window.input,
+    outputs: window.output,
+    strides: window.strides,
+    padsBegin: window.padBegin,
+    dilations: window.dilations,
+    kernel,
+  };
 }
 
 /**

@@ -18,17 +18,23 @@ interface IntegerSlots {
   readonly bZeroPoint: number;
   /** B's scale, whose shape an omitted zero point takes (per tensor or per column). */
   readonly bScale?: number;
+  /** A's zero point, whose initializer tells a whole model's A type (exactIntegerModel). */
+  readonly aZeroPoint?: number;
 }
 
 const INTEGER_OPS: ReadonlyMap<string, IntegerSlots> = new Map([
-  ['MatMulInteger', { a: 0, b: 1, bZeroPoint: 3 }],
-  ['ConvInteger', { a: 0, b: 1, bZeroPoint: 3 }],
-  ['QLinearMatMul', { a: 0, b: 3, bScale: 4, bZeroPoint: 5 }],
-  ['QLinearConv', { a: 0, b: 3, bScale: 4, bZeroPoint: 5 }],
-  ['com.microsoft/QGemm', { a: 0, b: 3, bScale: 4, bZeroPoint: 5 }],
-  ['com.microsoft/MatMulIntegerToFloat', { a: 0, b: 1, bScale: 3, bZeroPoint: 5 }],
+  ['MatMulInteger', { a: 0, b: 1, bZeroPoint: 3, aZeroPoint: 2 }],
+  ['ConvInteger', { a: 0, b: 1, bZeroPoint: 3, aZeroPoint: 2 }],
+  ['QLinearMatMul', { a: 0, b: 3, bScale: 4, bZeroPoint: 5, aZeroPoint: 2 }],
+  ['QLinearConv', { a: 0, b: 3, bScale: 4, bZeroPoint: 5, aZeroPoint: 2 }],
+  ['com.microsoft/QGemm', { a: 0, b: 3, bScale: 4, bZeroPoint: 5, aZeroPoint: 2 }],
+  ['com.microsoft/MatMulIntegerToFloat', { a: 0, b: 1, bScale: 3, bZeroPoint: 5, aZeroPoint: 4 }],
   ['com.microsoft/DynamicQuantizeMatMul', { a: 0, aIsFloat: true, b: 1, bScale: 2, bZeroPoint: 3 }],
 ]);
+
+function integerSlots(opType: string, domain = ''): IntegerSlots | undefined {
+  return INTEGER_OPS.get(domain === '' || domain === 'ai.onnx' ? opType : `${domain}/${opType}`);
+}
 
 function shifted(tensor: Tensor): Tensor {
   const data = Uint8Array.from(tensor.data as Int8Array, (code) => code + 128);
@@ -42,8 +48,7 @@ function shifted(tensor: Tensor): Tensor {
  * const session = await ort.createSession(encodeModel(nodeCaseModel(exactReferenceCase(spec)).model));
  */
 export function exactReferenceCase(spec: NodeCase): NodeCase {
-  const key = spec.domain === undefined || spec.domain === '' ? spec.opType : `${spec.domain}/${spec.opType}`;
-  const slots = INTEGER_OPS.get(key);
+  const slots = integerSlots(spec.opType, spec.domain);
   if (slots === undefined) return spec;
   const a = spec.inputs[slots.a];
   const b = spec.inputs[slots.b];
@@ -66,16 +71,6 @@ export function exactReferenceCase(spec: NodeCase): NodeCase {
   return { ...spec, inputs, ...(constantSlots !== undefined && { constantSlots }) };
 }
 
-/** The zero point slot of A for the ops whose A zero point says A's type (QLinearConv, QLinearMatMul, QGemm). */
-const A_ZERO_POINT_SLOT: ReadonlyMap<string, number> = new Map([
-  ['QLinearMatMul', 2],
-  ['QLinearConv', 2],
-  ['com.microsoft/QGemm', 2],
-  ['MatMulInteger', 2],
-  ['ConvInteger', 2],
-  ['com.microsoft/MatMulIntegerToFloat', 4],
-]);
-
 /**
  * A copy of `model` in which each uint8 x int8 integer node whose B and B zero point are initializers computes in
  * the exact uint8 x uint8 form (see exactReferenceCase), for comparing a whole quantized model with onnxruntime on
@@ -87,12 +82,9 @@ export function exactIntegerModel(model: Model): Model {
   const copy = decodeModel(encodeModel(model));
   const { graph } = copy;
   for (const node of graph.nodes) {
-    const key =
-      node.domain === '' || node.domain === 'ai.onnx' ? node.opType : `${node.domain}/${node.opType}`;
-    const slots = INTEGER_OPS.get(key);
-    const aZeroSlot = A_ZERO_POINT_SLOT.get(key);
-    if (slots === undefined || aZeroSlot === undefined) continue;
-    const aZero = graph.initializers.get(node.inputs[aZeroSlot] ?? '');
+    const slots = integerSlots(node.opType, node.domain);
+    if (slots?.aZeroPoint === undefined) continue;
+    const aZero = graph.initializers.get(node.inputs[slots.aZeroPoint] ?? '');
     const b = graph.initializers.get(node.inputs[slots.b] ?? '');
     const bZeroName = node.inputs[slots.bZeroPoint] ?? '';
     const bZero = graph.initializers.get(bZeroName);
